@@ -1,0 +1,132 @@
+//! Compaction: rewrite only the live entries into a new file and swap it in.
+//!
+//! The live entries are copied, oldest first, into a temporary file beside
+//! the store; the temporary file is synced, renamed over the store, and the
+//! directory is synced. A crash at any point leaves either the old file or
+//! the complete new one at the store's path. Readers keep using the old
+//! mapping until the swap; writers wait.
+
+use crate::error::{Error, Result};
+use crate::format::{self, METADATA_SIZE};
+use crate::index::Index;
+use crate::mapping::{reserve_for, Mapping};
+use crate::store::{compaction_temp_path, CompactStats, Store};
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+impl Store {
+    /// Rewrites the file with only the live entries. The store stays usable
+    /// (and readable from other threads) throughout. Values borrowed through
+    /// [`Store::read_with`] before the call are no longer valid after it;
+    /// pinned [`crate::store::Entry`] handles stay valid.
+    pub fn compact(&self) -> Result<CompactStats> {
+        let mut w = self.lock_writer()?;
+        let (map, len, mut live) = {
+            let sh = self.read_shared();
+            let live: Vec<(u64, u64)> = sh.index.iter().map(|(h, m)| (m, h)).collect();
+            (Arc::clone(&sh.map), sh.len, live)
+        };
+        live.sort_unstable();
+        let bytes = map.bytes(len);
+        let tmp = compaction_temp_path(&self.path);
+        let ctx = |what: &str| format!("{}: compaction: {what}", tmp.display());
+
+        // A leftover from an interrupted compaction is discarded, never reused.
+        match fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(ctx("removing stale temporary file"), e)),
+        }
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(ctx("create"), e))?;
+        let built = self
+            .write_compacted(&file, bytes, &live)
+            .and_then(|(index, new_len)| {
+                file.try_lock()
+                    .map_err(|e| Error::io(ctx("lock"), std::io::Error::other(e.to_string())))?;
+                let m = Mapping::new(&file, reserve_for(new_len))
+                    .map_err(|e| Error::io(ctx("mmap"), e))?;
+                fs::rename(&tmp, &self.path).map_err(|e| {
+                    Error::io(format!("{}: compaction: rename over store", self.path.display()), e)
+                })?;
+                Ok((index, new_len, m))
+            });
+        let (index, new_len, new_map) = match built {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        // The new file is in place: switch to it before anything else can fail.
+        {
+            let mut sh = self.write_shared();
+            sh.index = index;
+            sh.map = Arc::new(new_map);
+            sh.retired.clear();
+            sh.len = new_len;
+            sh.entries = live.len() as u64;
+        }
+        w.capacity = reserve_for(new_len);
+        w.file = file;
+        w.tail = new_len;
+        drop(w);
+        sync_parent_dir(&self.path)?;
+        Ok(CompactStats {
+            bytes_before: len,
+            bytes_after: new_len,
+            live_entries: live.len() as u64,
+        })
+    }
+
+    /// Writes the live entries (metadata offset, key hash) into `file`,
+    /// verifying each payload's checksum, and syncs it. Returns the new index
+    /// and length.
+    fn write_compacted(&self, file: &File, bytes: &[u8], live: &[(u64, u64)]) -> Result<(Index, u64)> {
+        let io_err = |e| Error::io(format!("{}: compaction: write", self.path.display()), e);
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut index = Index::with_capacity(live.len());
+        let mut tail = 0u64;
+        for &(meta_offset, hash) in live {
+            let entry = format::entry_at(bytes, meta_offset).map_err(|e| {
+                Error::corrupt(&self.path, meta_offset, format!("malformed entry ({e:?})"))
+            })?;
+            let payload = format::slice(bytes, entry.payload.clone());
+            let (pad, meta, end) = format::plan_value(tail, hash, payload);
+            if u32::from_le_bytes([meta[16], meta[17], meta[18], meta[19]]) != entry.meta.checksum {
+                return Err(Error::corrupt(
+                    &self.path,
+                    entry.payload.start,
+                    format!("checksum mismatch in the value whose metadata is at offset {meta_offset}; compaction stopped, nothing changed"),
+                ));
+            }
+            out.write_all(&format::ZEROS[..pad as usize]).map_err(io_err)?;
+            out.write_all(payload).map_err(io_err)?;
+            out.write_all(&meta).map_err(io_err)?;
+            index.insert(hash, end - METADATA_SIZE as u64, true);
+            tail = end;
+        }
+        out.flush().map_err(io_err)?;
+        drop(out);
+        file.sync_all()
+            .map_err(|e| Error::io(format!("{}: compaction: fsync", self.path.display()), e))?;
+        Ok((index, tail))
+    }
+}
+
+/// Syncs the directory holding `path`, so a rename in it is durable.
+fn sync_parent_dir(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(format!("{}: fsync directory", dir.display()), e))
+}

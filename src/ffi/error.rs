@@ -1,0 +1,222 @@
+//! Status codes, the panic boundary and the thread-local error message.
+
+use crate::error::Error;
+use std::any::Any;
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Result of every fallible `srd_` function. `SRD_OK` (0) is success; any
+/// other value is a failure, described in more detail by
+/// `srd_last_error_message()` on the same thread. In C the type is
+/// `int32_t`; the set of codes may grow in later versions, so treat unknown
+/// values as failures (`srd_status_str` names them "unknown status code").
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum srd_status {
+    /// Success.
+    SRD_OK = 0,
+    /// The key has no live value (absent or deleted), or the file to open
+    /// does not exist and may not be created.
+    SRD_NOT_FOUND = 1,
+    /// A pointer, length, flag or value the call cannot accept; nothing was
+    /// changed.
+    SRD_INVALID_ARGUMENT = 2,
+    /// An operating-system call failed (disk full, permission denied, ...);
+    /// the store is left consistent.
+    SRD_IO = 3,
+    /// The file is not a valid store, its metadata chain is broken in the
+    /// middle, or a value failed its checksum. The file is not modified.
+    SRD_CORRUPT = 4,
+    /// Another read-write handle (in this process or another) holds the
+    /// file's writer lock.
+    SRD_LOCKED = 5,
+    /// A write, delete or compaction on a store opened with
+    /// `SRD_OPEN_READ_ONLY`.
+    SRD_READ_ONLY = 6,
+    /// A bug inside the library was caught at the C boundary; the call had no
+    /// effect that can be relied on. Please report it.
+    SRD_PANIC = 7,
+}
+
+use srd_status::*;
+
+/// Text of the last failure, per thread.
+enum LastError {
+    Static(&'static CStr),
+    Owned(CString),
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = const { RefCell::new(LastError::Static(c"")) };
+}
+
+/// A failed call: its status and the message for `srd_last_error_message`.
+pub(crate) struct Failure {
+    pub(crate) status: srd_status,
+    message: LastError,
+}
+
+impl Failure {
+    /// A failure with a fixed message (no allocation).
+    pub(crate) fn fixed(status: srd_status, message: &'static CStr) -> Self {
+        Failure {
+            status,
+            message: LastError::Static(message),
+        }
+    }
+
+    /// A failure with a formatted message.
+    pub(crate) fn new(status: srd_status, message: impl Into<String>) -> Self {
+        let mut bytes = message.into().into_bytes();
+        bytes.retain(|&b| b != 0);
+        let text = CString::new(bytes).unwrap_or_default();
+        Failure {
+            status,
+            message: LastError::Owned(text),
+        }
+    }
+
+    /// `SRD_INVALID_ARGUMENT` with a message.
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Failure::new(SRD_INVALID_ARGUMENT, format!("invalid argument: {}", message.into()))
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let status = match &e {
+            Error::InvalidArgument(_) => SRD_INVALID_ARGUMENT,
+            Error::FileNotFound(_) => SRD_NOT_FOUND,
+            Error::Locked(_) => SRD_LOCKED,
+            Error::ReadOnly(_) => SRD_READ_ONLY,
+            Error::Corrupt { .. } => SRD_CORRUPT,
+            Error::Io { .. } => SRD_IO,
+        };
+        Failure::new(status, e.to_string())
+    }
+}
+
+fn set_last(message: LastError) {
+    LAST_ERROR.with(|m| *m.borrow_mut() = message);
+}
+
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}
+
+/// Runs the body of an export: converts its result to a status, records the
+/// message of a failure, and stops a panic from unwinding into C.
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> srd_status {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => SRD_OK,
+        Ok(Err(f)) => {
+            set_last(f.message);
+            f.status
+        }
+        Err(payload) => {
+            let msg = format!("internal error (panic): {}", panic_text(&*payload));
+            set_last(Failure::new(SRD_PANIC, msg).message);
+            SRD_PANIC
+        }
+    }
+}
+
+/// Runs an export that cannot report a status; a panic gives `fallback`.
+pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+/// Returns a short, static English description of a status code.
+///
+/// Ownership: the returned string is static; never free it. It is never NULL:
+/// codes this version does not know give "unknown status code".
+/// Thread-safety: may be called from any thread at any time.
+#[no_mangle]
+pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
+    let text: &'static CStr = match status {
+        0 => c"ok",
+        1 => c"not found",
+        2 => c"invalid argument",
+        3 => c"I/O error",
+        4 => c"corrupt store file or value",
+        5 => c"store is locked by another writer",
+        6 => c"store is open read-only",
+        7 => c"internal error (panic caught at the C boundary)",
+        _ => c"unknown status code",
+    };
+    text.as_ptr()
+}
+
+/// Returns the message of the last failed `srd_` call on the calling thread:
+/// what went wrong, with the path, offset and operating-system error where
+/// they apply. Successful calls do not change it. Before any failure on this
+/// thread it is the empty string.
+///
+/// Ownership: the string belongs to the library; never free it.
+/// Lifetime: valid until the next failing `srd_` call on the same thread.
+/// Thread-safety: each thread has its own message.
+#[no_mangle]
+pub extern "C" fn srd_last_error_message() -> *const c_char {
+    guard_value(c"".as_ptr(), || {
+        LAST_ERROR.with(|m| match &*m.borrow() {
+            LastError::Static(s) => s.as_ptr(),
+            // The CString's heap buffer stays put until the message is
+            // replaced by the next failure on this thread.
+            LastError::Owned(s) => s.as_ptr(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last() -> String {
+        // SAFETY: srd_last_error_message always returns a valid C string.
+        unsafe { CStr::from_ptr(srd_last_error_message()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_srd_panic_with_a_message() {
+        let st = guard(|| panic!("boom at the boundary"));
+        assert_eq!(st, SRD_PANIC);
+        assert!(last().contains("boom at the boundary"), "{}", last());
+    }
+
+    #[test]
+    fn failures_set_the_message_and_successes_keep_it() {
+        assert_eq!(guard(|| Err(Failure::invalid("x is NULL"))), SRD_INVALID_ARGUMENT);
+        assert_eq!(last(), "invalid argument: x is NULL");
+        assert_eq!(guard(|| Ok(())), SRD_OK);
+        assert_eq!(last(), "invalid argument: x is NULL");
+    }
+
+    #[test]
+    fn every_status_has_static_text() {
+        for code in -1..10 {
+            // SAFETY: srd_status_str always returns a static C string.
+            let s = unsafe { CStr::from_ptr(srd_status_str(code)) };
+            assert!(!s.to_bytes().is_empty());
+        }
+    }
+}
+
+impl Failure {
+    /// The failure's message as text.
+    pub(crate) fn text(&self) -> String {
+        match &self.message {
+            LastError::Static(s) => s.to_string_lossy().into_owned(),
+            LastError::Owned(s) => s.to_string_lossy().into_owned(),
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! Opening, writing, reading, deleting and compacting a store from C.
+
+use super::entry::srd_entry;
+use super::error::{guard, guard_value, srd_status, Failure};
+use super::{input, input_array, require_out};
+use crate::format;
+use crate::store::{OpenOptions, Store};
+use std::ffi::{c_char, CStr, OsStr};
+use std::os::unix::ffi::OsStrExt;
+
+/// Open flag: open without the writer lock and never modify the file (a torn
+/// tail is recovered in memory only). Implies `SRD_OPEN_NO_CREATE`. Writes,
+/// deletes and compaction return `SRD_READ_ONLY`.
+pub const SRD_OPEN_READ_ONLY: u32 = 1;
+/// Open flag: fail with `SRD_NOT_FOUND` instead of creating a missing file.
+pub const SRD_OPEN_NO_CREATE: u32 = 2;
+/// Open flag: every write, batch and delete is durable (`fdatasync`) before
+/// the call returns.
+pub const SRD_OPEN_SYNC: u32 = 4;
+/// Open flag: do not verify a value's checksum on its first read (faster
+/// first reads of large values; damaged values are then not detected).
+pub const SRD_OPEN_NO_VERIFY: u32 = 8;
+
+const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC | SRD_OPEN_NO_VERIFY;
+
+/// An open store (opaque). Created by `srd_open`, destroyed by `srd_close`.
+///
+/// Thread-safety: one handle may be used from any number of threads at once,
+/// except that `srd_close` must not run concurrently with any other call on
+/// the same handle. Reads run in parallel and are not blocked by a writer's
+/// I/O; writes, deletes and compaction are serialized.
+pub struct srd_store {
+    store: Store,
+}
+
+/// One key/value pair of `srd_write_batch`. The library only reads the
+/// pointed-to bytes during the call and keeps no reference to them.
+#[repr(C)]
+pub struct srd_kv {
+    /// The key's bytes (`key_len` of them; must not be empty).
+    pub key: *const u8,
+    /// Length of the key.
+    pub key_len: usize,
+    /// The value's bytes (`value_len` of them; not empty, not a single 0x00).
+    pub value: *const u8,
+    /// Length of the value.
+    pub value_len: usize,
+}
+
+/// One key of `srd_delete_batch`. The library only reads the key during the
+/// call.
+#[repr(C)]
+pub struct srd_key {
+    /// The key's bytes (`key_len` of them; must not be empty).
+    pub key: *const u8,
+    /// Length of the key.
+    pub key_len: usize,
+}
+
+/// # Safety
+/// `store` must be NULL or a handle returned by `srd_open` and not yet closed.
+unsafe fn store_ref<'a>(store: *const srd_store) -> Result<&'a Store, Failure> {
+    if store.is_null() {
+        return Err(Failure::invalid("store is NULL"));
+    }
+    // SAFETY: non-NULL and, per the caller's contract, a live handle created
+    // by Box::into_raw in srd_open.
+    Ok(unsafe { &(*store).store })
+}
+
+/// # Safety
+/// As for [`input`]; the key must be readable for `key_len` bytes.
+unsafe fn key_arg<'a>(key: *const u8, key_len: usize) -> Result<&'a [u8], Failure> {
+    // SAFETY: forwarded caller contract.
+    let k = unsafe { input(key, key_len, "key") }?;
+    if k.is_empty() {
+        return Err(Failure::invalid("key is empty (key_len is 0)"));
+    }
+    Ok(k)
+}
+
+fn not_found() -> Failure {
+    Failure::fixed(srd_status::SRD_NOT_FOUND, c"key not found")
+}
+
+/// Opens the store file at `path`, creating it if it does not exist (unless
+/// `flags` has `SRD_OPEN_NO_CREATE` or `SRD_OPEN_READ_ONLY`).
+///
+/// The whole metadata chain is validated and the index built. A torn tail (a
+/// write cut short by a crash, or zeros or garbage after the last entry) is
+/// recovered to the last complete entry; a read-write open truncates the file
+/// there, a read-only open does so in memory only. A file that is not a store,
+/// or whose chain is broken in the middle, gives `SRD_CORRUPT` and is left
+/// untouched. A read-write open takes an exclusive advisory lock on the file:
+/// a second read-write open, from this process or another, gives
+/// `SRD_LOCKED` at once. Read-only opens take no lock.
+///
+/// `flags` is 0 or an OR of `SRD_OPEN_*`; unknown bits give
+/// `SRD_INVALID_ARGUMENT`. A missing file that may not be created gives
+/// `SRD_NOT_FOUND`; a directory gives `SRD_INVALID_ARGUMENT`. The path is
+/// passed to the OS as bytes (it need not be UTF-8).
+///
+/// Ownership: on success `*out_store` receives a new handle that the caller
+/// owns and must release with `srd_close`. On failure `*out_store` is not
+/// written. `path` is only read during the call.
+/// Thread-safety: may be called from any thread.
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string; `out_store` must be NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_open(path: *const c_char, flags: u32, out_store: *mut *mut srd_store) -> srd_status {
+    guard(|| {
+        if path.is_null() {
+            return Err(Failure::invalid("path is NULL"));
+        }
+        require_out(out_store, "out_store")?;
+        if flags & !KNOWN_FLAGS != 0 {
+            return Err(Failure::invalid(format!("unknown open flags 0x{:x}", flags & !KNOWN_FLAGS)));
+        }
+        // SAFETY: non-NULL and NUL-terminated per the contract above.
+        let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
+        if bytes.is_empty() {
+            return Err(Failure::invalid("path is empty"));
+        }
+        let read_only = flags & SRD_OPEN_READ_ONLY != 0;
+        let options = OpenOptions {
+            read_only,
+            create: !read_only && flags & SRD_OPEN_NO_CREATE == 0,
+            sync: flags & SRD_OPEN_SYNC != 0,
+            verify_checksums: flags & SRD_OPEN_NO_VERIFY == 0,
+        };
+        let store = Store::open(OsStr::from_bytes(bytes), options)?;
+        let handle = Box::into_raw(Box::new(srd_store { store }));
+        // SAFETY: out_store is non-NULL and writable per the contract above.
+        unsafe { *out_store = handle };
+        Ok(())
+    })
+}
+
+/// Closes a store handle: releases the writer lock, the index and the file's
+/// memory maps. NULL is a no-op. Data already written is not lost; call
+/// `srd_sync` first if it must be durable.
+///
+/// Lifetime: every pointer returned by `srd_read` on this handle becomes
+/// invalid; entries from `srd_read_entry` stay valid until `srd_entry_free`.
+/// Thread-safety: no other call may use the handle during or after this one.
+///
+/// # Safety
+/// `store` must be NULL or a handle from `srd_open` not yet closed.
+#[no_mangle]
+pub unsafe extern "C" fn srd_close(store: *mut srd_store) {
+    guard_value((), || {
+        if !store.is_null() {
+            // SAFETY: a live handle created by Box::into_raw in srd_open, and
+            // the caller gives up all use of it.
+            drop(unsafe { Box::from_raw(store) });
+        }
+    })
+}
+
+/// Stores `value` under `key`, replacing any older value. The value is
+/// visible to every thread when the call returns and has reached the OS
+/// (durable too if the store was opened with `SRD_OPEN_SYNC`).
+///
+/// Errors: `SRD_INVALID_ARGUMENT` for a NULL store, an empty key, an empty
+/// value, a value that is exactly one 0x00 byte (the format's deletion
+/// marker), or a NULL pointer with a non-zero length; `SRD_READ_ONLY` on a
+/// read-only store; `SRD_IO` if the write failed (the file is cut back; the
+/// store stays consistent). Nothing is written on failure.
+///
+/// Ownership: `key` and `value` are only read during the call.
+/// Thread-safety: may be called from any thread; writers are serialized.
+///
+/// # Safety
+/// `store` as for `srd_close`; `key` and `value` readable for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn srd_write(
+    store: *mut srd_store,
+    key: *const u8,
+    key_len: usize,
+    value: *const u8,
+    value_len: usize,
+) -> srd_status {
+    guard(|| {
+        // SAFETY (all three): the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        let k = unsafe { key_arg(key, key_len) }?;
+        let v = unsafe { input(value, value_len, "value") }?;
+        s.write(k, v)?;
+        Ok(())
+    })
+}
+
+/// Stores `count` key/value pairs with one append: they become visible all at
+/// once, and a later item wins over an earlier one with the same key. One
+/// invalid item (same rules as `srd_write`) rejects the whole batch before
+/// anything is written. `count` 0 is a no-op (`items` may then be NULL).
+/// A crash during the call may leave a prefix of the batch in the file.
+///
+/// Ownership: `items` and the bytes they point to are only read during the
+/// call. Thread-safety: as `srd_write`.
+///
+/// # Safety
+/// `items` must point to `count` valid `srd_kv` whose pointers are readable
+/// for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn srd_write_batch(store: *mut srd_store, items: *const srd_kv, count: usize) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        let items = unsafe { input_array(items, count, "items") }?;
+        let mut pairs = Vec::with_capacity(items.len());
+        for (i, it) in items.iter().enumerate() {
+            let at = |f: Failure| Failure::invalid(format!("batch item {i}: {}", message_of(&f)));
+            // SAFETY: each item's pointers are readable per the contract.
+            let k = unsafe { input(it.key, it.key_len, "key") }.map_err(at)?;
+            let v = unsafe { input(it.value, it.value_len, "value") }.map_err(at)?;
+            pairs.push((k, v));
+        }
+        s.write_batch(&pairs)?;
+        Ok(())
+    })
+}
+
+fn message_of(f: &Failure) -> String {
+    f.text().trim_start_matches("invalid argument: ").to_string()
+}
+
+/// Looks up `key` and returns its value without copying: `*out_value`
+/// receives a pointer into the store's memory map (64-byte aligned) and
+/// `*out_len` its length (at least 1). `SRD_NOT_FOUND` if the key is absent
+/// or deleted; `SRD_CORRUPT` if the value fails its checksum (checked on the
+/// first read of each value unless `SRD_OPEN_NO_VERIFY`).
+///
+/// Lifetime: the pointer is borrowed from the store. Its bytes stay valid and
+/// unchanged until `srd_compact` or `srd_close` is called on this store, even
+/// if the key is later overwritten or deleted and the file grows. A thread
+/// that may run concurrently with `srd_compact` must use `srd_read_entry`.
+/// Never write through or free the pointer.
+/// Thread-safety: any number of threads may read at once, while others write.
+/// Outputs are written only on success. This call does not allocate.
+///
+/// # Safety
+/// `store` as for `srd_close`; `key` readable for `key_len` bytes; outputs
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_read(
+    store: *const srd_store,
+    key: *const u8,
+    key_len: usize,
+    out_value: *mut *const u8,
+    out_len: *mut usize,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        let k = unsafe { key_arg(key, key_len) }?;
+        require_out(out_value, "out_value")?;
+        require_out(out_len, "out_len")?;
+        match s.read_with(format::key_hash(k), |b| (b.as_ptr(), b.len()))? {
+            Some((ptr, len)) => {
+                // SAFETY: both outputs are non-NULL and writable per contract.
+                unsafe {
+                    *out_value = ptr;
+                    *out_len = len;
+                }
+                Ok(())
+            }
+            None => Err(not_found()),
+        }
+    })
+}
+
+/// Looks up `key` and returns a pinned entry: a handle to the value that stays
+/// valid, with unchanged bytes, until `srd_entry_free`, even across
+/// `srd_compact` and `srd_close`. Use `srd_entry_data` to get the bytes.
+/// Errors as for `srd_read`.
+///
+/// Ownership: on success `*out_entry` receives a new entry the caller owns and
+/// must release with `srd_entry_free`; not written on failure.
+/// Thread-safety: as `srd_read`; the entry itself may be read from any thread.
+///
+/// # Safety
+/// As `srd_read`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_read_entry(
+    store: *const srd_store,
+    key: *const u8,
+    key_len: usize,
+    out_entry: *mut *mut srd_entry,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        let k = unsafe { key_arg(key, key_len) }?;
+        require_out(out_entry, "out_entry")?;
+        let entry = s.get(k)?.ok_or_else(not_found)?;
+        let handle = srd_entry::into_raw(entry);
+        // SAFETY: non-NULL and writable per contract.
+        unsafe { *out_entry = handle };
+        Ok(())
+    })
+}
+
+/// Tells whether `key` has a live value: `SRD_OK` if it does,
+/// `SRD_NOT_FOUND` if not, or an error code for bad arguments. Does not check
+/// the value's checksum. Thread-safety: as `srd_read`.
+///
+/// # Safety
+/// `store` as for `srd_close`; `key` readable for `key_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn srd_exists(store: *const srd_store, key: *const u8, key_len: usize) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        let k = unsafe { key_arg(key, key_len) }?;
+        if s.contains_hash(format::key_hash(k)) {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    })
+}
+
+/// Deletes `key` by appending a tombstone: `SRD_OK` if it had a value,
+/// `SRD_NOT_FOUND` (and nothing written) if not. Other errors as for
+/// `srd_write`. Pointers returned earlier by `srd_read` stay valid.
+/// Thread-safety: as `srd_write`.
+///
+/// # Safety
+/// `store` as for `srd_close`; `key` readable for `key_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn srd_delete(store: *mut srd_store, key: *const u8, key_len: usize) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        let k = unsafe { key_arg(key, key_len) }?;
+        if s.delete(k)? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    })
+}
+
+/// Deletes every key of `keys` that has a value, with one append; keys that
+/// are absent (or repeated) are skipped, and the call still returns `SRD_OK`.
+/// An invalid key (NULL with a length, or empty) rejects the whole call before
+/// anything is written. `count` 0 is a no-op (`keys` may then be NULL).
+///
+/// Ownership: `keys` is only read during the call. Thread-safety: as
+/// `srd_write`.
+///
+/// # Safety
+/// `keys` must point to `count` valid `srd_key` whose pointers are readable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_delete_batch(store: *mut srd_store, keys: *const srd_key, count: usize) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        let keys = unsafe { input_array(keys, count, "keys") }?;
+        let mut ks = Vec::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            let at = |f: Failure| Failure::invalid(format!("batch key {i}: {}", message_of(&f)));
+            // SAFETY: each key is readable per the contract.
+            ks.push(unsafe { key_arg(k.key, k.key_len) }.map_err(at)?);
+        }
+        s.delete_batch(&ks)?;
+        Ok(())
+    })
+}
+
+/// Rewrites the file with only the live values (no old versions, no
+/// tombstones) into a temporary file beside it (`<path>.compact.tmp`), syncs
+/// it and the directory, then atomically replaces the store file. A crash at
+/// any moment leaves either the old or the new file, complete. The handle
+/// keeps working afterwards. Readers on other threads are not blocked until
+/// the final switch; writers wait for the compaction to finish.
+///
+/// Lifetime: every pointer returned by `srd_read` on this store before the
+/// call becomes invalid; pinned entries stay valid.
+/// Errors: `SRD_READ_ONLY`, `SRD_IO` (the store is unchanged), `SRD_CORRUPT`
+/// if a live value fails its checksum (nothing is changed).
+///
+/// # Safety
+/// `store` as for `srd_close`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_compact(store: *mut srd_store) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        s.compact()?;
+        Ok(())
+    })
+}
+
+/// Makes everything written so far durable (`fdatasync`). A no-op returning
+/// `SRD_OK` on a read-only store. Thread-safety: may be called from any thread.
+///
+/// # Safety
+/// `store` as for `srd_close`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_sync(store: *mut srd_store) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        s.sync()?;
+        Ok(())
+    })
+}
+
+/// Writes the number of live keys to `*out_live_keys`.
+/// Thread-safety: may be called from any thread.
+///
+/// # Safety
+/// `store` as for `srd_close`; `out_live_keys` writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_count(store: *const srd_store, out_live_keys: *mut u64) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        require_out(out_live_keys, "out_live_keys")?;
+        // SAFETY: non-NULL and writable per contract.
+        unsafe { *out_live_keys = s.len() };
+        Ok(())
+    })
+}
+
+/// Writes the size of the store's valid content in bytes to `*out_bytes`
+/// (the file's length, or for a read-only store with a torn tail, the length
+/// of the part that was recovered). Thread-safety: may be called from any
+/// thread.
+///
+/// # Safety
+/// `store` as for `srd_close`; `out_bytes` writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_file_size(store: *const srd_store, out_bytes: *mut u64) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        require_out(out_bytes, "out_bytes")?;
+        // SAFETY: non-NULL and writable per contract.
+        unsafe { *out_bytes = s.file_size() };
+        Ok(())
+    })
+}

@@ -1,0 +1,19 @@
+//! simd-r-drive for C: an append-only, single-file key/value store with
+//! zero-copy, 64-byte aligned reads.
+//!
+//! The crate has three layers: [`format`] (encoding of entries, no I/O), the
+//! engine ([`store::Store`], with recovery and compaction), and `ffi`, the C
+//! API (the only place with `extern "C"` functions and raw pointers).
+
+pub mod error;
+pub mod format;
+pub mod store;
+
+mod compact;
+mod ffi;
+mod index;
+mod mapping;
+mod recovery;
+
+pub use error::{Error, Result};
+pub use store::{CompactStats, Entry, OpenOptions, Store};

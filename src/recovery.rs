@@ -1,0 +1,270 @@
+//! Validating a store file and rebuilding its index at open.
+//!
+//! The fast path walks the metadata chain back from the end of the file to
+//! offset 0 and checks the checksum of the last entry. When that fails, the
+//! file is scanned forward from offset 0 for the longest prefix of complete,
+//! checksummed entries. What lies beyond that prefix is accepted as a torn
+//! tail (a write cut short, or zeros or garbage appended) only if no intact
+//! entry can be found after it; otherwise the chain is broken in the middle
+//! and the file is refused, because truncating it would lose good data.
+
+use crate::format::{self, entry_at, Metadata, METADATA_SIZE, TOMBSTONE_PAYLOAD};
+use crate::index::Index;
+
+/// What a successful scan found.
+pub(crate) struct Recovered {
+    /// Length of the valid prefix: where the next entry will be appended.
+    pub tail: u64,
+    /// Live keys.
+    pub index: Index,
+    /// Entries in the valid prefix (values and tombstones, all versions).
+    pub entries: u64,
+}
+
+/// Why a file cannot be opened as a store.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Damage {
+    /// Where the problem is.
+    pub offset: u64,
+    /// What is wrong.
+    pub detail: String,
+}
+
+/// How many entries back from the end of the file are examined when deciding
+/// whether damage is a torn tail or a break in the middle of the chain.
+const TAIL_PROBE_ENTRIES: usize = 64;
+
+/// Validates `file` (the whole file's bytes) and rebuilds its index.
+pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
+    let len = file.len() as u64;
+    if len == 0 {
+        return Ok(Recovered {
+            tail: 0,
+            index: Index::default(),
+            entries: 0,
+        });
+    }
+    if let Some(rec) = walk_back(file, len) {
+        return Ok(rec);
+    }
+    let tail = forward_scan(file);
+    if tail == 0 {
+        return Err(Damage {
+            offset: 0,
+            detail: "no complete entry found: not a simd-r-drive store".into(),
+        });
+    }
+    if let Some(end) = intact_entry_after(file, tail) {
+        return Err(Damage {
+            offset: tail,
+            detail: format!(
+                "metadata chain breaks after offset {tail}, but an intact entry ends at \
+                 offset {end}; refusing to truncate (the damage is not a torn tail)"
+            ),
+        });
+    }
+    walk_back(&file[..tail as usize], tail).ok_or_else(|| Damage {
+        offset: tail,
+        detail: "recovered prefix failed validation".into(),
+    })
+}
+
+/// Walks the chain back from `tail` to offset 0, building the index. Returns
+/// `None` unless every link is well formed and the newest entry's checksum
+/// matches.
+fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
+    let mut index = Index::with_capacity(1024);
+    let mut entries = 0u64;
+    let mut cursor = tail;
+    let mut newest_checked = false;
+    while cursor > 0 {
+        let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
+        let entry = entry_at(file, meta_offset).ok()?;
+        if !newest_checked {
+            if !format::checksum_ok(file, &entry) {
+                return None;
+            }
+            newest_checked = true;
+        }
+        index.note_older(entry.meta.key_hash, meta_offset, entry.tombstone);
+        entries += 1;
+        cursor = entry.meta.prev_tail;
+    }
+    index.finish_rebuild();
+    Some(Recovered {
+        tail,
+        index,
+        entries,
+    })
+}
+
+fn read_u64(file: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&file[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// Length of the longest prefix of `file` made of complete entries whose
+/// links and checksums agree, found by scanning forward from offset 0.
+fn forward_scan(file: &[u8]) -> u64 {
+    let len = file.len();
+    let meta = METADATA_SIZE;
+    let tombstone_crc = format::checksum(&TOMBSTONE_PAYLOAD);
+    let mut pos = 0usize;
+    'entries: loop {
+        // A tombstone: one zero byte right at `pos`, no padding.
+        if pos + 1 + meta <= len && file[pos] == TOMBSTONE_PAYLOAD[0] {
+            if let Some(m) = Metadata::read_at(file, pos as u64 + 1) {
+                if m.prev_tail == pos as u64 && m.checksum == tombstone_crc {
+                    pos += 1 + meta;
+                    continue 'entries;
+                }
+            }
+        }
+        // A value: padding to the next multiple of 64, then at least one byte.
+        let start = pos + format::pad_len(pos as u64) as usize;
+        if start + 1 + meta > len {
+            break;
+        }
+        // The running CRC over start..n makes the scan linear in the file size.
+        let mut crc = crc32fast::Hasher::new();
+        let mut hashed_to = start;
+        for n in start + 1..=len - meta {
+            if read_u64(file, n + 8) != pos as u64 {
+                continue;
+            }
+            crc.update(&file[hashed_to..n]);
+            hashed_to = n;
+            let stored = Metadata::read_at(file, n as u64).map(|m| m.checksum);
+            if stored == Some(crc.clone().finalize()) {
+                pos = n + meta;
+                continue 'entries;
+            }
+        }
+        break;
+    }
+    pos as u64
+}
+
+/// Looks back from the end of the file for an intact entry (well-formed link,
+/// matching checksum) that lies entirely after `tail`. Returns where it ends.
+fn intact_entry_after(file: &[u8], tail: u64) -> Option<u64> {
+    let mut cursor = file.len() as u64;
+    for _ in 0..TAIL_PROBE_ENTRIES {
+        if cursor < tail + 1 + METADATA_SIZE as u64 {
+            return None;
+        }
+        let entry = entry_at(file, cursor - METADATA_SIZE as u64).ok()?;
+        if entry.meta.prev_tail < tail {
+            return None;
+        }
+        if format::checksum_ok(file, &entry) {
+            return Some(entry.end());
+        }
+        cursor = entry.meta.prev_tail;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{encode_tombstone, encode_value_into};
+
+    fn build(values: &[(u64, &[u8])]) -> (Vec<u8>, Vec<u64>) {
+        let mut file = Vec::new();
+        let mut ends = Vec::new();
+        for &(h, v) in values {
+            let tail = file.len() as u64;
+            if v.is_empty() {
+                file.extend_from_slice(&encode_tombstone(tail, h));
+            } else {
+                encode_value_into(&mut file, tail, h, v);
+            }
+            ends.push(file.len() as u64);
+        }
+        (file, ends)
+    }
+
+    fn sample() -> (Vec<u8>, Vec<u64>) {
+        let big = vec![0u8; 5000];
+        build(&[
+            (1, b"a"),
+            (2, &[0u8; 64]),
+            (1, b"second version of one"),
+            (3, b""), // tombstone for a key that never existed
+            (2, b""), // tombstone
+            (4, &big),
+            (5, &[7u8; 65]),
+        ])
+    }
+
+    #[test]
+    fn clean_file_indexes_newest_versions() {
+        let (file, ends) = sample();
+        let rec = recover(&file).unwrap();
+        assert_eq!(rec.tail, *ends.last().unwrap());
+        assert_eq!(rec.entries, 7);
+        assert_eq!(rec.index.len(), 3);
+        assert!(rec.index.get(2).is_none());
+        assert_eq!(rec.index.get(1).unwrap().meta_offset(), ends[2] - 20);
+    }
+
+    #[test]
+    fn every_cut_inside_the_last_entry_recovers_the_previous_one() {
+        let (file, ends) = sample();
+        let prev = ends[ends.len() - 2];
+        for cut in prev..*ends.last().unwrap() {
+            let rec = recover(&file[..cut as usize]).unwrap();
+            assert_eq!(rec.tail, prev, "cut at {cut}");
+            assert_eq!(rec.index.len(), 2, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn zeros_and_garbage_after_the_last_entry_are_dropped() {
+        let (file, ends) = sample();
+        let end = *ends.last().unwrap();
+        for extra in [1usize, 19, 20, 21, 63, 64, 65, 4096] {
+            let mut f = file.clone();
+            f.extend(std::iter::repeat(0u8).take(extra));
+            assert_eq!(recover(&f).unwrap().tail, end, "{extra} zeros");
+            let mut g = file.clone();
+            let mut x = 0x1234_5678u32;
+            g.extend((0..extra).map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x as u8
+            }));
+            assert_eq!(recover(&g).unwrap().tail, end, "{extra} garbage bytes");
+        }
+    }
+
+    #[test]
+    fn files_without_any_entry_are_refused() {
+        assert!(recover(b"hello world, this is a text file, not a store at all").is_err());
+        assert!(recover(&[0u8; 4096]).is_err());
+        assert!(recover(&[0u8; 5]).is_err());
+    }
+
+    #[test]
+    fn a_chain_broken_in_the_middle_is_refused() {
+        let (mut file, ends) = sample();
+        // Damage the prev_tail of the third entry's metadata.
+        let at = (ends[2] - 20 + 8) as usize;
+        file[at] ^= 0x40;
+        let err = recover(&file).err().expect("must refuse");
+        assert!(err.offset <= ends[2]);
+    }
+
+    #[test]
+    fn zero_filled_last_entry_is_not_accepted() {
+        let (mut file, ends) = sample();
+        let prev = ends[ends.len() - 2] as usize;
+        for b in &mut file[prev..] {
+            *b = 0;
+        }
+        assert_eq!(recover(&file).unwrap().tail, prev as u64);
+    }
+}

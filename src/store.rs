@@ -1,0 +1,617 @@
+//! The storage engine: one append-only file, its memory maps and its index.
+
+use crate::error::{Error, Result};
+use crate::format::{self, EntryLayout, METADATA_SIZE};
+use crate::index::Index;
+use crate::mapping::{reserve_for, Mapping};
+use crate::recovery;
+use std::fs::{self, File};
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::fs::TryLockError;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// How a store is opened.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// Open without the writer lock; never modify the file.
+    pub read_only: bool,
+    /// Create the file if it does not exist (ignored when `read_only`).
+    pub create: bool,
+    /// Make every write durable (`fdatasync`) before it returns.
+    pub sync: bool,
+    /// Check each entry's payload checksum the first time it is read.
+    pub verify_checksums: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            read_only: false,
+            create: true,
+            sync: false,
+            verify_checksums: true,
+        }
+    }
+}
+
+/// What a compaction did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompactStats {
+    /// File size before, in bytes.
+    pub bytes_before: u64,
+    /// File size after, in bytes.
+    pub bytes_after: u64,
+    /// Live entries copied.
+    pub live_entries: u64,
+}
+
+/// A value pinned in memory: it stays readable for as long as this handle
+/// lives, even after the store is compacted or dropped.
+pub struct Entry {
+    map: Arc<Mapping>,
+    layout: EntryLayout,
+}
+
+impl Entry {
+    /// The value's bytes (64-byte aligned in memory).
+    pub fn data(&self) -> &[u8] {
+        let r = &self.layout.payload;
+        &self.map.bytes(r.end)[r.start as usize..]
+    }
+
+    /// The stored XXH3-64 hash of the key.
+    pub fn key_hash(&self) -> u64 {
+        self.layout.meta.key_hash
+    }
+
+    /// The stored CRC-32 of the value.
+    pub fn checksum(&self) -> u32 {
+        self.layout.meta.checksum
+    }
+
+    /// Offset of the value in the file.
+    pub fn offset(&self) -> u64 {
+        self.layout.payload.start
+    }
+}
+
+/// What readers see: the index, the file length and the maps that show it.
+pub(crate) struct Shared {
+    pub(crate) index: Index,
+    /// The newest mapping; covers `len`.
+    pub(crate) map: Arc<Mapping>,
+    /// Older mappings of the same file, kept so that pointers handed out
+    /// before the file outgrew them stay valid until the next compaction.
+    pub(crate) retired: Vec<Arc<Mapping>>,
+    /// Published length of the file: every byte below it is a complete entry.
+    pub(crate) len: u64,
+    /// Entries below `len` (all versions and tombstones).
+    pub(crate) entries: u64,
+}
+
+/// The writer's state; one writer at a time holds it.
+pub(crate) struct Writer {
+    pub(crate) file: File,
+    /// Where the next entry goes (equals `Shared::len` between writes).
+    pub(crate) tail: u64,
+    /// Capacity of the newest mapping.
+    pub(crate) capacity: u64,
+    /// Set when a failed append could not be rolled back; writes then fail.
+    pub(crate) broken: Option<String>,
+}
+
+/// An open store. `Store` is `Send + Sync`: reads run in parallel from any
+/// number of threads and are never blocked by a writer's I/O; writes are
+/// serialized.
+///
+/// Mapping retention: bytes returned by [`Store::read_with`] stay mapped at
+/// the same address and never change until the next [`Store::compact`] or
+/// until the store is dropped.
+pub struct Store {
+    pub(crate) path: PathBuf,
+    pub(crate) options: OpenOptions,
+    pub(crate) shared: RwLock<Shared>,
+    pub(crate) writer: Option<Mutex<Writer>>,
+}
+
+/// One operation of an append.
+#[derive(Clone, Copy)]
+pub(crate) enum Op<'a> {
+    Put(u64, &'a [u8]),
+    Delete(u64),
+}
+
+/// Values up to this size are copied into one buffer; larger ones are written
+/// straight from the caller's memory.
+const COPY_LIMIT: usize = 4096;
+
+/// Path of the temporary file compaction writes beside the store.
+pub fn compaction_temp_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".compact.tmp");
+    PathBuf::from(s)
+}
+
+impl Store {
+    /// Opens (and by default creates) the store at `path`, validating the
+    /// file and recovering a torn tail.
+    pub fn open(path: impl AsRef<Path>, options: OpenOptions) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if path.as_os_str().is_empty() {
+            return Err(Error::InvalidArgument("path is empty".into()));
+        }
+        let file = if options.read_only {
+            open_file(&path, false, false)?
+        } else {
+            open_locked(&path, options.create)?
+        };
+        let file_len = file
+            .metadata()
+            .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?
+            .len();
+        let map = Mapping::new(&file, reserve_for(file_len))
+            .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
+        let rec = recovery::recover(map.bytes(file_len))
+            .map_err(|d| Error::corrupt(&path, d.offset, d.detail))?;
+        let writer = if options.read_only {
+            None
+        } else {
+            if rec.tail < file_len {
+                // A torn tail: cut it off so the next append continues the chain.
+                file.set_len(rec.tail)
+                    .and_then(|_| file.sync_all())
+                    .map_err(|e| {
+                        Error::io(
+                            format!("{}: truncating torn tail to {}", path.display(), rec.tail),
+                            e,
+                        )
+                    })?;
+            }
+            // A temporary file from an interrupted compaction is never reused.
+            let _ = fs::remove_file(compaction_temp_path(&path));
+            Some(Mutex::new(Writer {
+                file,
+                tail: rec.tail,
+                capacity: map.capacity(),
+                broken: None,
+            }))
+        };
+        Ok(Store {
+            path,
+            options,
+            shared: RwLock::new(Shared {
+                index: rec.index,
+                map: Arc::new(map),
+                retired: Vec::new(),
+                len: rec.tail,
+                entries: rec.entries,
+            }),
+            writer,
+        })
+    }
+
+    /// The path the store was opened with.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the store was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.writer.is_none()
+    }
+
+    /// Number of live keys.
+    pub fn len(&self) -> u64 {
+        self.read_shared().index.len() as u64
+    }
+
+    /// Whether the store has no live keys.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Size of the file's valid content, in bytes.
+    pub fn file_size(&self) -> u64 {
+        self.read_shared().len
+    }
+
+    /// Entries in the file, counting old versions and tombstones.
+    pub fn entry_count(&self) -> u64 {
+        self.read_shared().entries
+    }
+
+    // --- Reads ------------------------------------------------------------
+
+    /// Whether `key` has a live value.
+    pub fn contains(&self, key: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        Ok(self.contains_hash(format::key_hash(key)))
+    }
+
+    /// Whether the key with hash `key_hash` has a live value.
+    pub fn contains_hash(&self, key_hash: u64) -> bool {
+        self.read_shared().index.contains(key_hash)
+    }
+
+    /// Calls `f` with the value of the key with hash `key_hash` (borrowed from
+    /// the map, no copy) and returns its result, or `None` if the key has no
+    /// live value. The bytes stay mapped and unchanged until the next
+    /// compaction or until the store is dropped (see the type's docs).
+    pub fn read_with<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        let sh = self.read_shared();
+        let Some(layout) = self.checked_layout(&sh, key_hash)? else {
+            return Ok(None);
+        };
+        let bytes = sh.map.bytes(sh.len);
+        Ok(Some(f(format::slice(bytes, layout.payload))))
+    }
+
+    /// The value of `key`, pinned (see [`Entry`]), or `None`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Entry>> {
+        check_key(key)?;
+        self.get_hash(format::key_hash(key))
+    }
+
+    /// The value of the key with hash `key_hash`, pinned, or `None`.
+    pub fn get_hash(&self, key_hash: u64) -> Result<Option<Entry>> {
+        let sh = self.read_shared();
+        Ok(self.checked_layout(&sh, key_hash)?.map(|layout| Entry {
+            map: Arc::clone(&sh.map),
+            layout,
+        }))
+    }
+
+    /// Copies the value of `key` out of the store.
+    pub fn read_to_vec(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        self.read_with(format::key_hash(key), |b| b.to_vec())
+    }
+
+    /// Finds the newest entry of `key_hash` and checks its checksum the first
+    /// time it is read (unless verification is off).
+    fn checked_layout(&self, sh: &Shared, key_hash: u64) -> Result<Option<EntryLayout>> {
+        let Some(slot) = sh.index.get(key_hash) else {
+            return Ok(None);
+        };
+        let bytes = sh.map.bytes(sh.len);
+        let meta_offset = slot.meta_offset();
+        let layout = format::entry_at(bytes, meta_offset).map_err(|e| {
+            Error::corrupt(
+                &self.path,
+                meta_offset,
+                format!("index points at a malformed entry ({e:?})"),
+            )
+        })?;
+        if self.options.verify_checksums && !slot.is_verified() {
+            if !format::checksum_ok(bytes, &layout) {
+                return Err(Error::corrupt(
+                    &self.path,
+                    layout.payload.start,
+                    format!(
+                        "checksum mismatch in the {}-byte value whose metadata is at offset {}",
+                        layout.payload_len(),
+                        meta_offset
+                    ),
+                ));
+            }
+            slot.mark_verified();
+        }
+        Ok(Some(layout))
+    }
+
+    // --- Writes -----------------------------------------------------------
+
+    /// Stores `value` under `key`, replacing any older value.
+    pub fn write(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        check_key(key)?;
+        check_value(value)?;
+        self.append(&[Op::Put(format::key_hash(key), value)])
+    }
+
+    /// Stores `value` under the key with hash `key_hash`.
+    pub fn write_hash(&self, key_hash: u64, value: &[u8]) -> Result<()> {
+        check_value(value)?;
+        self.append(&[Op::Put(key_hash, value)])
+    }
+
+    /// Stores several values with one append; all become visible at once.
+    /// Later items win over earlier ones with the same key. One invalid item
+    /// rejects the whole batch before anything is written.
+    pub fn write_batch(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
+        let mut ops = Vec::with_capacity(items.len());
+        for (i, (k, v)) in items.iter().enumerate() {
+            check_key(k).map_err(|e| in_item(e, i))?;
+            check_value(v).map_err(|e| in_item(e, i))?;
+            ops.push(Op::Put(format::key_hash(k), v));
+        }
+        self.append(&ops)
+    }
+
+    /// Deletes `key`. Returns `false` (and writes nothing) if it had no value.
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        Ok(self.delete_hashes(&[format::key_hash(key)])? == 1)
+    }
+
+    /// Deletes every key in `keys` that has a value, with one append; absent
+    /// keys are skipped. Returns how many keys were deleted.
+    pub fn delete_batch(&self, keys: &[&[u8]]) -> Result<u64> {
+        let mut hashes = Vec::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            check_key(k).map_err(|e| in_item(e, i))?;
+            hashes.push(format::key_hash(k));
+        }
+        self.delete_hashes(&hashes)
+    }
+
+    /// Deletes the keys with these hashes that have a value; returns how many.
+    pub fn delete_hashes(&self, key_hashes: &[u64]) -> Result<u64> {
+        let mut w = self.lock_writer()?;
+        let ops: Vec<Op> = {
+            let sh = self.read_shared();
+            let mut seen = std::collections::HashSet::new();
+            key_hashes
+                .iter()
+                .copied()
+                .filter(|&h| sh.index.contains(h) && seen.insert(h))
+                .map(Op::Delete)
+                .collect()
+        };
+        if ops.is_empty() {
+            return Ok(0);
+        }
+        self.append_locked(&mut w, &ops)?;
+        Ok(ops.len() as u64)
+    }
+
+    /// Makes everything written so far durable.
+    pub fn sync(&self) -> Result<()> {
+        let Some(writer) = &self.writer else {
+            return Ok(());
+        };
+        let w = lock(writer);
+        w.file
+            .sync_data()
+            .map_err(|e| Error::io(format!("{}: fdatasync", self.path.display()), e))
+    }
+
+    pub(crate) fn append(&self, ops: &[Op]) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.lock_writer()?;
+        self.append_locked(&mut w, ops)
+    }
+
+    /// Appends `ops` at the tail with one vectored write, then publishes them
+    /// to readers all at once. On failure the file is cut back to where it
+    /// was and nothing is published.
+    fn append_locked(&self, w: &mut Writer, ops: &[Op]) -> Result<()> {
+        let start = w.tail;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut segs: Vec<Seg> = Vec::new();
+        let mut placed: Vec<(u64, Option<u64>)> = Vec::with_capacity(ops.len());
+        let mut tail = start;
+        for op in ops {
+            match *op {
+                Op::Put(h, v) => {
+                    let (pad, meta, end) = format::plan_value(tail, h, v);
+                    push_buf(&mut segs, &mut buf, &format::ZEROS[..pad as usize]);
+                    if v.len() <= COPY_LIMIT {
+                        push_buf(&mut segs, &mut buf, v);
+                    } else {
+                        segs.push(Seg::Ext(v));
+                    }
+                    push_buf(&mut segs, &mut buf, &meta);
+                    placed.push((h, Some(end - METADATA_SIZE as u64)));
+                    tail = end;
+                }
+                Op::Delete(h) => {
+                    push_buf(&mut segs, &mut buf, &format::encode_tombstone(tail, h));
+                    tail += 1 + METADATA_SIZE as u64;
+                    placed.push((h, None));
+                }
+            }
+        }
+        // Map ahead of writing, so that a failure to map loses nothing.
+        let new_map = if tail > w.capacity {
+            let m = Mapping::new(&w.file, reserve_for(tail))
+                .map_err(|e| Error::io(format!("{}: mmap", self.path.display()), e))?;
+            Some(Arc::new(m))
+        } else {
+            None
+        };
+        let mut slices: Vec<IoSlice> = segs
+            .iter()
+            .map(|s| match s {
+                Seg::Buf(r) => IoSlice::new(&buf[r.clone()]),
+                Seg::Ext(v) => IoSlice::new(v),
+            })
+            .collect();
+        let written = write_all_at(&mut w.file, start, &mut slices).and_then(|_| {
+            if self.options.sync {
+                w.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = written {
+            if let Err(e2) = w.file.set_len(start) {
+                w.broken = Some(format!(
+                    "could not cut the file back to {start} after a failed write: {e2}"
+                ));
+            }
+            return Err(Error::io(
+                format!(
+                    "{}: appending {} bytes at offset {start}",
+                    self.path.display(),
+                    tail - start
+                ),
+                e,
+            ));
+        }
+        let mut sh = self.write_shared();
+        if let Some(m) = new_map {
+            w.capacity = m.capacity();
+            let old = std::mem::replace(&mut sh.map, m);
+            sh.retired.push(old);
+        }
+        for (h, meta) in placed {
+            match meta {
+                Some(off) => sh.index.insert(h, off, true),
+                None => {
+                    sh.index.remove(h);
+                }
+            }
+        }
+        sh.entries += ops.len() as u64;
+        sh.len = tail;
+        w.tail = tail;
+        Ok(())
+    }
+
+    // --- Locks --------------------------------------------------------------
+
+    pub(crate) fn read_shared(&self) -> RwLockReadGuard<'_, Shared> {
+        // A poisoned lock only means a panic elsewhere; the data is consistent
+        // because every update is published in one step.
+        self.shared.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn write_shared(&self) -> RwLockWriteGuard<'_, Shared> {
+        self.shared.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>> {
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| Error::ReadOnly(self.path.clone()))?;
+        let w = lock(writer);
+        if let Some(why) = &w.broken {
+            return Err(Error::io(
+                format!("{}: store must be reopened", self.path.display()),
+                io::Error::other(why.clone()),
+            ));
+        }
+        Ok(w)
+    }
+}
+
+fn lock(m: &Mutex<Writer>) -> MutexGuard<'_, Writer> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A piece of an append: bytes in the shared buffer, or caller memory.
+enum Seg<'a> {
+    Buf(Range<usize>),
+    Ext(&'a [u8]),
+}
+
+fn push_buf(segs: &mut Vec<Seg>, buf: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let start = buf.len();
+    buf.extend_from_slice(bytes);
+    if let Some(Seg::Buf(r)) = segs.last_mut() {
+        if r.end == start {
+            r.end = buf.len();
+            return;
+        }
+    }
+    segs.push(Seg::Buf(start..buf.len()));
+}
+
+/// Writes all of `slices` at `offset`, retrying short writes.
+fn write_all_at(file: &mut File, offset: u64, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_key(key: &[u8]) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::InvalidArgument("key is empty".into()));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_value(value: &[u8]) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::InvalidArgument("value is empty".into()));
+    }
+    if value == format::TOMBSTONE_PAYLOAD {
+        return Err(Error::InvalidArgument(
+            "value is a single 0x00 byte, which the format reserves for deletions".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn in_item(e: Error, i: usize) -> Error {
+    match e {
+        Error::InvalidArgument(m) => Error::InvalidArgument(format!("batch item {i}: {m}")),
+        other => other,
+    }
+}
+
+/// Opens the file with the access the store needs, mapping OS errors to
+/// engine errors.
+fn open_file(path: &Path, write: bool, create: bool) -> Result<File> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(write)
+        .create(write && create)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => Error::FileNotFound(path.to_path_buf()),
+            io::ErrorKind::IsADirectory => {
+                Error::InvalidArgument(format!("{}: is a directory", path.display()))
+            }
+            _ => Error::io(format!("{}: open", path.display()), e),
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
+    if !meta.is_file() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: not a regular file",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// Opens the file read-write and takes the exclusive writer lock. If the file
+/// was replaced (by a compaction) between open and lock, opens it again.
+fn open_locked(path: &Path, create: bool) -> Result<File> {
+    for _ in 0..16 {
+        let file = open_file(path, true, create)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(Error::Locked(path.to_path_buf())),
+            Err(TryLockError::Error(e)) => {
+                return Err(Error::io(format!("{}: flock", path.display()), e))
+            }
+        }
+        let ours = file
+            .metadata()
+            .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
+        match fs::metadata(path) {
+            Ok(now) if now.dev() == ours.dev() && now.ino() == ours.ino() => return Ok(file),
+            _ => continue,
+        }
+    }
+    Err(Error::Locked(path.to_path_buf()))
+}
