@@ -246,7 +246,11 @@ static inline const char *srd_path(const char *file) {
     static _Thread_local char bufs[16][PATH_MAX];
     static _Thread_local unsigned next;
     char *b = bufs[next++ % 16];
-    snprintf(b, PATH_MAX, "%s/%s", srd_test_g.dir, file);
+    int n = snprintf(b, PATH_MAX, "%s/%s", srd_test_g.dir, file);
+    if (n < 0 || n >= PATH_MAX) {
+        fprintf(stderr, "scratch path too long: %s/%s\n", srd_test_g.dir, file);
+        abort();
+    }
     return b;
 }
 

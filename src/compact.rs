@@ -53,7 +53,10 @@ impl Store {
                 let m = Mapping::new(&file, reserve_for(new_len))
                     .map_err(|e| Error::io(ctx("mmap"), e))?;
                 fs::rename(&tmp, &self.path).map_err(|e| {
-                    Error::io(format!("{}: compaction: rename over store", self.path.display()), e)
+                    Error::io(
+                        format!("{}: compaction: rename over store", self.path.display()),
+                        e,
+                    )
                 })?;
                 Ok((index, new_len, m))
             });
@@ -88,7 +91,12 @@ impl Store {
     /// Writes the live entries (metadata offset, key hash) into `file`,
     /// verifying each payload's checksum, and syncs it. Returns the new index
     /// and length.
-    fn write_compacted(&self, file: &File, bytes: &[u8], live: &[(u64, u64)]) -> Result<(Index, u64)> {
+    fn write_compacted(
+        &self,
+        file: &File,
+        bytes: &[u8],
+        live: &[(u64, u64)],
+    ) -> Result<(Index, u64)> {
         let io_err = |e| Error::io(format!("{}: compaction: write", self.path.display()), e);
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut index = Index::with_capacity(live.len());
@@ -106,7 +114,8 @@ impl Store {
                     format!("checksum mismatch in the value whose metadata is at offset {meta_offset}; compaction stopped, nothing changed"),
                 ));
             }
-            out.write_all(&format::ZEROS[..pad as usize]).map_err(io_err)?;
+            out.write_all(&format::ZEROS[..pad as usize])
+                .map_err(io_err)?;
             out.write_all(payload).map_err(io_err)?;
             out.write_all(&meta).map_err(io_err)?;
             index.insert(hash, end - METADATA_SIZE as u64, true);

@@ -69,7 +69,11 @@ impl fmt::Display for Error {
                 path,
                 offset,
                 detail,
-            } => write!(f, "{}: corrupt at offset {offset}: {detail}", path.display()),
+            } => write!(
+                f,
+                "{}: corrupt at offset {offset}: {detail}",
+                path.display()
+            ),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
         }
     }

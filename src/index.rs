@@ -27,7 +27,7 @@ impl Hasher for HashIsKey {
 /// Bit set in a slot once the entry's payload checksum has been verified.
 const VERIFIED: u64 = 1 << 63;
 /// Offset value that marks a tombstone while an index is being rebuilt.
-const TOMBSTONE_MARK: u64 = u64::MAX & !VERIFIED;
+const TOMBSTONE_MARK: u64 = !VERIFIED;
 
 /// One index slot: the metadata offset of the newest entry for a key, plus a
 /// "checksum verified" flag that readers set the first time they check it.
@@ -35,7 +35,9 @@ pub(crate) struct Slot(AtomicU64);
 
 impl Slot {
     fn new(meta_offset: u64, verified: bool) -> Self {
-        Slot(AtomicU64::new(meta_offset | if verified { VERIFIED } else { 0 }))
+        Slot(AtomicU64::new(
+            meta_offset | if verified { VERIFIED } else { 0 },
+        ))
     }
 
     /// Offset of the entry's metadata in the file.

@@ -227,7 +227,7 @@ mod tests {
         let end = *ends.last().unwrap();
         for extra in [1usize, 19, 20, 21, 63, 64, 65, 4096] {
             let mut f = file.clone();
-            f.extend(std::iter::repeat(0u8).take(extra));
+            f.extend(std::iter::repeat_n(0u8, extra));
             assert_eq!(recover(&f).unwrap().tail, end, "{extra} zeros");
             let mut g = file.clone();
             let mut x = 0x1234_5678u32;

@@ -5,12 +5,12 @@ use crate::format::{self, EntryLayout, METADATA_SIZE};
 use crate::index::Index;
 use crate::mapping::{reserve_for, Mapping};
 use crate::recovery;
+use std::fs::TryLockError;
 use std::fs::{self, File};
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::fs::TryLockError;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// How a store is opened.

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{Rng, Scratch};
+use simd_r_drive::{OpenOptions, Store};
 use simd_r_drive_ref::traits::{DataStoreReader, DataStoreWriter};
 use simd_r_drive_ref::DataStore;
-use simd_r_drive::{OpenOptions, Store};
 use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
@@ -19,7 +19,25 @@ enum Op {
 }
 
 const SIZES: &[usize] = &[
-    1, 2, 7, 19, 20, 21, 63, 64, 65, 100, 127, 128, 129, 1000, 4095, 4096, 4097, 65_536, 100_003,
+    1,
+    2,
+    7,
+    19,
+    20,
+    21,
+    63,
+    64,
+    65,
+    100,
+    127,
+    128,
+    129,
+    1000,
+    4095,
+    4096,
+    4097,
+    65_536,
+    100_003,
     300 * 1024,
 ];
 
@@ -79,7 +97,8 @@ fn apply_crate(store: &DataStore, ops: &[Op]) {
                 store.write(k, v).unwrap();
             }
             Op::Batch(items) => {
-                let refs: Vec<(&[u8], &[u8])> = items.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+                let refs: Vec<(&[u8], &[u8])> =
+                    items.iter().map(|(k, v)| (&k[..], &v[..])).collect();
                 store.batch_write(&refs).unwrap();
             }
             Op::Delete(k) => {
@@ -98,7 +117,8 @@ fn apply_ours(store: &Store, ops: &[Op]) {
         match op {
             Op::Write(k, v) => store.write(k, v).unwrap(),
             Op::Batch(items) => {
-                let refs: Vec<(&[u8], &[u8])> = items.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+                let refs: Vec<(&[u8], &[u8])> =
+                    items.iter().map(|(k, v)| (&k[..], &v[..])).collect();
                 store.write_batch(&refs).unwrap();
             }
             Op::Delete(k) => assert!(store.delete(k).unwrap()),
@@ -117,7 +137,12 @@ fn all_keys() -> Vec<Vec<u8>> {
 fn check_ours(store: &Store, model: &HashMap<Vec<u8>, Vec<u8>>) {
     for k in all_keys() {
         let got = store.read_to_vec(&k).unwrap();
-        assert_eq!(got.as_ref(), model.get(&k), "key {}", String::from_utf8_lossy(&k));
+        assert_eq!(
+            got.as_ref(),
+            model.get(&k),
+            "key {}",
+            String::from_utf8_lossy(&k)
+        );
         if let Some(e) = store.get(&k).unwrap() {
             assert_eq!(e.data().as_ptr() as usize % 64, 0);
         }
@@ -128,7 +153,12 @@ fn check_ours(store: &Store, model: &HashMap<Vec<u8>, Vec<u8>>) {
 fn check_crate(store: &DataStore, model: &HashMap<Vec<u8>, Vec<u8>>) {
     for k in all_keys() {
         let got = store.read(&k).unwrap().map(|e| e.as_slice().to_vec());
-        assert_eq!(got.as_ref(), model.get(&k), "key {}", String::from_utf8_lossy(&k));
+        assert_eq!(
+            got.as_ref(),
+            model.get(&k),
+            "key {}",
+            String::from_utf8_lossy(&k)
+        );
     }
     // The crate's own `len()` counts deleted keys after a reopen (it indexes
     // tombstones), so only the answers to reads are compared.
@@ -160,7 +190,14 @@ fn files_written_by_the_crate_open_here_with_identical_answers() {
             apply_crate(&cs, &ops);
             check_crate(&cs, &model);
         }
-        let ro = Store::open(&path, OpenOptions { read_only: true, ..Default::default() }).unwrap();
+        let ro = Store::open(
+            &path,
+            OpenOptions {
+                read_only: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         check_ours(&ro, &model);
         drop(ro);
         let rw = Store::open(&path, OpenOptions::default()).unwrap();
@@ -229,7 +266,17 @@ fn both_can_append_to_the_same_file_in_turn() {
                 }
             }
         }
-        check_ours(&Store::open(&path, OpenOptions { read_only: true, ..Default::default() }).unwrap(), &model);
+        check_ours(
+            &Store::open(
+                &path,
+                OpenOptions {
+                    read_only: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+            &model,
+        );
         check_crate(&DataStore::open(&path).unwrap(), &model);
     }
 }
@@ -237,6 +284,9 @@ fn both_can_append_to_the_same_file_in_turn() {
 #[test]
 fn key_hash_matches_the_crate() {
     for k in [&b"a"[..], b"hello", b"", &[0u8; 100]] {
-        assert_eq!(simd_r_drive::format::key_hash(k), simd_r_drive_ref::compute_hash(k));
+        assert_eq!(
+            simd_r_drive::format::key_hash(k),
+            simd_r_drive_ref::compute_hash(k)
+        );
     }
 }

@@ -80,7 +80,10 @@ impl Failure {
 
     /// `SRD_INVALID_ARGUMENT` with a message.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Failure::new(SRD_INVALID_ARGUMENT, format!("invalid argument: {}", message.into()))
+        Failure::new(
+            SRD_INVALID_ARGUMENT,
+            format!("invalid argument: {}", message.into()),
+        )
     }
 }
 
@@ -175,6 +178,16 @@ pub extern "C" fn srd_last_error_message() -> *const c_char {
     })
 }
 
+impl Failure {
+    /// The failure's message as text.
+    pub(crate) fn text(&self) -> String {
+        match &self.message {
+            LastError::Static(s) => s.to_string_lossy().into_owned(),
+            LastError::Owned(s) => s.to_string_lossy().into_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +208,10 @@ mod tests {
 
     #[test]
     fn failures_set_the_message_and_successes_keep_it() {
-        assert_eq!(guard(|| Err(Failure::invalid("x is NULL"))), SRD_INVALID_ARGUMENT);
+        assert_eq!(
+            guard(|| Err(Failure::invalid("x is NULL"))),
+            SRD_INVALID_ARGUMENT
+        );
         assert_eq!(last(), "invalid argument: x is NULL");
         assert_eq!(guard(|| Ok(())), SRD_OK);
         assert_eq!(last(), "invalid argument: x is NULL");
@@ -207,16 +223,6 @@ mod tests {
             // SAFETY: srd_status_str always returns a static C string.
             let s = unsafe { CStr::from_ptr(srd_status_str(code)) };
             assert!(!s.to_bytes().is_empty());
-        }
-    }
-}
-
-impl Failure {
-    /// The failure's message as text.
-    pub(crate) fn text(&self) -> String {
-        match &self.message {
-            LastError::Static(s) => s.to_string_lossy().into_owned(),
-            LastError::Owned(s) => s.to_string_lossy().into_owned(),
         }
     }
 }

@@ -19,15 +19,23 @@ use error::Failure;
 /// # Safety
 /// If `ptr` is non-NULL and `len` is non-zero, `ptr` must be valid for reads
 /// of `len` bytes for the duration of the call (the C caller's contract).
-pub(crate) unsafe fn input<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8], Failure> {
+pub(crate) unsafe fn input<'a>(
+    ptr: *const u8,
+    len: usize,
+    what: &str,
+) -> Result<&'a [u8], Failure> {
     if len == 0 {
         return Ok(&[]);
     }
     if ptr.is_null() {
-        return Err(Failure::invalid(format!("{what} is NULL but {what}_len is {len}")));
+        return Err(Failure::invalid(format!(
+            "{what} is NULL but {what}_len is {len}"
+        )));
     }
     if len > isize::MAX as usize {
-        return Err(Failure::invalid(format!("{what}_len {len} is larger than any object")));
+        return Err(Failure::invalid(format!(
+            "{what}_len {len} is larger than any object"
+        )));
     }
     // SAFETY: non-NULL, len <= isize::MAX, and readable per the caller's
     // contract stated above.
@@ -40,18 +48,31 @@ pub(crate) unsafe fn input<'a>(ptr: *const u8, len: usize, what: &str) -> Result
 /// # Safety
 /// If `count` is non-zero, `ptr` must point to `count` initialized `T`s that
 /// stay valid for the duration of the call.
-pub(crate) unsafe fn input_array<'a, T>(ptr: *const T, count: usize, what: &str) -> Result<&'a [T], Failure> {
+pub(crate) unsafe fn input_array<'a, T>(
+    ptr: *const T,
+    count: usize,
+    what: &str,
+) -> Result<&'a [T], Failure> {
     if count == 0 {
         return Ok(&[]);
     }
     if ptr.is_null() {
-        return Err(Failure::invalid(format!("{what} is NULL but count is {count}")));
+        return Err(Failure::invalid(format!(
+            "{what} is NULL but count is {count}"
+        )));
     }
-    if count.checked_mul(std::mem::size_of::<T>()).is_none_or(|n| n > isize::MAX as usize) {
-        return Err(Failure::invalid(format!("count {count} is larger than any array")));
+    if count
+        .checked_mul(std::mem::size_of::<T>())
+        .is_none_or(|n| n > isize::MAX as usize)
+    {
+        return Err(Failure::invalid(format!(
+            "count {count} is larger than any array"
+        )));
     }
-    if (ptr as usize) % std::mem::align_of::<T>() != 0 {
-        return Err(Failure::invalid(format!("{what} is not aligned for its type")));
+    if !(ptr as usize).is_multiple_of(std::mem::align_of::<T>()) {
+        return Err(Failure::invalid(format!(
+            "{what} is not aligned for its type"
+        )));
     }
     // SAFETY: non-NULL, aligned, size within isize::MAX, and initialized per
     // the caller's contract stated above.

@@ -21,7 +21,8 @@ pub const SRD_OPEN_SYNC: u32 = 4;
 /// first reads of large values; damaged values are then not detected).
 pub const SRD_OPEN_NO_VERIFY: u32 = 8;
 
-const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC | SRD_OPEN_NO_VERIFY;
+const KNOWN_FLAGS: u32 =
+    SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC | SRD_OPEN_NO_VERIFY;
 
 /// An open store (opaque). Created by `srd_open`, destroyed by `srd_close`.
 ///
@@ -109,14 +110,21 @@ fn not_found() -> Failure {
 /// `path` must be NULL or a NUL-terminated string; `out_store` must be NULL or
 /// writable.
 #[no_mangle]
-pub unsafe extern "C" fn srd_open(path: *const c_char, flags: u32, out_store: *mut *mut srd_store) -> srd_status {
+pub unsafe extern "C" fn srd_open(
+    path: *const c_char,
+    flags: u32,
+    out_store: *mut *mut srd_store,
+) -> srd_status {
     guard(|| {
         if path.is_null() {
             return Err(Failure::invalid("path is NULL"));
         }
         require_out(out_store, "out_store")?;
         if flags & !KNOWN_FLAGS != 0 {
-            return Err(Failure::invalid(format!("unknown open flags 0x{:x}", flags & !KNOWN_FLAGS)));
+            return Err(Failure::invalid(format!(
+                "unknown open flags 0x{:x}",
+                flags & !KNOWN_FLAGS
+            )));
         }
         // SAFETY: non-NULL and NUL-terminated per the contract above.
         let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
@@ -205,7 +213,11 @@ pub unsafe extern "C" fn srd_write(
 /// `items` must point to `count` valid `srd_kv` whose pointers are readable
 /// for their lengths.
 #[no_mangle]
-pub unsafe extern "C" fn srd_write_batch(store: *mut srd_store, items: *const srd_kv, count: usize) -> srd_status {
+pub unsafe extern "C" fn srd_write_batch(
+    store: *mut srd_store,
+    items: *const srd_kv,
+    count: usize,
+) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
@@ -224,7 +236,9 @@ pub unsafe extern "C" fn srd_write_batch(store: *mut srd_store, items: *const sr
 }
 
 fn message_of(f: &Failure) -> String {
-    f.text().trim_start_matches("invalid argument: ").to_string()
+    f.text()
+        .trim_start_matches("invalid argument: ")
+        .to_string()
 }
 
 /// Looks up `key` and returns its value without copying: `*out_value`
@@ -310,7 +324,11 @@ pub unsafe extern "C" fn srd_read_entry(
 /// # Safety
 /// `store` as for `srd_close`; `key` readable for `key_len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn srd_exists(store: *const srd_store, key: *const u8, key_len: usize) -> srd_status {
+pub unsafe extern "C" fn srd_exists(
+    store: *const srd_store,
+    key: *const u8,
+    key_len: usize,
+) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
@@ -331,7 +349,11 @@ pub unsafe extern "C" fn srd_exists(store: *const srd_store, key: *const u8, key
 /// # Safety
 /// `store` as for `srd_close`; `key` readable for `key_len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn srd_delete(store: *mut srd_store, key: *const u8, key_len: usize) -> srd_status {
+pub unsafe extern "C" fn srd_delete(
+    store: *mut srd_store,
+    key: *const u8,
+    key_len: usize,
+) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
@@ -355,7 +377,11 @@ pub unsafe extern "C" fn srd_delete(store: *mut srd_store, key: *const u8, key_l
 /// # Safety
 /// `keys` must point to `count` valid `srd_key` whose pointers are readable.
 #[no_mangle]
-pub unsafe extern "C" fn srd_delete_batch(store: *mut srd_store, keys: *const srd_key, count: usize) -> srd_status {
+pub unsafe extern "C" fn srd_delete_batch(
+    store: *mut srd_store,
+    keys: *const srd_key,
+    count: usize,
+) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;

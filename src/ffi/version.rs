@@ -21,10 +21,11 @@ const PATCH: u32 = parse(env!("CARGO_PKG_VERSION_PATCH"));
 /// The version as `MAJOR * 1000000 + MINOR * 1000 + PATCH`.
 pub(crate) const NUMBER: u32 = MAJOR * 1_000_000 + MINOR * 1_000 + PATCH;
 
-const TEXT: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-    Ok(s) => s,
-    Err(_) => panic!("version contains a NUL byte"),
-};
+const TEXT: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(s) => s,
+        Err(_) => panic!("version contains a NUL byte"),
+    };
 
 /// Returns the library's version as `MAJOR * 1000000 + MINOR * 1000 + PATCH`,
 /// the same formula as the header's `SRD_VERSION_NUMBER`. Comparing the two
@@ -54,7 +55,10 @@ mod tests {
     fn number_and_text_agree_with_cargo() {
         let v = env!("CARGO_PKG_VERSION");
         let parts: Vec<u32> = v.split('.').map(|p| p.parse().unwrap()).collect();
-        assert_eq!(srd_version_number(), parts[0] * 1_000_000 + parts[1] * 1000 + parts[2]);
+        assert_eq!(
+            srd_version_number(),
+            parts[0] * 1_000_000 + parts[1] * 1000 + parts[2]
+        );
         // SAFETY: srd_version_string returns a static C string.
         let s = unsafe { CStr::from_ptr(srd_version_string()) };
         assert_eq!(s.to_str().unwrap(), v);

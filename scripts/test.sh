@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting and lints, the Rust tests (engine, format
+# compatibility with the simd-r-drive crate, header drift), the C suite
+# through CMake/ctest, and the C suite again under AddressSanitizer+UBSan.
+# Installs CMake into .venv if it is missing. Exits non-zero if anything fails.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+jobs="${SRD_JOBS:-2}"
+
+passed=0
+failed=0
+failures=()
+step() {
+    local name="$1"
+    shift
+    echo
+    echo "=== $name: $*"
+    local t0=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "=== $name: ok ($((SECONDS - t0)) s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+    fi
+}
+
+cmake_bin="$(scripts/ensure-cmake.sh)" || { echo "could not get CMake"; exit 1; }
+export PATH="$cmake_bin:$PATH"
+
+c_suite() { # build dir, extra cmake args...
+    local dir="$1"
+    shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.configure.log" 2>&1 \
+        || { cat "$dir.configure.log"; return 1; }
+    cmake --build "$dir" -j"$jobs" || return 1
+    ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 600
+}
+
+mkdir -p build
+step rustfmt cargo fmt --all -- --check
+step clippy cargo clippy --all-targets --quiet -- -D warnings
+step rust-tests cargo test --quiet
+step c-tests c_suite build
+step c-tests-asan-ubsan c_suite build-asan -DSRD_SANITIZE=ON
+
+echo
+if [ "$failed" -ne 0 ]; then
+    echo "failed steps: ${failures[*]}"
+fi
+echo "test-steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,316 @@
+//! Engine behaviour through the Rust API.
+
+mod common;
+
+use common::{Rng, Scratch};
+use simd_r_drive::{Error, OpenOptions, Store};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+fn rw(path: &std::path::Path) -> Store {
+    Store::open(path, OpenOptions::default()).unwrap()
+}
+
+fn ro(path: &std::path::Path) -> Store {
+    Store::open(
+        path,
+        OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+fn check(store: &Store, model: &HashMap<Vec<u8>, Vec<u8>>, keys: &[Vec<u8>]) {
+    for k in keys {
+        assert_eq!(store.read_to_vec(k).unwrap().as_ref(), model.get(k));
+    }
+    assert_eq!(store.len(), model.len() as u64);
+}
+
+#[test]
+fn random_operations_match_an_in_memory_map_across_reopen_and_compaction() {
+    let dir = Scratch::new("model");
+    for seed in 1..=4u64 {
+        let path = dir.file(&format!("m{seed}.srd"));
+        let mut rng = Rng::new(seed);
+        let keys: Vec<Vec<u8>> = (0..64).map(|i| format!("k{i}").into_bytes()).collect();
+        let mut model: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+        let mut store = rw(&path);
+        for step in 0..1500 {
+            let k = keys[rng.below(keys.len() as u64) as usize].clone();
+            match rng.below(100) {
+                0..=44 => {
+                    let n = [1, 63, 64, 65, 200, 5000][rng.below(6) as usize];
+                    let v = rng.bytes(n);
+                    store.write(&k, &v).unwrap();
+                    model.insert(k, v);
+                }
+                45..=59 => {
+                    let items: Vec<(Vec<u8>, Vec<u8>)> = (0..1 + rng.below(8))
+                        .map(|_| {
+                            let n = 1 + rng.below(300) as usize;
+                            (
+                                keys[rng.below(keys.len() as u64) as usize].clone(),
+                                rng.bytes(n),
+                            )
+                        })
+                        .collect();
+                    let refs: Vec<(&[u8], &[u8])> =
+                        items.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+                    store.write_batch(&refs).unwrap();
+                    for (k, v) in items {
+                        model.insert(k, v);
+                    }
+                }
+                60..=79 => assert_eq!(
+                    store.delete(&k).unwrap(),
+                    model.remove(&k).is_some(),
+                    "step {step}"
+                ),
+                80..=87 => {
+                    let ks: Vec<Vec<u8>> = (0..3)
+                        .map(|_| keys[rng.below(keys.len() as u64) as usize].clone())
+                        .collect();
+                    let refs: Vec<&[u8]> = ks.iter().map(|k| &k[..]).collect();
+                    store.delete_batch(&refs).unwrap();
+                    for k in &ks {
+                        model.remove(k);
+                    }
+                }
+                88..=92 => {
+                    store.compact().unwrap();
+                }
+                _ => {
+                    drop(store);
+                    store = rw(&path);
+                }
+            }
+            if step % 50 == 0 {
+                check(&store, &model, &keys);
+            }
+        }
+        check(&store, &model, &keys);
+        drop(store);
+        check(&ro(&path), &model, &keys);
+    }
+}
+
+#[test]
+fn borrowed_values_stay_valid_while_the_file_grows_past_its_mapping() {
+    let dir = Scratch::new("retention");
+    let store = rw(&dir.file("s.srd"));
+    store.write(b"first", b"the first value").unwrap();
+    let (ptr, len) = store
+        .read_with(simd_r_drive::format::key_hash(b"first"), |b| {
+            (b.as_ptr(), b.len())
+        })
+        .unwrap()
+        .unwrap();
+    let big = vec![0xAB; 1 << 20];
+    for i in 0..40 {
+        store.write(format!("big{i}").as_bytes(), &big).unwrap();
+    }
+    store.write(b"first", b"overwritten").unwrap();
+    assert!(store.delete(b"first").unwrap());
+    // SAFETY: the store keeps every mapping alive until compaction or drop.
+    let still = unsafe { std::slice::from_raw_parts(ptr, len) };
+    assert_eq!(still, b"the first value");
+}
+
+#[test]
+fn pinned_entries_survive_compaction_and_drop() {
+    let dir = Scratch::new("pinned");
+    let path = dir.file("s.srd");
+    let store = rw(&path);
+    store.write(b"a", b"alpha").unwrap();
+    store.write(b"a", b"alpha2").unwrap();
+    let e = store.get(b"a").unwrap().unwrap();
+    let stats = store.compact().unwrap();
+    assert!(stats.bytes_after < stats.bytes_before);
+    drop(store);
+    assert_eq!(e.data(), b"alpha2");
+    assert_eq!(e.data().as_ptr() as usize % 64, 0);
+}
+
+#[test]
+fn second_writer_is_locked_out_but_readers_are_not() {
+    let dir = Scratch::new("lock");
+    let path = dir.file("s.srd");
+    let a = rw(&path);
+    a.write(b"k", b"v").unwrap();
+    assert!(matches!(
+        Store::open(&path, OpenOptions::default()),
+        Err(Error::Locked(_))
+    ));
+    assert_eq!(ro(&path).read_to_vec(b"k").unwrap().unwrap(), b"v");
+    a.compact().unwrap();
+    // Still locked after compaction replaced the file.
+    assert!(matches!(
+        Store::open(&path, OpenOptions::default()),
+        Err(Error::Locked(_))
+    ));
+    drop(a);
+    rw(&path);
+}
+
+#[test]
+fn read_only_open_of_a_torn_file_changes_nothing() {
+    let dir = Scratch::new("ro-torn");
+    let path = dir.file("s.srd");
+    {
+        let s = rw(&path);
+        s.write(b"a", b"1234").unwrap();
+        s.write(b"b", &[9u8; 300]).unwrap();
+    }
+    let full = std::fs::read(&path).unwrap();
+    let torn = &full[..full.len() - 7];
+    std::fs::write(&path, torn).unwrap();
+    let s = ro(&path);
+    assert_eq!(s.read_to_vec(b"a").unwrap().unwrap(), b"1234");
+    assert!(s.read_to_vec(b"b").unwrap().is_none());
+    assert!(matches!(s.write(b"c", b"x"), Err(Error::ReadOnly(_))));
+    assert!(matches!(s.compact(), Err(Error::ReadOnly(_))));
+    drop(s);
+    assert_eq!(std::fs::read(&path).unwrap(), torn);
+    let s = rw(&path);
+    assert_eq!(s.file_size(), std::fs::metadata(&path).unwrap().len());
+    s.write(b"c", b"after").unwrap();
+    drop(s);
+    assert_eq!(ro(&path).read_to_vec(b"c").unwrap().unwrap(), b"after");
+}
+
+#[test]
+fn invalid_keys_and_values_write_nothing() {
+    let dir = Scratch::new("invalid");
+    let s = rw(&dir.file("s.srd"));
+    s.write(b"k", b"v").unwrap();
+    let size = s.file_size();
+    assert!(matches!(s.write(b"", b"v"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(s.write(b"k", b""), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        s.write(b"k", &[0]),
+        Err(Error::InvalidArgument(_))
+    ));
+    let bad: [(&[u8], &[u8]); 2] = [(b"x", b"fine"), (b"y", &[0])];
+    assert!(matches!(
+        s.write_batch(&bad),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(!s.delete(b"missing").unwrap());
+    assert_eq!(s.file_size(), size);
+    assert!(s.read_to_vec(b"x").unwrap().is_none());
+}
+
+#[test]
+fn a_stale_compaction_file_is_discarded() {
+    let dir = Scratch::new("stale");
+    let path = dir.file("s.srd");
+    let tmp = simd_r_drive::store::compaction_temp_path(&path);
+    let s = rw(&path);
+    s.write(b"a", b"one").unwrap();
+    s.write(b"a", b"two").unwrap();
+    std::fs::write(&tmp, vec![0x55; 10_000]).unwrap();
+    s.compact().unwrap();
+    assert!(!tmp.exists());
+    s.write(b"b", b"three").unwrap();
+    drop(s);
+    let s = rw(&path);
+    assert_eq!(s.read_to_vec(b"a").unwrap().unwrap(), b"two");
+    assert_eq!(s.read_to_vec(b"b").unwrap().unwrap(), b"three");
+    assert_eq!(s.entry_count(), 2);
+}
+
+#[test]
+fn a_damaged_value_reads_as_corrupt_and_others_still_read() {
+    let dir = Scratch::new("damaged");
+    let path = dir.file("s.srd");
+    {
+        let s = rw(&path);
+        s.write(b"a", &[1u8; 100]).unwrap();
+        s.write(b"b", &[2u8; 100]).unwrap();
+        s.write(b"c", &[3u8; 100]).unwrap();
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    // "b" starts at 128 (a: 0..100 + 20 meta, padded to 128).
+    bytes[150] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let s = rw(&path);
+    assert!(matches!(s.read_to_vec(b"b"), Err(Error::Corrupt { .. })));
+    assert!(matches!(s.compact(), Err(Error::Corrupt { .. })));
+    assert_eq!(s.read_to_vec(b"a").unwrap().unwrap(), vec![1u8; 100]);
+    assert_eq!(s.read_to_vec(b"c").unwrap().unwrap(), vec![3u8; 100]);
+}
+
+#[test]
+fn readers_writers_and_a_compactor_run_together() {
+    let dir = Scratch::new("threads");
+    let store = Arc::new(rw(&dir.file("s.srd")));
+    let value = |k: u64, ver: u64| -> Vec<u8> {
+        let mut v = format!("{k}:{ver}:").into_bytes();
+        v.resize(50 + (k as usize * 37) % 500, (k ^ ver) as u8 | 1);
+        v
+    };
+    for k in 0..50 {
+        store
+            .write(format!("k{k}").as_bytes(), &value(k, 0))
+            .unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut handles = Vec::new();
+    for w in 0..2u64 {
+        let (s, stop) = (store.clone(), stop.clone());
+        handles.push(std::thread::spawn(move || {
+            let mut ver = 1;
+            while !stop.load(Ordering::Relaxed) {
+                for k in (w..50).step_by(2) {
+                    s.write(format!("k{k}").as_bytes(), &value(k, ver)).unwrap();
+                }
+                ver += 1;
+            }
+        }));
+    }
+    for _ in 0..3 {
+        let (s, stop) = (store.clone(), stop.clone());
+        handles.push(std::thread::spawn(move || {
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for k in 0..50u64 {
+                    let e = s
+                        .get(format!("k{k}").as_bytes())
+                        .unwrap()
+                        .expect("key present");
+                    let d = e.data();
+                    let text = String::from_utf8_lossy(
+                        &d[..d.iter().position(|&b| b == b':').unwrap() + 1],
+                    )
+                    .to_string();
+                    assert_eq!(text, format!("{k}:"));
+                    let ver: u64 = std::str::from_utf8(d.split(|&b| b == b':').nth(1).unwrap())
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    assert_eq!(d, &value(k, ver)[..]);
+                    reads += 1;
+                }
+            }
+            assert!(reads > 0);
+        }));
+    }
+    {
+        let (s, stop) = (store.clone(), stop.clone());
+        handles.push(std::thread::spawn(move || {
+            for _ in 0..20 {
+                s.compact().unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            stop.store(true, Ordering::Relaxed);
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(store.len(), 50);
+}
