@@ -45,6 +45,11 @@ impl Store {
             .create_new(true)
             .open(&tmp)
             .map_err(|e| Error::io(ctx("create"), e))?;
+        // Keep the store's permissions (the new file would otherwise get the
+        // process umask's).
+        if let Ok(meta) = w.file.metadata() {
+            let _ = file.set_permissions(meta.permissions());
+        }
         let built = self
             .write_compacted(&file, bytes, &live)
             .and_then(|(index, new_len)| {
@@ -77,6 +82,7 @@ impl Store {
             sh.entries = live.len() as u64;
         }
         w.capacity = reserve_for(new_len);
+        let _ = w.file.unlock();
         w.file = file;
         w.tail = new_len;
         drop(w);
@@ -130,7 +136,7 @@ impl Store {
 }
 
 /// Syncs the directory holding `path`, so a rename in it is durable.
-fn sync_parent_dir(path: &Path) -> Result<()> {
+pub(crate) fn sync_parent_dir(path: &Path) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

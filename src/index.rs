@@ -4,14 +4,23 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Key hashes are already uniformly distributed XXH3 values, so the map uses
-/// them as they are instead of hashing them again.
+/// Key hashes are XXH3 values, but with a public seed (0): keys can be chosen
+/// so that their hashes share low bits. The table therefore mixes each hash
+/// with a per-process random multiplier (a folded 128-bit multiply, which
+/// spreads every input bit over the result) so nobody can predict buckets.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct HashIsKey(u64);
 
+fn process_seed() -> u64 {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1)
+}
+
 impl Hasher for HashIsKey {
     fn finish(&self) -> u64 {
-        self.0
+        let m = u128::from(self.0) * u128::from(process_seed());
+        (m as u64) ^ ((m >> 64) as u64)
     }
     fn write(&mut self, bytes: &[u8]) {
         // Only u64 keys are used; fold anything else so the hasher stays total.

@@ -14,7 +14,9 @@ const MIN_RESERVE: u64 = 8 << 20;
 
 /// How much address space to reserve for a file of `len` bytes.
 pub(crate) fn reserve_for(len: u64) -> u64 {
-    len.saturating_mul(2).max(MIN_RESERVE).next_power_of_two()
+    let want = len.saturating_mul(2).max(MIN_RESERVE);
+    // Beyond 2^63 no mapping can be made anyway; Mapping::new reports it.
+    want.checked_next_power_of_two().unwrap_or(want)
 }
 
 /// A shared, read-only mapping of a store file, possibly longer than the file.

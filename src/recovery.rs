@@ -30,10 +30,6 @@ pub(crate) struct Damage {
     pub detail: String,
 }
 
-/// How many entries back from the end of the file are examined when deciding
-/// whether damage is a torn tail or a break in the middle of the chain.
-const TAIL_PROBE_ENTRIES: usize = 64;
-
 /// Validates `file` (the whole file's bytes) and rebuilds its index.
 pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
     let len = file.len() as u64;
@@ -146,22 +142,36 @@ fn forward_scan(file: &[u8]) -> u64 {
     pos as u64
 }
 
-/// Looks back from the end of the file for an intact entry (well-formed link,
-/// matching checksum) that lies entirely after `tail`. Returns where it ends.
+/// Looks for an intact entry (a well-formed link into `tail..` and a matching
+/// checksum) anywhere after `tail`. Its presence means the chain breaks in the
+/// middle of good data rather than in a torn tail. Returns where it ends.
+///
+/// Every position is a candidate metadata offset, so the work is bounded: if
+/// the checksums to compute exceed a budget of a few times the file size, the
+/// damage is conservatively treated as a break in the middle.
 fn intact_entry_after(file: &[u8], tail: u64) -> Option<u64> {
-    let mut cursor = file.len() as u64;
-    for _ in 0..TAIL_PROBE_ENTRIES {
-        if cursor < tail + 1 + METADATA_SIZE as u64 {
-            return None;
+    let len = file.len();
+    let t = tail as usize;
+    if len < t + 1 + METADATA_SIZE {
+        return None;
+    }
+    let mut budget = 4 * len as u64 + (1 << 20);
+    for n in t + 1..=len - METADATA_SIZE {
+        let link = read_u64(file, n + 8);
+        if link < tail || link >= n as u64 {
+            continue;
         }
-        let entry = entry_at(file, cursor - METADATA_SIZE as u64).ok()?;
-        if entry.meta.prev_tail < tail {
-            return None;
+        let Ok(entry) = entry_at(file, n as u64) else {
+            continue;
+        };
+        let cost = entry.payload_len();
+        if cost > budget {
+            return Some(entry.end());
         }
+        budget -= cost;
         if format::checksum_ok(file, &entry) {
             return Some(entry.end());
         }
-        cursor = entry.meta.prev_tail;
     }
     None
 }
@@ -256,6 +266,21 @@ mod tests {
         file[at] ^= 0x40;
         let err = recover(&file).err().expect("must refuse");
         assert!(err.offset <= ends[2]);
+    }
+
+    #[test]
+    fn a_damaged_middle_value_plus_a_torn_tail_is_refused_not_truncated() {
+        let (mut file, ends) = sample();
+        // Flip a payload byte of the third entry (intact entries follow)...
+        file[ends[1] as usize + 50] ^= 1;
+        // ...and tear the last entry.
+        file.truncate(*ends.last().unwrap() as usize - 3);
+        assert!(recover(&file).is_err());
+        // Zeros appended after a mid-chain break are no excuse either.
+        let (mut file, ends) = sample();
+        file[(ends[2] - 20 + 8) as usize] ^= 0x40;
+        file.extend(std::iter::repeat_n(0u8, 100));
+        assert!(recover(&file).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::fs::TryLockError;
 use std::fs::{self, File};
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::ops::Range;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -103,6 +103,15 @@ pub(crate) struct Writer {
     pub(crate) broken: Option<String>,
 }
 
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Memory maps of the file keep its open file description alive (and
+        // with it the flock) for as long as pinned entries use them; release
+        // the lock explicitly so closing the store always frees it.
+        let _ = self.file.unlock();
+    }
+}
+
 /// An open store. `Store` is `Send + Sync`: reads run in parallel from any
 /// number of threads and are never blocked by a writer's I/O; writes are
 /// serialized.
@@ -123,6 +132,18 @@ pub(crate) enum Op<'a> {
     Put(u64, &'a [u8]),
     Delete(u64),
 }
+
+/// Result of looking a key up in the index.
+enum Lookup {
+    Absent,
+    Ready(EntryLayout),
+    /// Found, but its checksum must be checked first, outside the lock.
+    VerifyFirst(EntryLayout),
+}
+
+/// Values larger than this have their first-read checksum computed without
+/// holding the readers' lock.
+const VERIFY_UNLOCKED_ABOVE: u64 = 64 * 1024;
 
 /// Values up to this size are copied into one buffer; larger ones are written
 /// straight from the caller's memory.
@@ -148,6 +169,12 @@ impl Store {
         } else {
             open_locked(&path, options.create)?
         };
+        // Compaction renames over the real file, not over a symlink to it.
+        let path = fs::canonicalize(&path).unwrap_or(path);
+        if options.sync && !options.read_only {
+            // Make the file's directory entry durable too (it may be new).
+            crate::compact::sync_parent_dir(&path)?;
+        }
         let file_len = file
             .metadata()
             .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?
@@ -241,12 +268,21 @@ impl Store {
     /// live value. The bytes stay mapped and unchanged until the next
     /// compaction or until the store is dropped (see the type's docs).
     pub fn read_with<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-        let sh = self.read_shared();
-        let Some(layout) = self.checked_layout(&sh, key_hash)? else {
-            return Ok(None);
-        };
-        let bytes = sh.map.bytes(sh.len);
-        Ok(Some(f(format::slice(bytes, layout.payload))))
+        loop {
+            let sh = self.read_shared();
+            match self.lookup(&sh, key_hash)? {
+                Lookup::Absent => return Ok(None),
+                Lookup::Ready(layout) => {
+                    let bytes = sh.map.bytes(sh.len);
+                    return Ok(Some(f(format::slice(bytes, layout.payload))));
+                }
+                Lookup::VerifyFirst(layout) => {
+                    let (map, len) = (Arc::clone(&sh.map), sh.len);
+                    drop(sh);
+                    self.verify_unlocked(&map, len, key_hash, &layout)?;
+                }
+            }
+        }
     }
 
     /// The value of `key`, pinned (see [`Entry`]), or `None`.
@@ -258,10 +294,19 @@ impl Store {
     /// The value of the key with hash `key_hash`, pinned, or `None`.
     pub fn get_hash(&self, key_hash: u64) -> Result<Option<Entry>> {
         let sh = self.read_shared();
-        Ok(self.checked_layout(&sh, key_hash)?.map(|layout| Entry {
-            map: Arc::clone(&sh.map),
-            layout,
-        }))
+        match self.lookup(&sh, key_hash)? {
+            Lookup::Absent => Ok(None),
+            Lookup::Ready(layout) => Ok(Some(Entry {
+                map: Arc::clone(&sh.map),
+                layout,
+            })),
+            Lookup::VerifyFirst(layout) => {
+                let (map, len) = (Arc::clone(&sh.map), sh.len);
+                drop(sh);
+                self.verify_unlocked(&map, len, key_hash, &layout)?;
+                Ok(Some(Entry { map, layout }))
+            }
+        }
     }
 
     /// Copies the value of `key` out of the store.
@@ -270,11 +315,12 @@ impl Store {
         self.read_with(format::key_hash(key), |b| b.to_vec())
     }
 
-    /// Finds the newest entry of `key_hash` and checks its checksum the first
-    /// time it is read (unless verification is off).
-    fn checked_layout(&self, sh: &Shared, key_hash: u64) -> Result<Option<EntryLayout>> {
+    /// Finds the newest entry of `key_hash`. Checks its checksum the first
+    /// time it is read (unless verification is off): small values right away,
+    /// large ones are left to the caller to check without holding the lock.
+    fn lookup(&self, sh: &Shared, key_hash: u64) -> Result<Lookup> {
         let Some(slot) = sh.index.get(key_hash) else {
-            return Ok(None);
+            return Ok(Lookup::Absent);
         };
         let bytes = sh.map.bytes(sh.len);
         let meta_offset = slot.meta_offset();
@@ -285,21 +331,50 @@ impl Store {
                 format!("index points at a malformed entry ({e:?})"),
             )
         })?;
-        if self.options.verify_checksums && !slot.is_verified() {
-            if !format::checksum_ok(bytes, &layout) {
-                return Err(Error::corrupt(
-                    &self.path,
-                    layout.payload.start,
-                    format!(
-                        "checksum mismatch in the {}-byte value whose metadata is at offset {}",
-                        layout.payload_len(),
-                        meta_offset
-                    ),
-                ));
-            }
-            slot.mark_verified();
+        if !self.options.verify_checksums || slot.is_verified() {
+            return Ok(Lookup::Ready(layout));
         }
-        Ok(Some(layout))
+        if layout.payload_len() > VERIFY_UNLOCKED_ABOVE {
+            return Ok(Lookup::VerifyFirst(layout));
+        }
+        self.verify(bytes, &layout)?;
+        slot.mark_verified();
+        Ok(Lookup::Ready(layout))
+    }
+
+    fn verify(&self, bytes: &[u8], layout: &EntryLayout) -> Result<()> {
+        if format::checksum_ok(bytes, layout) {
+            return Ok(());
+        }
+        Err(Error::corrupt(
+            &self.path,
+            layout.payload.start,
+            format!(
+                "checksum mismatch in the {}-byte value whose metadata is at offset {}",
+                layout.payload_len(),
+                layout.meta_offset
+            ),
+        ))
+    }
+
+    /// Checks a large value's checksum without holding the readers' lock (so
+    /// a waiting writer, and the readers queued behind it, are not stalled),
+    /// then records it as verified if the index still points at it.
+    fn verify_unlocked(
+        &self,
+        map: &Mapping,
+        len: u64,
+        key_hash: u64,
+        layout: &EntryLayout,
+    ) -> Result<()> {
+        self.verify(map.bytes(len), layout)?;
+        let sh = self.read_shared();
+        if let Some(slot) = sh.index.get(key_hash) {
+            if slot.meta_offset() == layout.meta_offset {
+                slot.mark_verified();
+            }
+        }
+        Ok(())
     }
 
     // --- Writes -----------------------------------------------------------
@@ -349,6 +424,9 @@ impl Store {
 
     /// Deletes the keys with these hashes that have a value; returns how many.
     pub fn delete_hashes(&self, key_hashes: &[u64]) -> Result<u64> {
+        if key_hashes.is_empty() {
+            return Ok(0);
+        }
         let mut w = self.lock_writer()?;
         let ops: Vec<Op> = {
             let sh = self.read_shared();
@@ -569,10 +647,13 @@ fn in_item(e: Error, i: usize) -> Error {
 /// Opens the file with the access the store needs, mapping OS errors to
 /// engine errors.
 fn open_file(path: &Path, write: bool, create: bool) -> Result<File> {
+    // O_NONBLOCK: opening a FIFO must fail below, not hang; it has no effect
+    // on regular files.
     let file = fs::OpenOptions::new()
         .read(true)
         .write(write)
         .create(write && create)
+        .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => Error::FileNotFound(path.to_path_buf()),

@@ -314,3 +314,56 @@ fn readers_writers_and_a_compactor_run_together() {
     }
     assert_eq!(store.len(), 50);
 }
+
+#[test]
+fn closing_releases_the_writer_lock_even_while_pinned_entries_live() {
+    let dir = Scratch::new("lock-release");
+    let path = dir.file("s.srd");
+    let s = rw(&path);
+    s.write(b"k", b"pinned").unwrap();
+    let e = s.get(b"k").unwrap().unwrap();
+    s.compact().unwrap();
+    let e2 = s.get(b"k").unwrap().unwrap();
+    drop(s);
+    let again = rw(&path);
+    again.write(b"k2", b"more").unwrap();
+    assert_eq!(e.data(), b"pinned");
+    assert_eq!(e2.data(), b"pinned");
+}
+
+#[test]
+fn compaction_keeps_the_file_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new("perms");
+    let path = dir.file("s.srd");
+    let s = rw(&path);
+    s.write(b"a", b"1").unwrap();
+    s.write(b"a", b"2").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    s.compact().unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn large_values_are_verified_on_first_read_too() {
+    let dir = Scratch::new("large-verify");
+    let path = dir.file("s.srd");
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    {
+        let s = rw(&path);
+        s.write(b"big", &big).unwrap();
+        s.write(b"tail", b"last").unwrap();
+    }
+    let s = ro(&path);
+    assert_eq!(s.read_to_vec(b"big").unwrap().unwrap(), big);
+    assert_eq!(s.get(b"big").unwrap().unwrap().data(), &big[..]);
+    drop(s);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[200_000] ^= 0x10;
+    std::fs::write(&path, &bytes).unwrap();
+    let s = ro(&path);
+    assert!(matches!(s.read_to_vec(b"big"), Err(Error::Corrupt { .. })));
+    assert!(matches!(s.get(b"big"), Err(Error::Corrupt { .. })));
+    assert_eq!(s.read_to_vec(b"tail").unwrap().unwrap(), b"last");
+}

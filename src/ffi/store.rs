@@ -406,8 +406,10 @@ pub unsafe extern "C" fn srd_delete_batch(
 ///
 /// Lifetime: every pointer returned by `srd_read` on this store before the
 /// call becomes invalid; pinned entries stay valid.
-/// Errors: `SRD_READ_ONLY`, `SRD_IO` (the store is unchanged), `SRD_CORRUPT`
-/// if a live value fails its checksum (nothing is changed).
+/// Errors: `SRD_READ_ONLY`; `SRD_IO` if writing the new file failed (the
+/// store is unchanged) or, after the switch, if syncing the directory failed
+/// (the compaction has then taken effect but may not survive power loss);
+/// `SRD_CORRUPT` if a live value fails its checksum (nothing is changed).
 ///
 /// # Safety
 /// `store` as for `srd_close`.

@@ -1,0 +1,125 @@
+# C tests for simd_r_drive: built here, registered with add_test.
+#
+# Every test program gets its own scratch directory under the build tree as argv[1]
+# (the program makes a fresh unique directory inside it), so parallel ctest runs
+# (ctest -j) never share files.
+
+set(SRD_TEST_DIR "${CMAKE_CURRENT_SOURCE_DIR}/c_tests")
+set(SRD_SCRATCH_ROOT "${CMAKE_BINARY_DIR}/test-scratch")
+
+set(SRD_C_WARNINGS -Wall -Wextra -Werror)
+set(SRD_SANITIZE_FLAGS "")
+if(SRD_SANITIZE)
+  set(SRD_SANITIZE_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer
+                         -fno-sanitize-recover=all)
+endif()
+
+set(SRD_TEST_LAUNCHER "")
+set(_srd_scale "${SRD_TEST_SCALE}")
+set(_srd_timeout 600)
+if(SRD_VALGRIND)
+  find_program(SRD_VALGRIND_EXECUTABLE valgrind)
+  if(NOT SRD_VALGRIND_EXECUTABLE)
+    message(FATAL_ERROR "SRD_VALGRIND=ON but valgrind was not found")
+  endif()
+  set(SRD_TEST_LAUNCHER "${SRD_VALGRIND_EXECUTABLE}" --error-exitcode=1 --leak-check=full
+                        --errors-for-leak-kinds=definite)
+  if(_srd_scale STREQUAL "")
+    set(_srd_scale 0.05)
+  endif()
+  set(_srd_timeout 3600)
+endif()
+
+set(_srd_test_env "")
+if(NOT _srd_scale STREQUAL "")
+  list(APPEND _srd_test_env "SRD_TEST_SCALE=${_srd_scale}")
+endif()
+if(SRD_SANITIZE)
+  list(APPEND _srd_test_env
+       "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1:check_initialization_order=1"
+       "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+endif()
+
+# srd_c_program(<target> <source> [STATIC] [C_STANDARD n] [CXX_STANDARD n] [PEDANTIC])
+function(srd_c_program target source)
+  cmake_parse_arguments(A "STATIC;PEDANTIC" "C_STANDARD;CXX_STANDARD" "DEFINITIONS" ${ARGN})
+  add_executable(${target} "${source}")
+  if(A_STATIC)
+    target_link_libraries(${target} PRIVATE simd_r_drive::static Threads::Threads)
+  else()
+    target_link_libraries(${target} PRIVATE simd_r_drive::shared Threads::Threads)
+  endif()
+  if(A_CXX_STANDARD)
+    set_target_properties(${target} PROPERTIES
+      CXX_STANDARD ${A_CXX_STANDARD} CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
+  else()
+    if(NOT A_C_STANDARD)
+      set(A_C_STANDARD 11)
+    endif()
+    set_target_properties(${target} PROPERTIES
+      C_STANDARD ${A_C_STANDARD} C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+  endif()
+  target_include_directories(${target} PRIVATE "${SRD_TEST_DIR}")
+  target_compile_options(${target} PRIVATE ${SRD_C_WARNINGS} ${SRD_SANITIZE_FLAGS})
+  if(A_PEDANTIC)
+    target_compile_options(${target} PRIVATE -pedantic)
+  endif()
+  target_link_options(${target} PRIVATE ${SRD_SANITIZE_FLAGS})
+  target_compile_definitions(${target} PRIVATE
+    "SRD_CARGO_VERSION=\"${SRD_CARGO_VERSION}\"" ${A_DEFINITIONS})
+endfunction()
+
+# srd_c_test(<test name> <target>): runs the program (under valgrind if enabled).
+function(srd_c_test name target)
+  set(scratch "${SRD_SCRATCH_ROOT}/${name}")
+  add_test(NAME ${name} COMMAND ${SRD_TEST_LAUNCHER} $<TARGET_FILE:${target}> "${scratch}")
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${_srd_timeout})
+  if(_srd_test_env)
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "${_srd_test_env}")
+  endif()
+endfunction()
+
+# --- behaviour tests -------------------------------------------------------
+srd_c_program(test_api "${SRD_TEST_DIR}/test_api.c")
+srd_c_test(c_api_every_function_and_error_path test_api)
+
+srd_c_program(test_model "${SRD_TEST_DIR}/test_model.c")
+srd_c_test(c_model_random_ops_match_in_memory_map test_model)
+
+srd_c_program(test_threads "${SRD_TEST_DIR}/test_threads.c")
+srd_c_test(c_threads_readers_writers_compactor_see_only_real_values test_threads)
+
+srd_c_program(test_recovery "${SRD_TEST_DIR}/test_recovery.c")
+srd_c_test(c_recovery_torn_tails_recover_and_corruption_is_refused test_recovery)
+
+srd_c_program(test_static_link "${SRD_TEST_DIR}/test_static_link.c" STATIC)
+srd_c_test(c_static_library_links_and_works test_static_link)
+
+# --- the header as strict C99/C11 and C++11/C++17 ---------------------------
+foreach(_std 99 11)
+  srd_c_program(header_check_c${_std} "${SRD_TEST_DIR}/header_check.c"
+                C_STANDARD ${_std} PEDANTIC DEFINITIONS "HEADER_CHECK_DIALECT=\"C${_std}\"")
+  srd_c_test(header_compiles_and_links_as_c${_std} header_check_c${_std})
+endforeach()
+foreach(_std 11 17)
+  srd_c_program(header_check_cxx${_std} "${SRD_TEST_DIR}/header_check.cpp"
+                CXX_STANDARD ${_std} PEDANTIC DEFINITIONS "HEADER_CHECK_DIALECT=\"C++${_std}\"")
+  srd_c_test(header_compiles_and_links_as_cxx${_std} header_check_cxx${_std})
+endforeach()
+
+# --- the shared library's ELF properties -------------------------------------
+foreach(_tool nm readelf objdump)
+  string(TOUPPER "${_tool}" _TOOL)
+  if(CMAKE_${_TOOL})
+    set(SRD_${_TOOL} "${CMAKE_${_TOOL}}")
+  else()
+    find_program(SRD_${_TOOL} ${_tool})
+  endif()
+endforeach()
+
+add_test(NAME shared_library_exports_only_srd_symbols_and_has_soname
+  COMMAND sh "${SRD_TEST_DIR}/check_shared_library.sh"
+          "${SRD_SHARED_LINK}" "${SRD_SONAME}" "${SRD_NM}" "${SRD_READELF}" "${SRD_OBJDUMP}")
+add_test(NAME static_test_program_does_not_need_the_shared_library
+  COMMAND sh "${SRD_TEST_DIR}/check_static_executable.sh"
+          $<TARGET_FILE:test_static_link> "${SRD_READELF}")
