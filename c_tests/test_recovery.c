@@ -412,21 +412,45 @@ static void test_files_without_entries_are_corrupt(void) {
     free(buf);
 }
 
-/* A prev_tail link broken in the middle of the chain is corruption, not a torn tail. */
+/*
+ * A prev_tail link broken in the middle of the chain is corruption, not a torn tail, also
+ * when the file additionally ends in a torn entry or garbage (recovering "to the last
+ * valid prefix" would silently drop everything after the break).
+ */
 static void test_broken_chain_in_the_middle_is_corrupt(const uint8_t *base, size_t base_len,
                                                        const struct history *h) {
-    uint8_t *buf = (uint8_t *)malloc(base_len);
+    const size_t extra_max = 600;
+    uint8_t *buf = (uint8_t *)malloc(base_len + extra_max);
     REQUIRE(buf != NULL);
     const int which[] = {1, h->n / 4, h->n / 2, (3 * h->n) / 4, h->n - 2};
     const int bytes[] = {0, 1, 3, 7};
+    const char *tails[] = {"", " + 37 random bytes", " + 20 zero bytes", " + a torn 1000-byte entry"};
     for (size_t w = 0; w < sizeof which / sizeof which[0]; w++) {
         for (size_t b = 0; b < sizeof bytes / sizeof bytes[0]; b++) {
-            memcpy(buf, base, base_len);
-            uint64_t meta = h->e[which[w]].end - 20;
-            buf[meta + 8 + (uint64_t)bytes[b]] ^= bytes[b] == 7 ? 0x80 : 0x01;
-            char what[96];
-            snprintf(what, sizeof what, "prev_tail byte %d of entry %d flipped", bytes[b], which[w]);
-            expect_corrupt_untouched(what, buf, base_len);
+            for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
+                memcpy(buf, base, base_len);
+                uint64_t meta = h->e[which[w]].end - 20;
+                buf[meta + 8 + (uint64_t)bytes[b]] ^= bytes[b] == 7 ? 0x80 : 0x01;
+                size_t len = base_len;
+                srd_rng r = {w * 100 + b * 10 + t};
+                if (t == 1) {
+                    srd_rng_fill(&r, buf + len, 37);
+                    len += 37;
+                } else if (t == 2) {
+                    memset(buf + len, 0, 20);
+                    len += 20;
+                } else if (t == 3) {
+                    /* padding and the first 500 payload bytes of an entry that never finished */
+                    size_t pad = (size_t)(srd_align_up(len) - len);
+                    memset(buf + len, 0, pad);
+                    srd_rng_fill(&r, buf + len + pad, 500);
+                    len += pad + 500;
+                }
+                char what[128];
+                snprintf(what, sizeof what, "prev_tail byte %d of entry %d flipped%s", bytes[b],
+                         which[w], tails[t]);
+                expect_corrupt_untouched(what, buf, len);
+            }
         }
     }
     free(buf);

@@ -280,7 +280,7 @@ static void check_final_state(const srd_store *s, const char *when) {
 
 int main(int argc, char **argv) {
     srd_test_init(argc, argv, "test_threads");
-    writes_per_writer = srd_scaled(3000, 40);
+    writes_per_writer = srd_scaled(10000, 40);
     const char *path = srd_path("threads.srd");
     for (int k = 0; k < NKEYS; k++) key_len[k] = (size_t)snprintf(key_name[k], sizeof key_name[k], "tkey-%02d", k);
 

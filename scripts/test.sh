@@ -45,6 +45,7 @@ step clippy cargo clippy --all-targets --quiet -- -D warnings
 step rust-tests cargo test --quiet
 step c-tests c_suite build
 step c-tests-asan-ubsan c_suite build-asan -DSRD_SANITIZE=ON
+step c-tests-valgrind c_suite build-valgrind -DSRD_VALGRIND=ON
 
 echo
 if [ "$failed" -ne 0 ]; then
