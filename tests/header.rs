@@ -52,7 +52,7 @@ fn every_function_in_the_header_is_documented() {
             || l.starts_with("#define SRD_");
         if is_decl || is_type {
             assert!(
-                i > 0 && lines[i - 1].trim_start().starts_with("*/"),
+                i > 0 && lines[i - 1].trim_end().ends_with("*/"),
                 "undocumented: {l}"
             );
             checked += 1;
