@@ -1,0 +1,100 @@
+//! Build script: sets the shared library's SONAME and generates the C header
+//! with cbindgen into OUT_DIR. The committed `include/simd_r_drive.h` must
+//! match it; `SRD_UPDATE_HEADER=1 cargo build` (scripts/regen-header.sh)
+//! rewrites the committed copy, and tests/header.rs fails on drift.
+
+use std::env;
+use std::fs;
+use std::path::PathBuf;
+
+fn main() {
+    let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let major: u32 = env::var("CARGO_PKG_VERSION_MAJOR")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let minor: u32 = env::var("CARGO_PKG_VERSION_MINOR")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let patch: u32 = env::var("CARGO_PKG_VERSION_PATCH")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let version = env::var("CARGO_PKG_VERSION").unwrap();
+
+    // SONAME: libsimd_r_drive.so.MAJOR, or .so.0.MINOR while the version is 0.x.
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        let soname = if major == 0 {
+            format!("libsimd_r_drive.so.0.{minor}")
+        } else {
+            format!("libsimd_r_drive.so.{major}")
+        };
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+    }
+
+    let version_macros = format!(
+        "\n/** Major version of this header (the library's at build time). */\n\
+         #define SRD_VERSION_MAJOR {major}\n\
+         /** Minor version of this header. */\n\
+         #define SRD_VERSION_MINOR {minor}\n\
+         /** Patch version of this header. */\n\
+         #define SRD_VERSION_PATCH {patch}\n\
+         /** Version as MAJOR * 1000000 + MINOR * 1000 + PATCH; compare with srd_version_number(). */\n\
+         #define SRD_VERSION_NUMBER {}\n\
+         /** Version as text; compare with srd_version_string(). */\n\
+         #define SRD_VERSION_STRING \"{version}\"\n",
+        major * 1_000_000 + minor * 1_000 + patch
+    );
+
+    let mut config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    config.after_includes = Some(version_macros);
+    config.header = Some(HEADER_PREAMBLE.to_string());
+    let bindings = cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(dir.join("src/ffi/error.rs"))
+        .with_src(dir.join("src/ffi/store.rs"))
+        .with_src(dir.join("src/ffi/entry.rs"))
+        .with_src(dir.join("src/ffi/version.rs"))
+        .generate()
+        .expect("cbindgen failed to generate the header");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("simd_r_drive.h");
+    bindings.write_to_file(&out);
+
+    let committed = dir.join("include/simd_r_drive.h");
+    let generated = fs::read(&out).unwrap();
+    if env::var("SRD_UPDATE_HEADER").as_deref() == Ok("1") {
+        fs::create_dir_all(dir.join("include")).unwrap();
+        fs::write(&committed, &generated).unwrap();
+    } else if fs::read(&committed).ok().as_deref() != Some(&generated[..]) {
+        println!(
+            "cargo:warning=include/simd_r_drive.h differs from the generated header; run scripts/regen-header.sh"
+        );
+    }
+
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=include/simd_r_drive.h");
+    println!("cargo:rerun-if-env-changed=SRD_UPDATE_HEADER");
+}
+
+const HEADER_PREAMBLE: &str = "/**
+ * @file simd_r_drive.h
+ * @brief simd-r-drive: an append-only, single-file key/value store with
+ * zero-copy, 64-byte aligned reads.
+ *
+ * Conventions:
+ * - Every fallible function returns an srd_status; SRD_OK (0) is success.
+ *   On failure srd_last_error_message() describes what went wrong, on the
+ *   calling thread. Outputs are written only on success.
+ * - Buffers are passed as a pointer followed by a length. The library reads
+ *   caller buffers only during the call and never keeps them.
+ * - Handles (srd_store, srd_entry) are owned by the caller and released with
+ *   srd_close / srd_entry_free, which accept NULL.
+ * - Pointers from srd_read are borrowed: valid until srd_compact or srd_close
+ *   on that store. Entries from srd_read_entry are pinned: valid until
+ *   srd_entry_free.
+ * - A store handle may be used from many threads at once (not srd_close).
+ * - Only the 64-bit XXH3 hash of a key is stored: keys cannot be listed, and
+ *   two keys with the same hash are the same key.
+ */";
