@@ -50,12 +50,26 @@ fn main() {
     let mut config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
     config.after_includes = Some(version_macros);
     config.header = Some(HEADER_PREAMBLE.to_string());
-    let bindings = cbindgen::Builder::new()
-        .with_config(config)
-        .with_src(dir.join("src/ffi/error.rs"))
-        .with_src(dir.join("src/ffi/store.rs"))
-        .with_src(dir.join("src/ffi/entry.rs"))
-        .with_src(dir.join("src/ffi/version.rs"))
+    // Every file of the C API layer, in the order the header presents them.
+    const ORDER: &[&str] = &[
+        "error.rs", "version.rs", "store.rs", "entry.rs", "stream.rs", "iter.rs", "keys.rs",
+        "transfer.rs", "verify.rs", "nested.rs",
+    ];
+    let mut present: Vec<String> = fs::read_dir(dir.join("src/ffi"))
+        .expect("src/ffi")
+        .map(|e| e.expect("src/ffi entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rs") && n != "mod.rs")
+        .collect();
+    present.sort();
+    let mut listed: Vec<String> = ORDER.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(present, listed, "build.rs: update ORDER to list every file in src/ffi");
+    let sources: Vec<PathBuf> = ORDER.iter().map(|n| dir.join("src/ffi").join(n)).collect();
+    let mut builder = cbindgen::Builder::new().with_config(config);
+    for src in &sources {
+        builder = builder.with_src(src);
+    }
+    let bindings = builder
         .generate()
         .expect("cbindgen failed to generate the header");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("simd_r_drive.h");

@@ -64,6 +64,11 @@
 #define SRD_OPEN_NO_VERIFY 8
 
 /**
+ * Length in bytes of a key made by `srd_namespace_key`.
+ */
+#define SRD_NAMESPACE_KEY_LEN 16
+
+/**
  * Result of every fallible `srd_` function. `SRD_OK` (0) is success; any
  * other value is a failure, described in more detail by
  * `srd_last_error_message()` on the same thread. In C the type is
@@ -114,6 +119,12 @@ enum srd_status
    * effect that can be relied on. Please report it.
    */
   SRD_PANIC = 7,
+  /**
+   * The calling thread holds an open stream (`srd_stream_begin`) on this
+   * store: a write, delete, compaction or second stream from the same
+   * thread would wait for itself, so it fails instead. Nothing changed.
+   */
+  SRD_BUSY = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -134,6 +145,18 @@ typedef int32_t srd_status;
 typedef struct srd_entry srd_entry;
 
 /**
+ * An iterator over the live entries of a store (opaque), from
+ * `srd_iter_new`: a snapshot as of that call, in file order (oldest first).
+ * Later writes, deletes and compactions neither appear in it nor disturb
+ * it. The value pointers it returns stay valid until `srd_iter_free`, even
+ * after `srd_compact` or `srd_close` on the store.
+ *
+ * Thread-safety: use an iterator from one thread at a time; several
+ * iterators (e.g. one per partition) may run in parallel.
+ */
+typedef struct srd_iter srd_iter;
+
+/**
  * An open store (opaque). Created by `srd_open`, destroyed by `srd_close`.
  *
  * Thread-safety: one handle may be used from any number of threads at once,
@@ -142,6 +165,21 @@ typedef struct srd_entry srd_entry;
  * I/O; writes, deletes and compaction are serialized.
  */
 typedef struct srd_store srd_store;
+
+/**
+ * An open streaming write (opaque), from `srd_stream_begin`. Finished by
+ * exactly one call of `srd_stream_commit` or `srd_stream_abort`, which free
+ * it.
+ *
+ * While it is open the stream owns the store's writer: writes, deletes,
+ * compactions and other streams from other threads wait until it ends; from
+ * the thread that began it they fail with `SRD_BUSY` instead of waiting for
+ * themselves. Readers are never blocked and see nothing of the value before
+ * the commit. A stream may be written and finished from any thread, one at a
+ * time. It keeps its store alive: finish it before or after `srd_close`,
+ * but finish it.
+ */
+typedef struct srd_stream srd_stream;
 
 /**
  * One key/value pair of `srd_write_batch`. The library only reads the
@@ -181,6 +219,60 @@ typedef struct srd_key {
   size_t key_len;
 } srd_key;
 
+/**
+ * One result of `srd_read_batch`: the value (borrowed, as from `srd_read`)
+ * and the key's own status (`SRD_OK`, `SRD_NOT_FOUND` or `SRD_CORRUPT`).
+ * `value` is NULL and `value_len` 0 unless `status` is `SRD_OK`.
+ */
+typedef struct srd_read_result {
+  /**
+   * The value's bytes, 64-byte aligned; valid as for `srd_read`.
+   */
+  const uint8_t *value;
+  /**
+   * Length of the value.
+   */
+  size_t value_len;
+  /**
+   * This key's outcome.
+   */
+  srd_status status;
+} srd_read_result;
+
+/**
+ * What `srd_verify` found.
+ */
+typedef struct srd_verify_report {
+  /**
+   * Entries in the chain (all versions and tombstones) examined.
+   */
+  uint64_t entries_checked;
+  /**
+   * Payload bytes whose CRC-32 was recomputed.
+   */
+  uint64_t bytes_checked;
+  /**
+   * Bytes of the store examined.
+   */
+  uint64_t file_size;
+  /**
+   * File offset of the first (lowest) problem; `UINT64_MAX` if none.
+   */
+  uint64_t first_bad_offset;
+  /**
+   * Entries whose checksum did not match.
+   */
+  uint64_t bad_entries;
+} srd_verify_report;
+
+/**
+ * Progress callback: `done` out of `total` units of work (bytes for
+ * verification, live entries for compaction). Called on the calling thread,
+ * a few hundred times at most, always with `done == total` at the end.
+ * It must not call back into the library on the same store.
+ */
+typedef void (*srd_progress_fn)(void *user_data, uint64_t done, uint64_t total);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -205,6 +297,24 @@ const char *srd_status_str(int32_t status);
  * Thread-safety: each thread has its own message.
  */
 const char *srd_last_error_message(void);
+
+/**
+ * Returns the library's version as `MAJOR * 1000000 + MINOR * 1000 + PATCH`,
+ * the same formula as the header's `SRD_VERSION_NUMBER`. Comparing the two
+ * tells whether the library loaded at run time is the one compiled against.
+ *
+ * Thread-safety: may be called from any thread at any time.
+ */
+uint32_t srd_version_number(void);
+
+/**
+ * Returns the library's version as text, e.g. "0.1.0" (equal to the
+ * header's `SRD_VERSION_STRING`).
+ *
+ * Ownership: static; never free it. Never NULL.
+ * Thread-safety: may be called from any thread at any time.
+ */
+const char *srd_version_string(void);
 
 /**
  * Opens the store file at `path`, creating it if it does not exist (unless
@@ -241,7 +351,9 @@ srd_status srd_open(const char *path, uint32_t flags, struct srd_store **out_sto
  * `srd_sync` first if it must be durable.
  *
  * Lifetime: every pointer returned by `srd_read` on this handle becomes
- * invalid; entries from `srd_read_entry` stay valid until `srd_entry_free`.
+ * invalid; entries from `srd_read_entry` and iterators stay valid until
+ * freed. An open stream keeps the store (and its writer lock) alive until it
+ * is committed or aborted.
  * Thread-safety: no other call may use the handle during or after this one.
  *
  * # Safety
@@ -416,6 +528,107 @@ srd_status srd_count(const struct srd_store *store, uint64_t *out_live_keys);
 srd_status srd_file_size(const struct srd_store *store, uint64_t *out_bytes);
 
 /**
+ * As `srd_write`, for the key whose hash (from `srd_hash_key`) is
+ * `key_hash`. The same key written by name or by hash is the same key.
+ *
+ * # Safety
+ * As `srd_write`.
+ */
+srd_status srd_write_with_hash(struct srd_store *store,
+                               uint64_t key_hash,
+                               const uint8_t *value,
+                               size_t value_len);
+
+/**
+ * As `srd_read`, for the key with hash `key_hash` (same lifetime rules for
+ * the returned pointer).
+ *
+ * # Safety
+ * As `srd_read`.
+ */
+srd_status srd_read_with_hash(const struct srd_store *store,
+                              uint64_t key_hash,
+                              const uint8_t **out_value,
+                              size_t *out_len);
+
+/**
+ * As `srd_read_entry`, for the key with hash `key_hash`.
+ *
+ * # Safety
+ * As `srd_read_entry`.
+ */
+srd_status srd_read_entry_with_hash(const struct srd_store *store,
+                                    uint64_t key_hash,
+                                    struct srd_entry **out_entry);
+
+/**
+ * As `srd_exists`, for the key with hash `key_hash`.
+ *
+ * # Safety
+ * `store` as for `srd_close`.
+ */
+srd_status srd_exists_with_hash(const struct srd_store *store, uint64_t key_hash);
+
+/**
+ * As `srd_delete`, for the key with hash `key_hash`.
+ *
+ * # Safety
+ * `store` as for `srd_close`.
+ */
+srd_status srd_delete_with_hash(struct srd_store *store, uint64_t key_hash);
+
+/**
+ * Looks up `count` keys under one consistent view (no write lands between
+ * two of them) and fills `out[i]` for `keys[i]`. Returns `SRD_OK` when every
+ * key was looked up, whatever each one's own status; an invalid key (NULL
+ * with a length, or empty) fails the whole call before anything is written
+ * to `out`. The pointers are borrowed exactly like those of `srd_read`.
+ *
+ * Ownership: `keys` is only read during the call; `out` must have room for
+ * `count` results. Thread-safety: as `srd_read`.
+ *
+ * # Safety
+ * `keys` points to `count` valid `srd_key`; `out` to `count` writable slots.
+ */
+srd_status srd_read_batch(const struct srd_store *store,
+                          const struct srd_key *keys,
+                          size_t count,
+                          struct srd_read_result *out);
+
+/**
+ * As `srd_read_batch`, for `count` key hashes.
+ *
+ * # Safety
+ * `key_hashes` points to `count` hashes; `out` to `count` writable slots.
+ */
+srd_status srd_read_batch_with_hash(const struct srd_store *store,
+                                    const uint64_t *key_hashes,
+                                    size_t count,
+                                    struct srd_read_result *out);
+
+/**
+ * Returns the newest live value: the one written last (largest offset in
+ * the file) whose key was not overwritten or deleted since. `SRD_NOT_FOUND`
+ * if the store has no live value. The pointer is borrowed as for `srd_read`.
+ *
+ * # Safety
+ * `store` as for `srd_close`; outputs writable.
+ */
+srd_status srd_read_last(const struct srd_store *store,
+                         uint64_t *out_key_hash,
+                         const uint8_t **out_value,
+                         size_t *out_len);
+
+/**
+ * Writes the number of entries in the file, counting old versions and
+ * tombstones, to `*out_entries`. Thread-safety: any thread.
+ *
+ * # Safety
+ * `store` as for `srd_close`; `out_entries` writable.
+ */
+srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries);
+
+/**
  * Returns a pointer to the entry's value (64-byte aligned) and writes its
  * length to `*out_len` (if `out_len` is not NULL). For a NULL entry returns
  * NULL and writes 0.
@@ -440,22 +653,320 @@ const uint8_t *srd_entry_data(const struct srd_entry *entry, size_t *out_len);
 void srd_entry_free(struct srd_entry *entry);
 
 /**
- * Returns the library's version as `MAJOR * 1000000 + MINOR * 1000 + PATCH`,
- * the same formula as the header's `SRD_VERSION_NUMBER`. Comparing the two
- * tells whether the library loaded at run time is the one compiled against.
+ * Copies up to `cap` bytes of the entry's value, starting `offset` bytes
+ * into it, into `buf`, and writes the number copied to `*out_n`: for callers
+ * that cannot hold pointers. `offset` equal to the value's length copies
+ * nothing (`*out_n` = 0); beyond it gives `SRD_INVALID_ARGUMENT`.
  *
- * Thread-safety: may be called from any thread at any time.
+ * Ownership: `buf` is caller memory. Thread-safety: any thread.
+ *
+ * # Safety
+ * `entry` NULL or live; `buf` writable for `cap` bytes; `out_n` writable.
  */
-uint32_t srd_version_number(void);
+srd_status srd_entry_read_at(const struct srd_entry *entry,
+                             uint64_t offset,
+                             uint8_t *buf,
+                             size_t cap,
+                             size_t *out_n);
 
 /**
- * Returns the library's version as text, e.g. "0.1.0" (equal to the
- * header's `SRD_VERSION_STRING`).
+ * Writes the entry's stored key hash (XXH3-64 of the key) to `*out_key_hash`.
  *
- * Ownership: static; never free it. Never NULL.
- * Thread-safety: may be called from any thread at any time.
+ * # Safety
+ * `entry` NULL or live; output writable.
  */
-const char *srd_version_string(void);
+srd_status srd_entry_key_hash(const struct srd_entry *entry, uint64_t *out_key_hash);
+
+/**
+ * Writes the entry's stored CRC-32 (of its value) to `*out_crc32`.
+ *
+ * # Safety
+ * `entry` NULL or live; output writable.
+ */
+srd_status srd_entry_checksum(const struct srd_entry *entry, uint32_t *out_crc32);
+
+/**
+ * Writes the file offset where the entry's value starts (a multiple of 64)
+ * to `*out_offset`.
+ *
+ * # Safety
+ * `entry` NULL or live; output writable.
+ */
+srd_status srd_entry_offset(const struct srd_entry *entry, uint64_t *out_offset);
+
+/**
+ * Recomputes the CRC-32 of the entry's value now: `SRD_OK` if it matches the
+ * stored checksum, `SRD_CORRUPT` if not.
+ *
+ * # Safety
+ * `entry` NULL or live.
+ */
+srd_status srd_entry_verify(const struct srd_entry *entry);
+
+/**
+ * Begins a streaming write of the value of `key`, for values too large to
+ * hold in memory. Write the bytes with `srd_stream_write`, then publish them
+ * with `srd_stream_commit` (or discard them with `srd_stream_abort`).
+ *
+ * Errors: as `srd_write` for the store and key; `SRD_BUSY` if this thread
+ * already has a stream open on the store. Waits while another thread's
+ * stream is open.
+ * Ownership: on success `*out_stream` receives a stream the caller must
+ * finish with `srd_stream_commit` or `srd_stream_abort`.
+ *
+ * # Safety
+ * `store` as for `srd_close`; `key` readable for `key_len` bytes;
+ * `out_stream` writable.
+ */
+srd_status srd_stream_begin(struct srd_store *store,
+                            const uint8_t *key,
+                            size_t key_len,
+                            struct srd_stream **out_stream);
+
+/**
+ * As `srd_stream_begin`, for the key with hash `key_hash`.
+ *
+ * # Safety
+ * As `srd_stream_begin`.
+ */
+srd_status srd_stream_begin_with_hash(struct srd_store *store,
+                                      uint64_t key_hash,
+                                      struct srd_stream **out_stream);
+
+/**
+ * Appends `len` bytes to the stream's value (`len` 0 is a no-op). The bytes
+ * go to the file now but stay invisible until the commit. After a failure
+ * (`SRD_IO`, e.g. disk full) the stream is poisoned: later writes and the
+ * commit fail and the store is rolled back; the stream must still be
+ * finished.
+ *
+ * # Safety
+ * `stream` NULL or a live stream; `data` readable for `len` bytes.
+ */
+srd_status srd_stream_write(struct srd_stream *stream, const uint8_t *data, size_t len);
+
+/**
+ * Publishes the streamed value under its key and frees the stream, whatever
+ * the outcome. On failure nothing is stored and the store is exactly as it
+ * was before `srd_stream_begin`: an empty value or a single 0x00 byte gives
+ * `SRD_INVALID_ARGUMENT`, an earlier failed write or a failed metadata write
+ * `SRD_IO`. With `SRD_OPEN_SYNC` the value is durable when this returns.
+ *
+ * # Safety
+ * `stream` NULL or a live stream, not used after this call.
+ */
+srd_status srd_stream_commit(struct srd_stream *stream);
+
+/**
+ * Discards the stream and frees it: the store is left exactly as it was
+ * before `srd_stream_begin`, and waiting writers proceed. NULL is a no-op.
+ *
+ * # Safety
+ * `stream` NULL or a live stream, not used after this call.
+ */
+void srd_stream_abort(struct srd_stream *stream);
+
+/**
+ * Starts iterating over every live entry. Costs time and memory in
+ * proportion to the live entries (not to everything ever written).
+ *
+ * Ownership: on success `*out_iter` receives an iterator the caller must
+ * release with `srd_iter_free`.
+ *
+ * # Safety
+ * `store` as for `srd_close`; `out_iter` writable.
+ */
+srd_status srd_iter_new(const struct srd_store *store, struct srd_iter **out_iter);
+
+/**
+ * Starts iterating over part `part` of `parts` (`parts` >= 1, `part` <
+ * `parts`) of the live entries, for parallel scans: the parts split the
+ * entries by key hash, so each live entry is in exactly one part.
+ *
+ * # Safety
+ * As `srd_iter_new`.
+ */
+srd_status srd_iter_new_part(const struct srd_store *store,
+                             uint32_t part,
+                             uint32_t parts,
+                             struct srd_iter **out_iter);
+
+/**
+ * Moves to the next entry: `SRD_OK` with its key hash, value pointer (64-byte
+ * aligned, valid until `srd_iter_free`) and length; `SRD_NOT_FOUND` when
+ * there are no more; `SRD_CORRUPT` for a value that fails its checksum (the
+ * iterator has moved past it, so keep calling). Outputs are written only on
+ * `SRD_OK`.
+ *
+ * # Safety
+ * `iter` NULL or a live iterator; outputs writable.
+ */
+srd_status srd_iter_next(struct srd_iter *iter,
+                         uint64_t *out_key_hash,
+                         const uint8_t **out_value,
+                         size_t *out_len);
+
+/**
+ * Releases an iterator; NULL is a no-op. Pointers it returned become
+ * invalid.
+ *
+ * # Safety
+ * `iter` NULL or a live iterator, not used after this call.
+ */
+void srd_iter_free(struct srd_iter *iter);
+
+/**
+ * Writes the 64-bit hash under which `key` is stored (XXH3-64, seed 0,
+ * identical to the Rust crate `simd-r-drive`) to `*out_hash`, for the
+ * `_with_hash` functions. An empty key is hashed too (although the store
+ * rejects empty keys). Returns a status rather than the hash so that a NULL
+ * key with a non-zero length is reported, not hashed.
+ * Thread-safety: any thread; no store needed.
+ *
+ * # Safety
+ * `key` readable for `key_len` bytes; `out_hash` writable.
+ */
+srd_status srd_hash_key(const uint8_t *key, size_t key_len, uint64_t *out_hash);
+
+/**
+ * Writes to `out_key` the `SRD_NAMESPACE_KEY_LEN` (16) bytes that name `key`
+ * inside the namespace `prefix`: the little-endian XXH3-64 of the prefix,
+ * then that of the key — the same bytes as the Rust crate's
+ * `NamespaceHasher::namespace`. Use them as an ordinary key. The prefix must
+ * not be empty; the key may be.
+ *
+ * Ownership: `out_key` is caller memory with room for 16 bytes.
+ * Thread-safety: any thread.
+ *
+ * # Safety
+ * `prefix` and `key` readable for their lengths; `out_key` writable for 16
+ * bytes.
+ */
+srd_status srd_namespace_key(const uint8_t *prefix,
+                             size_t prefix_len,
+                             const uint8_t *key,
+                             size_t key_len,
+                             uint8_t *out_key);
+
+/**
+ * Gives the value of `old_key` to `new_key` and deletes `old_key`, with one
+ * append, in which the new key's entry precedes the old key's tombstone (so
+ * a crash can leave a prefix of that append, but never loses the value). `SRD_NOT_FOUND` if `old_key` has no value;
+ * `SRD_INVALID_ARGUMENT` if the two keys are the same key. Other errors as
+ * `srd_write`. Thread-safety: as `srd_write`.
+ *
+ * # Safety
+ * `store` as for `srd_close`; keys readable for their lengths.
+ */
+srd_status srd_rename(struct srd_store *store,
+                      const uint8_t *old_key,
+                      size_t old_key_len,
+                      const uint8_t *new_key,
+                      size_t new_key_len);
+
+/**
+ * Copies the value of `key` from `src` into `dst` under the same key.
+ * `SRD_INVALID_ARGUMENT` if the two handles show the same file (compared by
+ * device and inode, not by path); `SRD_NOT_FOUND` if `src` has no value for
+ * `key`; `SRD_READ_ONLY` if `dst` is read-only. `src` may be read-only.
+ * Thread-safety: as `srd_read` on `src` and `srd_write` on `dst`.
+ *
+ * # Safety
+ * `src`, `dst` live handles; `key` readable for `key_len` bytes.
+ */
+srd_status srd_copy(const struct srd_store *src,
+                    const uint8_t *key,
+                    size_t key_len,
+                    struct srd_store *dst);
+
+/**
+ * Moves the value of `key` from `src` to `dst`: it is written to `dst` and
+ * made durable there (`fdatasync`) before its tombstone is written to `src`,
+ * so a crash at any moment never loses it (at worst it is in both). Errors
+ * as `srd_copy`, plus `SRD_READ_ONLY` if `src` is read-only.
+ *
+ * # Safety
+ * `src`, `dst` live handles; `key` readable for `key_len` bytes.
+ */
+srd_status srd_move(struct srd_store *src,
+                    const uint8_t *key,
+                    size_t key_len,
+                    struct srd_store *dst);
+
+/**
+ * Checks the whole store: walks the metadata chain from the end to offset 0
+ * and recomputes the checksum of every entry, old versions and tombstones
+ * included. Returns `SRD_OK` if it is sound and `SRD_CORRUPT` if not, and
+ * unlike other functions writes `*out_report` in BOTH cases (the message of
+ * `srd_last_error_message` then says what and where the first problem is).
+ * Readers and writers on other threads are not blocked.
+ *
+ * # Safety
+ * `store` as for `srd_close`; `out_report` writable.
+ */
+srd_status srd_verify(const struct srd_store *store, struct srd_verify_report *out_report);
+
+/**
+ * As `srd_verify`, calling `progress(user_data, done_bytes, total_bytes)`
+ * as it goes (`progress` may be NULL).
+ *
+ * # Safety
+ * As `srd_verify`; `progress`, if not NULL, callable with `user_data`.
+ */
+srd_status srd_verify_progress(const struct srd_store *store,
+                               struct srd_verify_report *out_report,
+                               srd_progress_fn progress,
+                               void *user_data);
+
+/**
+ * As `srd_compact`, calling `progress(user_data, done, total)` with the
+ * number of live entries copied so far (`progress` may be NULL).
+ *
+ * # Safety
+ * As `srd_compact`; `progress`, if not NULL, callable with `user_data`.
+ */
+srd_status srd_compact_progress(struct srd_store *store, srd_progress_fn progress, void *user_data);
+
+/**
+ * Writes to `*out_bytes` how many bytes `srd_compact` would free now: old
+ * versions, tombstones and the padding that compaction would save.
+ *
+ * # Safety
+ * `store` as for `srd_close`; `out_bytes` writable.
+ */
+srd_status srd_reclaimable_bytes(const struct srd_store *store, uint64_t *out_bytes);
+
+/**
+ * Opens a store file that is held in memory (for example one stored as a
+ * value in another store), read-only and without copying: reads return
+ * pointers into `data`. The bytes are validated like a file at `srd_open`
+ * (a torn tail is ignored, a broken chain gives `SRD_CORRUPT`). Writes give
+ * `SRD_READ_ONLY`. If `data` is 64-byte aligned, so is every value.
+ *
+ * Lifetime: `data` must stay valid and unchanged until `srd_close` on the
+ * new store AND until every entry and iterator obtained from it is freed.
+ * Prefer `srd_open_entry` to open a value of another store: it keeps the
+ * bytes alive by itself.
+ * Ownership: on success `*out_store` receives a handle for `srd_close`.
+ *
+ * # Safety
+ * `data` readable for `len` bytes for the lifetime stated above;
+ * `out_store` writable.
+ */
+srd_status srd_open_bytes(const uint8_t *data, size_t len, struct srd_store **out_store);
+
+/**
+ * Opens, read-only and in place, the store file kept as the value of a
+ * pinned entry (a nested store): no bytes are copied, and the new store
+ * keeps the value alive by itself, so `entry` may be freed at once. Nested
+ * stores can be nested again. Errors as `srd_open_bytes`.
+ *
+ * Ownership: on success `*out_store` receives a handle for `srd_close`.
+ *
+ * # Safety
+ * `entry` NULL or a live entry; `out_store` writable.
+ */
+srd_status srd_open_entry(const struct srd_entry *entry, struct srd_store **out_store);
 
 #ifdef __cplusplus
 }  // extern "C"

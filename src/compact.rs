@@ -13,6 +13,7 @@ use crate::mapping::{reserve_for, Mapping};
 use crate::store::{compaction_temp_path, CompactStats, Store};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,6 +23,15 @@ impl Store {
     /// [`Store::read_with`] before the call are no longer valid after it;
     /// pinned [`crate::store::Entry`] handles stay valid.
     pub fn compact(&self) -> Result<CompactStats> {
+        self.compact_with_progress(&mut |_, _| {})
+    }
+
+    /// As [`Store::compact`], calling `progress(done, total)` (live entries
+    /// copied, of all) as it goes.
+    pub fn compact_with_progress(
+        &self,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<CompactStats> {
         let mut w = self.lock_writer()?;
         let (map, len, mut live) = {
             let sh = self.read_shared();
@@ -51,7 +61,7 @@ impl Store {
             let _ = file.set_permissions(meta.permissions());
         }
         let built = self
-            .write_compacted(&file, bytes, &live)
+            .write_compacted(&file, bytes, &live, progress)
             .and_then(|(index, new_len)| {
                 file.try_lock()
                     .map_err(|e| Error::io(ctx("lock"), std::io::Error::other(e.to_string())))?;
@@ -80,6 +90,7 @@ impl Store {
             sh.retired.clear();
             sh.len = new_len;
             sh.entries = live.len() as u64;
+            sh.file_id = file.metadata().ok().map(|m| (m.dev(), m.ino()));
         }
         w.capacity = reserve_for(new_len);
         let _ = w.file.unlock();
@@ -102,7 +113,11 @@ impl Store {
         file: &File,
         bytes: &[u8],
         live: &[(u64, u64)],
+        progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(Index, u64)> {
+        let total = live.len() as u64;
+        let step = (total / 200).max(1);
+        progress(0, total);
         let io_err = |e| Error::io(format!("{}: compaction: write", self.path.display()), e);
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut index = Index::with_capacity(live.len());
@@ -126,7 +141,12 @@ impl Store {
             out.write_all(&meta).map_err(io_err)?;
             index.insert(hash, end - METADATA_SIZE as u64, true);
             tail = end;
+            let done = index.len() as u64;
+            if done.is_multiple_of(step) {
+                progress(done, total);
+            }
         }
+        progress(total, total);
         out.flush().map_err(io_err)?;
         drop(out);
         file.sync_all()

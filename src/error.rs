@@ -16,6 +16,9 @@ pub enum Error {
     Locked(PathBuf),
     /// A write was attempted on a store opened read-only.
     ReadOnly(PathBuf),
+    /// The calling thread holds an open stream on this store, so waiting for
+    /// the writer would deadlock.
+    Busy(PathBuf),
     /// The file is not a valid store, or an entry failed its checksum.
     Corrupt {
         /// The store file.
@@ -65,6 +68,11 @@ impl fmt::Display for Error {
                 p.display()
             ),
             Error::ReadOnly(p) => write!(f, "{}: store is open read-only", p.display()),
+            Error::Busy(p) => write!(
+                f,
+                "{}: this thread has an open stream on the store; commit or abort it first",
+                p.display()
+            ),
             Error::Corrupt {
                 path,
                 offset,

@@ -33,6 +33,19 @@ pub fn key_hash(key: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(key)
 }
 
+/// Length of a namespaced key, in bytes.
+pub const NAMESPACE_KEY_LEN: usize = 16;
+
+/// A key inside the namespace `prefix`: the XXH3-64 of the prefix then that
+/// of the key, both little-endian. Identical to the `simd-r-drive` crate's
+/// `NamespaceHasher::namespace`.
+pub fn namespace_key(prefix: &[u8], key: &[u8]) -> [u8; NAMESPACE_KEY_LEN] {
+    let mut out = [0u8; NAMESPACE_KEY_LEN];
+    out[..8].copy_from_slice(&key_hash(prefix).to_le_bytes());
+    out[8..].copy_from_slice(&key_hash(key).to_le_bytes());
+    out
+}
+
 /// The payload checksum stored in the file: CRC-32/ISO-HDLC.
 #[inline]
 pub fn checksum(payload: &[u8]) -> u32 {

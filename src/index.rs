@@ -106,6 +106,11 @@ impl Index {
         self.map.iter().map(|(&h, s)| (h, s.meta_offset()))
     }
 
+    /// Live entries with their slots.
+    pub(crate) fn iter_slots(&self) -> impl Iterator<Item = (u64, &Slot)> + '_ {
+        self.map.iter().map(|(&h, s)| (h, s))
+    }
+
     // --- Rebuilding from the file, newest entry first -------------------
 
     /// While walking the file backwards: records `key_hash` unless a newer

@@ -12,8 +12,16 @@ pub mod store;
 mod compact;
 mod ffi;
 mod index;
-mod mapping;
+mod iter;
+pub mod mapping;
 mod recovery;
+mod stream;
+mod transfer;
+mod verify;
 
 pub use error::{Error, Result};
+pub use iter::Iter;
+pub use mapping::MemorySource;
 pub use store::{CompactStats, Entry, OpenOptions, Store};
+pub use stream::Stream;
+pub use verify::VerifyReport;

@@ -8,6 +8,7 @@
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 use std::io;
+use std::sync::Arc;
 
 /// Smallest address-space reservation for a mapping.
 const MIN_RESERVE: u64 = 8 << 20;
@@ -19,9 +20,14 @@ pub(crate) fn reserve_for(len: u64) -> u64 {
     want.checked_next_power_of_two().unwrap_or(want)
 }
 
-/// A shared, read-only mapping of a store file, possibly longer than the file.
-pub(crate) struct Mapping {
-    raw: MmapRaw,
+/// Bytes a store can be opened over instead of a file (a nested store).
+pub type MemorySource = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// What a store reads: a shared, read-only mapping of its file (possibly
+/// longer than the file), or bytes in memory.
+pub(crate) enum Mapping {
+    File(MmapRaw),
+    Memory(MemorySource),
 }
 
 impl Mapping {
@@ -30,12 +36,15 @@ impl Mapping {
         let len = usize::try_from(capacity)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mapping too large"))?;
         let raw = MmapOptions::new().len(len).map_raw_read_only(file)?;
-        Ok(Mapping { raw })
+        Ok(Mapping::File(raw))
     }
 
     /// Bytes the mapping can show.
     pub(crate) fn capacity(&self) -> u64 {
-        self.raw.len() as u64
+        match self {
+            Mapping::File(raw) => raw.len() as u64,
+            Mapping::Memory(m) => (**m).as_ref().len() as u64,
+        }
     }
 
     /// The first `len` bytes of the file.
@@ -45,6 +54,10 @@ impl Mapping {
     /// the engine never truncates or rewrites while this mapping lives.
     pub(crate) fn bytes(&self, len: u64) -> &[u8] {
         let len = len.min(self.capacity()) as usize;
+        let raw = match self {
+            Mapping::File(raw) => raw,
+            Mapping::Memory(m) => return &(**m).as_ref()[..len],
+        };
         // SAFETY: `raw` is a live PROT_READ mapping of at least `len` bytes
         // (clamped above) that lives as long as `self`, so the pointer is
         // valid for `len` reads for the returned lifetime. The bytes never
@@ -53,6 +66,6 @@ impl Mapping {
         // rollback of a failed append), and compaction writes a new file
         // instead of rewriting this one. Pages beyond the end of the file are
         // never included because published lengths never exceed the file.
-        unsafe { std::slice::from_raw_parts(self.raw.as_ptr(), len) }
+        unsafe { std::slice::from_raw_parts(raw.as_ptr(), len) }
     }
 }

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::format::{self, EntryLayout, METADATA_SIZE};
 use crate::index::Index;
-use crate::mapping::{reserve_for, Mapping};
+use crate::mapping::{reserve_for, Mapping, MemorySource};
 use crate::recovery;
 use std::fs::TryLockError;
 use std::fs::{self, File};
@@ -11,7 +11,8 @@ use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::thread::ThreadId;
 
 /// How a store is opened.
 #[derive(Clone, Debug)]
@@ -51,8 +52,8 @@ pub struct CompactStats {
 /// A value pinned in memory: it stays readable for as long as this handle
 /// lives, even after the store is compacted or dropped.
 pub struct Entry {
-    map: Arc<Mapping>,
-    layout: EntryLayout,
+    pub(crate) map: Arc<Mapping>,
+    pub(crate) layout: EntryLayout,
 }
 
 impl Entry {
@@ -76,6 +77,11 @@ impl Entry {
     pub fn offset(&self) -> u64 {
         self.layout.payload.start
     }
+
+    /// Whether the value still matches its stored checksum (recomputed now).
+    pub fn verify(&self) -> bool {
+        format::checksum(self.data()) == self.layout.meta.checksum
+    }
 }
 
 /// What readers see: the index, the file length and the maps that show it.
@@ -90,6 +96,8 @@ pub(crate) struct Shared {
     pub(crate) len: u64,
     /// Entries below `len` (all versions and tombstones).
     pub(crate) entries: u64,
+    /// Device and inode of the file shown (None for a store in memory).
+    pub(crate) file_id: Option<(u64, u64)>,
 }
 
 /// The writer's state; one writer at a time holds it.
@@ -101,6 +109,9 @@ pub(crate) struct Writer {
     pub(crate) capacity: u64,
     /// Set when a failed append could not be rolled back; writes then fail.
     pub(crate) broken: Option<String>,
+    /// The thread that began the open stream, if one is open: the stream owns
+    /// the tail until it is committed or aborted.
+    pub(crate) stream_owner: Option<ThreadId>,
 }
 
 impl Drop for Writer {
@@ -124,6 +135,8 @@ pub struct Store {
     pub(crate) options: OpenOptions,
     pub(crate) shared: RwLock<Shared>,
     pub(crate) writer: Option<Mutex<Writer>>,
+    /// Signalled when a stream ends, for writers waiting on it.
+    pub(crate) stream_done: Condvar,
 }
 
 /// One operation of an append.
@@ -134,7 +147,7 @@ pub(crate) enum Op<'a> {
 }
 
 /// Result of looking a key up in the index.
-enum Lookup {
+pub(crate) enum Lookup {
     Absent,
     Ready(EntryLayout),
     /// Found, but its checksum must be checked first, outside the lock.
@@ -175,10 +188,10 @@ impl Store {
             // Make the file's directory entry durable too (it may be new).
             crate::compact::sync_parent_dir(&path)?;
         }
-        let file_len = file
+        let stat = file
             .metadata()
-            .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?
-            .len();
+            .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
+        let file_len = stat.len();
         let map = Mapping::new(&file, reserve_for(file_len))
             .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
         let rec = recovery::recover(map.bytes(file_len))
@@ -204,6 +217,7 @@ impl Store {
                 tail: rec.tail,
                 capacity: map.capacity(),
                 broken: None,
+                stream_owner: None,
             }))
         };
         Ok(Store {
@@ -215,9 +229,56 @@ impl Store {
                 retired: Vec::new(),
                 len: rec.tail,
                 entries: rec.entries,
+                file_id: Some((stat.dev(), stat.ino())),
             }),
             writer,
+            stream_done: Condvar::new(),
         })
+    }
+
+    /// Opens a store held in memory (for example a store file kept as a value
+    /// of another store), read-only and without copying. `name` is used in
+    /// error messages.
+    pub fn open_memory(bytes: MemorySource, name: &str) -> Result<Store> {
+        let path = PathBuf::from(name);
+        let map = Mapping::Memory(bytes);
+        let len = map.capacity();
+        let rec = recovery::recover(map.bytes(len))
+            .map_err(|d| Error::corrupt(&path, d.offset, d.detail))?;
+        Ok(Store {
+            path,
+            options: OpenOptions {
+                read_only: true,
+                create: false,
+                sync: false,
+                verify_checksums: true,
+            },
+            shared: RwLock::new(Shared {
+                index: rec.index,
+                map: Arc::new(map),
+                retired: Vec::new(),
+                len: rec.tail,
+                entries: rec.entries,
+                file_id: None,
+            }),
+            writer: None,
+            stream_done: Condvar::new(),
+        })
+    }
+
+    /// Opens, read-only and in place, a store file kept as the value of
+    /// `entry`. The new store keeps the value's bytes alive by itself.
+    pub fn open_entry(entry: &Entry) -> Result<Store> {
+        let source: MemorySource = Arc::new(EntryBytes {
+            map: Arc::clone(&entry.map),
+            range: entry.layout.payload.clone(),
+        });
+        Store::open_memory(source, &format!("<value at offset {}>", entry.offset()))
+    }
+
+    /// Device and inode of the store's file, if it has one.
+    pub fn file_id(&self) -> Option<(u64, u64)> {
+        self.read_shared().file_id
     }
 
     /// The path the store was opened with.
@@ -309,6 +370,60 @@ impl Store {
         }
     }
 
+    /// Looks up several keys under one consistent view: `f(i, result)` is
+    /// called for each hash in order with its value (borrowed, as for
+    /// [`Store::read_with`]), `None` if absent, or the error for that key.
+    pub fn read_batch_with(
+        &self,
+        key_hashes: &[u64],
+        mut f: impl FnMut(usize, Result<Option<&[u8]>>),
+    ) {
+        let sh = self.read_shared();
+        let bytes = sh.map.bytes(sh.len);
+        for (i, &h) in key_hashes.iter().enumerate() {
+            let r = match self.lookup(&sh, h) {
+                Ok(Lookup::Absent) => Ok(None),
+                Ok(Lookup::Ready(l)) => Ok(Some(format::slice(bytes, l.payload))),
+                Ok(Lookup::VerifyFirst(l)) => self.check_value(bytes, &l).map(|_| {
+                    if let Some(slot) = sh.index.get(h) {
+                        slot.mark_verified();
+                    }
+                    Some(format::slice(bytes, l.payload))
+                }),
+                Err(e) => Err(e),
+            };
+            f(i, r);
+        }
+    }
+
+    /// Calls `f(key_hash, value)` with the newest live value (the one last in
+    /// the file) and returns its result, or `None` if the store has none.
+    pub fn read_last_with<R>(&self, f: impl FnOnce(u64, &[u8]) -> R) -> Result<Option<R>> {
+        let sh = self.read_shared();
+        let bytes = sh.map.bytes(sh.len);
+        let mut cursor = sh.len;
+        while cursor > 0 {
+            let meta_offset = cursor - METADATA_SIZE as u64;
+            let entry = format::entry_at(bytes, meta_offset).map_err(|e| {
+                Error::corrupt(&self.path, meta_offset, format!("malformed entry ({e:?})"))
+            })?;
+            let h = entry.meta.key_hash;
+            if !entry.tombstone && sh.index.get(h).map(|s| s.meta_offset()) == Some(meta_offset) {
+                let layout = match self.lookup(&sh, h)? {
+                    Lookup::Ready(l) => l,
+                    Lookup::VerifyFirst(l) => {
+                        self.check_value(bytes, &l)?;
+                        l
+                    }
+                    Lookup::Absent => unreachable_absent(),
+                };
+                return Ok(Some(f(h, format::slice(bytes, layout.payload))));
+            }
+            cursor = entry.meta.prev_tail;
+        }
+        Ok(None)
+    }
+
     /// Copies the value of `key` out of the store.
     pub fn read_to_vec(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         check_key(key)?;
@@ -318,7 +433,7 @@ impl Store {
     /// Finds the newest entry of `key_hash`. Checks its checksum the first
     /// time it is read (unless verification is off): small values right away,
     /// large ones are left to the caller to check without holding the lock.
-    fn lookup(&self, sh: &Shared, key_hash: u64) -> Result<Lookup> {
+    pub(crate) fn lookup(&self, sh: &Shared, key_hash: u64) -> Result<Lookup> {
         let Some(slot) = sh.index.get(key_hash) else {
             return Ok(Lookup::Absent);
         };
@@ -337,12 +452,12 @@ impl Store {
         if layout.payload_len() > VERIFY_UNLOCKED_ABOVE {
             return Ok(Lookup::VerifyFirst(layout));
         }
-        self.verify(bytes, &layout)?;
+        self.check_value(bytes, &layout)?;
         slot.mark_verified();
         Ok(Lookup::Ready(layout))
     }
 
-    fn verify(&self, bytes: &[u8], layout: &EntryLayout) -> Result<()> {
+    pub(crate) fn check_value(&self, bytes: &[u8], layout: &EntryLayout) -> Result<()> {
         if format::checksum_ok(bytes, layout) {
             return Ok(());
         }
@@ -367,7 +482,7 @@ impl Store {
         key_hash: u64,
         layout: &EntryLayout,
     ) -> Result<()> {
-        self.verify(map.bytes(len), layout)?;
+        self.check_value(map.bytes(len), layout)?;
         let sh = self.read_shared();
         if let Some(slot) = sh.index.get(key_hash) {
             if slot.meta_offset() == layout.meta_offset {
@@ -422,6 +537,11 @@ impl Store {
         self.delete_hashes(&hashes)
     }
 
+    /// Deletes the key with hash `key_hash`; `false` if it had no value.
+    pub fn delete_hash(&self, key_hash: u64) -> Result<bool> {
+        Ok(self.delete_hashes(&[key_hash])? == 1)
+    }
+
     /// Deletes the keys with these hashes that have a value; returns how many.
     pub fn delete_hashes(&self, key_hashes: &[u64]) -> Result<u64> {
         if key_hashes.is_empty() {
@@ -467,7 +587,7 @@ impl Store {
     /// Appends `ops` at the tail with one vectored write, then publishes them
     /// to readers all at once. On failure the file is cut back to where it
     /// was and nothing is published.
-    fn append_locked(&self, w: &mut Writer, ops: &[Op]) -> Result<()> {
+    pub(crate) fn append_locked(&self, w: &mut Writer, ops: &[Op]) -> Result<()> {
         let start = w.tail;
         let mut buf: Vec<u8> = Vec::new();
         let mut segs: Vec<Seg> = Vec::new();
@@ -563,7 +683,23 @@ impl Store {
         self.shared.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Takes the writer: waits while another thread's stream is open, fails
+    /// with `Busy` if the calling thread's own stream is.
     pub(crate) fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>> {
+        let mut w = self.lock_writer_raw()?;
+        let me = std::thread::current().id();
+        while let Some(owner) = w.stream_owner {
+            if owner == me {
+                return Err(Error::Busy(self.path.clone()));
+            }
+            w = self.stream_done.wait(w).unwrap_or_else(|e| e.into_inner());
+        }
+        Ok(w)
+    }
+
+    /// Takes the writer's mutex without regard to an open stream (for the
+    /// stream itself).
+    pub(crate) fn lock_writer_raw(&self) -> Result<MutexGuard<'_, Writer>> {
         let writer = self
             .writer
             .as_ref()
@@ -579,8 +715,26 @@ impl Store {
     }
 }
 
+/// The bytes of a pinned value, as the source of a nested store.
+struct EntryBytes {
+    map: Arc<Mapping>,
+    range: Range<u64>,
+}
+
+impl AsRef<[u8]> for EntryBytes {
+    fn as_ref(&self) -> &[u8] {
+        format::slice(self.map.bytes(self.range.end), self.range.clone())
+    }
+}
+
 fn lock(m: &Mutex<Writer>) -> MutexGuard<'_, Writer> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cold]
+fn unreachable_absent() -> EntryLayout {
+    // `lookup` just found this hash in the same locked index.
+    panic!("index changed under a read lock")
 }
 
 /// A piece of an append: bytes in the shared buffer, or caller memory.

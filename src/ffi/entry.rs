@@ -1,6 +1,7 @@
 //! Pinned entries: values that outlive compaction and the store handle.
 
-use super::error::guard_value;
+use super::error::{guard, guard_value, srd_status, Failure};
+use super::require_out;
 use crate::store::Entry;
 
 /// A pinned value (opaque), from `srd_read_entry`. Its bytes stay mapped and
@@ -60,6 +61,142 @@ pub unsafe extern "C" fn srd_entry_free(entry: *mut srd_entry) {
             // SAFETY: created by Box::into_raw in into_raw; the caller gives
             // up all use of it.
             drop(unsafe { Box::from_raw(entry) });
+        }
+    })
+}
+
+impl srd_entry {
+    pub(crate) fn inner(&self) -> &Entry {
+        &self.entry
+    }
+}
+
+/// # Safety
+/// `entry` NULL or a live entry.
+unsafe fn entry_ref<'a>(entry: *const srd_entry) -> Result<&'a Entry, Failure> {
+    if entry.is_null() {
+        return Err(Failure::invalid("entry is NULL"));
+    }
+    // SAFETY: a live entry per the caller's contract.
+    Ok(unsafe { &(*entry).entry })
+}
+
+/// Copies up to `cap` bytes of the entry's value, starting `offset` bytes
+/// into it, into `buf`, and writes the number copied to `*out_n`: for callers
+/// that cannot hold pointers. `offset` equal to the value's length copies
+/// nothing (`*out_n` = 0); beyond it gives `SRD_INVALID_ARGUMENT`.
+///
+/// Ownership: `buf` is caller memory. Thread-safety: any thread.
+///
+/// # Safety
+/// `entry` NULL or live; `buf` writable for `cap` bytes; `out_n` writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_entry_read_at(
+    entry: *const srd_entry,
+    offset: u64,
+    buf: *mut u8,
+    cap: usize,
+    out_n: *mut usize,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let e = unsafe { entry_ref(entry) }?;
+        require_out(out_n, "out_n")?;
+        if buf.is_null() && cap != 0 {
+            return Err(Failure::invalid(format!("buf is NULL but cap is {cap}")));
+        }
+        let data = e.data();
+        let len = data.len() as u64;
+        if offset > len {
+            return Err(Failure::invalid(format!(
+                "offset {offset} is beyond the value's {len} bytes"
+            )));
+        }
+        let from = &data[offset as usize..];
+        let n = from.len().min(cap);
+        if n > 0 {
+            // SAFETY: buf is writable for cap >= n bytes; the value is in the
+            // mapping, which cannot overlap caller memory handed in as buf.
+            unsafe { std::ptr::copy_nonoverlapping(from.as_ptr(), buf, n) };
+        }
+        // SAFETY: non-NULL and writable per contract.
+        unsafe { *out_n = n };
+        Ok(())
+    })
+}
+
+/// Writes the entry's stored key hash (XXH3-64 of the key) to `*out_key_hash`.
+///
+/// # Safety
+/// `entry` NULL or live; output writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_entry_key_hash(
+    entry: *const srd_entry,
+    out_key_hash: *mut u64,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let e = unsafe { entry_ref(entry) }?;
+        require_out(out_key_hash, "out_key_hash")?;
+        unsafe { *out_key_hash = e.key_hash() };
+        Ok(())
+    })
+}
+
+/// Writes the entry's stored CRC-32 (of its value) to `*out_crc32`.
+///
+/// # Safety
+/// `entry` NULL or live; output writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_entry_checksum(
+    entry: *const srd_entry,
+    out_crc32: *mut u32,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let e = unsafe { entry_ref(entry) }?;
+        require_out(out_crc32, "out_crc32")?;
+        unsafe { *out_crc32 = e.checksum() };
+        Ok(())
+    })
+}
+
+/// Writes the file offset where the entry's value starts (a multiple of 64)
+/// to `*out_offset`.
+///
+/// # Safety
+/// `entry` NULL or live; output writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_entry_offset(
+    entry: *const srd_entry,
+    out_offset: *mut u64,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let e = unsafe { entry_ref(entry) }?;
+        require_out(out_offset, "out_offset")?;
+        unsafe { *out_offset = e.offset() };
+        Ok(())
+    })
+}
+
+/// Recomputes the CRC-32 of the entry's value now: `SRD_OK` if it matches the
+/// stored checksum, `SRD_CORRUPT` if not.
+///
+/// # Safety
+/// `entry` NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn srd_entry_verify(entry: *const srd_entry) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let e = unsafe { entry_ref(entry) }?;
+        if e.verify() {
+            Ok(())
+        } else {
+            Err(Failure::new(
+                srd_status::SRD_CORRUPT,
+                format!("checksum mismatch in the value at offset {}", e.offset()),
+            ))
         }
     })
 }

@@ -38,6 +38,10 @@ pub enum srd_status {
     /// A bug inside the library was caught at the C boundary; the call had no
     /// effect that can be relied on. Please report it.
     SRD_PANIC = 7,
+    /// The calling thread holds an open stream (`srd_stream_begin`) on this
+    /// store: a write, delete, compaction or second stream from the same
+    /// thread would wait for itself, so it fails instead. Nothing changed.
+    SRD_BUSY = 8,
 }
 
 use srd_status::*;
@@ -94,6 +98,7 @@ impl From<Error> for Failure {
             Error::FileNotFound(_) => SRD_NOT_FOUND,
             Error::Locked(_) => SRD_LOCKED,
             Error::ReadOnly(_) => SRD_READ_ONLY,
+            Error::Busy(_) => SRD_BUSY,
             Error::Corrupt { .. } => SRD_CORRUPT,
             Error::Io { .. } => SRD_IO,
         };
@@ -153,6 +158,7 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
         5 => c"store is locked by another writer",
         6 => c"store is open read-only",
         7 => c"internal error (panic caught at the C boundary)",
+        8 => c"busy: this thread has an open stream on the store",
         _ => c"unknown status code",
     };
     text.as_ptr()

@@ -8,7 +8,13 @@
 
 pub mod entry;
 pub mod error;
+pub mod iter;
+pub mod keys;
+pub mod nested;
 pub mod store;
+pub mod stream;
+pub mod transfer;
+pub mod verify;
 pub mod version;
 
 use error::Failure;

@@ -7,6 +7,7 @@ use crate::format;
 use crate::store::{OpenOptions, Store};
 use std::ffi::{c_char, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
 
 /// Open flag: open without the writer lock and never modify the file (a torn
 /// tail is recovered in memory only). Implies `SRD_OPEN_NO_CREATE`. Writes,
@@ -31,7 +32,15 @@ const KNOWN_FLAGS: u32 =
 /// the same handle. Reads run in parallel and are not blocked by a writer's
 /// I/O; writes, deletes and compaction are serialized.
 pub struct srd_store {
-    store: Store,
+    pub(crate) store: Arc<Store>,
+}
+
+impl srd_store {
+    pub(crate) fn into_raw(store: Store) -> *mut srd_store {
+        Box::into_raw(Box::new(srd_store {
+            store: Arc::new(store),
+        }))
+    }
 }
 
 /// One key/value pair of `srd_write_batch`. The library only reads the
@@ -60,7 +69,7 @@ pub struct srd_key {
 
 /// # Safety
 /// `store` must be NULL or a handle returned by `srd_open` and not yet closed.
-unsafe fn store_ref<'a>(store: *const srd_store) -> Result<&'a Store, Failure> {
+pub(crate) unsafe fn store_ref<'a>(store: *const srd_store) -> Result<&'a Arc<Store>, Failure> {
     if store.is_null() {
         return Err(Failure::invalid("store is NULL"));
     }
@@ -71,7 +80,7 @@ unsafe fn store_ref<'a>(store: *const srd_store) -> Result<&'a Store, Failure> {
 
 /// # Safety
 /// As for [`input`]; the key must be readable for `key_len` bytes.
-unsafe fn key_arg<'a>(key: *const u8, key_len: usize) -> Result<&'a [u8], Failure> {
+pub(crate) unsafe fn key_arg<'a>(key: *const u8, key_len: usize) -> Result<&'a [u8], Failure> {
     // SAFETY: forwarded caller contract.
     let k = unsafe { input(key, key_len, "key") }?;
     if k.is_empty() {
@@ -80,7 +89,7 @@ unsafe fn key_arg<'a>(key: *const u8, key_len: usize) -> Result<&'a [u8], Failur
     Ok(k)
 }
 
-fn not_found() -> Failure {
+pub(crate) fn not_found() -> Failure {
     Failure::fixed(srd_status::SRD_NOT_FOUND, c"key not found")
 }
 
@@ -139,7 +148,7 @@ pub unsafe extern "C" fn srd_open(
             verify_checksums: flags & SRD_OPEN_NO_VERIFY == 0,
         };
         let store = Store::open(OsStr::from_bytes(bytes), options)?;
-        let handle = Box::into_raw(Box::new(srd_store { store }));
+        let handle = srd_store::into_raw(store);
         // SAFETY: out_store is non-NULL and writable per the contract above.
         unsafe { *out_store = handle };
         Ok(())
@@ -151,7 +160,9 @@ pub unsafe extern "C" fn srd_open(
 /// `srd_sync` first if it must be durable.
 ///
 /// Lifetime: every pointer returned by `srd_read` on this handle becomes
-/// invalid; entries from `srd_read_entry` stay valid until `srd_entry_free`.
+/// invalid; entries from `srd_read_entry` and iterators stay valid until
+/// freed. An open stream keeps the store (and its writer lock) alive until it
+/// is committed or aborted.
 /// Thread-safety: no other call may use the handle during or after this one.
 ///
 /// # Safety
@@ -235,7 +246,7 @@ pub unsafe extern "C" fn srd_write_batch(
     })
 }
 
-fn message_of(f: &Failure) -> String {
+pub(crate) fn message_of(f: &Failure) -> String {
     f.text()
         .trim_start_matches("invalid argument: ")
         .to_string()
@@ -270,20 +281,47 @@ pub unsafe extern "C" fn srd_read(
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
         let k = unsafe { key_arg(key, key_len) }?;
-        require_out(out_value, "out_value")?;
-        require_out(out_len, "out_len")?;
-        match s.read_with(format::key_hash(k), |b| (b.as_ptr(), b.len()))? {
-            Some((ptr, len)) => {
-                // SAFETY: both outputs are non-NULL and writable per contract.
-                unsafe {
-                    *out_value = ptr;
-                    *out_len = len;
-                }
-                Ok(())
-            }
-            None => Err(not_found()),
-        }
+        // SAFETY: forwarded caller contract for the outputs.
+        unsafe { read_hash(s, format::key_hash(k), out_value, out_len) }
     })
+}
+
+/// # Safety
+/// Outputs NULL or writable.
+unsafe fn read_hash(
+    s: &Store,
+    h: u64,
+    out_value: *mut *const u8,
+    out_len: *mut usize,
+) -> Result<(), Failure> {
+    require_out(out_value, "out_value")?;
+    require_out(out_len, "out_len")?;
+    match s.read_with(h, |b| (b.as_ptr(), b.len()))? {
+        Some((ptr, len)) => {
+            // SAFETY: both outputs are non-NULL and writable per contract.
+            unsafe {
+                *out_value = ptr;
+                *out_len = len;
+            }
+            Ok(())
+        }
+        None => Err(not_found()),
+    }
+}
+
+/// # Safety
+/// `out_entry` NULL or writable.
+unsafe fn read_entry_hash(
+    s: &Store,
+    h: u64,
+    out_entry: *mut *mut srd_entry,
+) -> Result<(), Failure> {
+    require_out(out_entry, "out_entry")?;
+    let entry = s.get_hash(h)?.ok_or_else(not_found)?;
+    let handle = srd_entry::into_raw(entry);
+    // SAFETY: non-NULL and writable per contract.
+    unsafe { *out_entry = handle };
+    Ok(())
 }
 
 /// Looks up `key` and returns a pinned entry: a handle to the value that stays
@@ -308,12 +346,8 @@ pub unsafe extern "C" fn srd_read_entry(
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
         let k = unsafe { key_arg(key, key_len) }?;
-        require_out(out_entry, "out_entry")?;
-        let entry = s.get(k)?.ok_or_else(not_found)?;
-        let handle = srd_entry::into_raw(entry);
-        // SAFETY: non-NULL and writable per contract.
-        unsafe { *out_entry = handle };
-        Ok(())
+        // SAFETY: forwarded caller contract for the output.
+        unsafe { read_entry_hash(s, format::key_hash(k), out_entry) }
     })
 }
 
@@ -470,6 +504,252 @@ pub unsafe extern "C" fn srd_file_size(store: *const srd_store, out_bytes: *mut 
         require_out(out_bytes, "out_bytes")?;
         // SAFETY: non-NULL and writable per contract.
         unsafe { *out_bytes = s.file_size() };
+        Ok(())
+    })
+}
+
+// --- Prehashed keys --------------------------------------------------------
+
+/// As `srd_write`, for the key whose hash (from `srd_hash_key`) is
+/// `key_hash`. The same key written by name or by hash is the same key.
+///
+/// # Safety
+/// As `srd_write`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_write_with_hash(
+    store: *mut srd_store,
+    key_hash: u64,
+    value: *const u8,
+    value_len: usize,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        let v = unsafe { input(value, value_len, "value") }?;
+        s.write_hash(key_hash, v)?;
+        Ok(())
+    })
+}
+
+/// As `srd_read`, for the key with hash `key_hash` (same lifetime rules for
+/// the returned pointer).
+///
+/// # Safety
+/// As `srd_read`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_read_with_hash(
+    store: *const srd_store,
+    key_hash: u64,
+    out_value: *mut *const u8,
+    out_len: *mut usize,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        unsafe { read_hash(s, key_hash, out_value, out_len) }
+    })
+}
+
+/// As `srd_read_entry`, for the key with hash `key_hash`.
+///
+/// # Safety
+/// As `srd_read_entry`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_read_entry_with_hash(
+    store: *const srd_store,
+    key_hash: u64,
+    out_entry: *mut *mut srd_entry,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        unsafe { read_entry_hash(s, key_hash, out_entry) }
+    })
+}
+
+/// As `srd_exists`, for the key with hash `key_hash`.
+///
+/// # Safety
+/// `store` as for `srd_close`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_exists_with_hash(
+    store: *const srd_store,
+    key_hash: u64,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        if s.contains_hash(key_hash) {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    })
+}
+
+/// As `srd_delete`, for the key with hash `key_hash`.
+///
+/// # Safety
+/// `store` as for `srd_close`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_delete_with_hash(store: *mut srd_store, key_hash: u64) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        if s.delete_hash(key_hash)? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    })
+}
+
+// --- Batch reads and the last entry ----------------------------------------
+
+/// One result of `srd_read_batch`: the value (borrowed, as from `srd_read`)
+/// and the key's own status (`SRD_OK`, `SRD_NOT_FOUND` or `SRD_CORRUPT`).
+/// `value` is NULL and `value_len` 0 unless `status` is `SRD_OK`.
+#[repr(C)]
+pub struct srd_read_result {
+    /// The value's bytes, 64-byte aligned; valid as for `srd_read`.
+    pub value: *const u8,
+    /// Length of the value.
+    pub value_len: usize,
+    /// This key's outcome.
+    pub status: srd_status,
+}
+
+/// # Safety
+/// `out` must have room for `n` results.
+unsafe fn fill_batch(s: &Store, hashes: &[u64], out: *mut srd_read_result) -> Result<(), Failure> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    require_out(out, "out")?;
+    // SAFETY: the caller provides `hashes.len()` writable slots at `out`.
+    let slots = unsafe { std::slice::from_raw_parts_mut(out, hashes.len()) };
+    s.read_batch_with(hashes, |i, r| {
+        slots[i] = match r {
+            Ok(Some(v)) => srd_read_result {
+                value: v.as_ptr(),
+                value_len: v.len(),
+                status: srd_status::SRD_OK,
+            },
+            Ok(None) => srd_read_result {
+                value: std::ptr::null(),
+                value_len: 0,
+                status: srd_status::SRD_NOT_FOUND,
+            },
+            Err(e) => srd_read_result {
+                value: std::ptr::null(),
+                value_len: 0,
+                status: Failure::from(e).status,
+            },
+        };
+    });
+    Ok(())
+}
+
+/// Looks up `count` keys under one consistent view (no write lands between
+/// two of them) and fills `out[i]` for `keys[i]`. Returns `SRD_OK` when every
+/// key was looked up, whatever each one's own status; an invalid key (NULL
+/// with a length, or empty) fails the whole call before anything is written
+/// to `out`. The pointers are borrowed exactly like those of `srd_read`.
+///
+/// Ownership: `keys` is only read during the call; `out` must have room for
+/// `count` results. Thread-safety: as `srd_read`.
+///
+/// # Safety
+/// `keys` points to `count` valid `srd_key`; `out` to `count` writable slots.
+#[no_mangle]
+pub unsafe extern "C" fn srd_read_batch(
+    store: *const srd_store,
+    keys: *const srd_key,
+    count: usize,
+    out: *mut srd_read_result,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        let keys = unsafe { input_array(keys, count, "keys") }?;
+        let mut hashes = Vec::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            let at = |f: Failure| Failure::invalid(format!("batch key {i}: {}", message_of(&f)));
+            // SAFETY: each key readable per contract.
+            hashes.push(format::key_hash(
+                unsafe { key_arg(k.key, k.key_len) }.map_err(at)?,
+            ));
+        }
+        unsafe { fill_batch(s, &hashes, out) }
+    })
+}
+
+/// As `srd_read_batch`, for `count` key hashes.
+///
+/// # Safety
+/// `key_hashes` points to `count` hashes; `out` to `count` writable slots.
+#[no_mangle]
+pub unsafe extern "C" fn srd_read_batch_with_hash(
+    store: *const srd_store,
+    key_hashes: *const u64,
+    count: usize,
+    out: *mut srd_read_result,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        let hashes = unsafe { input_array(key_hashes, count, "key_hashes") }?;
+        unsafe { fill_batch(s, hashes, out) }
+    })
+}
+
+/// Returns the newest live value: the one written last (largest offset in
+/// the file) whose key was not overwritten or deleted since. `SRD_NOT_FOUND`
+/// if the store has no live value. The pointer is borrowed as for `srd_read`.
+///
+/// # Safety
+/// `store` as for `srd_close`; outputs writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_read_last(
+    store: *const srd_store,
+    out_key_hash: *mut u64,
+    out_value: *mut *const u8,
+    out_len: *mut usize,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        require_out(out_key_hash, "out_key_hash")?;
+        require_out(out_value, "out_value")?;
+        require_out(out_len, "out_len")?;
+        let (h, p, n) = s
+            .read_last_with(|h, v| (h, v.as_ptr(), v.len()))?
+            .ok_or_else(|| Failure::fixed(srd_status::SRD_NOT_FOUND, c"store has no live value"))?;
+        // SAFETY: outputs non-NULL and writable per contract.
+        unsafe {
+            *out_key_hash = h;
+            *out_value = p;
+            *out_len = n;
+        }
+        Ok(())
+    })
+}
+
+/// Writes the number of entries in the file, counting old versions and
+/// tombstones, to `*out_entries`. Thread-safety: any thread.
+///
+/// # Safety
+/// `store` as for `srd_close`; `out_entries` writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_entry_count(
+    store: *const srd_store,
+    out_entries: *mut u64,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        require_out(out_entries, "out_entries")?;
+        unsafe { *out_entries = s.entry_count() };
         Ok(())
     })
 }

@@ -1,0 +1,88 @@
+//! Rename, copy and move from C.
+
+use super::error::{guard, srd_status};
+use super::store::{key_arg, not_found, srd_store, store_ref};
+
+/// Gives the value of `old_key` to `new_key` and deletes `old_key`, with one
+/// append, in which the new key's entry precedes the old key's tombstone (so
+/// a crash can leave a prefix of that append, but never loses the value). `SRD_NOT_FOUND` if `old_key` has no value;
+/// `SRD_INVALID_ARGUMENT` if the two keys are the same key. Other errors as
+/// `srd_write`. Thread-safety: as `srd_write`.
+///
+/// # Safety
+/// `store` as for `srd_close`; keys readable for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn srd_rename(
+    store: *mut srd_store,
+    old_key: *const u8,
+    old_key_len: usize,
+    new_key: *const u8,
+    new_key_len: usize,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        let old = unsafe { key_arg(old_key, old_key_len) }?;
+        let new = unsafe { key_arg(new_key, new_key_len) }?;
+        if s.rename(old, new)? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    })
+}
+
+/// Copies the value of `key` from `src` into `dst` under the same key.
+/// `SRD_INVALID_ARGUMENT` if the two handles show the same file (compared by
+/// device and inode, not by path); `SRD_NOT_FOUND` if `src` has no value for
+/// `key`; `SRD_READ_ONLY` if `dst` is read-only. `src` may be read-only.
+/// Thread-safety: as `srd_read` on `src` and `srd_write` on `dst`.
+///
+/// # Safety
+/// `src`, `dst` live handles; `key` readable for `key_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn srd_copy(
+    src: *const srd_store,
+    key: *const u8,
+    key_len: usize,
+    dst: *mut srd_store,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(src) }?;
+        let d = unsafe { store_ref(dst) }?;
+        let k = unsafe { key_arg(key, key_len) }?;
+        if s.copy_to(k, d)? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    })
+}
+
+/// Moves the value of `key` from `src` to `dst`: it is written to `dst` and
+/// made durable there (`fdatasync`) before its tombstone is written to `src`,
+/// so a crash at any moment never loses it (at worst it is in both). Errors
+/// as `srd_copy`, plus `SRD_READ_ONLY` if `src` is read-only.
+///
+/// # Safety
+/// `src`, `dst` live handles; `key` readable for `key_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn srd_move(
+    src: *mut srd_store,
+    key: *const u8,
+    key_len: usize,
+    dst: *mut srd_store,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(src) }?;
+        let d = unsafe { store_ref(dst) }?;
+        let k = unsafe { key_arg(key, key_len) }?;
+        if s.move_to(k, d)? {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    })
+}

@@ -1,0 +1,134 @@
+//! Integrity checks, compaction progress and space accounting from C.
+
+use super::error::{guard, srd_status, Failure};
+use super::require_out;
+use super::store::{srd_store, store_ref};
+use std::ffi::c_void;
+
+/// Progress callback: `done` out of `total` units of work (bytes for
+/// verification, live entries for compaction). Called on the calling thread,
+/// a few hundred times at most, always with `done == total` at the end.
+/// It must not call back into the library on the same store.
+pub type srd_progress_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, done: u64, total: u64)>;
+
+/// What `srd_verify` found.
+#[repr(C)]
+pub struct srd_verify_report {
+    /// Entries in the chain (all versions and tombstones) examined.
+    pub entries_checked: u64,
+    /// Payload bytes whose CRC-32 was recomputed.
+    pub bytes_checked: u64,
+    /// Bytes of the store examined.
+    pub file_size: u64,
+    /// File offset of the first (lowest) problem; `UINT64_MAX` if none.
+    pub first_bad_offset: u64,
+    /// Entries whose checksum did not match.
+    pub bad_entries: u64,
+}
+
+/// Wraps a C callback as a Rust closure.
+fn progress_of(cb: srd_progress_fn, user: *mut c_void) -> impl FnMut(u64, u64) {
+    move |done, total| {
+        if let Some(f) = cb {
+            // SAFETY: the caller promised a valid function and user pointer
+            // for the duration of the call that receives them.
+            unsafe { f(user, done, total) }
+        }
+    }
+}
+
+/// Checks the whole store: walks the metadata chain from the end to offset 0
+/// and recomputes the checksum of every entry, old versions and tombstones
+/// included. Returns `SRD_OK` if it is sound and `SRD_CORRUPT` if not, and
+/// unlike other functions writes `*out_report` in BOTH cases (the message of
+/// `srd_last_error_message` then says what and where the first problem is).
+/// Readers and writers on other threads are not blocked.
+///
+/// # Safety
+/// `store` as for `srd_close`; `out_report` writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_verify(
+    store: *const srd_store,
+    out_report: *mut srd_verify_report,
+) -> srd_status {
+    // SAFETY: the caller's contract.
+    unsafe { srd_verify_progress(store, out_report, None, std::ptr::null_mut()) }
+}
+
+/// As `srd_verify`, calling `progress(user_data, done_bytes, total_bytes)`
+/// as it goes (`progress` may be NULL).
+///
+/// # Safety
+/// As `srd_verify`; `progress`, if not NULL, callable with `user_data`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_verify_progress(
+    store: *const srd_store,
+    out_report: *mut srd_verify_report,
+    progress: srd_progress_fn,
+    user_data: *mut c_void,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        require_out(out_report, "out_report")?;
+        let mut cb = progress_of(progress, user_data);
+        let r = s.verify_with_progress(&mut cb);
+        // SAFETY: non-NULL and writable per contract.
+        unsafe {
+            *out_report = srd_verify_report {
+                entries_checked: r.entries_checked,
+                bytes_checked: r.bytes_checked,
+                file_size: r.file_size,
+                first_bad_offset: r.first_bad_offset.unwrap_or(u64::MAX),
+                bad_entries: r.bad_entries,
+            }
+        };
+        match r.problem {
+            None => Ok(()),
+            Some(p) => Err(Failure::new(
+                srd_status::SRD_CORRUPT,
+                format!("{}: {p}", s.path().display()),
+            )),
+        }
+    })
+}
+
+/// As `srd_compact`, calling `progress(user_data, done, total)` with the
+/// number of live entries copied so far (`progress` may be NULL).
+///
+/// # Safety
+/// As `srd_compact`; `progress`, if not NULL, callable with `user_data`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_compact_progress(
+    store: *mut srd_store,
+    progress: srd_progress_fn,
+    user_data: *mut c_void,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        let mut cb = progress_of(progress, user_data);
+        s.compact_with_progress(&mut cb)?;
+        Ok(())
+    })
+}
+
+/// Writes to `*out_bytes` how many bytes `srd_compact` would free now: old
+/// versions, tombstones and the padding that compaction would save.
+///
+/// # Safety
+/// `store` as for `srd_close`; `out_bytes` writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_reclaimable_bytes(
+    store: *const srd_store,
+    out_bytes: *mut u64,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        require_out(out_bytes, "out_bytes")?;
+        unsafe { *out_bytes = s.reclaimable_bytes() };
+        Ok(())
+    })
+}

@@ -1,0 +1,108 @@
+//! Whole-file integrity checks and space accounting.
+
+use crate::format::{self, entry_at, METADATA_SIZE};
+use crate::store::Store;
+use std::sync::Arc;
+
+/// What [`Store::verify`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries in the chain (all versions and tombstones) that were examined.
+    pub entries_checked: u64,
+    /// Payload bytes whose checksum was recomputed.
+    pub bytes_checked: u64,
+    /// Bytes of the store examined.
+    pub file_size: u64,
+    /// Offset of the first (lowest) problem, if any.
+    pub first_bad_offset: Option<u64>,
+    /// Entries whose checksum did not match.
+    pub bad_entries: u64,
+    /// What the first problem is.
+    pub problem: Option<String>,
+}
+
+impl VerifyReport {
+    /// Whether the whole store is sound.
+    pub fn is_sound(&self) -> bool {
+        self.first_bad_offset.is_none()
+    }
+}
+
+/// How often (in bytes of file) progress is reported at most.
+const PROGRESS_STEP: u64 = 1 << 22;
+
+impl Store {
+    /// Walks the whole chain from the end to offset 0 and recomputes every
+    /// entry's checksum (old versions and tombstones too).
+    pub fn verify(&self) -> VerifyReport {
+        self.verify_with_progress(&mut |_, _| {})
+    }
+
+    /// As [`Store::verify`], calling `progress(done, total)` (bytes) as it goes.
+    pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64, u64)) -> VerifyReport {
+        let (map, len) = {
+            let sh = self.read_shared();
+            (Arc::clone(&sh.map), sh.len)
+        };
+        let bytes = map.bytes(len);
+        let mut report = VerifyReport {
+            file_size: len,
+            ..Default::default()
+        };
+        let mut cursor = len;
+        let mut next_report = len.saturating_sub(PROGRESS_STEP);
+        progress(0, len);
+        while cursor > 0 {
+            let Some(meta_offset) = cursor.checked_sub(METADATA_SIZE as u64) else {
+                report.first_bad_offset = Some(0);
+                report.problem = Some(format!(
+                    "chain link to offset {cursor} leaves no room for metadata"
+                ));
+                break;
+            };
+            let entry = match entry_at(bytes, meta_offset) {
+                Ok(e) => e,
+                Err(e) => {
+                    report.first_bad_offset = Some(meta_offset);
+                    report.problem = Some(format!(
+                        "malformed metadata at offset {meta_offset} ({e:?})"
+                    ));
+                    break;
+                }
+            };
+            report.entries_checked += 1;
+            report.bytes_checked += entry.payload_len();
+            if !format::checksum_ok(bytes, &entry) {
+                report.bad_entries += 1;
+                report.first_bad_offset = Some(entry.payload.start);
+                report.problem = Some(format!(
+                    "checksum mismatch in the {}-byte payload at offset {} (metadata at {meta_offset})",
+                    entry.payload_len(),
+                    entry.payload.start
+                ));
+            }
+            cursor = entry.meta.prev_tail;
+            if cursor <= next_report {
+                progress(len - cursor, len);
+                next_report = cursor.saturating_sub(PROGRESS_STEP);
+            }
+        }
+        progress(len, len);
+        report
+    }
+
+    /// Bytes that [`Store::compact`] would free now, padding included.
+    pub fn reclaimable_bytes(&self) -> u64 {
+        let sh = self.read_shared();
+        let bytes = sh.map.bytes(sh.len);
+        let mut live: Vec<u64> = sh.index.iter().map(|(_, m)| m).collect();
+        live.sort_unstable();
+        let mut tail = 0u64;
+        for m in live {
+            if let Ok(e) = entry_at(bytes, m) {
+                tail += format::pad_len(tail) + e.payload_len() + METADATA_SIZE as u64;
+            }
+        }
+        sh.len.saturating_sub(tail)
+    }
+}
