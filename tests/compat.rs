@@ -290,3 +290,47 @@ fn key_hash_matches_the_crate() {
         );
     }
 }
+
+#[test]
+fn namespace_keys_match_the_crate() {
+    use simd_r_drive_ref::utils::NamespaceHasher;
+    for (p, k) in [
+        (&b"users"[..], &b"alice"[..]),
+        (b"p", b""),
+        (b"\x00\x01", b"key"),
+    ] {
+        assert_eq!(
+            simd_r_drive::format::namespace_key(p, k).to_vec(),
+            NamespaceHasher::new(p).namespace(k)
+        );
+    }
+}
+
+#[test]
+fn streamed_values_are_byte_identical_to_the_crate() {
+    use simd_r_drive_ref::traits::DataStoreWriter as _;
+    let dir = Scratch::new("compat-stream");
+    let (a, b) = (dir.file("crate.bin"), dir.file("ours.bin"));
+    let mut rng = Rng::new(77);
+    let values: Vec<Vec<u8>> = (0..6).map(|i| rng.bytes(1 + i * 70_001)).collect();
+    {
+        let cs = DataStore::open(&a).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            cs.write_stream(format!("s{i}").as_bytes(), &mut &v[..])
+                .unwrap();
+        }
+    }
+    {
+        let ours = std::sync::Arc::new(Store::open(&b, OpenOptions::default()).unwrap());
+        for (i, v) in values.iter().enumerate() {
+            let mut st = ours
+                .begin_stream(simd_r_drive::format::key_hash(format!("s{i}").as_bytes()))
+                .unwrap();
+            for chunk in v.chunks(4096) {
+                st.write(chunk).unwrap();
+            }
+            st.commit().unwrap();
+        }
+    }
+    assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap());
+}
