@@ -52,18 +52,35 @@ fn main() {
     config.header = Some(HEADER_PREAMBLE.to_string());
     // Every file of the C API layer, in the order the header presents them.
     const ORDER: &[&str] = &[
-        "error.rs", "version.rs", "store.rs", "entry.rs", "stream.rs", "iter.rs", "keys.rs",
-        "transfer.rs", "verify.rs", "nested.rs",
+        "error.rs",
+        "version.rs",
+        "store.rs",
+        "entry.rs",
+        "stream.rs",
+        "iter.rs",
+        "keys.rs",
+        "transfer.rs",
+        "verify.rs",
+        "nested.rs",
+        "salvage.rs",
     ];
     let mut present: Vec<String> = fs::read_dir(dir.join("src/ffi"))
         .expect("src/ffi")
-        .map(|e| e.expect("src/ffi entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("src/ffi entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|n| n.ends_with(".rs") && n != "mod.rs")
         .collect();
     present.sort();
     let mut listed: Vec<String> = ORDER.iter().map(|s| s.to_string()).collect();
     listed.sort();
-    assert_eq!(present, listed, "build.rs: update ORDER to list every file in src/ffi");
+    assert_eq!(
+        present, listed,
+        "build.rs: update ORDER to list every file in src/ffi"
+    );
     let sources: Vec<PathBuf> = ORDER.iter().map(|n| dir.join("src/ffi").join(n)).collect();
     let mut builder = cbindgen::Builder::new().with_config(config);
     for src in &sources {

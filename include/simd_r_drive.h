@@ -273,6 +273,36 @@ typedef struct srd_verify_report {
  */
 typedef void (*srd_progress_fn)(void *user_data, uint64_t done, uint64_t total);
 
+/**
+ * What `srd_salvage` recovered and lost.
+ */
+typedef struct srd_salvage_report {
+  /**
+   * Size of the damaged file, in bytes.
+   */
+  uint64_t source_size;
+  /**
+   * Intact entries found (all versions and tombstones).
+   */
+  uint64_t entries_recovered;
+  /**
+   * Live values written to the new store.
+   */
+  uint64_t live_keys_written;
+  /**
+   * Damaged stretches of the file that were skipped.
+   */
+  uint64_t damaged_regions;
+  /**
+   * Bytes in those stretches: the entries there are lost.
+   */
+  uint64_t bytes_lost;
+  /**
+   * Offset of the first damaged stretch; `UINT64_MAX` if none.
+   */
+  uint64_t first_damage_offset;
+} srd_salvage_report;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -629,6 +659,23 @@ srd_status srd_read_last(const struct srd_store *store,
 srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries);
 
 /**
+ * For a store opened with `SRD_OPEN_READ_ONLY`: takes in what a writer
+ * (usually another process) appended since this handle was opened or last
+ * refreshed. Only the new entries are validated; one still being written is
+ * left for a later refresh. If the file was replaced by a compaction, the
+ * new file is opened and validated instead, and pointers from `srd_read` on
+ * this handle become invalid, as after `srd_compact` (pinned entries and
+ * iterators stay valid). A no-op (`SRD_OK`) on read-write and in-memory
+ * stores. Errors: `SRD_IO`, `SRD_NOT_FOUND` if the file is gone,
+ * `SRD_CORRUPT` if a replacing file is not a valid store.
+ * Thread-safety: may run while other threads read through the handle.
+ *
+ * # Safety
+ * `store` as for `srd_close`.
+ */
+srd_status srd_refresh(struct srd_store *store);
+
+/**
  * Returns a pointer to the entry's value (64-byte aligned) and writes its
  * length to `*out_len` (if `out_len` is not NULL). For a NULL entry returns
  * NULL and writes 0.
@@ -967,6 +1014,27 @@ srd_status srd_open_bytes(const uint8_t *data, size_t len, struct srd_store **ou
  * `entry` NULL or a live entry; `out_store` writable.
  */
 srd_status srd_open_entry(const struct srd_entry *entry, struct srd_store **out_store);
+
+/**
+ * Copies every intact entry of the (possibly damaged) store file `src_path`
+ * into a new store at `dst_path`, which must not exist. The source is only
+ * read, never modified. After a damaged stretch the scan resumes at the next
+ * metadata whose link and checksum agree; the newest intact version of each
+ * key is kept, and keys whose newest intact entry is a tombstone stay
+ * deleted. The new store is synced before the call returns. `*out_report`
+ * says what was recovered and what was lost.
+ *
+ * Errors: `SRD_INVALID_ARGUMENT` (NULL or empty path, or `dst_path` exists),
+ * `SRD_NOT_FOUND` (no `src_path`), `SRD_IO`. Use this when `srd_open`
+ * refuses a file with `SRD_CORRUPT`; do not run it on a store that is open
+ * for writing.
+ *
+ * # Safety
+ * Paths NULL or NUL-terminated; `out_report` writable.
+ */
+srd_status srd_salvage(const char *src_path,
+                       const char *dst_path,
+                       struct srd_salvage_report *out_report);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,7 +8,7 @@
 //! entry can be found after it; otherwise the chain is broken in the middle
 //! and the file is refused, because truncating it would lose good data.
 
-use crate::format::{self, entry_at, Metadata, METADATA_SIZE, TOMBSTONE_PAYLOAD};
+use crate::format::{self, entry_at, EntryLayout, Metadata, METADATA_SIZE, TOMBSTONE_PAYLOAD};
 use crate::index::Index;
 
 /// What a successful scan found.
@@ -103,62 +103,88 @@ fn read_u64(file: &[u8], at: usize) -> u64 {
 /// Length of the longest prefix of `file` made of complete entries whose
 /// links and checksums agree, found by scanning forward from offset 0.
 fn forward_scan(file: &[u8]) -> u64 {
+    forward_scan_from(file, 0)
+}
+
+/// Scans forward from `start` (an entry boundary) over complete,
+/// checksummed entries; returns where the last one ends.
+pub(crate) fn forward_scan_from(file: &[u8], start: u64) -> u64 {
+    let mut pos = start;
+    while let Some(e) = next_entry_at(file, pos) {
+        pos = e.end();
+    }
+    pos
+}
+
+/// The complete entry that starts at `pos` (an entry boundary): its link is
+/// `pos` and its checksum matches. With several candidates, the first
+/// metadata position wins.
+pub(crate) fn next_entry_at(file: &[u8], pos: u64) -> Option<EntryLayout> {
     let len = file.len();
     let meta = METADATA_SIZE;
-    let tombstone_crc = format::checksum(&TOMBSTONE_PAYLOAD);
-    let mut pos = 0usize;
-    'entries: loop {
-        // A tombstone: one zero byte right at `pos`, no padding.
-        if pos + 1 + meta <= len && file[pos] == TOMBSTONE_PAYLOAD[0] {
-            if let Some(m) = Metadata::read_at(file, pos as u64 + 1) {
-                if m.prev_tail == pos as u64 && m.checksum == tombstone_crc {
-                    pos += 1 + meta;
-                    continue 'entries;
-                }
+    let p = usize::try_from(pos).ok()?;
+    // A tombstone: one zero byte right at `pos`, no padding.
+    if p + 1 + meta <= len && file[p] == TOMBSTONE_PAYLOAD[0] {
+        if let Some(m) = Metadata::read_at(file, pos + 1) {
+            if m.prev_tail == pos && m.checksum == format::checksum(&TOMBSTONE_PAYLOAD) {
+                return entry_at(file, pos + 1).ok();
             }
         }
-        // A value: padding to the next multiple of 64, then at least one byte.
-        let start = pos + format::pad_len(pos as u64) as usize;
-        if start + 1 + meta > len {
-            break;
-        }
-        // The running CRC over start..n makes the scan linear in the file size.
-        let mut crc = crc32fast::Hasher::new();
-        let mut hashed_to = start;
-        for n in start + 1..=len - meta {
-            if read_u64(file, n + 8) != pos as u64 {
-                continue;
-            }
-            crc.update(&file[hashed_to..n]);
-            hashed_to = n;
-            let stored = Metadata::read_at(file, n as u64).map(|m| m.checksum);
-            if stored == Some(crc.clone().finalize()) {
-                pos = n + meta;
-                continue 'entries;
-            }
-        }
-        break;
     }
-    pos as u64
+    // A value: padding to the next multiple of 64, then at least one byte.
+    let start = p + format::pad_len(pos) as usize;
+    if start + 1 + meta > len {
+        return None;
+    }
+    // The running CRC over start..n makes the scan linear in the file size.
+    let mut crc = crc32fast::Hasher::new();
+    let mut hashed_to = start;
+    for n in start + 1..=len - meta {
+        if read_u64(file, n + 8) != pos {
+            continue;
+        }
+        crc.update(&file[hashed_to..n]);
+        hashed_to = n;
+        let stored = Metadata::read_at(file, n as u64).map(|m| m.checksum);
+        if stored == Some(crc.clone().finalize()) {
+            return entry_at(file, n as u64).ok();
+        }
+    }
+    None
 }
 
 /// Looks for an intact entry (a well-formed link into `tail..` and a matching
 /// checksum) anywhere after `tail`. Its presence means the chain breaks in the
 /// middle of good data rather than in a torn tail. Returns where it ends.
-///
-/// Every position is a candidate metadata offset, so the work is bounded: if
-/// the checksums to compute exceed a budget of a few times the file size, the
-/// damage is conservatively treated as a break in the middle.
 fn intact_entry_after(file: &[u8], tail: u64) -> Option<u64> {
-    let len = file.len();
-    let t = tail as usize;
-    if len < t + 1 + METADATA_SIZE {
-        return None;
+    match first_intact_entry_after(file, tail, Some(4 * file.len() as u64 + (1 << 20))) {
+        Found::Entry(e) => Some(e.end()),
+        Found::OverBudget(end) => Some(end),
+        Found::Nothing => None,
     }
-    let mut budget = 4 * len as u64 + (1 << 20);
-    for n in t + 1..=len - METADATA_SIZE {
+}
+
+/// Result of [`first_intact_entry_after`].
+pub(crate) enum Found {
+    Entry(EntryLayout),
+    /// The checksum budget ran out at a candidate ending here.
+    OverBudget(u64),
+    Nothing,
+}
+
+/// The first intact entry (lowest metadata offset) whose link lies at or after
+/// `from`. Every position is a candidate metadata offset, so with a `budget`
+/// the checksum work is bounded: past it the search gives up.
+pub(crate) fn first_intact_entry_after(file: &[u8], from: u64, budget: Option<u64>) -> Found {
+    let len = file.len();
+    let f = from as usize;
+    if len < f + 1 + METADATA_SIZE {
+        return Found::Nothing;
+    }
+    let mut budget = budget.unwrap_or(u64::MAX);
+    for n in f + 1..=len - METADATA_SIZE {
         let link = read_u64(file, n + 8);
-        if link < tail || link >= n as u64 {
+        if link < from || link >= n as u64 {
             continue;
         }
         let Ok(entry) = entry_at(file, n as u64) else {
@@ -166,14 +192,36 @@ fn intact_entry_after(file: &[u8], tail: u64) -> Option<u64> {
         };
         let cost = entry.payload_len();
         if cost > budget {
-            return Some(entry.end());
+            return Found::OverBudget(entry.end());
         }
         budget -= cost;
         if format::checksum_ok(file, &entry) {
-            return Some(entry.end());
+            return Found::Entry(entry);
         }
     }
-    None
+    Found::Nothing
+}
+
+/// The entries between `stop` and `tail` (both entry boundaries), oldest
+/// first, by walking the chain back from `tail`; `None` unless the walk lands
+/// exactly on `stop` and the newest entry's checksum matches.
+pub(crate) fn entries_between(file: &[u8], stop: u64, tail: u64) -> Option<Vec<EntryLayout>> {
+    let mut out = Vec::new();
+    let mut cursor = tail;
+    while cursor > stop {
+        let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
+        let entry = entry_at(file, meta_offset).ok()?;
+        if out.is_empty() && !format::checksum_ok(file, &entry) {
+            return None;
+        }
+        cursor = entry.meta.prev_tail;
+        out.push(entry);
+    }
+    if cursor != stop {
+        return None;
+    }
+    out.reverse();
+    Some(out)
 }
 
 #[cfg(test)]

@@ -137,6 +137,8 @@ pub struct Store {
     pub(crate) writer: Option<Mutex<Writer>>,
     /// Signalled when a stream ends, for writers waiting on it.
     pub(crate) stream_done: Condvar,
+    /// Serializes refreshes of a read-only handle.
+    pub(crate) refresh_lock: Mutex<()>,
 }
 
 /// One operation of an append.
@@ -233,6 +235,7 @@ impl Store {
             }),
             writer,
             stream_done: Condvar::new(),
+            refresh_lock: Mutex::new(()),
         })
     }
 
@@ -263,6 +266,7 @@ impl Store {
             }),
             writer: None,
             stream_done: Condvar::new(),
+            refresh_lock: Mutex::new(()),
         })
     }
 
@@ -800,7 +804,7 @@ fn in_item(e: Error, i: usize) -> Error {
 
 /// Opens the file with the access the store needs, mapping OS errors to
 /// engine errors.
-fn open_file(path: &Path, write: bool, create: bool) -> Result<File> {
+pub(crate) fn open_file(path: &Path, write: bool, create: bool) -> Result<File> {
     // O_NONBLOCK: opening a FIFO must fail below, not hang; it has no effect
     // on regular files.
     let file = fs::OpenOptions::new()

@@ -11,6 +11,7 @@ pub mod error;
 pub mod iter;
 pub mod keys;
 pub mod nested;
+pub mod salvage;
 pub mod store;
 pub mod stream;
 pub mod transfer;

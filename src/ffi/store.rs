@@ -753,3 +753,26 @@ pub unsafe extern "C" fn srd_entry_count(
         Ok(())
     })
 }
+
+/// For a store opened with `SRD_OPEN_READ_ONLY`: takes in what a writer
+/// (usually another process) appended since this handle was opened or last
+/// refreshed. Only the new entries are validated; one still being written is
+/// left for a later refresh. If the file was replaced by a compaction, the
+/// new file is opened and validated instead, and pointers from `srd_read` on
+/// this handle become invalid, as after `srd_compact` (pinned entries and
+/// iterators stay valid). A no-op (`SRD_OK`) on read-write and in-memory
+/// stores. Errors: `SRD_IO`, `SRD_NOT_FOUND` if the file is gone,
+/// `SRD_CORRUPT` if a replacing file is not a valid store.
+/// Thread-safety: may run while other threads read through the handle.
+///
+/// # Safety
+/// `store` as for `srd_close`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_refresh(store: *mut srd_store) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let s = unsafe { store_ref(store) }?;
+        s.refresh()?;
+        Ok(())
+    })
+}

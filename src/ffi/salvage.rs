@@ -1,0 +1,80 @@
+//! Salvaging a damaged store from C.
+
+use super::error::{guard, srd_status, Failure};
+use super::require_out;
+use std::ffi::{c_char, CStr, OsStr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// What `srd_salvage` recovered and lost.
+#[repr(C)]
+pub struct srd_salvage_report {
+    /// Size of the damaged file, in bytes.
+    pub source_size: u64,
+    /// Intact entries found (all versions and tombstones).
+    pub entries_recovered: u64,
+    /// Live values written to the new store.
+    pub live_keys_written: u64,
+    /// Damaged stretches of the file that were skipped.
+    pub damaged_regions: u64,
+    /// Bytes in those stretches: the entries there are lost.
+    pub bytes_lost: u64,
+    /// Offset of the first damaged stretch; `UINT64_MAX` if none.
+    pub first_damage_offset: u64,
+}
+
+/// # Safety
+/// `p` NULL or NUL-terminated.
+unsafe fn path_arg<'a>(p: *const c_char, what: &str) -> Result<&'a Path, Failure> {
+    if p.is_null() {
+        return Err(Failure::invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL and NUL-terminated per contract.
+    let b = unsafe { CStr::from_ptr(p) }.to_bytes();
+    if b.is_empty() {
+        return Err(Failure::invalid(format!("{what} is empty")));
+    }
+    Ok(Path::new(OsStr::from_bytes(b)))
+}
+
+/// Copies every intact entry of the (possibly damaged) store file `src_path`
+/// into a new store at `dst_path`, which must not exist. The source is only
+/// read, never modified. After a damaged stretch the scan resumes at the next
+/// metadata whose link and checksum agree; the newest intact version of each
+/// key is kept, and keys whose newest intact entry is a tombstone stay
+/// deleted. The new store is synced before the call returns. `*out_report`
+/// says what was recovered and what was lost.
+///
+/// Errors: `SRD_INVALID_ARGUMENT` (NULL or empty path, or `dst_path` exists),
+/// `SRD_NOT_FOUND` (no `src_path`), `SRD_IO`. Use this when `srd_open`
+/// refuses a file with `SRD_CORRUPT`; do not run it on a store that is open
+/// for writing.
+///
+/// # Safety
+/// Paths NULL or NUL-terminated; `out_report` writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_salvage(
+    src_path: *const c_char,
+    dst_path: *const c_char,
+    out_report: *mut srd_salvage_report,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let src = unsafe { path_arg(src_path, "src_path") }?;
+        let dst = unsafe { path_arg(dst_path, "dst_path") }?;
+        require_out(out_report, "out_report")?;
+        let r = crate::salvage::salvage(src, dst)?;
+        // SAFETY: non-NULL and writable per contract.
+        unsafe {
+            *out_report = srd_salvage_report {
+                source_size: r.source_size,
+                entries_recovered: r.entries_recovered,
+                live_keys_written: r.live_keys_written,
+                damaged_regions: r.damaged_regions,
+                bytes_lost: r.bytes_lost,
+                first_damage_offset: r.first_damage_offset.unwrap_or(u64::MAX),
+            }
+        };
+        Ok(())
+    })
+}

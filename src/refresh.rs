@@ -1,0 +1,98 @@
+//! Letting a read-only handle catch up with a writer in another process.
+
+use crate::error::{Error, Result};
+use crate::mapping::{reserve_for, Mapping};
+use crate::recovery::{entries_between, forward_scan_from};
+use crate::store::{open_file, Store};
+use std::os::unix::fs::MetadataExt;
+use std::sync::Arc;
+
+/// What [`Store::refresh`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefreshStats {
+    /// Entries appended by the writer since the last open or refresh.
+    pub new_entries: u64,
+    /// Whether the file had been replaced (compacted) and was reopened.
+    pub reopened: bool,
+}
+
+impl Store {
+    /// For a read-only handle: takes in what a writer (usually in another
+    /// process) appended since this handle was opened or last refreshed,
+    /// validating only the new entries; an entry still being written is left
+    /// for a later refresh. If the file was replaced (compacted), the new file
+    /// is opened and validated instead; borrowed values then become invalid,
+    /// as after a compaction. A no-op for read-write and in-memory stores.
+    pub fn refresh(&self) -> Result<RefreshStats> {
+        if !self.is_read_only() {
+            return Ok(RefreshStats::default());
+        }
+        let Some(id) = self.file_id() else {
+            return Ok(RefreshStats::default());
+        };
+        let _serial = self.refresh_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let file = open_file(&self.path, false, false)?;
+        let stat = file
+            .metadata()
+            .map_err(|e| Error::io(format!("{}: stat", self.path.display()), e))?;
+        let file_len = stat.len();
+        let (len, map) = {
+            let sh = self.read_shared();
+            (sh.len, Arc::clone(&sh.map))
+        };
+        if (stat.dev(), stat.ino()) != id || file_len < len {
+            return self.reopen_replaced();
+        }
+        if file_len == len {
+            return Ok(RefreshStats::default());
+        }
+        let new_map = if file_len > map.capacity() {
+            let m = Mapping::new(&file, reserve_for(file_len))
+                .map_err(|e| Error::io(format!("{}: mmap", self.path.display()), e))?;
+            Some(Arc::new(m))
+        } else {
+            None
+        };
+        let view = new_map.as_ref().unwrap_or(&map);
+        let bytes = view.bytes(file_len);
+        let added = match entries_between(bytes, len, file_len) {
+            Some(v) => v,
+            None => {
+                // The writer is mid-append (or the tail is torn): take the
+                // complete entries only.
+                let tail = forward_scan_from(bytes, len);
+                entries_between(bytes, len, tail).unwrap_or_default()
+            }
+        };
+        let new_tail = added.last().map(|e| e.end()).unwrap_or(len);
+        let mut sh = self.write_shared();
+        if let Some(m) = new_map {
+            let old = std::mem::replace(&mut sh.map, m);
+            sh.retired.push(old);
+        }
+        for e in &added {
+            if e.tombstone {
+                sh.index.remove(e.meta.key_hash);
+            } else {
+                sh.index.insert(e.meta.key_hash, e.meta_offset, false);
+            }
+        }
+        sh.entries += added.len() as u64;
+        sh.len = new_tail;
+        Ok(RefreshStats {
+            new_entries: added.len() as u64,
+            reopened: false,
+        })
+    }
+
+    fn reopen_replaced(&self) -> Result<RefreshStats> {
+        let fresh = Store::open(&self.path, self.options.clone())?;
+        let new_shared = fresh.shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        let entries = new_shared.entries;
+        *self.write_shared() = new_shared;
+        Ok(RefreshStats {
+            new_entries: entries,
+            reopened: true,
+        })
+    }
+}
