@@ -44,6 +44,7 @@ step rustfmt cargo fmt --all -- --check
 step clippy cargo clippy --all-targets --quiet -- -D warnings
 step rust-tests cargo test --quiet
 step c-tests c_suite build
+step python-bindings bindings/python/run_tests.sh
 step c-tests-asan-ubsan c_suite build-asan -DSRD_SANITIZE=ON
 step c-tests-valgrind c_suite build-valgrind -DSRD_VALGRIND=ON
 
