@@ -135,6 +135,7 @@ static inline const char *srd_status_name_(int32_t s) {
     case 5: return "SRD_LOCKED";
     case 6: return "SRD_READ_ONLY";
     case 7: return "SRD_PANIC";
+    case 8: return "SRD_BUSY";
     default: return "?";
     }
 }

@@ -28,7 +28,8 @@ impl VerifyReport {
     }
 }
 
-/// How often (in bytes of file) progress is reported at most.
+/// Progress is reported at most every this many bytes, and at most about 256
+/// times in all.
 const PROGRESS_STEP: u64 = 1 << 22;
 
 impl Store {
@@ -49,8 +50,9 @@ impl Store {
             file_size: len,
             ..Default::default()
         };
+        let step = PROGRESS_STEP.max(len / 256);
         let mut cursor = len;
-        let mut next_report = len.saturating_sub(PROGRESS_STEP);
+        let mut next_report = len.saturating_sub(step);
         progress(0, len);
         while cursor > 0 {
             let Some(meta_offset) = cursor.checked_sub(METADATA_SIZE as u64) else {
@@ -84,7 +86,7 @@ impl Store {
             cursor = entry.meta.prev_tail;
             if cursor <= next_report {
                 progress(len - cursor, len);
-                next_report = cursor.saturating_sub(PROGRESS_STEP);
+                next_report = cursor.saturating_sub(step);
             }
         }
         progress(len, len);

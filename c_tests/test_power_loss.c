@@ -1,0 +1,1003 @@
+/*
+ * test_power_loss.c - simulated power loss: the states a file can be left in when the
+ * machine stops in the middle of a write or of a compaction, built by copying files.
+ *
+ * Torn last writes. A base store (~40 entries: values of 1 byte to 20 KiB, overwrites,
+ * tombstones, a batch) gets one more write - a new value of 1, 64 or 4097 bytes, an
+ * overwrite of 63 or 65 bytes, a tombstone, a streamed value (srd_stream_*, odd chunks),
+ * a batch with a repeated key, a batch right after a tombstone, a delete batch, a 70 KB
+ * value, a batch holding a 20 KB item - and for every byte c of that last write two files
+ * are made:
+ *   - cut:        the file cut at c (the append stopped there);
+ *   - zero-filled: the file at its full length with the bytes from c on replaced by zeros
+ *                 (the file system extended the file, the data never landed). c at the
+ *                 start of the last write is "the last write's bytes zeroed in place".
+ * Appended tails: after the last complete entry of each of those stores, zeros, random
+ * bytes, 0xFF bytes and a copy of the file's first bytes (stale blocks), of 1, 20, 63, 64,
+ * 4096 and 65536 bytes.
+ * Each file must open read-only (file untouched, byte for byte) and read-write (file cut to
+ * the last complete entry, byte-identical to that prefix) with srd_file_size equal to the
+ * end of the last complete entry - the longest run of entries whose bytes all landed - and
+ * every value of that prefix byte-exact, srd_count right, srd_verify sound. A batch
+ * recovers to a prefix of its items. Every 5th case also writes a new value after the
+ * recovery and checks everything survives a reopen.
+ * The 70 KB and 20 KB tails are tried at every byte within 80 bytes of an entry boundary
+ * and every 29th byte between (SRD_POWER_LOSS_EXHAUSTIVE=1: every byte). SRD_TEST_SCALE < 1
+ * (valgrind) samples every tail: bytes within 4 of a boundary and a stride of 4/scale.
+ *
+ * Durability calls. fsync, fdatasync and rename are interposed (defined in this program) to
+ * record what the library syncs and when: with SRD_OPEN_SYNC, creating a store syncs its
+ * directory and every write, batch, delete, delete batch and stream commit syncs the file
+ * before returning; srd_sync syncs; srd_compact syncs the temporary file, then renames it
+ * over the store, then syncs the directory. By default the interposed syncs do not wait
+ * for the disk (every other state here is built by copying, and ~30,000 read-write opens
+ * each sync a truncated tail); SRD_POWER_LOSS_REAL_FSYNC=1 passes them through.
+ *
+ * Interrupted compaction. Compaction writes <path>.compact.tmp, syncs it, renames it over
+ * the store, syncs the directory. The on-disk states are rebuilt by copying: the old file
+ * with no temp file; with a temp file holding the first L bytes of the compacted file (L =
+ * 0, 1, 19, 20, 21, 63, 64, 65, 100, 4096, every entry boundary of the new file and +-1
+ * around it, half, all but one byte); with the complete temp file not yet renamed; with a
+ * temp file of garbage longer than the new file; and the renamed state (the new file, no
+ * temp, or a stale temp beside it). Each must open read-only to the same values with the
+ * store file untouched, and read-write to exactly the old file (before the rename) or
+ * exactly the new file (after it), with the temp file removed; a following srd_compact
+ * (also with a stale temp file re-created while the store is open) must produce exactly
+ * the bytes of a clean compaction, and survive a reopen.
+ */
+#include "srd_safety.h"
+
+#include <dlfcn.h>
+
+#define NK 48
+#define MAXE 256
+#define FRESH_KEY "fresh-after-power-loss"
+
+struct ent {
+    int key;
+    uint64_t seed;
+    size_t len; /* 0: tombstone */
+    uint64_t end;
+};
+
+struct history {
+    struct ent e[MAXE];
+    int n;
+};
+
+static char key_name[NK][24];
+static unsigned long total_variants, total_cut_points;
+
+/* ------------------------------------------------------------------ */
+/* fsync, fdatasync and rename, seen from the library                  */
+/* ------------------------------------------------------------------ */
+/*
+ * This program defines fsync, fdatasync and rename; the library's calls resolve to them.
+ * They record what was synced and renamed, in order (checked by test_durability_calls),
+ * and by default do not wait for the disk: every state here is built by copying files,
+ * and ~30,000 read-write opens that each fsync a truncated tail would take minutes.
+ * SRD_POWER_LOSS_REAL_FSYNC=1 passes every sync through to the system.
+ */
+#define MAX_EVENTS 64
+struct sync_event {
+    char kind; /* 'F' fsync, 'D' fdatasync, 'R' rename */
+    char path[PATH_MAX];
+    char to[PATH_MAX];
+};
+static struct sync_event g_events[MAX_EVENTS];
+static int g_nevents, g_recording;
+static int g_real_sync = -1;
+static unsigned long g_syncs_seen;
+
+static void note_event(char kind, int fd, const char *path, const char *to) {
+    g_syncs_seen += kind != 'R';
+    if (!g_recording || g_nevents >= MAX_EVENTS) return;
+    struct sync_event *e = &g_events[g_nevents++];
+    e->kind = kind;
+    e->path[0] = e->to[0] = '\0';
+    if (path != NULL) {
+        snprintf(e->path, sizeof e->path, "%s", path);
+        snprintf(e->to, sizeof e->to, "%s", to);
+    } else {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, e->path, sizeof e->path - 1);
+        e->path[n > 0 ? n : 0] = '\0';
+    }
+}
+
+static int real_sync_enabled(void) {
+    if (g_real_sync < 0) {
+        const char *v = getenv("SRD_POWER_LOSS_REAL_FSYNC");
+        g_real_sync = v != NULL && v[0] == '1';
+    }
+    return g_real_sync;
+}
+
+int fsync(int fd) {
+    note_event('F', fd, NULL, NULL);
+    if (!real_sync_enabled()) return 0;
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    return real ? real(fd) : 0;
+}
+
+int fdatasync(int fd) {
+    note_event('D', fd, NULL, NULL);
+    if (!real_sync_enabled()) return 0;
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    return real ? real(fd) : 0;
+}
+
+int rename(const char *from, const char *to) {
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof a, "%s", from ? from : "");
+    snprintf(b, sizeof b, "%s", to ? to : "");
+    int (*real)(const char *, const char *) =
+        (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    int rc = real ? real(from, to) : -1;
+    if (rc == 0) note_event('R', -1, a, b);
+    return rc;
+}
+
+static const uint8_t *KEY(int k) { return (const uint8_t *)key_name[k]; }
+static size_t KLEN(int k) { return strlen(key_name[k]); }
+static uint64_t last_end(const struct history *h) { return h->n ? h->e[h->n - 1].end : 0; }
+
+static uint8_t *value_bytes(uint64_t seed, size_t len) {
+    uint8_t *v = (uint8_t *)malloc(len);
+    if (v == NULL) abort();
+    srd_sv_fill(seed, v, len);
+    return v;
+}
+
+static uint64_t next_seed(const struct history *h, int key) {
+    return srd_sv_mix(((uint64_t)h->n << 16) ^ (uint64_t)key ^ 0x9A11);
+}
+
+static int h_write(struct history *h, srd_store *s, int key, size_t len) {
+    uint64_t seed = next_seed(h, key);
+    uint8_t *v = value_bytes(seed, len);
+    int ok = CHECK_OK(srd_write(s, KEY(key), KLEN(key), v, len));
+    free(v);
+    if (!ok) return 0;
+    uint64_t end = srd_value_entry_end(last_end(h), len);
+    CHECK_EQ_U(srd_size_of(s), end);
+    h->e[h->n++] = (struct ent){key, seed, len, end};
+    return 1;
+}
+
+static int h_stream(struct history *h, srd_store *s, int key, size_t len) {
+    uint64_t seed = next_seed(h, key);
+    uint8_t *v = value_bytes(seed, len);
+    srd_stream *st = NULL;
+    int ok = CHECK_OK(srd_stream_begin(s, KEY(key), KLEN(key), &st));
+    size_t off = 0, chunk = 1;
+    while (ok && off < len) {
+        size_t c = chunk < len - off ? chunk : len - off;
+        ok &= CHECK_OK(srd_stream_write(st, v + off, c));
+        off += c;
+        chunk = chunk * 3 + 1; /* 1, 4, 13, 40, ... odd sizes */
+    }
+    if (st != NULL) ok &= CHECK_OK(srd_stream_commit(st));
+    free(v);
+    if (!ok) return 0;
+    uint64_t end = srd_value_entry_end(last_end(h), len);
+    CHECK_EQ_U(srd_size_of(s), end);
+    h->e[h->n++] = (struct ent){key, seed, len, end};
+    return 1;
+}
+
+static int h_delete(struct history *h, srd_store *s, int key) {
+    if (!CHECK_OK(srd_delete(s, KEY(key), KLEN(key)))) return 0;
+    uint64_t end = srd_tombstone_end(last_end(h));
+    CHECK_EQ_U(srd_size_of(s), end);
+    h->e[h->n++] = (struct ent){key, 0, 0, end};
+    return 1;
+}
+
+/* keys must all have values (every key becomes one tombstone, in order) */
+static int h_delete_batch(struct history *h, srd_store *s, const int *keys, size_t n) {
+    srd_key k[16];
+    for (size_t i = 0; i < n; i++) k[i] = (srd_key){KEY(keys[i]), KLEN(keys[i])};
+    if (!CHECK_OK(srd_delete_batch(s, k, n))) return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t end = srd_tombstone_end(last_end(h));
+        h->e[h->n++] = (struct ent){keys[i], 0, 0, end};
+    }
+    CHECK_EQ_U(srd_size_of(s), last_end(h));
+    return 1;
+}
+
+static int h_batch(struct history *h, srd_store *s, const int *keys, const size_t *lens, size_t n) {
+    srd_kv items[16];
+    uint64_t seeds[16];
+    for (size_t i = 0; i < n; i++) {
+        seeds[i] = srd_sv_mix(((uint64_t)(h->n + (int)i) << 16) ^ (uint64_t)keys[i] ^ 0xBA7C);
+        items[i] = (srd_kv){KEY(keys[i]), KLEN(keys[i]), value_bytes(seeds[i], lens[i]), lens[i]};
+    }
+    int ok = CHECK_OK(srd_write_batch(s, items, n));
+    for (size_t i = 0; i < n; i++) {
+        free((void *)items[i].value);
+        if (ok) {
+            uint64_t end = srd_value_entry_end(last_end(h), lens[i]);
+            h->e[h->n++] = (struct ent){keys[i], seeds[i], lens[i], end};
+        }
+    }
+    if (ok) CHECK_EQ_U(srd_size_of(s), last_end(h));
+    return ok;
+}
+
+/* The live value (entry index) of each key after the entries that end at or before rec. */
+static void state_at(const struct history *h, uint64_t rec, int cur[NK]) {
+    for (int k = 0; k < NK; k++) cur[k] = -1;
+    for (int i = 0; i < h->n && h->e[i].end <= rec; i++) cur[h->e[i].key] = h->e[i].len ? i : -1;
+}
+
+/* Every key as in cur[] (byte-exact or NOT_FOUND); srd_count = live + extra. */
+static int check_state(const srd_store *s, const struct history *h, const int cur[NK],
+                       uint64_t extra) {
+    int ok = 1;
+    uint64_t live = 0;
+    for (int k = 0; k < NK && ok; k++) {
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        int32_t st = srd_read(s, KEY(k), KLEN(k), &p, &n);
+        if (cur[k] < 0) {
+            ok &= CHECK_STATUS(st, SRD_NOT_FOUND);
+            if (!ok) fprintf(stderr, "    key %s should be absent\n", key_name[k]);
+            continue;
+        }
+        live++;
+        const struct ent *e = &h->e[cur[k]];
+        ok &= CHECK_OK(st);
+        if (ok) ok &= CHECK_EQ_U(n, e->len);
+        if (ok) ok &= CHECK_MSG(srd_sv_equals(e->seed, p, n), "key %s: bytes differ", key_name[k]);
+        if (!ok) fprintf(stderr, "    key %s (%zu bytes)\n", key_name[k], e->len);
+    }
+    if (ok) ok &= CHECK_EQ_U(srd_count_of(s), live + extra);
+    return ok;
+}
+
+static int verify_sound(const srd_store *s) {
+    srd_verify_report rep;
+    memset(&rep, 0, sizeof rep);
+    int ok = CHECK_OK(srd_verify(s, &rep));
+    ok &= CHECK_EQ_U(rep.bad_entries, 0);
+    ok &= CHECK_EQ_U(rep.file_size, srd_size_of(s));
+    return ok;
+}
+
+static srd_store *open_ok(const char *path, uint32_t flags) {
+    srd_store *s = NULL;
+    if (!CHECK_OK(srd_open(path, flags, &s))) return NULL;
+    return s;
+}
+
+/*
+ * The recovery point of a damaged copy: the end of the longest run of entries (from the
+ * start) whose bytes in `got` equal those of the intact file `full`.
+ */
+static uint64_t expected_recovery(const struct history *h, const uint8_t *full, const uint8_t *got,
+                                  size_t got_len) {
+    uint64_t rec = 0;
+    for (int i = 0; i < h->n; i++) {
+        uint64_t e = h->e[i].end;
+        if (e > got_len || memcmp(got + rec, full + rec, (size_t)(e - rec)) != 0) break;
+        rec = e;
+    }
+    return rec;
+}
+
+/*
+ * Puts `got` (which shares its first `same` bytes with the file on disk) at `path` and checks
+ * both kinds of open. `do_write`: also a write after recovery, then a reopen.
+ */
+static int check_variant(const char *path, const struct history *h, const uint8_t *full,
+                         const uint8_t *got, size_t got_len, size_t same, int do_write) {
+    total_variants++;
+    if (!CHECK_MSG(srd_restore_tail(path, got, got_len, same) == 0, "cannot write the copy"))
+        return 0;
+    uint64_t rec = expected_recovery(h, full, got, got_len);
+    int cur[NK];
+    state_at(h, rec, cur);
+    int ok = 1;
+
+    srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+    if (s == NULL) return 0;
+    ok &= CHECK_EQ_U(srd_size_of(s), rec);
+    ok &= check_state(s, h, cur, 0);
+    srd_close(s);
+    ok &= CHECK_MSG(srd_file_equals(path, got, got_len), "a read-only open modified the file");
+
+    s = open_ok(path, 0);
+    if (s == NULL) return 0;
+    ok &= CHECK_EQ_U(srd_size_of(s), rec);
+    ok &= CHECK_EQ(srd_file_len(path), (long long)rec);
+    ok &= CHECK_MSG(srd_file_equals(path, full, rec),
+                    "after a read-write open the file is not the intact prefix of %" PRIu64 " bytes",
+                    rec);
+    ok &= check_state(s, h, cur, 0);
+    ok &= verify_sound(s);
+    if (do_write && ok) {
+        uint8_t fresh[257];
+        size_t flen = 1 + got_len % 257;
+        srd_sv_fill(got_len, fresh, flen);
+        ok &= CHECK_OK(srd_write(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), fresh, flen));
+        ok &= CHECK_EQ_U(srd_size_of(s), srd_value_entry_end(rec, flen));
+        srd_close(s);
+        s = open_ok(path, SRD_OPEN_NO_CREATE);
+        if (s == NULL) return 0;
+        ok &= check_state(s, h, cur, 1);
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        if ((ok &= CHECK_OK(srd_read(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), &p, &n))))
+            ok &= CHECK_EQ_U(n, flen) && CHECK_MEM(p, fresh, flen);
+        ok &= verify_sound(s);
+    }
+    srd_close(s);
+    return ok;
+}
+
+/*
+ * Holes: one 512-byte sector or 4096-byte page of the last write never landed (zeros) while
+ * the rest of it did - the file system wrote the pages of an unsynced write back in another
+ * order. Accepted outcomes: the open succeeds with exactly the longest intact prefix of
+ * entries (as for a cut), or - only if an intact entry follows the damage - it refuses the
+ * file with SRD_CORRUPT and leaves it untouched (README: "a metadata chain broken in the
+ * middle with intact entries after the break is refused"). Anything else is a failure:
+ * "lost" if a value of the intact prefix (all acknowledged before the last write) reads
+ * back wrong, NOT_FOUND or SRD_CORRUPT; "not a prefix" if those are right but the store
+ * shows more (entries after the damage, a damaged entry, a wrong count or size).
+ */
+enum hole_outcome { HOLE_PREFIX, HOLE_REFUSED, HOLE_LOST, HOLE_NOT_PREFIX, HOLE_OTHER };
+
+/* Compares the open store with the prefix state silently: 0 same, else HOLE_LOST/NOT_PREFIX. */
+static int hole_compare(const srd_store *s, const struct history *h, const int cur[NK], uint64_t rec,
+                        uint64_t lo, char *why, size_t whylen) {
+    int lost = 0, extra = 0;
+    char why_extra[256] = "";
+    uint64_t live = 0;
+    why[0] = '\0';
+    for (int k = 0; k < NK; k++) {
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        int32_t st = srd_read(s, KEY(k), KLEN(k), &p, &n);
+        if (cur[k] < 0) {
+            if (st != SRD_NOT_FOUND && !extra++)
+                snprintf(why_extra, sizeof why_extra, "key %s should be absent, read gives %s",
+                         key_name[k], srd_status_name_(st));
+            continue;
+        }
+        live++;
+        const struct ent *e = &h->e[cur[k]];
+        if (st != SRD_OK || n != e->len || !srd_sv_equals(e->seed, p, n)) {
+            if (e->end <= lo) { /* written before the last write: acknowledged */
+                if (!lost++)
+                    snprintf(why, whylen, "key %s (acknowledged, %zu bytes) reads back as %s%s",
+                             key_name[k], e->len, srd_status_name_(st),
+                             st == SRD_OK ? " with other bytes" : "");
+            } else if (!extra++) {
+                snprintf(why_extra, sizeof why_extra,
+                         "key %s (intact item of the last write, %zu bytes) reads back as %s%s",
+                         key_name[k], e->len, srd_status_name_(st),
+                         st == SRD_OK ? " with other bytes" : "");
+            }
+        }
+    }
+    if (lost) {
+        size_t l = strlen(why);
+        snprintf(why + l, whylen - l, " (%d acknowledged value(s) missing or wrong)", lost);
+        return HOLE_LOST;
+    }
+    uint64_t cnt = srd_count_of(s), sz = srd_size_of(s);
+    if (!extra && cnt != live) {
+        extra++;
+        snprintf(why_extra, sizeof why_extra, "srd_count %" PRIu64 " instead of %" PRIu64, cnt, live);
+    }
+    if (!extra && sz != rec) {
+        extra++;
+        snprintf(why_extra, sizeof why_extra, "srd_file_size %" PRIu64 " instead of %" PRIu64, sz,
+                 rec);
+    }
+    snprintf(why, whylen, "%s", why_extra);
+    return extra ? HOLE_NOT_PREFIX : 0;
+}
+
+static int hole_variant(const char *path, const struct history *h, const uint8_t *full,
+                        const uint8_t *got, size_t got_len, size_t same, char *why, size_t whylen) {
+    uint64_t lo = same; /* callers pass the start of the last write */
+    total_variants++;
+    if (srd_restore_tail(path, got, got_len, same) != 0) {
+        snprintf(why, whylen, "cannot write the copy");
+        return HOLE_OTHER;
+    }
+    uint64_t rec = expected_recovery(h, full, got, got_len);
+    int first_bad = 0;
+    while (first_bad < h->n && h->e[first_bad].end <= rec) first_bad++;
+    int intact_after = 0;
+    for (int j = first_bad + 1; j < h->n; j++) {
+        uint64_t a = h->e[j - 1].end, b = h->e[j].end;
+        if (b <= got_len && memcmp(got + a, full + a, (size_t)(b - a)) == 0) intact_after = 1;
+    }
+    int cur[NK];
+    state_at(h, rec, cur);
+    int outcome = HOLE_PREFIX;
+    for (int rw = 0; rw <= 1; rw++) {
+        srd_store *s = NULL;
+        int32_t rc = srd_open(path, rw ? 0 : SRD_OPEN_READ_ONLY, &s);
+        int o;
+        if (rc == SRD_OK) {
+            o = hole_compare(s, h, cur, rec, lo, why, whylen);
+            if (o == 0 && rw) {
+                srd_verify_report rep;
+                if (srd_verify(s, &rep) != SRD_OK || srd_file_len(path) != (long long)rec ||
+                    !srd_file_equals(path, full, rec)) {
+                    o = HOLE_NOT_PREFIX;
+                    snprintf(why, whylen, "read-write open did not cut the file to the intact "
+                                          "prefix of %" PRIu64 " bytes (file %lld bytes)",
+                             rec, srd_file_len(path));
+                }
+            }
+            if (o == 0) o = HOLE_PREFIX;
+            srd_close(s);
+        } else if (rc == SRD_CORRUPT && intact_after) {
+            o = HOLE_REFUSED;
+            if (!srd_file_equals(path, got, got_len)) {
+                o = HOLE_OTHER;
+                snprintf(why, whylen, "a refused file was modified");
+            }
+        } else {
+            o = HOLE_OTHER;
+            snprintf(why, whylen, "%s open: %s (%s)", rw ? "read-write" : "read-only",
+                     srd_status_name_(rc), srd_last_error_message());
+        }
+        if (!rw && o == HOLE_PREFIX && !srd_file_equals(path, got, got_len)) {
+            o = HOLE_OTHER;
+            snprintf(why, whylen, "a read-only open modified the file");
+        }
+        if (o > outcome) outcome = o;
+        if (o >= HOLE_LOST) {
+            size_t l = strlen(why);
+            snprintf(why + l, whylen - l, " [%s open; last write %" PRIu64 "..%zu, intact prefix "
+                                          "%" PRIu64 "]",
+                     rw ? "read-write" : "read-only", lo, got_len, rec);
+            break;
+        }
+    }
+    return outcome;
+}
+
+static unsigned long hole_counts[5];
+
+/* ------------------------------------------------------------------ */
+/* Torn last writes                                                    */
+/* ------------------------------------------------------------------ */
+
+static void build_base(const char *path, struct history *h) {
+    h->n = 0;
+    srd_store *s = open_ok(path, 0);
+    REQUIRE(s != NULL);
+    const size_t sizes[] = {1,    63,  64,  65,   1000, 20000, 7,   128, 127, 129, 4095, 4096,
+                            4097, 2,   500, 192,  1,    65,    63,  1000, 33, 200, 300, 20001};
+    int key = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        REQUIRE(h_write(h, s, key++, sizes[i]));
+        if (i == 8) {
+            h_write(h, s, 0, 77); /* overwrite */
+            h_delete(h, s, 2);    /* tombstone */
+        }
+        if (i == 14) {
+            const int bk[] = {30, 31, 3, 32};
+            const size_t bl[] = {10, 64, 1, 300};
+            h_batch(h, s, bk, bl, 4);
+        }
+        if (i == 18) h_delete(h, s, 6);
+    }
+    h_write(h, s, 5, 65); /* overwrite the 20000-byte value with a small one */
+    srd_close(s);
+    REQUIRE(srd_file_len(path) == (long long)last_end(h));
+}
+
+enum tail_kind {
+    T_NEW_1,
+    T_OVERWRITE_63,
+    T_NEW_64,
+    T_OVERWRITE_65,
+    T_NEW_4097,
+    T_TOMBSTONE,
+    T_STREAM_3000,
+    T_BATCH,
+    T_BATCH_AFTER_TOMBSTONE,
+    T_DELETE_BATCH,
+    T_BIG_70000,
+    T_BATCH_WITH_BIG_ITEM,
+    T_COUNT
+};
+static const char *const TAIL_NAMES[T_COUNT] = {
+    "new 1-byte value",      "63-byte overwrite",     "new 64-byte value",
+    "65-byte overwrite",     "new 4097-byte value",   "tombstone",
+    "streamed 3000 bytes",   "batch of 6 (repeated key)", "batch of 3 after a tombstone",
+    "delete batch of 3",     "70000-byte overwrite",  "batch with a 20000-byte item",
+};
+
+/* Performs the last write; returns the history index where it starts. */
+static int do_tail(enum tail_kind kind, struct history *h, srd_store *s, int *sampled) {
+    int first = h->n;
+    *sampled = 0;
+    switch (kind) {
+    case T_NEW_1: h_write(h, s, 40, 1); break;
+    case T_OVERWRITE_63: h_write(h, s, 4, 63); break;
+    case T_NEW_64: h_write(h, s, 41, 64); break;
+    case T_OVERWRITE_65: h_write(h, s, 1, 65); break;
+    case T_NEW_4097: h_write(h, s, 42, 4097); break;
+    case T_TOMBSTONE: h_delete(h, s, 7); break;
+    case T_STREAM_3000: h_stream(h, s, 43, 3000); break;
+    case T_BATCH: {
+        const int bk[] = {44, 9, 45, 44, 46, 47};
+        const size_t bl[] = {1, 200, 64, 3000, 65, 1};
+        h_batch(h, s, bk, bl, 6);
+        break;
+    }
+    case T_BATCH_AFTER_TOMBSTONE: {
+        h_delete(h, s, 8);
+        first = h->n; /* the tombstone is complete; the batch is the last write */
+        const int bk[] = {8, 10, 11};
+        const size_t bl[] = {129, 2, 640};
+        h_batch(h, s, bk, bl, 3);
+        break;
+    }
+    case T_DELETE_BATCH: {
+        const int dk[] = {12, 13, 14};
+        h_delete_batch(h, s, dk, 3);
+        break;
+    }
+    case T_BIG_70000:
+        h_write(h, s, 15, 70000);
+        *sampled = 1;
+        break;
+    case T_BATCH_WITH_BIG_ITEM: {
+        const int bk[] = {16, 17, 18};
+        const size_t bl[] = {300, 20000, 5};
+        h_batch(h, s, bk, bl, 3);
+        *sampled = 1;
+        break;
+    }
+    default: break;
+    }
+    return first;
+}
+
+/* Cut points to try: every byte, or (sampled) every byte near an entry boundary of the tail. */
+static uint64_t g_window = 80;
+static int want_cut(const struct history *h, int first, uint64_t c, uint64_t lo, long step) {
+    if (step <= 1 || (c - lo) % (uint64_t)step == 0) return 1;
+    for (int i = first; i < h->n; i++) {
+        uint64_t start = i > 0 ? h->e[i - 1].end : 0;
+        uint64_t pay = h->e[i].len ? srd_align_up(start) : start;
+        uint64_t marks[3] = {start, pay, h->e[i].end - SRD_FMT_META};
+        for (int j = 0; j < 3; j++) {
+            uint64_t m = marks[j];
+            if ((c >= m && c - m <= g_window) || (c < m && m - c <= g_window)) return 1;
+        }
+        if (h->e[i].end - c <= g_window && c < h->e[i].end) return 1;
+    }
+    return 0;
+}
+
+static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base_len,
+                           const struct history *base_h) {
+    const char *path = srd_path("torn.srd");
+    REQUIRE(srd_spit(path, base, base_len) == 0);
+    struct history *h = (struct history *)malloc(sizeof *h);
+    REQUIRE(h != NULL);
+    memcpy(h, base_h, sizeof *h);
+    srd_store *s = open_ok(path, 0);
+    REQUIRE(s != NULL);
+    int sampled = 0;
+    int first = do_tail(kind, h, s, &sampled);
+    srd_close(s);
+    size_t full_len = 0;
+    uint8_t *full = srd_slurp(path, &full_len);
+    REQUIRE(full != NULL && full_len == last_end(h));
+    uint64_t lo = h->e[first - 1].end, hi = full_len;
+
+    long step = 1;
+    if (sampled && getenv("SRD_POWER_LOSS_EXHAUSTIVE") == NULL) step = 29;
+    if (srd_scale() < 1.0) step = (long)((double)(step > 1 ? step : 4) / srd_scale());
+    g_window = srd_scale() < 1.0 ? 4 : 80;
+
+    uint8_t *got = (uint8_t *)malloc(full_len + 65536);
+    REQUIRE(got != NULL);
+    unsigned long cuts = 0, failed_at = 0;
+    int ok = 1;
+    for (uint64_t c = lo; c < hi && ok; c++) {
+        if (!want_cut(h, first, c, lo, step)) continue;
+        cuts++;
+        int do_write = cuts % 5 == 1;
+        /* the append stopped at c */
+        srd_ctx("%s: cut at %" PRIu64 " (last write %" PRIu64 "..%" PRIu64 ")", TAIL_NAMES[kind], c,
+                lo, hi);
+        ok &= check_variant(path, h, full, full, (size_t)c, lo, do_write);
+        /* the file reached its full length, the bytes from c on never landed */
+        memcpy(got, full, full_len);
+        memset(got + c, 0, (size_t)(hi - c));
+        srd_ctx("%s: zero-filled from %" PRIu64 " (last write %" PRIu64 "..%" PRIu64 ")",
+                TAIL_NAMES[kind], c, lo, hi);
+        ok &= check_variant(path, h, full, got, full_len, lo, do_write);
+        if (!ok) failed_at = (unsigned long)c;
+    }
+    total_cut_points += cuts;
+
+    /* holes: one sector or page of the last write missing, the rest landed */
+    unsigned long holes = 0, bad_holes = 0;
+    unsigned long hc[5] = {0};
+    for (int size = 512; size <= 4096 && ok; size *= 8) {
+        for (uint64_t p = lo / (uint64_t)size * (uint64_t)size; p < hi; p += (uint64_t)size) {
+            uint64_t a = p < lo ? lo : p, b = p + (uint64_t)size > hi ? hi : p + (uint64_t)size;
+            memcpy(got, full, full_len);
+            memset(got + a, 0, (size_t)(b - a));
+            char why[512];
+            int o = hole_variant(path, h, full, got, full_len, lo, why, sizeof why);
+            holes++;
+            hc[o]++;
+            hole_counts[o]++;
+            if (o >= HOLE_LOST) {
+                srd_ctx("%s: %d-byte hole at %" PRIu64 "..%" PRIu64, TAIL_NAMES[kind], size, a, b);
+                if (bad_holes++ < 2)
+                    CHECK_MSG(o < HOLE_LOST, "%s: %s",
+                              o == HOLE_LOST         ? "ACKNOWLEDGED DATA LOST"
+                              : o == HOLE_NOT_PREFIX ? "not the intact prefix"
+                                                     : "failed",
+                              why);
+            } else {
+                srd_pass_();
+            }
+        }
+    }
+    srd_ctx("%s: holes", TAIL_NAMES[kind]);
+    if (bad_holes > 2) CHECK_MSG(0, "... and %lu more holes failed the same way", bad_holes - 2);
+    srd_ctx_clear();
+
+    /* zeros or garbage appended after the last complete entry */
+    static const size_t tails[] = {1, 20, 63, 64, 4096, 65536};
+    static const char *const kinds[] = {"zeros", "random bytes", "0xFF bytes", "stale blocks"};
+    unsigned long appended = 0;
+    for (size_t t = 0; t < sizeof tails / sizeof tails[0] && ok; t++) {
+        for (int g = 0; g < 4 && ok; g++) {
+            size_t n = tails[t];
+            memcpy(got, full, full_len);
+            uint8_t *x = got + full_len;
+            if (g == 0) memset(x, 0, n);
+            else if (g == 1) {
+                srd_rng r = {n * 77 + (uint64_t)kind};
+                srd_rng_fill(&r, x, n);
+            } else if (g == 2) memset(x, 0xFF, n);
+            else for (size_t i = 0; i < n; i++) x[i] = full[i % full_len];
+            srd_ctx("%s: %zu %s appended after the last entry (%" PRIu64 ")", TAIL_NAMES[kind], n,
+                    kinds[g], hi);
+            ok &= check_variant(path, h, full, got, full_len + n, lo, t % 2 == 0);
+            appended++;
+        }
+    }
+    srd_ctx_clear();
+    printf("torn %-29s: last write %6" PRIu64 "..%6" PRIu64 " (%5" PRIu64 " bytes), %5lu cut points "
+           "x {cut, zero-filled}%s, %lu appended tails, %lu sector/page holes (%lu prefix, %lu "
+           "refused, %lu lost acknowledged data, %lu not a prefix)%s\n",
+           TAIL_NAMES[kind], lo, hi, hi - lo, cuts,
+           step > 1 ? " (sampled: every byte near entry boundaries)" : " (every byte)", appended,
+           holes, hc[HOLE_PREFIX], hc[HOLE_REFUSED], hc[HOLE_LOST], hc[HOLE_NOT_PREFIX] + hc[HOLE_OTHER],
+           ok ? "" : "  FAILED");
+    if (!ok) fprintf(stderr, "    first failure around byte %lu\n", failed_at);
+    free(got);
+    free(full);
+    free(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* Interrupted compaction                                              */
+/* ------------------------------------------------------------------ */
+
+struct cstate {
+    const uint8_t *store; /* bytes at <path> */
+    size_t store_len;
+    const uint8_t *tmp; /* bytes of <path>.compact.tmp, NULL: absent */
+    size_t tmp_len;
+    int renamed; /* 1: <path> is the new file */
+};
+
+static int compaction_state(const char *label, const struct cstate *cs, const struct history *h,
+                            const uint8_t *old_b, size_t old_len, const uint8_t *new_b,
+                            size_t new_len) {
+    static unsigned seq;
+    char name[64];
+    snprintf(name, sizeof name, "compact-%u.srd", seq++);
+    const char *path = srd_path(name);
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.compact.tmp", path);
+    srd_ctx("compaction state: %s", label);
+    total_variants++;
+    int ok = 1;
+    REQUIRE(srd_spit(path, cs->store, cs->store_len) == 0);
+    if (cs->tmp != NULL) REQUIRE(srd_spit(tmp, cs->tmp, cs->tmp_len) == 0);
+    int cur[NK];
+    state_at(h, last_end(h), cur);
+    const uint8_t *want = cs->renamed ? new_b : old_b;
+    size_t want_len = cs->renamed ? new_len : old_len;
+
+    /* read-only: the store file as it is, untouched, whatever the temp file holds */
+    srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+    if (s == NULL) return 0;
+    ok &= check_state(s, h, cur, 0);
+    ok &= CHECK_EQ_U(srd_size_of(s), want_len);
+    srd_close(s);
+    ok &= CHECK_MSG(srd_file_equals(path, want, want_len), "a read-only open modified the store");
+
+    /* read-write: exactly the old or the new file, the temp file gone */
+    s = open_ok(path, 0);
+    if (s == NULL) return 0;
+    ok &= CHECK_MSG(srd_file_equals(path, want, want_len), "the store is not exactly the %s file",
+                    cs->renamed ? "new" : "old");
+    ok &= CHECK_MSG(!srd_file_exists(tmp), "the stale temporary file was not removed at open");
+    ok &= check_state(s, h, cur, 0);
+    ok &= verify_sound(s);
+
+    /* a stale temp file that appears while the store is open is not reused either */
+    uint8_t *junk = (uint8_t *)malloc(new_len + 4096);
+    REQUIRE(junk != NULL);
+    memcpy(junk, old_b, new_len + 4096 < old_len ? new_len + 4096 : old_len);
+    if (old_len < new_len + 4096) memset(junk + old_len, 0xA5, new_len + 4096 - old_len);
+    REQUIRE(srd_spit(tmp, junk, new_len + 4096) == 0);
+    free(junk);
+
+    ok &= CHECK_OK(srd_compact(s));
+    ok &= CHECK_MSG(srd_file_equals(path, new_b, new_len),
+                    "compaction did not produce the bytes of a clean compaction");
+    ok &= CHECK_MSG(!srd_file_exists(tmp), "compaction left its temporary file");
+    ok &= check_state(s, h, cur, 0);
+    ok &= CHECK_EQ_U(srd_size_of(s), new_len);
+    srd_close(s);
+    s = open_ok(path, SRD_OPEN_NO_CREATE);
+    if (s == NULL) return 0;
+    ok &= check_state(s, h, cur, 0);
+    ok &= verify_sound(s);
+    ok &= CHECK_MSG(srd_file_equals(path, new_b, new_len), "the compacted store changed on reopen");
+    srd_close(s);
+    remove(path);
+    remove(tmp);
+    srd_ctx_clear();
+    return ok;
+}
+
+static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
+                                        const struct history *base_h) {
+    /* the old file: the base plus more overwrites and deletes, so compaction changes it */
+    const char *oldp = srd_path("compact-old.srd");
+    REQUIRE(srd_spit(oldp, base, base_len) == 0);
+    struct history *h = (struct history *)malloc(sizeof *h);
+    REQUIRE(h != NULL);
+    memcpy(h, base_h, sizeof *h);
+    srd_store *s = open_ok(oldp, 0);
+    REQUIRE(s != NULL);
+    h_write(h, s, 3, 5000);
+    h_write(h, s, 20, 3);
+    h_delete(h, s, 11);
+    h_stream(h, s, 21, 9000);
+    const int bk[] = {22, 23, 3};
+    const size_t bl[] = {70, 1, 64};
+    h_batch(h, s, bk, bl, 3);
+    srd_close(s);
+    size_t old_len = 0;
+    uint8_t *old_b = srd_slurp(oldp, &old_len);
+    REQUIRE(old_b != NULL && old_len == last_end(h));
+
+    /* the new file: a clean compaction of a copy */
+    const char *newp = srd_path("compact-new.srd");
+    REQUIRE(srd_spit(newp, old_b, old_len) == 0);
+    s = open_ok(newp, 0);
+    REQUIRE(s != NULL);
+    REQUIRE(CHECK_OK(srd_compact(s)));
+    srd_close(s);
+    size_t new_len = 0;
+    uint8_t *new_b = srd_slurp(newp, &new_len);
+    REQUIRE(new_b != NULL && new_len > 0 && new_len < old_len);
+
+    /* entry boundaries of the new file (walk its prev_tail chain back from the end) */
+    uint64_t bounds[MAXE];
+    int nb = 0;
+    for (uint64_t cur = new_len; cur > 0 && nb < MAXE;) {
+        bounds[nb++] = cur;
+        uint64_t prev = srd_le64(new_b + cur - SRD_FMT_META + 8);
+        if (prev >= cur) break;
+        cur = prev;
+    }
+
+    size_t lens[64 + 3 * MAXE];
+    int nl = 0;
+    const size_t fixed[] = {0, 1, 19, 20, 21, 63, 64, 65, 100, 4096, new_len / 2, new_len - 1};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) lens[nl++] = fixed[i];
+    long bstep = srd_scale() < 1.0 ? (long)(1.0 / srd_scale()) : 1;
+    for (int i = 0; i < nb; i += (int)bstep) {
+        lens[nl++] = (size_t)bounds[i] - 1;
+        if (bounds[i] < new_len) lens[nl++] = (size_t)bounds[i];
+        if (bounds[i] + 1 < new_len) lens[nl++] = (size_t)bounds[i] + 1;
+    }
+
+    unsigned long states = 0;
+    int ok = 1;
+    char label[128];
+    struct cstate cs = {old_b, old_len, NULL, 0, 0};
+    ok &= compaction_state("old file, no temp file (crash before the temp file was created)", &cs,
+                           h, old_b, old_len, new_b, new_len);
+    states++;
+    for (int i = 0; i < nl && ok; i++) {
+        if (lens[i] >= new_len) continue;
+        cs = (struct cstate){old_b, old_len, new_b, lens[i], 0};
+        snprintf(label, sizeof label, "old file + temp file with %zu of %zu bytes", lens[i], new_len);
+        ok &= compaction_state(label, &cs, h, old_b, old_len, new_b, new_len);
+        states++;
+    }
+    cs = (struct cstate){old_b, old_len, new_b, new_len, 0};
+    ok &= compaction_state("old file + complete temp file, not renamed", &cs, h, old_b, old_len,
+                           new_b, new_len);
+    states++;
+    uint8_t *garbage = (uint8_t *)malloc(new_len + 8192);
+    REQUIRE(garbage != NULL);
+    srd_rng r = {1234};
+    srd_rng_fill(&r, garbage, new_len + 8192);
+    cs = (struct cstate){old_b, old_len, garbage, new_len + 8192, 0};
+    ok &= compaction_state("old file + temp file of garbage longer than the new file", &cs, h,
+                           old_b, old_len, new_b, new_len);
+    states++;
+    cs = (struct cstate){old_b, old_len, old_b, old_len, 0};
+    ok &= compaction_state("old file + temp file that is a copy of the old store", &cs, h, old_b,
+                           old_len, new_b, new_len);
+    states++;
+    cs = (struct cstate){new_b, new_len, NULL, 0, 1};
+    ok &= compaction_state("renamed: new file, no temp file", &cs, h, old_b, old_len, new_b,
+                           new_len);
+    states++;
+    cs = (struct cstate){new_b, new_len, garbage, new_len / 3, 1};
+    ok &= compaction_state("renamed: new file + a stale partial temp file", &cs, h, old_b, old_len,
+                           new_b, new_len);
+    states++;
+    free(garbage);
+    printf("interrupted compaction: old file %zu bytes, new file %zu bytes (%d entries); %lu on-disk "
+           "states (%d temp-file lengths)%s\n",
+           old_len, new_len, nb, states, nl, ok ? "" : "  FAILED");
+    free(old_b);
+    free(new_b);
+    free(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* What is synced, and when                                            */
+/* ------------------------------------------------------------------ */
+
+static int synced_during(const char *file) {
+    for (int i = 0; i < g_nevents; i++)
+        if (g_events[i].kind != 'R' && strcmp(g_events[i].path, file) == 0) return 1;
+    return 0;
+}
+
+static void print_events(void) {
+    for (int i = 0; i < g_nevents; i++)
+        fprintf(stderr, "    %d: %s %s%s%s\n", i,
+                g_events[i].kind == 'F' ? "fsync" : g_events[i].kind == 'D' ? "fdatasync" : "rename",
+                g_events[i].path, g_events[i].kind == 'R' ? " -> " : "", g_events[i].to);
+}
+
+/*
+ * SRD_OPEN_SYNC: creating the store syncs its directory; each write, batch, delete, delete
+ * batch and stream commit syncs the store file before it returns; srd_sync too. srd_compact (with and without SRD_OPEN_SYNC) syncs
+ * the temporary file before renaming it over the store and syncs the directory after.
+ */
+static void test_durability_calls(void) {
+    for (int sync = 1; sync >= 0; sync--) {
+        const char *path = srd_path(sync ? "durable-sync.srd" : "durable.srd");
+        g_nevents = 0;
+        g_recording = 1;
+        srd_store *s = open_ok(path, sync ? SRD_OPEN_SYNC : 0);
+        g_recording = 0;
+        REQUIRE(s != NULL);
+        char real[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX + 16];
+        REQUIRE(realpath(path, real) != NULL && realpath(srd_test_g.dir, dir) != NULL);
+        if (sync && !CHECK_MSG(synced_during(dir), "srd_open(SRD_OPEN_SYNC) created %s without "
+                                                   "syncing its directory", real))
+            print_events();
+        snprintf(tmp, sizeof tmp, "%s.compact.tmp", real);
+        uint8_t v[5000];
+        srd_sv_fill(7, v, sizeof v);
+        const char *what[] = {"srd_write", "srd_write_batch", "srd_delete", "srd_delete_batch",
+                              "srd_stream_commit", "srd_sync"};
+        for (int op = 0; op < 6; op++) {
+            srd_ctx("%s (%s)", what[op], sync ? "SRD_OPEN_SYNC" : "no sync");
+            g_nevents = 0;
+            g_recording = 1;
+            int ok = 1;
+            switch (op) {
+            case 0: ok = CHECK_OK(srd_write(s, KEY(0), KLEN(0), v, 100)); break;
+            case 1: {
+                srd_kv kv[2] = {{KEY(1), KLEN(1), v, 4097}, {KEY(2), KLEN(2), v + 1, 3}};
+                ok = CHECK_OK(srd_write_batch(s, kv, 2));
+                break;
+            }
+            case 2: ok = CHECK_OK(srd_delete(s, KEY(0), KLEN(0))); break;
+            case 3: {
+                srd_key dk[2] = {{KEY(1), KLEN(1)}, {KEY(2), KLEN(2)}};
+                ok = CHECK_OK(srd_delete_batch(s, dk, 2));
+                break;
+            }
+            case 4: {
+                srd_stream *st = NULL;
+                if ((ok = CHECK_OK(srd_stream_begin(s, KEY(3), KLEN(3), &st)))) {
+                    ok &= CHECK_OK(srd_stream_write(st, v, 3000));
+                    ok &= CHECK_OK(srd_stream_write(st, v + 3000, 2000));
+                    ok &= CHECK_OK(srd_stream_commit(st));
+                }
+                break;
+            }
+            case 5: ok = CHECK_OK(srd_sync(s)); break;
+            }
+            g_recording = 0;
+            if (ok && (sync || op == 5) &&
+                !CHECK_MSG(synced_during(real), "%s returned before syncing %s", what[op], real))
+                print_events();
+        }
+
+        /* compaction: sync(temp) < rename(temp -> store) < sync(directory) */
+        srd_ctx("srd_compact (%s)", sync ? "SRD_OPEN_SYNC" : "no sync");
+        CHECK_OK(srd_write(s, KEY(4), KLEN(4), v, 700));
+        CHECK_OK(srd_write(s, KEY(4), KLEN(4), v, 800));
+        g_nevents = 0;
+        g_recording = 1;
+        int ok = CHECK_OK(srd_compact(s));
+        g_recording = 0;
+        int ren = -1, tmp_sync = -1, dir_sync = -1;
+        for (int i = 0; i < g_nevents; i++) {
+            struct sync_event *e = &g_events[i];
+            if (e->kind == 'R' && strcmp(e->path, tmp) == 0 && strcmp(e->to, real) == 0) ren = i;
+            else if (e->kind != 'R' && ren < 0 && strcmp(e->path, tmp) == 0) tmp_sync = i;
+            else if (e->kind == 'F' && ren >= 0 && strcmp(e->path, dir) == 0) dir_sync = i;
+        }
+        ok &= CHECK_MSG(ren >= 0, "compaction did not rename %s over %s", tmp, real);
+        ok &= CHECK_MSG(tmp_sync >= 0, "compaction did not sync the temporary file before the rename");
+        ok &= CHECK_MSG(dir_sync >= 0, "compaction did not sync the directory after the rename");
+        if (!ok) print_events();
+        srd_close(s);
+        srd_ctx_clear();
+    }
+    printf("durability calls: SRD_OPEN_SYNC creation syncs the directory; writes, batches, deletes, delete batches and stream "
+           "commits sync before returning; compaction syncs temp file < rename < directory\n");
+}
+
+int main(int argc, char **argv) {
+    srd_test_init(argc, argv, "test_power_loss");
+    for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "pl-key-%02d", k);
+    double t0 = srd_now();
+
+    struct history *base_h = (struct history *)malloc(sizeof *base_h);
+    REQUIRE(base_h != NULL);
+    const char *basep = srd_path("base.srd");
+    build_base(basep, base_h);
+    size_t base_len = 0;
+    uint8_t *base = srd_slurp(basep, &base_len);
+    REQUIRE(base != NULL);
+    printf("base store: %d entries, %zu bytes\n", base_h->n, base_len);
+
+    test_durability_calls();
+    for (int k = 0; k < T_COUNT; k++) torn_tail_case((enum tail_kind)k, base, base_len, base_h);
+    test_interrupted_compaction(base, base_len, base_h);
+
+    printf("holes in the last write: %lu opened to the intact prefix, %lu refused (SRD_CORRUPT), "
+           "%lu LOST ACKNOWLEDGED DATA, %lu not the intact prefix\n",
+           hole_counts[HOLE_PREFIX], hole_counts[HOLE_REFUSED], hole_counts[HOLE_LOST],
+           hole_counts[HOLE_NOT_PREFIX] + hole_counts[HOLE_OTHER]);
+    printf("test_power_loss: %lu cut points, %lu damaged copies opened read-only and read-write, "
+           "%lu fsync/fdatasync calls %s, %.1f s\n",
+           total_cut_points, total_variants, g_syncs_seen,
+           real_sync_enabled() ? "passed to the system" : "not waited for (SRD_POWER_LOSS_REAL_FSYNC=1 to wait)",
+           srd_now() - t0);
+    free(base);
+    free(base_h);
+    return srd_test_finish();
+}
