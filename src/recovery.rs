@@ -66,25 +66,29 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
 }
 
 /// Walks the chain back from `tail` to offset 0, building the index. Returns
-/// `None` unless every link is well formed and the newest entry's checksum
-/// matches.
+/// `None` unless every link is well formed and the checksums of the newest
+/// and the oldest entry match (the oldest one catches files that merely end
+/// like a store, e.g. a foreign header followed by entries).
 fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
     let mut index = Index::with_capacity(1024);
     let mut entries = 0u64;
     let mut cursor = tail;
-    let mut newest_checked = false;
+    let mut oldest = None;
     while cursor > 0 {
         let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
         let entry = entry_at(file, meta_offset).ok()?;
-        if !newest_checked {
-            if !format::checksum_ok(file, &entry) {
-                return None;
-            }
-            newest_checked = true;
+        if entries == 0 && !format::checksum_ok(file, &entry) {
+            return None;
         }
         index.note_older(entry.meta.key_hash, meta_offset, entry.tombstone);
         entries += 1;
         cursor = entry.meta.prev_tail;
+        oldest = Some(entry);
+    }
+    if let Some(first) = oldest {
+        if entries > 1 && !format::checksum_ok(file, &first) {
+            return None;
+        }
     }
     index.finish_rebuild();
     Some(Recovered {
@@ -197,6 +201,16 @@ pub(crate) fn first_intact_entry_after(file: &[u8], from: u64, budget: Option<u6
         budget -= cost;
         if format::checksum_ok(file, &entry) {
             return Found::Entry(entry);
+        }
+        // The same entry in a layout without the 64-byte padding (an older,
+        // incompatible format): not ours, but evidence of real data that a
+        // truncation would destroy.
+        let unpadded = entry.meta.prev_tail..entry.meta_offset;
+        if unpadded != entry.payload {
+            budget = budget.saturating_sub(entry.meta.prev_tail.abs_diff(entry.payload.start));
+            if format::checksum(format::slice(file, unpadded)) == entry.meta.checksum {
+                return Found::Entry(entry);
+            }
         }
     }
     Found::Nothing
@@ -328,6 +342,40 @@ mod tests {
         let (mut file, ends) = sample();
         file[(ends[2] - 20 + 8) as usize] ^= 0x40;
         file.extend(std::iter::repeat_n(0u8, 100));
+        assert!(recover(&file).is_err());
+    }
+
+    #[test]
+    fn a_foreign_header_before_valid_entries_is_refused() {
+        let mut file = b"SRDRIVE\0\x01\0\0\0".to_vec();
+        file.resize(64, 0);
+        // Entries whose offsets count the header: the 20 zero bytes before
+        // offset 64 look like metadata {hash 0, prev_tail 0, crc 0}.
+        for (h, v) in [(1u64, &b"a"[..]), (2, &[5u8; 100][..])] {
+            let tail = file.len() as u64;
+            encode_value_into(&mut file, tail, h, v);
+        }
+        assert!(recover(&file).is_err());
+    }
+
+    #[test]
+    fn entries_without_padding_are_refused_not_truncated() {
+        // An older layout: payload right at prev_tail, no padding.
+        let mut file = Vec::new();
+        for (h, v) in [
+            (1u64, &b"first"[..]),
+            (2, &b"second value"[..]),
+            (3, &[7u8; 90][..]),
+        ] {
+            let tail = file.len() as u64;
+            file.extend_from_slice(v);
+            let m = Metadata {
+                key_hash: h,
+                prev_tail: tail,
+                checksum: format::checksum(v),
+            };
+            file.extend_from_slice(&m.encode());
+        }
         assert!(recover(&file).is_err());
     }
 

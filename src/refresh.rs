@@ -16,6 +16,26 @@ pub struct RefreshStats {
     pub reopened: bool,
 }
 
+/// Whether the chain that ends at `tail` is well formed down to an entry that
+/// links below `stop` while ending above it (so `stop` is not a boundary).
+fn chain_skips(bytes: &[u8], stop: u64, tail: u64) -> bool {
+    use crate::format::{entry_at, METADATA_SIZE};
+    let mut cursor = tail;
+    while cursor > stop {
+        let Some(m) = cursor.checked_sub(METADATA_SIZE as u64) else {
+            return false;
+        };
+        let Ok(e) = entry_at(bytes, m) else {
+            return false;
+        };
+        if e.meta.prev_tail < stop {
+            return crate::format::checksum_ok(bytes, &e);
+        }
+        cursor = e.meta.prev_tail;
+    }
+    false
+}
+
 impl Store {
     /// For a read-only handle: takes in what a writer (usually in another
     /// process) appended since this handle was opened or last refreshed,
@@ -61,7 +81,16 @@ impl Store {
                 // The writer is mid-append (or the tail is torn): take the
                 // complete entries only.
                 let tail = forward_scan_from(bytes, len);
-                entries_between(bytes, len, tail).unwrap_or_default()
+                let added = entries_between(bytes, len, tail).unwrap_or_default();
+                if added.is_empty() && chain_skips(bytes, len, file_len) {
+                    // The file's own chain passes over the point this handle
+                    // stopped at: what it took in last time was not the
+                    // writer's (bytes of a value still being written that
+                    // looked like entries). Start again from the file.
+                    drop(_serial);
+                    return self.reopen_replaced();
+                }
+                added
             }
         };
         let new_tail = added.last().map(|e| e.end()).unwrap_or(len);

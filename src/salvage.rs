@@ -86,7 +86,16 @@ pub fn salvage(src: &Path, dst: &Path) -> Result<SalvageReport> {
             create: true,
             ..Default::default()
         },
-    )?;
+    )
+    .map_err(|e| match e {
+        // The source exists; a missing destination directory is an I/O
+        // problem, not a missing store.
+        Error::FileNotFound(p) => Error::io(
+            format!("{}: create", p.display()),
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        ),
+        other => other,
+    })?;
     let mut batch: Vec<Op> = Vec::new();
     let mut batch_bytes = 0usize;
     for e in &live {

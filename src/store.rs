@@ -212,8 +212,10 @@ impl Store {
                         )
                     })?;
             }
-            // A temporary file from an interrupted compaction is never reused.
+            // A temporary file from an interrupted compaction is never reused;
+            // nor is the spool of an interrupted stream.
             let _ = fs::remove_file(compaction_temp_path(&path));
+            let _ = fs::remove_file(crate::stream::stream_spool_path(&path));
             Some(Mutex::new(Writer {
                 file,
                 tail: rec.tail,
@@ -699,6 +701,17 @@ impl Store {
             w = self.stream_done.wait(w).unwrap_or_else(|e| e.into_inner());
         }
         Ok(w)
+    }
+
+    /// Fails with `Busy` if the calling thread has a stream open on this
+    /// store (so that multi-step operations can refuse before changing
+    /// anything), and with `ReadOnly` on a read-only store.
+    pub(crate) fn check_not_busy(&self) -> Result<()> {
+        let w = self.lock_writer_raw()?;
+        if w.stream_owner == Some(std::thread::current().id()) {
+            return Err(Error::Busy(self.path.clone()));
+        }
+        Ok(())
     }
 
     /// Takes the writer's mutex without regard to an open stream (for the

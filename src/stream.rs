@@ -6,11 +6,18 @@
 //! wait until the stream ends; a write from the thread that began the stream
 //! fails with [`Error::Busy`] instead of waiting for itself. `abort`, a failed
 //! write, or dropping the stream cuts the file back to where it was.
+//!
+//! One exception: a stream into an empty store is spooled to a temporary file
+//! beside the store (unlinked at once) and copied in at commit. At offset 0
+//! the payload's own bytes could form a valid chain (a store file streamed as
+//! a value), which a crash mid-stream or a reader refreshing mid-stream would
+//! otherwise take for entries of the outer store.
 
 use crate::error::{Error, Result};
 use crate::format::{self, Metadata, METADATA_SIZE};
 use crate::mapping::{reserve_for, Mapping};
 use crate::store::Store;
+use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::sync::Arc;
 
@@ -27,6 +34,31 @@ pub struct Stream {
     crc: crc32fast::Hasher,
     failed: Option<String>,
     finished: bool,
+    /// Where the payload goes until commit when the stream began at offset 0.
+    spool: Option<File>,
+}
+
+/// Path of the spool file of a stream into an empty store.
+pub(crate) fn stream_spool_path(path: &std::path::Path) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".stream.tmp");
+    std::path::PathBuf::from(s)
+}
+
+fn open_spool(path: &std::path::Path) -> std::io::Result<File> {
+    let spool_path = stream_spool_path(path);
+    match std::fs::remove_file(&spool_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&spool_path)?;
+    std::fs::remove_file(&spool_path)?;
+    Ok(f)
 }
 
 impl Store {
@@ -34,6 +66,16 @@ impl Store {
     pub fn begin_stream(self: &Arc<Self>, key_hash: u64) -> Result<Stream> {
         let mut w = self.lock_writer()?;
         let start = w.tail;
+        let spool = if start == 0 {
+            Some(open_spool(&self.path).map_err(|e| {
+                Error::io(
+                    format!("{}: stream: creating a spool file", self.path.display()),
+                    e,
+                )
+            })?)
+        } else {
+            None
+        };
         let pad = format::pad_len(start);
         let ctx = || format!("{}: stream: padding at offset {start}", self.path.display());
         w.file
@@ -54,6 +96,7 @@ impl Store {
             crc: crc32fast::Hasher::new(),
             failed: None,
             finished: false,
+            spool,
         })
     }
 }
@@ -79,6 +122,19 @@ impl Stream {
             return Ok(());
         }
         let store = Arc::clone(&self.store);
+        if let Some(spool) = self.spool.as_mut() {
+            if let Err(e) = spool.write_all(data) {
+                let msg = format!(
+                    "{}: stream: spooling {} bytes: {e}",
+                    store.path.display(),
+                    data.len()
+                );
+                self.failed = Some(msg.clone());
+                return Err(Error::io(msg, e));
+            }
+            self.note_written(data);
+            return Ok(());
+        }
         let mut w = store.lock_writer_raw()?;
         let at = self.payload_start + self.written;
         let res = w
@@ -100,12 +156,16 @@ impl Stream {
             }
             return Err(Error::io(msg, e));
         }
+        self.note_written(data);
+        Ok(())
+    }
+
+    fn note_written(&mut self, data: &[u8]) {
         if self.first_byte.is_none() {
             self.first_byte = Some(data[0]);
         }
         self.written += data.len() as u64;
         self.crc.update(data);
-        Ok(())
     }
 
     /// Writes the metadata and publishes the value. On failure the store is
@@ -129,7 +189,7 @@ impl Stream {
         result
     }
 
-    fn finish(&self, store: &Store, w: &mut crate::store::Writer) -> Result<()> {
+    fn finish(&mut self, store: &Store, w: &mut crate::store::Writer) -> Result<()> {
         if let Some(why) = &self.failed {
             return Err(self.poisoned(why));
         }
@@ -149,6 +209,29 @@ impl Stream {
             prev_tail: self.start,
             checksum: self.crc.clone().finalize(),
         };
+        if let Some(spool) = self.spool.as_mut() {
+            // Copy the spooled payload into place (copy_file_range where the
+            // kernel offers it).
+            let copied = spool
+                .seek(SeekFrom::Start(0))
+                .and_then(|_| w.file.seek(SeekFrom::Start(self.payload_start)))
+                .and_then(|_| std::io::copy(spool, &mut w.file));
+            match copied {
+                Ok(n) if n == self.written => {}
+                Ok(n) => {
+                    return Err(Error::io(
+                        format!("{}: stream: copying the spool", store.path.display()),
+                        std::io::Error::other(format!("copied {n} of {} bytes", self.written)),
+                    ))
+                }
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("{}: stream: copying the spool", store.path.display()),
+                        e,
+                    ))
+                }
+            }
+        }
         let new_map = if end > w.capacity {
             let m = Mapping::new(&w.file, reserve_for(end))
                 .map_err(|e| Error::io(format!("{}: mmap", store.path.display()), e))?;

@@ -72,6 +72,10 @@ impl Store {
         if self.is_read_only() {
             return Err(Error::ReadOnly(self.path.clone()));
         }
+        // Refuse up front what would fail after `dst` was changed: a stream
+        // open on this thread holding either store's writer.
+        self.check_not_busy()?;
+        dst.check_not_busy()?;
         let h = format::key_hash(key);
         if !self.copy_hash_to(h, dst)? {
             return Ok(false);

@@ -258,7 +258,9 @@ fn verify_finds_damage_and_reclaimable_matches_compaction() {
     assert_eq!(s.reclaimable_bytes(), 0);
     drop(s);
     let mut bytes = std::fs::read(&path).unwrap();
-    bytes[1000] ^= 0x80;
+    // Inside some middle value (damage to the first entry is refused at open).
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x80;
     std::fs::write(&path, &bytes).unwrap();
     let s = Store::open(
         &path,
@@ -271,7 +273,7 @@ fn verify_finds_damage_and_reclaimable_matches_compaction() {
     let r = s.verify();
     assert!(!r.is_sound());
     assert_eq!(r.bad_entries, 1);
-    assert!(r.first_bad_offset.unwrap() <= 1000);
+    assert!(r.first_bad_offset.unwrap() <= at as u64);
 }
 
 #[test]
@@ -308,4 +310,22 @@ fn nested_stores_open_in_place_two_levels_deep() {
     let range = outer_value.data().as_ptr_range();
     assert!(range.contains(&deep.data().as_ptr()));
     assert!(matches!(inner.write(b"x", b"y"), Err(Error::ReadOnly(_))));
+}
+
+#[test]
+fn a_move_refused_as_busy_changes_neither_store() {
+    let dir = Scratch::new("move-busy");
+    let a = rw(&dir.file("a.srd"));
+    let b = rw(&dir.file("b.srd"));
+    a.write(b"k", b"v").unwrap();
+    let (sa, sb) = (a.file_size(), b.file_size());
+    let st = a.begin_stream(key_hash(b"s")).unwrap();
+    assert!(matches!(a.move_to(b"k", &b), Err(Error::Busy(_))));
+    assert_eq!(b.file_size(), sb);
+    st.abort();
+    let st = b.begin_stream(key_hash(b"s")).unwrap();
+    assert!(matches!(a.move_to(b"k", &b), Err(Error::Busy(_))));
+    st.abort();
+    assert_eq!((a.file_size(), b.file_size()), (sa, sb));
+    assert!(a.move_to(b"k", &b).unwrap());
 }

@@ -160,3 +160,48 @@ fn refresh_takes_only_complete_entries_of_a_half_written_tail() {
     assert_eq!(r.file_size(), complete);
     assert_eq!(r.read_to_vec(b"b").unwrap().unwrap(), vec![9u8; 1000]);
 }
+
+#[test]
+fn a_store_streamed_into_an_empty_store_is_never_taken_for_its_entries() {
+    let dir = Scratch::new("nested-stream");
+    let inner = dir.file("inner.srd");
+    {
+        let s = Store::open(&inner, OpenOptions::default()).unwrap();
+        s.write(b"a", b"inner a").unwrap();
+        s.write(b"b", &[1u8; 200]).unwrap();
+    }
+    let inner_bytes = std::fs::read(&inner).unwrap();
+    let path = dir.file("outer.srd");
+    let w = std::sync::Arc::new(Store::open(&path, OpenOptions::default()).unwrap());
+    let r = ro(&path);
+    let mut st = w
+        .begin_stream(simd_r_drive::format::key_hash(b"nested"))
+        .unwrap();
+    st.write(&inner_bytes).unwrap();
+    // Mid-stream: a reader refreshing, and a crash (a copy of the file now).
+    r.refresh().unwrap();
+    assert_eq!(r.len(), 0);
+    assert!(r.read_to_vec(b"a").unwrap().is_none());
+    let crashed = dir.file("crashed.srd");
+    std::fs::copy(&path, &crashed).unwrap();
+    let c = ro(&crashed);
+    assert!(
+        c.read_to_vec(b"a").unwrap().is_none(),
+        "inner entries must not surface"
+    );
+    st.commit().unwrap();
+    w.write(b"later", b"x").unwrap();
+    r.refresh().unwrap();
+    assert_eq!(r.read_to_vec(b"nested").unwrap().unwrap(), inner_bytes);
+    assert_eq!(r.read_to_vec(b"later").unwrap().unwrap(), b"x");
+    assert!(r.read_to_vec(b"a").unwrap().is_none());
+}
+
+#[test]
+fn salvage_into_a_missing_directory_is_an_io_error() {
+    let dir = Scratch::new("salvage-missing-dir");
+    let src = dir.file("s.srd");
+    fill(&src, 3, 1);
+    let r = salvage(&src, &dir.file("no/such/dir/out.srd"));
+    assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
+}

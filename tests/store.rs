@@ -352,6 +352,7 @@ fn large_values_are_verified_on_first_read_too() {
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     {
         let s = rw(&path);
+        s.write(b"first", b"small").unwrap();
         s.write(b"big", &big).unwrap();
         s.write(b"tail", b"last").unwrap();
     }
