@@ -49,6 +49,7 @@ if(NOT SRD_BASH)
 endif()
 
 set(_srd_cli_env "")
+set(_srd_cli_valgrind_env "")
 set(_srd_cli_timeout 120)
 if(SRD_SANITIZE)
   list(APPEND _srd_cli_env
@@ -60,9 +61,13 @@ if(SRD_VALGRIND)
   if(NOT SRD_TOOL_VALGRIND)
     message(FATAL_ERROR "SRD_VALGRIND=ON but valgrind was not found")
   endif()
-  # The script runs every srd under memcheck with its own exit code (99) and log
-  # files, so that srd's exit codes and stderr stay checkable.
-  list(APPEND _srd_cli_env "SRD_CLI_VALGRIND=${SRD_TOOL_VALGRIND}")
+  # The script runs every srd of the cases below under memcheck, with its own exit
+  # code (99) and log files so that srd's exit codes and stderr stay checkable.
+  # Each run costs about half a second under valgrind, so only the cases that
+  # exercise the tool's memory handling (streams, import/export, manifest, list,
+  # metadata, verify reports, copy/move) use it; the others (help texts, usage
+  # errors, plain exit codes) run natively.
+  set(_srd_cli_valgrind_env "SRD_CLI_VALGRIND=${SRD_TOOL_VALGRIND}")
   set(_srd_cli_timeout 1800)
 endif()
 
@@ -83,13 +88,25 @@ set(SRD_CLI_CASES
   export_refuses_unsafe_manifest_paths_and_symbolic_links
   progress_bar_only_when_stderr_is_a_terminal
   read_only_commands_never_modify_the_store)
+set(SRD_CLI_VALGRIND_CASES
+  write_read_round_trip_text_binary_nul_bytes_and_multi_mib_stdin
+  copy_and_move_between_stores
+  metadata_and_list_report_hash_size_offset_and_crc
+  verify_passes_a_sound_store_and_fails_a_damaged_or_torn_one
+  locked_store_refuses_writers_with_status_1_while_readers_continue
+  import_export_round_trip_of_a_directory_tree
+  export_refuses_unsafe_manifest_paths_and_symbolic_links)
 foreach(_case IN LISTS SRD_CLI_CASES)
   add_test(NAME srd_cli_${_case}
     COMMAND "${SRD_BASH}" "${SRD_TOOL_DIR}/tests/srd_cli_tests.sh"
             $<TARGET_FILE:srd> $<TARGET_FILE:srd_test_forge_manifest>
             "${CMAKE_BINARY_DIR}/test-scratch/srd-cli" ${_case})
   set_tests_properties(srd_cli_${_case} PROPERTIES TIMEOUT ${_srd_cli_timeout} LABELS srd_cli)
-  if(_srd_cli_env)
-    set_tests_properties(srd_cli_${_case} PROPERTIES ENVIRONMENT "${_srd_cli_env}")
+  set(_env ${_srd_cli_env})
+  if(_case IN_LIST SRD_CLI_VALGRIND_CASES)
+    list(APPEND _env ${_srd_cli_valgrind_env})
+  endif()
+  if(_env)
+    set_tests_properties(srd_cli_${_case} PROPERTIES ENVIRONMENT "${_env}")
   endif()
 endforeach()
