@@ -67,7 +67,8 @@ typedef enum {
     OPEN_READ_ONLY,           /* SRD_OPEN_READ_ONLY: no lock, missing store is an error */
     OPEN_READ_ONLY_NO_VERIFY, /* ... and values are not checksummed on read */
     OPEN_CREATE,              /* read-write, created if missing */
-    OPEN_EXISTING             /* read-write, the store must exist */
+    OPEN_EXISTING,            /* read-write, the store must exist */
+    OPEN_NONE                 /* the command does not open STORE (salvage) */
 } open_mode;
 
 typedef struct ctx {
@@ -321,6 +322,24 @@ static int cmd_verify(ctx *c) {
     return SRD_EXIT_OK;
 }
 
+static int cmd_salvage(ctx *c) {
+    srd_salvage_report r;
+    memset(&r, 0, sizeof r);
+    srd_status st = srd_salvage(c->store_path, c->args[0], &r);
+    if (st != SRD_OK) return srd_report(c->cmd, st);
+    printf("source size:         %" PRIu64 "\n", r.source_size);
+    printf("entries recovered:   %" PRIu64 "\n", r.entries_recovered);
+    printf("live keys written:   %" PRIu64 "\n", r.live_keys_written);
+    printf("damaged regions:     %" PRIu64 "\n", r.damaged_regions);
+    printf("bytes lost:          %" PRIu64 "\n", r.bytes_lost);
+    if (r.first_damage_offset == UINT64_MAX)
+        printf("first damage offset: none\n");
+    else
+        printf("first damage offset: %" PRIu64 "\n", r.first_damage_offset);
+    printf("salvaged into %s\n", c->args[0]);
+    return SRD_EXIT_OK;
+}
+
 static int cmd_import(ctx *c) { return srd_cmd_import(c->cmd, c->store, c->store_path, c->args[0]); }
 static int cmd_export(ctx *c) { return srd_cmd_export(c->cmd, c->store, c->args[0]); }
 
@@ -398,6 +417,14 @@ static const command COMMANDS[] = {
      "cannot be opened at all and also gives 1. STORE is opened read-only. Bytes\n"
      "after the last entry while another process holds the store open for writing\n"
      "are reported as a write in progress (a value being streamed), not damage.\n"},
+    {"salvage", "DST", 1, 1, OPEN_NONE, cmd_salvage,
+     "copy every intact entry of a damaged STORE into a new store DST",
+     "Reads STORE (never modifying it) even when it cannot be opened because it is\n"
+     "damaged, finds every intact entry (after a damaged stretch the scan resumes\n"
+     "at the next entry whose link and checksum agree) and writes the newest intact\n"
+     "version of every key into the new store DST, which must not exist. Prints\n"
+     "what was recovered and lost (damaged regions, bytes lost, first damage).\n"
+     "Exit status 0 when DST was written, whatever was lost.\n"},
     {"import", "DIR", 1, 1, OPEN_CREATE, cmd_import,
      "store every regular file under DIR by relative path",
      "Stores every regular file under DIR (recursively, in sorted order) under its\n"
@@ -501,6 +528,7 @@ static int run_command(const command *cmd, const char *store_path, char **args, 
     case OPEN_READ_ONLY_NO_VERIFY: flags = SRD_OPEN_READ_ONLY | SRD_OPEN_NO_VERIFY; break;
     case OPEN_CREATE: flags = 0; break;
     case OPEN_EXISTING: flags = SRD_OPEN_NO_CREATE; break;
+    case OPEN_NONE: return cmd->run(&c);
     }
     srd_status s = srd_open(store_path, flags, &c.store);
     if (s != SRD_OK) return srd_report(cmd->name, s);

@@ -458,6 +458,35 @@ case_verify_passes_a_sound_store_and_fails_a_damaged_or_torn_one() {
     same_file text.srd text.orig
 }
 
+case_salvage_recovers_the_intact_entries_of_a_store_that_cannot_be_opened() {
+    expect 0 s.srd write first one
+    expect 0 s.srd write middle two
+    expect 0 s.srd write last three
+    # Break the chain in the middle: flip a byte of the middle entry's link.
+    expect 0 s.srd metadata middle
+    local off
+    off=$(field offset)
+    # The middle value is 3 bytes; its metadata follows: hash (8), link (8).
+    printf '\377' | dd of=s.srd bs=1 seek=$((off + 3 + 8)) conv=notrunc status=none
+    cp s.srd damaged.orig
+    expect_error 1 read s.srd read first
+    err_has 'corrupt'
+    expect 0 s.srd salvage saved.srd
+    out_has '^entries recovered: +2$'
+    out_has '^damaged regions: +1$'
+    check "salvage reports the first damage" test "$(field 'first damage offset')" != none
+    same_file s.srd damaged.orig
+    expect 0 saved.srd read first
+    out_is one
+    expect 0 saved.srd read last
+    out_is three
+    expect 3 saved.srd read middle
+    expect 0 saved.srd verify
+    # The destination must not exist; the source must.
+    expect_error 2 salvage s.srd salvage saved.srd
+    expect_error 3 salvage missing.srd salvage other.srd
+}
+
 case_locked_store_refuses_writers_with_status_1_while_readers_continue() {
     expect 0 s.srd write existing value
     mkfifo fifo
