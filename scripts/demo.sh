@@ -18,9 +18,11 @@ rm -rf "$work"
 mkdir -p "$work"
 cd "$work"
 run() { # prints the command, runs it, prints its exit status if not 0
-    local shown
-    shown="$(printf '%q ' "$@")"
-    echo "\$ ${shown% }"
+    local shown="" a
+    for a in "$@"; do
+        if [[ "$a" =~ [^A-Za-z0-9_./=:-] ]]; then shown+=" \"$a\""; else shown+=" $a"; fi
+    done
+    echo "\$${shown}"
     local rc=0
     "$@" || rc=$?
     [ "$rc" -eq 0 ] || echo "(exit status $rc)"
