@@ -11,7 +11,8 @@
  * value's bytes a pure function of (op, item, key), so the parent can recompute everything.
  *
  * The parent sleeps a random delay (0, or log-uniform from 1 us to 20 ms - 150 ms with
- * SRD_OPEN_SYNC, whose operations wait for the disk; in 1 of 8 rounds
+ * SRD_OPEN_SYNC, whose operations wait for the disk; up to 20x longer under valgrind, i.e.
+ * with SRD_TEST_SCALE < 1; in 1 of 8 rounds
  * without waiting for the child to finish opening the store) and kills the child with
  * SIGKILL. It then reopens the store read-write, which must succeed, and checks:
  *   - the state is exactly the model after all acknowledged operations, or - for the one
@@ -600,7 +601,9 @@ int main(int argc, char **argv) {
            "%zu bytes\n",
            g_seed, kills, g_big_max);
     /* delays: log-uniform up to 20 ms, 150 ms with SRD_OPEN_SYNC (each op waits for the disk) */
-    run_mode("crash (no sync)", 0, kills, 20000);
-    run_mode("crash (SRD_OPEN_SYNC)", SRD_OPEN_SYNC, kills, 150000);
+    /* under valgrind (scale < 1) the child is ~20x slower: stretch the delays alike */
+    double stretch = srd_scale() < 1.0 ? (srd_scale() < 0.05 ? 20.0 : 1.0 / srd_scale()) : 1.0;
+    run_mode("crash (no sync)", 0, kills, (long)(20000 * stretch));
+    run_mode("crash (SRD_OPEN_SYNC)", SRD_OPEN_SYNC, kills, (long)(150000 * stretch));
     return srd_test_finish();
 }

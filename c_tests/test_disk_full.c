@@ -16,8 +16,9 @@
  *     writes and the commit fail with SRD_IO); a stream whose data fits but whose metadata
  *     does not (the commit fails); a stream whose alignment padding does not fit (begin
  *     fails);
- *   - srd_compact with the limit below the compacted size (the store file is byte-for-byte
- *     unchanged and no <path>.compact.tmp is left).
+ *   - srd_compact with the limit one byte below the compacted size (measured by compacting
+ *     a copy) and at a third of the file (the store file is byte-for-byte unchanged and no
+ *     <path>.compact.tmp is left); with the limit exactly at the compacted size it succeeds.
  * Between failures, small writes that fit still succeed. Then the limit is raised: every
  * kind of write succeeds again, compaction succeeds, and everything survives a reopen.
  * Runs without and with SRD_OPEN_SYNC.
@@ -240,18 +241,44 @@ static void scenario(void *arg) {
     CHECK_EQ_U(srd_size_of(s), want_end);
     size = want_end;
 
-    /* 9. compaction with the limit below the compacted size */
+    /* 9. compaction with the limit below the compacted size: one byte below it (the very last
+       write of the temporary file fails), and a third of the file */
     {
         size_t before_len = 0;
         uint8_t *before = srd_slurp(path, &before_len);
         REQUIRE(before != NULL && before_len == size);
-        REQUIRE(set_fsize_limit(size / 3) == 0);
-        int32_t rc = srd_compact(s);
-        expect_full("srd_compact, limit at a third of the file", rc, s, path, &m, size);
-        srd_ctx("failed compaction (%s)", label);
-        CHECK_MSG(srd_file_equals(path, before, before_len), "a failed compaction changed the store");
-        CHECK_MSG(!srd_file_exists(tmp), "a failed compaction left %s", tmp);
+        /* the compacted size, from a clean compaction of a copy */
+        const char *copy = srd_path(flags & SRD_OPEN_SYNC ? "copy-sync.srd" : "copy.srd");
+        REQUIRE(srd_spit(copy, before, before_len) == 0);
+        srd_store *c = NULL;
+        REQUIRE(CHECK_OK(srd_open(copy, 0, &c)));
+        REQUIRE(CHECK_OK(srd_compact(c)));
+        uint64_t compacted = srd_size_of(c);
+        srd_close(c);
+        remove(copy);
+        REQUIRE(compacted < size && compacted > size / 3);
+        const rlim_t limits[2] = {(rlim_t)compacted - 1, (rlim_t)(size / 3)};
+        const char *names[2] = {"srd_compact, limit 1 byte below the compacted size",
+                                "srd_compact, limit at a third of the file"};
+        for (int i = 0; i < 2; i++) {
+            REQUIRE(set_fsize_limit(limits[i]) == 0);
+            int32_t rc = srd_compact(s);
+            expect_full(names[i], rc, s, path, &m, size);
+            srd_ctx("%s (%s)", names[i], label);
+            CHECK_MSG(srd_file_equals(path, before, before_len), "a failed compaction changed the store");
+            CHECK_MSG(!srd_file_exists(tmp), "a failed compaction left %s", tmp);
+            srd_ctx_clear();
+        }
         free(before);
+        /* exactly enough room: the compaction fits */
+        REQUIRE(set_fsize_limit((rlim_t)compacted) == 0);
+        srd_ctx("srd_compact with the limit equal to the compacted size (%s)", label);
+        CHECK_OK(srd_compact(s));
+        CHECK_EQ_U(srd_size_of(s), compacted);
+        CHECK_EQ(srd_file_len(path), (long long)compacted);
+        CHECK_MSG(!srd_file_exists(tmp), "compaction left %s", tmp);
+        CHECK(check_model(s, &m));
+        size = compacted;
         srd_ctx_clear();
     }
 
@@ -289,7 +316,7 @@ static void scenario(void *arg) {
     }
     CHECK(check_model(s, &m));
     uint64_t pre = srd_size_of(s);
-    CHECK_OK(srd_compact(s));
+    CHECK_OK(srd_compact(s)); /* the overwrites and deletes above are garbage again */
     CHECK_MSG(srd_size_of(s) < pre, "compaction did not shrink the store");
     CHECK_MSG(!srd_file_exists(tmp), "compaction left its temporary file");
     CHECK(check_model(s, &m));

@@ -1473,6 +1473,8 @@ static void test_entry_verify_detects_a_damaged_value_read_without_verification(
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t *v = pattern(5000, 8);
+    /* Not the first entry: damage there makes srd_open refuse the file. */
+    put_str(s, "first", "the first entry");
     put(s, "dmg", v, 5000);
     put_str(s, "ok", "fine");
     uint64_t off = value_offset(s, "dmg");

@@ -72,10 +72,20 @@ impl Store {
         if self.is_read_only() {
             return Err(Error::ReadOnly(self.path.clone()));
         }
+        if self.same_file(dst) {
+            return Err(Error::InvalidArgument(format!(
+                "{} and {} are the same store file",
+                self.path.display(),
+                dst.path.display()
+            )));
+        }
         // Refuse up front what would fail after `dst` was changed: a stream
-        // open on this thread holding either store's writer.
+        // open on this thread holding either store's writer. (A read-only
+        // `dst` is refused by the copy itself, before anything changes.)
         self.check_not_busy()?;
-        dst.check_not_busy()?;
+        if !dst.is_read_only() {
+            dst.check_not_busy()?;
+        }
         let h = format::key_hash(key);
         if !self.copy_hash_to(h, dst)? {
             return Ok(false);
