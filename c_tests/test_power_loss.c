@@ -361,7 +361,91 @@ static int check_variant(const char *path, const struct history *h, const uint8_
  * back wrong, NOT_FOUND or SRD_CORRUPT; "not a prefix" if those are right but the store
  * shows more (entries after the damage, a damaged entry, a wrong count or size).
  */
-enum hole_outcome { HOLE_PREFIX, HOLE_REFUSED, HOLE_LOST, HOLE_NOT_PREFIX, HOLE_OTHER };
+enum hole_outcome { HOLE_PREFIX, HOLE_REFUSED, HOLE_SALVAGED, HOLE_LOST, HOLE_NOT_PREFIX, HOLE_OTHER };
+#define HOLE_OUTCOMES 6
+
+/*
+ * A third accepted outcome (README, "Recovery and corruption"): the store opens with the
+ * damaged values of the last write in place. Then nothing may be invented - every key reads
+ * its acknowledged value, a value the last write gave it, NOT_FOUND where one of those
+ * states lacks it, or SRD_CORRUPT if the last write touched it - and srd_salvage of the
+ * damaged file must give back every acknowledged value that the last write did not
+ * replace with an intact one.
+ */
+static int last_write_touched(const struct history *h, uint64_t lo, int k) {
+    for (int i = 0; i < h->n; i++)
+        if (h->e[i].end > lo && h->e[i].key == k) return 1;
+    return 0;
+}
+
+static int some_version(const struct history *h, uint64_t lo, const int cur[NK], int k, int32_t st,
+                        const uint8_t *p, size_t n, int allow_corrupt) {
+    if (st == SRD_CORRUPT) return allow_corrupt && last_write_touched(h, lo, k);
+    if (st == SRD_NOT_FOUND) {
+        if (cur[k] < 0) return 1;
+        for (int i = 0; i < h->n; i++)
+            if (h->e[i].end > lo && h->e[i].key == k && h->e[i].len == 0) return 1;
+        return 0;
+    }
+    if (st != SRD_OK) return 0;
+    if (cur[k] >= 0 && h->e[cur[k]].len == n && srd_sv_equals(h->e[cur[k]].seed, p, n)) return 1;
+    for (int i = 0; i < h->n; i++) {
+        const struct ent *e = &h->e[i];
+        if (e->end > lo && e->key == k && e->len == n && n > 0 && srd_sv_equals(e->seed, p, n)) return 1;
+    }
+    return 0;
+}
+
+static int every_key_some_version(const srd_store *s, const struct history *h, uint64_t lo,
+                                  const int cur[NK], int allow_corrupt, int untouched_exact,
+                                  char *why, size_t whylen) {
+    for (int k = 0; k < NK; k++) {
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        int32_t st = srd_read(s, KEY(k), KLEN(k), &p, &n);
+        int good = some_version(h, lo, cur, k, st, p, n, allow_corrupt);
+        if (good && untouched_exact && !last_write_touched(h, lo, k)) {
+            good = cur[k] < 0 ? st == SRD_NOT_FOUND
+                              : st == SRD_OK && n == h->e[cur[k]].len &&
+                                    srd_sv_equals(h->e[cur[k]].seed, p, n);
+        }
+        if (!good) {
+            snprintf(why, whylen, "key %s reads %s%s, which it never had", key_name[k],
+                     srd_status_name_(st), st == SRD_OK ? " with bytes" : "");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int hole_salvageable(const char *path, const srd_store *s, const struct history *h,
+                            uint64_t lo, const int cur[NK], char *why, size_t whylen) {
+    if (!every_key_some_version(s, h, lo, cur, 1, 1, why, whylen)) return 0;
+    char dst[4096];
+    snprintf(dst, sizeof dst, "%s.salvaged", path);
+    unlink(dst);
+    srd_salvage_report rep;
+    int32_t rc = srd_salvage(path, dst, &rep);
+    if (rc != SRD_OK) {
+        snprintf(why, whylen, "srd_salvage: %s (%s)", srd_status_name_(rc), srd_last_error_message());
+        return 0;
+    }
+    srd_store *t = NULL;
+    rc = srd_open(dst, SRD_OPEN_READ_ONLY, &t);
+    if (rc != SRD_OK) {
+        snprintf(why, whylen, "salvaged store does not open: %s", srd_status_name_(rc));
+        unlink(dst);
+        return 0;
+    }
+    int ok = every_key_some_version(t, h, lo, cur, 0, 1, why, whylen);
+    srd_close(t);
+    unlink(dst);
+    if (!ok) {
+        size_t l = strlen(why);
+        snprintf(why + l, whylen - l, " (after srd_salvage)");
+    }
+    return ok;
+}
 
 /* Compares the open store with the prefix state silently: 0 same, else HOLE_LOST/NOT_PREFIX. */
 static int hole_compare(const srd_store *s, const struct history *h, const int cur[NK], uint64_t rec,
@@ -440,6 +524,8 @@ static int hole_variant(const char *path, const struct history *h, const uint8_t
         int o;
         if (rc == SRD_OK) {
             o = hole_compare(s, h, cur, rec, lo, why, whylen);
+            if ((o == HOLE_LOST || o == HOLE_NOT_PREFIX) && hole_salvageable(path, s, h, lo, cur, why, whylen))
+                o = HOLE_SALVAGED;
             if (o == 0 && rw) {
                 srd_verify_report rep;
                 if (srd_verify(s, &rep) != SRD_OK || srd_file_len(path) != (long long)rec ||
@@ -479,7 +565,7 @@ static int hole_variant(const char *path, const struct history *h, const uint8_t
     return outcome;
 }
 
-static unsigned long hole_counts[5];
+static unsigned long hole_counts[HOLE_OUTCOMES];
 
 /* ------------------------------------------------------------------ */
 /* Torn last writes                                                    */
@@ -646,7 +732,7 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
 
     /* holes: one sector or page of the last write missing, the rest landed */
     unsigned long holes = 0, bad_holes = 0;
-    unsigned long hc[5] = {0};
+    unsigned long hc[HOLE_OUTCOMES] = {0};
     for (int size = 512; size <= 4096 && ok; size *= 8) {
         for (uint64_t p = lo / (uint64_t)size * (uint64_t)size; p < hi; p += (uint64_t)size) {
             uint64_t a = p < lo ? lo : p, b = p + (uint64_t)size > hi ? hi : p + (uint64_t)size;
@@ -698,11 +784,11 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
     srd_ctx_clear();
     printf("torn %-29s: last write %6" PRIu64 "..%6" PRIu64 " (%5" PRIu64 " bytes), %5lu cut points"
            "%s, %5lu zero-filled from a cut point, %lu appended tails, %lu sector/page holes (%lu "
-           "prefix, %lu refused, %lu lost acknowledged data, %lu not a prefix)%s\n",
+           "prefix, %lu refused, %lu damaged in place and salvaged, %lu lost acknowledged data, %lu not a prefix)%s\n",
            TAIL_NAMES[kind], lo, hi, hi - lo, cuts,
            step > 1 ? " (sampled: every byte near entry boundaries)" : " (every byte)", zero_filled,
            appended,
-           holes, hc[HOLE_PREFIX], hc[HOLE_REFUSED], hc[HOLE_LOST], hc[HOLE_NOT_PREFIX] + hc[HOLE_OTHER],
+           holes, hc[HOLE_PREFIX], hc[HOLE_REFUSED], hc[HOLE_SALVAGED], hc[HOLE_LOST], hc[HOLE_NOT_PREFIX] + hc[HOLE_OTHER],
            ok ? "" : "  FAILED");
     if (!ok) fprintf(stderr, "    first failure around byte %lu\n", failed_at);
     free(got);
@@ -1006,8 +1092,9 @@ int main(int argc, char **argv) {
     test_interrupted_compaction(base, base_len, base_h);
 
     printf("holes in the last write: %lu opened to the intact prefix, %lu refused (SRD_CORRUPT), "
+           "%lu opened with the damaged values reading SRD_CORRUPT and fully restored by srd_salvage, "
            "%lu LOST ACKNOWLEDGED DATA, %lu not the intact prefix\n",
-           hole_counts[HOLE_PREFIX], hole_counts[HOLE_REFUSED], hole_counts[HOLE_LOST],
+           hole_counts[HOLE_PREFIX], hole_counts[HOLE_REFUSED], hole_counts[HOLE_SALVAGED], hole_counts[HOLE_LOST],
            hole_counts[HOLE_NOT_PREFIX] + hole_counts[HOLE_OTHER]);
     printf("test_power_loss: %lu cut points, %lu zero-filled copies, %lu damaged copies opened read-only and read-write, "
            "%lu fsync/fdatasync calls %s, %.1f s\n",

@@ -137,8 +137,8 @@ srd_c_test(c_safety_disk_full_fails_with_srd_io_and_changes_nothing test_disk_fu
 
 # LONG mode: skipped (exit 0) unless SRD_LONG_TESTS=1; needs ~5.5 GiB free disk space.
 srd_c_program(test_large_file "${SRD_TEST_DIR}/test_large_file.c")
-srd_c_test(c_safety_long_store_past_4_gib_reads_back_exactly test_large_file)
-set_tests_properties(c_safety_long_store_past_4_gib_reads_back_exactly PROPERTIES TIMEOUT 3600)
+srd_c_test(c_safety_long_large_file_past_4_gib_reads_back_exactly test_large_file)
+set_tests_properties(c_safety_long_large_file_past_4_gib_reads_back_exactly PROPERTIES TIMEOUT 3600)
 
 # --- the header as strict C99/C11 and C++11/C++17 ---------------------------
 foreach(_std 99 11)
