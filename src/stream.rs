@@ -143,11 +143,11 @@ impl Stream {
             .and_then(|_| w.file.write_all(data));
         if let Err(e) = res {
             let msg = format!(
-                "{}: stream: writing {} bytes at offset {at}: {e}",
+                "{}: stream: writing {} bytes at offset {at}",
                 store.path.display(),
                 data.len()
             );
-            self.failed = Some(msg.clone());
+            self.failed = Some(format!("{msg}: {e}"));
             if let Err(e2) = w.file.set_len(self.start) {
                 w.broken = Some(format!(
                     "could not cut the file back to {} after a failed stream: {e2}",
