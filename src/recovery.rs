@@ -66,9 +66,11 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
 }
 
 /// Walks the chain back from `tail` to offset 0, building the index. Returns
-/// `None` unless every link is well formed and the checksums of the newest
-/// and the oldest entry match (the oldest one catches files that merely end
-/// like a store, e.g. a foreign header followed by entries).
+/// `None` unless every link is well formed and the newest entry's checksum
+/// matches. The oldest entry is refused too if it fails its checksum while
+/// its metadata is all zeros (no key hashes to 0): that is zero padding, e.g.
+/// a foreign header in front of entries, not an entry. (An oldest value that
+/// is merely damaged is kept: reading it gives `Corrupt`.)
 fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
     let mut index = Index::with_capacity(1024);
     let mut entries = 0u64;
@@ -86,7 +88,8 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
         oldest = Some(entry);
     }
     if let Some(first) = oldest {
-        if entries > 1 && !format::checksum_ok(file, &first) {
+        let zero_meta = first.meta.key_hash == 0 && first.meta.checksum == 0;
+        if entries > 1 && zero_meta && !format::checksum_ok(file, &first) {
             return None;
         }
     }
