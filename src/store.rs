@@ -224,7 +224,20 @@ impl Store {
                 stream_owner: None,
             }))
         };
-        Ok(Store {
+        let file_id = Some((stat.dev(), stat.ino()));
+        Ok(Store::assemble(path, options, rec, map, file_id, writer))
+    }
+
+    /// Puts a store together from what opening found.
+    fn assemble(
+        path: PathBuf,
+        options: OpenOptions,
+        rec: recovery::Recovered,
+        map: Mapping,
+        file_id: Option<(u64, u64)>,
+        writer: Option<Mutex<Writer>>,
+    ) -> Store {
+        Store {
             path,
             options,
             shared: RwLock::new(Shared {
@@ -233,12 +246,12 @@ impl Store {
                 retired: Vec::new(),
                 len: rec.tail,
                 entries: rec.entries,
-                file_id: Some((stat.dev(), stat.ino())),
+                file_id,
             }),
             writer,
             stream_done: Condvar::new(),
             refresh_lock: Mutex::new(()),
-        })
+        }
     }
 
     /// Opens a store held in memory (for example a store file kept as a value
@@ -250,26 +263,13 @@ impl Store {
         let len = map.capacity();
         let rec = recovery::recover(map.bytes(len))
             .map_err(|d| Error::corrupt(&path, d.offset, d.detail))?;
-        Ok(Store {
-            path,
-            options: OpenOptions {
-                read_only: true,
-                create: false,
-                sync: false,
-                verify_checksums: true,
-            },
-            shared: RwLock::new(Shared {
-                index: rec.index,
-                map: Arc::new(map),
-                retired: Vec::new(),
-                len: rec.tail,
-                entries: rec.entries,
-                file_id: None,
-            }),
-            writer: None,
-            stream_done: Condvar::new(),
-            refresh_lock: Mutex::new(()),
-        })
+        let options = OpenOptions {
+            read_only: true,
+            create: false,
+            sync: false,
+            verify_checksums: true,
+        };
+        Ok(Store::assemble(path, options, rec, map, None, None))
     }
 
     /// Opens, read-only and in place, a store file kept as the value of

@@ -1,7 +1,8 @@
 //! Rename, copy and move from C.
 
-use super::error::{guard, srd_status};
+use super::error::{guard, srd_status, Failure};
 use super::store::{key_arg, not_found, srd_store, store_ref};
+use crate::store::Store;
 
 /// Gives the value of `old_key` to `new_key` and deletes `old_key`, with one
 /// append, in which the new key's entry precedes the old key's tombstone (so
@@ -47,17 +48,30 @@ pub unsafe extern "C" fn srd_copy(
     key_len: usize,
     dst: *mut srd_store,
 ) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(src) }?;
-        let d = unsafe { store_ref(dst) }?;
-        let k = unsafe { key_arg(key, key_len) }?;
-        if s.copy_to(k, d)? {
-            Ok(())
-        } else {
-            Err(not_found())
-        }
-    })
+    // SAFETY: the caller's contract.
+    guard(|| unsafe { transfer(src, key, key_len, dst, Store::copy_to) })
+}
+
+/// Runs `op` (copy or move) with checked arguments.
+///
+/// # Safety
+/// As `srd_copy`.
+unsafe fn transfer(
+    src: *const srd_store,
+    key: *const u8,
+    key_len: usize,
+    dst: *mut srd_store,
+    op: fn(&Store, &[u8], &Store) -> crate::Result<bool>,
+) -> Result<(), Failure> {
+    // SAFETY: forwarded caller contract.
+    let s = unsafe { store_ref(src) }?;
+    let d = unsafe { store_ref(dst) }?;
+    let k = unsafe { key_arg(key, key_len) }?;
+    if op(s, k, d)? {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
 }
 
 /// Moves the value of `key` from `src` to `dst`: it is written to `dst` and
@@ -74,15 +88,6 @@ pub unsafe extern "C" fn srd_move(
     key_len: usize,
     dst: *mut srd_store,
 ) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(src) }?;
-        let d = unsafe { store_ref(dst) }?;
-        let k = unsafe { key_arg(key, key_len) }?;
-        if s.move_to(k, d)? {
-            Ok(())
-        } else {
-            Err(not_found())
-        }
-    })
+    // SAFETY: the caller's contract.
+    guard(|| unsafe { transfer(src, key, key_len, dst, Store::move_to) })
 }
