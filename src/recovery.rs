@@ -43,7 +43,12 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
     if let Some(rec) = walk_back(file, len) {
         return Ok(rec);
     }
-    let tail = forward_scan(file);
+    // The forward scan takes the first metadata that links back and checks
+    // out; inside a value that is itself a store file that can be an inner
+    // entry. The longest valid chain wins, so look back from the end for a
+    // longer one.
+    let forward = forward_scan(file);
+    let tail = longest_valid_tail(file, forward).unwrap_or(forward);
     if tail == 0 {
         return Err(Damage {
             offset: 0,
@@ -63,6 +68,40 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
         offset: tail,
         detail: "recovered prefix failed validation".into(),
     })
+}
+
+/// The largest end offset above `floor` at which a complete chain ends: the
+/// newest entry there checks out and the links lead back to offset 0. The
+/// checksum work is bounded; `None` if nothing longer than `floor` is found.
+fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
+    let len = file.len() as u64;
+    let mut budget = 4 * len + (1 << 20);
+    let mut c = len;
+    while c > floor && c >= METADATA_SIZE as u64 + 1 {
+        let meta_offset = c - METADATA_SIZE as u64;
+        if let Ok(e) = entry_at(file, meta_offset) {
+            let p = e.meta.prev_tail;
+            let zero_meta = e.meta.key_hash == 0 && p == 0 && e.meta.checksum == 0;
+            // The link must land on the start of the file or right after
+            // well-formed metadata: cheap tests before any checksum.
+            let plausible = !zero_meta
+                && (p == 0
+                    || (p >= METADATA_SIZE as u64
+                        && entry_at(file, p - METADATA_SIZE as u64).is_ok()));
+            if plausible {
+                let cost = e.payload_len();
+                if cost > budget {
+                    return None;
+                }
+                budget -= cost;
+                if format::checksum_ok(file, &e) && walk_back(&file[..c as usize], c).is_some() {
+                    return Some(c);
+                }
+            }
+        }
+        c -= 1;
+    }
+    None
 }
 
 /// Walks the chain back from `tail` to offset 0, building the index. Returns
@@ -205,13 +244,22 @@ pub(crate) fn first_intact_entry_after(file: &[u8], from: u64, budget: Option<u6
         if format::checksum_ok(file, &entry) {
             return Found::Entry(entry);
         }
-        // The same entry in a layout without the 64-byte padding (an older,
-        // incompatible format): not ours, but evidence of real data that a
-        // truncation would destroy.
-        let unpadded = entry.meta.prev_tail..entry.meta_offset;
-        if unpadded != entry.payload {
-            budget = budget.saturating_sub(entry.meta.prev_tail.abs_diff(entry.payload.start));
-            if format::checksum(format::slice(file, unpadded)) == entry.meta.checksum {
+        // The same entry in a layout with another payload alignment (none, 8,
+        // 16 or 32 bytes: older, incompatible formats): not ours, but evidence
+        // of real data that a truncation would destroy.
+        let link = entry.meta.prev_tail;
+        let mut tried = entry.payload.start;
+        for align in [1u64, 8, 16, 32] {
+            let start = link.div_ceil(align) * align;
+            if start == tried || start >= entry.meta_offset {
+                continue;
+            }
+            tried = start;
+            let cost = entry.meta_offset - start;
+            budget = budget.saturating_sub(cost);
+            if format::checksum(format::slice(file, start..entry.meta_offset))
+                == entry.meta.checksum
+            {
                 return Found::Entry(entry);
             }
         }
@@ -334,13 +382,16 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_middle_value_plus_a_torn_tail_is_refused_not_truncated() {
+    fn damage_in_the_middle_never_makes_recovery_cut_good_entries() {
         let (mut file, ends) = sample();
         // Flip a payload byte of the third entry (intact entries follow)...
         file[ends[1] as usize + 50] ^= 1;
-        // ...and tear the last entry.
+        // ...and tear the last entry: recovered to the last complete entry,
+        // the damaged value still indexed (its reads report the damage).
         file.truncate(*ends.last().unwrap() as usize - 3);
-        assert!(recover(&file).is_err());
+        let rec = recover(&file).unwrap();
+        assert_eq!(rec.tail, ends[ends.len() - 2]);
+        assert!(rec.index.get(1).is_some());
         // Zeros appended after a mid-chain break are no excuse either.
         let (mut file, ends) = sample();
         file[(ends[2] - 20 + 8) as usize] ^= 0x40;
@@ -380,6 +431,24 @@ mod tests {
             file.extend_from_slice(&m.encode());
         }
         assert!(recover(&file).is_err());
+    }
+
+    #[test]
+    fn a_store_file_as_the_first_value_is_not_taken_for_entries_after_a_tear() {
+        let (inner, _) = build(&[(1, b"inner one"), (2, b"inner two")]);
+        let (mut file, ends) = build(&[(10, &inner[..]), (11, &[3u8; 500][..])]);
+        // Tear the second write.
+        file.truncate(ends[1] as usize - 7);
+        let rec = recover(&file).unwrap();
+        assert_eq!(rec.tail, ends[0]);
+        assert_eq!(rec.index.len(), 1);
+        assert!(rec.index.get(10).is_some());
+        // Zeros after the only entry.
+        let (mut file, ends) = build(&[(10, &inner[..])]);
+        file.extend(std::iter::repeat_n(0u8, 30));
+        let rec = recover(&file).unwrap();
+        assert_eq!(rec.tail, ends[0]);
+        assert!(rec.index.get(10).is_some());
     }
 
     #[test]
