@@ -45,6 +45,8 @@ step clippy cargo clippy --all-targets --quiet -- -D warnings
 step rust-tests cargo test --quiet
 step c-tests c_suite build
 step python-bindings bindings/python/run_tests.sh
+step fuzz-corpus-replay scripts/fuzz.sh --replay
+step fuzz-short-session scripts/fuzz.sh --run "${SRD_FUZZ_SECONDS:-15}"
 step c-tests-asan-ubsan c_suite build-asan -DSRD_SANITIZE=ON
 step c-tests-valgrind c_suite build-valgrind -DSRD_VALGRIND=ON
 
