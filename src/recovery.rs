@@ -77,7 +77,7 @@ fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
     let len = file.len() as u64;
     let mut budget = 4 * len + (1 << 20);
     let mut c = len;
-    while c > floor && c >= METADATA_SIZE as u64 + 1 {
+    while c > floor && c > METADATA_SIZE as u64 {
         let meta_offset = c - METADATA_SIZE as u64;
         if let Ok(e) = entry_at(file, meta_offset) {
             let p = e.meta.prev_tail;
