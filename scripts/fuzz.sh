@@ -5,6 +5,8 @@
 #                                        its corpus (fuzz/corpus/<target>/)
 #   scripts/fuzz.sh --run [SECONDS]      fuzz each target for SECONDS (default 60),
 #                                        adding new interesting inputs to its corpus
+#                                        (not with SRD_FUZZ_NO_SAVE=1, as the test
+#                                        command runs it)
 #   scripts/fuzz.sh --minimize           shrink each corpus to the inputs that cover
 #                                        new edges (libFuzzer -merge=1), seeds kept
 #
@@ -151,8 +153,14 @@ for t in "${targets[@]}"; do
         ;;
     --run)
         echo "=== $t: fuzzing for $seconds s (corpus: fuzz/corpus/$t)"
-        "$bin/$t" "${common[@]}" -max_total_time="$seconds" "$corpus" >"$log" 2>&1
+        dirs=("$corpus")
+        if [ -n "${SRD_FUZZ_NO_SAVE:-}" ]; then
+            # New inputs go to a scratch directory, not the committed corpus.
+            dirs=("$(mktemp -d "$fuzz/target/run-$t.XXXXXX")" "$corpus")
+        fi
+        "$bin/$t" "${common[@]}" -max_total_time="$seconds" "${dirs[@]}" >"$log" 2>&1
         rc=$?
+        [ -z "${SRD_FUZZ_NO_SAVE:-}" ] || rm -rf "${dirs[0]}"
         ;;
     --minimize)
         before="$(corpus_size "$corpus")"

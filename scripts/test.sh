@@ -46,7 +46,7 @@ step rust-tests cargo test --quiet
 step c-tests c_suite build
 step python-bindings bindings/python/run_tests.sh
 step fuzz-corpus-replay scripts/fuzz.sh --replay
-step fuzz-short-session scripts/fuzz.sh --run "${SRD_FUZZ_SECONDS:-15}"
+step fuzz-short-session env SRD_FUZZ_NO_SAVE=1 scripts/fuzz.sh --run "${SRD_FUZZ_SECONDS:-15}"
 step c-tests-asan-ubsan c_suite build-asan -DSRD_SANITIZE=ON
 step c-tests-valgrind c_suite build-valgrind -DSRD_VALGRIND=ON
 
