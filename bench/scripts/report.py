@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Turns the raw lines of srd_bench and the crate twin into the table.
+
+    report.py RESULTS_DIR
+
+Reads RESULTS_DIR/raw.csv (lines R,engine,run,metric,value,check; M,engine,key,value;
+F,engine,run,why) and RESULTS_DIR/machine.txt; writes RESULTS_DIR/summary.csv
+(medians, min, max per engine and metric, and each engine's ratio to the floor)
+and RESULTS_DIR/table.md, and prints the table. Standard library only.
+"""
+import csv
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+ENGINES = ["floor", "srd", "crate", "lmdb", "rocksdb", "leveldb", "sqlite", "tkrzw"]
+
+# metric, label, unit, higher is better
+METRICS = [
+    ("bulk_load", "1. bulk load (100 B, batches of 1000)", "entries/s", True),
+    ("single_put", "2. single puts, no fsync", "puts/s", True),
+    ("hit_1t", "3. random hits, 1 thread", "reads/s", True),
+    ("hit_2t", "3. random hits, 2 threads", "reads/s", True),
+    ("batch_read", "3+ batch reads of 64 keys", "reads/s", True),
+    ("miss", "4. random misses", "reads/s", True),
+    ("scan", "5. full scan", "entries/s", True),
+    ("reopen_ms", "6. reopen + 1 read", "ms", False),
+    ("large_write", "7. large values 1 MiB, write", "MB/s", True),
+    ("large_read", "7. large values 1 MiB, read", "MB/s", True),
+    ("durable_1t", "8. durable puts, 1 thread", "puts/s", True),
+    ("durable_2t", "8. durable puts, 2 threads", "puts/s", True),
+    ("tiny_load", "9. tiny values 8 B, load", "entries/s", True),
+    ("tiny_read", "9. tiny values 8 B, random reads", "reads/s", True),
+    ("disk_per_key", "10. size on disk after 1", "bytes/key", False),
+    ("mem_per_key", "10. resident memory, open store", "bytes/key", False),
+]
+# metrics whose check is a checksum of the bytes read: equal for every engine
+CHECKED = {"hit_1t", "hit_2t", "batch_read", "miss", "scan", "reopen_ms", "large_read", "tiny_read"}
+
+
+def fmt(v, unit):
+    if v is None:
+        return "—"
+    if unit == "ms":
+        return f"{v:.3g}" if v < 100 else f"{v:.0f}"
+    if unit == "bytes/key":
+        return f"{v:.1f}"
+    if unit == "MB/s":
+        return f"{v:.0f}"
+    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if v >= div:
+            return f"{v / div:.3g}{suf}"
+    return f"{v:.3g}"
+
+
+def gap(v, floor, higher):
+    """How far v is from the floor: 1.0 is the limit, 2.0 twice as slow (or as big)."""
+    if v is None or floor is None or v <= 0 or floor <= 0:
+        return None
+    return floor / v if higher else v / floor
+
+
+def targets(med):
+    """The issue's targets for srd, each with the figures it compares."""
+    def g(e, m):
+        return med.get((e, m))
+
+    out = []
+
+    def check(label, value, limit, ok, how):
+        if value is None or limit is None:
+            out.append(f"{label}: not measured")
+            return
+        out.append(f"{label}: {how(value, limit)} -> {'met' if ok(value, limit) else 'NOT met'}")
+
+    s1, c1, f1 = g("srd", "hit_1t"), g("crate", "hit_1t"), g("floor", "hit_1t")
+    check("random hits 1 thread >= crate", s1, c1, lambda v, l: v >= l, lambda v, l: f"{v / l:.2f}x the crate")
+    check("random hits 1 thread within 1.25x of the floor", s1, f1, lambda v, l: l / v <= 1.25,
+          lambda v, l: f"floor is {l / v:.2f}x")
+    check("random hits 2 threads >= 1.8x our 1 thread", g("srd", "hit_2t"), s1, lambda v, l: v >= 1.8 * l,
+          lambda v, l: f"{v / l:.2f}x")
+    check("batch reads of 64 >= 2x our single reads", g("srd", "batch_read"), s1, lambda v, l: v >= 2 * l,
+          lambda v, l: f"{v / l:.2f}x")
+    check("random misses >= crate", g("srd", "miss"), g("crate", "miss"), lambda v, l: v >= l,
+          lambda v, l: f"{v / l:.2f}x the crate")
+    check("tiny-value reads >= crate", g("srd", "tiny_read"), g("crate", "tiny_read"), lambda v, l: v >= l,
+          lambda v, l: f"{v / l:.2f}x the crate")
+    check("single puts >= 10x crate", g("srd", "single_put"), g("crate", "single_put"), lambda v, l: v >= 10 * l,
+          lambda v, l: f"{v / l:.2f}x the crate")
+    check("single puts >= tkrzw", g("srd", "single_put"), g("tkrzw", "single_put"), lambda v, l: v >= l,
+          lambda v, l: f"{v / l:.2f}x tkrzw")
+    check("bulk load >= 1.5x crate", g("srd", "bulk_load"), g("crate", "bulk_load"), lambda v, l: v >= 1.5 * l,
+          lambda v, l: f"{v / l:.2f}x the crate")
+    check("bulk load within 2x of the write() floor", g("srd", "bulk_load"), g("floor", "bulk_load"),
+          lambda v, l: l / v <= 2, lambda v, l: f"floor is {l / v:.2f}x")
+    check("large values write >= crate", g("srd", "large_write"), g("crate", "large_write"), lambda v, l: v >= l,
+          lambda v, l: f"{v / l:.2f}x the crate")
+    check("large values read >= crate", g("srd", "large_read"), g("crate", "large_read"), lambda v, l: v >= l,
+          lambda v, l: f"{v / l:.2f}x the crate")
+    fd = g("floor", "durable_1t")
+    check("durable puts 1 thread within 10% of write+fdatasync", g("srd", "durable_1t"), fd,
+          lambda v, l: v >= 0.9 * l, lambda v, l: f"{v / l:.2f}x the floor")
+    check("durable puts 2 threads >= 1.6x the 1-thread floor", g("srd", "durable_2t"), fd,
+          lambda v, l: v >= 1.6 * l, lambda v, l: f"{v / l:.2f}x the 1-thread floor")
+    check("reopen < 5 ms", g("srd", "reopen_ms"), 5.0, lambda v, l: v < l, lambda v, l: f"{v:.3g} ms")
+    check("full scan >= LMDB", g("srd", "scan"), g("lmdb", "scan"), lambda v, l: v >= l,
+          lambda v, l: f"{v / l:.2f}x LMDB")
+    check("resident index <= 24 bytes per key", g("srd", "mem_per_key"), 24.0, lambda v, l: v <= l,
+          lambda v, l: f"{v:.1f} bytes/key")
+    return out
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "results")
+    vals = defaultdict(list)      # (engine, metric) -> [values]
+    checks = defaultdict(set)     # (engine, metric) -> {checks}
+    meta = {}
+    failures = defaultdict(list)
+    with open(os.path.join(out, "raw.csv")) as f:
+        for line in f:
+            p = line.rstrip("\n").split(",")
+            if p[0] == "R" and len(p) == 6:
+                vals[(p[1], p[3])].append(float(p[4]))
+                checks[(p[1], p[3])].add(p[5])
+            elif p[0] == "M" and len(p) >= 4:
+                meta[p[1]] = ",".join(p[3:])
+            elif p[0] == "F":
+                failures[p[1]].append(f"run {p[2]}: {','.join(p[3:])}")
+
+    engines = [e for e in ENGINES if any(k[0] == e for k in vals) or e in failures]
+    med = {k: statistics.median(v) for k, v in vals.items()}
+
+    # summary.csv
+    with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["metric", "label", "unit", "higher_is_better", "engine", "median", "min", "max", "runs",
+                    "gap_to_floor"])
+        for m, label, unit, hi in METRICS:
+            for e in engines:
+                v = vals.get((e, m))
+                if not v:
+                    continue
+                g = gap(med[(e, m)], med.get(("floor", m)), hi)
+                w.writerow([m, label, unit, int(hi), e, f"{med[(e, m)]:.6g}", f"{min(v):.6g}", f"{max(v):.6g}",
+                            len(v), "" if g is None else f"{g:.3f}"])
+
+    # the table
+    head = ["workload", "unit"] + engines + ["srd gap to floor", "srd vs crate"]
+    rows = []
+    for m, label, unit, hi in METRICS:
+        if not any((e, m) in med for e in engines):
+            continue
+        row = [label, unit] + [fmt(med.get((e, m)), unit) for e in engines]
+        g = gap(med.get(("srd", m)), med.get(("floor", m)), hi)
+        row.append("—" if g is None else f"{g:.2f}x")
+        s, c = med.get(("srd", m)), med.get(("crate", m))
+        if s and c:
+            row.append(f"{(s / c if hi else c / s):.2f}x")
+        else:
+            row.append("—")
+        rows.append(row)
+
+    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    def line(r):
+        return "| " + " | ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i]) for i, c in enumerate(r)) + " |"
+    table = [line(head), "|" + "|".join("-" * (w + 2) if i < 2 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"]
+    table += [line(r) for r in rows]
+
+    notes = []
+    notes.append("Medians of the runs. 'srd gap to floor': the floor's figure divided by srd's for rates "
+                 "(srd's divided by the floor's for ms and bytes), so 1.00x is the machine's limit. "
+                 "'srd vs crate': how many times better srd is than the crate (above 1 is better).")
+    notes.append("floor: hash map + mmap'd file for reads, write(2) for writes, write(2)+fdatasync(2) for "
+                 "durable puts (2 threads: two such loops at once), raw key+value bytes for disk, "
+                 "8-byte hash + 8-byte offset for memory (computed).")
+    bad = []
+    for m in CHECKED:
+        ref = checks.get(("floor", m)) or checks.get(("srd", m))
+        for e in engines:
+            c = checks.get((e, m))
+            if c and ref and c != ref:
+                bad.append(f"{e}/{m}")
+    notes.append("checksums of the bytes read: " + ("identical for every engine" if not bad else
+                 "DIFFER for " + ", ".join(sorted(bad))))
+    for e in engines:
+        if e in meta:
+            notes.append(f"{e}: {meta[e]}")
+    for e, fs in failures.items():
+        notes.append(f"FAILED {e}: " + "; ".join(fs))
+
+    machine = ""
+    mpath = os.path.join(out, "machine.txt")
+    if os.path.exists(mpath):
+        machine = open(mpath).read().strip()
+
+    text_targets = targets(med)
+    if text_targets and "mode: quick" in machine:
+        text_targets.insert(0, "(a --quick run: the targets are for the full sizes, so these say little)")
+
+    text = "\n".join(table) + "\n\n" + "\n".join("- " + n for n in notes) + "\n"
+    if text_targets:
+        text += "\nsrd against the issue's targets (information only; a benchmark never fails on speed):\n\n"
+        text += "\n".join("- " + t for t in text_targets) + "\n"
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write("Machine:\n\n```\n" + machine + "\n```\n\n" + text)
+    print()
+    print(machine)
+    print()
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# scripts/bench.sh [--quick] [--runs N] [--engines "floor srd crate ..."] [--build-lib]
+#
+# The side-by-side benchmark (bench/README.md): installs the Debian -dev
+# packages of the other engines if missing, builds bench/ and the crate twin,
+# runs every engine one after the other (each in its own process, the whole
+# set N times, interleaved), then prints the table of medians and writes
+# bench/results/{raw,summary}.csv, table.md, machine.txt and chart.png
+# (bench/results/quick/ for --quick, which scales every workload down 20x).
+#
+# A benchmark, not a test: it never fails on speed. It exits non-zero only if
+# it cannot build; an engine that fails is reported in the table and skipped.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$ROOT/bench
+QUICK=""
+RUNS=3
+ENGINES="floor srd crate lmdb rocksdb leveldb sqlite tkrzw"
+BUILD_LIB=0
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) QUICK=--quick ;;
+        --runs) RUNS=$2; shift ;;
+        --engines) ENGINES=$2; shift ;;
+        --build-lib) BUILD_LIB=1 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+# ---- 1. Debian packages of the other engines -------------------------------
+PKGS="liblmdb-dev librocksdb-dev libleveldb-dev libsqlite3-dev libtkrzw-dev make gcc binutils pkg-config"
+missing=()
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        || echo "bench.sh: apt-get failed; engines whose headers are missing are left out" >&2
+fi
+
+# ---- 2. our library, the C benchmark, the crate twin -----------------------
+LIB=$ROOT/target/release/libsimd_r_drive.so
+if [ ! -e "$LIB" ] || [ $BUILD_LIB = 1 ]; then
+    say "cargo build --release --lib"
+    (cd "$ROOT" && cargo build --release --lib) || { echo "bench.sh: building the library failed" >&2; exit 1; }
+fi
+say "building bench/ (library: $LIB, $(date -r "$LIB" '+%F %T'))"
+make -s -C "$BENCH" || { echo "bench.sh: building srd_bench failed" >&2; exit 1; }
+(cd "$BENCH/crate-twin" && cargo build --release -q) || { echo "bench.sh: building the crate twin failed" >&2; exit 1; }
+SRD_BENCH=$BENCH/build/srd_bench
+TWIN=$BENCH/crate-twin/target/release/srd-crate-twin
+COMPILED=" $($SRD_BENCH --list | tr '\n' ' ') crate "
+
+# ---- 3. where the results and the stores go --------------------------------
+OUT=$BENCH/results
+[ -n "$QUICK" ] && OUT=$BENCH/results/quick
+mkdir -p "$OUT/logs"
+rm -f "$OUT"/logs/*.log
+DATA=${SRD_BENCH_DIR:-$BENCH/.data}
+mkdir -p "$DATA"
+
+# ---- 4. the machine ----------------------------------------------------------
+{
+    echo "date: $(date -u '+%F %T UTC')"
+    echo "mode: $([ -n "$QUICK" ] && echo 'quick (every workload 20x smaller)' || echo full), $RUNS runs, medians"
+    hv=$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1)
+    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores$([ -n "$hv" ] && echo ", $hv guest")"
+    echo "ram: $(free -h | awk '/^Mem:/ {print $2}')"
+    echo "kernel: $(uname -sr)"
+    dev=$(df --output=source "$DATA" | tail -1)
+    echo "disk: $dev, $(df --output=fstype "$DATA" | tail -1 | tr -d ' '), $(df -h --output=size "$DATA" | tail -1 | tr -d ' '), rotational=$(cat /sys/block/"$(basename "$dev")"/queue/rotational 2>/dev/null || echo '?') (data in $DATA)"
+    echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "srd library: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), built $(date -r "$LIB" '+%F %T')"
+    echo "compilers: $(cc --version | head -1); $(rustc --version)"
+} > "$OUT/machine.txt"
+say "machine"
+cat "$OUT/machine.txt" >&2
+
+# ---- 5. the runs -------------------------------------------------------------
+RAW=$OUT/raw.csv
+: > "$RAW"
+start=$(date +%s)
+for run in $(seq 1 "$RUNS"); do
+    for e in $ENGINES; do
+        if [[ $COMPILED != *" $e "* ]]; then
+            echo "F,$e,$run,not built (missing package)" >> "$RAW"
+            continue
+        fi
+        say "run $run/$RUNS: $e"
+        sync
+        t0=$(date +%s)
+        if [ "$e" = crate ]; then
+            cmd=("$TWIN" --dir "$DATA" --run "$run" $QUICK)
+        else
+            cmd=("$SRD_BENCH" --engine "$e" --dir "$DATA" --run "$run" $QUICK)
+        fi
+        timeout 3600 "${cmd[@]}" >> "$RAW" 2> "$OUT/logs/$e-$run.log"
+        rc=$?
+        if [ $rc -ne 0 ]; then
+            echo "F,$e,$run,exit status $rc: $(tail -1 "$OUT/logs/$e-$run.log" | tr ',' ';')" >> "$RAW"
+            echo "bench.sh: $e failed (exit $rc), see $OUT/logs/$e-$run.log" >&2
+        fi
+        echo "   $(( $(date +%s) - t0 )) s" >&2
+        rm -rf "${DATA:?}/$e"
+    done
+done
+echo "duration: $(( $(date +%s) - start )) s for $RUNS runs; load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
+
+# ---- 6. the table, the CSV and the chart --------------------------------------
+python3 "$BENCH/scripts/report.py" "$OUT"
+
+VENV=$BENCH/.venv
+if ! "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
+    say "installing matplotlib into bench/.venv"
+    python3 -m venv "$VENV" && "$VENV/bin/pip" install -q matplotlib \
+        || echo "bench.sh: matplotlib unavailable; the chart is drawn without it" >&2
+fi
+if "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
+    "$VENV/bin/python" "$BENCH/scripts/chart.py" "$OUT"
+else
+    python3 "$BENCH/scripts/chart.py" "$OUT"
+fi
+exit 0
