@@ -94,8 +94,18 @@ impl Store {
         }
         w.capacity = reserve_for(new_len);
         let _ = w.file.unlock();
+        if let Ok(dup) = file.try_clone() {
+            w.sync_handle = Arc::new(dup);
+        }
         w.file = file;
         w.tail = new_len;
+        w.generation += 1;
+        {
+            // The new file was synced whole: everything in it is durable.
+            let mut st = self.sync_state.lock().unwrap_or_else(|e| e.into_inner());
+            st.reset(w.generation, new_len);
+        }
+        self.sync_done.notify_all();
         drop(w);
         sync_parent_dir(&self.path)?;
         Ok(CompactStats {

@@ -112,6 +112,27 @@ pub(crate) struct Writer {
     /// The thread that began the open stream, if one is open: the stream owns
     /// the tail until it is committed or aborted.
     pub(crate) stream_owner: Option<ThreadId>,
+    /// A second descriptor of `file`, for `fdatasync` outside the writer's
+    /// mutex (group commit).
+    pub(crate) sync_handle: Arc<File>,
+    /// Bumped when compaction replaces the file (offsets start over).
+    pub(crate) generation: u64,
+}
+
+/// Group commit: what is known durable, and whether a sync is under way.
+#[derive(Default)]
+pub(crate) struct SyncState {
+    generation: u64,
+    durable: u64,
+    in_progress: bool,
+}
+
+impl SyncState {
+    /// After a compaction: a new file generation, durable up to `len`.
+    pub(crate) fn reset(&mut self, generation: u64, len: u64) {
+        self.generation = generation;
+        self.durable = len;
+    }
 }
 
 impl Drop for Writer {
@@ -139,6 +160,9 @@ pub struct Store {
     pub(crate) stream_done: Condvar,
     /// Serializes refreshes of a read-only handle.
     pub(crate) refresh_lock: Mutex<()>,
+    /// Group commit of `SRD_OPEN_SYNC` writes.
+    pub(crate) sync_state: Mutex<SyncState>,
+    pub(crate) sync_done: Condvar,
 }
 
 /// One operation of an append.
@@ -216,12 +240,18 @@ impl Store {
             // nor is the spool of an interrupted stream.
             let _ = fs::remove_file(compaction_temp_path(&path));
             let _ = fs::remove_file(crate::stream::stream_spool_path(&path));
+            let sync_handle = Arc::new(
+                file.try_clone()
+                    .map_err(|e| Error::io(format!("{}: dup", path.display()), e))?,
+            );
             Some(Mutex::new(Writer {
                 file,
                 tail: rec.tail,
                 capacity: map.capacity(),
                 broken: None,
                 stream_owner: None,
+                sync_handle,
+                generation: 0,
             }))
         };
         let file_id = Some((stat.dev(), stat.ino()));
@@ -251,6 +281,8 @@ impl Store {
             writer,
             stream_done: Condvar::new(),
             refresh_lock: Mutex::new(()),
+            sync_state: Mutex::new(SyncState::default()),
+            sync_done: Condvar::new(),
         }
     }
 
@@ -567,7 +599,10 @@ impl Store {
         if ops.is_empty() {
             return Ok(0);
         }
-        self.append_locked(&mut w, &ops)?;
+        let tail = self.append_locked(&mut w, &ops)?;
+        let generation = w.generation;
+        drop(w);
+        self.make_durable(generation, tail)?;
         Ok(ops.len() as u64)
     }
 
@@ -587,13 +622,76 @@ impl Store {
             return Ok(());
         }
         let mut w = self.lock_writer()?;
-        self.append_locked(&mut w, ops)
+        let tail = self.append_locked(&mut w, ops)?;
+        let generation = w.generation;
+        drop(w);
+        self.make_durable(generation, tail)
+    }
+
+    /// With `sync`: returns once everything up to `upto` (in file generation
+    /// `generation`) is durable. Concurrent writers share one `fdatasync`
+    /// (group commit): a sync covers everything written before it began, so
+    /// a writer whose data an earlier or ongoing sync covers just waits for it.
+    /// Runs without the writer's mutex, so others append meanwhile.
+    pub(crate) fn make_durable(&self, generation: u64, upto: u64) -> Result<()> {
+        if !self.options.sync {
+            return Ok(());
+        }
+        let lock_state = || self.sync_state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = lock_state();
+        loop {
+            if st.generation != generation {
+                // A compaction since copied and synced everything.
+                return Ok(());
+            }
+            if st.durable >= upto {
+                return Ok(());
+            }
+            if !st.in_progress {
+                break;
+            }
+            st = self.sync_done.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        st.in_progress = true;
+        drop(st);
+        let (handle, target, gen_now) = {
+            let w = self.lock_writer_raw();
+            match w {
+                Ok(w) => (Arc::clone(&w.sync_handle), w.tail, w.generation),
+                Err(e) => {
+                    let mut st = lock_state();
+                    st.in_progress = false;
+                    self.sync_done.notify_all();
+                    return Err(e);
+                }
+            }
+        };
+        let res = handle.sync_data();
+        let mut st = lock_state();
+        st.in_progress = false;
+        if res.is_ok() && st.generation == gen_now {
+            st.durable = st.durable.max(target);
+        }
+        drop(st);
+        self.sync_done.notify_all();
+        if let Err(e) = res {
+            // What reached the file can no longer be trusted to be on disk,
+            // and later appends may already follow it: refuse further writes.
+            if let Some(writer) = &self.writer {
+                writer.lock().unwrap_or_else(|e| e.into_inner()).broken =
+                    Some(format!("fdatasync failed: {e}"));
+            }
+            return Err(Error::io(format!("{}: fdatasync", self.path.display()), e));
+        }
+        Ok(())
     }
 
     /// Appends `ops` at the tail with one vectored write, then publishes them
-    /// to readers all at once. On failure the file is cut back to where it
-    /// was and nothing is published.
-    pub(crate) fn append_locked(&self, w: &mut Writer, ops: &[Op]) -> Result<()> {
+    /// to readers all at once; returns the new tail. On failure the file is
+    /// cut back to where it was and nothing is published. Durability (with
+    /// `sync`) is the caller's next step, [`Store::make_durable`], after it
+    /// releases the writer.
+    pub(crate) fn append_locked(&self, w: &mut Writer, ops: &[Op]) -> Result<u64> {
         let start = w.tail;
         let mut buf: Vec<u8> = Vec::new();
         let mut segs: Vec<Seg> = Vec::new();
@@ -635,13 +733,7 @@ impl Store {
                 Seg::Ext(v) => IoSlice::new(v),
             })
             .collect();
-        let written = write_all_at(&mut w.file, start, &mut slices).and_then(|_| {
-            if self.options.sync {
-                w.file.sync_data()
-            } else {
-                Ok(())
-            }
-        });
+        let written = write_all_at(&mut w.file, start, &mut slices);
         if let Err(e) = written {
             if let Err(e2) = w.file.set_len(start) {
                 w.broken = Some(format!(
@@ -674,7 +766,7 @@ impl Store {
         sh.entries += ops.len() as u64;
         sh.len = tail;
         w.tail = tail;
-        Ok(())
+        Ok(tail)
     }
 
     // --- Locks --------------------------------------------------------------

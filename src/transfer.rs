@@ -31,7 +31,10 @@ impl Store {
             (Arc::clone(&sh.map), sh.len, layout)
         };
         let value = format::slice(map.bytes(len), layout.payload);
-        self.append_locked(&mut w, &[Op::Put(hn, value), Op::Delete(ho)])?;
+        let tail = self.append_locked(&mut w, &[Op::Put(hn, value), Op::Delete(ho)])?;
+        let generation = w.generation;
+        drop(w);
+        self.make_durable(generation, tail)?;
         Ok(true)
     }
 

@@ -368,3 +368,57 @@ fn large_values_are_verified_on_first_read_too() {
     assert!(matches!(s.get(b"big"), Err(Error::Corrupt { .. })));
     assert_eq!(s.read_to_vec(b"tail").unwrap().unwrap(), b"last");
 }
+
+#[test]
+fn concurrent_durable_writers_all_land_with_shared_syncs() {
+    let dir = Scratch::new("group-commit");
+    let path = dir.file("s.srd");
+    let store = Arc::new(
+        Store::open(
+            &path,
+            OpenOptions {
+                sync: true,
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    let mut handles = Vec::new();
+    for t in 0..4u32 {
+        let s = store.clone();
+        handles.push(std::thread::spawn(move || {
+            for i in 0..50u32 {
+                s.write(
+                    format!("t{t}-{i}").as_bytes(),
+                    format!("value {t} {i}").as_bytes(),
+                )
+                .unwrap();
+                if i % 10 == 0 {
+                    s.delete(format!("t{t}-{}", i / 2).as_bytes()).ok();
+                }
+            }
+        }));
+    }
+    // A compaction in the middle starts a new file generation.
+    store.compact().unwrap();
+    for h in handles {
+        h.join().unwrap();
+    }
+    drop(store);
+    let s = ro(&path);
+    for t in 0..4u32 {
+        for i in 0..50u32 {
+            let got = s.read_to_vec(format!("t{t}-{i}").as_bytes()).unwrap();
+            // The loop deleted key i/2 after writing each multiple of 10.
+            if [0, 5, 10, 15, 20].contains(&i) {
+                assert!(got.is_none(), "t{t}-{i} was deleted");
+            } else {
+                assert_eq!(
+                    got.unwrap(),
+                    format!("value {t} {i}").into_bytes(),
+                    "t{t}-{i}"
+                );
+            }
+        }
+    }
+}
