@@ -869,6 +869,10 @@ fn push_buf(segs: &mut Vec<Seg>, buf: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Writes all of `slices` at `offset`, retrying short writes.
 fn write_all_at(file: &mut File, offset: u64, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    if let [one] = slices {
+        // The common case (small values): one pwrite, no seek.
+        return std::os::unix::fs::FileExt::write_all_at(file, one, offset);
+    }
     file.seek(SeekFrom::Start(offset))?;
     while !slices.is_empty() {
         match file.write_vectored(slices) {
