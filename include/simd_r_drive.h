@@ -52,8 +52,11 @@
 #define SRD_OPEN_NO_CREATE 2
 
 /**
- * Open flag: every write, batch and delete is durable (`fdatasync`) before
- * the call returns.
+ * Open flag: every write, batch, delete and stream commit is durable
+ * (`fdatasync`) before the call returns. Concurrent writers share syncs
+ * (group commit). If `fdatasync` itself fails, the call returns `SRD_IO`;
+ * its data stays in the file (readers may already see it) but is not known
+ * to be durable, and the handle refuses further writes until reopened.
  */
 #define SRD_OPEN_SYNC 4
 
@@ -797,7 +800,8 @@ srd_status srd_stream_write(struct srd_stream *stream, const uint8_t *data, size
  * the outcome. On failure nothing is stored and the store is exactly as it
  * was before `srd_stream_begin`: an empty value or a single 0x00 byte gives
  * `SRD_INVALID_ARGUMENT`, an earlier failed write or a failed metadata write
- * `SRD_IO`. With `SRD_OPEN_SYNC` the value is durable when this returns.
+ * `SRD_IO`. With `SRD_OPEN_SYNC` the value is durable when this returns (see
+ * `SRD_OPEN_SYNC` for a failing `fdatasync`).
  *
  * # Safety
  * `stream` NULL or a live stream, not used after this call.

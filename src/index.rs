@@ -1,35 +1,55 @@
 //! The in-memory index: key hash -> offset of the newest entry's metadata.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Key hashes are XXH3 values, but with a public seed (0): keys can be chosen
 /// so that their hashes share low bits. The table therefore mixes each hash
-/// with a per-process random multiplier (a folded 128-bit multiply, which
-/// spreads every input bit over the result) so nobody can predict buckets.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct HashIsKey(u64);
+/// with a random odd multiplier chosen when the index is made (a folded
+/// 128-bit multiply, which spreads every input bit over the result) so nobody
+/// can predict buckets.
+#[derive(Clone, Copy)]
+pub(crate) struct MixedHash {
+    seed: u64,
+}
 
-fn process_seed() -> u64 {
-    use std::hash::BuildHasher;
-    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1)
+impl Default for MixedHash {
+    fn default() -> Self {
+        let seed = std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1;
+        MixedHash { seed }
+    }
+}
+
+impl BuildHasher for MixedHash {
+    type Hasher = HashIsKey;
+    fn build_hasher(&self) -> HashIsKey {
+        HashIsKey {
+            value: 0,
+            seed: self.seed,
+        }
+    }
+}
+
+/// The hasher of [`MixedHash`]: takes the key hash as it is, mixes at the end.
+pub(crate) struct HashIsKey {
+    value: u64,
+    seed: u64,
 }
 
 impl Hasher for HashIsKey {
     fn finish(&self) -> u64 {
-        let m = u128::from(self.0) * u128::from(process_seed());
+        let m = u128::from(self.value) * u128::from(self.seed);
         (m as u64) ^ ((m >> 64) as u64)
     }
     fn write(&mut self, bytes: &[u8]) {
         // Only u64 keys are used; fold anything else so the hasher stays total.
         for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+            self.value = self.value.rotate_left(8) ^ u64::from(b);
         }
     }
     fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        self.value = n;
     }
 }
 
@@ -68,7 +88,7 @@ impl Slot {
 /// Maps key hashes to their live entries.
 #[derive(Default)]
 pub(crate) struct Index {
-    map: HashMap<u64, Slot, BuildHasherDefault<HashIsKey>>,
+    map: HashMap<u64, Slot, MixedHash>,
 }
 
 impl Index {

@@ -96,8 +96,7 @@ impl Store {
         let new_tail = added.last().map(|e| e.end()).unwrap_or(len);
         let mut sh = self.write_shared();
         if let Some(m) = new_map {
-            let old = std::mem::replace(&mut sh.map, m);
-            sh.retired.push(old);
+            sh.install_map(m);
         }
         for e in &added {
             if e.tombstone {

@@ -119,6 +119,32 @@ pub(crate) struct Writer {
     pub(crate) generation: u64,
 }
 
+impl Writer {
+    /// Cuts the file back to `to` after a failed or abandoned append. If even
+    /// that fails, the writer is marked broken and refuses further writes.
+    pub(crate) fn cut_back(&mut self, to: u64, after: &str) {
+        if let Err(e) = self.file.set_len(to) {
+            self.broken = Some(format!(
+                "could not cut the file back to {to} after {after}: {e}"
+            ));
+        }
+    }
+
+    /// Whether the calling thread holds the open stream.
+    pub(crate) fn stream_is_mine(&self) -> bool {
+        self.stream_owner == Some(std::thread::current().id())
+    }
+}
+
+impl Shared {
+    /// Shows readers a newer mapping; the old one stays alive for the
+    /// pointers handed out from it (until the next compaction).
+    pub(crate) fn install_map(&mut self, map: Arc<Mapping>) {
+        let old = std::mem::replace(&mut self.map, map);
+        self.retired.push(old);
+    }
+}
+
 /// Group commit: what is known durable, and whether a sync is under way.
 #[derive(Default)]
 pub(crate) struct SyncState {
@@ -718,14 +744,7 @@ impl Store {
                 }
             }
         }
-        // Map ahead of writing, so that a failure to map loses nothing.
-        let new_map = if tail > w.capacity {
-            let m = Mapping::new(&w.file, reserve_for(tail))
-                .map_err(|e| Error::io(format!("{}: mmap", self.path.display()), e))?;
-            Some(Arc::new(m))
-        } else {
-            None
-        };
+        let new_map = self.map_ahead(w, tail)?;
         let mut slices: Vec<IoSlice> = segs
             .iter()
             .map(|s| match s {
@@ -735,11 +754,7 @@ impl Store {
             .collect();
         let written = write_all_at(&mut w.file, start, &mut slices);
         if let Err(e) = written {
-            if let Err(e2) = w.file.set_len(start) {
-                w.broken = Some(format!(
-                    "could not cut the file back to {start} after a failed write: {e2}"
-                ));
-            }
+            w.cut_back(start, "a failed write");
             return Err(Error::io(
                 format!(
                     "{}: appending {} bytes at offset {start}",
@@ -749,13 +764,36 @@ impl Store {
                 e,
             ));
         }
+        self.publish(w, new_map, &placed, tail);
+        Ok(tail)
+    }
+
+    /// A new, larger mapping if the file will outgrow the current one at
+    /// `end`. Made before writing, so that a failure to map loses nothing.
+    pub(crate) fn map_ahead(&self, w: &Writer, end: u64) -> Result<Option<Arc<Mapping>>> {
+        if end <= w.capacity {
+            return Ok(None);
+        }
+        let m = Mapping::new(&w.file, reserve_for(end))
+            .map_err(|e| Error::io(format!("{}: mmap", self.path.display()), e))?;
+        Ok(Some(Arc::new(m)))
+    }
+
+    /// Shows readers, all at once, the entries just written up to `tail`:
+    /// (key hash, metadata offset, or `None` for a tombstone).
+    pub(crate) fn publish(
+        &self,
+        w: &mut Writer,
+        new_map: Option<Arc<Mapping>>,
+        placed: &[(u64, Option<u64>)],
+        tail: u64,
+    ) {
         let mut sh = self.write_shared();
         if let Some(m) = new_map {
             w.capacity = m.capacity();
-            let old = std::mem::replace(&mut sh.map, m);
-            sh.retired.push(old);
+            sh.install_map(m);
         }
-        for (h, meta) in placed {
+        for &(h, meta) in placed {
             match meta {
                 Some(off) => sh.index.insert(h, off, true),
                 None => {
@@ -763,10 +801,9 @@ impl Store {
                 }
             }
         }
-        sh.entries += ops.len() as u64;
+        sh.entries += placed.len() as u64;
         sh.len = tail;
         w.tail = tail;
-        Ok(tail)
     }
 
     // --- Locks --------------------------------------------------------------
@@ -785,9 +822,8 @@ impl Store {
     /// with `Busy` if the calling thread's own stream is.
     pub(crate) fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>> {
         let mut w = self.lock_writer_raw()?;
-        let me = std::thread::current().id();
-        while let Some(owner) = w.stream_owner {
-            if owner == me {
+        while w.stream_owner.is_some() {
+            if w.stream_is_mine() {
                 return Err(Error::Busy(self.path.clone()));
             }
             w = self.stream_done.wait(w).unwrap_or_else(|e| e.into_inner());
@@ -799,8 +835,7 @@ impl Store {
     /// store (so that multi-step operations can refuse before changing
     /// anything), and with `ReadOnly` on a read-only store.
     pub(crate) fn check_not_busy(&self) -> Result<()> {
-        let w = self.lock_writer_raw()?;
-        if w.stream_owner == Some(std::thread::current().id()) {
+        if self.lock_writer_raw()?.stream_is_mine() {
             return Err(Error::Busy(self.path.clone()));
         }
         Ok(())

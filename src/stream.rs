@@ -15,7 +15,6 @@
 
 use crate::error::{Error, Result};
 use crate::format::{self, Metadata, METADATA_SIZE};
-use crate::mapping::{reserve_for, Mapping};
 use crate::store::Store;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -82,7 +81,7 @@ impl Store {
             .seek(SeekFrom::Start(start))
             .and_then(|_| w.file.write_all(&format::ZEROS[..pad as usize]))
             .map_err(|e| {
-                let _ = w.file.set_len(start);
+                w.cut_back(start, "a failed stream");
                 Error::io(ctx(), e)
             })?;
         w.stream_owner = Some(std::thread::current().id());
@@ -148,12 +147,7 @@ impl Stream {
                 data.len()
             );
             self.failed = Some(format!("{msg}: {e}"));
-            if let Err(e2) = w.file.set_len(self.start) {
-                w.broken = Some(format!(
-                    "could not cut the file back to {} after a failed stream: {e2}",
-                    self.start
-                ));
-            }
+            w.cut_back(self.start, "a failed stream");
             return Err(Error::io(msg, e));
         }
         self.note_written(data);
@@ -169,27 +163,25 @@ impl Stream {
     }
 
     /// Writes the metadata and publishes the value. On failure the store is
-    /// left exactly as it was before the stream began.
+    /// left exactly as it was before the stream began. With `sync`, the value
+    /// is made durable (sharing syncs with other writers) before this returns.
     pub fn commit(mut self) -> Result<()> {
         self.finished = true;
         let store = Arc::clone(&self.store);
         let mut w = store.lock_writer_raw()?;
         let result = self.finish(&store, &mut w);
         if result.is_err() {
-            if let Err(e2) = w.file.set_len(self.start) {
-                w.broken = Some(format!(
-                    "could not cut the file back to {} after a failed stream: {e2}",
-                    self.start
-                ));
-            }
+            w.cut_back(self.start, "a failed stream");
         }
         w.stream_owner = None;
+        let generation = w.generation;
         drop(w);
         store.stream_done.notify_all();
-        result
+        store.make_durable(generation, result?)
     }
 
-    fn finish(&mut self, store: &Store, w: &mut crate::store::Writer) -> Result<()> {
+    /// Writes the metadata and publishes the value; returns the new tail.
+    fn finish(&mut self, store: &Store, w: &mut crate::store::Writer) -> Result<u64> {
         if let Some(why) = &self.failed {
             return Err(self.poisoned(why));
         }
@@ -232,23 +224,10 @@ impl Stream {
                 }
             }
         }
-        let new_map = if end > w.capacity {
-            let m = Mapping::new(&w.file, reserve_for(end))
-                .map_err(|e| Error::io(format!("{}: mmap", store.path.display()), e))?;
-            Some(Arc::new(m))
-        } else {
-            None
-        };
+        let new_map = store.map_ahead(w, end)?;
         w.file
             .seek(SeekFrom::Start(meta_offset))
             .and_then(|_| w.file.write_all(&meta.encode()))
-            .and_then(|_| {
-                if store.options.sync {
-                    w.file.sync_data()
-                } else {
-                    Ok(())
-                }
-            })
             .map_err(|e| {
                 Error::io(
                     format!(
@@ -258,17 +237,8 @@ impl Stream {
                     e,
                 )
             })?;
-        let mut sh = store.write_shared();
-        if let Some(m) = new_map {
-            w.capacity = m.capacity();
-            let old = std::mem::replace(&mut sh.map, m);
-            sh.retired.push(old);
-        }
-        sh.index.insert(self.key_hash, meta_offset, true);
-        sh.entries += 1;
-        sh.len = end;
-        w.tail = end;
-        Ok(())
+        store.publish(w, new_map, &[(self.key_hash, Some(meta_offset))], end);
+        Ok(end)
     }
 
     /// Discards the stream; the store is left as it was before it began.
@@ -283,12 +253,7 @@ impl Stream {
         self.finished = true;
         let store = Arc::clone(&self.store);
         if let Ok(mut w) = store.lock_writer_raw() {
-            if let Err(e) = w.file.set_len(self.start) {
-                w.broken = Some(format!(
-                    "could not cut the file back to {} after an aborted stream: {e}",
-                    self.start
-                ));
-            }
+            w.cut_back(self.start, "an aborted stream");
             w.stream_owner = None;
         } else if let Some(writer) = &store.writer {
             // The writer is marked broken; still release the stream.

@@ -15,8 +15,11 @@ use std::sync::Arc;
 pub const SRD_OPEN_READ_ONLY: u32 = 1;
 /// Open flag: fail with `SRD_NOT_FOUND` instead of creating a missing file.
 pub const SRD_OPEN_NO_CREATE: u32 = 2;
-/// Open flag: every write, batch and delete is durable (`fdatasync`) before
-/// the call returns.
+/// Open flag: every write, batch, delete and stream commit is durable
+/// (`fdatasync`) before the call returns. Concurrent writers share syncs
+/// (group commit). If `fdatasync` itself fails, the call returns `SRD_IO`;
+/// its data stays in the file (readers may already see it) but is not known
+/// to be durable, and the handle refuses further writes until reopened.
 pub const SRD_OPEN_SYNC: u32 = 4;
 /// Open flag: do not verify a value's checksum on its first read (faster
 /// first reads of large values; damaged values are then not detected).

@@ -109,7 +109,8 @@ pub unsafe extern "C" fn srd_stream_write(
 /// the outcome. On failure nothing is stored and the store is exactly as it
 /// was before `srd_stream_begin`: an empty value or a single 0x00 byte gives
 /// `SRD_INVALID_ARGUMENT`, an earlier failed write or a failed metadata write
-/// `SRD_IO`. With `SRD_OPEN_SYNC` the value is durable when this returns.
+/// `SRD_IO`. With `SRD_OPEN_SYNC` the value is durable when this returns (see
+/// `SRD_OPEN_SYNC` for a failing `fdatasync`).
 ///
 /// # Safety
 /// `stream` NULL or a live stream, not used after this call.
