@@ -8,9 +8,9 @@
 
 use crate::error::{Error, Result};
 use crate::format::{self, METADATA_SIZE};
-use crate::index::Index;
+use crate::index::Table;
 use crate::mapping::{reserve_for, Mapping};
-use crate::store::{compaction_temp_path, CompactStats, Store};
+use crate::store::{compaction_temp_path, CompactStats, Store, View};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
@@ -33,13 +33,17 @@ impl Store {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<CompactStats> {
         let mut w = self.lock_writer()?;
-        let (map, len, mut live) = {
-            let sh = self.read_shared();
-            let live: Vec<(u64, u64)> = sh.index.iter().map(|(h, m)| (m, h)).collect();
-            (Arc::clone(&sh.map), sh.len, live)
-        };
+        // The writer's mutex keeps the table still.
+        let view = self.view.load_full();
+        let (len, seed) = (view.len(), view.table.seed());
+        let mut live: Vec<u64> = view
+            .table
+            .live_entries()
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
         live.sort_unstable();
-        let bytes = map.bytes(len);
+        let bytes = view.bytes();
         let tmp = compaction_temp_path(&self.path);
         let ctx = |what: &str| format!("{}: compaction: {what}", tmp.display());
 
@@ -61,7 +65,7 @@ impl Store {
             let _ = file.set_permissions(meta.permissions());
         }
         let built = self
-            .write_compacted(&file, bytes, &live, progress)
+            .write_compacted(&file, bytes, &live, seed, progress)
             .and_then(|(index, new_len)| {
                 file.try_lock()
                     .map_err(|e| Error::io(ctx("lock"), std::io::Error::other(e.to_string())))?;
@@ -84,11 +88,9 @@ impl Store {
         };
         // The new file is in place: switch to it before anything else can fail.
         {
-            let mut sh = self.write_shared();
-            sh.index = index;
-            sh.map = Arc::new(new_map);
+            let mut sh = self.lock_shared();
+            self.replace_view(View::new(Arc::new(index), Arc::new(new_map), new_len));
             sh.retired.clear();
-            sh.len = new_len;
             sh.entries = live.len() as u64;
             sh.file_id = file.metadata().ok().map(|m| (m.dev(), m.ino()));
         }
@@ -122,20 +124,22 @@ impl Store {
         &self,
         file: &File,
         bytes: &[u8],
-        live: &[(u64, u64)],
+        live: &[u64],
+        seed: u64,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<(Index, u64)> {
+    ) -> Result<(Table, u64)> {
         let total = live.len() as u64;
         let step = (total / 200).max(1);
         progress(0, total);
         let io_err = |e| Error::io(format!("{}: compaction: write", self.path.display()), e);
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        let mut index = Index::with_capacity(live.len());
+        let index = Table::new(total, seed);
         let mut tail = 0u64;
-        for &(meta_offset, hash) in live {
+        for &meta_offset in live {
             let entry = format::entry_at(bytes, meta_offset).map_err(|e| {
                 Error::corrupt(&self.path, meta_offset, format!("malformed entry ({e:?})"))
             })?;
+            let hash = entry.meta.key_hash;
             let payload = format::slice(bytes, entry.payload.clone());
             let (pad, meta, end) = format::plan_value(tail, hash, payload);
             if u32::from_le_bytes([meta[16], meta[17], meta[18], meta[19]]) != entry.meta.checksum {
@@ -149,7 +153,7 @@ impl Store {
                 .map_err(io_err)?;
             out.write_all(payload).map_err(io_err)?;
             out.write_all(&meta).map_err(io_err)?;
-            index.insert(hash, end - METADATA_SIZE as u64, true);
+            index.insert_new(hash, end - METADATA_SIZE as u64, true);
             tail = end;
             let done = index.len() as u64;
             if done.is_multiple_of(step) {

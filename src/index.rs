@@ -1,183 +1,551 @@
 //! The in-memory index: key hash -> offset of the newest entry's metadata.
+//!
+//! An open-addressing hash table (linear probing) of 8-byte slots, read by
+//! any number of threads without locks and written by one thread at a time
+//! (the store's writer, under its mutex). Beside the slots, one control byte
+//! per slot (0 while empty, else 0x80 | the top 7 bits of the mixed hash)
+//! lets a probe skip slots of other keys, and a miss end, while touching
+//! only the control bytes: 1 byte per slot instead of 8. A slot holds:
+//!
+//! ```text
+//! bit 63     checksum verified (set by readers, with a compare-and-swap)
+//! bit 62     tombstone: the key's newest entry is a deletion
+//! bits 44-61 18-bit tag: the top bits of the mixed key hash
+//! bits 0-43  offset of the entry's metadata in the file (never 0)
+//! ```
+//!
+//! The full key hash is not kept in memory: it is the first field of the
+//! entry's metadata in the file, which a hit reads anyway (it lies right after
+//! the value). A probe compares tags first, so a miss almost never touches
+//! the file. A slot is 0 until first used and is then only ever replaced by
+//! another entry of the same key, so a reader that loads a slot sees either
+//! the old or the new entry, both complete. Deleted keys keep a tombstone slot
+//! until the table is next rebuilt (when it grows, or at compaction).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
-/// Key hashes are XXH3 values, but with a public seed (0): keys can be chosen
-/// so that their hashes share low bits. The table therefore mixes each hash
-/// with a random odd multiplier chosen when the index is made (a folded
-/// 128-bit multiply, which spreads every input bit over the result) so nobody
-/// can predict buckets.
-#[derive(Clone, Copy)]
-pub(crate) struct MixedHash {
-    seed: u64,
-}
-
-impl Default for MixedHash {
-    fn default() -> Self {
-        let seed = std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1;
-        MixedHash { seed }
-    }
-}
-
-impl BuildHasher for MixedHash {
-    type Hasher = HashIsKey;
-    fn build_hasher(&self) -> HashIsKey {
-        HashIsKey {
-            value: 0,
-            seed: self.seed,
-        }
-    }
-}
-
-/// The hasher of [`MixedHash`]: takes the key hash as it is, mixes at the end.
-pub(crate) struct HashIsKey {
-    value: u64,
-    seed: u64,
-}
-
-impl Hasher for HashIsKey {
-    fn finish(&self) -> u64 {
-        let m = u128::from(self.value) * u128::from(self.seed);
-        (m as u64) ^ ((m >> 64) as u64)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u64 keys are used; fold anything else so the hasher stays total.
-        for &b in bytes {
-            self.value = self.value.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.value = n;
-    }
-}
-
-/// Bit set in a slot once the entry's payload checksum has been verified.
+/// Bits of a slot that hold the metadata offset.
+const OFFSET_BITS: u32 = 44;
+/// Largest metadata offset a slot can hold: stores are limited to 16 TiB.
+pub(crate) const MAX_META_OFFSET: u64 = (1 << OFFSET_BITS) - 1;
+const OFFSET_MASK: u64 = MAX_META_OFFSET;
+const TAG_BITS: u32 = 18;
+const TAG_MASK: u64 = ((1 << TAG_BITS) - 1) << OFFSET_BITS;
+const TOMBSTONE: u64 = 1 << 62;
 const VERIFIED: u64 = 1 << 63;
-/// Offset value that marks a tombstone while an index is being rebuilt.
-const TOMBSTONE_MARK: u64 = !VERIFIED;
+/// Smallest table.
+const MIN_SLOTS: usize = 16;
 
-/// One index slot: the metadata offset of the newest entry for a key, plus a
-/// "checksum verified" flag that readers set the first time they check it.
-pub(crate) struct Slot(AtomicU64);
+/// A random odd multiplier for [`Table`]'s mixer. Key hashes are XXH3 values
+/// with a public seed (0), so keys can be chosen to share low bits; mixing
+/// each hash with a secret multiplier (a folded 128-bit multiply, which
+/// spreads every input bit over the result) keeps slot positions
+/// unpredictable.
+pub(crate) fn new_seed() -> u64 {
+    std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1
+}
 
-impl Slot {
-    fn new(meta_offset: u64, verified: bool) -> Self {
-        Slot(AtomicU64::new(
-            meta_offset | if verified { VERIFIED } else { 0 },
-        ))
-    }
+/// A live slot found by a lookup: where it is and what it held.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SlotRef {
+    index: usize,
+    value: u64,
+}
 
+impl SlotRef {
     /// Offset of the entry's metadata in the file.
     pub(crate) fn meta_offset(&self) -> u64 {
-        self.0.load(Ordering::Relaxed) & !VERIFIED
+        self.value & OFFSET_MASK
     }
 
     /// Whether the payload checksum is known to be good.
     pub(crate) fn is_verified(&self) -> bool {
-        self.0.load(Ordering::Relaxed) & VERIFIED != 0
-    }
-
-    /// Records that the payload checksum was checked and matched.
-    pub(crate) fn mark_verified(&self) {
-        self.0.fetch_or(VERIFIED, Ordering::Relaxed);
+        self.value & VERIFIED != 0
     }
 }
 
-/// Maps key hashes to their live entries.
-#[derive(Default)]
-pub(crate) struct Index {
-    map: HashMap<u64, Slot, MixedHash>,
+/// Result of a lookup.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Probe {
+    /// The key has no live value.
+    Absent,
+    /// The key's newest entry.
+    Found(SlotRef),
+    /// The key's slot points beyond the bytes the caller passed: it was
+    /// written after the caller took its view. Take a fresh view and retry.
+    Stale,
 }
 
-impl Index {
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        Index {
-            map: HashMap::with_capacity_and_hasher(n, Default::default()),
+/// The key hash stored in the metadata at `meta_offset`, if the whole
+/// metadata lies inside `bytes`.
+#[inline]
+fn key_at(bytes: &[u8], meta_offset: u64) -> Option<u64> {
+    let start = usize::try_from(meta_offset).ok()?;
+    let end = start.checked_add(crate::format::METADATA_SIZE)?;
+    let b = bytes.get(start..end)?;
+    Some(u64::from_le_bytes(b[..8].try_into().ok()?))
+}
+
+/// The control byte of a slot value (or of a tag): 0x80 | the top 7 bits
+/// of the tag, which are the top 7 bits of the mixed hash.
+#[inline]
+fn ctrl_of(v: u64) -> u8 {
+    0x80 | ((v >> (OFFSET_BITS + TAG_BITS - 7)) & 0x7f) as u8
+}
+
+/// Slots for a table that holds `keys` keys at most 3/4 full.
+fn slots_for(keys: u64) -> usize {
+    let need = usize::try_from(keys.saturating_mul(4) / 3 + 1).unwrap_or(usize::MAX / 2);
+    need.max(MIN_SLOTS)
+        .checked_next_power_of_two()
+        .unwrap_or(usize::MAX / 2 + 1)
+}
+
+/// The table. Readers call [`Table::find`]; everything that changes it is
+/// for one thread at a time (the caller serializes).
+pub(crate) struct Table {
+    /// Control bytes, see the module docs; stored after their slot.
+    ctrl: Box<[AtomicU8]>,
+    slots: Box<[AtomicU64]>,
+    mask: usize,
+    seed: u64,
+    /// Keys with a live value.
+    live: AtomicU64,
+    /// Slots in use (live keys and tombstones).
+    used: AtomicU64,
+}
+
+impl Table {
+    /// An empty table with room for `keys` keys.
+    pub(crate) fn new(keys: u64, seed: u64) -> Table {
+        Table::with_slots(slots_for(keys), seed)
+    }
+
+    fn with_slots(n: usize, seed: u64) -> Table {
+        Table {
+            ctrl: (0..n).map(|_| AtomicU8::new(0)).collect(),
+            slots: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            mask: n - 1,
+            seed,
+            live: AtomicU64::new(0),
+            used: AtomicU64::new(0),
         }
     }
 
-    pub(crate) fn get(&self, key_hash: u64) -> Option<&Slot> {
-        self.map.get(&key_hash)
+    /// The mixer's multiplier (for a persisted copy of the table).
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
     }
 
-    pub(crate) fn contains(&self, key_hash: u64) -> bool {
-        self.map.contains_key(&key_hash)
-    }
-
-    /// Points `key_hash` at a newer entry.
-    pub(crate) fn insert(&mut self, key_hash: u64, meta_offset: u64, verified: bool) {
-        self.map.insert(key_hash, Slot::new(meta_offset, verified));
-    }
-
-    /// Forgets `key_hash`; returns whether it was present.
-    pub(crate) fn remove(&mut self, key_hash: u64) -> bool {
-        self.map.remove(&key_hash).is_some()
+    /// Number of slots.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
     }
 
     /// Number of live keys.
-    pub(crate) fn len(&self) -> usize {
-        self.map.len()
+    pub(crate) fn len(&self) -> u64 {
+        self.live.load(Ordering::Relaxed)
     }
 
-    /// Live entries as (key hash, metadata offset), in no particular order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.map.iter().map(|(&h, s)| (h, s.meta_offset()))
+    /// Fills the empty slot `i` with `v`: the slot first, then its control
+    /// byte, so a reader that sees the byte (Acquire) sees the slot.
+    fn occupy(&self, i: usize, v: u64) {
+        self.slots[i].store(v, Ordering::Release);
+        self.ctrl[i].store(ctrl_of(v), Ordering::Release);
     }
 
-    /// Live entries with their slots.
-    pub(crate) fn iter_slots(&self) -> impl Iterator<Item = (u64, &Slot)> + '_ {
-        self.map.iter().map(|(&h, s)| (h, s))
+    #[inline]
+    fn start(&self, key_hash: u64) -> (usize, u64) {
+        let m = u128::from(key_hash) * u128::from(self.seed);
+        let mixed = (m as u64) ^ ((m >> 64) as u64);
+        let tag = (mixed >> (64 - TAG_BITS)) << OFFSET_BITS;
+        (mixed as usize & self.mask, tag)
     }
 
-    // --- Rebuilding from the file, newest entry first -------------------
-
-    /// While walking the file backwards: records `key_hash` unless a newer
-    /// entry (or tombstone) for it was already seen.
-    pub(crate) fn note_older(&mut self, key_hash: u64, meta_offset: u64, tombstone: bool) {
-        let off = if tombstone {
-            TOMBSTONE_MARK
-        } else {
-            meta_offset
-        };
-        self.map
-            .entry(key_hash)
-            .or_insert_with(|| Slot::new(off, false));
+    /// Where the probe for `key_hash` starts, so that callers can prefetch
+    /// the slot before calling [`Table::find`].
+    #[inline]
+    pub(crate) fn home_slot(&self, key_hash: u64) -> (*const AtomicU8, *const AtomicU64) {
+        let i = self.start(key_hash).0;
+        (&self.ctrl[i], &self.slots[i])
     }
 
-    /// Ends a rebuild: drops the keys whose newest entry is a tombstone.
-    pub(crate) fn finish_rebuild(&mut self) {
-        self.map.retain(|_, s| s.meta_offset() != TOMBSTONE_MARK);
+    /// The metadata offset in the key's home slot if its tag matches (no
+    /// check of the file), so that callers can prefetch the metadata.
+    #[inline]
+    pub(crate) fn peek(&self, key_hash: u64) -> Option<u64> {
+        let (i, tag) = self.start(key_hash);
+        let v = self.slots[i].load(Ordering::Relaxed);
+        (v != 0 && v & TAG_MASK == tag).then_some(v & OFFSET_MASK)
+    }
+
+    /// Looks `key_hash` up. `bytes` is the file as far as the caller's view
+    /// of it goes; every slot written before that view was taken points
+    /// inside it.
+    #[inline]
+    pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
+        let (mut i, tag) = self.start(key_hash);
+        let c = ctrl_of(tag);
+        loop {
+            // Acquire: the slot was stored before its control byte, and the
+            // entry it points at was written to the file before the slot.
+            let ci = self.ctrl[i].load(Ordering::Acquire);
+            if ci == 0 {
+                return Probe::Absent;
+            }
+            if ci != c {
+                i = (i + 1) & self.mask;
+                continue;
+            }
+            let v = self.slots[i].load(Ordering::Acquire);
+            if v & TAG_MASK == tag {
+                match key_at(bytes, v & OFFSET_MASK) {
+                    None => return Probe::Stale,
+                    Some(k) if k == key_hash => {
+                        return if v & TOMBSTONE != 0 {
+                            Probe::Absent
+                        } else {
+                            Probe::Found(SlotRef { index: i, value: v })
+                        };
+                    }
+                    Some(_) => {}
+                }
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// Records that the checksum of the entry `slot` pointed at matched, if
+    /// the slot still points at it.
+    pub(crate) fn mark_verified(&self, slot: SlotRef) {
+        let _ = self.slots[slot.index].compare_exchange(
+            slot.value,
+            slot.value | VERIFIED,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Whether `n` more keys fit without passing 3/4 full.
+    pub(crate) fn has_room_for(&self, n: u64) -> bool {
+        let limit = (self.slots.len() as u64) / 4 * 3;
+        self.used.load(Ordering::Relaxed).saturating_add(n) <= limit
+    }
+
+    /// Writer only: points `key_hash` at a newer entry, or marks it deleted
+    /// (`tombstone`; a key without a slot is then left alone). `bytes` must
+    /// show every entry the table points at. The caller makes sure there is
+    /// room ([`Table::has_room_for`]).
+    pub(crate) fn set(
+        &self,
+        key_hash: u64,
+        meta_offset: u64,
+        tombstone: bool,
+        verified: bool,
+        bytes: &[u8],
+    ) {
+        debug_assert!(meta_offset != 0 && meta_offset <= MAX_META_OFFSET);
+        let (mut i, tag) = self.start(key_hash);
+        let new = tag
+            | meta_offset
+            | if tombstone { TOMBSTONE } else { 0 }
+            | if verified && !tombstone { VERIFIED } else { 0 };
+        loop {
+            let v = self.slots[i].load(Ordering::Relaxed);
+            if v == 0 {
+                if tombstone {
+                    return;
+                }
+                self.occupy(i, new);
+                self.used.fetch_add(1, Ordering::Relaxed);
+                self.live.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            if v & TAG_MASK == tag && key_at(bytes, v & OFFSET_MASK) == Some(key_hash) {
+                self.slots[i].store(new, Ordering::Release);
+                match (v & TOMBSTONE != 0, tombstone) {
+                    (false, true) => {
+                        self.live.fetch_sub(1, Ordering::Relaxed);
+                    }
+                    (true, false) => {
+                        self.live.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {}
+                }
+                return;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// While building from the file newest entry first: records the entry
+    /// unless a newer one of the same key (or its tombstone) is already
+    /// there. The caller sized the table for every entry.
+    pub(crate) fn note_older(
+        &self,
+        key_hash: u64,
+        meta_offset: u64,
+        tombstone: bool,
+        bytes: &[u8],
+    ) {
+        let (mut i, tag) = self.start(key_hash);
+        loop {
+            let v = self.slots[i].load(Ordering::Relaxed);
+            if v == 0 {
+                let t = if tombstone { TOMBSTONE } else { 0 };
+                self.occupy(i, tag | meta_offset | t);
+                self.used.fetch_add(1, Ordering::Relaxed);
+                if !tombstone {
+                    self.live.fetch_add(1, Ordering::Relaxed);
+                }
+                return;
+            }
+            if v & TAG_MASK == tag && key_at(bytes, v & OFFSET_MASK) == Some(key_hash) {
+                return;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    /// A new table with the live entries only (tombstones dropped), with room
+    /// for `extra` more keys. Reads each live entry's key hash from `bytes`;
+    /// `Err(meta_offset)` if one lies outside it.
+    pub(crate) fn rebuilt(&self, extra: u64, bytes: &[u8]) -> Result<Table, u64> {
+        let t = Table::new(self.len().saturating_add(extra), self.seed);
+        for v in self.live_values() {
+            let off = v & OFFSET_MASK;
+            let h = key_at(bytes, off).ok_or(off)?;
+            t.place_new(h, v);
+        }
+        Ok(t)
+    }
+
+    /// Adds a key known not to be in the table yet (no file access).
+    pub(crate) fn insert_new(&self, key_hash: u64, meta_offset: u64, verified: bool) {
+        let (_, tag) = self.start(key_hash);
+        let v = tag | meta_offset | if verified { VERIFIED } else { 0 };
+        self.place_new(key_hash, v);
+    }
+
+    /// Puts a slot value for a key known not to be in the table yet.
+    fn place_new(&self, key_hash: u64, v: u64) {
+        let (mut i, _) = self.start(key_hash);
+        while self.slots[i].load(Ordering::Relaxed) != 0 {
+            i = (i + 1) & self.mask;
+        }
+        self.occupy(i, v);
+        self.used.fetch_add(1, Ordering::Relaxed);
+        if v & TOMBSTONE == 0 {
+            self.live.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn live_values(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots
+            .iter()
+            .map(|s| s.load(Ordering::Relaxed))
+            .filter(|&v| v != 0 && v & TOMBSTONE == 0)
+    }
+
+    /// Metadata offsets of the live entries, with their verified flags, in
+    /// no particular order. Consistent only if no writer runs meanwhile.
+    pub(crate) fn live_entries(&self) -> Vec<(u64, bool)> {
+        let mut out = Vec::with_capacity(self.len() as usize);
+        out.extend(
+            self.live_values()
+                .map(|v| (v & OFFSET_MASK, v & VERIFIED != 0)),
+        );
+        out
+    }
+
+    /// The raw slots, for a persisted copy (verified flags cleared: they hold
+    /// for this process only).
+    pub(crate) fn raw_slots(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots
+            .iter()
+            .map(|s| s.load(Ordering::Relaxed) & !VERIFIED)
+    }
+
+    /// A table from persisted raw slots. Checks the slot count and the
+    /// offsets against `len` (the file length the copy was made at), and
+    /// counts the live keys; `None` if anything is out of place.
+    pub(crate) fn from_raw(raw: Vec<u64>, seed: u64, len: u64) -> Option<Table> {
+        let n = raw.len();
+        if n < MIN_SLOTS || !n.is_power_of_two() || seed & 1 == 0 {
+            return None;
+        }
+        let (mut used, mut live) = (0u64, 0u64);
+        let mut slots = Vec::with_capacity(n);
+        let mut ctrl = Vec::with_capacity(n);
+        for v in raw {
+            if v != 0 {
+                let off = v & OFFSET_MASK;
+                if v & VERIFIED != 0 || off == 0 || off + crate::format::METADATA_SIZE as u64 > len
+                {
+                    return None;
+                }
+                used += 1;
+                if v & TOMBSTONE == 0 {
+                    live += 1;
+                }
+            }
+            slots.push(AtomicU64::new(v));
+            ctrl.push(AtomicU8::new(if v == 0 { 0 } else { ctrl_of(v) }));
+        }
+        if used > (n as u64) / 4 * 3 {
+            return None;
+        }
+        Some(Table {
+            ctrl: ctrl.into_boxed_slice(),
+            slots: slots.into_boxed_slice(),
+            mask: n - 1,
+            seed,
+            live: AtomicU64::new(live),
+            used: AtomicU64::new(used),
+        })
+    }
+
+    /// Whether a rebuild would at least halve the table.
+    pub(crate) fn oversized(&self) -> bool {
+        slots_for(self.len()) * 2 <= self.slots.len()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format;
 
-    #[test]
-    fn newest_entry_wins_and_tombstones_hide_older_versions() {
-        let mut idx = Index::default();
-        // Walking backwards: newest first.
-        idx.note_older(1, 300, false);
-        idx.note_older(2, 250, true);
-        idx.note_older(1, 100, false);
-        idx.note_older(2, 50, false);
-        idx.finish_rebuild();
-        assert_eq!(idx.len(), 1);
-        assert_eq!(idx.get(1).unwrap().meta_offset(), 300);
-        assert!(idx.get(2).is_none());
+    /// A file of entries (key hashes `keys`, tombstone where true), with the
+    /// metadata offset of each.
+    fn file_of(items: &[(u64, bool)]) -> (Vec<u8>, Vec<u64>) {
+        let mut file = Vec::new();
+        let mut metas = Vec::new();
+        for &(h, tomb) in items {
+            let tail = file.len() as u64;
+            if tomb {
+                file.extend_from_slice(&format::encode_tombstone(tail, h));
+            } else {
+                format::encode_value_into(&mut file, tail, h, b"value");
+            }
+            metas.push(file.len() as u64 - format::METADATA_SIZE as u64);
+        }
+        (file, metas)
+    }
+
+    fn found(t: &Table, h: u64, bytes: &[u8]) -> Option<u64> {
+        match t.find(h, bytes) {
+            Probe::Found(s) => Some(s.meta_offset()),
+            Probe::Absent => None,
+            Probe::Stale => panic!("stale"),
+        }
     }
 
     #[test]
-    fn verified_flag_does_not_change_offset() {
-        let mut idx = Index::default();
-        idx.insert(7, 1234, false);
-        let s = idx.get(7).unwrap();
+    fn newest_entry_wins_and_tombstones_hide_older_versions() {
+        let (file, m) = file_of(&[(2, false), (1, false), (2, true), (1, false)]);
+        let t = Table::new(4, new_seed());
+        // Walking backwards: newest first.
+        for (i, &(h, tomb)) in [(1, false), (2, true), (1, false), (2, false)]
+            .iter()
+            .enumerate()
+        {
+            t.note_older(h, m[3 - i], tomb, &file);
+        }
+        assert_eq!(t.len(), 1);
+        assert_eq!(found(&t, 1, &file), Some(m[3]));
+        assert_eq!(found(&t, 2, &file), None);
+        let r = t.rebuilt(0, &file).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(found(&r, 1, &file), Some(m[3]));
+    }
+
+    #[test]
+    fn set_replaces_deletes_and_revives() {
+        let (file, m) = file_of(&[(7, false), (7, false), (7, true), (7, false), (9, true)]);
+        let t = Table::new(1, new_seed());
+        t.set(7, m[0], false, false, &file);
+        assert_eq!(found(&t, 7, &file), Some(m[0]));
+        t.set(7, m[1], false, true, &file);
+        assert_eq!(found(&t, 7, &file), Some(m[1]));
+        assert_eq!(t.len(), 1);
+        t.set(7, m[2], true, false, &file);
+        assert_eq!(found(&t, 7, &file), None);
+        assert_eq!(t.len(), 0);
+        t.set(7, m[3], false, false, &file);
+        assert_eq!(found(&t, 7, &file), Some(m[3]));
+        assert_eq!(t.len(), 1);
+        // Deleting a key the table does not have takes no slot.
+        t.set(9, m[4], true, false, &file);
+        assert_eq!(t.used.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn verified_flag_does_not_change_offset_and_needs_the_same_entry() {
+        let (file, m) = file_of(&[(7, false), (7, false)]);
+        let t = Table::new(1, new_seed());
+        t.set(7, m[0], false, false, &file);
+        let Probe::Found(s) = t.find(7, &file) else {
+            panic!()
+        };
         assert!(!s.is_verified());
-        s.mark_verified();
-        assert!(s.is_verified());
-        assert_eq!(s.meta_offset(), 1234);
+        t.mark_verified(s);
+        let Probe::Found(s2) = t.find(7, &file) else {
+            panic!()
+        };
+        assert!(s2.is_verified());
+        assert_eq!(s2.meta_offset(), m[0]);
+        // A mark for an entry the slot no longer points at is dropped.
+        t.set(7, m[1], false, false, &file);
+        t.mark_verified(s);
+        let Probe::Found(s3) = t.find(7, &file) else {
+            panic!()
+        };
+        assert!(!s3.is_verified());
+    }
+
+    #[test]
+    fn slots_beyond_the_view_are_stale() {
+        let (file, m) = file_of(&[(1, false), (2, false)]);
+        let t = Table::new(2, new_seed());
+        t.set(1, m[0], false, false, &file);
+        t.set(2, m[1], false, false, &file);
+        let short = &file[..(m[1] as usize)];
+        assert_eq!(found(&t, 1, short), Some(m[0]));
+        assert!(matches!(t.find(2, short), Probe::Stale));
+    }
+
+    #[test]
+    fn many_keys_with_colliding_tags_and_growth() {
+        // 5,000 keys, every one found after rebuilds; misses stay misses.
+        let items: Vec<(u64, bool)> = (1..=5000u64).map(|i| (i * 0x9E37_79B9, false)).collect();
+        let (file, m) = file_of(&items);
+        let mut t = Table::new(0, 3);
+        for (i, &(h, _)) in items.iter().enumerate() {
+            if !t.has_room_for(1) {
+                t = t.rebuilt(1, &file).unwrap();
+            }
+            t.set(h, m[i], false, false, &file);
+        }
+        assert_eq!(t.len(), 5000);
+        assert!(t.capacity() * 3 / 4 >= 5000);
+        for (i, &(h, _)) in items.iter().enumerate() {
+            assert_eq!(found(&t, h, &file), Some(m[i]));
+        }
+        for h in 1..2000u64 {
+            if h % 0x9E37_79B9 != 0 {
+                assert_eq!(found(&t, h * 0x9E37_79B9 + 1, &file), None);
+            }
+        }
+        let raw: Vec<u64> = t.raw_slots().collect();
+        let back = Table::from_raw(raw, t.seed(), file.len() as u64).unwrap();
+        assert_eq!(back.len(), 5000);
+        assert_eq!(found(&back, items[17].0, &file), Some(m[17]));
+        let bad: Vec<u64> = t
+            .raw_slots()
+            .map(|v| if v != 0 { v | OFFSET_MASK } else { 0 })
+            .collect();
+        assert!(Table::from_raw(bad, t.seed(), file.len() as u64).is_none());
     }
 }

@@ -9,14 +9,14 @@
 //! and the file is refused, because truncating it would lose good data.
 
 use crate::format::{self, entry_at, EntryLayout, Metadata, METADATA_SIZE, TOMBSTONE_PAYLOAD};
-use crate::index::Index;
+use crate::index::{new_seed, Table};
 
 /// What a successful scan found.
 pub(crate) struct Recovered {
     /// Length of the valid prefix: where the next entry will be appended.
     pub tail: u64,
     /// Live keys.
-    pub index: Index,
+    pub index: Table,
     /// Entries in the valid prefix (values and tombstones, all versions).
     pub entries: u64,
 }
@@ -36,7 +36,7 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
     if len == 0 {
         return Ok(Recovered {
             tail: 0,
-            index: Index::default(),
+            index: Table::new(0, new_seed()),
             entries: 0,
         });
     }
@@ -111,28 +111,36 @@ fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
 /// a foreign header in front of entries, not an entry. (An oldest value that
 /// is merely damaged is kept: reading it gives `Corrupt`.)
 fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
-    let mut index = Index::with_capacity(1024);
-    let mut entries = 0u64;
+    // (key hash, metadata offset, tombstone), newest first.
+    let mut found: Vec<(u64, u64, bool)> = Vec::new();
     let mut cursor = tail;
     let mut oldest = None;
     while cursor > 0 {
         let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
         let entry = entry_at(file, meta_offset).ok()?;
-        if entries == 0 && !format::checksum_ok(file, &entry) {
+        if found.is_empty() && !format::checksum_ok(file, &entry) {
             return None;
         }
-        index.note_older(entry.meta.key_hash, meta_offset, entry.tombstone);
-        entries += 1;
+        found.push((entry.meta.key_hash, meta_offset, entry.tombstone));
         cursor = entry.meta.prev_tail;
         oldest = Some(entry);
     }
+    let entries = found.len() as u64;
     if let Some(first) = oldest {
         let zero_meta = first.meta.key_hash == 0 && first.meta.checksum == 0;
         if entries > 1 && zero_meta && !format::checksum_ok(file, &first) {
             return None;
         }
     }
-    index.finish_rebuild();
+    let mut index = Table::new(entries, new_seed());
+    for &(h, m, tomb) in &found {
+        index.note_older(h, m, tomb, file);
+    }
+    drop(found);
+    if index.oversized() {
+        // Many old versions or deletions: a table sized for the live keys.
+        index = index.rebuilt(0, file).ok()?;
+    }
     Some(Recovered {
         tail,
         index,
@@ -293,6 +301,16 @@ pub(crate) fn entries_between(file: &[u8], stop: u64, tail: u64) -> Option<Vec<E
 mod tests {
     use super::*;
     use crate::format::{encode_tombstone, encode_value_into};
+    use crate::index::Probe;
+
+    /// The metadata offset the recovered index gives `h`, if live.
+    fn get(rec: &Recovered, file: &[u8], h: u64) -> Option<u64> {
+        match rec.index.find(h, &file[..rec.tail as usize]) {
+            Probe::Found(s) => Some(s.meta_offset()),
+            Probe::Absent => None,
+            Probe::Stale => panic!("index points beyond the recovered tail"),
+        }
+    }
 
     fn build(values: &[(u64, &[u8])]) -> (Vec<u8>, Vec<u64>) {
         let mut file = Vec::new();
@@ -329,8 +347,8 @@ mod tests {
         assert_eq!(rec.tail, *ends.last().unwrap());
         assert_eq!(rec.entries, 7);
         assert_eq!(rec.index.len(), 3);
-        assert!(rec.index.get(2).is_none());
-        assert_eq!(rec.index.get(1).unwrap().meta_offset(), ends[2] - 20);
+        assert!(get(&rec, &file, 2).is_none());
+        assert_eq!(get(&rec, &file, 1), Some(ends[2] - 20));
     }
 
     #[test]
@@ -391,7 +409,7 @@ mod tests {
         file.truncate(*ends.last().unwrap() as usize - 3);
         let rec = recover(&file).unwrap();
         assert_eq!(rec.tail, ends[ends.len() - 2]);
-        assert!(rec.index.get(1).is_some());
+        assert!(get(&rec, &file, 1).is_some());
         // Zeros appended after a mid-chain break are no excuse either.
         let (mut file, ends) = sample();
         file[(ends[2] - 20 + 8) as usize] ^= 0x40;
@@ -442,13 +460,13 @@ mod tests {
         let rec = recover(&file).unwrap();
         assert_eq!(rec.tail, ends[0]);
         assert_eq!(rec.index.len(), 1);
-        assert!(rec.index.get(10).is_some());
+        assert!(get(&rec, &file, 10).is_some());
         // Zeros after the only entry.
         let (mut file, ends) = build(&[(10, &inner[..])]);
         file.extend(std::iter::repeat_n(0u8, 30));
         let rec = recover(&file).unwrap();
         assert_eq!(rec.tail, ends[0]);
-        assert!(rec.index.get(10).is_some());
+        assert!(get(&rec, &file, 10).is_some());
     }
 
     #[test]

@@ -57,8 +57,8 @@ impl Store {
             .map_err(|e| Error::io(format!("{}: stat", self.path.display()), e))?;
         let file_len = stat.len();
         let (len, map) = {
-            let sh = self.read_shared();
-            (sh.len, Arc::clone(&sh.map))
+            let view = self.view.load();
+            (view.len(), Arc::clone(&view.map))
         };
         if (stat.dev(), stat.ino()) != id || file_len < len {
             return self.reopen_replaced();
@@ -94,19 +94,14 @@ impl Store {
             }
         };
         let new_tail = added.last().map(|e| e.end()).unwrap_or(len);
-        let mut sh = self.write_shared();
-        if let Some(m) = new_map {
-            sh.install_map(m);
-        }
-        for e in &added {
-            if e.tombstone {
-                sh.index.remove(e.meta.key_hash);
-            } else {
-                sh.index.insert(e.meta.key_hash, e.meta_offset, false);
-            }
-        }
-        sh.entries += added.len() as u64;
-        sh.len = new_tail;
+        crate::store::check_size_limit(&self.path, new_tail)?;
+        let placed: Vec<crate::store::Placed> = added
+            .iter()
+            .map(|e| (e.meta.key_hash, e.meta_offset, e.tombstone))
+            .collect();
+        // Only refreshes change a read-only handle's table, one at a time.
+        let new_table = self.table_ahead(placed.len() as u64)?;
+        self.publish(new_map, new_table, &placed, new_tail, false);
         Ok(RefreshStats {
             new_entries: added.len() as u64,
             reopened: false,
@@ -117,7 +112,9 @@ impl Store {
         let fresh = Store::open(&self.path, self.options.clone())?;
         let new_shared = fresh.shared.into_inner().unwrap_or_else(|e| e.into_inner());
         let entries = new_shared.entries;
-        *self.write_shared() = new_shared;
+        let mut sh = self.lock_shared();
+        self.replace_view(fresh.view.into_inner());
+        *sh = new_shared;
         Ok(RefreshStats {
             new_entries: entries,
             reopened: true,

@@ -2,16 +2,18 @@
 
 use crate::error::{Error, Result};
 use crate::format::{self, EntryLayout, METADATA_SIZE};
-use crate::index::Index;
+use crate::index::{Probe, SlotRef, Table, MAX_META_OFFSET};
 use crate::mapping::{reserve_for, Mapping, MemorySource};
 use crate::recovery;
+use arc_swap::{ArcSwap, Guard};
 use std::fs::TryLockError;
 use std::fs::{self, File};
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 
 /// How a store is opened.
@@ -84,21 +86,55 @@ impl Entry {
     }
 }
 
-/// What readers see: the index, the file length and the maps that show it.
-pub(crate) struct Shared {
-    pub(crate) index: Index,
-    /// The newest mapping; covers `len`.
+/// What readers see: the index and the mapping it points into. Readers load
+/// it without a lock ([`ArcSwap`]); a new `View` replaces it when the table is
+/// rebuilt or the file outgrows the mapping, and between those the writer
+/// updates the table's slots and `len` in place.
+pub(crate) struct View {
+    pub(crate) table: Arc<Table>,
+    /// Covers `len`.
     pub(crate) map: Arc<Mapping>,
+    /// Published length of the file as this view shows it: every byte below
+    /// it is a complete entry, and every slot of `table` written before `len`
+    /// was stored points below it.
+    pub(crate) len: AtomicU64,
+}
+
+impl View {
+    pub(crate) fn new(table: Arc<Table>, map: Arc<Mapping>, len: u64) -> Arc<View> {
+        Arc::new(View {
+            table,
+            map,
+            len: AtomicU64::new(len),
+        })
+    }
+
+    /// The published length.
+    pub(crate) fn len(&self) -> u64 {
+        self.len.load(Ordering::Acquire)
+    }
+
+    /// The file up to the published length.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.map.bytes(self.len())
+    }
+}
+
+/// What publishers (the writer, refresh, compaction) change under the
+/// `shared` mutex, besides the view. Holding the mutex also keeps the
+/// current view's table still, for snapshots.
+pub(crate) struct Shared {
     /// Older mappings of the same file, kept so that pointers handed out
     /// before the file outgrew them stay valid until the next compaction.
     pub(crate) retired: Vec<Arc<Mapping>>,
-    /// Published length of the file: every byte below it is a complete entry.
-    pub(crate) len: u64,
-    /// Entries below `len` (all versions and tombstones).
+    /// Entries in the file (all versions and tombstones).
     pub(crate) entries: u64,
     /// Device and inode of the file shown (None for a store in memory).
     pub(crate) file_id: Option<(u64, u64)>,
 }
+
+/// An entry placed by an append: key hash, metadata offset, tombstone.
+pub(crate) type Placed = (u64, u64, bool);
 
 /// The writer's state; one writer at a time holds it.
 pub(crate) struct Writer {
@@ -133,15 +169,6 @@ impl Writer {
     /// Whether the calling thread holds the open stream.
     pub(crate) fn stream_is_mine(&self) -> bool {
         self.stream_owner == Some(std::thread::current().id())
-    }
-}
-
-impl Shared {
-    /// Shows readers a newer mapping; the old one stays alive for the
-    /// pointers handed out from it (until the next compaction).
-    pub(crate) fn install_map(&mut self, map: Arc<Mapping>) {
-        let old = std::mem::replace(&mut self.map, map);
-        self.retired.push(old);
     }
 }
 
@@ -180,7 +207,14 @@ impl Drop for Writer {
 pub struct Store {
     pub(crate) path: PathBuf,
     pub(crate) options: OpenOptions,
-    pub(crate) shared: RwLock<Shared>,
+    /// What readers use; see [`View`].
+    pub(crate) view: ArcSwap<View>,
+    /// Publishers' state; see [`Shared`].
+    pub(crate) shared: Mutex<Shared>,
+    /// Sequence lock: odd while a publisher changes the table, bumped once
+    /// per publication. Multi-key reads retry if it moved under them, so
+    /// they see each append entirely or not at all.
+    pub(crate) seq: AtomicU64,
     pub(crate) writer: Option<Mutex<Writer>>,
     /// Signalled when a stream ends, for writers waiting on it.
     pub(crate) stream_done: Condvar,
@@ -197,18 +231,6 @@ pub(crate) enum Op<'a> {
     Put(u64, &'a [u8]),
     Delete(u64),
 }
-
-/// Result of looking a key up in the index.
-pub(crate) enum Lookup {
-    Absent,
-    Ready(EntryLayout),
-    /// Found, but its checksum must be checked first, outside the lock.
-    VerifyFirst(EntryLayout),
-}
-
-/// Values larger than this have their first-read checksum computed without
-/// holding the readers' lock.
-const VERIFY_UNLOCKED_ABOVE: u64 = 64 * 1024;
 
 /// Values up to this size are copied into one buffer; larger ones are written
 /// straight from the caller's memory.
@@ -248,6 +270,7 @@ impl Store {
             .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
         let rec = recovery::recover(map.bytes(file_len))
             .map_err(|d| Error::corrupt(&path, d.offset, d.detail))?;
+        check_size_limit(&path, rec.tail)?;
         let writer = if options.read_only {
             None
         } else {
@@ -296,14 +319,13 @@ impl Store {
         Store {
             path,
             options,
-            shared: RwLock::new(Shared {
-                index: rec.index,
-                map: Arc::new(map),
+            view: ArcSwap::new(View::new(Arc::new(rec.index), Arc::new(map), rec.tail)),
+            shared: Mutex::new(Shared {
                 retired: Vec::new(),
-                len: rec.tail,
                 entries: rec.entries,
                 file_id,
             }),
+            seq: AtomicU64::new(0),
             writer,
             stream_done: Condvar::new(),
             refresh_lock: Mutex::new(()),
@@ -342,7 +364,7 @@ impl Store {
 
     /// Device and inode of the store's file, if it has one.
     pub fn file_id(&self) -> Option<(u64, u64)> {
-        self.read_shared().file_id
+        self.lock_shared().file_id
     }
 
     /// The path the store was opened with.
@@ -357,7 +379,7 @@ impl Store {
 
     /// Number of live keys.
     pub fn len(&self) -> u64 {
-        self.read_shared().index.len() as u64
+        self.view.load().table.len()
     }
 
     /// Whether the store has no live keys.
@@ -367,12 +389,12 @@ impl Store {
 
     /// Size of the file's valid content, in bytes.
     pub fn file_size(&self) -> u64 {
-        self.read_shared().len
+        self.view.load().len()
     }
 
     /// Entries in the file, counting old versions and tombstones.
     pub fn entry_count(&self) -> u64 {
-        self.read_shared().entries
+        self.lock_shared().entries
     }
 
     // --- Reads ------------------------------------------------------------
@@ -385,7 +407,15 @@ impl Store {
 
     /// Whether the key with hash `key_hash` has a live value.
     pub fn contains_hash(&self, key_hash: u64) -> bool {
-        self.read_shared().index.contains(key_hash)
+        let mut stale = Backoff::default();
+        loop {
+            let view = self.view.load();
+            match view.table.find(key_hash, view.bytes()) {
+                Probe::Absent => return false,
+                Probe::Found(_) => return true,
+                Probe::Stale => stale.snooze(),
+            }
+        }
     }
 
     /// Calls `f` with the value of the key with hash `key_hash` (borrowed from
@@ -393,21 +423,9 @@ impl Store {
     /// live value. The bytes stay mapped and unchanged until the next
     /// compaction or until the store is dropped (see the type's docs).
     pub fn read_with<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-        loop {
-            let sh = self.read_shared();
-            match self.lookup(&sh, key_hash)? {
-                Lookup::Absent => return Ok(None),
-                Lookup::Ready(layout) => {
-                    let bytes = sh.map.bytes(sh.len);
-                    return Ok(Some(f(format::slice(bytes, layout.payload))));
-                }
-                Lookup::VerifyFirst(layout) => {
-                    let (map, len) = (Arc::clone(&sh.map), sh.len);
-                    drop(sh);
-                    self.verify_unlocked(&map, len, key_hash, &layout)?;
-                }
-            }
-        }
+        Ok(self
+            .lookup(key_hash)?
+            .map(|(view, layout)| f(format::slice(view.map.bytes(layout.end()), layout.payload))))
     }
 
     /// The value of `key`, pinned (see [`Entry`]), or `None`.
@@ -418,43 +436,58 @@ impl Store {
 
     /// The value of the key with hash `key_hash`, pinned, or `None`.
     pub fn get_hash(&self, key_hash: u64) -> Result<Option<Entry>> {
-        let sh = self.read_shared();
-        match self.lookup(&sh, key_hash)? {
-            Lookup::Absent => Ok(None),
-            Lookup::Ready(layout) => Ok(Some(Entry {
-                map: Arc::clone(&sh.map),
-                layout,
-            })),
-            Lookup::VerifyFirst(layout) => {
-                let (map, len) = (Arc::clone(&sh.map), sh.len);
-                drop(sh);
-                self.verify_unlocked(&map, len, key_hash, &layout)?;
-                Ok(Some(Entry { map, layout }))
-            }
-        }
+        Ok(self.lookup(key_hash)?.map(|(view, layout)| Entry {
+            map: Arc::clone(&view.map),
+            layout,
+        }))
     }
 
     /// Looks up several keys under one consistent view: `f(i, result)` is
     /// called for each hash in order with its value (borrowed, as for
     /// [`Store::read_with`]), `None` if absent, or the error for that key.
+    /// Each append is seen entirely or not at all. The index slots, then the
+    /// entries' metadata, are prefetched for all keys before any is read.
     pub fn read_batch_with(
         &self,
         key_hashes: &[u64],
         mut f: impl FnMut(usize, Result<Option<&[u8]>>),
     ) {
-        let sh = self.read_shared();
-        let bytes = sh.map.bytes(sh.len);
-        for (i, &h) in key_hashes.iter().enumerate() {
-            let r = match self.lookup(&sh, h) {
-                Ok(Lookup::Absent) => Ok(None),
-                Ok(Lookup::Ready(l)) => Ok(Some(format::slice(bytes, l.payload))),
-                Ok(Lookup::VerifyFirst(l)) => self.check_value(bytes, &l).map(|_| {
-                    if let Some(slot) = sh.index.get(h) {
-                        slot.mark_verified();
-                    }
-                    Some(format::slice(bytes, l.payload))
-                }),
-                Err(e) => Err(e),
+        let mut probes: Vec<Probe> = Vec::with_capacity(key_hashes.len());
+        let mut wait = Backoff::default();
+        let view = loop {
+            let s1 = self.seq.load(Ordering::Acquire);
+            if s1 & 1 == 1 {
+                wait.snooze();
+                continue;
+            }
+            let view = self.view.load();
+            let bytes = view.bytes();
+            for &h in key_hashes {
+                let (c, slot) = view.table.home_slot(h);
+                prefetch(c);
+                prefetch(slot);
+            }
+            for &h in key_hashes {
+                if let Some(m) = view.table.peek(h) {
+                    prefetch(bytes.as_ptr().wrapping_add(m as usize));
+                }
+            }
+            probes.clear();
+            probes.extend(key_hashes.iter().map(|&h| view.table.find(h, bytes)));
+            fence(Ordering::Acquire);
+            let stale = probes.iter().any(|p| matches!(p, Probe::Stale));
+            if !stale && self.seq.load(Ordering::Relaxed) == s1 {
+                break view;
+            }
+            wait.snooze();
+        };
+        let bytes = view.bytes();
+        for (i, p) in probes.iter().enumerate() {
+            let r = match *p {
+                Probe::Found(slot) => self
+                    .layout_of(&view.table, bytes, slot)
+                    .map(|l| Some(format::slice(bytes, l.payload))),
+                _ => Ok(None),
             };
             f(i, r);
         }
@@ -463,25 +496,24 @@ impl Store {
     /// Calls `f(key_hash, value)` with the newest live value (the one last in
     /// the file) and returns its result, or `None` if the store has none.
     pub fn read_last_with<R>(&self, f: impl FnOnce(u64, &[u8]) -> R) -> Result<Option<R>> {
-        let sh = self.read_shared();
-        let bytes = sh.map.bytes(sh.len);
-        let mut cursor = sh.len;
+        // Publishers wait while this walks: the table stays as it is.
+        let _sh = self.lock_shared();
+        let view = self.view.load();
+        let bytes = view.bytes();
+        let mut cursor = view.len();
         while cursor > 0 {
             let meta_offset = cursor - METADATA_SIZE as u64;
             let entry = format::entry_at(bytes, meta_offset).map_err(|e| {
                 Error::corrupt(&self.path, meta_offset, format!("malformed entry ({e:?})"))
             })?;
             let h = entry.meta.key_hash;
-            if !entry.tombstone && sh.index.get(h).map(|s| s.meta_offset()) == Some(meta_offset) {
-                let layout = match self.lookup(&sh, h)? {
-                    Lookup::Ready(l) => l,
-                    Lookup::VerifyFirst(l) => {
-                        self.check_value(bytes, &l)?;
-                        l
+            if !entry.tombstone {
+                if let Probe::Found(slot) = view.table.find(h, bytes) {
+                    if slot.meta_offset() == meta_offset {
+                        let layout = self.layout_of(&view.table, bytes, slot)?;
+                        return Ok(Some(f(h, format::slice(bytes, layout.payload))));
                     }
-                    Lookup::Absent => unreachable_absent(),
-                };
-                return Ok(Some(f(h, format::slice(bytes, layout.payload))));
+                }
             }
             cursor = entry.meta.prev_tail;
         }
@@ -494,14 +526,34 @@ impl Store {
         self.read_with(format::key_hash(key), |b| b.to_vec())
     }
 
-    /// Finds the newest entry of `key_hash`. Checks its checksum the first
-    /// time it is read (unless verification is off): small values right away,
-    /// large ones are left to the caller to check without holding the lock.
-    pub(crate) fn lookup(&self, sh: &Shared, key_hash: u64) -> Result<Lookup> {
-        let Some(slot) = sh.index.get(key_hash) else {
-            return Ok(Lookup::Absent);
-        };
-        let bytes = sh.map.bytes(sh.len);
+    /// Finds the newest entry of `key_hash` in the current view, which it
+    /// returns with the entry (the view keeps the mapping alive). Checks the
+    /// value's checksum the first time it is read (unless verification is
+    /// off).
+    pub(crate) fn lookup(&self, key_hash: u64) -> Result<Option<(Guard<Arc<View>>, EntryLayout)>> {
+        let mut stale = Backoff::default();
+        loop {
+            let view = self.view.load();
+            let bytes = view.bytes();
+            match view.table.find(key_hash, bytes) {
+                Probe::Absent => return Ok(None),
+                Probe::Found(slot) => {
+                    let layout = self.layout_of(&view.table, bytes, slot)?;
+                    return Ok(Some((view, layout)));
+                }
+                Probe::Stale => stale.snooze(),
+            }
+        }
+    }
+
+    /// The entry a slot points at, its checksum checked if it is not yet
+    /// known good.
+    pub(crate) fn layout_of(
+        &self,
+        table: &Table,
+        bytes: &[u8],
+        slot: SlotRef,
+    ) -> Result<EntryLayout> {
         let meta_offset = slot.meta_offset();
         let layout = format::entry_at(bytes, meta_offset).map_err(|e| {
             Error::corrupt(
@@ -510,15 +562,11 @@ impl Store {
                 format!("index points at a malformed entry ({e:?})"),
             )
         })?;
-        if !self.options.verify_checksums || slot.is_verified() {
-            return Ok(Lookup::Ready(layout));
+        if self.options.verify_checksums && !slot.is_verified() {
+            self.check_value(bytes, &layout)?;
+            table.mark_verified(slot);
         }
-        if layout.payload_len() > VERIFY_UNLOCKED_ABOVE {
-            return Ok(Lookup::VerifyFirst(layout));
-        }
-        self.check_value(bytes, &layout)?;
-        slot.mark_verified();
-        Ok(Lookup::Ready(layout))
+        Ok(layout)
     }
 
     pub(crate) fn check_value(&self, bytes: &[u8], layout: &EntryLayout) -> Result<()> {
@@ -534,26 +582,6 @@ impl Store {
                 layout.meta_offset
             ),
         ))
-    }
-
-    /// Checks a large value's checksum without holding the readers' lock (so
-    /// a waiting writer, and the readers queued behind it, are not stalled),
-    /// then records it as verified if the index still points at it.
-    fn verify_unlocked(
-        &self,
-        map: &Mapping,
-        len: u64,
-        key_hash: u64,
-        layout: &EntryLayout,
-    ) -> Result<()> {
-        self.check_value(map.bytes(len), layout)?;
-        let sh = self.read_shared();
-        if let Some(slot) = sh.index.get(key_hash) {
-            if slot.meta_offset() == layout.meta_offset {
-                slot.mark_verified();
-            }
-        }
-        Ok(())
     }
 
     // --- Writes -----------------------------------------------------------
@@ -612,13 +640,13 @@ impl Store {
             return Ok(0);
         }
         let mut w = self.lock_writer()?;
+        // Under the writer's mutex the table cannot change meanwhile.
         let ops: Vec<Op> = {
-            let sh = self.read_shared();
             let mut seen = std::collections::HashSet::new();
             key_hashes
                 .iter()
                 .copied()
-                .filter(|&h| sh.index.contains(h) && seen.insert(h))
+                .filter(|&h| self.contains_hash(h) && seen.insert(h))
                 .map(Op::Delete)
                 .collect()
         };
@@ -721,7 +749,7 @@ impl Store {
         let start = w.tail;
         let mut buf: Vec<u8> = Vec::new();
         let mut segs: Vec<Seg> = Vec::new();
-        let mut placed: Vec<(u64, Option<u64>)> = Vec::with_capacity(ops.len());
+        let mut placed: Vec<Placed> = Vec::with_capacity(ops.len());
         let mut tail = start;
         for op in ops {
             match *op {
@@ -734,17 +762,19 @@ impl Store {
                         segs.push(Seg::Ext(v));
                     }
                     push_buf(&mut segs, &mut buf, &meta);
-                    placed.push((h, Some(end - METADATA_SIZE as u64)));
+                    placed.push((h, end - METADATA_SIZE as u64, false));
                     tail = end;
                 }
                 Op::Delete(h) => {
                     push_buf(&mut segs, &mut buf, &format::encode_tombstone(tail, h));
+                    placed.push((h, tail + 1, true));
                     tail += 1 + METADATA_SIZE as u64;
-                    placed.push((h, None));
                 }
             }
         }
+        check_size_limit(&self.path, tail)?;
         let new_map = self.map_ahead(w, tail)?;
+        let new_table = self.table_ahead(placed.len() as u64)?;
         let mut slices: Vec<IoSlice> = segs
             .iter()
             .map(|s| match s {
@@ -764,7 +794,7 @@ impl Store {
                 e,
             ));
         }
-        self.publish(w, new_map, &placed, tail);
+        self.publish_append(w, new_map, new_table, &placed, tail);
         Ok(tail)
     }
 
@@ -779,43 +809,109 @@ impl Store {
         Ok(Some(Arc::new(m)))
     }
 
-    /// Shows readers, all at once, the entries just written up to `tail`:
-    /// (key hash, metadata offset, or `None` for a tombstone).
-    pub(crate) fn publish(
+    /// A rebuilt, larger table if `n` more keys would fill the current one
+    /// past 3/4. Made before writing, so that a failure loses nothing.
+    pub(crate) fn table_ahead(&self, n: u64) -> Result<Option<Arc<Table>>> {
+        let view = self.view.load();
+        if view.table.has_room_for(n) {
+            return Ok(None);
+        }
+        // Growing by half the live keys (or more) keeps rebuilds rare; a
+        // table full of tombstones is rebuilt at its size.
+        let grow = n.max(view.table.len() / 2);
+        match view.table.rebuilt(grow, view.bytes()) {
+            Ok(t) => Ok(Some(Arc::new(t))),
+            Err(off) => Err(Error::corrupt(
+                &self.path,
+                off,
+                "index points at metadata outside the file",
+            )),
+        }
+    }
+
+    /// Shows readers, all at once, the entries the writer just wrote up to
+    /// `tail`, and moves the writer's tail there.
+    pub(crate) fn publish_append(
         &self,
         w: &mut Writer,
         new_map: Option<Arc<Mapping>>,
-        placed: &[(u64, Option<u64>)],
+        new_table: Option<Arc<Table>>,
+        placed: &[Placed],
         tail: u64,
     ) {
-        let mut sh = self.write_shared();
-        if let Some(m) = new_map {
+        if let Some(m) = &new_map {
             w.capacity = m.capacity();
-            sh.install_map(m);
         }
-        for &(h, meta) in placed {
-            match meta {
-                Some(off) => sh.index.insert(h, off, true),
-                None => {
-                    sh.index.remove(h);
-                }
-            }
-        }
-        sh.entries += placed.len() as u64;
-        sh.len = tail;
+        self.publish(new_map, new_table, placed, tail, true);
         w.tail = tail;
+    }
+
+    /// Shows readers, all at once, `placed` (entries in the file below
+    /// `tail`, which is the new published length), with a new mapping and a
+    /// rebuilt table if given. `verified`: the values' checksums are known
+    /// good (this process wrote them).
+    pub(crate) fn publish(
+        &self,
+        new_map: Option<Arc<Mapping>>,
+        new_table: Option<Arc<Table>>,
+        placed: &[Placed],
+        tail: u64,
+        verified: bool,
+    ) {
+        let mut sh = self.lock_shared();
+        let cur = self.view.load_full();
+        let view = if new_map.is_some() || new_table.is_some() {
+            let map = match new_map {
+                Some(m) => {
+                    sh.retired.push(Arc::clone(&cur.map));
+                    m
+                }
+                None => Arc::clone(&cur.map),
+            };
+            let table = new_table.unwrap_or_else(|| Arc::clone(&cur.table));
+            let v = View::new(table, map, cur.len());
+            self.view.store(Arc::clone(&v));
+            v
+        } else {
+            cur
+        };
+        let bytes = view.map.bytes(tail);
+        let s = self.seq_begin();
+        for &(h, meta_offset, tombstone) in placed {
+            view.table.set(h, meta_offset, tombstone, verified, bytes);
+        }
+        view.len.store(tail, Ordering::Release);
+        self.seq_end(s);
+        sh.entries += placed.len() as u64;
+    }
+
+    /// Replaces the whole view (compaction, a refresh that reopened the
+    /// file). The caller holds the `shared` mutex.
+    pub(crate) fn replace_view(&self, view: Arc<View>) {
+        let s = self.seq_begin();
+        self.view.store(view);
+        self.seq_end(s);
+    }
+
+    fn seq_begin(&self) -> u64 {
+        let s = self.seq.load(Ordering::Relaxed);
+        self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
+        // Orders the odd value before the slot stores that follow, for
+        // readers that see one of those stores.
+        fence(Ordering::Release);
+        s
+    }
+
+    fn seq_end(&self, s: u64) {
+        self.seq.store(s.wrapping_add(2), Ordering::Release);
     }
 
     // --- Locks --------------------------------------------------------------
 
-    pub(crate) fn read_shared(&self) -> RwLockReadGuard<'_, Shared> {
-        // A poisoned lock only means a panic elsewhere; the data is consistent
-        // because every update is published in one step.
-        self.shared.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn write_shared(&self) -> RwLockWriteGuard<'_, Shared> {
-        self.shared.write().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock_shared(&self) -> MutexGuard<'_, Shared> {
+        // A poisoned lock only means a panic elsewhere; publishers do not
+        // panic between their updates.
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Takes the writer: waits while another thread's stream is open, fails
@@ -875,10 +971,47 @@ fn lock(m: &Mutex<Writer>) -> MutexGuard<'_, Writer> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-#[cold]
-fn unreachable_absent() -> EntryLayout {
-    // `lookup` just found this hash in the same locked index.
-    panic!("index changed under a read lock")
+/// Waiting for a publisher: spin briefly, then yield (on two cores the
+/// publisher may be waiting for this very core).
+#[derive(Default)]
+pub(crate) struct Backoff(u32);
+
+impl Backoff {
+    pub(crate) fn snooze(&mut self) {
+        self.0 = self.0.saturating_add(1);
+        if self.0 < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// Asks the CPU to start loading the cache line at `p`. A hint only: it
+/// never faults, whatever the address.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch does
+        // not access memory: any address, mapped or not, is allowed.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Refuses a file length whose metadata offsets the index cannot hold.
+pub(crate) fn check_size_limit(path: &Path, len: u64) -> Result<()> {
+    if len > MAX_META_OFFSET {
+        return Err(Error::InvalidArgument(format!(
+            "{}: a store is limited to {} bytes (16 TiB); this needs {len}",
+            path.display(),
+            MAX_META_OFFSET
+        )));
+    }
+    Ok(())
 }
 
 /// A piece of an append: bytes in the shared buffer, or caller memory.

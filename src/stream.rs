@@ -224,7 +224,9 @@ impl Stream {
                 }
             }
         }
+        crate::store::check_size_limit(&store.path, end)?;
         let new_map = store.map_ahead(w, end)?;
+        let new_table = store.table_ahead(1)?;
         w.file
             .seek(SeekFrom::Start(meta_offset))
             .and_then(|_| w.file.write_all(&meta.encode()))
@@ -237,7 +239,13 @@ impl Stream {
                     e,
                 )
             })?;
-        store.publish(w, new_map, &[(self.key_hash, Some(meta_offset))], end);
+        store.publish_append(
+            w,
+            new_map,
+            new_table,
+            &[(self.key_hash, meta_offset, false)],
+            end,
+        );
         Ok(end)
     }
 

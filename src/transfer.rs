@@ -2,8 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::format;
-use crate::store::{check_key, Lookup, Op, Store};
-use std::sync::Arc;
+use crate::store::{check_key, Op, Store};
 
 impl Store {
     /// Gives the value of `old` to `new` and deletes `old`, with one append.
@@ -18,19 +17,10 @@ impl Store {
             ));
         }
         let mut w = self.lock_writer()?;
-        let (map, len, layout) = {
-            let sh = self.read_shared();
-            let layout = match self.lookup(&sh, ho)? {
-                Lookup::Absent => return Ok(false),
-                Lookup::Ready(l) => l,
-                Lookup::VerifyFirst(l) => {
-                    self.check_value(sh.map.bytes(sh.len), &l)?;
-                    l
-                }
-            };
-            (Arc::clone(&sh.map), sh.len, layout)
+        let Some((view, layout)) = self.lookup(ho)? else {
+            return Ok(false);
         };
-        let value = format::slice(map.bytes(len), layout.payload);
+        let value = format::slice(view.map.bytes(layout.end()), layout.payload);
         let tail = self.append_locked(&mut w, &[Op::Put(hn, value), Op::Delete(ho)])?;
         let generation = w.generation;
         drop(w);

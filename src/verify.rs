@@ -42,8 +42,8 @@ impl Store {
     /// As [`Store::verify`], calling `progress(done, total)` (bytes) as it goes.
     pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64, u64)) -> VerifyReport {
         let (map, len) = {
-            let sh = self.read_shared();
-            (Arc::clone(&sh.map), sh.len)
+            let view = self.view.load();
+            (Arc::clone(&view.map), view.len())
         };
         let bytes = map.bytes(len);
         let mut report = VerifyReport {
@@ -95,9 +95,19 @@ impl Store {
 
     /// Bytes that [`Store::compact`] would free now, padding included.
     pub fn reclaimable_bytes(&self) -> u64 {
-        let sh = self.read_shared();
-        let bytes = sh.map.bytes(sh.len);
-        let mut live: Vec<u64> = sh.index.iter().map(|(_, m)| m).collect();
+        let (view, mut live) = {
+            // Publishers wait while the table is read.
+            let _sh = self.lock_shared();
+            let view = self.view.load_full();
+            let live: Vec<u64> = view
+                .table
+                .live_entries()
+                .into_iter()
+                .map(|(m, _)| m)
+                .collect();
+            (view, live)
+        };
+        let bytes = view.bytes();
         live.sort_unstable();
         let mut tail = 0u64;
         for m in live {
@@ -105,6 +115,6 @@ impl Store {
                 tail += format::pad_len(tail) + e.payload_len() + METADATA_SIZE as u64;
             }
         }
-        sh.len.saturating_sub(tail)
+        view.len().saturating_sub(tail)
     }
 }
