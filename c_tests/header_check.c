@@ -19,10 +19,11 @@
 #error "SRD_VERSION_NUMBER does not match MAJOR/MINOR/PATCH"
 #endif
 #if !defined(SRD_OPEN_READ_ONLY) || !defined(SRD_OPEN_NO_CREATE) || !defined(SRD_OPEN_SYNC) || \
-    !defined(SRD_OPEN_NO_VERIFY)
+    !defined(SRD_OPEN_NO_VERIFY) || !defined(SRD_OPEN_NO_INDEX_FILE)
 #error "open flag macros missing"
 #endif
-#if SRD_OPEN_READ_ONLY != 1 || SRD_OPEN_NO_CREATE != 2 || SRD_OPEN_SYNC != 4 || SRD_OPEN_NO_VERIFY != 8
+#if SRD_OPEN_READ_ONLY != 1 || SRD_OPEN_NO_CREATE != 2 || SRD_OPEN_SYNC != 4 || SRD_OPEN_NO_VERIFY != 8 || \
+    SRD_OPEN_NO_INDEX_FILE != 16
 #error "open flag values changed"
 #endif
 
@@ -105,7 +106,8 @@ int main(void) {
     const srd_status codes[] = {SRD_OK,      SRD_NOT_FOUND, SRD_INVALID_ARGUMENT,
                                 SRD_IO,      SRD_CORRUPT,   SRD_LOCKED,
                                 SRD_READ_ONLY, SRD_PANIC};
-    const uint32_t flags = SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC | SRD_OPEN_NO_VERIFY;
+    const uint32_t flags =
+        SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC | SRD_OPEN_NO_VERIFY | SRD_OPEN_NO_INDEX_FILE;
     const char *version = SRD_VERSION_STRING;
     unsigned long major = SRD_VERSION_MAJOR, minor = SRD_VERSION_MINOR, patch = SRD_VERSION_PATCH;
 
@@ -114,7 +116,7 @@ int main(void) {
         if ((int)codes[i] != (int)i) failures++;
         if (t.status_str((int32_t)codes[i]) == NULL) failures++;
     }
-    if (flags != 15u) failures++;
+    if (flags != 31u) failures++;
     if (t.version_number() != (uint32_t)SRD_VERSION_NUMBER) failures++;
     if (srd_version_number() != (uint32_t)(major * 1000000ul + minor * 1000ul + patch)) failures++;
     if (strcmp(t.version_string(), version) != 0) failures++;

@@ -99,7 +99,7 @@ CASE(open_null_path) { return srd_open(NULL, 0, &c->o.store); }
 CASE(open_empty_path) { return srd_open("", 0, &c->o.store); }
 CASE(open_null_out_missing) { return srd_open(c->missing, 0, NULL); }
 CASE(open_null_out_existing) { return srd_open(c->main_path, SRD_OPEN_READ_ONLY, NULL); }
-CASE(open_flag16_missing) { return srd_open(c->missing, 16, &c->o.store); }
+CASE(open_flag32_missing) { return srd_open(c->missing, 32, &c->o.store); }
 CASE(open_flag_high_missing) { return srd_open(c->missing, 0x80000000u, &c->o.store); }
 CASE(open_flag_all_missing) { return srd_open(c->missing, UINT32_MAX, &c->o.store); }
 CASE(open_flag_ro_unknown_existing) { return srd_open(c->main_path, SRD_OPEN_READ_ONLY | 32, &c->o.store); }
@@ -404,7 +404,7 @@ static const struct hcase cases[] = {
     C_(open_empty_path, "srd_open: empty path", INV, NOALT),
     C_(open_null_out_missing, "srd_open: NULL out_store, missing file (must not be created)", INV, NOALT),
     C_(open_null_out_existing, "srd_open: NULL out_store, existing store", INV, NOALT),
-    C_(open_flag16_missing, "srd_open: unknown flag 16 (file must not be created)", INV, NOALT),
+    C_(open_flag32_missing, "srd_open: unknown flag 32 (file must not be created)", INV, NOALT),
     C_(open_flag_high_missing, "srd_open: unknown flag 0x80000000", INV, NOALT),
     C_(open_flag_all_missing, "srd_open: flags UINT32_MAX", INV, NOALT),
     C_(open_flag_ro_unknown_existing, "srd_open: READ_ONLY|32 on a store", INV, NOALT),

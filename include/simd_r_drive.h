@@ -67,6 +67,17 @@
 #define SRD_OPEN_NO_VERIFY 8
 
 /**
+ * Open flag: neither use nor write the index file. By default a read-write
+ * handle of a store with at least 65,536 entries saves a copy of its index
+ * beside the store, as `<path>.idx`, when it is closed, and later opens use
+ * it (after checking it against the store's tail and its own checksums,
+ * indexing only entries appended since) instead of walking the whole file.
+ * A missing, stale or damaged index file is ignored and never changes an
+ * answer; it may be deleted at any time.
+ */
+#define SRD_OPEN_NO_INDEX_FILE 16
+
+/**
  * Length in bytes of a key made by `srd_namespace_key`.
  */
 #define SRD_NAMESPACE_KEY_LEN 16
@@ -353,7 +364,9 @@ const char *srd_version_string(void);
  * Opens the store file at `path`, creating it if it does not exist (unless
  * `flags` has `SRD_OPEN_NO_CREATE` or `SRD_OPEN_READ_ONLY`).
  *
- * The whole metadata chain is validated and the index built. A torn tail (a
+ * The whole metadata chain is validated and the index built (or, for a
+ * large store, the index file loaded and checked: see
+ * `SRD_OPEN_NO_INDEX_FILE`). A torn tail (a
  * write cut short by a crash, or zeros or garbage after the last entry) is
  * recovered to the last complete entry; a read-write open truncates the file
  * there, a read-only open does so in memory only. A file that is not a store,

@@ -426,6 +426,7 @@ enum class open_flags : std::uint32_t {
     no_create = SRD_OPEN_NO_CREATE,     ///< Fail with status::not_found if the file is missing.
     sync = SRD_OPEN_SYNC,               ///< Every change is durable before it returns.
     no_verify = SRD_OPEN_NO_VERIFY,     ///< Do not check checksums on first reads.
+    no_index_file = SRD_OPEN_NO_INDEX_FILE, ///< Neither use nor save `<path>.idx`.
 };
 
 /** Both sets of flags. */

@@ -15,6 +15,7 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 impl Store {
@@ -94,6 +95,9 @@ impl Store {
             sh.entries = live.len() as u64;
             sh.file_id = file.metadata().ok().map(|m| (m.dev(), m.ino()));
         }
+        // The index copy describes the old file.
+        crate::persist::remove(&self.path);
+        self.index_saved_at.store(u64::MAX, Ordering::Relaxed);
         w.capacity = reserve_for(new_len);
         let _ = w.file.unlock();
         if let Ok(dup) = file.try_clone() {
@@ -155,7 +159,7 @@ impl Store {
             out.write_all(&meta).map_err(io_err)?;
             index.insert_new(hash, end - METADATA_SIZE as u64, true);
             tail = end;
-            let done = index.len() as u64;
+            let done = index.len();
             if done.is_multiple_of(step) {
                 progress(done, total);
             }

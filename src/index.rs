@@ -22,6 +22,7 @@
 //! the old or the new entry, both complete. Deleted keys keep a tombstone slot
 //! until the table is next rebuilt (when it grows, or at compaction).
 
+use memmap2::MmapRaw;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
@@ -102,12 +103,22 @@ fn slots_for(keys: u64) -> usize {
         .unwrap_or(usize::MAX / 2 + 1)
 }
 
+/// Where a table's slots and control bytes live.
+enum Memory {
+    Heap {
+        /// Control bytes, see the module docs; stored after their slot.
+        ctrl: Box<[AtomicU8]>,
+        slots: Box<[AtomicU64]>,
+    },
+    /// A private (copy-on-write) mapping of a persisted copy: `n` slots at
+    /// byte `at`, then `n` control bytes.
+    Mapped { map: MmapRaw, at: usize, n: usize },
+}
+
 /// The table. Readers call [`Table::find`]; everything that changes it is
 /// for one thread at a time (the caller serializes).
 pub(crate) struct Table {
-    /// Control bytes, see the module docs; stored after their slot.
-    ctrl: Box<[AtomicU8]>,
-    slots: Box<[AtomicU64]>,
+    mem: Memory,
     mask: usize,
     seed: u64,
     /// Keys with a live value.
@@ -124,8 +135,10 @@ impl Table {
 
     fn with_slots(n: usize, seed: u64) -> Table {
         Table {
-            ctrl: (0..n).map(|_| AtomicU8::new(0)).collect(),
-            slots: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            mem: Memory::Heap {
+                ctrl: (0..n).map(|_| AtomicU8::new(0)).collect(),
+                slots: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            },
             mask: n - 1,
             seed,
             live: AtomicU64::new(0),
@@ -140,7 +153,7 @@ impl Table {
 
     /// Number of slots.
     pub(crate) fn capacity(&self) -> usize {
-        self.slots.len()
+        self.slots().len()
     }
 
     /// Number of live keys.
@@ -148,11 +161,47 @@ impl Table {
         self.live.load(Ordering::Relaxed)
     }
 
+    #[inline]
+    fn slots(&self) -> &[AtomicU64] {
+        match &self.mem {
+            Memory::Heap { slots, .. } => slots,
+            // SAFETY: `from_mapped` checked that the mapping holds `at + 9n`
+            // bytes, so `at .. at + 8n` is inside it; `map` is a writable
+            // private mapping that `self` owns and never unmaps while
+            // borrowed, and no reference to its bytes exists (it is an
+            // MmapRaw), so all access goes through these atomics. `at` is a
+            // multiple of 8 and mappings are page aligned, so the pointer is
+            // aligned for AtomicU64, which has the size and alignment of u64
+            // and accepts any bit pattern. The mapping is private: this
+            // process's writes never reach the file, and the library never
+            // rewrites an index file in place (it writes a new one and
+            // renames it), so the bytes change only through these atomics.
+            Memory::Mapped { map, at, n } => unsafe {
+                std::slice::from_raw_parts(map.as_mut_ptr().add(*at).cast::<AtomicU64>(), *n)
+            },
+        }
+    }
+
+    #[inline]
+    fn ctrl(&self) -> &[AtomicU8] {
+        match &self.mem {
+            Memory::Heap { ctrl, .. } => ctrl,
+            // SAFETY: as for `slots`, for the n bytes at `at + 8n`;
+            // AtomicU8 has the layout of u8.
+            Memory::Mapped { map, at, n } => unsafe {
+                std::slice::from_raw_parts(
+                    map.as_mut_ptr().add(*at + *n * 8).cast::<AtomicU8>(),
+                    *n,
+                )
+            },
+        }
+    }
+
     /// Fills the empty slot `i` with `v`: the slot first, then its control
     /// byte, so a reader that sees the byte (Acquire) sees the slot.
     fn occupy(&self, i: usize, v: u64) {
-        self.slots[i].store(v, Ordering::Release);
-        self.ctrl[i].store(ctrl_of(v), Ordering::Release);
+        self.slots()[i].store(v, Ordering::Release);
+        self.ctrl()[i].store(ctrl_of(v), Ordering::Release);
     }
 
     #[inline]
@@ -168,7 +217,7 @@ impl Table {
     #[inline]
     pub(crate) fn home_slot(&self, key_hash: u64) -> (*const AtomicU8, *const AtomicU64) {
         let i = self.start(key_hash).0;
-        (&self.ctrl[i], &self.slots[i])
+        (&self.ctrl()[i], &self.slots()[i])
     }
 
     /// The metadata offset in the key's home slot if its tag matches (no
@@ -176,7 +225,7 @@ impl Table {
     #[inline]
     pub(crate) fn peek(&self, key_hash: u64) -> Option<u64> {
         let (i, tag) = self.start(key_hash);
-        let v = self.slots[i].load(Ordering::Relaxed);
+        let v = self.slots()[i].load(Ordering::Relaxed);
         (v != 0 && v & TAG_MASK == tag).then_some(v & OFFSET_MASK)
     }
 
@@ -190,7 +239,7 @@ impl Table {
         loop {
             // Acquire: the slot was stored before its control byte, and the
             // entry it points at was written to the file before the slot.
-            let ci = self.ctrl[i].load(Ordering::Acquire);
+            let ci = self.ctrl()[i].load(Ordering::Acquire);
             if ci == 0 {
                 return Probe::Absent;
             }
@@ -198,7 +247,7 @@ impl Table {
                 i = (i + 1) & self.mask;
                 continue;
             }
-            let v = self.slots[i].load(Ordering::Acquire);
+            let v = self.slots()[i].load(Ordering::Acquire);
             if v & TAG_MASK == tag {
                 match key_at(bytes, v & OFFSET_MASK) {
                     None => return Probe::Stale,
@@ -219,7 +268,7 @@ impl Table {
     /// Records that the checksum of the entry `slot` pointed at matched, if
     /// the slot still points at it.
     pub(crate) fn mark_verified(&self, slot: SlotRef) {
-        let _ = self.slots[slot.index].compare_exchange(
+        let _ = self.slots()[slot.index].compare_exchange(
             slot.value,
             slot.value | VERIFIED,
             Ordering::Relaxed,
@@ -229,7 +278,7 @@ impl Table {
 
     /// Whether `n` more keys fit without passing 3/4 full.
     pub(crate) fn has_room_for(&self, n: u64) -> bool {
-        let limit = (self.slots.len() as u64) / 4 * 3;
+        let limit = (self.slots().len() as u64) / 4 * 3;
         self.used.load(Ordering::Relaxed).saturating_add(n) <= limit
     }
 
@@ -251,8 +300,18 @@ impl Table {
             | meta_offset
             | if tombstone { TOMBSTONE } else { 0 }
             | if verified && !tombstone { VERIFIED } else { 0 };
+        let c = ctrl_of(tag);
         loop {
-            let v = self.slots[i].load(Ordering::Relaxed);
+            let ci = self.ctrl()[i].load(Ordering::Relaxed);
+            if ci != c && ci != 0 {
+                i = (i + 1) & self.mask;
+                continue;
+            }
+            let v = if ci == 0 {
+                0
+            } else {
+                self.slots()[i].load(Ordering::Relaxed)
+            };
             if v == 0 {
                 if tombstone {
                     return;
@@ -263,7 +322,7 @@ impl Table {
                 return;
             }
             if v & TAG_MASK == tag && key_at(bytes, v & OFFSET_MASK) == Some(key_hash) {
-                self.slots[i].store(new, Ordering::Release);
+                self.slots()[i].store(new, Ordering::Release);
                 match (v & TOMBSTONE != 0, tombstone) {
                     (false, true) => {
                         self.live.fetch_sub(1, Ordering::Relaxed);
@@ -290,8 +349,18 @@ impl Table {
         bytes: &[u8],
     ) {
         let (mut i, tag) = self.start(key_hash);
+        let c = ctrl_of(tag);
         loop {
-            let v = self.slots[i].load(Ordering::Relaxed);
+            let ci = self.ctrl()[i].load(Ordering::Relaxed);
+            if ci != c && ci != 0 {
+                i = (i + 1) & self.mask;
+                continue;
+            }
+            let v = if ci == 0 {
+                0
+            } else {
+                self.slots()[i].load(Ordering::Relaxed)
+            };
             if v == 0 {
                 let t = if tombstone { TOMBSTONE } else { 0 };
                 self.occupy(i, tag | meta_offset | t);
@@ -331,7 +400,7 @@ impl Table {
     /// Puts a slot value for a key known not to be in the table yet.
     fn place_new(&self, key_hash: u64, v: u64) {
         let (mut i, _) = self.start(key_hash);
-        while self.slots[i].load(Ordering::Relaxed) != 0 {
+        while self.ctrl()[i].load(Ordering::Relaxed) != 0 {
             i = (i + 1) & self.mask;
         }
         self.occupy(i, v);
@@ -342,7 +411,7 @@ impl Table {
     }
 
     fn live_values(&self) -> impl Iterator<Item = u64> + '_ {
-        self.slots
+        self.slots()
             .iter()
             .map(|s| s.load(Ordering::Relaxed))
             .filter(|&v| v != 0 && v & TOMBSTONE == 0)
@@ -359,56 +428,80 @@ impl Table {
         out
     }
 
-    /// The raw slots, for a persisted copy (verified flags cleared: they hold
-    /// for this process only).
-    pub(crate) fn raw_slots(&self) -> impl Iterator<Item = u64> + '_ {
-        self.slots
-            .iter()
-            .map(|s| s.load(Ordering::Relaxed) & !VERIFIED)
+    /// Writes the table as a persisted copy: the slots (little-endian,
+    /// verified flags cleared: they hold for this process only), then the
+    /// control bytes. Feeds every byte written to `digest` too.
+    pub(crate) fn write_raw(
+        &self,
+        out: &mut impl std::io::Write,
+        digest: &mut xxhash_rust::xxh3::Xxh3,
+    ) -> std::io::Result<()> {
+        let mut buf = Vec::with_capacity(1 << 16);
+        for chunk in self.slots().chunks(8192) {
+            buf.clear();
+            for s in chunk {
+                buf.extend_from_slice(&(s.load(Ordering::Relaxed) & !VERIFIED).to_le_bytes());
+            }
+            digest.update(&buf);
+            out.write_all(&buf)?;
+        }
+        for chunk in self.ctrl().chunks(65536) {
+            buf.clear();
+            buf.extend(chunk.iter().map(|c| c.load(Ordering::Relaxed)));
+            digest.update(&buf);
+            out.write_all(&buf)?;
+        }
+        Ok(())
     }
 
-    /// A table from persisted raw slots. Checks the slot count and the
-    /// offsets against `len` (the file length the copy was made at), and
-    /// counts the live keys; `None` if anything is out of place.
-    pub(crate) fn from_raw(raw: Vec<u64>, seed: u64, len: u64) -> Option<Table> {
-        let n = raw.len();
+    /// Bytes [`Table::write_raw`] writes for a table of `slots` slots.
+    pub(crate) fn raw_len(slots: u64) -> Option<u64> {
+        slots.checked_mul(9)
+    }
+
+    /// A table over a persisted copy (see [`Table::write_raw`]) that the
+    /// caller mapped privately and checked against its digest, with `live`
+    /// live keys. Checks what lookups rely on to end: the size, and that the
+    /// table is at most 3/4 full (counting control bytes). Slots pointing
+    /// outside the store cannot make lookups loop (see [`Probe::Stale`]);
+    /// `None` if anything is out of place.
+    pub(crate) fn from_mapped(
+        map: MmapRaw,
+        at: usize,
+        slots: u64,
+        seed: u64,
+        live: u64,
+    ) -> Option<Table> {
+        let n = usize::try_from(slots).ok()?;
         if n < MIN_SLOTS || !n.is_power_of_two() || seed & 1 == 0 {
             return None;
         }
-        let (mut used, mut live) = (0u64, 0u64);
-        let mut slots = Vec::with_capacity(n);
-        let mut ctrl = Vec::with_capacity(n);
-        for v in raw {
-            if v != 0 {
-                let off = v & OFFSET_MASK;
-                if v & VERIFIED != 0 || off == 0 || off + crate::format::METADATA_SIZE as u64 > len
-                {
-                    return None;
-                }
-                used += 1;
-                if v & TOMBSTONE == 0 {
-                    live += 1;
-                }
-            }
-            slots.push(AtomicU64::new(v));
-            ctrl.push(AtomicU8::new(if v == 0 { 0 } else { ctrl_of(v) }));
-        }
-        if used > (n as u64) / 4 * 3 {
+        if !at.is_multiple_of(8) || map.len() != at.checked_add(n.checked_mul(9)?)? {
             return None;
         }
-        Some(Table {
-            ctrl: ctrl.into_boxed_slice(),
-            slots: slots.into_boxed_slice(),
+        let t = Table {
+            mem: Memory::Mapped { map, at, n },
             mask: n - 1,
             seed,
-            live: AtomicU64::new(live),
-            used: AtomicU64::new(used),
-        })
+            live: AtomicU64::new(0),
+            used: AtomicU64::new(0),
+        };
+        let used = t
+            .ctrl()
+            .iter()
+            .filter(|c| c.load(Ordering::Relaxed) != 0)
+            .count() as u64;
+        if used > (n as u64) / 4 * 3 || live > used {
+            return None;
+        }
+        t.used.store(used, Ordering::Relaxed);
+        t.live.store(live, Ordering::Relaxed);
+        Some(t)
     }
 
     /// Whether a rebuild would at least halve the table.
     pub(crate) fn oversized(&self) -> bool {
-        slots_for(self.len()) * 2 <= self.slots.len()
+        slots_for(self.len()) * 2 <= self.slots().len()
     }
 }
 
@@ -538,14 +631,43 @@ mod tests {
                 assert_eq!(found(&t, h * 0x9E37_79B9 + 1, &file), None);
             }
         }
-        let raw: Vec<u64> = t.raw_slots().collect();
-        let back = Table::from_raw(raw, t.seed(), file.len() as u64).unwrap();
+        let mut raw = Vec::new();
+        let mut digest = xxhash_rust::xxh3::Xxh3::new();
+        t.write_raw(&mut raw, &mut digest).unwrap();
+        assert_eq!(digest.digest(), xxhash_rust::xxh3::xxh3_64(&raw));
+        let mapped = |bytes: &[u8]| {
+            let mut m = memmap2::MmapMut::map_anon(bytes.len()).unwrap();
+            m.copy_from_slice(bytes);
+            MmapRaw::from(m)
+        };
+        let n = t.capacity() as u64;
+        let back = Table::from_mapped(mapped(&raw), 0, n, t.seed(), t.len()).unwrap();
         assert_eq!(back.len(), 5000);
-        assert_eq!(found(&back, items[17].0, &file), Some(m[17]));
-        let bad: Vec<u64> = t
-            .raw_slots()
-            .map(|v| if v != 0 { v | OFFSET_MASK } else { 0 })
-            .collect();
-        assert!(Table::from_raw(bad, t.seed(), file.len() as u64).is_none());
+        for (i, &(h, _)) in items.iter().enumerate().step_by(7) {
+            assert_eq!(found(&back, h, &file), Some(m[i]));
+        }
+        // Mapped tables take writes (copy-on-write) like heap ones.
+        back.set(items[3].0, m[4], true, false, &file);
+        assert_eq!(found(&back, items[3].0, &file), None);
+        // Out-of-place contents are refused: a table over 3/4 full, more
+        // live keys than used slots, a wrong slot count.
+        let mut full = raw.clone();
+        for c in &mut full[n as usize * 8..] {
+            *c = 0x80;
+        }
+        assert!(Table::from_mapped(mapped(&full), 0, n, t.seed(), t.len()).is_none());
+        assert!(Table::from_mapped(mapped(&raw), 0, n, t.seed(), t.len() + 1).is_none());
+        assert!(Table::from_mapped(mapped(&raw), 0, n / 2, t.seed(), t.len()).is_none());
+        // A slot pointing beyond the store: its lookups say Stale (which
+        // readers turn into an error after a while), never loop here.
+        let first = raw.chunks(8).position(|c| c != [0u8; 8]).unwrap();
+        let mut bad = raw.clone();
+        bad[first * 8 + 5] |= 0x0f;
+        let t2 = Table::from_mapped(mapped(&bad), 0, n, t.seed(), t.len()).unwrap();
+        let stale = items
+            .iter()
+            .filter(|&&(h, _)| matches!(t2.find(h, &file), Probe::Stale))
+            .count();
+        assert_eq!(stale, 1);
     }
 }

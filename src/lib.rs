@@ -14,6 +14,7 @@ mod ffi;
 mod index;
 mod iter;
 pub mod mapping;
+pub mod persist;
 mod recovery;
 mod refresh;
 pub mod salvage;

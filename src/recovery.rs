@@ -70,6 +70,41 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
     })
 }
 
+/// Opens with a persisted index copy that matched the file up to
+/// `from.len`: validates and indexes what was appended after it (the chain
+/// from the end of the file must lead back to exactly `from.len`, and the
+/// newest entry must check out). `None` if it does not: the caller then
+/// recovers the whole file.
+pub(crate) fn extend(file: &[u8], from: crate::persist::Loaded) -> Option<Recovered> {
+    let len = file.len() as u64;
+    let mut table = from.table;
+    let mut found: Vec<(u64, u64, bool)> = Vec::new();
+    let mut cursor = len;
+    while cursor > from.len {
+        let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
+        let entry = entry_at(file, meta_offset).ok()?;
+        if found.is_empty() && !format::checksum_ok(file, &entry) {
+            return None;
+        }
+        found.push((entry.meta.key_hash, meta_offset, entry.tombstone));
+        cursor = entry.meta.prev_tail;
+    }
+    if cursor != from.len {
+        return None;
+    }
+    if !table.has_room_for(found.len() as u64) {
+        table = table.rebuilt(found.len() as u64, file).ok()?;
+    }
+    for &(h, m, tomb) in found.iter().rev() {
+        table.set(h, m, tomb, false, file);
+    }
+    Some(Recovered {
+        tail: len,
+        index: table,
+        entries: from.entries + found.len() as u64,
+    })
+}
+
 /// The largest end offset above `floor` at which a complete chain ends: the
 /// newest entry there checks out and the links lead back to offset 0. The
 /// checksum work is bounded; `None` if nothing longer than `floor` is found.

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::mapping::{reserve_for, Mapping};
 use crate::recovery::{entries_between, forward_scan_from};
-use crate::store::{open_file, Store};
+use crate::store::{open_file, Shared, Store};
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
@@ -110,10 +110,17 @@ impl Store {
 
     fn reopen_replaced(&self) -> Result<RefreshStats> {
         let fresh = Store::open(&self.path, self.options.clone())?;
-        let new_shared = fresh.shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        let new_shared = std::mem::replace(
+            &mut *fresh.lock_shared(),
+            Shared {
+                retired: Vec::new(),
+                entries: 0,
+                file_id: None,
+            },
+        );
         let entries = new_shared.entries;
         let mut sh = self.lock_shared();
-        self.replace_view(fresh.view.into_inner());
+        self.replace_view(fresh.view.load_full());
         *sh = new_shared;
         Ok(RefreshStats {
             new_entries: entries,

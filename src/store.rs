@@ -27,7 +27,17 @@ pub struct OpenOptions {
     pub sync: bool,
     /// Check each entry's payload checksum the first time it is read.
     pub verify_checksums: bool,
+    /// Use the index copy beside the store (`<path>.idx`, see
+    /// [`crate::persist`]) to open faster, and (read-write handles) save it
+    /// when the store is dropped.
+    pub index_file: bool,
+    /// Save the index copy only for stores of at least this many entries;
+    /// smaller ones open fast enough without.
+    pub index_file_min_entries: u64,
 }
+
+/// Default of [`OpenOptions::index_file_min_entries`].
+pub const INDEX_FILE_MIN_ENTRIES: u64 = 1 << 16;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -36,6 +46,8 @@ impl Default for OpenOptions {
             create: true,
             sync: false,
             verify_checksums: true,
+            index_file: true,
+            index_file_min_entries: INDEX_FILE_MIN_ENTRIES,
         }
     }
 }
@@ -223,6 +235,18 @@ pub struct Store {
     /// Group commit of `SRD_OPEN_SYNC` writes.
     pub(crate) sync_state: Mutex<SyncState>,
     pub(crate) sync_done: Condvar,
+    /// Store length the index copy on disk was made at (`u64::MAX`: none is
+    /// known to match). The copy is saved on drop if the store moved on.
+    pub(crate) index_saved_at: AtomicU64,
+    /// Whether opening used the index copy (see [`Store::opened_with_index_file`]).
+    pub(crate) used_index_file: bool,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Before the writer (and its lock) goes: no other writer can race.
+        self.save_index();
+    }
 }
 
 /// One operation of an append.
@@ -268,8 +292,19 @@ impl Store {
         let file_len = stat.len();
         let map = Mapping::new(&file, reserve_for(file_len))
             .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
-        let rec = recovery::recover(map.bytes(file_len))
-            .map_err(|d| Error::corrupt(&path, d.offset, d.detail))?;
+        let bytes = map.bytes(file_len);
+        let copy = if options.index_file {
+            crate::persist::load(&path, bytes).and_then(|l| recovery::extend(bytes, l))
+        } else {
+            None
+        };
+        let saved_at = copy.as_ref().map_or(u64::MAX, |r| r.tail);
+        let rec = match copy {
+            Some(r) => r,
+            None => {
+                recovery::recover(bytes).map_err(|d| Error::corrupt(&path, d.offset, d.detail))?
+            }
+        };
         check_size_limit(&path, rec.tail)?;
         let writer = if options.read_only {
             None
@@ -304,7 +339,10 @@ impl Store {
             }))
         };
         let file_id = Some((stat.dev(), stat.ino()));
-        Ok(Store::assemble(path, options, rec, map, file_id, writer))
+        let mut store = Store::assemble(path, options, rec, map, file_id, writer);
+        store.index_saved_at.store(saved_at, Ordering::Relaxed);
+        store.used_index_file = saved_at != u64::MAX;
+        Ok(store)
     }
 
     /// Puts a store together from what opening found.
@@ -331,7 +369,43 @@ impl Store {
             refresh_lock: Mutex::new(()),
             sync_state: Mutex::new(SyncState::default()),
             sync_done: Condvar::new(),
+            index_saved_at: AtomicU64::new(u64::MAX),
+            used_index_file: false,
         }
+    }
+
+    /// Whether this handle was opened from the index copy beside the store
+    /// (`<path>.idx`) rather than by walking the whole file.
+    pub fn opened_with_index_file(&self) -> bool {
+        self.used_index_file
+    }
+
+    /// Saves the index copy beside the store if this handle may write, the
+    /// store is large enough and it changed since the copy was made. Errors
+    /// are ignored: the copy is only an accelerator.
+    pub(crate) fn save_index(&self) {
+        let Some(writer) = &self.writer else {
+            return;
+        };
+        if !self.options.index_file {
+            return;
+        }
+        let w = writer.lock().unwrap_or_else(|e| e.into_inner());
+        if w.broken.is_some() || w.stream_owner.is_some() {
+            return;
+        }
+        let sh = self.lock_shared();
+        let view = self.view.load();
+        let len = view.len();
+        if sh.entries < self.options.index_file_min_entries
+            || self.index_saved_at.load(Ordering::Relaxed) == len
+        {
+            return;
+        }
+        if crate::persist::save(&self.path, &view.table, view.bytes(), sh.entries).is_ok() {
+            self.index_saved_at.store(len, Ordering::Relaxed);
+        }
+        drop(w);
     }
 
     /// Opens a store held in memory (for example a store file kept as a value
@@ -348,6 +422,8 @@ impl Store {
             create: false,
             sync: false,
             verify_checksums: true,
+            index_file: false,
+            index_file_min_entries: INDEX_FILE_MIN_ENTRIES,
         };
         Ok(Store::assemble(path, options, rec, map, None, None))
     }
@@ -413,6 +489,9 @@ impl Store {
             match view.table.find(key_hash, view.bytes()) {
                 Probe::Absent => return false,
                 Probe::Found(_) => return true,
+                // An index slot beyond the file for good (a crafted index
+                // file): the key cannot be shown.
+                Probe::Stale if stale.exhausted() => return false,
                 Probe::Stale => stale.snooze(),
             }
         }
@@ -476,7 +555,7 @@ impl Store {
             probes.extend(key_hashes.iter().map(|&h| view.table.find(h, bytes)));
             fence(Ordering::Acquire);
             let stale = probes.iter().any(|p| matches!(p, Probe::Stale));
-            if !stale && self.seq.load(Ordering::Relaxed) == s1 {
+            if (!stale || wait.exhausted()) && self.seq.load(Ordering::Relaxed) == s1 {
                 break view;
             }
             wait.snooze();
@@ -487,7 +566,8 @@ impl Store {
                 Probe::Found(slot) => self
                     .layout_of(&view.table, bytes, slot)
                     .map(|l| Some(format::slice(bytes, l.payload))),
-                _ => Ok(None),
+                Probe::Stale => Err(self.beyond_file(key_hashes[i])),
+                Probe::Absent => Ok(None),
             };
             f(i, r);
         }
@@ -541,6 +621,7 @@ impl Store {
                     let layout = self.layout_of(&view.table, bytes, slot)?;
                     return Ok(Some((view, layout)));
                 }
+                Probe::Stale if stale.exhausted() => return Err(self.beyond_file(key_hash)),
                 Probe::Stale => stale.snooze(),
             }
         }
@@ -567,6 +648,15 @@ impl Store {
             table.mark_verified(slot);
         }
         Ok(layout)
+    }
+
+    #[cold]
+    fn beyond_file(&self, key_hash: u64) -> Error {
+        Error::corrupt(
+            &self.path,
+            self.view.load().len(),
+            format!("the index entry of key hash {key_hash:#x} points beyond the end of the file"),
+        )
     }
 
     pub(crate) fn check_value(&self, bytes: &[u8], layout: &EntryLayout) -> Result<()> {
@@ -984,6 +1074,12 @@ impl Backoff {
         } else {
             std::thread::yield_now();
         }
+    }
+
+    /// Whether this has waited so long (about 2^20 rounds: seconds) that
+    /// what it waits for cannot be a publisher at work.
+    pub(crate) fn exhausted(&self) -> bool {
+        self.0 >= 1 << 20
     }
 }
 

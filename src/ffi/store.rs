@@ -24,9 +24,20 @@ pub const SRD_OPEN_SYNC: u32 = 4;
 /// Open flag: do not verify a value's checksum on its first read (faster
 /// first reads of large values; damaged values are then not detected).
 pub const SRD_OPEN_NO_VERIFY: u32 = 8;
+/// Open flag: neither use nor write the index file. By default a read-write
+/// handle of a store with at least 65,536 entries saves a copy of its index
+/// beside the store, as `<path>.idx`, when it is closed, and later opens use
+/// it (after checking it against the store's tail and its own checksums,
+/// indexing only entries appended since) instead of walking the whole file.
+/// A missing, stale or damaged index file is ignored and never changes an
+/// answer; it may be deleted at any time.
+pub const SRD_OPEN_NO_INDEX_FILE: u32 = 16;
 
-const KNOWN_FLAGS: u32 =
-    SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC | SRD_OPEN_NO_VERIFY;
+const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY
+    | SRD_OPEN_NO_CREATE
+    | SRD_OPEN_SYNC
+    | SRD_OPEN_NO_VERIFY
+    | SRD_OPEN_NO_INDEX_FILE;
 
 /// An open store (opaque). Created by `srd_open`, destroyed by `srd_close`.
 ///
@@ -99,7 +110,9 @@ pub(crate) fn not_found() -> Failure {
 /// Opens the store file at `path`, creating it if it does not exist (unless
 /// `flags` has `SRD_OPEN_NO_CREATE` or `SRD_OPEN_READ_ONLY`).
 ///
-/// The whole metadata chain is validated and the index built. A torn tail (a
+/// The whole metadata chain is validated and the index built (or, for a
+/// large store, the index file loaded and checked: see
+/// `SRD_OPEN_NO_INDEX_FILE`). A torn tail (a
 /// write cut short by a crash, or zeros or garbage after the last entry) is
 /// recovered to the last complete entry; a read-write open truncates the file
 /// there, a read-only open does so in memory only. A file that is not a store,
@@ -149,6 +162,8 @@ pub unsafe extern "C" fn srd_open(
             create: !read_only && flags & SRD_OPEN_NO_CREATE == 0,
             sync: flags & SRD_OPEN_SYNC != 0,
             verify_checksums: flags & SRD_OPEN_NO_VERIFY == 0,
+            index_file: flags & SRD_OPEN_NO_INDEX_FILE == 0,
+            ..Default::default()
         };
         let store = Store::open(OsStr::from_bytes(bytes), options)?;
         let handle = srd_store::into_raw(store);

@@ -1,0 +1,307 @@
+//! The index copy beside the store (`<path>.idx`): used when it matches,
+//! extended by what was appended after it, and ignored (never trusted) when
+//! it is stale, damaged or foreign.
+
+mod common;
+
+use common::{Rng, Scratch};
+use simd_r_drive::persist::index_path;
+use simd_r_drive::{OpenOptions, Store};
+use std::collections::HashMap;
+use std::path::Path;
+
+type Model = HashMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Options that save the copy for any store (the default waits for 65,536
+/// entries).
+fn opts() -> OpenOptions {
+    OpenOptions {
+        index_file_min_entries: 1,
+        ..Default::default()
+    }
+}
+
+fn no_copy() -> OpenOptions {
+    OpenOptions {
+        index_file: false,
+        ..Default::default()
+    }
+}
+
+/// Applies `n` random writes and deletes over `keys` keys.
+fn churn(s: &Store, model: &mut Model, rng: &mut Rng, n: usize, keys: u64) {
+    for _ in 0..n {
+        let k = format!("key-{}", rng.below(keys)).into_bytes();
+        if rng.below(5) == 0 {
+            s.delete(&k).unwrap();
+            model.insert(k, None);
+        } else {
+            let len = 1 + rng.below(300) as usize;
+            let mut v = rng.bytes(len);
+            if v == [0] {
+                v = vec![1];
+            }
+            s.write(&k, &v).unwrap();
+            model.insert(k, Some(v));
+        }
+    }
+}
+
+fn check(s: &Store, model: &Model) {
+    let live = model.values().filter(|v| v.is_some()).count() as u64;
+    assert_eq!(s.len(), live);
+    for (k, v) in model {
+        assert_eq!(s.read_to_vec(k).unwrap().as_ref(), v.as_ref(), "key {k:?}");
+    }
+    for i in 0..200 {
+        assert!(s
+            .read_to_vec(format!("absent-{i}").as_bytes())
+            .unwrap()
+            .is_none());
+    }
+    let mut seen = 0;
+    let mut it = s.iter();
+    while let Some(r) = it.next() {
+        r.unwrap();
+        seen += 1;
+    }
+    assert_eq!(seen, live);
+}
+
+fn flip(path: &Path, at: u64) {
+    let mut b = std::fs::read(path).unwrap();
+    let i = at as usize % b.len();
+    b[i] ^= 0x10;
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn a_saved_copy_is_used_and_gives_the_same_answers() {
+    let dir = Scratch::new("idx-basic");
+    let p = dir.file("s.srd");
+    let mut model = Model::new();
+    let mut rng = Rng::new(1);
+    {
+        let s = Store::open(&p, opts()).unwrap();
+        churn(&s, &mut model, &mut rng, 3000, 700);
+        assert!(!s.opened_with_index_file());
+    }
+    assert!(index_path(&p).exists());
+    let s = Store::open(&p, opts()).unwrap();
+    assert!(s.opened_with_index_file());
+    check(&s, &model);
+    // Writes after a copy-based open, then reopen: the copy is saved again.
+    churn(&s, &mut model, &mut rng, 2000, 700);
+    drop(s);
+    let s = Store::open(&p, opts()).unwrap();
+    assert!(s.opened_with_index_file());
+    check(&s, &model);
+    // Read-only handles use it too; a store opened without it matches.
+    drop(s);
+    let ro = Store::open(
+        &p,
+        OpenOptions {
+            read_only: true,
+            ..opts()
+        },
+    )
+    .unwrap();
+    assert!(ro.opened_with_index_file());
+    check(&ro, &model);
+    let plain = Store::open(
+        &p,
+        OpenOptions {
+            read_only: true,
+            ..no_copy()
+        },
+    )
+    .unwrap();
+    assert!(!plain.opened_with_index_file());
+    check(&plain, &model);
+}
+
+#[test]
+fn entries_appended_after_the_copy_are_indexed() {
+    let dir = Scratch::new("idx-extend");
+    let p = dir.file("s.srd");
+    let mut model = Model::new();
+    let mut rng = Rng::new(2);
+    drop({
+        let s = Store::open(&p, opts()).unwrap();
+        churn(&s, &mut model, &mut rng, 2000, 500);
+        s
+    });
+    let saved = std::fs::read(index_path(&p)).unwrap();
+    for round in 0..4 {
+        // Another program (or a session that crashed) appends without
+        // saving a copy: overwrites, deletes and new keys, enough to grow
+        // the table.
+        {
+            let s = Store::open(&p, no_copy()).unwrap();
+            churn(&s, &mut model, &mut rng, 1500, 2000 + round * 1000);
+        }
+        assert_eq!(std::fs::read(index_path(&p)).unwrap(), saved);
+        let s = Store::open(
+            &p,
+            OpenOptions {
+                read_only: true,
+                ..opts()
+            },
+        )
+        .unwrap();
+        assert!(s.opened_with_index_file(), "round {round}");
+        check(&s, &model);
+    }
+}
+
+#[test]
+fn a_damaged_copy_is_ignored() {
+    let dir = Scratch::new("idx-damage");
+    let p = dir.file("s.srd");
+    let mut model = Model::new();
+    let mut rng = Rng::new(3);
+    drop({
+        let s = Store::open(&p, opts()).unwrap();
+        churn(&s, &mut model, &mut rng, 2000, 600);
+        s
+    });
+    let good = std::fs::read(index_path(&p)).unwrap();
+    let ro = OpenOptions {
+        read_only: true,
+        ..opts()
+    };
+    // Every byte of the header, and bytes spread over the table.
+    let mut spots: Vec<u64> = (0..128).collect();
+    spots.extend((0..200).map(|i| 128 + i * (good.len() as u64 - 128) / 200));
+    for at in spots {
+        std::fs::write(index_path(&p), &good).unwrap();
+        flip(&index_path(&p), at);
+        let s = Store::open(&p, ro.clone()).unwrap();
+        assert!(!s.opened_with_index_file(), "damage at {at} went unnoticed");
+        check(&s, &model);
+    }
+    // Cut short, empty, or garbage.
+    for bytes in [
+        &good[..good.len() - 1],
+        &good[..100],
+        &[][..],
+        &[7u8; 4096][..],
+    ] {
+        std::fs::write(index_path(&p), bytes).unwrap();
+        let s = Store::open(&p, ro.clone()).unwrap();
+        assert!(!s.opened_with_index_file());
+        check(&s, &model);
+    }
+}
+
+#[test]
+fn a_copy_of_another_store_state_is_ignored() {
+    let dir = Scratch::new("idx-stale");
+    let p = dir.file("s.srd");
+    let mut model = Model::new();
+    let mut rng = Rng::new(4);
+    drop({
+        let s = Store::open(&p, opts()).unwrap();
+        churn(&s, &mut model, &mut rng, 2000, 600);
+        s
+    });
+    let copy = std::fs::read(index_path(&p)).unwrap();
+    let store = std::fs::read(&p).unwrap();
+
+    // Compaction removes the copy; an old copy put back is not used.
+    {
+        let s = Store::open(&p, opts()).unwrap();
+        s.compact().unwrap();
+        assert!(!index_path(&p).exists());
+        check(&s, &model);
+    }
+    std::fs::write(index_path(&p), &copy).unwrap();
+    let s = Store::open(&p, opts()).unwrap();
+    assert!(
+        !s.opened_with_index_file(),
+        "a pre-compaction copy was used"
+    );
+    check(&s, &model);
+    drop(s);
+
+    // The store cut back below the copy's length (a torn tail recovered
+    // by another program): not used.
+    std::fs::write(&p, &store[..store.len() - 7]).unwrap();
+    std::fs::write(index_path(&p), &copy).unwrap();
+    let s = Store::open(&p, opts()).unwrap();
+    assert!(!s.opened_with_index_file());
+    drop(s);
+
+    // A different store of exactly the same length and layout (the same
+    // keys and value sizes, other bytes): its tail does not match.
+    let q = dir.file("other.srd");
+    {
+        let a = Store::open(&q, no_copy()).unwrap();
+        let mut rng = Rng::new(99);
+        for i in 0..500 {
+            a.write(format!("k{i}").as_bytes(), &rng.bytes(100))
+                .unwrap();
+        }
+    }
+    drop({
+        let a = Store::open(&q, opts()).unwrap();
+        a.write(b"extra", b"x").unwrap();
+        a
+    });
+    let qcopy = std::fs::read(index_path(&q)).unwrap();
+    std::fs::remove_file(&q).unwrap();
+    let mut m2 = Model::new();
+    {
+        let b = Store::open(&q, no_copy()).unwrap();
+        let mut rng = Rng::new(100);
+        for i in 0..500 {
+            let v = rng.bytes(100);
+            b.write(format!("k{i}").as_bytes(), &v).unwrap();
+            m2.insert(format!("k{i}").into_bytes(), Some(v));
+        }
+        b.write(b"extra", b"y").unwrap();
+        m2.insert(b"extra".to_vec(), Some(b"y".to_vec()));
+    }
+    std::fs::write(index_path(&q), &qcopy).unwrap();
+    let b = Store::open(&q, no_copy()).unwrap();
+    drop(b);
+    let b = Store::open(&q, opts()).unwrap();
+    assert!(
+        !b.opened_with_index_file(),
+        "a copy of another store was used"
+    );
+    check(&b, &m2);
+}
+
+#[test]
+fn small_stores_and_opted_out_handles_write_no_copy() {
+    let dir = Scratch::new("idx-small");
+    let p = dir.file("s.srd");
+    {
+        let s = Store::open(&p, OpenOptions::default()).unwrap();
+        for i in 0..1000 {
+            s.write(format!("k{i}").as_bytes(), b"v").unwrap();
+        }
+    }
+    assert!(!index_path(&p).exists());
+    {
+        let s = Store::open(&p, no_copy()).unwrap();
+        let mut v = Vec::new();
+        for i in 0..70_000 {
+            v.push((format!("k{i}").into_bytes(), b"v".to_vec()));
+        }
+        let items: Vec<(&[u8], &[u8])> = v.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+        s.write_batch(&items).unwrap();
+    }
+    assert!(!index_path(&p).exists());
+    // Over the default threshold, a read-write handle saves one.
+    drop(
+        Store::open(&p, OpenOptions::default())
+            .unwrap()
+            .write(b"last", b"v"),
+    );
+    assert!(index_path(&p).exists());
+    let s = Store::open(&p, OpenOptions::default()).unwrap();
+    assert!(s.opened_with_index_file());
+    assert_eq!(s.len(), 70_001);
+}
