@@ -236,7 +236,7 @@ impl Table {
     pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
-        loop {
+        for _ in 0..self.slots().len() {
             // Acquire: the slot was stored before its control byte, and the
             // entry it points at was written to the file before the slot.
             let ci = self.ctrl()[i].load(Ordering::Acquire);
@@ -263,6 +263,9 @@ impl Table {
             }
             i = (i + 1) & self.mask;
         }
+        // Never reached in a table this library built (at most 3/4 full);
+        // a crafted index file could fill one.
+        Probe::Absent
     }
 
     /// Records that the checksum of the entry `slot` pointed at matched, if
@@ -301,7 +304,7 @@ impl Table {
             | if tombstone { TOMBSTONE } else { 0 }
             | if verified && !tombstone { VERIFIED } else { 0 };
         let c = ctrl_of(tag);
-        loop {
+        for _ in 0..self.slots().len() {
             let ci = self.ctrl()[i].load(Ordering::Relaxed);
             if ci != c && ci != 0 {
                 i = (i + 1) & self.mask;
@@ -350,7 +353,7 @@ impl Table {
     ) {
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
-        loop {
+        for _ in 0..self.slots().len() {
             let ci = self.ctrl()[i].load(Ordering::Relaxed);
             if ci != c && ci != 0 {
                 i = (i + 1) & self.mask;
@@ -390,6 +393,20 @@ impl Table {
         Ok(t)
     }
 
+    /// As [`Table::rebuilt`], keeping tombstones (while building from the
+    /// file newest first, they hide older versions still to come).
+    pub(crate) fn grown(&self, extra: u64, bytes: &[u8]) -> Result<Table, u64> {
+        let used = self.used.load(Ordering::Relaxed);
+        let t = Table::new(used.saturating_add(extra), self.seed);
+        let all = self.slots().iter().map(|s| s.load(Ordering::Relaxed));
+        for v in all.filter(|&v| v != 0) {
+            let off = v & OFFSET_MASK;
+            let h = key_at(bytes, off).ok_or(off)?;
+            t.place_new(h, v);
+        }
+        Ok(t)
+    }
+
     /// Adds a key known not to be in the table yet (no file access).
     pub(crate) fn insert_new(&self, key_hash: u64, meta_offset: u64, verified: bool) {
         let (_, tag) = self.start(key_hash);
@@ -400,8 +417,15 @@ impl Table {
     /// Puts a slot value for a key known not to be in the table yet.
     fn place_new(&self, key_hash: u64, v: u64) {
         let (mut i, _) = self.start(key_hash);
+        let mut left = self.slots().len();
         while self.ctrl()[i].load(Ordering::Relaxed) != 0 {
             i = (i + 1) & self.mask;
+            left -= 1;
+            if left == 0 {
+                // Full: only a crafted index file can claim fewer keys
+                // than it holds. Drop the key rather than loop.
+                return;
+            }
         }
         self.occupy(i, v);
         self.used.fetch_add(1, Ordering::Relaxed);
@@ -499,9 +523,11 @@ impl Table {
         Some(t)
     }
 
-    /// Whether a rebuild would at least halve the table.
+    /// Whether a rebuild would at least halve the table, or drop many
+    /// tombstones.
     pub(crate) fn oversized(&self) -> bool {
-        slots_for(self.len()) * 2 <= self.slots().len()
+        let used = self.used.load(Ordering::Relaxed);
+        slots_for(self.len()) * 2 <= self.slots().len() || used > self.len() + self.len() / 4
     }
 }
 

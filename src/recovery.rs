@@ -129,7 +129,7 @@ fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
                     return None;
                 }
                 budget -= cost;
-                if format::checksum_ok(file, &e) && walk_back(&file[..c as usize], c).is_some() {
+                if format::checksum_ok(file, &e) && chain_ok(&file[..c as usize], c) {
                     return Some(c);
                 }
             }
@@ -146,34 +146,35 @@ fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
 /// a foreign header in front of entries, not an entry. (An oldest value that
 /// is merely damaged is kept: reading it gives `Corrupt`.)
 fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
-    // (key hash, metadata offset, tombstone), newest first.
-    let mut found: Vec<(u64, u64, bool)> = Vec::new();
+    // Sized for a file of 128-byte entries (capped), grown as needed; the
+    // table holds keys, not entries, so a long history costs no memory.
+    let mut index = Table::new((tail / 128).clamp(16, 1 << 22), new_seed());
+    let mut entries = 0u64;
     let mut cursor = tail;
     let mut oldest = None;
     while cursor > 0 {
         let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
         let entry = entry_at(file, meta_offset).ok()?;
-        if found.is_empty() && !format::checksum_ok(file, &entry) {
+        if entries == 0 && !format::checksum_ok(file, &entry) {
             return None;
         }
-        found.push((entry.meta.key_hash, meta_offset, entry.tombstone));
+        if !index.has_room_for(1) {
+            index = index.grown(index.len().max(1024), file).ok()?;
+        }
+        index.note_older(entry.meta.key_hash, meta_offset, entry.tombstone, file);
+        entries += 1;
         cursor = entry.meta.prev_tail;
         oldest = Some(entry);
     }
-    let entries = found.len() as u64;
     if let Some(first) = oldest {
         let zero_meta = first.meta.key_hash == 0 && first.meta.checksum == 0;
         if entries > 1 && zero_meta && !format::checksum_ok(file, &first) {
             return None;
         }
     }
-    let mut index = Table::new(entries, new_seed());
-    for &(h, m, tomb) in &found {
-        index.note_older(h, m, tomb, file);
-    }
-    drop(found);
     if index.oversized() {
-        // Many old versions or deletions: a table sized for the live keys.
+        // Fewer live keys than the guess, or many deleted: a table sized
+        // for the live keys, without tombstones.
         index = index.rebuilt(0, file).ok()?;
     }
     Some(Recovered {
@@ -181,6 +182,34 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
         index,
         entries,
     })
+}
+
+/// As [`walk_back`], without building an index: whether the chain from
+/// `tail` is sound.
+fn chain_ok(file: &[u8], tail: u64) -> bool {
+    let mut cursor = tail;
+    let mut count = 0u64;
+    let mut oldest = None;
+    while cursor > 0 {
+        let Some(meta_offset) = cursor.checked_sub(METADATA_SIZE as u64) else {
+            return false;
+        };
+        let Ok(entry) = entry_at(file, meta_offset) else {
+            return false;
+        };
+        if count == 0 && !format::checksum_ok(file, &entry) {
+            return false;
+        }
+        count += 1;
+        cursor = entry.meta.prev_tail;
+        oldest = Some(entry);
+    }
+    match oldest {
+        Some(first) if count > 1 && first.meta.key_hash == 0 && first.meta.checksum == 0 => {
+            format::checksum_ok(file, &first)
+        }
+        _ => true,
+    }
 }
 
 fn read_u64(file: &[u8], at: usize) -> u64 {
@@ -502,6 +531,30 @@ mod tests {
         let rec = recover(&file).unwrap();
         assert_eq!(rec.tail, ends[0]);
         assert!(get(&rec, &file, 10).is_some());
+    }
+
+    #[test]
+    fn a_long_history_of_few_keys_gives_a_small_index() {
+        let mut items: Vec<(u64, Vec<u8>)> = Vec::new();
+        for i in 0..20_000u64 {
+            let v = if i % 7 == 3 {
+                Vec::new()
+            } else {
+                vec![1 + (i % 200) as u8; 3]
+            };
+            items.push((1 + i % 10, v));
+        }
+        let refs: Vec<(u64, &[u8])> = items.iter().map(|(h, v)| (*h, &v[..])).collect();
+        let (file, ends) = build(&refs);
+        let rec = recover(&file).unwrap();
+        assert_eq!(rec.entries, 20_000);
+        assert!(rec.index.capacity() <= 64, "{} slots", rec.index.capacity());
+        for k in 1..=10u64 {
+            // The newest entry of key k is the last i with 1 + i % 10 == k.
+            let i = (19_990..20_000u64).find(|i| 1 + i % 10 == k).unwrap();
+            let want = (i % 7 != 3).then(|| ends[i as usize] - 20);
+            assert_eq!(get(&rec, &file, k), want, "key {k}");
+        }
     }
 
     #[test]

@@ -87,7 +87,8 @@ impl Store {
                     // stopped at: what it took in last time was not the
                     // writer's (bytes of a value still being written that
                     // looked like entries). Start again from the file.
-                    drop(_serial);
+                    // (Still serialized: a concurrent refresh must not
+                    // publish into the view this replaces.)
                     return self.reopen_replaced();
                 }
                 added

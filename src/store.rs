@@ -294,13 +294,19 @@ impl Store {
             .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
         let bytes = map.bytes(file_len);
         let copy = if options.index_file {
-            crate::persist::load(&path, bytes).and_then(|l| recovery::extend(bytes, l))
+            crate::persist::load(&path, bytes).and_then(|l| {
+                let at = l.len;
+                recovery::extend(bytes, l).map(|r| (r, at))
+            })
         } else {
             None
         };
-        let saved_at = copy.as_ref().map_or(u64::MAX, |r| r.tail);
+        // Where the copy on disk stands (so that a store extended since is
+        // saved again at close).
+        let saved_at = copy.as_ref().map_or(u64::MAX, |&(_, at)| at);
+        let used_index_file = copy.is_some();
         let rec = match copy {
-            Some(r) => r,
+            Some((r, _)) => r,
             None => {
                 recovery::recover(bytes).map_err(|d| Error::corrupt(&path, d.offset, d.detail))?
             }
@@ -341,7 +347,7 @@ impl Store {
         let file_id = Some((stat.dev(), stat.ino()));
         let mut store = Store::assemble(path, options, rec, map, file_id, writer);
         store.index_saved_at.store(saved_at, Ordering::Relaxed);
-        store.used_index_file = saved_at != u64::MAX;
+        store.used_index_file = used_index_file;
         Ok(store)
     }
 
@@ -491,7 +497,9 @@ impl Store {
                 Probe::Found(_) => return true,
                 // An index slot beyond the file for good (a crafted index
                 // file): the key cannot be shown.
-                Probe::Stale if stale.exhausted() => return false,
+                Probe::Stale if stale.rounds() > 8 && self.stale_for_good(key_hash) => {
+                    return false
+                }
                 Probe::Stale => stale.snooze(),
             }
         }
@@ -534,6 +542,17 @@ impl Store {
         let mut probes: Vec<Probe> = Vec::with_capacity(key_hashes.len());
         let mut wait = Backoff::default();
         let view = loop {
+            if wait.rounds() > 16 {
+                // Appends keep landing inside the window: probe while
+                // holding publishers off instead (they hold `shared` for
+                // the whole change).
+                let _sh = self.lock_shared();
+                let view = self.view.load();
+                let bytes = view.bytes();
+                probes.clear();
+                probes.extend(key_hashes.iter().map(|&h| view.table.find(h, bytes)));
+                break view;
+            }
             let s1 = self.seq.load(Ordering::Acquire);
             if s1 & 1 == 1 {
                 wait.snooze();
@@ -555,7 +574,7 @@ impl Store {
             probes.extend(key_hashes.iter().map(|&h| view.table.find(h, bytes)));
             fence(Ordering::Acquire);
             let stale = probes.iter().any(|p| matches!(p, Probe::Stale));
-            if (!stale || wait.exhausted()) && self.seq.load(Ordering::Relaxed) == s1 {
+            if !stale && self.seq.load(Ordering::Relaxed) == s1 {
                 break view;
             }
             wait.snooze();
@@ -621,7 +640,9 @@ impl Store {
                     let layout = self.layout_of(&view.table, bytes, slot)?;
                     return Ok(Some((view, layout)));
                 }
-                Probe::Stale if stale.exhausted() => return Err(self.beyond_file(key_hash)),
+                Probe::Stale if stale.rounds() > 8 && self.stale_for_good(key_hash) => {
+                    return Err(self.beyond_file(key_hash))
+                }
                 Probe::Stale => stale.snooze(),
             }
         }
@@ -648,6 +669,22 @@ impl Store {
             table.mark_verified(slot);
         }
         Ok(layout)
+    }
+
+    /// After `Probe::Stale` for a while: whether the key's slot points
+    /// beyond the published length with no publication under way or made
+    /// meanwhile (so it will not change: a crafted index file), rather than
+    /// a publisher being between its slot stores and its length store.
+    #[cold]
+    fn stale_for_good(&self, key_hash: u64) -> bool {
+        let s1 = self.seq.load(Ordering::Acquire);
+        if s1 & 1 == 1 {
+            return false;
+        }
+        let view = self.view.load();
+        let stale = matches!(view.table.find(key_hash, view.bytes()), Probe::Stale);
+        fence(Ordering::Acquire);
+        stale && self.seq.load(Ordering::Relaxed) == s1 && Arc::ptr_eq(&*view, &*self.view.load())
     }
 
     #[cold]
@@ -1076,10 +1113,9 @@ impl Backoff {
         }
     }
 
-    /// Whether this has waited so long (about 2^20 rounds: seconds) that
-    /// what it waits for cannot be a publisher at work.
-    pub(crate) fn exhausted(&self) -> bool {
-        self.0 >= 1 << 20
+    /// Rounds waited so far.
+    pub(crate) fn rounds(&self) -> u32 {
+        self.0
     }
 }
 

@@ -305,3 +305,61 @@ fn small_stores_and_opted_out_handles_write_no_copy() {
     assert!(s.opened_with_index_file());
     assert_eq!(s.len(), 70_001);
 }
+
+#[test]
+fn a_crafted_copy_with_valid_digests_cannot_hang_or_crash_reads() {
+    use xxhash_rust::xxh3::xxh3_64;
+    let dir = Scratch::new("idx-crafted");
+    let p = dir.file("s.srd");
+    let mut model = Model::new();
+    let mut rng = Rng::new(5);
+    drop({
+        let s = Store::open(&p, opts()).unwrap();
+        churn(&s, &mut model, &mut rng, 1500, 400);
+        s
+    });
+    let mut b = std::fs::read(index_path(&p)).unwrap();
+    let n = u64::from_le_bytes(b[64..72].try_into().unwrap()) as usize;
+    // Point the first live slot far beyond the end of the store, keeping
+    // its tag, then fix both digests as a forger would.
+    let slot = (0..n)
+        .find(|&i| {
+            let v = u64::from_le_bytes(b[128 + i * 8..136 + i * 8].try_into().unwrap());
+            v != 0 && v & (1 << 62) == 0
+        })
+        .unwrap();
+    let at = 128 + slot * 8;
+    let v = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    b[at..at + 8].copy_from_slice(&(v | ((1u64 << 44) - 1)).to_le_bytes());
+    let body = xxh3_64(&b[128..]);
+    b[72..80].copy_from_slice(&body.to_le_bytes());
+    let head = xxh3_64(&b[..120]);
+    b[120..128].copy_from_slice(&head.to_le_bytes());
+    std::fs::write(index_path(&p), &b).unwrap();
+
+    let s = Store::open(
+        &p,
+        OpenOptions {
+            read_only: true,
+            ..opts()
+        },
+    )
+    .unwrap();
+    assert!(s.opened_with_index_file());
+    let mut errors = 0;
+    for (k, v) in &model {
+        match s.read_to_vec(k) {
+            Ok(got) => assert_eq!(got.as_ref(), v.as_ref()),
+            Err(simd_r_drive::Error::Corrupt { .. }) => errors += 1,
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    assert_eq!(errors, 1, "exactly the forged key reads as corrupt");
+    let hashes: Vec<u64> = model
+        .keys()
+        .map(|k| simd_r_drive::format::key_hash(k))
+        .collect();
+    let mut batch_errors = 0;
+    s.read_batch_with(&hashes, |_, r| batch_errors += usize::from(r.is_err()));
+    assert_eq!(batch_errors, 1);
+}
