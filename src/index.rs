@@ -88,6 +88,21 @@ fn key_at(bytes: &[u8], meta_offset: u64) -> Option<u64> {
     Some(u64::from_le_bytes(b[..8].try_into().ok()?))
 }
 
+/// Asks the CPU to start loading the cache line at `p`. A hint only: it
+/// never faults, whatever the address.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch does
+        // not access memory: any address, mapped or not, is allowed.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// The control byte of a slot value (or of a tag): 0x80 | the top 7 bits
 /// of the tag, which are the top 7 bits of the mixed hash.
 #[inline]
@@ -385,11 +400,7 @@ impl Table {
     /// `Err(meta_offset)` if one lies outside it.
     pub(crate) fn rebuilt(&self, extra: u64, bytes: &[u8]) -> Result<Table, u64> {
         let t = Table::new(self.len().saturating_add(extra), self.seed);
-        for v in self.live_values() {
-            let off = v & OFFSET_MASK;
-            let h = key_at(bytes, off).ok_or(off)?;
-            t.place_new(h, v);
-        }
+        self.copy_into(&t, false, bytes)?;
         Ok(t)
     }
 
@@ -398,13 +409,43 @@ impl Table {
     pub(crate) fn grown(&self, extra: u64, bytes: &[u8]) -> Result<Table, u64> {
         let used = self.used.load(Ordering::Relaxed);
         let t = Table::new(used.saturating_add(extra), self.seed);
-        let all = self.slots().iter().map(|s| s.load(Ordering::Relaxed));
-        for v in all.filter(|&v| v != 0) {
-            let off = v & OFFSET_MASK;
-            let h = key_at(bytes, off).ok_or(off)?;
-            t.place_new(h, v);
-        }
+        self.copy_into(&t, true, bytes)?;
         Ok(t)
+    }
+
+    /// Copies the slots (live ones, and tombstones if asked) into the empty
+    /// table `t`, reading each key hash from the file. Works in groups:
+    /// prefetch the group's metadata, then its new home slots, then place
+    /// it, so that the cache misses overlap.
+    fn copy_into(&self, t: &Table, tombstones: bool, bytes: &[u8]) -> Result<(), u64> {
+        const GROUP: usize = 32;
+        let mut vals = [0u64; GROUP];
+        let mut hashes = [0u64; GROUP];
+        let mut all = self
+            .slots()
+            .iter()
+            .map(|s| s.load(Ordering::Relaxed))
+            .filter(|&v| v != 0 && (tombstones || v & TOMBSTONE == 0))
+            .peekable();
+        while all.peek().is_some() {
+            let mut n = 0;
+            for v in all.by_ref().take(GROUP) {
+                vals[n] = v;
+                prefetch(bytes.as_ptr().wrapping_add((v & OFFSET_MASK) as usize));
+                n += 1;
+            }
+            for j in 0..n {
+                let off = vals[j] & OFFSET_MASK;
+                hashes[j] = key_at(bytes, off).ok_or(off)?;
+                let (c, s) = t.home_slot(hashes[j]);
+                prefetch(c);
+                prefetch(s);
+            }
+            for j in 0..n {
+                t.place_new(hashes[j], vals[j]);
+            }
+        }
+        Ok(())
     }
 
     /// Adds a key known not to be in the table yet (no file access).

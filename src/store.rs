@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{self, EntryLayout, METADATA_SIZE};
-use crate::index::{Probe, SlotRef, Table, MAX_META_OFFSET};
+use crate::index::{prefetch, Probe, SlotRef, Table, MAX_META_OFFSET};
 use crate::mapping::{reserve_for, Mapping, MemorySource};
 use crate::recovery;
 use arc_swap::{ArcSwap, Guard};
@@ -259,6 +259,9 @@ pub(crate) enum Op<'a> {
 /// Values up to this size are copied into one buffer; larger ones are written
 /// straight from the caller's memory.
 const COPY_LIMIT: usize = 4096;
+
+/// How many entries ahead a batch prefetches index slots.
+const PREFETCH_AHEAD: usize = 8;
 
 /// Path of the temporary file compaction writes beside the store.
 pub fn compaction_temp_path(path: &Path) -> PathBuf {
@@ -1004,7 +1007,14 @@ impl Store {
         };
         let bytes = view.map.bytes(tail);
         let s = self.seq_begin();
-        for &(h, meta_offset, tombstone) in placed {
+        for (i, &(h, meta_offset, tombstone)) in placed.iter().enumerate() {
+            // Start loading the slots a few entries ahead: a large batch
+            // would otherwise wait on one cache miss after another.
+            if let Some(&(ahead, _, _)) = placed.get(i + PREFETCH_AHEAD) {
+                let (c, slot) = view.table.home_slot(ahead);
+                prefetch(c);
+                prefetch(slot);
+            }
             view.table.set(h, meta_offset, tombstone, verified, bytes);
         }
         view.len.store(tail, Ordering::Release);
@@ -1117,21 +1127,6 @@ impl Backoff {
     pub(crate) fn rounds(&self) -> u32 {
         self.0
     }
-}
-
-/// Asks the CPU to start loading the cache line at `p`. A hint only: it
-/// never faults, whatever the address.
-#[inline(always)]
-pub(crate) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch does
-        // not access memory: any address, mapped or not, is allowed.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// Refuses a file length whose metadata offsets the index cannot hold.
