@@ -90,8 +90,15 @@ cat "$OUT/machine.txt" >&2
 RAW=$OUT/raw.csv
 : > "$RAW"
 start=$(date +%s)
+read -r -a ENGINE_LIST <<< "$ENGINES"
 for run in $(seq 1 "$RUNS"); do
-    for e in $ENGINES; do
+    # Each run starts with a different engine (the list rotated by one per
+    # run), so that none always follows the heaviest writer's page-cache
+    # and disk state.
+    n=${#ENGINE_LIST[@]}
+    order=()
+    for i in $(seq 0 $((n - 1))); do order+=("${ENGINE_LIST[$(( (i + run - 1) % n ))]}"); done
+    for e in "${order[@]}"; do
         if [[ $COMPILED != *" $e "* ]]; then
             echo "F,$e,$run,not built (missing package)" >> "$RAW"
             continue

@@ -18,6 +18,7 @@ from ._lib import (
     SRD_NOT_FOUND,
     SRD_OK,
     SRD_OPEN_NO_CREATE,
+    SRD_OPEN_NO_INDEX_FILE,
     SRD_OPEN_NO_VERIFY,
     SRD_OPEN_READ_ONLY,
     SRD_OPEN_SYNC,
@@ -366,6 +367,9 @@ class Store:
             before it returns.
         verify: check each value's CRC-32 on its first read (the default);
             ``False`` skips it (``SRD_OPEN_NO_VERIFY``).
+        index_file: use, and save at close, the index file ``<path>.idx``
+            that makes opening a large store fast (the default); ``False``
+            neither reads nor writes it (``SRD_OPEN_NO_INDEX_FILE``).
 
     Raises:
         NotFoundError: the file is missing and may not be created.
@@ -391,6 +395,7 @@ class Store:
         sync: bool = False,
         *,
         verify: bool = True,
+        index_file: bool = True,
     ) -> None:
         """Opens the store; see the class docstring for the arguments."""
         self._handle: Optional[int] = None
@@ -411,6 +416,8 @@ class Store:
             flags |= SRD_OPEN_SYNC
         if not verify:
             flags |= SRD_OPEN_NO_VERIFY
+        if not index_file:
+            flags |= SRD_OPEN_NO_INDEX_FILE
         self.path: Union[str, bytes] = fspath
         """The path the store was opened with."""
         self.read_only: bool = bool(read_only)

@@ -364,6 +364,29 @@ class OpenCloseTest(StoreTestCase):
 # ---------------------------------------------------------------------------
 
 
+class IndexFileTest(StoreTestCase):
+    """The index file beside a large store, and index_file=False."""
+
+    def _fill(self, **kw) -> None:
+        s = srd.Store(self.path, **kw)
+        s.write_batch((b"k%d" % i, b"v%d" % i) for i in range(70_000))
+        s.close()
+
+    def test_saved_at_close_and_used_with_the_same_answers(self) -> None:
+        self._fill()
+        self.assertTrue(os.path.exists(self.path + ".idx"))
+        s = self.open(read_only=True)
+        self.assertEqual(len(s), 70_000)
+        self.assertEqual(s.read(b"k69999"), b"v69999")
+        self.assertIsNone(s.read(b"k70000"))
+
+    def test_index_file_false_neither_writes_nor_needs_it(self) -> None:
+        self._fill(index_file=False)
+        self.assertFalse(os.path.exists(self.path + ".idx"))
+        s = self.open(read_only=True, index_file=False)
+        self.assertEqual(s.read(b"k12345"), b"v12345")
+
+
 class ReadWriteTest(StoreTestCase):
     def test_write_read_roundtrip(self) -> None:
         s = self.open()
