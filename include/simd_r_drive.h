@@ -394,7 +394,10 @@ srd_status srd_open(const char *path, uint32_t flags, struct srd_store **out_sto
 /**
  * Closes a store handle: releases the writer lock, the index and the file's
  * memory maps. NULL is a no-op. Data already written is not lost; call
- * `srd_sync` first if it must be durable.
+ * `srd_sync` first if it must be durable. A read-write handle of a store
+ * with 65,536 entries or more that changed saves its index to `<path>.idx`
+ * first (about 19 bytes per key; see `SRD_OPEN_NO_INDEX_FILE`); a failure
+ * to save it is ignored.
  *
  * Lifetime: every pointer returned by `srd_read` on this handle becomes
  * invalid; entries from `srd_read_entry` and iterators stay valid until

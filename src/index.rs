@@ -300,6 +300,29 @@ impl Table {
         self.used.load(Ordering::Relaxed).saturating_add(n) <= limit
     }
 
+    /// Writer side: the slot of `key_hash` (its index and value) if the
+    /// table has it, else the first empty slot of its probe (value 0).
+    /// `None` only if a crafted index file filled the table. Also returns
+    /// the key's tag.
+    fn slot_for_write(&self, key_hash: u64, bytes: &[u8]) -> (Option<(usize, u64)>, u64) {
+        let (mut i, tag) = self.start(key_hash);
+        let c = ctrl_of(tag);
+        for _ in 0..self.slots().len() {
+            let ci = self.ctrl()[i].load(Ordering::Relaxed);
+            if ci == 0 {
+                return (Some((i, 0)), tag);
+            }
+            if ci == c {
+                let v = self.slots()[i].load(Ordering::Relaxed);
+                if v & TAG_MASK == tag && key_at(bytes, v & OFFSET_MASK) == Some(key_hash) {
+                    return (Some((i, v)), tag);
+                }
+            }
+            i = (i + 1) & self.mask;
+        }
+        (None, tag)
+    }
+
     /// Writer only: points `key_hash` at a newer entry, or marks it deleted
     /// (`tombstone`; a key without a slot is then left alone). `bytes` must
     /// show every entry the table points at. The caller makes sure there is
@@ -313,33 +336,20 @@ impl Table {
         bytes: &[u8],
     ) {
         debug_assert!(meta_offset != 0 && meta_offset <= MAX_META_OFFSET);
-        let (mut i, tag) = self.start(key_hash);
+        let (found, tag) = self.slot_for_write(key_hash, bytes);
         let new = tag
             | meta_offset
             | if tombstone { TOMBSTONE } else { 0 }
             | if verified && !tombstone { VERIFIED } else { 0 };
-        let c = ctrl_of(tag);
-        for _ in 0..self.slots().len() {
-            let ci = self.ctrl()[i].load(Ordering::Relaxed);
-            if ci != c && ci != 0 {
-                i = (i + 1) & self.mask;
-                continue;
-            }
-            let v = if ci == 0 {
-                0
-            } else {
-                self.slots()[i].load(Ordering::Relaxed)
-            };
-            if v == 0 {
-                if tombstone {
-                    return;
-                }
+        match found {
+            None => {}
+            Some((_, 0)) if tombstone => {}
+            Some((i, 0)) => {
                 self.occupy(i, new);
                 self.used.fetch_add(1, Ordering::Relaxed);
                 self.live.fetch_add(1, Ordering::Relaxed);
-                return;
             }
-            if v & TAG_MASK == tag && key_at(bytes, v & OFFSET_MASK) == Some(key_hash) {
+            Some((i, v)) => {
                 self.slots()[i].store(new, Ordering::Release);
                 match (v & TOMBSTONE != 0, tombstone) {
                     (false, true) => {
@@ -350,15 +360,13 @@ impl Table {
                     }
                     _ => {}
                 }
-                return;
             }
-            i = (i + 1) & self.mask;
         }
     }
 
     /// While building from the file newest entry first: records the entry
     /// unless a newer one of the same key (or its tombstone) is already
-    /// there. The caller sized the table for every entry.
+    /// there. The caller makes sure there is room.
     pub(crate) fn note_older(
         &self,
         key_hash: u64,
@@ -366,32 +374,13 @@ impl Table {
         tombstone: bool,
         bytes: &[u8],
     ) {
-        let (mut i, tag) = self.start(key_hash);
-        let c = ctrl_of(tag);
-        for _ in 0..self.slots().len() {
-            let ci = self.ctrl()[i].load(Ordering::Relaxed);
-            if ci != c && ci != 0 {
-                i = (i + 1) & self.mask;
-                continue;
+        if let (Some((i, 0)), tag) = self.slot_for_write(key_hash, bytes) {
+            let t = if tombstone { TOMBSTONE } else { 0 };
+            self.occupy(i, tag | meta_offset | t);
+            self.used.fetch_add(1, Ordering::Relaxed);
+            if !tombstone {
+                self.live.fetch_add(1, Ordering::Relaxed);
             }
-            let v = if ci == 0 {
-                0
-            } else {
-                self.slots()[i].load(Ordering::Relaxed)
-            };
-            if v == 0 {
-                let t = if tombstone { TOMBSTONE } else { 0 };
-                self.occupy(i, tag | meta_offset | t);
-                self.used.fetch_add(1, Ordering::Relaxed);
-                if !tombstone {
-                    self.live.fetch_add(1, Ordering::Relaxed);
-                }
-                return;
-            }
-            if v & TAG_MASK == tag && key_at(bytes, v & OFFSET_MASK) == Some(key_hash) {
-                return;
-            }
-            i = (i + 1) & self.mask;
         }
     }
 

@@ -29,6 +29,7 @@
 
 use crate::format::METADATA_SIZE;
 use crate::index::Table;
+use crate::store::beside;
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -42,15 +43,11 @@ const TAIL_SPAN: u64 = 4096;
 
 /// Path of the index copy of the store at `store`.
 pub fn index_path(store: &Path) -> PathBuf {
-    let mut s = store.as_os_str().to_os_string();
-    s.push(".idx");
-    PathBuf::from(s)
+    beside(store, ".idx")
 }
 
 fn temp_path(store: &Path) -> PathBuf {
-    let mut s = store.as_os_str().to_os_string();
-    s.push(".idx.tmp");
-    PathBuf::from(s)
+    beside(store, ".idx.tmp")
 }
 
 /// What identifies the store's content up to `len`: its last metadata and a

@@ -263,11 +263,16 @@ const COPY_LIMIT: usize = 4096;
 /// How many entries ahead a batch prefetches index slots.
 const PREFETCH_AHEAD: usize = 8;
 
+/// `path` with `suffix` appended: the name of a file kept beside the store.
+pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
 /// Path of the temporary file compaction writes beside the store.
 pub fn compaction_temp_path(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_os_string();
-    s.push(".compact.tmp");
-    PathBuf::from(s)
+    beside(path, ".compact.tmp")
 }
 
 impl Store {

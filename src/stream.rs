@@ -39,9 +39,7 @@ pub struct Stream {
 
 /// Path of the spool file of a stream into an empty store.
 pub(crate) fn stream_spool_path(path: &std::path::Path) -> std::path::PathBuf {
-    let mut s = path.as_os_str().to_os_string();
-    s.push(".stream.tmp");
-    std::path::PathBuf::from(s)
+    crate::store::beside(path, ".stream.tmp")
 }
 
 fn open_spool(path: &std::path::Path) -> std::io::Result<File> {

@@ -8,7 +8,7 @@ use common::{Rng, Scratch};
 use simd_r_drive::persist::index_path;
 use simd_r_drive::{OpenOptions, Store};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 type Model = HashMap<Vec<u8>, Option<Vec<u8>>>;
 
@@ -68,6 +68,33 @@ fn check(s: &Store, model: &Model) {
     assert_eq!(seen, live);
 }
 
+/// A store at `<dir>/s.srd` after `n` random operations over `keys` keys,
+/// closed by a handle that saved the index copy.
+fn saved_store(name: &str, seed: u64, n: usize, keys: u64) -> (Scratch, PathBuf, Model, Rng) {
+    let dir = Scratch::new(name);
+    let p = dir.file("s.srd");
+    let mut model = Model::new();
+    let mut rng = Rng::new(seed);
+    {
+        let s = Store::open(&p, opts()).unwrap();
+        churn(&s, &mut model, &mut rng, n, keys);
+    }
+    assert!(index_path(&p).exists());
+    (dir, p, model, rng)
+}
+
+/// Opens read-only with `options` otherwise.
+fn open_ro(p: &Path, options: OpenOptions) -> Store {
+    Store::open(
+        p,
+        OpenOptions {
+            read_only: true,
+            ..options
+        },
+    )
+    .unwrap()
+}
+
 fn flip(path: &Path, at: u64) {
     let mut b = std::fs::read(path).unwrap();
     let i = at as usize % b.len();
@@ -98,39 +125,17 @@ fn a_saved_copy_is_used_and_gives_the_same_answers() {
     check(&s, &model);
     // Read-only handles use it too; a store opened without it matches.
     drop(s);
-    let ro = Store::open(
-        &p,
-        OpenOptions {
-            read_only: true,
-            ..opts()
-        },
-    )
-    .unwrap();
+    let ro = open_ro(&p, opts());
     assert!(ro.opened_with_index_file());
     check(&ro, &model);
-    let plain = Store::open(
-        &p,
-        OpenOptions {
-            read_only: true,
-            ..no_copy()
-        },
-    )
-    .unwrap();
+    let plain = open_ro(&p, no_copy());
     assert!(!plain.opened_with_index_file());
     check(&plain, &model);
 }
 
 #[test]
 fn entries_appended_after_the_copy_are_indexed() {
-    let dir = Scratch::new("idx-extend");
-    let p = dir.file("s.srd");
-    let mut model = Model::new();
-    let mut rng = Rng::new(2);
-    drop({
-        let s = Store::open(&p, opts()).unwrap();
-        churn(&s, &mut model, &mut rng, 2000, 500);
-        s
-    });
+    let (_dir, p, mut model, mut rng) = saved_store("idx-extend", 2, 2000, 500);
     let saved = std::fs::read(index_path(&p)).unwrap();
     for round in 0..4 {
         // Another program (or a session that crashed) appends without
@@ -141,14 +146,7 @@ fn entries_appended_after_the_copy_are_indexed() {
             churn(&s, &mut model, &mut rng, 1500, 2000 + round * 1000);
         }
         assert_eq!(std::fs::read(index_path(&p)).unwrap(), saved);
-        let s = Store::open(
-            &p,
-            OpenOptions {
-                read_only: true,
-                ..opts()
-            },
-        )
-        .unwrap();
+        let s = open_ro(&p, opts());
         assert!(s.opened_with_index_file(), "round {round}");
         check(&s, &model);
     }
@@ -156,15 +154,7 @@ fn entries_appended_after_the_copy_are_indexed() {
 
 #[test]
 fn a_damaged_copy_is_ignored() {
-    let dir = Scratch::new("idx-damage");
-    let p = dir.file("s.srd");
-    let mut model = Model::new();
-    let mut rng = Rng::new(3);
-    drop({
-        let s = Store::open(&p, opts()).unwrap();
-        churn(&s, &mut model, &mut rng, 2000, 600);
-        s
-    });
+    let (_dir, p, model, _) = saved_store("idx-damage", 3, 2000, 600);
     let good = std::fs::read(index_path(&p)).unwrap();
     let ro = OpenOptions {
         read_only: true,
@@ -196,15 +186,7 @@ fn a_damaged_copy_is_ignored() {
 
 #[test]
 fn a_copy_of_another_store_state_is_ignored() {
-    let dir = Scratch::new("idx-stale");
-    let p = dir.file("s.srd");
-    let mut model = Model::new();
-    let mut rng = Rng::new(4);
-    drop({
-        let s = Store::open(&p, opts()).unwrap();
-        churn(&s, &mut model, &mut rng, 2000, 600);
-        s
-    });
+    let (dir, p, model, _) = saved_store("idx-stale", 4, 2000, 600);
     let copy = std::fs::read(index_path(&p)).unwrap();
     let store = std::fs::read(&p).unwrap();
 
@@ -309,15 +291,7 @@ fn small_stores_and_opted_out_handles_write_no_copy() {
 #[test]
 fn a_crafted_copy_with_valid_digests_cannot_hang_or_crash_reads() {
     use xxhash_rust::xxh3::xxh3_64;
-    let dir = Scratch::new("idx-crafted");
-    let p = dir.file("s.srd");
-    let mut model = Model::new();
-    let mut rng = Rng::new(5);
-    drop({
-        let s = Store::open(&p, opts()).unwrap();
-        churn(&s, &mut model, &mut rng, 1500, 400);
-        s
-    });
+    let (_dir, p, model, _) = saved_store("idx-crafted", 5, 1500, 400);
     let mut b = std::fs::read(index_path(&p)).unwrap();
     let n = u64::from_le_bytes(b[64..72].try_into().unwrap()) as usize;
     // Point the first live slot far beyond the end of the store, keeping
@@ -337,14 +311,7 @@ fn a_crafted_copy_with_valid_digests_cannot_hang_or_crash_reads() {
     b[120..128].copy_from_slice(&head.to_le_bytes());
     std::fs::write(index_path(&p), &b).unwrap();
 
-    let s = Store::open(
-        &p,
-        OpenOptions {
-            read_only: true,
-            ..opts()
-        },
-    )
-    .unwrap();
+    let s = open_ro(&p, opts());
     assert!(s.opened_with_index_file());
     let mut errors = 0;
     for (k, v) in &model {
