@@ -41,7 +41,7 @@ impl Store {
             .table
             .live_entries()
             .into_iter()
-            .map(|(m, _)| m)
+            .map(|s| s.meta_offset())
             .collect();
         live.sort_unstable();
         let bytes = view.bytes();

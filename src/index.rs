@@ -55,6 +55,15 @@ pub(crate) struct SlotRef {
 }
 
 impl SlotRef {
+    /// A slot for tests: index `index`, holding metadata offset `meta_offset`.
+    #[cfg(test)]
+    pub(crate) fn for_test(index: usize, meta_offset: u64) -> SlotRef {
+        SlotRef {
+            index,
+            value: meta_offset,
+        }
+    }
+
     /// Offset of the entry's metadata in the file.
     pub(crate) fn meta_offset(&self) -> u64 {
         self.value & OFFSET_MASK
@@ -464,20 +473,19 @@ impl Table {
         }
     }
 
-    fn live_values(&self) -> impl Iterator<Item = u64> + '_ {
-        self.slots()
-            .iter()
-            .map(|s| s.load(Ordering::Relaxed))
-            .filter(|&v| v != 0 && v & TOMBSTONE == 0)
-    }
-
-    /// Metadata offsets of the live entries, with their verified flags, in
-    /// no particular order. Consistent only if no writer runs meanwhile.
-    pub(crate) fn live_entries(&self) -> Vec<(u64, bool)> {
+    /// The live slots (metadata offsets, verified flags), in no particular
+    /// order. Consistent only if no writer runs meanwhile.
+    pub(crate) fn live_entries(&self) -> Vec<SlotRef> {
         let mut out = Vec::with_capacity(self.len() as usize);
         out.extend(
-            self.live_values()
-                .map(|v| (v & OFFSET_MASK, v & VERIFIED != 0)),
+            self.slots()
+                .iter()
+                .enumerate()
+                .map(|(index, s)| SlotRef {
+                    index,
+                    value: s.load(Ordering::Relaxed),
+                })
+                .filter(|s| s.value != 0 && s.value & TOMBSTONE == 0),
         );
         out
     }

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::format;
+use crate::index::{SlotRef, Table};
 use crate::mapping::Mapping;
 use crate::store::Store;
 use std::path::PathBuf;
@@ -14,8 +15,12 @@ use std::sync::Arc;
 pub struct Iter {
     map: Arc<Mapping>,
     len: u64,
-    /// (metadata offset, checksum already verified), in file order.
-    items: Vec<(u64, bool)>,
+    /// The table the snapshot was taken from: a value whose checksum the
+    /// iterator checks is marked verified there (if its slot still points at
+    /// it), so that later reads and scans need not check it again.
+    table: Arc<Table>,
+    /// The live slots, in file order.
+    items: Vec<SlotRef>,
     pos: usize,
     verify: bool,
     path: PathBuf,
@@ -43,21 +48,22 @@ impl Store {
             let items = view.table.live_entries();
             (view, items)
         };
-        let (map, len) = (Arc::clone(&view.map), view.len());
+        let (map, len, table) = (Arc::clone(&view.map), view.len(), Arc::clone(&view.table));
         drop(view);
         sort_by_offset(&mut items);
         if parts > 1 {
             let bytes = map.bytes(len);
-            items.retain(|&(m, _)| {
+            items.retain(|s| {
                 // The key hash is the metadata's first field; a malformed
                 // entry stays in every part, to be reported.
-                format::Metadata::read_at(bytes, m)
+                format::Metadata::read_at(bytes, s.meta_offset())
                     .is_none_or(|meta| meta.key_hash % u64::from(parts) == u64::from(part))
             });
         }
         Ok(Iter {
             map,
             len,
+            table,
             items,
             pos: 0,
             verify: self.options.verify_checksums,
@@ -76,7 +82,8 @@ impl Iter {
     /// gives an error and the iterator moves past it.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<Result<(u64, &[u8])>> {
-        let &(meta_offset, verified) = self.items.get(self.pos)?;
+        let slot = *self.items.get(self.pos)?;
+        let meta_offset = slot.meta_offset();
         self.pos += 1;
         let bytes = self.map.bytes(self.len);
         let layout = match format::entry_at(bytes, meta_offset) {
@@ -89,12 +96,17 @@ impl Iter {
                 )))
             }
         };
-        if self.verify && !verified && !format::checksum_ok(bytes, &layout) {
-            return Some(Err(Error::corrupt(
-                &self.path,
-                layout.payload.start,
-                format!("checksum mismatch in the value whose metadata is at offset {meta_offset}"),
-            )));
+        if self.verify && !slot.is_verified() {
+            if !format::checksum_ok(bytes, &layout) {
+                return Some(Err(Error::corrupt(
+                    &self.path,
+                    layout.payload.start,
+                    format!(
+                        "checksum mismatch in the value whose metadata is at offset {meta_offset}"
+                    ),
+                )));
+            }
+            self.table.mark_verified(slot);
         }
         Some(Ok((
             layout.meta.key_hash,
@@ -103,21 +115,27 @@ impl Iter {
     }
 }
 
-/// Sorts (offset, flag) pairs by offset: a radix sort on the offset's 44
-/// bits (four passes of 11 bits), several times faster than a comparison
-/// sort for the million-entry snapshots a full scan takes.
-fn sort_by_offset(items: &mut Vec<(u64, bool)>) {
+/// Sorts slots by metadata offset: a radix sort in as few passes as the
+/// largest offset needs (two of 14 bits for a 256 MiB file), several times
+/// faster than a comparison sort for the million-entry snapshots of a full
+/// scan.
+fn sort_by_offset(items: &mut Vec<SlotRef>) {
     if items.len() < 4096 {
-        items.sort_unstable_by_key(|&(m, _)| m);
+        items.sort_unstable_by_key(|s| s.meta_offset());
         return;
     }
-    let max = items.iter().map(|&(m, _)| m).max().unwrap_or(0);
-    let mut tmp = vec![(0u64, false); items.len()];
-    let mut shift = 0;
-    while shift < 64 && (max >> shift) != 0 {
-        let mut counts = [0usize; 2048];
-        for &(m, _) in items.iter() {
-            counts[((m >> shift) & 2047) as usize] += 1;
+    let max = items.iter().map(|s| s.meta_offset()).max().unwrap_or(0);
+    let bits = 64 - max.leading_zeros();
+    let passes = bits.div_ceil(16).max(1);
+    let digit = bits.div_ceil(passes);
+    let mask = (1u64 << digit) - 1;
+    let mut counts = vec![0usize; 1 << digit];
+    let mut tmp = items.clone();
+    for pass in 0..passes {
+        let shift = pass * digit;
+        counts.iter_mut().for_each(|c| *c = 0);
+        for s in items.iter() {
+            counts[((s.meta_offset() >> shift) & mask) as usize] += 1;
         }
         let mut sum = 0;
         for c in counts.iter_mut() {
@@ -125,35 +143,36 @@ fn sort_by_offset(items: &mut Vec<(u64, bool)>) {
             *c = sum;
             sum += n;
         }
-        for &it in items.iter() {
-            let b = ((it.0 >> shift) & 2047) as usize;
-            tmp[counts[b]] = it;
+        for &s in items.iter() {
+            let b = ((s.meta_offset() >> shift) & mask) as usize;
+            tmp[counts[b]] = s;
             counts[b] += 1;
         }
         std::mem::swap(items, &mut tmp);
-        shift += 11;
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::index::SlotRef;
+
     #[test]
     fn radix_sort_orders_offsets() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut items: Vec<(u64, bool)> = (0..10_000)
-            .map(|i| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x & ((1 << 44) - 1), i % 2 == 0)
-            })
-            .collect();
-        let mut want = items.clone();
-        want.sort_unstable_by_key(|&(m, _)| m);
-        super::sort_by_offset(&mut items);
-        assert_eq!(
-            items.iter().map(|p| p.0).collect::<Vec<_>>(),
-            want.iter().map(|p| p.0).collect::<Vec<_>>()
-        );
+        for bits in [12u32, 27, 40, 44] {
+            let mut x = 0x2545_F491_4F6C_DD1Du64;
+            let mut items: Vec<SlotRef> = (0..10_000)
+                .map(|i| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    SlotRef::for_test(i, 1 + (x & ((1 << bits) - 2)))
+                })
+                .collect();
+            let mut want: Vec<u64> = items.iter().map(|s| s.meta_offset()).collect();
+            want.sort_unstable();
+            super::sort_by_offset(&mut items);
+            let got: Vec<u64> = items.iter().map(|s| s.meta_offset()).collect();
+            assert_eq!(got, want, "{bits} bits");
+        }
     }
 }

@@ -103,7 +103,7 @@ impl Store {
                 .table
                 .live_entries()
                 .into_iter()
-                .map(|(m, _)| m)
+                .map(|s| s.meta_offset())
                 .collect();
             (view, live)
         };
