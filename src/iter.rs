@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::format;
-use crate::index::{SlotRef, Table};
+use crate::index::SlotRef;
 use crate::mapping::Mapping;
 use crate::store::Store;
 use std::path::PathBuf;
@@ -15,10 +15,6 @@ use std::sync::Arc;
 pub struct Iter {
     map: Arc<Mapping>,
     len: u64,
-    /// The table the snapshot was taken from: a value whose checksum the
-    /// iterator checks is marked verified there (if its slot still points at
-    /// it), so that later reads and scans need not check it again.
-    table: Arc<Table>,
     /// The live slots, in file order.
     items: Vec<SlotRef>,
     pos: usize,
@@ -48,7 +44,7 @@ impl Store {
             let items = view.table.live_entries();
             (view, items)
         };
-        let (map, len, table) = (Arc::clone(&view.map), view.len(), Arc::clone(&view.table));
+        let (map, len) = (Arc::clone(&view.map), view.len());
         drop(view);
         sort_by_offset(&mut items);
         if parts > 1 {
@@ -63,7 +59,6 @@ impl Store {
         Ok(Iter {
             map,
             len,
-            table,
             items,
             pos: 0,
             verify: self.options.verify_checksums,
@@ -96,17 +91,16 @@ impl Iter {
                 )))
             }
         };
-        if self.verify && !slot.is_verified() {
-            if !format::checksum_ok(bytes, &layout) {
-                return Some(Err(Error::corrupt(
-                    &self.path,
-                    layout.payload.start,
-                    format!(
-                        "checksum mismatch in the value whose metadata is at offset {meta_offset}"
-                    ),
-                )));
-            }
-            self.table.mark_verified(slot);
+        // A value checked here is not marked verified in the index: slots
+        // lie in random order relative to the file, and touching one per
+        // entry (a cache miss, and a copy-on-write fault on a mapped index
+        // file) made a first scan 1.6x slower than checking again next time.
+        if self.verify && !slot.is_verified() && !format::checksum_ok(bytes, &layout) {
+            return Some(Err(Error::corrupt(
+                &self.path,
+                layout.payload.start,
+                format!("checksum mismatch in the value whose metadata is at offset {meta_offset}"),
+            )));
         }
         Some(Ok((
             layout.meta.key_hash,
