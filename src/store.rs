@@ -497,20 +497,9 @@ impl Store {
 
     /// Whether the key with hash `key_hash` has a live value.
     pub fn contains_hash(&self, key_hash: u64) -> bool {
-        let mut stale = Backoff::default();
-        loop {
-            let view = self.view.load();
-            match view.table.find(key_hash, view.bytes()) {
-                Probe::Absent => return false,
-                Probe::Found(_) => return true,
-                // An index slot beyond the file for good (a crafted index
-                // file): the key cannot be shown.
-                Probe::Stale if stale.rounds() > 8 && self.stale_for_good(key_hash) => {
-                    return false
-                }
-                Probe::Stale => stale.snooze(),
-            }
-        }
+        // An index slot beyond the file for good (a crafted index file):
+        // the key cannot be shown.
+        matches!(self.find_slot(key_hash), Ok(Some(_)))
     }
 
     /// Calls `f` with the value of the key with hash `key_hash` (borrowed from
@@ -638,16 +627,24 @@ impl Store {
     /// value's checksum the first time it is read (unless verification is
     /// off).
     pub(crate) fn lookup(&self, key_hash: u64) -> Result<Option<(Guard<Arc<View>>, EntryLayout)>> {
+        let Some((view, slot)) = self.find_slot(key_hash)? else {
+            return Ok(None);
+        };
+        let layout = self.layout_of(&view.table, view.bytes(), slot)?;
+        Ok(Some((view, layout)))
+    }
+
+    /// The live slot of `key_hash` in the current view, with the view. A
+    /// slot written after the view was taken (`Probe::Stale`) is waited out
+    /// with a fresh view; one that stays beyond the end of the file is an
+    /// error.
+    fn find_slot(&self, key_hash: u64) -> Result<Option<(Guard<Arc<View>>, SlotRef)>> {
         let mut stale = Backoff::default();
         loop {
             let view = self.view.load();
-            let bytes = view.bytes();
-            match view.table.find(key_hash, bytes) {
+            match view.table.find(key_hash, view.bytes()) {
                 Probe::Absent => return Ok(None),
-                Probe::Found(slot) => {
-                    let layout = self.layout_of(&view.table, bytes, slot)?;
-                    return Ok(Some((view, layout)));
-                }
+                Probe::Found(slot) => return Ok(Some((view, slot))),
                 Probe::Stale if stale.rounds() > 8 && self.stale_for_good(key_hash) => {
                     return Err(self.beyond_file(key_hash))
                 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Rng, Scratch};
+use common::{ro, Rng, Scratch};
 use simd_r_drive::{OpenOptions, Store};
 use simd_r_drive_ref::traits::{DataStoreReader, DataStoreWriter};
 use simd_r_drive_ref::DataStore;
@@ -190,16 +190,9 @@ fn files_written_by_the_crate_open_here_with_identical_answers() {
             apply_crate(&cs, &ops);
             check_crate(&cs, &model);
         }
-        let ro = Store::open(
-            &path,
-            OpenOptions {
-                read_only: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        check_ours(&ro, &model);
-        drop(ro);
+        let reader = ro(&path);
+        check_ours(&reader, &model);
+        drop(reader);
         let rw = Store::open(&path, OpenOptions::default()).unwrap();
         check_ours(&rw, &model);
     }
@@ -266,17 +259,7 @@ fn both_can_append_to_the_same_file_in_turn() {
                 }
             }
         }
-        check_ours(
-            &Store::open(
-                &path,
-                OpenOptions {
-                    read_only: true,
-                    ..Default::default()
-                },
-            )
-            .unwrap(),
-            &model,
-        );
+        check_ours(&ro(&path), &model);
         check_crate(&DataStore::open(&path).unwrap(), &model);
     }
 }

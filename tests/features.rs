@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Rng, Scratch};
+use common::{ro, Rng, Scratch};
 use simd_r_drive::format::key_hash;
 use simd_r_drive::{Error, OpenOptions, Store};
 use std::collections::{HashMap, HashSet};
@@ -204,14 +204,7 @@ fn rename_copy_and_move() {
     assert_eq!(a.read_to_vec(b"m").unwrap().unwrap(), b"moving");
     // The same file through another handle (read-only), even via another path.
     std::os::unix::fs::symlink(dir.file("a.srd"), dir.file("alias.srd")).unwrap();
-    let a_ro = Store::open(
-        dir.file("alias.srd"),
-        OpenOptions {
-            read_only: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let a_ro = ro(&dir.file("alias.srd"));
     assert!(matches!(
         a_ro.copy_to(b"m", &a),
         Err(Error::InvalidArgument(_))
@@ -222,16 +215,7 @@ fn rename_copy_and_move() {
     ));
     // Still detected after compaction replaced the file.
     a.compact().unwrap();
-    assert!(a.same_file(
-        &Store::open(
-            dir.file("a.srd"),
-            OpenOptions {
-                read_only: true,
-                ..Default::default()
-            }
-        )
-        .unwrap()
-    ));
+    assert!(a.same_file(&ro(&dir.file("a.srd"))));
 }
 
 #[test]
@@ -262,14 +246,7 @@ fn verify_finds_damage_and_reclaimable_matches_compaction() {
     let at = bytes.len() / 2;
     bytes[at] ^= 0x80;
     std::fs::write(&path, &bytes).unwrap();
-    let s = Store::open(
-        &path,
-        OpenOptions {
-            read_only: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let s = ro(&path);
     let r = s.verify();
     assert!(!r.is_sound());
     assert_eq!(r.bad_entries, 1);

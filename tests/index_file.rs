@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Rng, Scratch};
+use common::{open_ro, Rng, Scratch};
 use simd_r_drive::persist::index_path;
 use simd_r_drive::{OpenOptions, Store};
 use std::collections::HashMap;
@@ -81,18 +81,6 @@ fn saved_store(name: &str, seed: u64, n: usize, keys: u64) -> (Scratch, PathBuf,
     }
     assert!(index_path(&p).exists());
     (dir, p, model, rng)
-}
-
-/// Opens read-only with `options` otherwise.
-fn open_ro(p: &Path, options: OpenOptions) -> Store {
-    Store::open(
-        p,
-        OpenOptions {
-            read_only: true,
-            ..options
-        },
-    )
-    .unwrap()
 }
 
 fn flip(path: &Path, at: u64) {

@@ -2,20 +2,9 @@
 
 mod common;
 
-use common::{Rng, Scratch};
+use common::{ro, Rng, Scratch};
 use simd_r_drive::{salvage, Error, OpenOptions, Store};
 use std::collections::HashMap;
-
-fn ro(path: &std::path::Path) -> Store {
-    Store::open(
-        path,
-        OpenOptions {
-            read_only: true,
-            ..Default::default()
-        },
-    )
-    .unwrap()
-}
 
 /// Writes `n` values of varied sizes; returns the model and each entry's end.
 fn fill(path: &std::path::Path, n: usize, seed: u64) -> (HashMap<Vec<u8>, Vec<u8>>, Vec<u64>) {

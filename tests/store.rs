@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Rng, Scratch};
+use common::{ro, Rng, Scratch};
 use simd_r_drive::{Error, OpenOptions, Store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,17 +10,6 @@ use std::sync::Arc;
 
 fn rw(path: &std::path::Path) -> Store {
     Store::open(path, OpenOptions::default()).unwrap()
-}
-
-fn ro(path: &std::path::Path) -> Store {
-    Store::open(
-        path,
-        OpenOptions {
-            read_only: true,
-            ..Default::default()
-        },
-    )
-    .unwrap()
 }
 
 fn check(store: &Store, model: &HashMap<Vec<u8>, Vec<u8>>, keys: &[Vec<u8>]) {

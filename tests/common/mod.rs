@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use simd_r_drive::{OpenOptions, Store};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A scratch directory under the target directory, removed when dropped.
@@ -54,4 +55,21 @@ impl Rng {
         }
         v
     }
+}
+
+/// Opens `path` read-only, with `options` otherwise.
+pub fn open_ro(path: &Path, options: OpenOptions) -> Store {
+    Store::open(
+        path,
+        OpenOptions {
+            read_only: true,
+            ..options
+        },
+    )
+    .unwrap()
+}
+
+/// Opens `path` read-only with default options.
+pub fn ro(path: &Path) -> Store {
+    open_ro(path, OpenOptions::default())
 }
