@@ -468,6 +468,22 @@ class Store:
             self._exclusive = False
             self._cond.notify_all()
 
+    def _call(self, fn, *args, ok=(SRD_OK,), exclusive: bool = False) -> int:
+        """Calls ``fn(handle, *args)`` while holding the handle (shared, or
+        exclusive for calls that invalidate borrowed values), raises the
+        error of any status not in ``ok`` and returns the status."""
+        h = self._acquire_exclusive() if exclusive else self._acquire()
+        try:
+            st = fn(h, *args)
+        finally:
+            if exclusive:
+                self._release_exclusive()
+            else:
+                self._release()
+        if st not in ok:
+            raise error_for_status(st)
+        return st
+
     # -- open / close ----------------------------------------------------------
 
     @property
@@ -537,14 +553,7 @@ class Store:
         """
         k, kn = _buffer(key, "key", True)
         v, vn = _buffer(value, "value", False)
-        h = self._acquire()
-        try:
-            st = _lib.api.srd_write(h, k, kn, v, vn)
-            err = error_for_status(st) if st != SRD_OK else None
-        finally:
-            self._release()
-        if err is not None:
-            raise err
+        self._call(_lib.api.srd_write, k, kn, v, vn)
 
     def write_batch(self, items: Union[Mapping, Iterable[Tuple[Key, Value]]]) -> None:
         """Stores many values with one append; they become visible at once,
@@ -575,15 +584,8 @@ class Store:
             kvs.append((_address(k), kn, _address(v), vn))
         count = len(kvs)
         arr = (SrdKV * count)(*kvs) if count else None  # type: ignore[misc]
-        h = self._acquire()
-        try:
-            st = _lib.api.srd_write_batch(h, arr, count)
-            err = error_for_status(st) if st != SRD_OK else None
-        finally:
-            self._release()
+        self._call(_lib.api.srd_write_batch, arr, count)
         del keep
-        if err is not None:
-            raise err
 
     def delete(self, key: Key) -> bool:
         """Deletes ``key`` (appends a tombstone). Returns True if it had a
@@ -595,14 +597,7 @@ class Store:
                 :meth:`write`.
         """
         k, kn = _buffer(key, "key", True)
-        h = self._acquire()
-        try:
-            st = _lib.api.srd_delete(h, k, kn)
-            err = error_for_status(st) if st not in (SRD_OK, SRD_NOT_FOUND) else None
-        finally:
-            self._release()
-        if err is not None:
-            raise err
+        st = self._call(_lib.api.srd_delete, k, kn, ok=(SRD_OK, SRD_NOT_FOUND))
         return st == SRD_OK
 
     def delete_batch(self, keys: Iterable[Key]) -> None:
@@ -622,15 +617,8 @@ class Store:
             ks.append((_address(k), kn))
         count = len(ks)
         arr = (SrdKey * count)(*ks) if count else None  # type: ignore[misc]
-        h = self._acquire()
-        try:
-            st = _lib.api.srd_delete_batch(h, arr, count)
-            err = error_for_status(st) if st != SRD_OK else None
-        finally:
-            self._release()
+        self._call(_lib.api.srd_delete_batch, arr, count)
         del keep
-        if err is not None:
-            raise err
 
     # -- reads -------------------------------------------------------------------
 
@@ -669,14 +657,9 @@ class Store:
         """
         k, kn = _buffer(key, "key", True)
         out = ctypes.c_void_p()
-        h = self._acquire()
-        try:
-            st = _lib.api.srd_read_entry(h, k, kn, ctypes.byref(out))
-            err = error_for_status(st) if st not in (SRD_OK, SRD_NOT_FOUND) else None
-        finally:
-            self._release()
-        if err is not None:
-            raise err
+        st = self._call(
+            _lib.api.srd_read_entry, k, kn, ctypes.byref(out), ok=(SRD_OK, SRD_NOT_FOUND)
+        )
         if st != SRD_OK:
             return None
         return Entry(out.value)  # type: ignore[arg-type]
@@ -689,14 +672,7 @@ class Store:
             TypeError, ValueError: bad key type / closed store.
         """
         k, kn = _buffer(key, "key", True)
-        h = self._acquire()
-        try:
-            st = _lib.api.srd_exists(h, k, kn)
-            err = error_for_status(st) if st not in (SRD_OK, SRD_NOT_FOUND) else None
-        finally:
-            self._release()
-        if err is not None:
-            raise err
+        st = self._call(_lib.api.srd_exists, k, kn, ok=(SRD_OK, SRD_NOT_FOUND))
         return st == SRD_OK
 
     def __contains__(self, key: Key) -> bool:
@@ -705,14 +681,7 @@ class Store:
 
     def _u64(self, fn: Any) -> int:
         out = ctypes.c_uint64()
-        h = self._acquire()
-        try:
-            st = fn(h, ctypes.byref(out))
-            err = error_for_status(st) if st != SRD_OK else None
-        finally:
-            self._release()
-        if err is not None:
-            raise err
+        self._call(fn, ctypes.byref(out))
         return int(out.value)
 
     def __len__(self) -> int:
@@ -748,14 +717,7 @@ class Store:
             StoreIOError: writing the new file failed.
             ValueError: the store is closed.
         """
-        h = self._acquire_exclusive()
-        try:
-            st = _lib.api.srd_compact(h)
-            err = error_for_status(st) if st != SRD_OK else None
-        finally:
-            self._release_exclusive()
-        if err is not None:
-            raise err
+        self._call(_lib.api.srd_compact, exclusive=True)
 
     def refresh(self) -> None:
         """For a read-only store: takes in what a writer (usually another
@@ -772,14 +734,7 @@ class Store:
             NotImplementedError: the library has no ``srd_refresh``.
         """
         fn = _lib.api.require("srd_refresh")
-        h = self._acquire_exclusive()
-        try:
-            st = fn(h)
-            err = error_for_status(st) if st != SRD_OK else None
-        finally:
-            self._release_exclusive()
-        if err is not None:
-            raise err
+        self._call(fn, exclusive=True)
 
     def sync(self) -> None:
         """Makes everything written so far durable (``fdatasync``); a no-op on
@@ -789,14 +744,7 @@ class Store:
             StoreIOError: the sync failed.
             ValueError: the store is closed.
         """
-        h = self._acquire()
-        try:
-            st = _lib.api.srd_sync(h)
-            err = error_for_status(st) if st != SRD_OK else None
-        finally:
-            self._release()
-        if err is not None:
-            raise err
+        self._call(_lib.api.srd_sync)
 
     # -- iteration ---------------------------------------------------------------
 
