@@ -260,10 +260,11 @@ impl Table {
     pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
-        for _ in 0..self.slots().len() {
+        let (ctrl, slots) = (self.ctrl(), self.slots());
+        for _ in 0..slots.len() {
             // Acquire: the slot was stored before its control byte, and the
             // entry it points at was written to the file before the slot.
-            let ci = self.ctrl()[i].load(Ordering::Acquire);
+            let ci = ctrl[i].load(Ordering::Acquire);
             if ci == 0 {
                 return Probe::Absent;
             }
@@ -271,7 +272,7 @@ impl Table {
                 i = (i + 1) & self.mask;
                 continue;
             }
-            let v = self.slots()[i].load(Ordering::Acquire);
+            let v = slots[i].load(Ordering::Acquire);
             if v & TAG_MASK == tag {
                 match key_at(bytes, v & OFFSET_MASK) {
                     None => return Probe::Stale,
@@ -316,13 +317,14 @@ impl Table {
     fn slot_for_write(&self, key_hash: u64, bytes: &[u8]) -> (Option<(usize, u64)>, u64) {
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
-        for _ in 0..self.slots().len() {
-            let ci = self.ctrl()[i].load(Ordering::Relaxed);
+        let (ctrl, slots) = (self.ctrl(), self.slots());
+        for _ in 0..slots.len() {
+            let ci = ctrl[i].load(Ordering::Relaxed);
             if ci == 0 {
                 return (Some((i, 0)), tag);
             }
             if ci == c {
-                let v = self.slots()[i].load(Ordering::Relaxed);
+                let v = slots[i].load(Ordering::Relaxed);
                 if v & TAG_MASK == tag && key_at(bytes, v & OFFSET_MASK) == Some(key_hash) {
                     return (Some((i, v)), tag);
                 }

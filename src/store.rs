@@ -506,7 +506,31 @@ impl Store {
     /// the map, no copy) and returns its result, or `None` if the key has no
     /// live value. The bytes stay mapped and unchanged until the next
     /// compaction or until the store is dropped (see the type's docs).
+    #[inline]
     pub fn read_with<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        // The common cases take no detour: an absent key, and a value whose
+        // checksum is known good (or not checked). A first read (which
+        // checks the checksum), a slot written after the view was taken and
+        // a malformed entry go through `lookup`, which probes again.
+        {
+            let view = self.view.load();
+            let bytes = view.bytes();
+            match view.table.find(key_hash, bytes) {
+                Probe::Absent => return Ok(None),
+                Probe::Found(slot) if slot.is_verified() || !self.options.verify_checksums => {
+                    if let Ok(layout) = format::entry_at(bytes, slot.meta_offset()) {
+                        return Ok(Some(f(format::slice(bytes, layout.payload))));
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.read_with_checked(key_hash, f)
+    }
+
+    /// [`Store::read_with`] through [`Store::lookup`].
+    #[inline(never)]
+    fn read_with_checked<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
         Ok(self
             .lookup(key_hash)?
             .map(|(view, layout)| f(format::slice(view.map.bytes(layout.end()), layout.payload))))

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -53,7 +53,14 @@ enum LastError {
 }
 
 thread_local! {
-    static LAST_ERROR: RefCell<LastError> = const { RefCell::new(LastError::Static(c"")) };
+    /// The message when it is a fixed text (`None`: see `LAST_OWNED`). A
+    /// `Cell` of a plain reference has no destructor, so setting it is one
+    /// thread-local store: the common failures of lookups (`SRD_NOT_FOUND`)
+    /// stay cheap.
+    static LAST_FIXED: Cell<Option<&'static CStr>> = const { Cell::new(Some(c"")) };
+    /// The message when `LAST_FIXED` is `None`: a formatted text. Kept (not
+    /// freed) while a fixed text is shown, until the next formatted one.
+    static LAST_OWNED: RefCell<Option<CString>> = const { RefCell::new(None) };
 }
 
 /// A failed call: its status and the message for `srd_last_error_message`.
@@ -106,8 +113,19 @@ impl From<Error> for Failure {
     }
 }
 
+#[inline]
 fn set_last(message: LastError) {
-    LAST_ERROR.with(|m| *m.borrow_mut() = message);
+    match message {
+        LastError::Static(s) => LAST_FIXED.set(Some(s)),
+        LastError::Owned(s) => set_last_owned(s),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn set_last_owned(s: CString) {
+    LAST_OWNED.with(|m| *m.borrow_mut() = Some(s));
+    LAST_FIXED.set(None);
 }
 
 fn panic_text(payload: &(dyn Any + Send)) -> String {
@@ -122,19 +140,26 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
 
 /// Runs the body of an export: converts its result to a status, records the
 /// message of a failure, and stops a panic from unwinding into C.
+#[inline]
 pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> srd_status {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => SRD_OK,
         Ok(Err(f)) => {
+            let status = f.status;
             set_last(f.message);
-            f.status
+            status
         }
-        Err(payload) => {
-            let msg = format!("internal error (panic): {}", panic_text(&*payload));
-            set_last(Failure::new(SRD_PANIC, msg).message);
-            SRD_PANIC
-        }
+        Err(payload) => panicked(payload),
     }
+}
+
+/// Records a caught panic's message; its status.
+#[cold]
+#[inline(never)]
+fn panicked(payload: Box<dyn Any + Send>) -> srd_status {
+    let msg = format!("internal error (panic): {}", panic_text(&*payload));
+    set_last(Failure::new(SRD_PANIC, msg).message);
+    SRD_PANIC
 }
 
 /// Runs an export that cannot report a status; a panic gives `fallback`.
@@ -175,12 +200,12 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn srd_last_error_message() -> *const c_char {
     guard_value(c"".as_ptr(), || {
-        LAST_ERROR.with(|m| match &*m.borrow() {
-            LastError::Static(s) => s.as_ptr(),
-            // The CString's heap buffer stays put until the message is
-            // replaced by the next failure on this thread.
-            LastError::Owned(s) => s.as_ptr(),
-        })
+        if let Some(s) = LAST_FIXED.get() {
+            return s.as_ptr();
+        }
+        // The CString's heap buffer stays put until the next formatted
+        // message replaces it.
+        LAST_OWNED.with(|m| m.borrow().as_ref().map_or(c"".as_ptr(), |s| s.as_ptr()))
     })
 }
 
@@ -221,6 +246,27 @@ mod tests {
         assert_eq!(last(), "invalid argument: x is NULL");
         assert_eq!(guard(|| Ok(())), SRD_OK);
         assert_eq!(last(), "invalid argument: x is NULL");
+    }
+
+    #[test]
+    fn fixed_and_formatted_messages_replace_each_other() {
+        assert_eq!(
+            guard(|| Err(Failure::invalid("first"))),
+            SRD_INVALID_ARGUMENT
+        );
+        assert_eq!(last(), "invalid argument: first");
+        let st = guard(|| Err(Failure::fixed(SRD_NOT_FOUND, c"key not found")));
+        assert_eq!(st, SRD_NOT_FOUND);
+        assert_eq!(last(), "key not found");
+        assert_eq!(guard(|| Ok(())), SRD_OK);
+        assert_eq!(last(), "key not found");
+        assert_eq!(
+            guard(|| Err(Failure::invalid("second"))),
+            SRD_INVALID_ARGUMENT
+        );
+        assert_eq!(last(), "invalid argument: second");
+        // Each thread has its own message, empty before its first failure.
+        assert_eq!(std::thread::spawn(last).join().unwrap(), "");
     }
 
     #[test]

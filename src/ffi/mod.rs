@@ -26,6 +26,7 @@ use error::Failure;
 /// # Safety
 /// If `ptr` is non-NULL and `len` is non-zero, `ptr` must be valid for reads
 /// of `len` bytes for the duration of the call (the C caller's contract).
+#[inline]
 pub(crate) unsafe fn input<'a>(
     ptr: *const u8,
     len: usize,
@@ -34,19 +35,23 @@ pub(crate) unsafe fn input<'a>(
     if len == 0 {
         return Ok(&[]);
     }
-    if ptr.is_null() {
-        return Err(Failure::invalid(format!(
-            "{what} is NULL but {what}_len is {len}"
-        )));
-    }
-    if len > isize::MAX as usize {
-        return Err(Failure::invalid(format!(
-            "{what}_len {len} is larger than any object"
-        )));
+    if ptr.is_null() || len > isize::MAX as usize {
+        return Err(bad_input(ptr, len, what));
     }
     // SAFETY: non-NULL, len <= isize::MAX, and readable per the caller's
     // contract stated above.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// The failure of [`input`] (kept out of the callers' fast path).
+#[cold]
+#[inline(never)]
+fn bad_input(ptr: *const u8, len: usize, what: &str) -> Failure {
+    if ptr.is_null() {
+        Failure::invalid(format!("{what} is NULL but {what}_len is {len}"))
+    } else {
+        Failure::invalid(format!("{what}_len {len} is larger than any object"))
+    }
 }
 
 /// Borrows an array of `count` `T`s from the caller (NULL allowed when
@@ -87,9 +92,16 @@ pub(crate) unsafe fn input_array<'a, T>(
 }
 
 /// Fails unless the output pointer is non-NULL.
+#[inline]
 pub(crate) fn require_out<T>(ptr: *mut T, what: &str) -> Result<(), Failure> {
     if ptr.is_null() {
-        return Err(Failure::invalid(format!("{what} is NULL")));
+        return Err(null_out(what));
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn null_out(what: &str) -> Failure {
+    Failure::invalid(format!("{what} is NULL"))
 }

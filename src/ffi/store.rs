@@ -83,24 +83,37 @@ pub struct srd_key {
 
 /// # Safety
 /// `store` must be NULL or a handle returned by `srd_open` and not yet closed.
+#[inline]
 pub(crate) unsafe fn store_ref<'a>(store: *const srd_store) -> Result<&'a Arc<Store>, Failure> {
     if store.is_null() {
-        return Err(Failure::invalid("store is NULL"));
+        return Err(null_store());
     }
     // SAFETY: non-NULL and, per the caller's contract, a live handle created
     // by Box::into_raw in srd_open.
     Ok(unsafe { &(*store).store })
 }
 
+#[cold]
+#[inline(never)]
+fn null_store() -> Failure {
+    Failure::invalid("store is NULL")
+}
+
 /// # Safety
 /// As for [`input`]; the key must be readable for `key_len` bytes.
+#[inline]
 pub(crate) unsafe fn key_arg<'a>(key: *const u8, key_len: usize) -> Result<&'a [u8], Failure> {
-    // SAFETY: forwarded caller contract.
-    let k = unsafe { input(key, key_len, "key") }?;
-    if k.is_empty() {
-        return Err(Failure::invalid("key is empty (key_len is 0)"));
+    if key_len == 0 {
+        return Err(empty_key());
     }
-    Ok(k)
+    // SAFETY: forwarded caller contract.
+    unsafe { input(key, key_len, "key") }
+}
+
+#[cold]
+#[inline(never)]
+fn empty_key() -> Failure {
+    Failure::invalid("key is empty (key_len is 0)")
 }
 
 pub(crate) fn not_found() -> Failure {
@@ -309,6 +322,7 @@ pub unsafe extern "C" fn srd_read(
 
 /// # Safety
 /// Outputs NULL or writable.
+#[inline]
 unsafe fn read_hash(
     s: &Store,
     h: u64,
