@@ -165,6 +165,8 @@ pub(crate) struct Writer {
     pub(crate) sync_handle: Arc<File>,
     /// Bumped when compaction replaces the file (offsets start over).
     pub(crate) generation: u64,
+    /// Buffers reused by appends.
+    pub(crate) scratch: AppendScratch,
 }
 
 impl Writer {
@@ -350,6 +352,7 @@ impl Store {
                 stream_owner: None,
                 sync_handle,
                 generation: 0,
+                scratch: AppendScratch::default(),
             }))
         };
         let file_id = Some((stat.dev(), stat.ino()));
@@ -902,27 +905,34 @@ impl Store {
     /// `sync`) is the caller's next step, [`Store::make_durable`], after it
     /// releases the writer.
     pub(crate) fn append_locked(&self, w: &mut Writer, ops: &[Op]) -> Result<u64> {
+        // The buffers of the last append, kept for their capacity.
+        let mut scratch = std::mem::take(&mut w.scratch);
+        let res = self.append_with(w, ops, &mut scratch);
+        scratch.recycle();
+        w.scratch = scratch;
+        res
+    }
+
+    fn append_with(&self, w: &mut Writer, ops: &[Op], sc: &mut AppendScratch) -> Result<u64> {
         let start = w.tail;
-        let mut buf: Vec<u8> = Vec::new();
-        let mut segs: Vec<Seg> = Vec::new();
-        let mut placed: Vec<Placed> = Vec::with_capacity(ops.len());
+        let AppendScratch { buf, segs, placed } = sc;
         let mut tail = start;
-        for op in ops {
+        for (i, op) in ops.iter().enumerate() {
             match *op {
                 Op::Put(h, v) => {
                     let (pad, meta, end) = format::plan_value(tail, h, v);
-                    push_buf(&mut segs, &mut buf, &format::ZEROS[..pad as usize]);
+                    push_buf(segs, buf, &format::ZEROS[..pad as usize]);
                     if v.len() <= COPY_LIMIT {
-                        push_buf(&mut segs, &mut buf, v);
+                        push_buf(segs, buf, v);
                     } else {
-                        segs.push(Seg::Ext(v));
+                        segs.push(Seg::Op(i));
                     }
-                    push_buf(&mut segs, &mut buf, &meta);
+                    push_buf(segs, buf, &meta);
                     placed.push((h, end - METADATA_SIZE as u64, false));
                     tail = end;
                 }
                 Op::Delete(h) => {
-                    push_buf(&mut segs, &mut buf, &format::encode_tombstone(tail, h));
+                    push_buf(segs, buf, &format::encode_tombstone(tail, h));
                     placed.push((h, tail + 1, true));
                     tail += 1 + METADATA_SIZE as u64;
                 }
@@ -931,14 +941,21 @@ impl Store {
         check_size_limit(&self.path, tail)?;
         let new_map = self.map_ahead(w, tail)?;
         let new_table = self.table_ahead(placed.len() as u64)?;
-        let mut slices: Vec<IoSlice> = segs
-            .iter()
-            .map(|s| match s {
-                Seg::Buf(r) => IoSlice::new(&buf[r.clone()]),
-                Seg::Ext(v) => IoSlice::new(v),
-            })
-            .collect();
-        let written = write_all_at(&mut w.file, start, &mut slices);
+        let slice = |s: &Seg| match *s {
+            Seg::Buf(ref r) => IoSlice::new(&buf[r.clone()]),
+            Seg::Op(i) => match ops[i] {
+                Op::Put(_, v) => IoSlice::new(v),
+                Op::Delete(_) => unreachable!("deletions are always buffered"),
+            },
+        };
+        let written = match segs.as_slice() {
+            [one] => write_all_at(&mut w.file, start, &mut [slice(one)]),
+            _ => write_all_at(
+                &mut w.file,
+                start,
+                &mut segs.iter().map(slice).collect::<Vec<_>>(),
+            ),
+        };
         if let Err(e) = written {
             w.cut_back(start, "a failed write");
             return Err(Error::io(
@@ -950,7 +967,7 @@ impl Store {
                 e,
             ));
         }
-        self.publish_append(w, new_map, new_table, &placed, tail);
+        self.publish_append(w, new_map, new_table, placed, tail);
         Ok(tail)
     }
 
@@ -1167,10 +1184,40 @@ pub(crate) fn check_size_limit(path: &Path, len: u64) -> Result<()> {
     Ok(())
 }
 
-/// A piece of an append: bytes in the shared buffer, or caller memory.
-enum Seg<'a> {
+/// A piece of an append: bytes in the shared buffer, or the value of the
+/// append's operation `i`, written from the caller's memory.
+enum Seg {
     Buf(Range<usize>),
-    Ext(&'a [u8]),
+    Op(usize),
+}
+
+/// An append's buffers, kept by the writer between appends so that a small
+/// write allocates nothing.
+#[derive(Default)]
+pub(crate) struct AppendScratch {
+    buf: Vec<u8>,
+    segs: Vec<Seg>,
+    placed: Vec<Placed>,
+}
+
+impl AppendScratch {
+    /// Empties the buffers for the next append, giving back the memory of an
+    /// unusually large one.
+    fn recycle(&mut self) {
+        const KEEP: usize = 1 << 20;
+        if self.buf.capacity() > KEEP {
+            self.buf = Vec::new();
+        }
+        if self.segs.capacity() * std::mem::size_of::<Seg>() > KEEP {
+            self.segs = Vec::new();
+        }
+        if self.placed.capacity() * std::mem::size_of::<Placed>() > KEEP {
+            self.placed = Vec::new();
+        }
+        self.buf.clear();
+        self.segs.clear();
+        self.placed.clear();
+    }
 }
 
 fn push_buf(segs: &mut Vec<Seg>, buf: &mut Vec<u8>, bytes: &[u8]) {
