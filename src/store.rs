@@ -520,7 +520,7 @@ impl Store {
             let bytes = view.bytes();
             match view.table.find(key_hash, bytes) {
                 Probe::Absent => return Ok(None),
-                Probe::Found(slot) if slot.is_verified() || !self.options.verify_checksums => {
+                Probe::Found(slot) if !self.must_check(slot) => {
                     if let Ok(layout) = format::entry_at(bytes, slot.meta_offset()) {
                         return Ok(Some(f(format::slice(bytes, layout.payload))));
                     }
@@ -696,11 +696,18 @@ impl Store {
                 format!("index points at a malformed entry ({e:?})"),
             )
         })?;
-        if self.options.verify_checksums && !slot.is_verified() {
+        if self.must_check(slot) {
             self.check_value(bytes, &layout)?;
             table.mark_verified(slot);
         }
         Ok(layout)
+    }
+
+    /// Whether reading the value `slot` points at must check its checksum
+    /// first: checking is on and no earlier read found it good.
+    #[inline]
+    fn must_check(&self, slot: SlotRef) -> bool {
+        self.options.verify_checksums && !slot.is_verified()
     }
 
     /// After `Probe::Stale` for a while: whether the key's slot points
