@@ -195,8 +195,8 @@ static void test_open_rejects_invalid_arguments(void) {
 
     /* every bit above the known flags is rejected */
     const uint32_t known = SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC | SRD_OPEN_NO_VERIFY |
-                           SRD_OPEN_NO_INDEX_FILE;
-    const uint32_t bad_flags[] = {32, 64, 0x100, 0x10000, 0x80000000u, 0xFFFFFFFFu, 32 | SRD_OPEN_SYNC,
+                           SRD_OPEN_NO_INDEX_FILE | SRD_OPEN_PREALLOCATE;
+    const uint32_t bad_flags[] = {64, 128, 0x100, 0x10000, 0x80000000u, 0xFFFFFFFFu, 64 | SRD_OPEN_SYNC,
                                   SRD_OPEN_READ_ONLY | 0x40, known + 1};
     for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++) {
         srd_ctx("flags 0x%x", bad_flags[i]);

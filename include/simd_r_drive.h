@@ -78,6 +78,22 @@
 #define SRD_OPEN_NO_INDEX_FILE 16
 
 /**
+ * Open flag: grow the file ahead of the store in chunks (an eighth of the
+ * store, 1 to 8 MiB, reserved with `fallocate`) and copy appends of up to
+ * 2 KiB into a shared writable mapping of that space instead of making a
+ * `write` system call for each: several times faster small puts. While the
+ * store is open its file is longer than the store (`srd_file_size` is the
+ * store's length; the bytes after it are zeros); `srd_close` cuts it back.
+ * After a crash the zeros are a torn tail, cut off by the next read-write
+ * open; read-only handles in other processes (`srd_refresh`) skip them.
+ * Durability is unchanged (`SRD_OPEN_SYNC`, `srd_sync` cover the mapped
+ * writes). A file system without `fallocate` falls back to `write` calls.
+ * Ignored with `SRD_OPEN_READ_ONLY`. Nothing but the store may shorten the
+ * file while it is open (the mapping would fault).
+ */
+#define SRD_OPEN_PREALLOCATE 32
+
+/**
  * Length in bytes of a key made by `srd_namespace_key`.
  */
 #define SRD_NAMESPACE_KEY_LEN 16

@@ -105,6 +105,9 @@ impl Store {
         }
         w.file = file;
         w.tail = new_len;
+        if let Some(p) = &mut w.prealloc {
+            *p = crate::prealloc::Prealloc::new(new_len);
+        }
         w.generation += 1;
         {
             // The new file was synced whole: everything in it is durable.

@@ -15,6 +15,7 @@ mod index;
 mod iter;
 pub mod mapping;
 pub mod persist;
+mod prealloc;
 mod recovery;
 mod refresh;
 pub mod salvage;

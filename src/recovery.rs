@@ -43,6 +43,16 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
     if let Some(rec) = walk_back(file, len) {
         return Ok(rec);
     }
+    // A file that ends in zeros (space preallocated ahead of the tail, or a
+    // file system that extended the file before the data landed): the chain
+    // ends just before them, if it is intact.
+    for end in candidate_ends(file, 1) {
+        if links_back_to(file, end, 0) {
+            if let Some(rec) = walk_back(file, end) {
+                return Ok(rec);
+            }
+        }
+    }
     // The forward scan takes the first metadata that links back and checks
     // out; inside a value that is itself a store file that can be an inner
     // entry. The longest valid chain wins, so look back from the end for a
@@ -76,7 +86,7 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
 /// newest entry must check out). `None` if it does not: the caller then
 /// recovers the whole file.
 pub(crate) fn extend(file: &[u8], from: crate::persist::Loaded) -> Option<Recovered> {
-    let len = file.len() as u64;
+    let len = settled_end(file, from.len)?;
     let mut table = from.table;
     let mut found: Vec<(u64, u64, bool)> = Vec::new();
     let mut cursor = len;
@@ -103,6 +113,76 @@ pub(crate) fn extend(file: &[u8], from: crate::persist::Loaded) -> Option<Recove
         index: table,
         entries: from.entries + found.len() as u64,
     })
+}
+
+/// Where the store in `file` ends, given that it holds the intact store of
+/// length `stop` as a prefix: the file's length if the chain from there
+/// leads back to exactly `stop` (the newest entry checking out), else, for a
+/// file that ends in zeros, the one end just before them that does. `None`
+/// if neither (a torn or foreign tail, or an entry still being written).
+pub(crate) fn settled_end(file: &[u8], stop: u64) -> Option<u64> {
+    let len = file.len() as u64;
+    if links_back_to(file, len, stop) {
+        return Some(len);
+    }
+    candidate_ends(file, stop).find(|&end| links_back_to(file, end, stop))
+}
+
+/// Whether the chain from `end` leads back to exactly `stop`, with the
+/// newest entry (if any) checking out. The links are followed first, so a
+/// wrong guess costs no checksum; newest metadata with a zero link and a
+/// zero checksum (zeros, or a guess that cuts into them) is refused.
+fn links_back_to(file: &[u8], end: u64, stop: u64) -> bool {
+    let mut cursor = end;
+    let mut newest = None;
+    while cursor > stop {
+        let Some(meta_offset) = cursor.checked_sub(METADATA_SIZE as u64) else {
+            return false;
+        };
+        let Ok(entry) = entry_at(file, meta_offset) else {
+            return false;
+        };
+        cursor = entry.meta.prev_tail;
+        if newest.is_none() {
+            if cursor == 0 && entry.meta.checksum == 0 {
+                return false;
+            }
+            newest = Some(entry);
+        }
+    }
+    cursor == stop && newest.is_none_or(|e| format::checksum_ok(file, &e))
+}
+
+/// For a file that ends in zero bytes: the offsets at or above `floor` where
+/// its last entry may end, longest first. The last entry's 20 metadata bytes
+/// hold its non-zero key hash, so they include the last non-zero byte of the
+/// file: the entry ends within 20 bytes after it. (If all bytes from `floor`
+/// on are zeros, `floor` itself is the last candidate.) Empty if the file
+/// does not end in zeros.
+pub(crate) fn candidate_ends(file: &[u8], floor: u64) -> impl Iterator<Item = u64> {
+    let len = file.len() as u64;
+    let (lo, hi) = match file.last() {
+        Some(0) if floor < len => {
+            let z = nonzero_end(&file[floor as usize..]) as u64 + floor;
+            (z, (z + METADATA_SIZE as u64 - 1).min(len))
+        }
+        _ => (1, 0),
+    };
+    (lo..=hi).rev()
+}
+
+/// Length of `bytes` without its trailing zero bytes.
+pub(crate) fn nonzero_end(bytes: &[u8]) -> usize {
+    // A word at a time (preallocated tails are megabytes of zeros).
+    const W: usize = 64;
+    let mut end = bytes.len();
+    while end >= W && bytes[end - W..end].iter().fold(0u8, |a, &b| a | b) == 0 {
+        end -= W;
+    }
+    while end > 0 && bytes[end - 1] == 0 {
+        end -= 1;
+    }
+    end
 }
 
 /// The largest end offset above `floor` at which a complete chain ends: the

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::mapping::{reserve_for, Mapping};
-use crate::recovery::{entries_between, forward_scan_from};
+use crate::format::METADATA_SIZE;
+use crate::recovery::{candidate_ends, entries_between, forward_scan_from, nonzero_end, settled_end};
 use crate::store::{open_file, Shared, Store};
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ pub struct RefreshStats {
 /// Whether the chain that ends at `tail` is well formed down to an entry that
 /// links below `stop` while ending above it (so `stop` is not a boundary).
 fn chain_skips(bytes: &[u8], stop: u64, tail: u64) -> bool {
-    use crate::format::{entry_at, METADATA_SIZE};
+    use crate::format::entry_at;
     let mut cursor = tail;
     while cursor > stop {
         let Some(m) = cursor.checked_sub(METADATA_SIZE as u64) else {
@@ -29,7 +30,13 @@ fn chain_skips(bytes: &[u8], stop: u64, tail: u64) -> bool {
             return false;
         };
         if e.meta.prev_tail < stop {
-            return crate::format::checksum_ok(bytes, &e);
+            // The link must land on the start of the file or right after
+            // well-formed metadata before a checksum is worth computing.
+            let p = e.meta.prev_tail;
+            let plausible = p == 0
+                || p.checked_sub(METADATA_SIZE as u64)
+                    .is_some_and(|m| entry_at(bytes, m).is_ok());
+            return plausible && crate::format::checksum_ok(bytes, &e);
         }
         cursor = e.meta.prev_tail;
     }
@@ -75,14 +82,25 @@ impl Store {
         };
         let view = new_map.as_ref().unwrap_or(&map);
         let bytes = view.bytes(file_len);
-        let added = match entries_between(bytes, len, file_len) {
+        // The file may end in zeros: space a writer with `preallocate`
+        // reserved ahead of its tail.
+        let added = match settled_end(bytes, len).and_then(|end| entries_between(bytes, len, end)) {
             Some(v) => v,
             None => {
                 // The writer is mid-append (or the tail is torn): take the
-                // complete entries only.
-                let tail = forward_scan_from(bytes, len);
+                // complete entries only (the reserved zeros hold none).
+                let top = (len as usize + nonzero_end(&bytes[len as usize..]) + METADATA_SIZE)
+                    .min(bytes.len());
+                let tail = forward_scan_from(&bytes[..top], len);
                 let added = entries_between(bytes, len, tail).unwrap_or_default();
-                if added.is_empty() && chain_skips(bytes, len, file_len) {
+                let skips = || {
+                    if bytes.last() == Some(&0) {
+                        candidate_ends(bytes, len).any(|end| chain_skips(bytes, len, end))
+                    } else {
+                        chain_skips(bytes, len, file_len)
+                    }
+                };
+                if added.is_empty() && skips() {
                     // The file's own chain passes over the point this handle
                     // stopped at: what it took in last time was not the
                     // writer's (bytes of a value still being written that

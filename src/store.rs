@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, EntryLayout, METADATA_SIZE};
 use crate::index::{prefetch, Probe, SlotRef, Table, MAX_META_OFFSET};
 use crate::mapping::{reserve_for, Mapping, MemorySource};
+use crate::prealloc::{NoRoom, Prealloc};
 use crate::recovery;
 use arc_swap::{ArcSwap, Guard};
 use std::fs::TryLockError;
@@ -34,6 +35,11 @@ pub struct OpenOptions {
     /// Save the index copy only for stores of at least this many entries;
     /// smaller ones open fast enough without.
     pub index_file_min_entries: u64,
+    /// Grow the file ahead of the tail in chunks and copy small appends into
+    /// a writable mapping of that space: no system
+    /// call per append. While the store is open the file is longer than the
+    /// store (zeros after the tail); closing cuts it back.
+    pub preallocate: bool,
 }
 
 /// Default of [`OpenOptions::index_file_min_entries`].
@@ -48,6 +54,7 @@ impl Default for OpenOptions {
             verify_checksums: true,
             index_file: true,
             index_file_min_entries: INDEX_FILE_MIN_ENTRIES,
+            preallocate: false,
         }
     }
 }
@@ -167,16 +174,55 @@ pub(crate) struct Writer {
     pub(crate) generation: u64,
     /// Buffers reused by appends.
     pub(crate) scratch: AppendScratch,
+    /// The space reserved ahead of the tail, with `preallocate`.
+    pub(crate) prealloc: Option<Prealloc>,
 }
 
 impl Writer {
     /// Cuts the file back to `to` after a failed or abandoned append. If even
     /// that fails, the writer is marked broken and refuses further writes.
     pub(crate) fn cut_back(&mut self, to: u64, after: &str) {
-        if let Err(e) = self.file.set_len(to) {
-            self.broken = Some(format!(
-                "could not cut the file back to {to} after {after}: {e}"
-            ));
+        match self.file.set_len(to) {
+            Ok(()) => {
+                if let Some(p) = &mut self.prealloc {
+                    p.set_file_len(to);
+                }
+            }
+            Err(e) => {
+                self.broken = Some(format!(
+                    "could not cut the file back to {to} after {after}: {e}"
+                ))
+            }
+        }
+    }
+
+    /// With preallocation, copies the append `start..end` (the bytes of
+    /// `pieces`, in order) into the space reserved ahead of the tail; `false`
+    /// if it must be written with `pwrite` instead: preallocation is off, the
+    /// append is large, it is the store's first (so that a crash never leaves
+    /// a file of nothing but zeros), or no space could be reserved.
+    fn copy_in<'a>(&mut self, start: u64, end: u64, pieces: impl Iterator<Item = &'a [u8]>) -> bool {
+        if start == 0 || end - start > crate::prealloc::MAX_COPY {
+            return false;
+        }
+        let Some(p) = self.prealloc.as_mut() else {
+            return false;
+        };
+        match p.room(&self.file, start, end) {
+            Ok(dst) => {
+                let mut at = 0;
+                for piece in pieces {
+                    dst[at..at + piece.len()].copy_from_slice(piece);
+                    at += piece.len();
+                }
+                debug_assert_eq!(at, dst.len());
+                true
+            }
+            Err(NoRoom::Unsupported) => {
+                self.prealloc = None;
+                false
+            }
+            Err(NoRoom::Fallback) => false,
         }
     }
 
@@ -207,6 +253,13 @@ impl Drop for Writer {
         // Memory maps of the file keep its open file description alive (and
         // with it the flock) for as long as pinned entries use them; release
         // the lock explicitly so closing the store always frees it.
+        if self.prealloc.is_some() {
+            // Cut off the space reserved ahead of the tail (after a crash,
+            // recovery does it instead).
+            if matches!(self.file.metadata(), Ok(m) if m.len() > self.tail) {
+                let _ = self.file.set_len(self.tail);
+            }
+        }
         let _ = self.file.unlock();
     }
 }
@@ -353,6 +406,7 @@ impl Store {
                 sync_handle,
                 generation: 0,
                 scratch: AppendScratch::default(),
+                prealloc: options.preallocate.then(|| Prealloc::new(rec.tail)),
             }))
         };
         let file_id = Some((stat.dev(), stat.ino()));
@@ -441,6 +495,7 @@ impl Store {
             verify_checksums: true,
             index_file: false,
             index_file_min_entries: INDEX_FILE_MIN_ENTRIES,
+            preallocate: false,
         };
         Ok(Store::assemble(path, options, rec, map, None, None))
     }
@@ -948,20 +1003,31 @@ impl Store {
         check_size_limit(&self.path, tail)?;
         let new_map = self.map_ahead(w, tail)?;
         let new_table = self.table_ahead(placed.len() as u64)?;
-        let slice = |s: &Seg| match *s {
-            Seg::Buf(ref r) => IoSlice::new(&buf[r.clone()]),
-            Seg::Op(i) => match ops[i] {
-                Op::Put(_, v) => IoSlice::new(v),
-                Op::Delete(_) => unreachable!("deletions are always buffered"),
-            },
+        let piece = |s: &Seg| -> &[u8] {
+            match *s {
+                Seg::Buf(ref r) => &buf[r.clone()],
+                Seg::Op(i) => match ops[i] {
+                    Op::Put(_, v) => v,
+                    Op::Delete(_) => unreachable!("deletions are always buffered"),
+                },
+            }
         };
-        let written = match segs.as_slice() {
-            [one] => write_all_at(&mut w.file, start, &mut [slice(one)]),
-            _ => write_all_at(
-                &mut w.file,
-                start,
-                &mut segs.iter().map(slice).collect::<Vec<_>>(),
-            ),
+        let slice = |s: &Seg| IoSlice::new(piece(s));
+        let written = if w.copy_in(start, tail, segs.iter().map(piece)) {
+            Ok(())
+        } else {
+            let r = match segs.as_slice() {
+                [one] => write_all_at(&mut w.file, start, &mut [slice(one)]),
+                _ => write_all_at(
+                    &mut w.file,
+                    start,
+                    &mut segs.iter().map(slice).collect::<Vec<_>>(),
+                ),
+            };
+            if let (Ok(()), Some(p)) = (&r, &mut w.prealloc) {
+                p.set_file_len(p.file_len().max(tail));
+            }
+            r
         };
         if let Err(e) = written {
             w.cut_back(start, "a failed write");

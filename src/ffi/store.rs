@@ -32,12 +32,26 @@ pub const SRD_OPEN_NO_VERIFY: u32 = 8;
 /// A missing, stale or damaged index file is ignored and never changes an
 /// answer; it may be deleted at any time.
 pub const SRD_OPEN_NO_INDEX_FILE: u32 = 16;
+/// Open flag: grow the file ahead of the store in chunks (an eighth of the
+/// store, 1 to 8 MiB, reserved with `fallocate`) and copy appends of up to
+/// 2 KiB into a shared writable mapping of that space instead of making a
+/// `write` system call for each: several times faster small puts. While the
+/// store is open its file is longer than the store (`srd_file_size` is the
+/// store's length; the bytes after it are zeros); `srd_close` cuts it back.
+/// After a crash the zeros are a torn tail, cut off by the next read-write
+/// open; read-only handles in other processes (`srd_refresh`) skip them.
+/// Durability is unchanged (`SRD_OPEN_SYNC`, `srd_sync` cover the mapped
+/// writes). A file system without `fallocate` falls back to `write` calls.
+/// Ignored with `SRD_OPEN_READ_ONLY`. Nothing but the store may shorten the
+/// file while it is open (the mapping would fault).
+pub const SRD_OPEN_PREALLOCATE: u32 = 32;
 
 const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY
     | SRD_OPEN_NO_CREATE
     | SRD_OPEN_SYNC
     | SRD_OPEN_NO_VERIFY
-    | SRD_OPEN_NO_INDEX_FILE;
+    | SRD_OPEN_NO_INDEX_FILE
+    | SRD_OPEN_PREALLOCATE;
 
 /// An open store (opaque). Created by `srd_open`, destroyed by `srd_close`.
 ///
@@ -176,6 +190,7 @@ pub unsafe extern "C" fn srd_open(
             sync: flags & SRD_OPEN_SYNC != 0,
             verify_checksums: flags & SRD_OPEN_NO_VERIFY == 0,
             index_file: flags & SRD_OPEN_NO_INDEX_FILE == 0,
+            preallocate: flags & SRD_OPEN_PREALLOCATE != 0,
             ..Default::default()
         };
         let store = Store::open(OsStr::from_bytes(bytes), options)?;
