@@ -71,12 +71,7 @@ impl Prealloc {
     /// The bytes `start..end` of the file, writable, reserving space first
     /// if the file is shorter. The caller writes them before publishing any
     /// length beyond `start`; no one reads them before that.
-    pub(crate) fn room(
-        &mut self,
-        file: &File,
-        start: u64,
-        end: u64,
-    ) -> Result<&mut [u8], NoRoom> {
+    pub(crate) fn room(&mut self, file: &File, start: u64, end: u64) -> Result<&mut [u8], NoRoom> {
         if end > self.file_len {
             self.grow(file, end)?;
         }
@@ -106,7 +101,9 @@ impl Prealloc {
         // second slice of the window exists meanwhile; the bytes lie beyond
         // every length published to this process's readers, who therefore do
         // not read them until the writer publishes after writing.
-        Ok(unsafe { std::slice::from_raw_parts_mut(m.as_mut_ptr().add(at), (end - start) as usize) })
+        Ok(unsafe {
+            std::slice::from_raw_parts_mut(m.as_mut_ptr().add(at), (end - start) as usize)
+        })
     }
 
     /// Extends the file (with reserved, zeroed blocks) to at least `end`.

@@ -1,9 +1,11 @@
 //! Letting a read-only handle catch up with a writer in another process.
 
 use crate::error::{Error, Result};
-use crate::mapping::{reserve_for, Mapping};
 use crate::format::METADATA_SIZE;
-use crate::recovery::{candidate_ends, entries_between, forward_scan_from, nonzero_end, settled_end};
+use crate::mapping::{reserve_for, Mapping};
+use crate::recovery::{
+    candidate_ends, entries_between, forward_scan_from, nonzero_end, settled_end,
+};
 use crate::store::{open_file, Shared, Store};
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
