@@ -394,6 +394,44 @@ static void test_no_verify_flag_store_works(void) {
     }
 }
 
+static void test_preallocate_flag_grows_ahead_while_open_and_cuts_back_at_close(void) {
+    const char *p = srd_path("prealloc.srd");
+    srd_store *s = open_flags(p, SRD_OPEN_PREALLOCATE);
+    if (!s) return;
+    uint8_t v[5000];
+    const uint8_t *first = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 3000; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "pre-%d", i);
+        /* mostly small values (copied into the mapping), some large (written) */
+        size_t len = i % 10 == 9 ? sizeof v : 1 + (size_t)(i % 200);
+        fill_pattern(v, len, (uint32_t)i);
+        if (!put(s, key, v, len)) break;
+        if (i == 0) CHECK_OK(srd_read(s, SRD_U8("pre-0"), 5, &first, &n));
+    }
+    uint64_t size = srd_size_of(s);
+    CHECK_MSG(srd_file_len(p) > (long long)size, "file %lld bytes, store %" PRIu64, srd_file_len(p), size);
+    fill_pattern(v, 1, 0);
+    if (CHECK(first != NULL) && CHECK_EQ_U(n, 1)) {
+        CHECK_MEM(first, v, 1);
+        CHECK_EQ_U((uintptr_t)first % 64, 0);
+    }
+    srd_close(s);
+    CHECK_EQ_U((uint64_t)srd_file_len(p), size);
+    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    if (!s) return;
+    CHECK_EQ_U(srd_size_of(s), size);
+    for (int i = 0; i < 3000; i += 7) {
+        char key[32];
+        snprintf(key, sizeof key, "pre-%d", i);
+        size_t len = i % 10 == 9 ? sizeof v : 1 + (size_t)(i % 200);
+        fill_pattern(v, len, (uint32_t)i);
+        expect_value(s, key, v, len);
+    }
+    srd_close(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* write / read                                                        */
 /* ------------------------------------------------------------------ */
@@ -1202,6 +1240,7 @@ int main(int argc, char **argv) {
     test_read_only_store_rejects_changes_and_never_touches_the_file();
     test_sync_flag_store_writes_and_reads();
     test_no_verify_flag_store_works();
+    test_preallocate_flag_grows_ahead_while_open_and_cuts_back_at_close();
     test_write_rejects_invalid_arguments_and_writes_nothing();
     test_write_appends_entries_in_the_documented_layout();
     test_newest_write_wins_and_survives_reopen();

@@ -282,6 +282,24 @@ void test_open_close_and_handles() {
         EXPECT_ERROR(srd::status::invalid_argument,
                      srd::store(path, static_cast<srd::open_flags>(1u << 20)));  // unknown flag
 
+        {
+            // preallocate: the file is longer than the store while open, exact after
+            fs::path pre = fresh("open-prealloc");
+            std::uint64_t size = 0;
+            {
+                srd::store p(pre, srd::open_flags::preallocate);
+                for (int i = 0; i < 500; i++) {
+                    char key[16];
+                    std::snprintf(key, sizeof key, "k%d", i);
+                    p.write(key, std::string(100, 'x'));
+                }
+                size = p.file_size();
+                CHECK(fs::file_size(pre) > size);
+                CHECK(sv(p.read("k499")) == std::string(100, 'x'));
+            }
+            CHECK(fs::file_size(pre) == size);
+        }
+
         // release() / adopting a C handle
         srd_store *raw = s.release();
         CHECK(raw != nullptr && !s.is_open());

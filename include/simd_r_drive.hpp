@@ -427,6 +427,7 @@ enum class open_flags : std::uint32_t {
     sync = SRD_OPEN_SYNC,               ///< Every change is durable before it returns.
     no_verify = SRD_OPEN_NO_VERIFY,     ///< Do not check checksums on first reads.
     no_index_file = SRD_OPEN_NO_INDEX_FILE, ///< Neither use nor save `<path>.idx`.
+    preallocate = SRD_OPEN_PREALLOCATE, ///< Grow the file ahead in chunks; copy small writes into a mapping.
 };
 
 /** Both sets of flags. */

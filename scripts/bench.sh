@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 QUICK=""
 RUNS=3
-ENGINES="floor srd crate lmdb rocksdb leveldb sqlite tkrzw"
+ENGINES="floor srd srd-prealloc crate lmdb rocksdb leveldb sqlite tkrzw"
 BUILD_LIB=0
 
 while [ $# -gt 0 ]; do

@@ -527,6 +527,39 @@ mod tests {
     }
 
     #[test]
+    fn nonzero_end_finds_the_last_nonzero_byte_at_every_position() {
+        for len in [0usize, 1, 63, 64, 65, 127, 128, 129, 1000] {
+            assert_eq!(nonzero_end(&vec![0u8; len]), 0, "{len} zeros");
+            for last in 0..len {
+                let mut b = vec![0u8; len];
+                b[last] = 0x80;
+                if last > 3 {
+                    b[last - 3] = 1;
+                }
+                assert_eq!(nonzero_end(&b), last + 1, "len {len}, last {last}");
+            }
+        }
+    }
+
+    #[test]
+    fn candidate_ends_cover_the_20_bytes_after_the_last_nonzero_one() {
+        let (file, ends) = sample();
+        let end = *ends.last().unwrap();
+        let mut f = file.clone();
+        f.extend(std::iter::repeat_n(0u8, 5000));
+        let c: Vec<u64> = candidate_ends(&f, 0).collect();
+        assert!(c.contains(&end), "{c:?} lacks {end}");
+        assert!(c.len() <= METADATA_SIZE && c.windows(2).all(|w| w[0] > w[1]));
+        // Nothing but zeros from the floor on: the floor is the last guess.
+        let c: Vec<u64> = candidate_ends(&f, end).collect();
+        assert!(c.iter().all(|&e| e >= end) && c.last() == Some(&end));
+        // A file that does not end in zeros has no candidates.
+        assert_eq!(candidate_ends(&file, 0).count(), 0);
+        assert_eq!(settled_end(&f, 0), Some(end));
+        assert_eq!(settled_end(&f, ends[0]), Some(end));
+    }
+
+    #[test]
     fn files_without_any_entry_are_refused() {
         assert!(recover(b"hello world, this is a text file, not a store at all").is_err());
         assert!(recover(&[0u8; 4096]).is_err());

@@ -23,7 +23,8 @@ except ImportError:
 sys.path.insert(0, os.path.dirname(__file__))
 from report import ENGINES, METRICS, fmt  # noqa: E402
 
-COLORS = {"srd": "#d62728", "crate": "#ff9896", "lmdb": "#1f77b4", "rocksdb": "#2ca02c",
+COLORS = {"srd": "#d62728", "srd-prealloc": "#e377c2", "crate": "#ff9896", "lmdb": "#1f77b4",
+          "rocksdb": "#2ca02c",
           "leveldb": "#98df8a", "sqlite": "#9467bd", "tkrzw": "#8c564b"}
 
 

@@ -132,6 +132,6 @@ void emit(const char *engine, int run, const char *metric, double value, uint64_
 void emit_meta(const char *engine, const char *key, const char *value);
 
 /* Engines compiled in (eng_*.c). */
-extern const engine_ops srd_ops, lmdb_ops, rocksdb_ops, leveldb_ops, sqlite_ops, tkrzw_ops;
+extern const engine_ops srd_ops, srd_prealloc_ops, lmdb_ops, rocksdb_ops, leveldb_ops, sqlite_ops, tkrzw_ops;
 
 #endif

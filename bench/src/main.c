@@ -28,6 +28,7 @@ void run_floor(const cfg *c, const char *base, int run); /* floor.c */
 
 static const engine_ops *const ENGINES[] = {
     &srd_ops,
+    &srd_prealloc_ops,
 #ifdef HAVE_LMDB
     &lmdb_ops,
 #endif

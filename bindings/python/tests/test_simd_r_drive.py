@@ -387,6 +387,22 @@ class IndexFileTest(StoreTestCase):
         self.assertEqual(s.read(b"k12345"), b"v12345")
 
 
+class PreallocateTest(StoreTestCase):
+    """preallocate=True: a longer file while open, the exact store after."""
+
+    def test_file_is_cut_back_at_close_and_reads_are_unchanged(self) -> None:
+        s = self.open(preallocate=True)
+        for i in range(2000):
+            s.write(b"k%d" % i, b"v%d" % i * 10)
+        self.assertGreater(os.path.getsize(self.path), s.file_size)
+        size = s.file_size
+        s.close()
+        self.assertEqual(os.path.getsize(self.path), size)
+        r = self.open(read_only=True)
+        self.assertEqual(len(r), 2000)
+        self.assertEqual(r.read(b"k1999"), b"v1999" * 10)
+
+
 class ReadWriteTest(StoreTestCase):
     def test_write_read_roundtrip(self) -> None:
         s = self.open()
