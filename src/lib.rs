@@ -22,6 +22,7 @@ pub mod salvage;
 mod stream;
 mod transfer;
 mod verify;
+mod view_cell;
 
 pub use error::{Error, Result};
 pub use iter::Iter;

@@ -6,7 +6,7 @@ use crate::index::{prefetch, Probe, SlotRef, Table, MAX_META_OFFSET};
 use crate::mapping::{reserve_for, Mapping, MemorySource};
 use crate::prealloc::{NoRoom, Prealloc};
 use crate::recovery;
-use arc_swap::{ArcSwap, Guard};
+use crate::view_cell::{ViewCell, ViewGuard};
 use std::fs::TryLockError;
 use std::fs::{self, File};
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
@@ -280,7 +280,7 @@ pub struct Store {
     pub(crate) path: PathBuf,
     pub(crate) options: OpenOptions,
     /// What readers use; see [`View`].
-    pub(crate) view: ArcSwap<View>,
+    pub(crate) view: ViewCell<View>,
     /// Publishers' state; see [`Shared`].
     pub(crate) shared: Mutex<Shared>,
     /// Sequence lock: odd while a publisher changes the table, bumped once
@@ -451,7 +451,7 @@ impl Store {
         Store {
             path,
             options,
-            view: ArcSwap::new(View::new(Arc::new(rec.index), Arc::new(map), rec.tail)),
+            view: ViewCell::new(View::new(Arc::new(rec.index), Arc::new(map), rec.tail)),
             shared: Mutex::new(Shared {
                 retired: Vec::new(),
                 entries: rec.entries,
@@ -731,7 +731,10 @@ impl Store {
     /// returns with the entry (the view keeps the mapping alive). Checks the
     /// value's checksum the first time it is read (unless verification is
     /// off).
-    pub(crate) fn lookup(&self, key_hash: u64) -> Result<Option<(Guard<Arc<View>>, EntryLayout)>> {
+    pub(crate) fn lookup(
+        &self,
+        key_hash: u64,
+    ) -> Result<Option<(ViewGuard<'_, View>, EntryLayout)>> {
         let Some((view, slot)) = self.find_slot(key_hash)? else {
             return Ok(None);
         };
@@ -743,7 +746,7 @@ impl Store {
     /// slot written after the view was taken (`Probe::Stale`) is waited out
     /// with a fresh view; one that stays beyond the end of the file is an
     /// error.
-    fn find_slot(&self, key_hash: u64) -> Result<Option<(Guard<Arc<View>>, SlotRef)>> {
+    fn find_slot(&self, key_hash: u64) -> Result<Option<(ViewGuard<'_, View>, SlotRef)>> {
         let mut stale = Backoff::default();
         loop {
             let view = self.view.load();
@@ -1135,6 +1138,7 @@ impl Store {
         verified: bool,
     ) {
         let mut sh = self.lock_shared();
+        self.view.collect();
         let cur = self.view.load_full();
         let view = if new_map.is_some() || new_table.is_some() {
             let map = match new_map {

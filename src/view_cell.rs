@@ -1,0 +1,462 @@
+//! The store's current [`crate::store::View`], readable without writing any
+//! shared memory: a read-side critical section costs two stores to a
+//! per-thread counter and no atomic read-modify-write or fence.
+//!
+//! This is read-copy-update with asymmetric fences. A reader marks its thread
+//! "inside" (its counter odd), loads the pointer and uses the value; leaving
+//! makes the counter even again. A writer swaps the pointer, then makes every
+//! thread of the process execute a full memory barrier (`membarrier(2)`,
+//! `MEMBARRIER_CMD_PRIVATE_EXPEDITED`): after it, a reader that loaded the old
+//! pointer has its odd counter visible to the writer, and a reader that did
+//! not will load the new one. The old value is dropped once each counter that
+//! was odd then has changed (a grace period); until that it waits in a list,
+//! so a writer never blocks on a reader for long (it spins briefly, then
+//! leaves the rest to later writes).
+//!
+//! Where `membarrier` is not available (an old kernel, a seccomp filter),
+//! readers and writers use a `SeqCst` fence instead: correct, and no slower
+//! than a reference count. A thread whose thread-local storage is gone (a
+//! read from a thread-local destructor) uses a shared counter.
+
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::{compiler_fence, fence, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A reader thread's counter: odd while it is inside a critical section.
+/// Records are leaked and reused by later threads (one per thread that ever
+/// read at the same time as others: a few dozen bytes each).
+struct Record {
+    seq: AtomicU64,
+    in_use: AtomicU8,
+}
+
+/// Every record; a writer looks at those in use.
+static RECORDS: Mutex<Vec<&'static Record>> = Mutex::new(Vec::new());
+
+/// Readers without a record (thread-local storage already destroyed).
+static SLOW_READERS: AtomicUsize = AtomicUsize::new(0);
+
+/// How the two sides order their memory accesses, decided once.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Barrier {
+    /// Readers need only a compiler fence; writers call `membarrier`.
+    Membarrier,
+    /// Both sides use `fence(SeqCst)`.
+    Fence,
+}
+
+static BARRIER: OnceLock<Barrier> = OnceLock::new();
+
+/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED` and its registration (linux/membarrier.h).
+const CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
+const CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+
+fn membarrier(cmd: libc::c_long) -> bool {
+    // SAFETY: plain system call with integer arguments; no memory is passed.
+    unsafe {
+        libc::syscall(
+            libc::SYS_membarrier,
+            cmd,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        ) == 0
+    }
+}
+
+fn barrier_kind() -> Barrier {
+    *BARRIER.get_or_init(|| {
+        if membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) && membarrier(CMD_PRIVATE_EXPEDITED) {
+            Barrier::Membarrier
+        } else {
+            Barrier::Fence
+        }
+    })
+}
+
+/// This thread's record, released for reuse when the thread exits.
+struct Local(&'static Record);
+
+impl Local {
+    fn register() -> Local {
+        let mut all = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
+        let free = all
+            .iter()
+            .find(|r| r.in_use.compare_exchange(0, 1, Relaxed, Relaxed).is_ok());
+        let rec = match free {
+            Some(r) => *r,
+            None => {
+                let r: &'static Record = Box::leak(Box::new(Record {
+                    seq: AtomicU64::new(0),
+                    in_use: AtomicU8::new(1),
+                }));
+                all.push(r);
+                r
+            }
+        };
+        Local(rec)
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        // The thread is outside every critical section (guards borrow the
+        // cell and cannot outlive the thread's stack frames).
+        self.0.in_use.store(0, Release);
+    }
+}
+
+thread_local! {
+    static LOCAL: Local = Local::register();
+}
+
+/// How a guard entered its critical section.
+enum Entry {
+    /// The outermost guard of this thread; leaving stores `seq + 1`.
+    Outer(&'static Record, u64),
+    /// Inside another guard of this thread: nothing to undo.
+    Nested,
+    /// Through [`SLOW_READERS`].
+    Slow,
+}
+
+fn enter() -> Entry {
+    match LOCAL.try_with(|l| l.0) {
+        Ok(rec) => {
+            // Only this thread writes its counter.
+            let s = rec.seq.load(Relaxed);
+            if s & 1 == 1 {
+                return Entry::Nested;
+            }
+            rec.seq.store(s + 1, Relaxed);
+            if barrier_kind() == Barrier::Membarrier {
+                // The writer's membarrier orders this store before the
+                // pointer load that follows, as seen from the writer.
+                compiler_fence(SeqCst);
+            } else {
+                fence(SeqCst);
+            }
+            Entry::Outer(rec, s + 1)
+        }
+        Err(_) => {
+            SLOW_READERS.fetch_add(1, SeqCst);
+            fence(SeqCst);
+            Entry::Slow
+        }
+    }
+}
+
+fn leave(e: &Entry) {
+    match *e {
+        // Release: everything this thread read of the value happens before
+        // a writer's Acquire load that sees the counter move on.
+        Entry::Outer(rec, s) => rec.seq.store(s + 1, Release),
+        Entry::Nested => {}
+        Entry::Slow => {
+            SLOW_READERS.fetch_sub(1, Release);
+        }
+    }
+}
+
+/// A value swapped out, and the readers that may still use it.
+struct Retired<T> {
+    /// Held only to be dropped when the grace period is over.
+    _value: Arc<T>,
+    /// Records that were inside a critical section, with their counters.
+    inside: Vec<(&'static Record, u64)>,
+}
+
+impl<T> Retired<T> {
+    fn grace_period_over(&self) -> bool {
+        fence(SeqCst);
+        SLOW_READERS.load(Acquire) == 0
+            && self.inside.iter().all(|(r, s)| r.seq.load(Acquire) != *s)
+    }
+}
+
+/// The cell: an `Arc<T>` that readers borrow through [`ViewCell::load`].
+pub(crate) struct ViewCell<T> {
+    /// From `Arc::into_raw`: the cell owns one strong count.
+    current: AtomicPtr<T>,
+    retired: Mutex<Vec<Retired<T>>>,
+    /// `retired.len()`, to skip the lock when there is nothing to collect.
+    retired_count: AtomicUsize,
+}
+
+// SAFETY: the cell hands out `&T` to any thread and drops `T`s on any thread,
+// exactly as `Arc<T>` does, so it is Send and Sync under the same bounds.
+unsafe impl<T: Send + Sync> Send for ViewCell<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for ViewCell<T> {}
+
+/// A borrowed value: the thread stays inside its critical section until the
+/// guard is dropped. Not `Send` (the section belongs to the thread).
+pub(crate) struct ViewGuard<'a, T> {
+    arc: ManuallyDrop<Arc<T>>,
+    entry: Entry,
+    _cell: PhantomData<(&'a ViewCell<T>, *const ())>,
+}
+
+impl<T> Deref for ViewGuard<'_, T> {
+    type Target = Arc<T>;
+    fn deref(&self) -> &Arc<T> {
+        &self.arc
+    }
+}
+
+impl<T> Drop for ViewGuard<'_, T> {
+    fn drop(&mut self) {
+        // `arc` is never dropped: the cell (or the retired list) owns the
+        // count it stands for.
+        leave(&self.entry);
+    }
+}
+
+impl<T> ViewCell<T> {
+    pub(crate) fn new(value: Arc<T>) -> Self {
+        barrier_kind();
+        ViewCell {
+            current: AtomicPtr::new(Arc::into_raw(value) as *mut T),
+            retired: Mutex::new(Vec::new()),
+            retired_count: AtomicUsize::new(0),
+        }
+    }
+
+    /// The current value, borrowed until the guard is dropped.
+    #[inline]
+    pub(crate) fn load(&self) -> ViewGuard<'_, T> {
+        let entry = enter();
+        let p = self.current.load(Acquire);
+        // SAFETY: `p` came from `Arc::into_raw` and its count is held by the
+        // cell or, once swapped out, by the retired list; a retired value is
+        // dropped only after every thread that was inside a critical section
+        // when it was swapped out has left it, and this thread entered before
+        // loading `p` (ordered by the writer's barrier, see the module docs),
+        // so the count stays held while the guard lives. The `ManuallyDrop`
+        // never gives the count back.
+        let arc = ManuallyDrop::new(unsafe { Arc::from_raw(p) });
+        ViewGuard {
+            arc,
+            entry,
+            _cell: PhantomData,
+        }
+    }
+
+    /// The current value, as an `Arc` of its own.
+    pub(crate) fn load_full(&self) -> Arc<T> {
+        Arc::clone(&self.load())
+    }
+
+    /// Makes `value` current. The old value is dropped when no reader can
+    /// still use it: now if the readers that may are quick, else by a later
+    /// `store` or [`ViewCell::collect`]. Callers serialize stores.
+    pub(crate) fn store(&self, value: Arc<T>) {
+        let new = Arc::into_raw(value) as *mut T;
+        let old = self.current.swap(new, SeqCst);
+        // SAFETY: `old` came from `Arc::into_raw` and the cell held its
+        // count; that count now moves to the retired list.
+        let old = unsafe { Arc::from_raw(old) };
+        match barrier_kind() {
+            Barrier::Membarrier => {
+                if !membarrier(CMD_PRIVATE_EXPEDITED) {
+                    // Registered, so this does not fail; if it did, the
+                    // fence is no guarantee: never drop the value.
+                    std::mem::forget(old);
+                    return;
+                }
+            }
+            Barrier::Fence => fence(SeqCst),
+        }
+        let inside: Vec<(&'static Record, u64)> = {
+            let all = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
+            all.iter()
+                .filter_map(|r| {
+                    let s = r.seq.load(Acquire);
+                    (s & 1 == 1).then_some((*r, s))
+                })
+                .collect()
+        };
+        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        retired.push(Retired {
+            _value: old,
+            inside,
+        });
+        // Readers leave within a microsecond unless they are descheduled
+        // (or are this thread, in a callback): wait a little, not for them.
+        for _ in 0..64 {
+            retired.retain(|r| !r.grace_period_over());
+            if retired.is_empty() {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        self.retired_count.store(retired.len(), Relaxed);
+    }
+
+    /// Drops retired values whose grace period is over (cheap when none).
+    #[inline]
+    pub(crate) fn collect(&self) {
+        if self.retired_count.load(Relaxed) != 0 {
+            self.collect_slow();
+        }
+    }
+
+    #[cold]
+    fn collect_slow(&self) {
+        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        retired.retain(|r| !r.grace_period_over());
+        self.retired_count.store(retired.len(), Relaxed);
+    }
+}
+
+impl<T> Drop for ViewCell<T> {
+    fn drop(&mut self) {
+        // No guard exists (they borrow the cell).
+        // SAFETY: the pointer came from `Arc::into_raw` and the cell holds
+        // its count.
+        drop(unsafe { Arc::from_raw(*self.current.get_mut()) });
+    }
+}
+
+/// Thread-local flag for tests: whether this thread is inside a section.
+#[cfg(test)]
+fn inside_now() -> bool {
+    LOCAL.with(|l| l.0.seq.load(Relaxed) & 1 == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// Counts live values, and poisons dropped ones so a use after drop is
+    /// caught.
+    struct Tracked {
+        alive: AtomicBool,
+        n: u64,
+        live: Arc<AtomicUsize>,
+    }
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.alive.store(false, SeqCst);
+            self.live.fetch_sub(1, SeqCst);
+        }
+    }
+
+    /// Collects until `want` values are live. Readers of other tests, in
+    /// the same process, may be inside a section at a swap: they leave soon.
+    fn settle<T>(cell: &ViewCell<T>, live: &AtomicUsize, want: usize) {
+        let t0 = std::time::Instant::now();
+        while live.load(SeqCst) != want && t0.elapsed().as_secs() < 20 {
+            cell.collect();
+            std::thread::yield_now();
+        }
+        assert_eq!(live.load(SeqCst), want);
+    }
+
+    fn tracked(n: u64, live: &Arc<AtomicUsize>) -> Arc<Tracked> {
+        live.fetch_add(1, SeqCst);
+        Arc::new(Tracked {
+            alive: AtomicBool::new(true),
+            n,
+            live: Arc::clone(live),
+        })
+    }
+
+    #[test]
+    fn old_values_are_dropped_once_no_reader_holds_them() {
+        let live = Arc::new(AtomicUsize::new(0));
+        let cell = ViewCell::new(tracked(0, &live));
+        assert_eq!(cell.load().n, 0);
+        for i in 1..100 {
+            cell.store(tracked(i, &live));
+            assert_eq!(cell.load().n, i);
+        }
+        // No reader of this cell was inside: every old value goes.
+        settle(&cell, &live, 1);
+        drop(cell);
+        assert_eq!(live.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn a_held_guard_keeps_its_value_and_collect_drops_it_later() {
+        let live = Arc::new(AtomicUsize::new(0));
+        let cell = ViewCell::new(tracked(1, &live));
+        let g = cell.load();
+        assert!(inside_now());
+        {
+            // Nested guards share the section.
+            let g2 = cell.load();
+            assert_eq!(g2.n, 1);
+        }
+        assert!(inside_now());
+        cell.store(tracked(2, &live));
+        assert_eq!(live.load(SeqCst), 2, "the old value waits for the guard");
+        assert!(g.alive.load(SeqCst));
+        assert_eq!(g.n, 1);
+        cell.collect();
+        assert_eq!(live.load(SeqCst), 2);
+        drop(g);
+        assert!(!inside_now());
+        settle(&cell, &live, 1);
+        let full = cell.load_full();
+        cell.store(tracked(3, &live));
+        assert_eq!(full.n, 2, "an Arc of its own outlives the swap");
+        settle(&cell, &live, 2);
+        drop(full);
+        assert_eq!(live.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn readers_on_many_threads_never_see_a_dropped_value() {
+        let live = Arc::new(AtomicUsize::new(0));
+        let cell = Arc::new(ViewCell::new(tracked(0, &live)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let (cell, stop) = (Arc::clone(&cell), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    let mut last = 0;
+                    let mut reads = 0u64;
+                    while !stop.load(Relaxed) {
+                        let g = cell.load();
+                        assert!(g.alive.load(SeqCst), "read a dropped value");
+                        assert!(g.n >= last, "went back from {last} to {}", g.n);
+                        last = g.n;
+                        reads += 1;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        for i in 1..=2000 {
+            cell.store(tracked(i, &live));
+            cell.collect();
+        }
+        stop.store(true, Relaxed);
+        for r in readers {
+            assert!(r.join().unwrap() > 0);
+        }
+        settle(&cell, &live, 1);
+        assert_eq!(cell.load().n, 2000);
+    }
+
+    #[test]
+    fn threads_that_exit_give_their_record_back() {
+        let before = RECORDS.lock().unwrap().len();
+        for _ in 0..20 {
+            std::thread::spawn(|| {
+                let cell = ViewCell::new(Arc::new(5u32));
+                assert_eq!(**cell.load(), 5);
+            })
+            .join()
+            .unwrap();
+        }
+        // Sequential threads reuse one record (other tests' threads may
+        // hold a few more meanwhile).
+        assert!(RECORDS.lock().unwrap().len() <= before + 8);
+    }
+}
