@@ -106,7 +106,7 @@ impl Entry {
 }
 
 /// What readers see: the index and the mapping it points into. Readers load
-/// it without a lock ([`ArcSwap`]); a new `View` replaces it when the table is
+/// it without a lock ([`ViewCell`]); a new `View` replaces it when the table is
 /// rebuilt or the file outgrows the mapping, and between those the writer
 /// updates the table's slots and `len` in place.
 pub(crate) struct View {
