@@ -40,8 +40,16 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
             entries: 0,
         });
     }
-    if let Some(rec) = walk_back(file, len) {
-        return Ok(rec);
+    // Zeros where the newest metadata would be (a preallocated tail) are no
+    // entry: skip straight to finding the end before them (walking back from
+    // them would take the whole file for one entry's payload).
+    let zero_meta = file[file.len().saturating_sub(METADATA_SIZE)..]
+        .iter()
+        .all(|&b| b == 0);
+    if !zero_meta {
+        if let Some(rec) = walk_back(file, len) {
+            return Ok(rec);
+        }
     }
     // A file that ends in zeros (space preallocated ahead of the tail, or a
     // file system that extended the file before the data landed): the chain
@@ -150,6 +158,9 @@ fn links_back_to(file: &[u8], end: u64, stop: u64) -> bool {
             newest = Some(entry);
         }
     }
+    // The links read as written: the payloads before them were written
+    // first (see `Writer::copy_in`), and are read after.
+    std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
     cursor == stop && newest.is_none_or(|e| format::checksum_ok(file, &e))
 }
 

@@ -215,11 +215,29 @@ impl Writer {
         };
         match p.room(&self.file, start, end) {
             Ok(dst) => {
+                // Everything but the last entry's metadata first, then that:
+                // a reader in another process (or recovery after a crash
+                // mid-copy) that sees the newest metadata sees every byte
+                // before it. (`memcpy` stores in no particular order; the
+                // fence keeps the two copies apart. Metadata is the last
+                // 20 bytes of every append.)
+                let split = dst.len() - format::METADATA_SIZE;
+                let mut meta = [0u8; format::METADATA_SIZE];
                 let mut at = 0;
                 for piece in pieces {
-                    dst[at..at + piece.len()].copy_from_slice(piece);
-                    at += piece.len();
+                    let end = at + piece.len();
+                    if at < split {
+                        let n = end.min(split) - at;
+                        dst[at..at + n].copy_from_slice(&piece[..n]);
+                    }
+                    if end > split {
+                        let from = at.max(split);
+                        meta[from - split..end - split].copy_from_slice(&piece[from - at..]);
+                    }
+                    at = end;
                 }
+                fence(Ordering::Release);
+                dst[split..].copy_from_slice(&meta);
                 debug_assert_eq!(at, dst.len());
                 true
             }

@@ -33,6 +33,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 #[repr(align(128))]
 struct Record {
     seq: AtomicU64,
+    /// Guards of the owning thread alive now (any cell): the counter is odd
+    /// while this is above 0. Only the owning thread touches it.
+    depth: AtomicU64,
     in_use: AtomicU8,
 }
 
@@ -93,6 +96,7 @@ impl Local {
             None => {
                 let r: &'static Record = Box::leak(Box::new(Record {
                     seq: AtomicU64::new(0),
+                    depth: AtomicU64::new(0),
                     in_use: AtomicU8::new(1),
                 }));
                 all.push(r);
@@ -105,9 +109,12 @@ impl Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
-        // The thread is outside every critical section (guards borrow the
-        // cell and cannot outlive the thread's stack frames).
-        self.0.in_use.store(0, Release);
+        // Normally the thread is outside every critical section by now. A
+        // guard still alive (held by another thread-local's destructor)
+        // keeps the record: it is never handed to another thread then.
+        if self.0.depth.load(Relaxed) == 0 {
+            self.0.in_use.store(0, Release);
+        }
     }
 }
 
@@ -117,10 +124,9 @@ thread_local! {
 
 /// How a guard entered its critical section.
 enum Entry {
-    /// The outermost guard of this thread; leaving stores `seq + 1`.
-    Outer(&'static Record, u64),
-    /// Inside another guard of this thread: nothing to undo.
-    Nested,
+    /// Through this thread's record; the section ends with the last of the
+    /// thread's guards (in whatever order they are dropped).
+    Local(&'static Record),
     /// Through [`SLOW_READERS`].
     Slow,
 }
@@ -128,11 +134,14 @@ enum Entry {
 fn enter() -> Entry {
     match LOCAL.try_with(|l| l.0) {
         Ok(rec) => {
-            // Only this thread writes its counter.
-            let s = rec.seq.load(Relaxed);
-            if s & 1 == 1 {
-                return Entry::Nested;
+            // Only this thread writes its depth and counter.
+            let d = rec.depth.load(Relaxed);
+            rec.depth.store(d + 1, Relaxed);
+            if d > 0 {
+                return Entry::Local(rec);
             }
+            let s = rec.seq.load(Relaxed);
+            debug_assert_eq!(s & 1, 0);
             rec.seq.store(s + 1, Relaxed);
             if barrier_kind() == Barrier::Membarrier {
                 // The writer's membarrier orders this store before the
@@ -141,7 +150,7 @@ fn enter() -> Entry {
             } else {
                 fence(SeqCst);
             }
-            Entry::Outer(rec, s + 1)
+            Entry::Local(rec)
         }
         Err(_) => {
             SLOW_READERS.fetch_add(1, SeqCst);
@@ -153,10 +162,16 @@ fn enter() -> Entry {
 
 fn leave(e: &Entry) {
     match *e {
-        // Release: everything this thread read of the value happens before
-        // a writer's Acquire load that sees the counter move on.
-        Entry::Outer(rec, s) => rec.seq.store(s + 1, Release),
-        Entry::Nested => {}
+        Entry::Local(rec) => {
+            let d = rec.depth.load(Relaxed) - 1;
+            rec.depth.store(d, Relaxed);
+            if d == 0 {
+                // Release: everything this thread read of any value happens
+                // before a writer's Acquire load that sees the counter move.
+                let s = rec.seq.load(Relaxed);
+                rec.seq.store(s + 1, Release);
+            }
+        }
         Entry::Slow => {
             SLOW_READERS.fetch_sub(1, Release);
         }
@@ -396,6 +411,20 @@ mod tests {
             assert_eq!(g2.n, 1);
         }
         assert!(inside_now());
+        {
+            // A guard of another cell taken inside and dropped after: the
+            // section lasts until the last guard goes.
+            let other = ViewCell::new(tracked(10, &live));
+            let outer = other.load();
+            let inner = cell.load();
+            drop(outer);
+            assert!(inside_now());
+            other.store(tracked(11, &live));
+            assert_eq!(inner.n, 1);
+            drop(inner);
+            assert!(inside_now(), "g is still alive");
+            drop(other);
+        }
         cell.store(tracked(2, &live));
         assert_eq!(live.load(SeqCst), 2, "the old value waits for the guard");
         assert!(g.alive.load(SeqCst));
@@ -424,7 +453,9 @@ mod tests {
                 std::thread::spawn(move || {
                     let mut last = 0;
                     let mut reads = 0u64;
-                    while !stop.load(Relaxed) {
+                    // At least one read each, however the threads are
+                    // scheduled.
+                    while reads == 0 || !stop.load(Relaxed) {
                         let g = cell.load();
                         assert!(g.alive.load(SeqCst), "read a dropped value");
                         assert!(g.n >= last, "went back from {last} to {}", g.n);
