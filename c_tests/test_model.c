@@ -7,8 +7,9 @@
  * keys are checked; every few steps all ~200 keys are checked byte for byte (or
  * NOT_FOUND), together with srd_count and the expected file size from FORMAT.md.
  * Every seed runs twice: with default flags, and with SRD_OPEN_PREALLOCATE (the writer's
- * file then ends in reserved zeros while it is open, which the read-only handle opened
- * next to it must skip; after srd_close and srd_compact the file is exactly the store).
+ * file then ends in reserved zeros, which the read-only handle opened next to it must
+ * skip; they stay after srd_close, and half of the reopens drop the flag, which cuts them
+ * off; after srd_compact the file is exactly the store).
  * Failures print the seed and step (srd_ctx) so a run can be replayed.
  */
 #include "srd_test.h"
@@ -145,6 +146,7 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
 
     srd_ctx("seed %" PRIu64 " flags 0x%x open", seed, (unsigned)flags);
     srd_store *s = open_store(path, flags);
+    uint32_t reopen_flags = flags; /* the flags the store was last opened with */
     if (s == NULL) return 0;
     int ok = 1;
 
@@ -248,8 +250,22 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
             n_ops[5]++;
             if (srd_rng_below(&rng, 2)) ok &= CHECK_OK(srd_sync(s));
             srd_close(s);
-            ok &= CHECK_EQ(srd_file_len(path), (long long)m.size);
-            s = open_store(path, flags | (srd_rng_below(&rng, 2) ? 0 : SRD_OPEN_NO_CREATE));
+            if (reopen_flags & SRD_OPEN_PREALLOCATE) {
+                /* the store, then only the reserved zeros */
+                size_t len = 0;
+                uint8_t *bytes = srd_slurp(path, &len);
+                ok &= CHECK(bytes != NULL && len >= m.size);
+                size_t nonzero = 0;
+                for (size_t i = m.size; bytes && i < len; i++) nonzero += bytes[i] != 0;
+                ok &= CHECK_EQ_U(nonzero, 0);
+                free(bytes);
+            } else {
+                ok &= CHECK_EQ(srd_file_len(path), (long long)m.size);
+            }
+            /* with the flag, half of the reopens go without it (cutting the zeros) */
+            reopen_flags = flags;
+            if ((flags & SRD_OPEN_PREALLOCATE) && srd_rng_below(&rng, 2)) reopen_flags &= ~SRD_OPEN_PREALLOCATE;
+            s = open_store(path, reopen_flags | (srd_rng_below(&rng, 2) ? 0 : SRD_OPEN_NO_CREATE));
             if (s == NULL) return 0;
             ok &= check_all(s, &m, 0);
         } else if (op < 80) { /* a read-only handle next to the writer sees the same state */

@@ -83,13 +83,20 @@
  * 2 KiB into a shared writable mapping of that space instead of making a
  * `write` system call for each: several times faster small puts. While the
  * store is open its file is longer than the store (`srd_file_size` is the
- * store's length; the bytes after it are zeros); `srd_close` cuts it back.
- * After a crash the zeros are a torn tail, cut off by the next read-write
- * open; read-only handles in other processes (`srd_refresh`) skip them.
- * Durability is unchanged (`SRD_OPEN_SYNC`, `srd_sync` cover the mapped
- * writes). A file system without `fallocate` falls back to `write` calls.
- * Ignored with `SRD_OPEN_READ_ONLY`. Nothing but the store may shorten the
- * file while it is open (the mapping would fault).
+ * store's length; the bytes after it are zeros), and it stays so after
+ * `srd_close` (cutting the zeros off could crash a reader in another
+ * process that is looking through them). Opens skip the zeros; a
+ * read-write open without this flag, or `srd_compact`, cuts them off; a
+ * read-write open with it keeps them and appends there. Durability with
+ * `SRD_OPEN_SYNC` and `srd_sync` is unchanged (they cover the mapped
+ * writes); but a power cut can leave unsynced pages on disk in another
+ * order than written, and an open may then refuse the file with
+ * `SRD_CORRUPT` (a break in the middle) where `write` calls would have
+ * lost only the tail: `srd_salvage` recovers every intact entry. Used only
+ * on ext4, XFS and tmpfs (where `fallocate` reserves the blocks, so a full
+ * disk fails the reservation, not a write into the mapping); elsewhere, and
+ * with `SRD_OPEN_READ_ONLY`, the flag is ignored. Nothing but the store may
+ * shorten the file while it is open (the mapping would fault).
  */
 #define SRD_OPEN_PREALLOCATE 32
 

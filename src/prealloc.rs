@@ -4,11 +4,17 @@
 //! fault) and copies small appends into a writable shared mapping of that
 //! space, instead of making one `pwrite` system call per append.
 //!
-//! While the store is open the file is longer than the store: the bytes after
-//! the tail are zeros. Closing the store cuts them off. After a crash they are
-//! a zero tail, which recovery cuts off like any torn tail (and finds quickly:
-//! see [`crate::recovery::candidate_ends`]). Other processes find the end of
-//! the store the same way.
+//! The file is longer than the store: the bytes after the tail are zeros,
+//! also after the store is closed (cutting them could crash a reader in
+//! another process that is scanning them with SIGBUS). Every open finds the
+//! end before them quickly (see [`crate::recovery::candidate_ends`]); a
+//! read-write open with preallocation keeps them, one without cuts them off
+//! like any torn tail. Other processes find the end of the store the same
+//! way.
+//!
+//! Only on file systems where `fallocate` reserves the blocks (ext4, XFS,
+//! tmpfs): elsewhere (btrfs after a snapshot, ZFS, NFS, ...) a write into
+//! the mapping could still find no space and fault, so appends use `pwrite`.
 
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
@@ -48,8 +54,24 @@ pub(crate) enum NoRoom {
     Fallback,
 }
 
+/// Whether the file system of `file` reserves blocks with `fallocate`, so
+/// that writes into reserved space cannot fail for lack of room.
+pub(crate) fn supported(file: &File) -> bool {
+    const EXT4: i64 = 0xEF53;
+    const XFS: i64 = 0x5846_5342;
+    const TMPFS: i64 = 0x0102_1994;
+    // SAFETY: `st` is a plain C struct for which all zeros is valid, and
+    // fstatfs writes at most its size; the descriptor is open.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) } != 0 {
+        return false;
+    }
+    matches!(st.f_type as i64, EXT4 | XFS | TMPFS)
+}
+
 impl Prealloc {
-    /// For a file of `file_len` bytes that ends where the store does.
+    /// For a file of `file_len` bytes: the store, then possibly zeros.
     pub(crate) fn new(file_len: u64) -> Self {
         Prealloc {
             file_len,

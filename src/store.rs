@@ -38,7 +38,9 @@ pub struct OpenOptions {
     /// Grow the file ahead of the tail in chunks and copy small appends into
     /// a writable mapping of that space: no system
     /// call per append. While the store is open the file is longer than the
-    /// store (zeros after the tail); closing cuts it back.
+    /// store (zeros after the tail), and it stays so after closing; a
+    /// read-write open without this option, or a compaction, cuts it back.
+    /// Only on ext4, XFS and tmpfs (ignored elsewhere).
     pub preallocate: bool,
 }
 
@@ -276,13 +278,10 @@ impl Drop for Writer {
         // Memory maps of the file keep its open file description alive (and
         // with it the flock) for as long as pinned entries use them; release
         // the lock explicitly so closing the store always frees it.
-        if self.prealloc.is_some() {
-            // Cut off the space reserved ahead of the tail (after a crash,
-            // recovery does it instead).
-            if matches!(self.file.metadata(), Ok(m) if m.len() > self.tail) {
-                let _ = self.file.set_len(self.tail);
-            }
-        }
+        // The space reserved ahead of the tail (with preallocation) stays:
+        // cutting it could crash a reader in another process that is
+        // looking through those zeros (SIGBUS). A read-write open without
+        // preallocation, or a compaction, cuts it off.
         let _ = self.file.unlock();
     }
 }
@@ -419,7 +418,13 @@ impl Store {
         let writer = if options.read_only {
             None
         } else {
-            if rec.tail < file_len {
+            let preallocate = options.preallocate && crate::prealloc::supported(&file);
+            // With preallocation, zeros after the store are space reserved
+            // by the last writer: keep them (appends go there).
+            let reserved = preallocate
+                && rec.tail < file_len
+                && recovery::nonzero_end(&bytes[rec.tail as usize..]) == 0;
+            if rec.tail < file_len && !reserved {
                 // A torn tail: cut it off so the next append continues the chain.
                 file.set_len(rec.tail)
                     .and_then(|_| file.sync_all())
@@ -447,7 +452,8 @@ impl Store {
                 sync_handle,
                 generation: 0,
                 scratch: AppendScratch::default(),
-                prealloc: options.preallocate.then(|| Prealloc::new(rec.tail)),
+                prealloc: preallocate
+                    .then(|| Prealloc::new(if reserved { file_len } else { rec.tail })),
             }))
         };
         let file_id = Some((stat.dev(), stat.ino()));
@@ -1196,6 +1202,10 @@ impl Store {
         let s = self.seq_begin();
         self.view.store(view);
         self.seq_end(s);
+        // The old view may hold a replaced file's mapping: do not leave it
+        // to the next write (there may be none) if readers leave soon.
+        self.view
+            .wait_retired(std::time::Duration::from_millis(100));
     }
 
     fn seq_begin(&self) -> u64 {

@@ -313,6 +313,21 @@ impl<T> ViewCell<T> {
         self.retired_count.store(retired.len(), Relaxed);
     }
 
+    /// Waits up to `max` for the retired values to be dropped (unless this
+    /// thread is itself inside a section): after a swap whose old value
+    /// holds much (a replaced file's mapping), on a store that may not be
+    /// written again soon.
+    pub(crate) fn wait_retired(&self, max: std::time::Duration) {
+        let inside = LOCAL
+            .try_with(|l| l.0.depth.load(Relaxed) > 0)
+            .unwrap_or(true);
+        let t0 = std::time::Instant::now();
+        while !inside && self.retired_count.load(Relaxed) != 0 && t0.elapsed() < max {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+            self.collect_slow();
+        }
+    }
+
     /// Drops retired values whose grace period is over (cheap when none).
     #[inline]
     pub(crate) fn collect(&self) {
@@ -440,6 +455,36 @@ mod tests {
         settle(&cell, &live, 2);
         drop(full);
         assert_eq!(live.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn wait_retired_returns_once_readers_leave_and_never_waits_on_itself() {
+        let live = Arc::new(AtomicUsize::new(0));
+        let cell = Arc::new(ViewCell::new(tracked(1, &live)));
+        let g = cell.load();
+        cell.store(tracked(2, &live));
+        let t0 = std::time::Instant::now();
+        cell.wait_retired(std::time::Duration::from_secs(30));
+        assert!(
+            t0.elapsed().as_secs() < 5,
+            "waited on this thread's own guard"
+        );
+        assert_eq!(g.n, 1);
+        // Another thread's guard: the wait ends when it is dropped.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let c2 = Arc::clone(&cell);
+        let reader = std::thread::spawn(move || {
+            let g = c2.load();
+            tx.send(g.n).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(g);
+        });
+        assert_eq!(rx.recv().unwrap(), 2);
+        drop(g);
+        cell.store(tracked(3, &live));
+        cell.wait_retired(std::time::Duration::from_secs(30));
+        reader.join().unwrap();
+        settle(&cell, &live, 1);
     }
 
     #[test]

@@ -374,9 +374,9 @@ class Store:
         preallocate: grow the file ahead of the store in chunks and copy
             small writes into a mapping of that space instead of making a
             system call per write (``SRD_OPEN_PREALLOCATE``: several times
-            faster small writes). While open, the file is longer than the
-            store (zeros after it); :meth:`close` cuts it back, and after a
-            crash the next read-write open does.
+            faster small writes). The file is longer than the store (zeros
+            after it), also after :meth:`close`; a read-write open without
+            the flag cuts the zeros off. Only on ext4, XFS and tmpfs.
 
     Raises:
         NotFoundError: the file is missing and may not be created.
@@ -702,7 +702,7 @@ class Store:
     def file_size(self) -> int:
         """Size of the store's valid content in bytes (the file's length, or
         for a read-only store with a torn tail, the recovered part; with
-        ``preallocate=True`` the file is longer while open)."""
+        ``preallocate=True`` the file is longer)."""
         return self._u64(_lib.api.srd_file_size)
 
     def entry_count(self) -> int:

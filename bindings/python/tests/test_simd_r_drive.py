@@ -388,19 +388,23 @@ class IndexFileTest(StoreTestCase):
 
 
 class PreallocateTest(StoreTestCase):
-    """preallocate=True: a longer file while open, the exact store after."""
+    """preallocate=True: reserved zeros after the store, cut by a plain open."""
 
-    def test_file_is_cut_back_at_close_and_reads_are_unchanged(self) -> None:
+    def test_reserved_space_stays_until_a_plain_open(self) -> None:
         s = self.open(preallocate=True)
         for i in range(2000):
             s.write(b"k%d" % i, b"v%d" % i * 10)
         self.assertGreater(os.path.getsize(self.path), s.file_size)
         size = s.file_size
         s.close()
-        self.assertEqual(os.path.getsize(self.path), size)
+        # The reserved zeros stay; a read-write open without the flag cuts them.
+        self.assertGreater(os.path.getsize(self.path), size)
         r = self.open(read_only=True)
         self.assertEqual(len(r), 2000)
         self.assertEqual(r.read(b"k1999"), b"v1999" * 10)
+        r.close()
+        self.open().close()
+        self.assertEqual(os.path.getsize(self.path), size)
 
 
 class ReadWriteTest(StoreTestCase):
