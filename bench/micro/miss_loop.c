@@ -5,7 +5,10 @@
  * benchmark does: the key itself is a cache miss), and one pass of hits.
  *
  *   cc -O2 -Iinclude bench/micro/miss_loop.c target/release/libsimd_r_drive.a \
- *      -lpthread -ldl -lm -o /tmp/miss_loop && /tmp/miss_loop /tmp/miss_loop.srd 12
+ *      -lpthread -ldl -lm -o /tmp/miss_loop && /tmp/miss_loop /tmp/miss_loop.srd 12 [FLAGS]
+ *
+ * FLAGS are extra srd_open flags for the reading handle (16: SRD_OPEN_NO_INDEX_FILE, to
+ * read through an index built in memory instead of the mapped index file).
  *
  * Alternate two builds (A B A B ...) and compare the medians: this VM's speed drifts by
  * tens of percent within minutes. */
@@ -33,6 +36,7 @@ static uint64_t next(uint64_t *x) {
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "/tmp/miss_loop.srd";
     int passes = argc > 2 ? atoi(argv[2]) : 12;
+    uint32_t flags = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 0; /* extra open flags */
     const size_t n = 1000000, vlen = 100;
     uint8_t *keys = malloc(2 * n * 16), *val = malloc(vlen);
     uint32_t *idx = malloc(n * sizeof *idx);
@@ -54,7 +58,7 @@ int main(int argc, char **argv) {
         srd_close(w);
     }
     srd_store *s;
-    if (srd_open(path, SRD_OPEN_READ_ONLY, &s) != SRD_OK) return fprintf(stderr, "%s\n", srd_last_error_message()), 1;
+    if (srd_open(path, SRD_OPEN_READ_ONLY | flags, &s) != SRD_OK) return fprintf(stderr, "%s\n", srd_last_error_message()), 1;
     uint64_t x = 88172645463325252ull;
     for (int p = 0; p < passes; p++) {
         for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)(n + next(&x) % n);
