@@ -591,15 +591,14 @@ srd_status srd_count(const struct srd_store *store, uint64_t *out_live_keys);
 /**
  * Writes the size of the store's valid content in bytes to `*out_bytes`
  * (the file's length, or for a read-only store with a torn tail, the length
- * of the part that was recovered; a store opened with
- * `SRD_OPEN_PREALLOCATE` has zeros after it in the file while it is open). Thread-safety: may be called from any
- * thread.
+ * of the part that was recovered; the file of a store opened with
+ * `SRD_OPEN_PREALLOCATE` has zeros after it). Thread-safety: may be called
+ * from any thread.
  *
  * # Safety
  * `store` as for `srd_close`; `out_bytes` writable.
  */
-srd_status srd_file_size(const struct srd_store *store,
-                         uint64_t *out_bytes);
+srd_status srd_file_size(const struct srd_store *store, uint64_t *out_bytes);
 
 /**
  * As `srd_write`, for the key whose hash (from `srd_hash_key`) is

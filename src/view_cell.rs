@@ -304,13 +304,19 @@ impl<T> ViewCell<T> {
         // Readers leave within a microsecond unless they are descheduled
         // (or are this thread, in a callback): wait a little, not for them.
         for _ in 0..16 {
-            retired.retain(|r| !r.grace_period_over());
-            if retired.is_empty() {
+            if self.sweep(&mut retired) == 0 {
                 break;
             }
             std::thread::yield_now();
         }
+    }
+
+    /// Drops the values of `retired` whose grace period is over; how many
+    /// are left.
+    fn sweep(&self, retired: &mut Vec<Retired<T>>) -> usize {
+        retired.retain(|r| !r.grace_period_over());
         self.retired_count.store(retired.len(), Relaxed);
+        retired.len()
     }
 
     /// Waits up to `max` for the retired values to be dropped (unless this
@@ -318,11 +324,8 @@ impl<T> ViewCell<T> {
     /// holds much (a replaced file's mapping), on a store that may not be
     /// written again soon.
     pub(crate) fn wait_retired(&self, max: std::time::Duration) {
-        let inside = LOCAL
-            .try_with(|l| l.0.depth.load(Relaxed) > 0)
-            .unwrap_or(true);
         let t0 = std::time::Instant::now();
-        while !inside && self.retired_count.load(Relaxed) != 0 && t0.elapsed() < max {
+        while !inside_now() && self.retired_count.load(Relaxed) != 0 && t0.elapsed() < max {
             std::thread::sleep(std::time::Duration::from_micros(50));
             self.collect_slow();
         }
@@ -339,8 +342,7 @@ impl<T> ViewCell<T> {
     #[cold]
     fn collect_slow(&self) {
         let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
-        retired.retain(|r| !r.grace_period_over());
-        self.retired_count.store(retired.len(), Relaxed);
+        self.sweep(&mut retired);
     }
 }
 
@@ -353,10 +355,12 @@ impl<T> Drop for ViewCell<T> {
     }
 }
 
-/// Thread-local flag for tests: whether this thread is inside a section.
-#[cfg(test)]
+/// Whether this thread is inside a critical section (holds a guard). A
+/// thread without its record counts as inside: it cannot tell.
 fn inside_now() -> bool {
-    LOCAL.with(|l| l.0.seq.load(Relaxed) & 1 == 1)
+    LOCAL
+        .try_with(|l| l.0.depth.load(Relaxed) > 0)
+        .unwrap_or(true)
 }
 
 #[cfg(test)]

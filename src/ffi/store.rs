@@ -548,9 +548,9 @@ pub unsafe extern "C" fn srd_count(store: *const srd_store, out_live_keys: *mut 
 
 /// Writes the size of the store's valid content in bytes to `*out_bytes`
 /// (the file's length, or for a read-only store with a torn tail, the length
-/// of the part that was recovered; a store opened with
-/// `SRD_OPEN_PREALLOCATE` has zeros after it in the file while it is open). Thread-safety: may be called from any
-/// thread.
+/// of the part that was recovered; the file of a store opened with
+/// `SRD_OPEN_PREALLOCATE` has zeros after it). Thread-safety: may be called
+/// from any thread.
 ///
 /// # Safety
 /// `store` as for `srd_close`; `out_bytes` writable.
