@@ -260,8 +260,12 @@ impl Table {
     pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
-        let (ctrl, slots) = (self.ctrl(), self.slots());
-        for _ in 0..slots.len() {
+        let mask = self.mask;
+        // Both arrays have `mask + 1` entries (`with_slots`, `from_mapped`):
+        // taking exactly that many once lets the compiler see that every
+        // `i & mask` is in bounds, so a probe step has no bounds check.
+        let (ctrl, slots) = (&self.ctrl()[..=mask], &self.slots()[..=mask]);
+        for _ in 0..ctrl.len() {
             // Acquire: the slot was stored before its control byte, and the
             // entry it points at was written to the file before the slot.
             let ci = ctrl[i].load(Ordering::Acquire);
@@ -269,7 +273,7 @@ impl Table {
                 return Probe::Absent;
             }
             if ci != c {
-                i = (i + 1) & self.mask;
+                i = (i + 1) & mask;
                 continue;
             }
             let v = slots[i].load(Ordering::Acquire);
@@ -286,7 +290,7 @@ impl Table {
                     Some(_) => {}
                 }
             }
-            i = (i + 1) & self.mask;
+            i = (i + 1) & mask;
         }
         // Never reached in a table this library built (at most 3/4 full);
         // a crafted index file could fill one.
@@ -317,8 +321,12 @@ impl Table {
     fn slot_for_write(&self, key_hash: u64, bytes: &[u8]) -> (Option<(usize, u64)>, u64) {
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
-        let (ctrl, slots) = (self.ctrl(), self.slots());
-        for _ in 0..slots.len() {
+        let mask = self.mask;
+        // Both arrays have `mask + 1` entries (`with_slots`, `from_mapped`):
+        // taking exactly that many once lets the compiler see that every
+        // `i & mask` is in bounds, so a probe step has no bounds check.
+        let (ctrl, slots) = (&self.ctrl()[..=mask], &self.slots()[..=mask]);
+        for _ in 0..=mask {
             let ci = ctrl[i].load(Ordering::Relaxed);
             if ci == 0 {
                 return (Some((i, 0)), tag);

@@ -611,7 +611,7 @@ impl Store {
     /// the map, no copy) and returns its result, or `None` if the key has no
     /// live value. The bytes stay mapped and unchanged until the next
     /// compaction or until the store is dropped (see the type's docs).
-    #[inline]
+    #[inline(always)]
     pub fn read_with<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
         // The common cases take no detour: an absent key, and a value whose
         // checksum is known good (or not checked). A first read (which
@@ -634,6 +634,7 @@ impl Store {
     }
 
     /// [`Store::read_with`] through [`Store::lookup`].
+    #[cold]
     #[inline(never)]
     fn read_with_checked<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
         Ok(self

@@ -18,12 +18,13 @@
 //! than a reference count. A thread whose thread-local storage is gone (a
 //! read from a thread-local destructor) uses a shared counter.
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{compiler_fence, fence, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// A reader thread's counter: odd while it is inside a critical section.
 /// Records are leaked and reused by later threads (one per thread that ever
@@ -54,7 +55,14 @@ enum Barrier {
     Fence,
 }
 
-static BARRIER: OnceLock<Barrier> = OnceLock::new();
+/// The [`Barrier`] decided (`UNDECIDED` until the first cell is made). A
+/// plain atomic rather than a `OnceLock`, so that a reader's check is one
+/// load and one branch. It is set before any cell exists, hence before any
+/// reader looks, and never changes after.
+static BARRIER: AtomicU8 = AtomicU8::new(UNDECIDED);
+const UNDECIDED: u8 = 0;
+const MEMBARRIER: u8 = 1;
+const FENCE: u8 = 2;
 
 /// `MEMBARRIER_CMD_PRIVATE_EXPEDITED` and its registration (linux/membarrier.h).
 const CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
@@ -73,13 +81,34 @@ fn membarrier(cmd: libc::c_long) -> bool {
 }
 
 fn barrier_kind() -> Barrier {
-    *BARRIER.get_or_init(|| {
-        if membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) && membarrier(CMD_PRIVATE_EXPEDITED) {
-            Barrier::Membarrier
-        } else {
-            Barrier::Fence
-        }
-    })
+    let mut b = BARRIER.load(Acquire);
+    if b == UNDECIDED {
+        // Registering twice (two threads making their first cells at once)
+        // is harmless; the first decision stored wins and is the one used.
+        let want =
+            if membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) && membarrier(CMD_PRIVATE_EXPEDITED) {
+                MEMBARRIER
+            } else {
+                FENCE
+            };
+        b = match BARRIER.compare_exchange(UNDECIDED, want, AcqRel, Acquire) {
+            Ok(_) => want,
+            Err(won) => won,
+        };
+    }
+    if b == MEMBARRIER {
+        Barrier::Membarrier
+    } else {
+        Barrier::Fence
+    }
+}
+
+/// Whether readers must fence: anything but a decided `membarrier` (a
+/// reader never sees `UNDECIDED`, as cells are made after the decision; if
+/// it did, the fence is the safe side).
+#[inline(always)]
+fn readers_fence() -> bool {
+    BARRIER.load(Relaxed) != MEMBARRIER
 }
 
 /// This thread's record, released for reuse when the thread exits.
@@ -109,6 +138,8 @@ impl Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
+        // From here on this thread reads through `SLOW_READERS`.
+        MINE.set(std::ptr::null());
         // Normally the thread is outside every critical section by now. A
         // guard still alive (held by another thread-local's destructor)
         // keeps the record: it is never handed to another thread then.
@@ -119,7 +150,36 @@ impl Drop for Local {
 }
 
 thread_local! {
-    static LOCAL: Local = Local::register();
+    /// Owns this thread's record and gives it back at thread exit.
+    static LOCAL: Local = {
+        let l = Local::register();
+        MINE.set(l.0);
+        l
+    };
+    /// The record `LOCAL` holds, NULL until the thread's first read and
+    /// again once `LOCAL` is destroyed. Constant-initialized and without a
+    /// destructor, so reading it is a plain thread-local load with no
+    /// lazy-initialization check: the fast path of every read.
+    static MINE: Cell<*const Record> = const { Cell::new(std::ptr::null()) };
+}
+
+/// This thread's record, registering one on first use; `None` once the
+/// thread's `LOCAL` is destroyed (or being built).
+#[inline(always)]
+fn my_record() -> Option<&'static Record> {
+    let p = MINE.get();
+    if p.is_null() {
+        return my_record_slow();
+    }
+    // SAFETY: `MINE` only ever holds a record from `Local::register`, which
+    // leaks it (records are never freed), so the reference is valid forever.
+    Some(unsafe { &*p })
+}
+
+#[cold]
+#[inline(never)]
+fn my_record_slow() -> Option<&'static Record> {
+    LOCAL.try_with(|l| l.0).ok()
 }
 
 /// How a guard entered its critical section.
@@ -131,9 +191,10 @@ enum Entry {
     Slow,
 }
 
+#[inline(always)]
 fn enter() -> Entry {
-    match LOCAL.try_with(|l| l.0) {
-        Ok(rec) => {
+    match my_record() {
+        Some(rec) => {
             // Only this thread writes its depth and counter.
             let d = rec.depth.load(Relaxed);
             rec.depth.store(d + 1, Relaxed);
@@ -143,16 +204,16 @@ fn enter() -> Entry {
             let s = rec.seq.load(Relaxed);
             debug_assert_eq!(s & 1, 0);
             rec.seq.store(s + 1, Relaxed);
-            if barrier_kind() == Barrier::Membarrier {
+            if readers_fence() {
+                fence(SeqCst);
+            } else {
                 // The writer's membarrier orders this store before the
                 // pointer load that follows, as seen from the writer.
                 compiler_fence(SeqCst);
-            } else {
-                fence(SeqCst);
             }
             Entry::Local(rec)
         }
-        Err(_) => {
+        None => {
             SLOW_READERS.fetch_add(1, SeqCst);
             fence(SeqCst);
             Entry::Slow
@@ -160,6 +221,7 @@ fn enter() -> Entry {
     }
 }
 
+#[inline(always)]
 fn leave(e: &Entry) {
     match *e {
         Entry::Local(rec) => {
@@ -358,9 +420,7 @@ impl<T> Drop for ViewCell<T> {
 /// Whether this thread is inside a critical section (holds a guard). A
 /// thread without its record counts as inside: it cannot tell.
 fn inside_now() -> bool {
-    LOCAL
-        .try_with(|l| l.0.depth.load(Relaxed) > 0)
-        .unwrap_or(true)
+    my_record().is_none_or(|r| r.depth.load(Relaxed) > 0)
 }
 
 #[cfg(test)]
@@ -550,5 +610,42 @@ mod tests {
         // Sequential threads reuse one record (other tests' threads may
         // hold a few more meanwhile).
         assert!(RECORDS.lock().unwrap().len() <= before + 8);
+    }
+
+    #[test]
+    fn a_read_from_a_thread_local_destructor_after_the_record_is_gone_works() {
+        static CELL: std::sync::OnceLock<ViewCell<u64>> = std::sync::OnceLock::new();
+        let cell = CELL.get_or_init(|| ViewCell::new(Arc::new(7)));
+        struct ReadsOnDrop(Arc<AtomicU64>);
+        impl Drop for ReadsOnDrop {
+            fn drop(&mut self) {
+                let c = CELL.get().unwrap();
+                // This thread's `LOCAL` is destroyed by now: the read goes
+                // through the shared counter, and says so.
+                assert!(MINE.get().is_null());
+                self.0.store(**c.load(), SeqCst);
+            }
+        }
+        thread_local! {
+            static LATE: std::cell::RefCell<Option<ReadsOnDrop>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let seen = Arc::new(AtomicU64::new(0));
+        let s2 = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            // Registered before `LOCAL` (below), so destroyed after it:
+            // thread-local destructors run in reverse order.
+            LATE.with(|l| *l.borrow_mut() = Some(ReadsOnDrop(s2)));
+            assert_eq!(**cell.load(), 7);
+            assert!(!MINE.get().is_null());
+        })
+        .join()
+        .unwrap();
+        assert_eq!(seen.load(SeqCst), 7);
+        assert_eq!(SLOW_READERS.load(SeqCst), 0);
+        // A writer is not held up by that reader.
+        cell.store(Arc::new(8));
+        cell.wait_retired(std::time::Duration::from_secs(5));
+        assert_eq!(**cell.load(), 8);
     }
 }
