@@ -1230,6 +1230,47 @@ static void test_count_and_file_size_track_the_store(void) {
     }
 }
 
+static void test_reserve_is_a_capacity_hint_that_changes_no_data(void) {
+    const char *p = srd_path("reserve.srd");
+    CHECK_STATUS(srd_reserve(NULL, 10), SRD_INVALID_ARGUMENT);
+    srd_store *s = open_rw(p);
+    if (!s) return;
+    put_str(s, "a", "1");
+    put_str(s, "b", "2");
+    CHECK_OK(srd_delete(s, SRD_U8("b"), 1));
+    uint64_t size = srd_size_of(s);
+    CHECK_OK(srd_reserve(s, 0));
+    CHECK_OK(srd_reserve(s, 20000));
+    CHECK_EQ_U(srd_size_of(s), size); /* nothing written */
+    CHECK_EQ_U(srd_count_of(s), 1);
+    expect_str(s, "a", "1");
+    expect_absent(s, "b");
+    /* more keys than reserved still go in */
+    char k[32], v[32];
+    for (int i = 0; i < 30000; i++) {
+        snprintf(k, sizeof k, "key%d", i);
+        snprintf(v, sizeof v, "val%d", i);
+        CHECK_OK(srd_write(s, (const uint8_t *)k, strlen(k), (const uint8_t *)v, strlen(v)));
+    }
+    CHECK_EQ_U(srd_count_of(s), 30001);
+    expect_str(s, "key0", "val0");
+    expect_str(s, "key29999", "val29999");
+    /* too much to allocate: a clear error, and the store is unchanged */
+    size = srd_size_of(s);
+    CHECK_STATUS(srd_reserve(s, UINT64_MAX), SRD_INVALID_ARGUMENT);
+    CHECK_MSG(contains_ci(srd_last_error_message(), "cannot allocate"), "message \"%s\"",
+              srd_last_error_message());
+    CHECK_EQ_U(srd_size_of(s), size);
+    expect_str(s, "key12345", "val12345");
+    srd_close(s);
+    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    if (s) {
+        CHECK_STATUS(srd_reserve(s, 10), SRD_READ_ONLY);
+        CHECK_EQ_U(srd_count_of(s), 30001);
+        srd_close(s);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--lock-probe") == 0) return lock_probe(argv[2]);
     if (realpath(argv[0], self_exe) == NULL) snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
@@ -1266,6 +1307,7 @@ int main(int argc, char **argv) {
     test_compact_keeps_only_live_entries_and_the_handle_keeps_working();
     test_compact_ignores_a_stale_temp_file();
     test_count_and_file_size_track_the_store();
+    test_reserve_is_a_capacity_hint_that_changes_no_data();
     test_last_error_message_names_the_failure_and_is_thread_local();
     return srd_test_finish();
 }

@@ -389,6 +389,17 @@ void test_write_read() {
     s.sync();
     s.sync(ec);
     CHECK(!ec);
+
+    // reserve: a capacity hint; nothing changes but memory
+    const std::uint64_t size = s.file_size();
+    s.reserve(5000);
+    s.reserve(0, ec);
+    CHECK(!ec);
+    CHECK(s.file_size() == size);
+    CHECK(srd::to_vector(s.read("bin")) == bin);
+    s.reserve(UINT64_MAX, ec);
+    CHECK(ec == srd::status::invalid_argument);
+    EXPECT_ERROR(srd::status::invalid_argument, s.reserve(UINT64_MAX));
 }
 
 void test_hashes_and_namespaces() {

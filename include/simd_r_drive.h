@@ -32,11 +32,11 @@
 /** Minor version of this header. */
 #define SRD_VERSION_MINOR 1
 /** Patch version of this header. */
-#define SRD_VERSION_PATCH 0
+#define SRD_VERSION_PATCH 1
 /** Version as MAJOR * 1000000 + MINOR * 1000 + PATCH; compare with srd_version_number(). */
-#define SRD_VERSION_NUMBER 1000
+#define SRD_VERSION_NUMBER 1001
 /** Version as text; compare with srd_version_string(). */
-#define SRD_VERSION_STRING "0.1.0"
+#define SRD_VERSION_STRING "0.1.1"
 
 
 /**
@@ -375,7 +375,7 @@ const char *srd_last_error_message(void);
 uint32_t srd_version_number(void);
 
 /**
- * Returns the library's version as text, e.g. "0.1.0" (equal to the
+ * Returns the library's version as text, e.g. "0.1.1" (equal to the
  * header's `SRD_VERSION_STRING`).
  *
  * Ownership: static; never free it. Never NULL.
@@ -578,6 +578,28 @@ srd_status srd_compact(struct srd_store *store);
  * `store` as for `srd_close`.
  */
 srd_status srd_sync(struct srd_store *store);
+
+/**
+ * Makes room in the in-memory index for `additional_keys` more keys than
+ * the store holds now. A capacity hint for bulk loads (as `reserve` is for a
+ * vector): loading that many new keys then rebuilds the index once, here,
+ * instead of each time it doubles. Nothing is written to the file, writes
+ * beyond the reservation still work (the index grows as usual), and a
+ * reopen sizes the index for the keys the file holds. An index already
+ * large enough is kept; 0 is a no-op.
+ *
+ * Costs memory at once: 9 bytes per index slot, slots for at least 4/3 of
+ * the live keys plus `additional_keys`, rounded up to a power of two.
+ * Errors: `SRD_READ_ONLY`; `SRD_INVALID_ARGUMENT` if the memory for that
+ * many keys cannot be allocated (the store is unchanged); `SRD_BUSY` if the
+ * calling thread has an open stream on the store.
+ * Thread-safety: may be called from any thread; it waits for the writer,
+ * and readers go on meanwhile.
+ *
+ * # Safety
+ * `store` as for `srd_close`.
+ */
+srd_status srd_reserve(struct srd_store *store, uint64_t additional_keys);
 
 /**
  * Writes the number of live keys to `*out_live_keys`.

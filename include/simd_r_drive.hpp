@@ -1238,6 +1238,19 @@ public:
     /** As refresh(), reporting a failure in `ec` instead of throwing. */
     void refresh(std::error_code &ec) noexcept { detail::set(ec, srd_refresh(handle_)); }
 
+    /**
+     * Makes room in the in-memory index for `additional_keys` more keys (srd_reserve): a
+     * capacity hint before a bulk load, so that the index is rebuilt once instead of each
+     * time it doubles. Nothing is written; writes beyond the reservation still work.
+     */
+    void reserve(std::uint64_t additional_keys) {
+        detail::check(srd_reserve(handle_, additional_keys), "srd::store::reserve");
+    }
+    /** As reserve(), reporting a failure in `ec` instead of throwing. */
+    void reserve(std::uint64_t additional_keys, std::error_code &ec) noexcept {
+        detail::set(ec, srd_reserve(handle_, additional_keys));
+    }
+
     /** Makes everything written so far durable (srd_sync). */
     void sync() { detail::check(srd_sync(handle_), "srd::store::sync"); }
     /** As sync(), reporting a failure in `ec` instead of throwing. */
@@ -1334,7 +1347,7 @@ inline salvage_report salvage(const std::filesystem::path &source,
 
 /** The library's version number at run time (srd_version_number), MAJOR*1000000+MINOR*1000+PATCH. */
 inline std::uint32_t version_number() noexcept { return srd_version_number(); }
-/** The library's version text at run time (srd_version_string), e.g. "0.1.0". */
+/** The library's version text at run time (srd_version_string), e.g. "0.1.1". */
 inline const char *version_string() noexcept { return srd_version_string(); }
 /** Whether the library loaded at run time is the version this header was compiled against. */
 inline bool version_matches_header() noexcept { return srd_version_number() == SRD_VERSION_NUMBER; }

@@ -412,6 +412,30 @@ impl Table {
         Ok(t)
     }
 
+    /// As [`Table::rebuilt`] for a size the caller chose (see
+    /// [`crate::Store::reserve`]): `None` if the memory for it cannot be
+    /// allocated, instead of aborting.
+    pub(crate) fn try_rebuilt(&self, extra: u64, bytes: &[u8]) -> Option<Result<Table, u64>> {
+        let n = slots_for(self.len().saturating_add(extra));
+        let mut ctrl = Vec::new();
+        ctrl.try_reserve_exact(n).ok()?;
+        ctrl.resize_with(n, || AtomicU8::new(0));
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(n).ok()?;
+        slots.resize_with(n, || AtomicU64::new(0));
+        let t = Table {
+            mem: Memory::Heap {
+                ctrl: ctrl.into_boxed_slice(),
+                slots: slots.into_boxed_slice(),
+            },
+            mask: n - 1,
+            seed: self.seed,
+            live: AtomicU64::new(0),
+            used: AtomicU64::new(0),
+        };
+        Some(self.copy_into(&t, false, bytes).map(|()| t))
+    }
+
     /// As [`Table::rebuilt`], keeping tombstones (while building from the
     /// file newest first, they hide older versions still to come).
     pub(crate) fn grown(&self, extra: u64, bytes: &[u8]) -> Result<Table, u64> {

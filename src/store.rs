@@ -592,6 +592,13 @@ impl Store {
         self.lock_shared().entries
     }
 
+    /// Slots in the in-memory index: a power of two, rebuilt larger once
+    /// live keys and tombstones would fill more than 3/4 of it (see
+    /// [`Store::reserve`]).
+    pub fn index_capacity(&self) -> u64 {
+        self.view.load().table.capacity() as u64
+    }
+
     // --- Reads ------------------------------------------------------------
 
     /// Whether `key` has a live value.
@@ -948,6 +955,40 @@ impl Store {
         w.file
             .sync_data()
             .map_err(|e| Error::io(format!("{}: fdatasync", self.path.display()), e))
+    }
+
+    /// Makes room in the index for `additional` more keys than it holds
+    /// now, so that loading that many rebuilds the index once, here, instead
+    /// of each time it doubles (as `Vec::reserve` does for a vector). Only
+    /// memory changes: nothing is written, and writes beyond the reservation
+    /// grow the index as usual. A table already large enough is kept. The
+    /// reservation lasts while the store is open (a reopen sizes the index
+    /// for the keys the file holds).
+    pub fn reserve(&self, additional: u64) -> Result<()> {
+        let w = self.lock_writer()?;
+        let view = self.view.load();
+        if view.table.has_room_for(additional) {
+            return Ok(());
+        }
+        let table = match view.table.try_rebuilt(additional, view.bytes()) {
+            Some(Ok(t)) => t,
+            Some(Err(off)) => {
+                return Err(Error::corrupt(
+                    &self.path,
+                    off,
+                    "index points at metadata outside the file",
+                ))
+            }
+            None => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: cannot allocate an index for {additional} more keys",
+                    self.path.display()
+                )))
+            }
+        };
+        drop(view);
+        self.publish(None, Some(Arc::new(table)), &[], w.tail, true);
+        Ok(())
     }
 
     pub(crate) fn append(&self, ops: &[Op]) -> Result<()> {

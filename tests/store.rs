@@ -411,3 +411,118 @@ fn concurrent_durable_writers_all_land_with_shared_syncs() {
         }
     }
 }
+
+#[test]
+fn reserve_sizes_the_index_once_for_a_bulk_load() {
+    let dir = Scratch::new("reserve");
+    let path = dir.file("r.srd");
+    let store = rw(&path);
+    let before = store.index_capacity();
+    store.reserve(0).unwrap();
+    assert_eq!(store.index_capacity(), before, "reserve(0) is a no-op");
+    store.reserve(10_000).unwrap();
+    let cap = store.index_capacity();
+    assert!(cap / 4 * 3 >= 10_000, "room for 10,000 keys in {cap} slots");
+    let key = |i: u32| format!("key-{i:08}").into_bytes();
+    let val = |i: u32| format!("value of {i}").into_bytes();
+    for chunk in (0..10_000u32).collect::<Vec<_>>().chunks(100) {
+        let items: Vec<(Vec<u8>, Vec<u8>)> = chunk.iter().map(|&i| (key(i), val(i))).collect();
+        let refs: Vec<(&[u8], &[u8])> = items
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .collect();
+        store.write_batch(&refs).unwrap();
+    }
+    assert_eq!(
+        store.index_capacity(),
+        cap,
+        "the load did not rebuild the index"
+    );
+    // Beyond the reservation the index grows as usual.
+    for i in 10_000..20_000u32 {
+        store.write(&key(i), &val(i)).unwrap();
+    }
+    assert!(store.index_capacity() > cap);
+    assert_eq!(store.len(), 20_000);
+    for i in (0..20_000u32).step_by(7) {
+        assert_eq!(store.read_to_vec(&key(i)).unwrap(), Some(val(i)));
+    }
+    // A table already large enough is kept.
+    let now = store.index_capacity();
+    store.reserve(100).unwrap();
+    assert_eq!(store.index_capacity(), now);
+}
+
+#[test]
+fn reserve_keeps_every_live_key_and_borrowed_values() {
+    let dir = Scratch::new("reserve-live");
+    let path = dir.file("r.srd");
+    let store = rw(&path);
+    for i in 0..300u32 {
+        store
+            .write(format!("k{i}").as_bytes(), format!("v{i}").as_bytes())
+            .unwrap();
+    }
+    for i in 0..100u32 {
+        assert!(store.delete(format!("k{i}").as_bytes()).unwrap());
+    }
+    // Overwrites: the newest value must survive the rebuild.
+    for i in 100..150u32 {
+        store
+            .write(format!("k{i}").as_bytes(), format!("new{i}").as_bytes())
+            .unwrap();
+    }
+    let pinned = store.get(b"k200").unwrap().unwrap();
+    let entries = store.entry_count();
+    let size = store.file_size();
+    store.reserve(50_000).unwrap();
+    assert!(store.index_capacity() / 4 * 3 >= 50_000 + 200);
+    assert_eq!(store.file_size(), size, "reserve writes nothing");
+    assert_eq!(store.entry_count(), entries);
+    assert_eq!(pinned.data(), b"v200");
+    assert_eq!(store.len(), 200);
+    let expect = |i: u32| match i {
+        0..=99 => None,
+        100..=149 => Some(format!("new{i}").into_bytes()),
+        _ => Some(format!("v{i}").into_bytes()),
+    };
+    for i in 0..300u32 {
+        assert_eq!(
+            store.read_to_vec(format!("k{i}").as_bytes()).unwrap(),
+            expect(i),
+            "k{i}"
+        );
+    }
+    drop(store);
+    let store = rw(&path);
+    assert_eq!(store.len(), 200);
+    for i in 0..300u32 {
+        assert_eq!(
+            store.read_to_vec(format!("k{i}").as_bytes()).unwrap(),
+            expect(i),
+            "k{i}"
+        );
+    }
+}
+
+#[test]
+fn reserve_refuses_what_it_cannot_do_and_changes_nothing() {
+    let dir = Scratch::new("reserve-err");
+    let path = dir.file("r.srd");
+    let store = rw(&path);
+    store.write(b"a", b"1").unwrap();
+    let cap = store.index_capacity();
+    for huge in [u64::MAX, 1 << 62, 1 << 48] {
+        match store.reserve(huge) {
+            Err(Error::InvalidArgument(m)) => assert!(m.contains("cannot allocate"), "{m}"),
+            other => panic!("reserve({huge}): {other:?}"),
+        }
+        assert_eq!(store.index_capacity(), cap);
+    }
+    store.write(b"b", b"2").unwrap();
+    assert_eq!(store.read_to_vec(b"a").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(store.read_to_vec(b"b").unwrap(), Some(b"2".to_vec()));
+    drop(store);
+    let r = ro(&path);
+    assert!(matches!(r.reserve(10), Err(Error::ReadOnly(_))));
+}

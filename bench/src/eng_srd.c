@@ -22,7 +22,10 @@ static const char *version(void) {
     return buf;
 }
 
-static eng *open_with(const char *dir, int flags, uint32_t extra) {
+/* `expected` (the keys the store will hold) goes to srd_reserve, as tkrzw gets num_buckets:
+ * the index is sized once instead of doubling through the load. On a reopen of the full
+ * store there is nothing more to reserve. */
+static eng *open_with(const char *dir, int flags, uint32_t extra, uint64_t expected) {
     char path[4200];
     snprintf(path, sizeof path, "%s/store.srd", dir);
     srd_store *s;
@@ -32,17 +35,21 @@ static eng *open_with(const char *dir, int flags, uint32_t extra) {
         err("open", st);
         return NULL;
     }
+    uint64_t have = 0;
+    if ((st = srd_count(s, &have)) != SRD_OK || (expected > have && (st = srd_reserve(s, expected - have)) != SRD_OK)) {
+        err("reserve", st);
+        srd_close(s);
+        return NULL;
+    }
     return (eng *)s;
 }
 
 static eng *open_(const char *dir, int flags, uint64_t expected) {
-    (void)expected;
-    return open_with(dir, flags, 0);
+    return open_with(dir, flags, 0, expected);
 }
 
 static eng *open_prealloc(const char *dir, int flags, uint64_t expected) {
-    (void)expected;
-    return open_with(dir, flags, SRD_OPEN_PREALLOCATE);
+    return open_with(dir, flags, SRD_OPEN_PREALLOCATE, expected);
 }
 
 static const char *version_prealloc(void) {

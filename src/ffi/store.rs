@@ -532,6 +532,34 @@ pub unsafe extern "C" fn srd_sync(store: *mut srd_store) -> srd_status {
     })
 }
 
+/// Makes room in the in-memory index for `additional_keys` more keys than
+/// the store holds now. A capacity hint for bulk loads (as `reserve` is for a
+/// vector): loading that many new keys then rebuilds the index once, here,
+/// instead of each time it doubles. Nothing is written to the file, writes
+/// beyond the reservation still work (the index grows as usual), and a
+/// reopen sizes the index for the keys the file holds. An index already
+/// large enough is kept; 0 is a no-op.
+///
+/// Costs memory at once: 9 bytes per index slot, slots for at least 4/3 of
+/// the live keys plus `additional_keys`, rounded up to a power of two.
+/// Errors: `SRD_READ_ONLY`; `SRD_INVALID_ARGUMENT` if the memory for that
+/// many keys cannot be allocated (the store is unchanged); `SRD_BUSY` if the
+/// calling thread has an open stream on the store.
+/// Thread-safety: may be called from any thread; it waits for the writer,
+/// and readers go on meanwhile.
+///
+/// # Safety
+/// `store` as for `srd_close`.
+#[no_mangle]
+pub unsafe extern "C" fn srd_reserve(store: *mut srd_store, additional_keys: u64) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { store_ref(store) }?;
+        s.reserve(additional_keys)?;
+        Ok(())
+    })
+}
+
 /// Writes the number of live keys to `*out_live_keys`.
 /// Thread-safety: may be called from any thread.
 ///

@@ -37,7 +37,7 @@ pub extern "C" fn srd_version_number() -> u32 {
     NUMBER
 }
 
-/// Returns the library's version as text, e.g. "0.1.0" (equal to the
+/// Returns the library's version as text, e.g. "0.1.1" (equal to the
 /// header's `SRD_VERSION_STRING`).
 ///
 /// Ownership: static; never free it. Never NULL.

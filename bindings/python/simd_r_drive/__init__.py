@@ -70,7 +70,7 @@ from .store import (
 )
 
 #: Version of these bindings.
-__version__: str = "0.1.0"
+__version__: str = "0.1.1"
 
 __all__ = [
     "Store",

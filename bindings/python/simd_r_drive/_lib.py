@@ -136,6 +136,8 @@ _SIGNATURES: Dict[str, Tuple[object, List[object], bool]] = {
     "srd_entry_count": (_status, [_handle, _out_u64], False),
     "srd_reclaimable_bytes": (_status, [_handle, _out_u64], False),
     "srd_refresh": (_status, [_handle], False),
+    # --- additions (0.1.1) ---
+    "srd_reserve": (_status, [_handle, ctypes.c_uint64], False),
 }
 
 

@@ -747,6 +747,27 @@ class Store:
         fn = _lib.api.require("srd_refresh")
         self._call(fn, exclusive=True)
 
+    def reserve(self, additional_keys: int) -> None:
+        """Makes room in the in-memory index for ``additional_keys`` more keys
+        (``srd_reserve``): a capacity hint before a bulk load, so that the
+        index is rebuilt once instead of each time it doubles. Nothing is
+        written; writes beyond the reservation still work.
+
+        Raises:
+            TypeError: ``additional_keys`` is not an int.
+            ValueError: ``additional_keys`` is negative or above 2**64 - 1,
+                the index for that many keys cannot be allocated, or the
+                store is closed.
+            ReadOnlyError: the store is read-only.
+            NotImplementedError: the library has no ``srd_reserve``.
+        """
+        if not isinstance(additional_keys, int) or isinstance(additional_keys, bool):
+            raise TypeError("additional_keys must be an int")
+        if additional_keys < 0 or additional_keys >= 1 << 64:
+            raise ValueError("additional_keys must be in 0 .. 2**64 - 1")
+        fn = _lib.api.require("srd_reserve")
+        self._call(fn, additional_keys)
+
     def sync(self) -> None:
         """Makes everything written so far durable (``fdatasync``); a no-op on
         a read-only store.

@@ -341,6 +341,27 @@ class OpenCloseTest(StoreTestCase):
             self.assertEqual(s.read(b"b"), b"2")
             s.sync()
 
+    def test_reserve_is_a_hint_that_changes_no_data(self) -> None:
+        with srd.Store(self.path) as s:
+            s.write(b"a", b"1")
+            size = s.file_size
+            s.reserve(0)
+            s.reserve(10_000)
+            self.assertEqual(s.file_size, size)
+            s.write_batch([(b"k%d" % i, b"v%d" % i) for i in range(12_000)])
+            self.assertEqual(len(s), 12_001)
+            self.assertEqual(s.read(b"k11999"), b"v11999")
+            with self.assertRaises(srd.InvalidArgumentError):
+                s.reserve(2**64 - 1)
+            self.assertEqual(s.read(b"a"), b"1")
+            with self.assertRaises(ValueError):
+                s.reserve(-1)
+            with self.assertRaises(TypeError):
+                s.reserve("10")  # type: ignore[arg-type]
+        with srd.Store(self.path, read_only=True) as s:
+            with self.assertRaises(srd.ReadOnlyError):
+                s.reserve(10)
+
     def test_torn_tail_recovered(self) -> None:
         with srd.Store(self.path) as s:
             s.write(b"a", b"alpha")
