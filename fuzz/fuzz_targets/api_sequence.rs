@@ -59,7 +59,7 @@ const OP_NAMES: [&str; 20] = [
     "tear_last_write",
     "append_zeros",
     "read_only_handle",
-    "sync",
+    "sync_and_reserve",
     "check",
 ];
 
@@ -301,6 +301,10 @@ impl<'a> Harness<'a> {
                 18 => {
                     // SAFETY: live handle.
                     expect_status(unsafe { srd_sync(self.s) }, OK, "srd_sync");
+                    // A capacity hint: the checks that follow see no change.
+                    let n = u64::from(self.inp.u8()) * 64;
+                    // SAFETY: live handle.
+                    expect_status(unsafe { srd_reserve(self.s, n) }, OK, "srd_reserve");
                 }
                 _ => self.check_full("check"),
             }

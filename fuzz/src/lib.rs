@@ -119,6 +119,7 @@ extern "C" {
     pub fn srd_delete_batch(store: *mut SrdStore, keys: *const Key, count: usize) -> Status;
     pub fn srd_compact(store: *mut SrdStore) -> Status;
     pub fn srd_sync(store: *mut SrdStore) -> Status;
+    pub fn srd_reserve(store: *mut SrdStore, additional_keys: u64) -> Status;
     pub fn srd_count(store: *const SrdStore, out: *mut u64) -> Status;
     pub fn srd_file_size(store: *const SrdStore, out: *mut u64) -> Status;
     pub fn srd_write_with_hash(
