@@ -887,9 +887,8 @@ impl Store {
             // The caller's keys and values are often scattered in memory:
             // start loading those a few items ahead (the key for its hash
             // here, the value for its checksum and copy in the append).
-            if let Some((ak, av)) = items.get(i + PREFETCH_AHEAD) {
+            if let Some((ak, _)) = items.get(i + PREFETCH_AHEAD) {
                 prefetch(ak.as_ptr());
-                prefetch_bytes(av);
             }
             check_key(k).map_err(|e| in_item(e, i))?;
             check_value(v).map_err(|e| in_item(e, i))?;
@@ -1079,6 +1078,9 @@ impl Store {
         let AppendScratch { buf, segs, placed } = sc;
         let mut tail = start;
         for (i, op) in ops.iter().enumerate() {
+            if let Some(Op::Put(_, ahead)) = ops.get(i + PREFETCH_AHEAD) {
+                prefetch_bytes(ahead);
+            }
             match *op {
                 Op::Put(h, v) => {
                     let (pad, meta, end) = format::plan_value(tail, h, v);
