@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 /// How a store is opened.
 #[derive(Clone, Debug)]
@@ -263,6 +264,17 @@ pub(crate) struct SyncState {
     generation: u64,
     durable: u64,
     in_progress: bool,
+    /// Durable writes that reached [`Store::make_durable`] (appended and
+    /// waiting to be covered by a sync), ever.
+    arrivals: u64,
+    /// `arrivals` when the last sync finished.
+    arrivals_then: u64,
+    /// Writers that sync covered: its leader and those waiting then.
+    last_group: u64,
+    /// Writers waiting in `make_durable` now.
+    waiting: u64,
+    /// How long the last sync took.
+    last_sync: Duration,
 }
 
 impl SyncState {
@@ -312,6 +324,9 @@ pub struct Store {
     /// Group commit of `SRD_OPEN_SYNC` writes.
     pub(crate) sync_state: Mutex<SyncState>,
     pub(crate) sync_done: Condvar,
+    /// Signalled when a durable write arrives in `make_durable` (for a
+    /// leader's commit delay).
+    pub(crate) sync_arrived: Condvar,
     /// Store length the index copy on disk was made at (`u64::MAX`: none is
     /// known to match). The copy is saved on drop if the store moved on.
     pub(crate) index_saved_at: AtomicU64,
@@ -339,6 +354,10 @@ const COPY_LIMIT: usize = 4096;
 
 /// How many entries ahead a batch prefetches index slots and its inputs.
 const PREFETCH_AHEAD: usize = 8;
+
+/// Longest commit delay (see [`Store::make_durable`]), in microseconds; it
+/// is also at most a quarter of the last sync's duration.
+const COMMIT_DELAY_MAX_US: u64 = 500;
 
 /// Values up to this size are prefetched whole by [`Store::write_batch`];
 /// of larger ones only the start (the hardware prefetcher follows a stream).
@@ -487,6 +506,7 @@ impl Store {
             refresh_lock: Mutex::new(()),
             sync_state: Mutex::new(SyncState::default()),
             sync_done: Condvar::new(),
+            sync_arrived: Condvar::new(),
             index_saved_at: AtomicU64::new(u64::MAX),
             used_index_file: false,
         }
@@ -1012,6 +1032,8 @@ impl Store {
         }
         let lock_state = || self.sync_state.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = lock_state();
+        st.arrivals += 1;
+        self.sync_arrived.notify_all();
         loop {
             if st.generation != generation {
                 // A compaction since copied and synced everything.
@@ -1023,9 +1045,31 @@ impl Store {
             if !st.in_progress {
                 break;
             }
+            st.waiting += 1;
             st = self.sync_done.wait(st).unwrap_or_else(|e| e.into_inner());
+            st.waiting -= 1;
         }
         st.in_progress = true;
+        // Commit delay: when the last sync covered several writers, they are
+        // likely to be back with their next write within a moment (each
+        // returned when that sync finished). Waiting for them, briefly,
+        // lets this sync cover them too instead of each paying for one of
+        // its own. A lone writer never waits.
+        if st.last_group > 1 {
+            let limit = (st.last_sync / 4).min(Duration::from_micros(COMMIT_DELAY_MAX_US));
+            let t0 = Instant::now();
+            while st.arrivals - st.arrivals_then < st.last_group {
+                let left = limit.saturating_sub(t0.elapsed());
+                if left.is_zero() {
+                    break;
+                }
+                st = self
+                    .sync_arrived
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
         drop(st);
         let (handle, target, gen_now) = {
             let w = self.lock_writer_raw();
@@ -1039,9 +1083,13 @@ impl Store {
                 }
             }
         };
+        let t_sync = Instant::now();
         let res = handle.sync_data();
         let mut st = lock_state();
         st.in_progress = false;
+        st.last_sync = t_sync.elapsed();
+        st.last_group = 1 + st.waiting;
+        st.arrivals_then = st.arrivals;
         if res.is_ok() && st.generation == gen_now {
             st.durable = st.durable.max(target);
         }

@@ -413,6 +413,48 @@ fn concurrent_durable_writers_all_land_with_shared_syncs() {
 }
 
 #[test]
+fn durable_writers_that_come_and_go_all_land() {
+    // The commit delay waits for as many writers as the last sync covered;
+    // writers that stop (or pause) must only cost that short wait.
+    let dir = Scratch::new("group-leave");
+    let path = dir.file("s.srd");
+    let opts = OpenOptions {
+        sync: true,
+        ..Default::default()
+    };
+    let store = Arc::new(Store::open(&path, opts.clone()).unwrap());
+    let mut handles = Vec::new();
+    for (t, n, pause) in [(0u32, 150u32, false), (1, 10, false), (2, 30, true)] {
+        let s = store.clone();
+        handles.push(std::thread::spawn(move || {
+            for i in 0..n {
+                s.write(format!("t{t}-{i}").as_bytes(), &[t as u8; 40])
+                    .unwrap();
+                if pause && i % 10 == 9 {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    // A lone writer after the group.
+    for i in 0..20u32 {
+        store.write(format!("late-{i}").as_bytes(), b"x").unwrap();
+    }
+    drop(store);
+    let s = ro(&path);
+    assert_eq!(s.len(), 150 + 10 + 30 + 20);
+    for (t, n) in [(0u32, 150u32), (1, 10), (2, 30)] {
+        for i in 0..n {
+            let got = s.read_to_vec(format!("t{t}-{i}").as_bytes()).unwrap();
+            assert_eq!(got, Some(vec![t as u8; 40]), "t{t}-{i}");
+        }
+    }
+}
+
+#[test]
 fn reserve_sizes_the_index_once_for_a_bulk_load() {
     let dir = Scratch::new("reserve");
     let path = dir.file("r.srd");

@@ -17,7 +17,9 @@ pub const SRD_OPEN_READ_ONLY: u32 = 1;
 pub const SRD_OPEN_NO_CREATE: u32 = 2;
 /// Open flag: every write, batch, delete and stream commit is durable
 /// (`fdatasync`) before the call returns. Concurrent writers share syncs
-/// (group commit). If `fdatasync` itself fails, the call returns `SRD_IO`;
+/// (group commit): when the last sync covered several writers, the next one
+/// waits for them briefly (at most a quarter of the last sync's time, and
+/// 500 us) so that it covers them too; a lone writer never waits. If `fdatasync` itself fails, the call returns `SRD_IO`;
 /// its data stays in the file (readers may already see it) but is not known
 /// to be durable, and the handle refuses further writes until reopened.
 pub const SRD_OPEN_SYNC: u32 = 4;
