@@ -586,15 +586,21 @@ srd_status srd_sync(struct srd_store *store);
  * the store holds now. A capacity hint for bulk loads (as `reserve` is for a
  * vector): loading that many new keys then rebuilds the index once, here,
  * instead of each time it doubles. Nothing is written to the file, writes
- * beyond the reservation still work (the index grows as usual), and a
- * reopen sizes the index for the keys the file holds. An index already
- * large enough is kept; 0 is a no-op.
+ * beyond the reservation still work (the index grows as usual). The
+ * reservation lasts until `srd_compact` (which sizes the index for the live
+ * keys) or `srd_close`; the index file saved at close is sized for the keys,
+ * so a reopen is too. An index already large enough is kept; 0 is a no-op.
  *
  * Costs memory at once: 9 bytes per index slot, slots for at least 4/3 of
- * the live keys plus `additional_keys`, rounded up to a power of two.
- * Errors: `SRD_READ_ONLY`; `SRD_INVALID_ARGUMENT` if the memory for that
- * many keys cannot be allocated (the store is unchanged); `SRD_BUSY` if the
- * calling thread has an open stream on the store.
+ * the live keys plus `additional_keys`, rounded up to a power of two, all
+ * written (zeroed) during the call.
+ * Errors: `SRD_READ_ONLY`; `SRD_INVALID_ARGUMENT` if the allocator refuses
+ * the memory for that many keys (the store is unchanged; where the system
+ * overcommits memory, an allocation it grants but cannot back fails as any
+ * other memory exhaustion of the process does); `SRD_BUSY` if the calling
+ * thread has an open stream on the store; `SRD_IO` if an earlier failure
+ * made the handle refuse writes; `SRD_CORRUPT` if the index points outside
+ * the file (a damaged index file).
  * Thread-safety: may be called from any thread; it waits for the writer,
  * and readers go on meanwhile.
  *

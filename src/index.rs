@@ -407,7 +407,7 @@ impl Table {
     /// for `extra` more keys. Reads each live entry's key hash from `bytes`;
     /// `Err(meta_offset)` if one lies outside it.
     pub(crate) fn rebuilt(&self, extra: u64, bytes: &[u8]) -> Result<Table, u64> {
-        let t = Table::new(self.len().saturating_add(extra), self.seed);
+        let t = Table::new(self.counted(false).saturating_add(extra), self.seed);
         self.copy_into(&t, false, bytes)?;
         Ok(t)
     }
@@ -416,7 +416,7 @@ impl Table {
     /// [`crate::Store::reserve`]): `None` if the memory for it cannot be
     /// allocated, instead of aborting.
     pub(crate) fn try_rebuilt(&self, extra: u64, bytes: &[u8]) -> Option<Result<Table, u64>> {
-        let n = slots_for(self.len().saturating_add(extra));
+        let n = slots_for(self.counted(false).saturating_add(extra));
         let mut ctrl = Vec::new();
         ctrl.try_reserve_exact(n).ok()?;
         ctrl.resize_with(n, || AtomicU8::new(0));
@@ -439,10 +439,26 @@ impl Table {
     /// As [`Table::rebuilt`], keeping tombstones (while building from the
     /// file newest first, they hide older versions still to come).
     pub(crate) fn grown(&self, extra: u64, bytes: &[u8]) -> Result<Table, u64> {
-        let used = self.used.load(Ordering::Relaxed);
-        let t = Table::new(used.saturating_add(extra), self.seed);
+        let t = Table::new(self.counted(true).saturating_add(extra), self.seed);
         self.copy_into(&t, true, bytes)?;
         Ok(t)
+    }
+
+    /// How many slots a copy takes: live keys, and tombstones if asked. The
+    /// counters of a table read from an index file are not trusted for
+    /// this (a crafted file could understate them, and a table sized from
+    /// them would drop keys): its slots are counted.
+    fn counted(&self, tombstones: bool) -> u64 {
+        match self.mem {
+            Memory::Heap { .. } if tombstones => self.used.load(Ordering::Relaxed),
+            Memory::Heap { .. } => self.len(),
+            Memory::Mapped { .. } => self
+                .slots()
+                .iter()
+                .map(|s| s.load(Ordering::Relaxed))
+                .filter(|&v| v != 0 && (tombstones || v & TOMBSTONE == 0))
+                .count() as u64,
+        }
     }
 
     /// Copies the slots (live ones, and tombstones if asked) into the empty

@@ -269,8 +269,11 @@ pub(crate) struct SyncState {
     arrivals: u64,
     /// `arrivals` when the last sync finished.
     arrivals_then: u64,
-    /// Writers that sync covered: its leader and those waiting then.
+    /// Writers in the last sync's group: its leader and those waiting when
+    /// it finished (some of which wrote after it began, for the next one).
     last_group: u64,
+    /// Whether a leader is in its commit delay (then arrivals notify it).
+    delaying: bool,
     /// Writers waiting in `make_durable` now.
     waiting: u64,
     /// How long the last sync took.
@@ -359,7 +362,8 @@ const PREFETCH_AHEAD: usize = 8;
 /// is also at most a quarter of the last sync's duration.
 const COMMIT_DELAY_MAX_US: u64 = 500;
 
-/// Values up to this size are prefetched whole by [`Store::write_batch`];
+/// Values up to this size are prefetched whole by an append (see
+/// `append_with`, which checksums and copies them a few items later);
 /// of larger ones only the start (the hardware prefetcher follows a stream).
 const PREFETCH_VALUE_MAX: usize = 256;
 
@@ -540,7 +544,15 @@ impl Store {
         {
             return;
         }
-        if crate::persist::save(&self.path, &view.table, view.bytes(), sh.entries).is_ok() {
+        // A table much larger than its keys (after `reserve`, or deletes)
+        // is saved at the size its keys need: reopening maps the copy as is.
+        let smaller = if view.table.oversized() {
+            view.table.rebuilt(0, view.bytes()).ok()
+        } else {
+            None
+        };
+        let table = smaller.as_ref().unwrap_or(&view.table);
+        if crate::persist::save(&self.path, table, view.bytes(), sh.entries).is_ok() {
             self.index_saved_at.store(len, Ordering::Relaxed);
         }
         drop(w);
@@ -981,11 +993,14 @@ impl Store {
     /// of each time it doubles (as `Vec::reserve` does for a vector). Only
     /// memory changes: nothing is written, and writes beyond the reservation
     /// grow the index as usual. A table already large enough is kept. The
-    /// reservation lasts while the store is open (a reopen sizes the index
-    /// for the keys the file holds).
+    /// reservation lasts until compaction (which sizes the index for the
+    /// live keys) or close; the index file saved at close is sized for the
+    /// keys, so a reopen is too.
     pub fn reserve(&self, additional: u64) -> Result<()> {
         let w = self.lock_writer()?;
-        let view = self.view.load();
+        // An `Arc` of its own rather than a guard: the rebuild may take a
+        // while, and a guard would hold back the freeing of old views.
+        let view = self.view.load_full();
         if view.table.has_room_for(additional) {
             return Ok(());
         }
@@ -1033,7 +1048,10 @@ impl Store {
         let lock_state = || self.sync_state.lock().unwrap_or_else(|e| e.into_inner());
         let mut st = lock_state();
         st.arrivals += 1;
-        self.sync_arrived.notify_all();
+        let arrival = st.arrivals;
+        if st.delaying {
+            self.sync_arrived.notify_all();
+        }
         loop {
             if st.generation != generation {
                 // A compaction since copied and synced everything.
@@ -1054,11 +1072,16 @@ impl Store {
         // likely to be back with their next write within a moment (each
         // returned when that sync finished). Waiting for them, briefly,
         // lets this sync cover them too instead of each paying for one of
-        // its own. A lone writer never waits.
+        // its own. A writer on its own never waits, except once just after
+        // the others stopped.
         if st.last_group > 1 {
             let limit = (st.last_sync / 4).min(Duration::from_micros(COMMIT_DELAY_MAX_US));
+            // This writer, if it was waiting when the last sync finished,
+            // arrived before `arrivals_then` but is back all the same.
+            let me = u64::from(arrival <= st.arrivals_then);
             let t0 = Instant::now();
-            while st.arrivals - st.arrivals_then < st.last_group {
+            st.delaying = true;
+            while st.arrivals - st.arrivals_then + me < st.last_group {
                 let left = limit.saturating_sub(t0.elapsed());
                 if left.is_zero() {
                     break;
@@ -1069,6 +1092,7 @@ impl Store {
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
             }
+            st.delaying = false;
         }
         drop(st);
         let (handle, target, gen_now) = {
@@ -1085,6 +1109,17 @@ impl Store {
         };
         let t_sync = Instant::now();
         let res = handle.sync_data();
+        if let Err(e) = &res {
+            // What reached the file can no longer be trusted to be on disk,
+            // and later appends may already follow it: refuse further
+            // writes. Before any waiter wakes: one that took over would sync
+            // again, and as Linux reports a writeback error once per open
+            // file, its sync could succeed and call data durable that is not.
+            if let Some(writer) = &self.writer {
+                writer.lock().unwrap_or_else(|e| e.into_inner()).broken =
+                    Some(format!("fdatasync failed: {e}"));
+            }
+        }
         let mut st = lock_state();
         st.in_progress = false;
         st.last_sync = t_sync.elapsed();
@@ -1095,16 +1130,7 @@ impl Store {
         }
         drop(st);
         self.sync_done.notify_all();
-        if let Err(e) = res {
-            // What reached the file can no longer be trusted to be on disk,
-            // and later appends may already follow it: refuse further writes.
-            if let Some(writer) = &self.writer {
-                writer.lock().unwrap_or_else(|e| e.into_inner()).broken =
-                    Some(format!("fdatasync failed: {e}"));
-            }
-            return Err(Error::io(format!("{}: fdatasync", self.path.display()), e));
-        }
-        Ok(())
+        res.map_err(|e| Error::io(format!("{}: fdatasync", self.path.display()), e))
     }
 
     /// Appends `ops` at the tail with one vectored write, then publishes them

@@ -119,7 +119,7 @@ impl Local {
         let mut all = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
         let free = all
             .iter()
-            .find(|r| r.in_use.compare_exchange(0, 1, Relaxed, Relaxed).is_ok());
+            .find(|r| r.in_use.compare_exchange(0, 1, Acquire, Relaxed).is_ok());
         let rec = match free {
             Some(r) => *r,
             None => {
@@ -643,9 +643,11 @@ mod tests {
         .unwrap();
         assert_eq!(seen.load(SeqCst), 7);
         assert_eq!(SLOW_READERS.load(SeqCst), 0);
-        // A writer is not held up by that reader.
+        // That reader left through the shared counter: the old value's grace
+        // period ends (it is freed) without waiting for it.
         cell.store(Arc::new(8));
         cell.wait_retired(std::time::Duration::from_secs(5));
+        assert_eq!(cell.retired_count.load(SeqCst), 0);
         assert_eq!(**cell.load(), 8);
     }
 }

@@ -318,3 +318,29 @@ fn a_crafted_copy_with_valid_digests_cannot_hang_or_crash_reads() {
     s.read_batch_with(&hashes, |_, r| batch_errors += usize::from(r.is_err()));
     assert_eq!(batch_errors, 1);
 }
+
+#[test]
+fn a_crafted_copy_that_understates_its_live_keys_loses_none_when_the_index_grows() {
+    use xxhash_rust::xxh3::xxh3_64;
+    let (_dir, p, mut model, _) = saved_store("idx-live", 6, 1500, 400);
+    let mut b = std::fs::read(index_path(&p)).unwrap();
+    // Claim one live key, and fix the header digest as a forger would.
+    b[80..88].copy_from_slice(&1u64.to_le_bytes());
+    let head = xxh3_64(&b[..120]);
+    b[120..128].copy_from_slice(&head.to_le_bytes());
+    std::fs::write(index_path(&p), &b).unwrap();
+
+    let s = Store::open(&p, opts()).unwrap();
+    assert!(s.opened_with_index_file());
+    // New keys make the table grow (rebuilt from its slots, not the claim),
+    // and a reservation rebuilds it again.
+    for i in 0..3000u32 {
+        let k = format!("new-{i}").into_bytes();
+        s.write(&k, b"n").unwrap();
+        model.insert(k, Some(b"n".to_vec()));
+    }
+    s.reserve(100).unwrap();
+    for (k, v) in &model {
+        assert_eq!(s.read_to_vec(k).unwrap().as_ref(), v.as_ref(), "key {k:?}");
+    }
+}

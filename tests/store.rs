@@ -415,7 +415,8 @@ fn concurrent_durable_writers_all_land_with_shared_syncs() {
 #[test]
 fn durable_writers_that_come_and_go_all_land() {
     // The commit delay waits for as many writers as the last sync covered;
-    // writers that stop (or pause) must only cost that short wait.
+    // writers that stop or pause must not hold up the others for good (the
+    // delay is bounded), and every write must land.
     let dir = Scratch::new("group-leave");
     let path = dir.file("s.srd");
     let opts = OpenOptions {
@@ -567,4 +568,37 @@ fn reserve_refuses_what_it_cannot_do_and_changes_nothing() {
     drop(store);
     let r = ro(&path);
     assert!(matches!(r.reserve(10), Err(Error::ReadOnly(_))));
+}
+
+#[test]
+fn after_reserve_the_index_file_and_a_reopen_are_sized_for_the_keys() {
+    let dir = Scratch::new("reserve-idx");
+    let path = dir.file("r.srd");
+    let opts = OpenOptions {
+        index_file_min_entries: 100,
+        ..Default::default()
+    };
+    let store = Store::open(&path, opts.clone()).unwrap();
+    store.reserve(1_000_000).unwrap();
+    assert!(store.index_capacity() >= 1 << 20);
+    for i in 0..1000u32 {
+        store.write(format!("k{i}").as_bytes(), b"v").unwrap();
+    }
+    drop(store);
+    let idx = std::fs::metadata(dir.file("r.srd.idx"))
+        .expect("index file saved")
+        .len();
+    // 9 bytes per slot: sized for 1000 keys (2048 slots), not for the
+    // million reserved (2^21 slots, about 19 MB).
+    assert!(idx < 64 * 1024, "index file of {idx} bytes");
+    let store = Store::open(&path, opts).unwrap();
+    assert!(store.opened_with_index_file());
+    assert!(store.index_capacity() <= 4096, "{}", store.index_capacity());
+    assert_eq!(store.len(), 1000);
+    for i in 0..1000u32 {
+        assert_eq!(
+            store.read_to_vec(format!("k{i}").as_bytes()).unwrap(),
+            Some(b"v".to_vec())
+        );
+    }
 }
