@@ -158,12 +158,35 @@ impl Table {
     }
 
     fn with_slots(n: usize, seed: u64) -> Table {
+        Table::on_heap(
+            (0..n).map(|_| AtomicU8::new(0)).collect(),
+            (0..n).map(|_| AtomicU64::new(0)).collect(),
+            seed,
+        )
+    }
+
+    /// As [`Table::with_slots`], but `None` if the memory cannot be
+    /// allocated, instead of aborting (for a size the caller chose).
+    fn try_with_slots(n: usize, seed: u64) -> Option<Table> {
+        let mut ctrl = Vec::new();
+        ctrl.try_reserve_exact(n).ok()?;
+        ctrl.resize_with(n, || AtomicU8::new(0));
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(n).ok()?;
+        slots.resize_with(n, || AtomicU64::new(0));
+        Some(Table::on_heap(
+            ctrl.into_boxed_slice(),
+            slots.into_boxed_slice(),
+            seed,
+        ))
+    }
+
+    /// An empty table over zeroed arrays of the same power-of-two length.
+    fn on_heap(ctrl: Box<[AtomicU8]>, slots: Box<[AtomicU64]>, seed: u64) -> Table {
+        debug_assert!(ctrl.len() == slots.len() && slots.len().is_power_of_two());
         Table {
-            mem: Memory::Heap {
-                ctrl: (0..n).map(|_| AtomicU8::new(0)).collect(),
-                slots: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            },
-            mask: n - 1,
+            mask: slots.len() - 1,
+            mem: Memory::Heap { ctrl, slots },
             seed,
             live: AtomicU64::new(0),
             used: AtomicU64::new(0),
@@ -221,6 +244,16 @@ impl Table {
         }
     }
 
+    /// The mask and both arrays for a probe. Both have `mask + 1` entries
+    /// (`on_heap`, `from_mapped`): taking exactly that many here lets the
+    /// compiler see that every `i & mask` is in bounds, so a probe step has
+    /// no bounds check.
+    #[inline(always)]
+    fn probe_arrays(&self) -> (usize, &[AtomicU8], &[AtomicU64]) {
+        let mask = self.mask;
+        (mask, &self.ctrl()[..=mask], &self.slots()[..=mask])
+    }
+
     /// Fills the empty slot `i` with `v`: the slot first, then its control
     /// byte, so a reader that sees the byte (Acquire) sees the slot.
     fn occupy(&self, i: usize, v: u64) {
@@ -260,11 +293,7 @@ impl Table {
     pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
-        let mask = self.mask;
-        // Both arrays have `mask + 1` entries (`with_slots`, `from_mapped`):
-        // taking exactly that many once lets the compiler see that every
-        // `i & mask` is in bounds, so a probe step has no bounds check.
-        let (ctrl, slots) = (&self.ctrl()[..=mask], &self.slots()[..=mask]);
+        let (mask, ctrl, slots) = self.probe_arrays();
         for _ in 0..ctrl.len() {
             // Acquire: the slot was stored before its control byte, and the
             // entry it points at was written to the file before the slot.
@@ -321,12 +350,8 @@ impl Table {
     fn slot_for_write(&self, key_hash: u64, bytes: &[u8]) -> (Option<(usize, u64)>, u64) {
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
-        let mask = self.mask;
-        // Both arrays have `mask + 1` entries (`with_slots`, `from_mapped`):
-        // taking exactly that many once lets the compiler see that every
-        // `i & mask` is in bounds, so a probe step has no bounds check.
-        let (ctrl, slots) = (&self.ctrl()[..=mask], &self.slots()[..=mask]);
-        for _ in 0..=mask {
+        let (mask, ctrl, slots) = self.probe_arrays();
+        for _ in 0..ctrl.len() {
             let ci = ctrl[i].load(Ordering::Relaxed);
             if ci == 0 {
                 return (Some((i, 0)), tag);
@@ -337,7 +362,7 @@ impl Table {
                     return (Some((i, v)), tag);
                 }
             }
-            i = (i + 1) & self.mask;
+            i = (i + 1) & mask;
         }
         (None, tag)
     }
@@ -417,22 +442,7 @@ impl Table {
     /// allocated, instead of aborting.
     pub(crate) fn try_rebuilt(&self, extra: u64, bytes: &[u8]) -> Option<Result<Table, u64>> {
         let n = slots_for(self.counted(false).saturating_add(extra));
-        let mut ctrl = Vec::new();
-        ctrl.try_reserve_exact(n).ok()?;
-        ctrl.resize_with(n, || AtomicU8::new(0));
-        let mut slots = Vec::new();
-        slots.try_reserve_exact(n).ok()?;
-        slots.resize_with(n, || AtomicU64::new(0));
-        let t = Table {
-            mem: Memory::Heap {
-                ctrl: ctrl.into_boxed_slice(),
-                slots: slots.into_boxed_slice(),
-            },
-            mask: n - 1,
-            seed: self.seed,
-            live: AtomicU64::new(0),
-            used: AtomicU64::new(0),
-        };
+        let t = Table::try_with_slots(n, self.seed)?;
         Some(self.copy_into(&t, false, bytes).map(|()| t))
     }
 
@@ -452,13 +462,16 @@ impl Table {
         match self.mem {
             Memory::Heap { .. } if tombstones => self.used.load(Ordering::Relaxed),
             Memory::Heap { .. } => self.len(),
-            Memory::Mapped { .. } => self
-                .slots()
-                .iter()
-                .map(|s| s.load(Ordering::Relaxed))
-                .filter(|&v| v != 0 && (tombstones || v & TOMBSTONE == 0))
-                .count() as u64,
+            Memory::Mapped { .. } => self.to_copy(tombstones).count() as u64,
         }
+    }
+
+    /// The slot values a copy takes: live keys, and tombstones if asked.
+    fn to_copy(&self, tombstones: bool) -> impl Iterator<Item = u64> + '_ {
+        self.slots()
+            .iter()
+            .map(|s| s.load(Ordering::Relaxed))
+            .filter(move |&v| v != 0 && (tombstones || v & TOMBSTONE == 0))
     }
 
     /// Copies the slots (live ones, and tombstones if asked) into the empty
@@ -469,12 +482,7 @@ impl Table {
         const GROUP: usize = 32;
         let mut vals = [0u64; GROUP];
         let mut hashes = [0u64; GROUP];
-        let mut all = self
-            .slots()
-            .iter()
-            .map(|s| s.load(Ordering::Relaxed))
-            .filter(|&v| v != 0 && (tombstones || v & TOMBSTONE == 0))
-            .peekable();
+        let mut all = self.to_copy(tombstones).peekable();
         while all.peek().is_some() {
             let mut n = 0;
             for v in all.by_ref().take(GROUP) {

@@ -1006,13 +1006,7 @@ impl Store {
         }
         let table = match view.table.try_rebuilt(additional, view.bytes()) {
             Some(Ok(t)) => t,
-            Some(Err(off)) => {
-                return Err(Error::corrupt(
-                    &self.path,
-                    off,
-                    "index points at metadata outside the file",
-                ))
-            }
+            Some(Err(off)) => return Err(self.index_outside_file(off)),
             None => {
                 return Err(Error::InvalidArgument(format!(
                     "{}: cannot allocate an index for {additional} more keys",
@@ -1242,12 +1236,14 @@ impl Store {
         let grow = n.max(view.table.len() / 2);
         match view.table.rebuilt(grow, view.bytes()) {
             Ok(t) => Ok(Some(Arc::new(t))),
-            Err(off) => Err(Error::corrupt(
-                &self.path,
-                off,
-                "index points at metadata outside the file",
-            )),
+            Err(off) => Err(self.index_outside_file(off)),
         }
+    }
+
+    /// The error of a rebuild that found a slot pointing at metadata at
+    /// `off`, outside the file (a damaged index file).
+    fn index_outside_file(&self, off: u64) -> Error {
+        Error::corrupt(&self.path, off, "index points at metadata outside the file")
     }
 
     /// Shows readers, all at once, the entries the writer just wrote up to

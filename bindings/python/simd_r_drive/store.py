@@ -38,6 +38,21 @@ Value = Union[bytes, bytearray, memoryview]
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 _U32_MAX = 0xFFFFFFFF
+_U64_MAX = 0xFFFFFFFFFFFFFFFF
+
+
+def _int_arg(name: str, v: Any, most: int) -> int:
+    """``v`` as an int in ``0..most`` (any integer type but bool), else
+    TypeError or ValueError naming ``name``."""
+    if isinstance(v, bool):
+        raise TypeError("%s must be an int, not bool" % name)
+    try:
+        i = operator.index(v)
+    except TypeError:
+        raise TypeError("%s must be an int, not %s" % (name, type(v).__name__)) from None
+    if not 0 <= i <= most:
+        raise ValueError("%s must be in 0..%d" % (name, most))
+    return i
 
 
 def _api() -> Any:
@@ -754,19 +769,16 @@ class Store:
         written; writes beyond the reservation still work.
 
         Raises:
-            TypeError: ``additional_keys`` is not an int.
+            TypeError: ``additional_keys`` is not an int (or is a bool).
             ValueError: ``additional_keys`` is negative or above 2**64 - 1,
                 the index for that many keys cannot be allocated, or the
                 store is closed.
             ReadOnlyError: the store is read-only.
             NotImplementedError: the library has no ``srd_reserve``.
         """
-        if not isinstance(additional_keys, int) or isinstance(additional_keys, bool):
-            raise TypeError("additional_keys must be an int")
-        if additional_keys < 0 or additional_keys >= 1 << 64:
-            raise ValueError("additional_keys must be in 0 .. 2**64 - 1")
+        n = _int_arg("additional_keys", additional_keys, _U64_MAX)
         fn = _lib.api.require("srd_reserve")
-        self._call(fn, additional_keys)
+        self._call(fn, n)
 
     def sync(self) -> None:
         """Makes everything written so far durable (``fdatasync``); a no-op on
@@ -812,18 +824,7 @@ class Store:
         if (part is None) != (parts is None):
             raise ValueError("give both part and parts, or neither")
         if part is not None:
-            checked = []
-            for name, v in (("part", part), ("parts", parts)):
-                if isinstance(v, bool):
-                    raise TypeError("%s must be an int, not bool" % name)
-                try:
-                    i = operator.index(v)  # type: ignore[arg-type]
-                except TypeError:
-                    raise TypeError("%s must be an int, not %s" % (name, type(v).__name__)) from None
-                if not 0 <= i <= _U32_MAX:
-                    raise ValueError("%s must be in 0..%d" % (name, _U32_MAX))
-                checked.append(i)
-            part, parts = checked
+            part, parts = _int_arg("part", part, _U32_MAX), _int_arg("parts", parts, _U32_MAX)
         gen = self._iter_gen(part, parts, skip_corrupt)
         next(gen)  # runs srd_iter_new now: the snapshot is taken here
         return gen
