@@ -128,4 +128,22 @@ const HEADER_PREAMBLE: &str = "/**
  * - A store handle may be used from many threads at once (not srd_close).
  * - Only the 64-bit XXH3 hash of a key is stored: keys cannot be listed, and
  *   two keys with the same hash are the same key.
+ * - fork(): a store handle belongs to the process that opened it. A child
+ *   made by fork() may read through an inherited handle and may close it
+ *   (srd_close there releases the child's memory only: never the parent's
+ *   writer lock, and it saves no index file), but every write, delete,
+ *   stream, sync or compaction through it returns SRD_BROKEN. The parent's
+ *   srd_close releases the lock even while such a child lives. To write in
+ *   the child, open the store there after the parent has closed it. Pinned
+ *   entries, iterators and pointers stay readable in the child. As with
+ *   LMDB, do not keep using a store across exec() (descriptors are
+ *   close-on-exec).
+ * - Other processes: read-only handles (SRD_OPEN_READ_ONLY) in other
+ *   processes may open and srd_refresh a store while one process writes; the
+ *   library's own truncations (aborted streams, failed appends, torn-tail
+ *   recovery, preallocated space cut at a read-write open) never make them
+ *   fault: bytes not yet known to be complete entries are read with pread,
+ *   never through the memory map. A program that truncates the file by
+ *   other means can still make readers fault (SIGBUS), as with any
+ *   memory-mapped store.
  */";

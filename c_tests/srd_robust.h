@@ -32,6 +32,7 @@ static inline const char *srd_rb_status(int32_t s) {
     case SRD_READ_ONLY: return "SRD_READ_ONLY";
     case SRD_PANIC: return "SRD_PANIC";
     case SRD_BUSY: return "SRD_BUSY";
+    case SRD_BROKEN: return "SRD_BROKEN";
     default: return "(unknown status)";
     }
 }

@@ -31,7 +31,7 @@ static int lock_probe(const char *path) {
 
 static const int32_t all_status_codes[] = {SRD_OK,      SRD_NOT_FOUND, SRD_INVALID_ARGUMENT,
                                            SRD_IO,      SRD_CORRUPT,   SRD_LOCKED,
-                                           SRD_READ_ONLY, SRD_PANIC, SRD_BUSY};
+                                           SRD_READ_ONLY, SRD_PANIC, SRD_BUSY, SRD_BROKEN};
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -104,6 +104,7 @@ static void test_status_str_gives_static_text_for_every_code(void) {
     CHECK_EQ(SRD_READ_ONLY, 6);
     CHECK_EQ(SRD_PANIC, 7);
     CHECK_EQ(SRD_BUSY, 8);
+    CHECK_EQ(SRD_BROKEN, 9);
     CHECK_EQ(sizeof(srd_status), 4);
     for (size_t i = 0; i < n; i++) {
         const char *s = srd_status_str(all_status_codes[i]);
@@ -117,7 +118,7 @@ static void test_status_str_gives_static_text_for_every_code(void) {
                       (int)all_status_codes[i], (int)all_status_codes[j], s);
         }
     }
-    const int32_t unknown[] = {-1, 9, 10, 100, 1000, INT32_MIN, INT32_MAX};
+    const int32_t unknown[] = {-1, 10, 11, 100, 1000, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         srd_ctx("unknown status %d", (int)unknown[i]);
         const char *s = srd_status_str(unknown[i]);

@@ -1282,7 +1282,12 @@ static void test_busy_status_has_its_own_text(void) {
     if (!CHECK(b != NULL && b[0] != '\0')) return;
     CHECK(strcmp(b, srd_status_str(-1)) != 0); /* not "unknown status code" */
     for (int32_t c = SRD_OK; c < SRD_BUSY; c++) CHECK(strcmp(b, srd_status_str(c)) != 0);
-    CHECK(strcmp(srd_status_str(9), srd_status_str(-1)) == 0);
+    CHECK_EQ(SRD_BROKEN, 9);
+    const char *k = srd_status_str(SRD_BROKEN);
+    if (!CHECK(k != NULL && k[0] != '\0')) return;
+    CHECK(strcmp(k, srd_status_str(-1)) != 0);
+    for (int32_t c = SRD_OK; c < SRD_BROKEN; c++) CHECK(strcmp(k, srd_status_str(c)) != 0);
+    CHECK(strcmp(srd_status_str(10), srd_status_str(-1)) == 0);
 }
 
 static void test_crc32_helper_matches_the_check_value(void) {

@@ -17,6 +17,24 @@
  * - A store handle may be used from many threads at once (not srd_close).
  * - Only the 64-bit XXH3 hash of a key is stored: keys cannot be listed, and
  *   two keys with the same hash are the same key.
+ * - fork(): a store handle belongs to the process that opened it. A child
+ *   made by fork() may read through an inherited handle and may close it
+ *   (srd_close there releases the child's memory only: never the parent's
+ *   writer lock, and it saves no index file), but every write, delete,
+ *   stream, sync or compaction through it returns SRD_BROKEN. The parent's
+ *   srd_close releases the lock even while such a child lives. To write in
+ *   the child, open the store there after the parent has closed it. Pinned
+ *   entries, iterators and pointers stay readable in the child. As with
+ *   LMDB, do not keep using a store across exec() (descriptors are
+ *   close-on-exec).
+ * - Other processes: read-only handles (SRD_OPEN_READ_ONLY) in other
+ *   processes may open and srd_refresh a store while one process writes; the
+ *   library's own truncations (aborted streams, failed appends, torn-tail
+ *   recovery, preallocated space cut at a read-write open) never make them
+ *   fault: bytes not yet known to be complete entries are read with pread,
+ *   never through the memory map. A program that truncates the file by
+ *   other means can still make readers fault (SIGBUS), as with any
+ *   memory-mapped store.
  */
 
 #ifndef SIMD_R_DRIVE_H
@@ -56,9 +74,11 @@
  * (`fdatasync`) before the call returns. Concurrent writers share syncs
  * (group commit): when the last sync covered several writers, the next one
  * waits for them briefly (at most a quarter of the last sync's time, and
- * 500 us) so that it covers them too; a lone writer never waits. If `fdatasync` itself fails, the call returns `SRD_IO`;
- * its data stays in the file (readers may already see it) but is not known
- * to be durable, and the handle refuses further writes until reopened.
+ * 500 us) so that it covers them too; a lone writer never waits. If
+ * `fdatasync` itself fails, the call returns `SRD_IO`; its data stays in the
+ * file (readers may already see it) but is not known to be durable, and
+ * every later write through the handle returns `SRD_BROKEN` until it is
+ * closed and the store reopened.
  */
 #define SRD_OPEN_SYNC 4
 
@@ -164,6 +184,17 @@ enum srd_status
    * thread would wait for itself, so it fails instead. Nothing changed.
    */
   SRD_BUSY = 8,
+  /**
+   * This handle can no longer write, and nothing was changed: an earlier
+   * `fdatasync` failed (with `SRD_OPEN_SYNC` or `srd_sync`: data written
+   * before may not be on disk, and Linux reports such an error only once),
+   * a failed append could not be rolled back, or the handle was inherited
+   * across `fork()` (only the process that opened a store may write
+   * through it). Reads through the handle still work. Close it and open
+   * the store again (like LMDB's `MDB_PANIC`); in a forked child, open the
+   * store anew once the parent has closed it.
+   */
+  SRD_BROKEN = 9,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -444,7 +475,11 @@ void srd_close(struct srd_store *store);
  * value, a value that is exactly one 0x00 byte (the format's deletion
  * marker), or a NULL pointer with a non-zero length; `SRD_READ_ONLY` on a
  * read-only store; `SRD_IO` if the write failed (the file is cut back; the
- * store stays consistent). Nothing is written on failure.
+ * store stays consistent); `SRD_BROKEN` if the handle can no longer write
+ * (an earlier failed `fdatasync`, or a handle inherited across `fork()`).
+ * Nothing is written on failure. A value that would take the file past the
+ * 16 TiB limit gives `SRD_INVALID_ARGUMENT` before any of its bytes is
+ * read.
  *
  * Ownership: `key` and `value` are only read during the call.
  * Thread-safety: may be called from any thread; writers are serialized.
@@ -598,8 +633,8 @@ srd_status srd_sync(struct srd_store *store);
  * the memory for that many keys (the store is unchanged; where the system
  * overcommits memory, an allocation it grants but cannot back fails as any
  * other memory exhaustion of the process does); `SRD_BUSY` if the calling
- * thread has an open stream on the store; `SRD_IO` if an earlier failure
- * made the handle refuse writes; `SRD_CORRUPT` if the index points outside
+ * thread has an open stream on the store; `SRD_BROKEN` if an earlier
+ * failure (or a fork) made the handle refuse writes; `SRD_CORRUPT` if the index points outside
  * the file (a damaged index file).
  * Thread-safety: may be called from any thread; it waits for the writer,
  * and readers go on meanwhile.

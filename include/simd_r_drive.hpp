@@ -98,6 +98,7 @@ enum class status : std::int32_t {
     read_only = SRD_READ_ONLY,                ///< A change to a read-only store.
     panic = SRD_PANIC,                        ///< A bug inside the library, caught.
     busy = SRD_BUSY,                          ///< This thread has an open stream on the store.
+    broken = SRD_BROKEN,                      ///< This handle can no longer write (failed fdatasync, or inherited across fork()): reopen.
 };
 
 /** Static English text of a status code (srd_status_str); never NULL. */

@@ -48,23 +48,10 @@ impl Store {
         let tmp = compaction_temp_path(&self.path);
         let ctx = |what: &str| format!("{}: compaction: {what}", tmp.display());
 
-        // A leftover from an interrupted compaction is discarded, never reused.
-        match fs::remove_file(&tmp) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(ctx("removing stale temporary file"), e)),
-        }
-        let file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
+        // A leftover from an interrupted compaction (or anything planted
+        // there) is discarded, never reused or followed.
+        let file = crate::os::file::create_fresh(&tmp, crate::os::file::store_mode(&w.file))
             .map_err(|e| Error::io(ctx("create"), e))?;
-        // Keep the store's permissions (the new file would otherwise get the
-        // process umask's).
-        if let Ok(meta) = w.file.metadata() {
-            let _ = file.set_permissions(meta.permissions());
-        }
         let built = self
             .write_compacted(&file, bytes, &live, seed, progress)
             .and_then(|(index, new_len)| {

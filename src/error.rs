@@ -19,6 +19,16 @@ pub enum Error {
     /// The calling thread holds an open stream on this store, so waiting for
     /// the writer would deadlock.
     Busy(PathBuf),
+    /// This handle can no longer write: an earlier `fdatasync` failed (what
+    /// reached the file can no longer be trusted to be on disk), a failed
+    /// append could not be rolled back, or the handle was inherited across
+    /// `fork()`. Reads still work; close the handle and open the store again.
+    Broken {
+        /// The store file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
     /// The file is not a valid store, or an entry failed its checksum.
     Corrupt {
         /// The store file.
@@ -72,6 +82,11 @@ impl fmt::Display for Error {
                 f,
                 "{}: this thread has an open stream on the store; commit or abort it first",
                 p.display()
+            ),
+            Error::Broken { path, why } => write!(
+                f,
+                "{}: this handle can no longer write ({why}); close it and open the store again",
+                path.display()
             ),
             Error::Corrupt {
                 path,

@@ -11,9 +11,11 @@ pub mod store;
 
 mod compact;
 mod ffi;
+mod fork;
 mod index;
 mod iter;
 pub mod mapping;
+mod os;
 pub mod persist;
 mod prealloc;
 mod recovery;

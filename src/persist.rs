@@ -1,19 +1,25 @@
 //! A copy of the index kept beside the store, `<store>.idx`, so that opening
 //! a large store does not walk its whole metadata chain.
 //!
-//! The copy records the store length it was made at, the 20 metadata bytes
-//! that end there and a digest of the 4 KiB before them. At open it is used
-//! only if all three still match the file and its own digests check out;
-//! entries appended after that length (by a session that crashed before
-//! saving, or by another program) are then validated and indexed like a
-//! tail. Anything else (a missing, stale, damaged or foreign copy, a
-//! compacted or truncated store) falls back to the full walk, so the copy
-//! can make opening faster but can never change an answer.
+//! The copy is used only for the very file it was saved from, unchanged
+//! since: the same device and inode, the same size and the same status-change
+//! time (`st_ctime`, which every write, truncation, `chmod` or rename onto
+//! the path changes, and which no program can set back). Before saving, the
+//! writer waits until the coarse clock that stamps files has passed the
+//! store's `st_ctime` (at most one tick, a few milliseconds), so that any
+//! later change gives the store a newer one. The copy also records the
+//! store length, the 20 metadata bytes that end there and a digest of the
+//! 4 KiB before them, and its own digests; all must still match. Anything
+//! else (a missing, stale, damaged or foreign copy; a store replaced by
+//! rename, copied over, rebuilt, truncated, edited in place, appended to by
+//! a writer that crashed before saving, or restored from a backup) means the
+//! full walk, so the copy can make opening faster but never change an
+//! answer.
 //!
 //! Layout (little-endian), 128-byte header then the table:
 //!
 //! ```text
-//!   0  magic "SRDIDX\0\x01"
+//!   0  magic "SRDIDX\0\x02"
 //!   8  store length the copy was made at
 //!  16  the 20 metadata bytes ending at that length
 //!  40  XXH3-64 of the (up to) 4096 bytes before them
@@ -22,7 +28,10 @@
 //!  64  slot count n (a power of two)
 //!  72  XXH3-64 of the table bytes
 //!  80  live keys in the table
-//!  88  reserved (zeros)
+//!  88  the store file's device (st_dev)
+//!  96  the store file's inode (st_ino)
+//! 104  the store file's st_ctime, in nanoseconds since the epoch
+//! 112  the store file's size (longer than the store with preallocation)
 //! 120  XXH3-64 of bytes 0..120
 //! 128  n slots of 8 bytes, then n control bytes
 //! ```
@@ -31,13 +40,14 @@ use crate::format::METADATA_SIZE;
 use crate::index::Table;
 use crate::store::beside;
 use memmap2::{MmapOptions, MmapRaw};
-use std::fs::{self, File};
+use std::fs::{self, File, Metadata};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-const MAGIC: &[u8; 8] = b"SRDIDX\x00\x01";
+const MAGIC: &[u8; 8] = b"SRDIDX\x00\x02";
 const HEADER: usize = 128;
 const TAIL_SPAN: u64 = 4096;
 
@@ -62,6 +72,72 @@ fn tail_mark(store: &[u8], len: u64) -> Option<([u8; METADATA_SIZE], u64)> {
     Some((meta, xxh3_64(&store[from..end - METADATA_SIZE])))
 }
 
+/// What identifies the store file itself: device, inode, status-change
+/// time (nanoseconds), size.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Identity {
+    dev: u64,
+    ino: u64,
+    ctime_ns: i64,
+    size: u64,
+}
+
+impl Identity {
+    pub(crate) fn of(m: &Metadata) -> Identity {
+        Identity {
+            dev: m.dev(),
+            ino: m.ino(),
+            ctime_ns: m
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(m.ctime_nsec()),
+            size: m.size(),
+        }
+    }
+
+    fn encode(&self, h: &mut [u8]) {
+        h[88..96].copy_from_slice(&self.dev.to_le_bytes());
+        h[96..104].copy_from_slice(&self.ino.to_le_bytes());
+        h[104..112].copy_from_slice(&self.ctime_ns.to_le_bytes());
+        h[112..120].copy_from_slice(&self.size.to_le_bytes());
+    }
+
+    fn decode(h: &[u8]) -> Identity {
+        Identity {
+            dev: u64_at(h, 88),
+            ino: u64_at(h, 96),
+            ctime_ns: u64_at(h, 104) as i64,
+            size: u64_at(h, 112),
+        }
+    }
+}
+
+/// Waits (at most about 50 ms) until the coarse real-time clock, which
+/// stamps file changes, is past `ctime_ns`: from then on any change to the
+/// file gives it a newer `st_ctime`. `false` if the clock did not get there
+/// (a file stamped in the future): then no copy may be saved.
+fn clock_past(ctime_ns: i64) -> bool {
+    for _ in 0..50 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec for the call.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } != 0 {
+            return false;
+        }
+        let now = ts
+            .tv_sec
+            .saturating_mul(1_000_000_000)
+            .saturating_add(ts.tv_nsec);
+        if now > ctime_ns {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    false
+}
+
 fn u64_at(b: &[u8], at: usize) -> u64 {
     let mut x = [0u8; 8];
     x.copy_from_slice(&b[at..at + 8]);
@@ -69,20 +145,30 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 }
 
 /// Writes the copy of `table`, which indexes `store` (the file's bytes up to
-/// its published length) holding `entries` entries: to a temporary file,
-/// renamed over the old copy. Not synced: a copy torn by a power cut fails
-/// its digest and is ignored.
-pub(crate) fn save(path: &Path, table: &Table, store: &[u8], entries: u64) -> io::Result<()> {
+/// its published length) holding `entries` entries, for the store file
+/// `store_file` (open, and not written to meanwhile: the caller holds the
+/// writer): to a temporary file created afresh with the store's permission
+/// bits, renamed over the old copy. Not synced: a copy torn by a power cut
+/// fails its digest and is ignored; after a power cut the store's
+/// `st_ctime` would not match anyway if it lost anything.
+pub(crate) fn save(
+    path: &Path,
+    table: &Table,
+    store: &[u8],
+    entries: u64,
+    store_file: &File,
+) -> io::Result<()> {
     let len = store.len() as u64;
     let Some((meta, tail_digest)) = tail_mark(store, len) else {
         return Ok(());
     };
+    let before = Identity::of(&store_file.metadata()?);
+    if !clock_past(before.ctime_ns) {
+        remove(path);
+        return Ok(());
+    }
     let tmp = temp_path(path);
-    let file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)?;
+    let file = crate::os::file::create_fresh(&tmp, crate::os::file::store_mode(store_file))?;
     let result = (|| {
         let mut digest = Xxh3::new();
         {
@@ -101,9 +187,17 @@ pub(crate) fn save(path: &Path, table: &Table, store: &[u8], entries: u64) -> io
         h[64..72].copy_from_slice(&(table.capacity() as u64).to_le_bytes());
         h[72..80].copy_from_slice(&digest.digest().to_le_bytes());
         h[80..88].copy_from_slice(&table.len().to_le_bytes());
+        before.encode(&mut h);
         let hd = xxh3_64(&h[..120]);
         h[120..128].copy_from_slice(&hd.to_le_bytes());
         file.write_all_at(&h, 0)?;
+        // Nobody may have changed the store meanwhile (the writer lock
+        // keeps this library out; another program may not care).
+        if Identity::of(&store_file.metadata()?) != before {
+            return Err(io::Error::other(
+                "the store changed while its index was saved",
+            ));
+        }
         fs::rename(&tmp, index_path(path))
     })();
     if result.is_err() {
@@ -118,6 +212,20 @@ pub(crate) fn remove(path: &Path) {
     let _ = fs::remove_file(temp_path(path));
 }
 
+/// The store length the copy beside the store at `path` was made at, if its
+/// header is intact and it was saved from this very file, unchanged since
+/// (`store_meta`: the store's `fstat`). Reads the header only, never the
+/// store; [`load`] checks everything.
+pub(crate) fn saved_len(path: &Path, store_meta: &Metadata) -> Option<u64> {
+    let file = crate::os::file::open_regular(&index_path(path))?;
+    let mut h = [0u8; HEADER];
+    file.read_exact_at(&mut h, 0).ok()?;
+    if &h[0..8] != MAGIC || u64_at(&h, 120) != xxh3_64(&h[..120]) {
+        return None;
+    }
+    (Identity::decode(&h) == Identity::of(store_meta)).then(|| u64_at(&h, 8))
+}
+
 /// A copy that matched the store.
 pub(crate) struct Loaded {
     pub table: Table,
@@ -128,9 +236,10 @@ pub(crate) struct Loaded {
 }
 
 /// Loads the copy beside the store at `path` if it matches `store` (the
-/// whole file's bytes): see the module docs. `None` for any mismatch.
-pub(crate) fn load(path: &Path, store: &[u8]) -> Option<Loaded> {
-    let file = File::open(index_path(path)).ok()?;
+/// whole file's bytes; `store_meta` its `fstat`): see the module docs.
+/// `None` for any mismatch.
+pub(crate) fn load(path: &Path, store: &[u8], store_meta: &Metadata) -> Option<Loaded> {
+    let file = crate::os::file::open_regular(&index_path(path))?;
     let size = usize::try_from(file.metadata().ok()?.len()).ok()?;
     if size < HEADER {
         return None;
@@ -138,6 +247,9 @@ pub(crate) fn load(path: &Path, store: &[u8]) -> Option<Loaded> {
     let mut h = [0u8; HEADER];
     file.read_exact_at(&mut h, 0).ok()?;
     if &h[0..8] != MAGIC || u64_at(&h, 120) != xxh3_64(&h[..120]) {
+        return None;
+    }
+    if Identity::decode(&h) != Identity::of(store_meta) {
         return None;
     }
     let len = u64_at(&h, 8);

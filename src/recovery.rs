@@ -28,6 +28,10 @@ pub(crate) struct Damage {
     pub offset: u64,
     /// What is wrong.
     pub detail: String,
+    /// Whether it may be a moment of another process's append rather than
+    /// damage (a chain that breaks with an intact entry after the break):
+    /// a read-only open looks again before it believes it.
+    pub transient: bool,
 }
 
 /// Validates `file` (the whole file's bytes) and rebuilds its index.
@@ -71,6 +75,7 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
         return Err(Damage {
             offset: 0,
             detail: "no complete entry found: not a simd-r-drive store".into(),
+            transient: false,
         });
     }
     if let Some(end) = intact_entry_after(file, tail) {
@@ -80,11 +85,13 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
                 "metadata chain breaks after offset {tail}, but an intact entry ends at \
                  offset {end}; refusing to truncate (the damage is not a torn tail)"
             ),
+            transient: true,
         });
     }
     walk_back(&file[..tail as usize], tail).ok_or_else(|| Damage {
         offset: tail,
         detail: "recovered prefix failed validation".into(),
+        transient: true,
     })
 }
 

@@ -82,8 +82,18 @@ impl Store {
         } else {
             None
         };
-        let view = new_map.as_ref().unwrap_or(&map);
-        let bytes = view.bytes(file_len);
+        // What follows `len` is not known to be part of the chain yet: a
+        // writer may still cut it (an aborted stream, a failed append), so
+        // it is read by `pread`, never through the mapping.
+        let snap = crate::os::snapshot::Snapshot::of_tail(&file, file_len, len)
+            .map_err(|e| Error::io(format!("{}: read", self.path.display()), e))?;
+        let bytes = snap.bytes();
+        if (bytes.len() as u64) < len {
+            // Cut below what this handle shows: not the same store any more.
+            drop(snap);
+            return self.reopen_replaced();
+        }
+        let file_len = bytes.len() as u64;
         // The file may end in zeros: space a writer with `preallocate`
         // reserved ahead of its tail.
         let added = match settled_end(bytes, len).and_then(|end| entries_between(bytes, len, end)) {

@@ -179,6 +179,9 @@ pub(crate) struct Writer {
     pub(crate) scratch: AppendScratch,
     /// The space reserved ahead of the tail, with `preallocate`.
     pub(crate) prealloc: Option<Prealloc>,
+    /// The process that opened the store: only it may write, unlock or
+    /// save the index copy (see [`crate::fork`]).
+    pub(crate) owner: crate::fork::Owner,
 }
 
 impl Writer {
@@ -297,7 +300,11 @@ impl Drop for Writer {
         // cutting it could crash a reader in another process that is
         // looking through those zeros (SIGBUS). A read-write open without
         // preallocation, or a compaction, cuts it off.
-        let _ = self.file.unlock();
+        // In a child made by fork() the lock is the parent's (the open file
+        // description is shared): never release it there.
+        if self.owner.is_current() {
+            let _ = self.file.unlock();
+        }
     }
 }
 
@@ -388,6 +395,12 @@ pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Path of the temporary file that holds a store's first write until it is
+/// renamed over the empty store.
+pub(crate) fn first_write_path(path: &Path) -> PathBuf {
+    beside(path, ".new.tmp")
+}
+
 /// Path of the temporary file compaction writes beside the store.
 pub fn compaction_temp_path(path: &Path) -> PathBuf {
     beside(path, ".compact.tmp")
@@ -415,26 +428,40 @@ impl Store {
         let stat = file
             .metadata()
             .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
-        let file_len = stat.len();
-        let map = Mapping::new(&file, reserve_for(file_len))
+        let mut stat = stat;
+        let mut file_len = stat.len();
+        let mut map = Mapping::new(&file, reserve_for(file_len))
             .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
-        let bytes = map.bytes(file_len);
-        let copy = if options.index_file {
-            crate::persist::load(&path, bytes).and_then(|l| {
-                let at = l.len;
-                recovery::extend(bytes, l).map(|r| (r, at))
-            })
-        } else {
-            None
-        };
-        // Where the copy on disk stands (so that a store extended since is
-        // saved again at close).
-        let saved_at = copy.as_ref().map_or(u64::MAX, |&(_, at)| at);
-        let used_index_file = copy.is_some();
-        let rec = match copy {
-            Some((r, _)) => r,
-            None => {
-                recovery::recover(bytes).map_err(|d| Error::corrupt(&path, d.offset, d.detail))?
+        let mut attempt = 0;
+        let (rec, mut saved_at, used_index_file) = loop {
+            let found = if options.read_only {
+                Store::recover_shared(&path, &file, &stat, &options)
+            } else {
+                Ok(Store::recover_locked(
+                    &path,
+                    &stat,
+                    &options,
+                    map.bytes(file_len),
+                ))
+            }?;
+            match found {
+                Ok(r) => break r,
+                // A read-only open races with writers in other processes:
+                // a file that looks broken in the middle may be a moment of
+                // someone else's append. Only a break that stays is damage.
+                Err(d) if options.read_only && d.transient && attempt < 4 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(1 << attempt));
+                    stat = file
+                        .metadata()
+                        .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
+                    file_len = stat.len();
+                    if file_len > map.capacity() {
+                        map = Mapping::new(&file, reserve_for(file_len))
+                            .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
+                    }
+                }
+                Err(d) => return Err(Error::corrupt(&path, d.offset, d.detail)),
             }
         };
         check_size_limit(&path, rec.tail)?;
@@ -446,7 +473,7 @@ impl Store {
             // by the last writer: keep them (appends go there).
             let reserved = preallocate
                 && rec.tail < file_len
-                && recovery::nonzero_end(&bytes[rec.tail as usize..]) == 0;
+                && recovery::nonzero_end(&map.bytes(file_len)[rec.tail as usize..]) == 0;
             if rec.tail < file_len && !reserved {
                 // A torn tail: cut it off so the next append continues the chain.
                 file.set_len(rec.tail)
@@ -457,10 +484,13 @@ impl Store {
                             e,
                         )
                     })?;
+                // The file changed: a copy made before no longer matches it.
+                saved_at = u64::MAX;
             }
             // A temporary file from an interrupted compaction is never reused;
             // nor is the spool of an interrupted stream.
             let _ = fs::remove_file(compaction_temp_path(&path));
+            let _ = fs::remove_file(first_write_path(&path));
             let _ = fs::remove_file(crate::stream::stream_spool_path(&path));
             let sync_handle = Arc::new(
                 file.try_clone()
@@ -477,6 +507,7 @@ impl Store {
                 scratch: AppendScratch::default(),
                 prealloc: preallocate
                     .then(|| Prealloc::new(if reserved { file_len } else { rec.tail })),
+                owner: crate::fork::Owner::current(),
             }))
         };
         let file_id = Some((stat.dev(), stat.ino()));
@@ -484,6 +515,51 @@ impl Store {
         store.index_saved_at.store(saved_at, Ordering::Relaxed);
         store.used_index_file = used_index_file;
         Ok(store)
+    }
+
+    /// Validates the file of a read-write open (no other process can cut it
+    /// meanwhile: this one holds the lock), with the index copy if it
+    /// matches. Returns what was found, where the copy on disk stands
+    /// (`u64::MAX`: none matches) and whether it was used.
+    fn recover_locked(
+        path: &Path,
+        stat: &fs::Metadata,
+        options: &OpenOptions,
+        bytes: &[u8],
+    ) -> std::result::Result<(recovery::Recovered, u64, bool), recovery::Damage> {
+        let copy = if options.index_file {
+            crate::persist::load(path, bytes, stat).and_then(|l| {
+                let at = l.len;
+                recovery::extend(bytes, l).map(|r| (r, at))
+            })
+        } else {
+            None
+        };
+        match copy {
+            Some((r, at)) => Ok((r, at, true)),
+            None => recovery::recover(bytes).map(|r| (r, u64::MAX, false)),
+        }
+    }
+
+    /// Validates the file of a read-only open, which writers in other
+    /// processes may append to or cut back meanwhile: the part not known to
+    /// be in the chain is read by `pread` into private memory, never through
+    /// the shared mapping (see [`crate::os::snapshot`]).
+    #[allow(clippy::type_complexity)]
+    fn recover_shared(
+        path: &Path,
+        file: &File,
+        stat: &fs::Metadata,
+        options: &OpenOptions,
+    ) -> Result<std::result::Result<(recovery::Recovered, u64, bool), recovery::Damage>> {
+        let trusted = if options.index_file {
+            crate::persist::saved_len(path, stat).unwrap_or(0)
+        } else {
+            0
+        };
+        let snap = crate::os::snapshot::Snapshot::of_tail(file, stat.len(), trusted)
+            .map_err(|e| Error::io(format!("{}: read", path.display()), e))?;
+        Ok(Store::recover_locked(path, stat, options, snap.bytes()))
     }
 
     /// Puts a store together from what opening found.
@@ -533,7 +609,7 @@ impl Store {
             return;
         }
         let w = writer.lock().unwrap_or_else(|e| e.into_inner());
-        if w.broken.is_some() || w.stream_owner.is_some() {
+        if w.broken.is_some() || w.stream_owner.is_some() || !w.owner.is_current() {
             return;
         }
         let sh = self.lock_shared();
@@ -552,7 +628,7 @@ impl Store {
             None
         };
         let table = smaller.as_ref().unwrap_or(&view.table);
-        if crate::persist::save(&self.path, table, view.bytes(), sh.entries).is_ok() {
+        if crate::persist::save(&self.path, table, view.bytes(), sh.entries, &w.file).is_ok() {
             self.index_saved_at.store(len, Ordering::Relaxed);
         }
         drop(w);
@@ -1143,6 +1219,9 @@ impl Store {
 
     fn append_with(&self, w: &mut Writer, ops: &[Op], sc: &mut AppendScratch) -> Result<u64> {
         let start = w.tail;
+        // Where the append will end, before any value is checksummed: a
+        // write past the size limit is refused without touching its bytes.
+        check_size_limit(&self.path, append_end(start, ops))?;
         let AppendScratch { buf, segs, placed } = sc;
         let mut tail = start;
         for (i, op) in ops.iter().enumerate() {
@@ -1182,6 +1261,14 @@ impl Store {
             }
         };
         let slice = |s: &Seg| IoSlice::new(piece(s));
+        if start == 0 {
+            // The store's first entries go into a new file renamed over the
+            // empty one, so that a crash mid-write leaves the empty store,
+            // never a file of value bytes without metadata.
+            let map = self.write_first(w, &mut segs.iter().map(slice).collect::<Vec<_>>(), tail)?;
+            self.publish_append(w, Some(map), new_table, placed, tail);
+            return Ok(tail);
+        }
         let written = if w.copy_in(start, tail, segs.iter().map(piece)) {
             Ok(())
         } else {
@@ -1211,6 +1298,76 @@ impl Store {
         }
         self.publish_append(w, new_map, new_table, placed, tail);
         Ok(tail)
+    }
+
+    /// Writes the first entries of an empty store (`slices`, ending at
+    /// `end`) into a new file beside it and swaps that file in (see
+    /// [`Store::install_first_file`]). On failure the store is unchanged.
+    fn write_first(
+        &self,
+        w: &mut Writer,
+        slices: &mut [IoSlice<'_>],
+        end: u64,
+    ) -> Result<Arc<Mapping>> {
+        let tmp = first_write_path(&self.path);
+        let ctx = |what: &str| format!("{}: first write: {what}", tmp.display());
+        let mut file = crate::os::file::create_fresh(&tmp, crate::os::file::store_mode(&w.file))
+            .map_err(|e| Error::io(ctx("create"), e))?;
+        let res = write_all_at(&mut file, 0, slices)
+            .map_err(|e| Error::io(ctx(&format!("writing {end} bytes")), e))
+            .and_then(|()| self.install_first_file(w, file, &tmp, end));
+        if res.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        res
+    }
+
+    /// Makes `file` (at `tmp`, holding the store's first entries up to
+    /// `end`) the store: locks it, maps it, renames it over the empty store
+    /// file and hands the writer to it. Readers in other processes follow
+    /// the rename as after a compaction (the empty file had nothing to
+    /// read); a read-write open elsewhere finds the new file locked. With
+    /// `sync`, the file is synced before the rename and the directory after.
+    /// Returns the mapping of the new file for the caller to publish.
+    pub(crate) fn install_first_file(
+        &self,
+        w: &mut Writer,
+        file: File,
+        tmp: &Path,
+        end: u64,
+    ) -> Result<Arc<Mapping>> {
+        let ctx = |what: &str| format!("{}: first write: {what}", tmp.display());
+        file.try_lock()
+            .map_err(|e| Error::io(ctx("lock"), io::Error::other(e.to_string())))?;
+        if self.options.sync {
+            file.sync_data()
+                .map_err(|e| Error::io(ctx("fdatasync"), e))?;
+        }
+        let map = Mapping::new(&file, reserve_for(end)).map_err(|e| Error::io(ctx("mmap"), e))?;
+        let sync_handle = file.try_clone().map_err(|e| Error::io(ctx("dup"), e))?;
+        let id = file.metadata().map_err(|e| Error::io(ctx("stat"), e))?;
+        fs::rename(tmp, &self.path).map_err(|e| {
+            Error::io(
+                format!("{}: first write: rename over store", self.path.display()),
+                e,
+            )
+        })?;
+        // The new file is in place: nothing below may fail.
+        self.lock_shared().file_id = Some((id.dev(), id.ino()));
+        if w.owner.is_current() {
+            let _ = w.file.unlock();
+        }
+        w.file = file;
+        w.sync_handle = Arc::new(sync_handle);
+        if let Some(p) = &mut w.prealloc {
+            *p = Prealloc::new(end);
+        }
+        self.index_saved_at.store(u64::MAX, Ordering::Relaxed);
+        if self.options.sync {
+            // The rename must be durable too (the data is, above).
+            let _ = crate::compact::sync_parent_dir(&self.path);
+        }
+        Ok(Arc::new(map))
     }
 
     /// A new, larger mapping if the file will outgrow the current one at
@@ -1375,10 +1532,18 @@ impl Store {
             .ok_or_else(|| Error::ReadOnly(self.path.clone()))?;
         let w = lock(writer);
         if let Some(why) = &w.broken {
-            return Err(Error::io(
-                format!("{}: store must be reopened", self.path.display()),
-                io::Error::other(why.clone()),
-            ));
+            return Err(Error::Broken {
+                path: self.path.clone(),
+                why: why.clone(),
+            });
+        }
+        if !w.owner.is_current_fast() {
+            return Err(Error::Broken {
+                path: self.path.clone(),
+                why: "the handle was inherited across fork(): only the process that opened \
+                      the store may write through it"
+                    .into(),
+            });
         }
         Ok(w)
     }
@@ -1431,6 +1596,22 @@ pub(crate) fn check_size_limit(path: &Path, len: u64) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Where an append of `ops` at `start` ends (saturating: an overflow is past
+/// every limit). Arithmetic only: no value byte is read.
+fn append_end(start: u64, ops: &[Op]) -> u64 {
+    let mut tail = start;
+    for op in ops {
+        let add = match *op {
+            Op::Put(_, v) => format::pad_len(tail)
+                .saturating_add(v.len() as u64)
+                .saturating_add(METADATA_SIZE as u64),
+            Op::Delete(_) => 1 + METADATA_SIZE as u64,
+        };
+        tail = tail.saturating_add(add);
+    }
+    tail
 }
 
 /// A piece of an append: bytes in the shared buffer, or the value of the

@@ -8,10 +8,13 @@
 //! write, or dropping the stream cuts the file back to where it was.
 //!
 //! One exception: a stream into an empty store is spooled to a temporary file
-//! beside the store (unlinked at once) and copied in at commit. At offset 0
-//! the payload's own bytes could form a valid chain (a store file streamed as
-//! a value), which a crash mid-stream or a reader refreshing mid-stream would
-//! otherwise take for entries of the outer store.
+//! beside the store, `<store>.stream.tmp`, which at commit gets the
+//! metadata and is renamed over the empty store (as every first write is:
+//! see `Store::install_first_file`). At offset 0 the payload's own bytes
+//! could form a valid chain (a store file streamed as a value), which a
+//! crash mid-stream or a reader refreshing mid-stream would otherwise take
+//! for entries of the outer store; and a crash mid-stream leaves the empty
+//! store. A spool left by a crash is removed by the next read-write open.
 
 use crate::error::{Error, Result};
 use crate::format::{self, Metadata, METADATA_SIZE};
@@ -42,20 +45,8 @@ pub(crate) fn stream_spool_path(path: &std::path::Path) -> std::path::PathBuf {
     crate::store::beside(path, ".stream.tmp")
 }
 
-fn open_spool(path: &std::path::Path) -> std::io::Result<File> {
-    let spool_path = stream_spool_path(path);
-    match std::fs::remove_file(&spool_path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&spool_path)?;
-    std::fs::remove_file(&spool_path)?;
-    Ok(f)
+fn open_spool(path: &std::path::Path, mode: u32) -> std::io::Result<File> {
+    crate::os::file::create_fresh(&stream_spool_path(path), mode)
 }
 
 impl Store {
@@ -64,12 +55,14 @@ impl Store {
         let mut w = self.lock_writer()?;
         let start = w.tail;
         let spool = if start == 0 {
-            Some(open_spool(&self.path).map_err(|e| {
-                Error::io(
-                    format!("{}: stream: creating a spool file", self.path.display()),
-                    e,
-                )
-            })?)
+            Some(
+                open_spool(&self.path, crate::os::file::store_mode(&w.file)).map_err(|e| {
+                    Error::io(
+                        format!("{}: stream: creating a spool file", self.path.display()),
+                        e,
+                    )
+                })?,
+            )
         } else {
             None
         };
@@ -119,6 +112,14 @@ impl Stream {
             return Ok(());
         }
         let store = Arc::clone(&self.store);
+        // Past the size limit: refuse before writing anything.
+        let end = (self.payload_start + self.written)
+            .saturating_add(data.len() as u64)
+            .saturating_add(METADATA_SIZE as u64);
+        if let Err(e) = crate::store::check_size_limit(&store.path, end) {
+            self.failed = Some(e.to_string());
+            return Err(e);
+        }
         if let Some(spool) = self.spool.as_mut() {
             if let Err(e) = spool.write_all(data) {
                 let msg = format!(
@@ -171,6 +172,10 @@ impl Stream {
         if result.is_err() {
             w.cut_back(self.start, "a failed stream");
         }
+        if self.spool.take().is_some() {
+            // Not installed (the commit failed): the spool goes.
+            let _ = std::fs::remove_file(stream_spool_path(&store.path));
+        }
         w.stream_owner = None;
         let generation = w.generation;
         drop(w);
@@ -199,28 +204,35 @@ impl Stream {
             prev_tail: self.start,
             checksum: self.crc.clone().finalize(),
         };
-        if let Some(spool) = self.spool.as_mut() {
-            // Copy the spooled payload into place (copy_file_range where the
-            // kernel offers it).
-            let copied = spool
-                .seek(SeekFrom::Start(0))
-                .and_then(|_| w.file.seek(SeekFrom::Start(self.payload_start)))
-                .and_then(|_| std::io::copy(spool, &mut w.file));
-            match copied {
-                Ok(n) if n == self.written => {}
-                Ok(n) => {
-                    return Err(Error::io(
-                        format!("{}: stream: copying the spool", store.path.display()),
-                        std::io::Error::other(format!("copied {n} of {} bytes", self.written)),
-                    ))
-                }
-                Err(e) => {
-                    return Err(Error::io(
-                        format!("{}: stream: copying the spool", store.path.display()),
+        if let Some(spool) = self.spool.take() {
+            // The spool becomes the store: its metadata goes at its end,
+            // and it is renamed over the empty store file.
+            crate::store::check_size_limit(&store.path, end)?;
+            let new_table = store.table_ahead(1)?;
+            let spool_path = stream_spool_path(&store.path);
+            let map = std::os::unix::fs::FileExt::write_all_at(&spool, &meta.encode(), meta_offset)
+                .map_err(|e| {
+                    Error::io(
+                        format!("{}: stream: writing metadata", spool_path.display()),
                         e,
-                    ))
+                    )
+                })
+                .and_then(|()| store.install_first_file(w, spool, &spool_path, end));
+            let map = match map {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&spool_path);
+                    return Err(e);
                 }
-            }
+            };
+            store.publish_append(
+                w,
+                Some(map),
+                new_table,
+                &[(self.key_hash, meta_offset, false)],
+                end,
+            );
+            return Ok(end);
         }
         crate::store::check_size_limit(&store.path, end)?;
         let new_map = store.map_ahead(w, end)?;
@@ -258,6 +270,9 @@ impl Stream {
         }
         self.finished = true;
         let store = Arc::clone(&self.store);
+        if self.spool.take().is_some() {
+            let _ = std::fs::remove_file(stream_spool_path(&store.path));
+        }
         if let Ok(mut w) = store.lock_writer_raw() {
             w.cut_back(self.start, "an aborted stream");
             w.stream_owner = None;

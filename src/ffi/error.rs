@@ -42,6 +42,15 @@ pub enum srd_status {
     /// store: a write, delete, compaction or second stream from the same
     /// thread would wait for itself, so it fails instead. Nothing changed.
     SRD_BUSY = 8,
+    /// This handle can no longer write, and nothing was changed: an earlier
+    /// `fdatasync` failed (with `SRD_OPEN_SYNC` or `srd_sync`: data written
+    /// before may not be on disk, and Linux reports such an error only once),
+    /// a failed append could not be rolled back, or the handle was inherited
+    /// across `fork()` (only the process that opened a store may write
+    /// through it). Reads through the handle still work. Close it and open
+    /// the store again (like LMDB's `MDB_PANIC`); in a forked child, open the
+    /// store anew once the parent has closed it.
+    SRD_BROKEN = 9,
 }
 
 use srd_status::*;
@@ -106,6 +115,7 @@ impl From<Error> for Failure {
             Error::Locked(_) => SRD_LOCKED,
             Error::ReadOnly(_) => SRD_READ_ONLY,
             Error::Busy(_) => SRD_BUSY,
+            Error::Broken { .. } => SRD_BROKEN,
             Error::Corrupt { .. } => SRD_CORRUPT,
             Error::Io { .. } => SRD_IO,
         };
@@ -184,6 +194,7 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
         6 => c"store is open read-only",
         7 => c"internal error (panic caught at the C boundary)",
         8 => c"busy: this thread has an open stream on the store",
+        9 => c"broken: this handle can no longer write; close it and open the store again",
         _ => c"unknown status code",
     };
     text.as_ptr()

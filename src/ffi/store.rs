@@ -19,9 +19,11 @@ pub const SRD_OPEN_NO_CREATE: u32 = 2;
 /// (`fdatasync`) before the call returns. Concurrent writers share syncs
 /// (group commit): when the last sync covered several writers, the next one
 /// waits for them briefly (at most a quarter of the last sync's time, and
-/// 500 us) so that it covers them too; a lone writer never waits. If `fdatasync` itself fails, the call returns `SRD_IO`;
-/// its data stays in the file (readers may already see it) but is not known
-/// to be durable, and the handle refuses further writes until reopened.
+/// 500 us) so that it covers them too; a lone writer never waits. If
+/// `fdatasync` itself fails, the call returns `SRD_IO`; its data stays in the
+/// file (readers may already see it) but is not known to be durable, and
+/// every later write through the handle returns `SRD_BROKEN` until it is
+/// closed and the store reopened.
 pub const SRD_OPEN_SYNC: u32 = 4;
 /// Open flag: do not verify a value's checksum on its first read (faster
 /// first reads of large values; damaged values are then not detected).
@@ -244,7 +246,11 @@ pub unsafe extern "C" fn srd_close(store: *mut srd_store) {
 /// value, a value that is exactly one 0x00 byte (the format's deletion
 /// marker), or a NULL pointer with a non-zero length; `SRD_READ_ONLY` on a
 /// read-only store; `SRD_IO` if the write failed (the file is cut back; the
-/// store stays consistent). Nothing is written on failure.
+/// store stays consistent); `SRD_BROKEN` if the handle can no longer write
+/// (an earlier failed `fdatasync`, or a handle inherited across `fork()`).
+/// Nothing is written on failure. A value that would take the file past the
+/// 16 TiB limit gives `SRD_INVALID_ARGUMENT` before any of its bytes is
+/// read.
 ///
 /// Ownership: `key` and `value` are only read during the call.
 /// Thread-safety: may be called from any thread; writers are serialized.
@@ -550,8 +556,8 @@ pub unsafe extern "C" fn srd_sync(store: *mut srd_store) -> srd_status {
 /// the memory for that many keys (the store is unchanged; where the system
 /// overcommits memory, an allocation it grants but cannot back fails as any
 /// other memory exhaustion of the process does); `SRD_BUSY` if the calling
-/// thread has an open stream on the store; `SRD_IO` if an earlier failure
-/// made the handle refuse writes; `SRD_CORRUPT` if the index points outside
+/// thread has an open stream on the store; `SRD_BROKEN` if an earlier
+/// failure (or a fork) made the handle refuse writes; `SRD_CORRUPT` if the index points outside
 /// the file (a damaged index file).
 /// Thread-safety: may be called from any thread; it waits for the writer,
 /// and readers go on meanwhile.

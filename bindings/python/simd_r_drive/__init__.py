@@ -34,6 +34,7 @@ from __future__ import annotations
 from ._lib import (
     HEADER_VERSION,
     SRD_BUSY,
+    SRD_BROKEN,
     SRD_CORRUPT,
     SRD_INVALID_ARGUMENT,
     SRD_IO,
@@ -46,6 +47,7 @@ from ._lib import (
 )
 from .errors import (
     BusyError,
+    BrokenError,
     CorruptError,
     InternalError,
     InvalidArgumentError,
@@ -92,6 +94,7 @@ __all__ = [
     "ReadOnlyError",
     "InternalError",
     "BusyError",
+    "BrokenError",
     "Key",
     "Value",
     "PathArg",
@@ -104,4 +107,5 @@ __all__ = [
     "SRD_READ_ONLY",
     "SRD_PANIC",
     "SRD_BUSY",
+    "SRD_BROKEN",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "ReadOnlyError",
     "InternalError",
     "BusyError",
+    "BrokenError",
     "error_for_status",
 ]
 
@@ -97,6 +98,14 @@ class BusyError(SrdError):
     store, so the call would deadlock and fails instead."""
 
 
+class BrokenError(SrdError):
+    """``SRD_BROKEN``: this handle can no longer write. An earlier
+    ``fdatasync`` failed (data written before may not be on disk), a failed
+    append could not be rolled back, or the handle was inherited across
+    ``os.fork()`` (only the process that opened a store may write through
+    it). Reads still work; close the store and open it again."""
+
+
 _BY_STATUS: Dict[int, Type[SrdError]] = {
     _lib.SRD_NOT_FOUND: NotFoundError,
     _lib.SRD_INVALID_ARGUMENT: InvalidArgumentError,
@@ -106,6 +115,7 @@ _BY_STATUS: Dict[int, Type[SrdError]] = {
     _lib.SRD_READ_ONLY: ReadOnlyError,
     _lib.SRD_PANIC: InternalError,
     _lib.SRD_BUSY: BusyError,
+    _lib.SRD_BROKEN: BrokenError,
 }
 
 

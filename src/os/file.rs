@@ -1,0 +1,53 @@
+//! Side files (the index copy and its temporary file, the compaction
+//! temporary file, spools): created exclusively, never through a symbolic
+//! link, with the store's permission bits from the first moment; opened for
+//! reading without following links or blocking on a FIFO.
+
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// The permission bits a side file of a store gets: the store's own.
+pub(crate) fn store_mode(store: &File) -> u32 {
+    store
+        .metadata()
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0o600)
+}
+
+/// Creates `path` afresh for writing (and reading): whatever is there (a
+/// leftover, or a planted symbolic link, which is removed, not followed) is
+/// removed first, then the file is created with `O_EXCL | O_NOFOLLOW`, so a
+/// link or file planted between the two steps makes this fail rather than
+/// write elsewhere. Its mode is `mode` from the start (the umask can only
+/// take bits away, and `fchmod` sets them exactly before any byte is
+/// written).
+pub(crate) fn create_fresh(path: &Path, mode: u32) -> io::Result<File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    file.set_permissions(Permissions::from_mode(mode))?;
+    Ok(file)
+}
+
+/// Opens an existing side file for reading if it is a regular file: not
+/// through a symbolic link, and without blocking on a FIFO (which, like
+/// every other kind of file, is then ignored: `None`).
+pub(crate) fn open_regular(path: &Path) -> Option<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
+}
