@@ -133,8 +133,15 @@ int fsync(int fd) {
     return real ? real(fd) : 0;
 }
 
+/* When set, fdatasync fails with EIO (as a disk's write error reported at writeback). */
+static int g_fail_fdatasync;
+
 int fdatasync(int fd) {
     note_event('D', fd, NULL, NULL);
+    if (g_fail_fdatasync) {
+        errno = EIO;
+        return -1;
+    }
     if (!real_sync_enabled()) return 0;
     int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
     return real ? real(fd) : 0;
@@ -1073,6 +1080,51 @@ static void test_durability_calls(void) {
            "commits sync before returning; compaction syncs temp file < rename < directory\n");
 }
 
+/*
+ * A failed fdatasync (SRD_OPEN_SYNC): the call that saw it fails with SRD_IO; every later
+ * write, delete, stream, sync or compaction through the handle gives SRD_BROKEN with a
+ * message (Linux reports a writeback error once, so a later sync could wrongly succeed),
+ * reads still work, and a fresh open of the store writes again.
+ */
+static void test_failed_fdatasync_breaks_the_handle(void) {
+    const char *path = srd_path("broken.srd");
+    srd_store *s = open_ok(path, SRD_OPEN_SYNC);
+    REQUIRE(s != NULL);
+    CHECK_OK(srd_write(s, KEY(0), KLEN(0), (const uint8_t *)"before", 6));
+    g_fail_fdatasync = 1;
+    CHECK_EQ(srd_write(s, KEY(1), KLEN(1), (const uint8_t *)"during", 6), SRD_IO);
+    g_fail_fdatasync = 0;
+    CHECK_EQ(srd_write(s, KEY(2), KLEN(2), (const uint8_t *)"after", 5), SRD_BROKEN);
+    CHECK(strstr(srd_last_error_message(), "fdatasync") != NULL);
+    CHECK(strstr(srd_last_error_message(), "open the store again") != NULL);
+    CHECK_EQ(srd_delete(s, KEY(0), KLEN(0)), SRD_BROKEN);
+    CHECK_EQ(srd_sync(s), SRD_BROKEN);
+    CHECK_EQ(srd_compact(s), SRD_BROKEN);
+    srd_stream *st = NULL;
+    CHECK_EQ(srd_stream_begin(s, KEY(3), KLEN(3), &st), SRD_BROKEN);
+    CHECK(st == NULL);
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    if (CHECK_OK(srd_read(s, KEY(0), KLEN(0), &p, &n))) CHECK(n == 6 && memcmp(p, "before", 6) == 0);
+    CHECK_EQ(srd_read(s, KEY(2), KLEN(2), &p, &n), SRD_NOT_FOUND);
+    srd_close(s);
+    s = open_ok(path, SRD_OPEN_SYNC);
+    REQUIRE(s != NULL);
+    CHECK_OK(srd_write(s, KEY(2), KLEN(2), (const uint8_t *)"after", 5));
+    if (CHECK_OK(srd_read(s, KEY(0), KLEN(0), &p, &n))) CHECK(n == 6 && memcmp(p, "before", 6) == 0);
+    srd_close(s);
+    /* The same through srd_sync on a store opened without SRD_OPEN_SYNC. */
+    s = open_ok(path, 0);
+    REQUIRE(s != NULL);
+    CHECK_OK(srd_write(s, KEY(4), KLEN(4), (const uint8_t *)"x", 1));
+    g_fail_fdatasync = 1;
+    CHECK_EQ(srd_sync(s), SRD_IO);
+    g_fail_fdatasync = 0;
+    CHECK_EQ(srd_sync(s), SRD_BROKEN);
+    CHECK_EQ(srd_write(s, KEY(5), KLEN(5), (const uint8_t *)"y", 1), SRD_BROKEN);
+    srd_close(s);
+}
+
 int main(int argc, char **argv) {
     srd_test_init(argc, argv, "test_power_loss");
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "pl-key-%02d", k);
@@ -1088,6 +1140,7 @@ int main(int argc, char **argv) {
     printf("base store: %d entries, %zu bytes\n", base_h->n, base_len);
 
     test_durability_calls();
+    test_failed_fdatasync_breaks_the_handle();
     for (int k = 0; k < T_COUNT; k++) torn_tail_case((enum tail_kind)k, base, base_len, base_h);
     test_interrupted_compaction(base, base_len, base_h);
 

@@ -1058,10 +1058,15 @@ impl Store {
         let Some(writer) = &self.writer else {
             return Ok(());
         };
-        let w = lock(writer);
-        w.file
-            .sync_data()
-            .map_err(|e| Error::io(format!("{}: fdatasync", self.path.display()), e))
+        let _ = writer;
+        // A handle that already failed a sync (or was inherited across
+        // fork) must not report success now: Linux reports a writeback
+        // error once, so a second fdatasync could succeed over lost data.
+        let mut w = self.lock_writer_raw()?;
+        w.file.sync_data().map_err(|e| {
+            w.broken = Some(format!("fdatasync failed: {e}"));
+            Error::io(format!("{}: fdatasync", self.path.display()), e)
+        })
     }
 
     /// Makes room in the index for `additional` more keys than it holds
