@@ -4,7 +4,7 @@
 //! zero padding up to the next multiple of [`ALIGNMENT`], a non-empty payload,
 //! then [`METADATA_SIZE`] bytes of metadata (key hash, previous tail, CRC-32 of
 //! the payload; all little-endian). A tombstone is a single `0x00` payload byte
-//! with no padding. See `FORMAT.md` for the full description.
+//! with no padding. See `docs/FORMAT.md` for the full description.
 
 use std::ops::Range;
 

@@ -1,6 +1,6 @@
 //! Shared code of the fuzz targets: the C API as declared in
 //! `include/simd_r_drive.h`, a few safe wrappers, and an independent reading
-//! of the file format (`shared/FORMAT.md`) used as the oracle.
+//! of the file format (`docs/FORMAT.md`) used as the oracle.
 //!
 //! The targets drive the library through its C ABI (the `srd_*` symbols of
 //! the `simd_r_drive` crate), exactly as a C program would, so the FFI layer

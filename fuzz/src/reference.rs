@@ -1,4 +1,4 @@
-//! The oracle: an independent reading of `shared/FORMAT.md` and of the
+//! The oracle: an independent reading of `docs/FORMAT.md` and of the
 //! recovery rules in `README.md` ("Recovery and corruption"), written from
 //! the documents, not from the library's code. It is deliberately simple
 //! (and slow): the fuzz targets compare everything the library says about a
