@@ -122,6 +122,8 @@ srd_c_test(c_robust_stress_threads_see_only_real_values_and_end_in_model_state t
 
 srd_c_program(test_multiprocess "${SRD_TEST_DIR}/test_multiprocess.c")
 srd_c_test(c_robust_processes_lock_refresh_streams_and_compaction test_multiprocess)
+srd_c_program(test_reliability "${SRD_TEST_DIR}/test_reliability.c")
+srd_c_test(c_reliability_stale_index_fork_sigbus_first_write_side_files test_reliability)
 
 # --- data safety: crashes, power loss, disk full, files past 4 GiB ----------
 srd_c_program(test_crash "${SRD_TEST_DIR}/test_crash.c")

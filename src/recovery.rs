@@ -36,9 +36,19 @@ pub(crate) struct Damage {
 
 /// Validates `file` (the whole file's bytes) and rebuilds its index.
 pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
+    if let Some(rec) = recover_fast(file) {
+        return Ok(rec);
+    }
+    recover_slow(file)
+}
+
+/// The common case of [`recover`]: the file ends with a complete chain
+/// (or the chain ends just before zeros at its end). Reads only the
+/// chain's metadata, its newest value and the file's end. `None` if not.
+pub(crate) fn recover_fast(file: &[u8]) -> Option<Recovered> {
     let len = file.len() as u64;
     if len == 0 {
-        return Ok(Recovered {
+        return Some(Recovered {
             tail: 0,
             index: Table::new(0, new_seed()),
             entries: 0,
@@ -52,7 +62,7 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
         .all(|&b| b == 0);
     if !zero_meta {
         if let Some(rec) = walk_back(file, len) {
-            return Ok(rec);
+            return Some(rec);
         }
     }
     // A file that ends in zeros (space preallocated ahead of the tail, or a
@@ -61,10 +71,16 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
     for end in candidate_ends(file, 1) {
         if links_back_to(file, end, 0) {
             if let Some(rec) = walk_back(file, end) {
-                return Ok(rec);
+                return Some(rec);
             }
         }
     }
+    None
+}
+
+/// The rest of [`recover`]: a torn or damaged tail, found by scanning the
+/// whole file.
+pub(crate) fn recover_slow(file: &[u8]) -> Result<Recovered, Damage> {
     // The forward scan takes the first metadata that links back and checks
     // out; inside a value that is itself a store file that can be an inner
     // entry. The longest valid chain wins, so look back from the end for a

@@ -85,7 +85,7 @@ impl Store {
         // What follows `len` is not known to be part of the chain yet: a
         // writer may still cut it (an aborted stream, a failed append), so
         // it is read by `pread`, never through the mapping.
-        let snap = crate::os::snapshot::Snapshot::of_tail(&file, file_len, len)
+        let snap = crate::os::snapshot::Snapshot::whole(&file, file_len, len)
             .map_err(|e| Error::io(format!("{}: read", self.path.display()), e))?;
         let bytes = snap.bytes();
         if (bytes.len() as u64) < len {

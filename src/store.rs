@@ -527,6 +527,21 @@ impl Store {
         options: &OpenOptions,
         bytes: &[u8],
     ) -> std::result::Result<(recovery::Recovered, u64, bool), recovery::Damage> {
+        match Store::recover_fast(path, stat, options, bytes) {
+            Some(found) => Ok(found),
+            None => recovery::recover_slow(bytes).map(|r| (r, u64::MAX, false)),
+        }
+    }
+
+    /// The index copy, or else a walk back from the end of the file: reads
+    /// only the chain's own entries and the file's last bytes. `None` if
+    /// the file does not end with a complete chain.
+    fn recover_fast(
+        path: &Path,
+        stat: &fs::Metadata,
+        options: &OpenOptions,
+        bytes: &[u8],
+    ) -> Option<(recovery::Recovered, u64, bool)> {
         let copy = if options.index_file {
             crate::persist::load(path, bytes, stat).and_then(|l| {
                 let at = l.len;
@@ -536,8 +551,8 @@ impl Store {
             None
         };
         match copy {
-            Some((r, at)) => Ok((r, at, true)),
-            None => recovery::recover(bytes).map(|r| (r, u64::MAX, false)),
+            Some((r, at)) => Some((r, at, true)),
+            None => recovery::recover_fast(bytes).map(|r| (r, u64::MAX, false)),
         }
     }
 
@@ -557,9 +572,20 @@ impl Store {
         } else {
             0
         };
-        let snap = crate::os::snapshot::Snapshot::of_tail(file, stat.len(), trusted)
-            .map_err(|e| Error::io(format!("{}: read", path.display()), e))?;
-        Ok(Store::recover_locked(path, stat, options, snap.bytes()))
+        let read_err = |e| Error::io(format!("{}: read", path.display()), e);
+        let snap =
+            crate::os::snapshot::Snapshot::of_tail(file, stat.len(), trusted).map_err(read_err)?;
+        if let Some(found) = Store::recover_fast(path, stat, options, snap.bytes()) {
+            return Ok(Ok(found));
+        }
+        // The file does not end with a complete chain (a writer is in the
+        // middle of an append or a stream, or a tail is torn): the slow
+        // path scans everything after the chain, which a writer may cut,
+        // so all of it is read by `pread` (see `Snapshot::whole`).
+        drop(snap);
+        let snap =
+            crate::os::snapshot::Snapshot::whole(file, stat.len(), trusted).map_err(read_err)?;
+        Ok(recovery::recover_slow(snap.bytes()).map(|r| (r, u64::MAX, false)))
     }
 
     /// Puts a store together from what opening found.
@@ -590,6 +616,14 @@ impl Store {
             index_saved_at: AtomicU64::new(u64::MAX),
             used_index_file: false,
         }
+    }
+
+    /// Whether the calling process may write through this handle (it opened
+    /// it, or the handle is read-only).
+    pub(crate) fn is_owner(&self) -> bool {
+        self.writer
+            .as_ref()
+            .is_none_or(|w| lock(w).owner.is_current())
     }
 
     /// Whether this handle was opened from the index copy beside the store
@@ -1345,8 +1379,10 @@ impl Store {
         file.try_lock()
             .map_err(|e| Error::io(ctx("lock"), io::Error::other(e.to_string())))?;
         if self.options.sync {
-            file.sync_data()
-                .map_err(|e| Error::io(ctx("fdatasync"), e))?;
+            file.sync_data().map_err(|e| {
+                w.broken = Some(format!("fdatasync failed: {e}"));
+                Error::io(ctx("fdatasync"), e)
+            })?;
         }
         let map = Mapping::new(&file, reserve_for(end)).map_err(|e| Error::io(ctx("mmap"), e))?;
         let sync_handle = file.try_clone().map_err(|e| Error::io(ctx("dup"), e))?;
@@ -1369,8 +1405,13 @@ impl Store {
         }
         self.index_saved_at.store(u64::MAX, Ordering::Relaxed);
         if self.options.sync {
-            // The rename must be durable too (the data is, above).
-            let _ = crate::compact::sync_parent_dir(&self.path);
+            // The rename must be durable too (the data is, above). If that
+            // fails the write is in the file but not known to be durable:
+            // as after a failed fdatasync, the handle refuses further writes.
+            if let Err(e) = crate::compact::sync_parent_dir(&self.path) {
+                w.broken = Some(format!("syncing the directory failed: {e}"));
+                return Err(e);
+            }
         }
         Ok(Arc::new(map))
     }

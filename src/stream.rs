@@ -120,8 +120,13 @@ impl Stream {
             self.failed = Some(e.to_string());
             return Err(e);
         }
-        if let Some(spool) = self.spool.as_mut() {
-            if let Err(e) = spool.write_all(data) {
+        if let Some(spool) = self.spool.as_ref() {
+            // Refused where every write is (a broken handle, a forked
+            // child): the spool is the store's next content.
+            drop(store.lock_writer_raw()?);
+            // At the stream's own offset, not the descriptor's (which a
+            // forked child shares).
+            if let Err(e) = std::os::unix::fs::FileExt::write_all_at(spool, data, self.written) {
                 let msg = format!(
                     "{}: stream: spooling {} bytes: {e}",
                     store.path.display(),
@@ -172,7 +177,7 @@ impl Stream {
         if result.is_err() {
             w.cut_back(self.start, "a failed stream");
         }
-        if self.spool.take().is_some() {
+        if self.spool.take().is_some() && store.is_owner() {
             // Not installed (the commit failed): the spool goes.
             let _ = std::fs::remove_file(stream_spool_path(&store.path));
         }
@@ -270,7 +275,7 @@ impl Stream {
         }
         self.finished = true;
         let store = Arc::clone(&self.store);
-        if self.spool.take().is_some() {
+        if self.spool.take().is_some() && store.is_owner() {
             let _ = std::fs::remove_file(stream_spool_path(&store.path));
         }
         if let Ok(mut w) = store.lock_writer_raw() {

@@ -29,6 +29,9 @@ use std::os::unix::io::AsRawFd;
 /// better is known (see [`Snapshot::of_tail`]).
 pub(crate) const TAIL_WINDOW: u64 = 16 << 20;
 
+/// Most bytes [`Snapshot::whole`] copies.
+pub(crate) const WHOLE_COPY_MAX: u64 = 1 << 30;
+
 /// Size of each backward `pread`.
 const CHUNK: u64 = 64 << 10;
 
@@ -151,6 +154,19 @@ impl Snapshot {
                 return Ok(snap);
             }
             window = window.saturating_mul(4);
+        }
+    }
+
+    /// The file's first `file_len` bytes with everything from `trusted` on
+    /// copied, for scanning all of it; if that is more than
+    /// [`WHOLE_COPY_MAX`], only [`Snapshot::of_tail`]'s part (a writer cutting
+    /// more than [`TAIL_WINDOW`] beyond its chain while such a store is
+    /// scanned can then still fault the reader).
+    pub(crate) fn whole(file: &File, file_len: u64, trusted: u64) -> io::Result<Snapshot> {
+        if file_len.saturating_sub(trusted) <= WHOLE_COPY_MAX {
+            Snapshot::new(file, file_len, trusted)
+        } else {
+            Snapshot::of_tail(file, file_len, trusted)
         }
     }
 
