@@ -565,12 +565,21 @@ static void tst_expect_model(const srd_store *s, const struct tst_model *m, cons
               (unsigned long long)c, (unsigned long long)m->live);
 }
 
-/* Read-only open, read-write open, srd_compact through it (want_compact), and a reopen
- * that ignores the index file: every answer must be the model's. */
+/* A control open that ignores the index file, then a read-only open, a read-write open,
+ * srd_compact through it (want_compact), and a reopen that ignores the index file: every
+ * answer must be the model's. */
 static void tst_check_store(const char *path, const struct tst_model *m, const char *label,
                             int32_t want_compact) {
     char what[200];
     srd_store *s = NULL;
+    /* control: the file itself, read without the index file, is the model (else the
+     * scenario, not the library, is wrong) */
+    if (CHECK_OK(srd_open(path, SRD_OPEN_READ_ONLY | SRD_OPEN_NO_INDEX_FILE, &s))) {
+        snprintf(what, sizeof what, "%s, CONTROL (read-only open without the index file)", label);
+        tst_expect_model(s, m, what);
+        srd_close(s);
+    }
+    s = NULL;
     if (CHECK_OK(srd_open(path, SRD_OPEN_READ_ONLY, &s))) {
         snprintf(what, sizeof what, "%s, read-only open", label);
         tst_expect_model(s, m, what);
@@ -1064,7 +1073,7 @@ static void tst_note(struct tst_reader_stats *st, int32_t r, const char *what) {
     if (st->first[0] == '\0') {
         char msg[300];
         tst_last_error(msg, sizeof msg);
-        snprintf(st->first, sizeof st->first, "%s: %s: %s", what, tst_status(r), msg);
+        snprintf(st->first, sizeof st->first, "%s: %s: %.200s", what, tst_status(r), msg);
     }
 }
 

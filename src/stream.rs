@@ -177,7 +177,7 @@ impl Stream {
         if result.is_err() {
             w.cut_back(self.start, "a failed stream");
         }
-        if self.spool.take().is_some() && store.is_owner() {
+        if self.spool.take().is_some() && w.owner.is_current() {
             // Not installed (the commit failed): the spool goes.
             let _ = std::fs::remove_file(stream_spool_path(&store.path));
         }

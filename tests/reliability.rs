@@ -325,3 +325,25 @@ fn a_write_past_the_size_limit_is_refused_before_its_value_is_read() {
         Err(Error::InvalidArgument(_))
     ));
 }
+
+#[test]
+fn a_failed_commit_of_a_stream_into_an_empty_store_returns_and_removes_its_spool() {
+    // Found by the fuzzer: the failed commit's cleanup took the writer's
+    // lock a second time and hung.
+    let dir = Scratch::new("rel-spool-fail");
+    let a = dir.file("a.srd");
+    let s = std::sync::Arc::new(Store::open(&a, no_copy()).unwrap());
+    let s2 = std::sync::Arc::clone(&s);
+    let r = within(10, "a failed stream commit", move || {
+        let st = s2
+            .begin_stream(simd_r_drive::format::key_hash(b"k"))
+            .unwrap();
+        st.commit().map_err(|e| e.to_string())
+    });
+    assert!(r.unwrap_err().contains("empty"));
+    let mut spool = a.as_os_str().to_os_string();
+    spool.push(".stream.tmp");
+    assert!(!Path::new(&spool).exists());
+    s.write(b"k", b"v").unwrap();
+    assert_eq!(s.read_to_vec(b"k").unwrap().unwrap(), b"v");
+}
