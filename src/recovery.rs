@@ -36,7 +36,7 @@ pub(crate) struct Damage {
 
 /// Validates `file` (the whole file's bytes) and rebuilds its index.
 pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
-    if let Some(rec) = recover_fast(file) {
+    if let Some(rec) = recover_fast(file, 0) {
         return Ok(rec);
     }
     recover_slow(file)
@@ -45,7 +45,12 @@ pub(crate) fn recover(file: &[u8]) -> Result<Recovered, Damage> {
 /// The common case of [`recover`]: the file ends with a complete chain
 /// (or the chain ends just before zeros at its end). Reads only the
 /// chain's metadata, its newest value and the file's end. `None` if not.
-pub(crate) fn recover_fast(file: &[u8]) -> Option<Recovered> {
+///
+/// `floor`: below it, bytes may only be read once they are known to be
+/// part of the chain (a read-only open's snapshot maps them, and another
+/// process may cut the file beyond its true end): an end whose newest
+/// entry starts below it is not tried (0 for a file nobody else cuts).
+pub(crate) fn recover_fast(file: &[u8], floor: u64) -> Option<Recovered> {
     let len = file.len() as u64;
     if len == 0 {
         return Some(Recovered {
@@ -54,13 +59,16 @@ pub(crate) fn recover_fast(file: &[u8]) -> Option<Recovered> {
             entries: 0,
         });
     }
-    // Zeros where the newest metadata would be (a preallocated tail) are no
-    // entry: skip straight to finding the end before them (walking back from
-    // them would take the whole file for one entry's payload).
-    let zero_meta = file[file.len().saturating_sub(METADATA_SIZE)..]
-        .iter()
-        .all(|&b| b == 0);
-    if !zero_meta {
+    // Zeros where the newest metadata would be (a preallocated tail), or
+    // any metadata with a zero link and a zero checksum, are no entry: skip
+    // straight to finding the end before them (walking back from them would
+    // checksum the whole file as one entry's payload; `links_back_to` and
+    // `newest_entries_start` refuse them the same way).
+    let zero_meta = match Metadata::read_at(file, len.saturating_sub(METADATA_SIZE as u64)) {
+        Some(m) => m.prev_tail == 0 && m.checksum == 0,
+        None => true,
+    };
+    if !zero_meta && newest_from(file, len) >= floor {
         if let Some(rec) = walk_back(file, len) {
             return Some(rec);
         }
@@ -69,7 +77,7 @@ pub(crate) fn recover_fast(file: &[u8]) -> Option<Recovered> {
     // file system that extended the file before the data landed): the chain
     // ends just before them, if it is intact.
     for end in candidate_ends(file, 1) {
-        if links_back_to(file, end, 0) {
+        if links_back_to(file, end, 0, floor) {
             if let Some(rec) = walk_back(file, end) {
                 return Some(rec);
             }
@@ -116,8 +124,8 @@ pub(crate) fn recover_slow(file: &[u8]) -> Result<Recovered, Damage> {
 /// from the end of the file must lead back to exactly `from.len`, and the
 /// newest entry must check out). `None` if it does not: the caller then
 /// recovers the whole file.
-pub(crate) fn extend(file: &[u8], from: crate::persist::Loaded) -> Option<Recovered> {
-    let len = settled_end(file, from.len)?;
+pub(crate) fn extend(file: &[u8], from: crate::persist::Loaded, floor: u64) -> Option<Recovered> {
+    let len = settled_end(file, from.len, floor)?;
     let mut table = from.table;
     let mut found: Vec<(u64, u64, bool)> = Vec::new();
     let mut cursor = len;
@@ -151,21 +159,42 @@ pub(crate) fn extend(file: &[u8], from: crate::persist::Loaded) -> Option<Recove
 /// leads back to exactly `stop` (the newest entry checking out), else, for a
 /// file that ends in zeros, the one end just before them that does. `None`
 /// if neither (a torn or foreign tail, or an entry still being written).
-pub(crate) fn settled_end(file: &[u8], stop: u64) -> Option<u64> {
+pub(crate) fn settled_end(file: &[u8], stop: u64, floor: u64) -> Option<u64> {
     let len = file.len() as u64;
-    if links_back_to(file, len, stop) {
+    if links_back_to(file, len, stop, floor) {
         return Some(len);
     }
-    candidate_ends(file, stop).find(|&end| links_back_to(file, end, stop))
+    candidate_ends(file, stop).find(|&end| links_back_to(file, end, stop, floor))
 }
 
 /// Whether the chain from `end` leads back to exactly `stop`, with the
-/// newest entry (if any) checking out. The links are followed first, so a
-/// wrong guess costs no checksum; newest metadata with a zero link and a
-/// zero checksum (zeros, or a guess that cuts into them) is refused.
-fn links_back_to(file: &[u8], end: u64, stop: u64) -> bool {
-    let mut cursor = end;
-    let mut newest = None;
+/// newest entry (if any) checking out. The newest entry is checked before
+/// any older link is followed: a guess that is not an entry's end costs its
+/// checksum, but only a proven entry's links are followed (for a read-only
+/// open, bytes below the copied end of the file are read through a map that
+/// a writer may cut beyond the true end: see `crate::os::snapshot`). Newest
+/// metadata with a zero link and a zero checksum (zeros, or a guess that
+/// cuts into them) is refused.
+fn links_back_to(file: &[u8], end: u64, stop: u64, floor: u64) -> bool {
+    let Some(meta_offset) = end.checked_sub(METADATA_SIZE as u64) else {
+        return end == stop;
+    };
+    if end <= stop {
+        return end == stop;
+    }
+    let Ok(newest) = entry_at(file, meta_offset) else {
+        return false;
+    };
+    if newest.meta.prev_tail == 0 && newest.meta.checksum == 0 {
+        return false;
+    }
+    // The payload was written before its metadata (see
+    // `Writer::copy_in`): read it after.
+    std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+    if newest.payload.start < stop.max(floor) || !format::checksum_ok(file, &newest) {
+        return false;
+    }
+    let mut cursor = newest.meta.prev_tail;
     while cursor > stop {
         let Some(meta_offset) = cursor.checked_sub(METADATA_SIZE as u64) else {
             return false;
@@ -174,17 +203,36 @@ fn links_back_to(file: &[u8], end: u64, stop: u64) -> bool {
             return false;
         };
         cursor = entry.meta.prev_tail;
-        if newest.is_none() {
-            if cursor == 0 && entry.meta.checksum == 0 {
-                return false;
+    }
+    cursor == stop
+}
+
+/// Where the payload of the entry whose metadata ends at `end` starts
+/// (`u64::MAX` if that is no well-formed metadata).
+pub(crate) fn newest_from(file: &[u8], end: u64) -> u64 {
+    end.checked_sub(METADATA_SIZE as u64)
+        .and_then(|m| entry_at(file, m).ok())
+        .map_or(u64::MAX, |e| e.payload.start)
+}
+
+/// The ends the fast path may try (the file's end, and the ends just after
+/// its last non-zero byte), each with the newest entry's link and where
+/// its payload starts; metadata with a zero link and a zero checksum (which
+/// is refused unread) and malformed metadata are left out.
+pub(crate) fn guessed_ends(file: &[u8]) -> Vec<(u64, u64, u64)> {
+    let len = file.len() as u64;
+    let mut out = Vec::new();
+    for end in std::iter::once(len).chain(candidate_ends(file, 1)) {
+        let Some(m) = end.checked_sub(METADATA_SIZE as u64) else {
+            continue;
+        };
+        if let Ok(e) = entry_at(file, m) {
+            if !(e.meta.prev_tail == 0 && e.meta.checksum == 0) {
+                out.push((end, e.meta.prev_tail, e.payload.start));
             }
-            newest = Some(entry);
         }
     }
-    // The links read as written: the payloads before them were written
-    // first (see `Writer::copy_in`), and are read after.
-    std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-    cursor == stop && newest.is_none_or(|e| format::checksum_ok(file, &e))
+    out
 }
 
 /// For a file that ends in zero bytes: the offsets at or above `floor` where
@@ -589,8 +637,8 @@ mod tests {
         assert!(c.iter().all(|&e| e >= end) && c.last() == Some(&end));
         // A file that does not end in zeros has no candidates.
         assert_eq!(candidate_ends(&file, 0).count(), 0);
-        assert_eq!(settled_end(&f, 0), Some(end));
-        assert_eq!(settled_end(&f, ends[0]), Some(end));
+        assert_eq!(settled_end(&f, 0, 0), Some(end));
+        assert_eq!(settled_end(&f, ends[0], 0), Some(end));
     }
 
     #[test]

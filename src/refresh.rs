@@ -96,35 +96,41 @@ impl Store {
         let file_len = bytes.len() as u64;
         // The file may end in zeros: space a writer with `preallocate`
         // reserved ahead of its tail.
-        let added = match settled_end(bytes, len).and_then(|end| entries_between(bytes, len, end)) {
-            Some(v) => v,
-            None => {
-                // The writer is mid-append (or the tail is torn): take the
-                // complete entries only (the reserved zeros hold none).
-                let top = (len as usize + nonzero_end(&bytes[len as usize..]) + METADATA_SIZE)
-                    .min(bytes.len());
-                let tail = forward_scan_from(&bytes[..top], len);
-                let added = entries_between(bytes, len, tail).unwrap_or_default();
-                let skips = || {
-                    if bytes.last() == Some(&0) {
-                        candidate_ends(bytes, len).any(|end| chain_skips(bytes, len, end))
-                    } else {
-                        chain_skips(bytes, len, file_len)
+        let added =
+            match settled_end(bytes, len, 0).and_then(|end| entries_between(bytes, len, end)) {
+                Some(v) => v,
+                None => {
+                    // The writer is mid-append (or the tail is torn): take the
+                    // complete entries only (the reserved zeros hold none).
+                    let top = (len as usize + nonzero_end(&bytes[len as usize..]) + METADATA_SIZE)
+                        .min(bytes.len());
+                    let tail = forward_scan_from(&bytes[..top], len);
+                    let added = entries_between(bytes, len, tail).unwrap_or_default();
+                    let skips = || {
+                        if bytes.last() == Some(&0) {
+                            candidate_ends(bytes, len).any(|end| chain_skips(bytes, len, end))
+                        } else {
+                            chain_skips(bytes, len, file_len)
+                        }
+                    };
+                    if added.is_empty() && skips() {
+                        // The file's own chain passes over the point this handle
+                        // stopped at: what it took in last time was not the
+                        // writer's (bytes of a value still being written that
+                        // looked like entries). Start again from the file.
+                        // (Still serialized: a concurrent refresh must not
+                        // publish into the view this replaces.)
+                        return self.reopen_replaced();
                     }
-                };
-                if added.is_empty() && skips() {
-                    // The file's own chain passes over the point this handle
-                    // stopped at: what it took in last time was not the
-                    // writer's (bytes of a value still being written that
-                    // looked like entries). Start again from the file.
-                    // (Still serialized: a concurrent refresh must not
-                    // publish into the view this replaces.)
-                    return self.reopen_replaced();
+                    added
                 }
-                added
-            }
-        };
+            };
         let new_tail = added.last().map(|e| e.end()).unwrap_or(len);
+        if new_tail > len && !snap.still_in_file(&file, new_tail, METADATA_SIZE) {
+            // The newest metadata was copied while a writer wrote it: take
+            // nothing this time; the next refresh sees it whole.
+            return Ok(RefreshStats::default());
+        }
         crate::store::check_size_limit(&self.path, new_tail)?;
         let placed: Vec<crate::store::Placed> = added
             .iter()

@@ -465,6 +465,11 @@ impl Store {
             }
         };
         check_size_limit(&path, rec.tail)?;
+        if rec.tail > map.capacity() {
+            // The file grew while a read-only open looked at it.
+            map = Mapping::new(&file, reserve_for(rec.tail))
+                .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
+        }
         let writer = if options.read_only {
             None
         } else {
@@ -527,7 +532,7 @@ impl Store {
         options: &OpenOptions,
         bytes: &[u8],
     ) -> std::result::Result<(recovery::Recovered, u64, bool), recovery::Damage> {
-        match Store::recover_fast(path, stat, options, bytes) {
+        match Store::recover_fast(path, stat, options, bytes, 0) {
             Some(found) => Ok(found),
             None => recovery::recover_slow(bytes).map(|r| (r, u64::MAX, false)),
         }
@@ -536,23 +541,25 @@ impl Store {
     /// The index copy, or else a walk back from the end of the file: reads
     /// only the chain's own entries and the file's last bytes. `None` if
     /// the file does not end with a complete chain.
+    /// `floor`: see [`recovery::recover_fast`].
     fn recover_fast(
         path: &Path,
         stat: &fs::Metadata,
         options: &OpenOptions,
         bytes: &[u8],
+        floor: u64,
     ) -> Option<(recovery::Recovered, u64, bool)> {
         let copy = if options.index_file {
             crate::persist::load(path, bytes, stat).and_then(|l| {
                 let at = l.len;
-                recovery::extend(bytes, l).map(|r| (r, at))
+                recovery::extend(bytes, l, floor).map(|r| (r, at))
             })
         } else {
             None
         };
         match copy {
             Some((r, at)) => Some((r, at, true)),
-            None => recovery::recover_fast(bytes).map(|r| (r, u64::MAX, false)),
+            None => recovery::recover_fast(bytes, floor).map(|r| (r, u64::MAX, false)),
         }
     }
 
@@ -567,25 +574,87 @@ impl Store {
         stat: &fs::Metadata,
         options: &OpenOptions,
     ) -> Result<std::result::Result<(recovery::Recovered, u64, bool), recovery::Damage>> {
-        let trusted = if options.index_file {
-            crate::persist::saved_len(path, stat).unwrap_or(0)
-        } else {
-            0
-        };
+        use crate::os::snapshot::Snapshot;
         let read_err = |e| Error::io(format!("{}: read", path.display()), e);
-        let snap =
-            crate::os::snapshot::Snapshot::of_tail(file, stat.len(), trusted).map_err(read_err)?;
-        if let Some(found) = Store::recover_fast(path, stat, options, snap.bytes()) {
-            return Ok(Ok(found));
+        let meta = METADATA_SIZE;
+        let mut stat = stat.clone();
+        for attempt in 1.. {
+            if attempt > 1 {
+                stat = file
+                    .metadata()
+                    .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
+            }
+            let file_len = stat.len();
+            let trusted = if options.index_file {
+                crate::persist::saved_len(path, &stat).unwrap_or(0)
+            } else {
+                0
+            };
+            // A snapshot cut back while it was copied (shorter than the
+            // file was, or with nothing but zeros above its copied part) may
+            // show mapped bytes beyond the new end: look again.
+            let trusted_map = crate::os::snapshot::page_floor(trusted);
+            let torn = |snap: &Snapshot| {
+                (snap.bytes().len() as u64) < file_len
+                    || (snap.zeros_down_to_map() && snap.copied_from() > trusted_map)
+            };
+            let mut snap = Snapshot::of_tail(file, file_len, trusted).map_err(read_err)?;
+            let mut cut = torn(&snap);
+            if !cut {
+                // The fast path checks the newest entry of each end it tries
+                // (against its checksum) before following its links, and
+                // tries no end whose newest entry is not all copied: so a
+                // guess that is no entry (a stream being written) is never
+                // read through the map. Copy the newest entry of each guess
+                // whose link leads to well-formed metadata (read by pread):
+                // real entries do; most wrong guesses do not, and are left.
+                let from = snap.copied_from();
+                let low = recovery::guessed_ends(snap.bytes())
+                    .into_iter()
+                    .filter(|&(_, prev, start)| {
+                        start < from && start >= trusted && metadata_ends_at(file, prev)
+                    })
+                    .map(|(_, _, start)| start)
+                    .min();
+                if let Some(low) = low {
+                    drop(snap);
+                    snap = Snapshot::from(file, file_len, low).map_err(read_err)?;
+                    cut = torn(&snap);
+                }
+            }
+            if cut {
+                if attempt >= 100 {
+                    return Err(Error::io(
+                        format!("{}: read", path.display()),
+                        io::Error::other("the file kept being cut back while it was read"),
+                    ));
+                }
+                continue;
+            }
+            let floor = snap.copied_from();
+            if let Some(found) = Store::recover_fast(path, &stat, options, snap.bytes(), floor) {
+                // The newest metadata may have been copied while a writer
+                // wrote it: then look again.
+                if attempt < 5 && !snap.still_in_file(file, found.0.tail, meta) {
+                    continue;
+                }
+                return Ok(Ok(found));
+            }
+            // The file does not end with a complete chain (a writer is in
+            // the middle of an append or a stream, or a tail is torn): the
+            // slow path scans everything after the chain, which a writer
+            // may cut, so all of it is read by `pread` (`Snapshot::whole`).
+            drop(snap);
+            let snap = Snapshot::whole(file, file_len, trusted).map_err(read_err)?;
+            let found = recovery::recover_slow(snap.bytes()).map(|r| (r, u64::MAX, false));
+            if let Ok(f) = &found {
+                if attempt < 5 && !snap.still_in_file(file, f.0.tail, meta) {
+                    continue;
+                }
+            }
+            return Ok(found);
         }
-        // The file does not end with a complete chain (a writer is in the
-        // middle of an append or a stream, or a tail is torn): the slow
-        // path scans everything after the chain, which a writer may cut,
-        // so all of it is read by `pread` (see `Snapshot::whole`).
-        drop(snap);
-        let snap =
-            crate::os::snapshot::Snapshot::whole(file, stat.len(), trusted).map_err(read_err)?;
-        Ok(recovery::recover_slow(snap.bytes()).map(|r| (r, u64::MAX, false)))
+        unreachable!("the loop returns")
     }
 
     /// Puts a store together from what opening found.
@@ -1753,6 +1822,26 @@ fn in_item(e: Error, i: usize) -> Error {
         Error::InvalidArgument(m) => Error::InvalidArgument(format!("batch item {i}: {m}")),
         other => other,
     }
+}
+
+/// Whether `end` may be where an entry ends, judged by reading the 20 bytes
+/// before it with `pread` (never through a map): 0 (the start of the
+/// file), or well-formed metadata whose link points below it.
+fn metadata_ends_at(file: &File, end: u64) -> bool {
+    if end == 0 {
+        return true;
+    }
+    let Some(at) = end.checked_sub(METADATA_SIZE as u64) else {
+        return false;
+    };
+    let mut b = [0u8; METADATA_SIZE];
+    if std::os::unix::fs::FileExt::read_exact_at(file, &mut b, at).is_err() {
+        return false;
+    }
+    format::Metadata::read_at(&b, 0).is_some_and(|m| {
+        let p = m.prev_tail;
+        p < at && (at - p == 1 || p + format::pad_len(p) < at)
+    })
 }
 
 /// Opens the file with the access the store needs, mapping OS errors to

@@ -13,12 +13,19 @@
 //! slice of the whole file. Only once the chain's end is known does the
 //! store read the file through its own mapping, up to that end.
 //!
-//! The copy is read backwards, from the end of the file down in chunks:
-//! writers append in increasing offset order, so when a byte was already
-//! written at the moment the copy read it, every byte before it was
-//! written before the copy got there. The snapshot is then a prefix of the
-//! file as some writer left it at one moment, plus possibly a torn last
-//! entry, never a later entry without an earlier one.
+//! The copy is read backwards, from the end of the file down, one page per
+//! `pread`: writers append in increasing offset order, so when a byte was
+//! already written at the moment the copy read it, every byte on a lower
+//! page was written before the copy got there. The snapshot is then a
+//! prefix of the file as some writer left it at one moment, plus possibly a
+//! torn last entry, never a later entry without an earlier one. (Larger
+//! reads would copy each range forwards: an entry written while the copy
+//! was between its lower and upper pages would show without its
+//! predecessor, and a chain checked only at its newest entry could then
+//! skip entries.) Within one page the kernel copies forwards in a fraction
+//! of a microsecond, less than any append takes; the one tear left, of the
+//! newest entry's own 20 metadata bytes being written while they are
+//! copied, is caught by reading them again ([`Snapshot::still_in_file`]).
 
 use std::fs::File;
 use std::io;
@@ -27,13 +34,13 @@ use std::os::unix::io::AsRawFd;
 
 /// Bytes at the end of the file that are read with `pread` when nothing
 /// better is known (see [`Snapshot::of_tail`]).
-pub(crate) const TAIL_WINDOW: u64 = 16 << 20;
+pub(crate) const TAIL_WINDOW: u64 = 64 << 10;
 
 /// Most bytes [`Snapshot::whole`] copies.
 pub(crate) const WHOLE_COPY_MAX: u64 = 1 << 30;
 
-/// Size of each backward `pread`.
-const CHUNK: u64 = 64 << 10;
+/// Size of each backward `pread`: one page (see the module docs).
+const CHUNK: u64 = 4096;
 
 /// The first `len` bytes of a file: up to a page boundary through a shared
 /// read-only mapping, the rest copied.
@@ -41,6 +48,10 @@ pub(crate) struct Snapshot {
     base: *mut u8,
     reserved: usize,
     len: usize,
+    /// Start of the copied part (a page boundary).
+    copied_from: u64,
+    /// Start of the trailing part left zero (read as zeros just before).
+    zeros_from: u64,
 }
 
 // SAFETY: the memory is owned by the snapshot (unmapped on drop) and only
@@ -58,11 +69,25 @@ fn page_size() -> u64 {
     }
 }
 
+/// `x` rounded down to a page boundary (where a snapshot's copy starts).
+pub(crate) fn page_floor(x: u64) -> u64 {
+    x / page_size() * page_size()
+}
+
 impl Snapshot {
     /// The file's first `file_len` bytes, with everything from `trusted`
     /// on (rounded down to a page) copied by `pread`. If the file shrank
     /// meanwhile, the snapshot is shorter ([`Snapshot::bytes`]).
+    #[cfg(test)]
     pub(crate) fn new(file: &File, file_len: u64, trusted: u64) -> io::Result<Snapshot> {
+        Snapshot::build(file, file_len, trusted, file_len)
+    }
+
+    /// As [`Snapshot::new`], but the bytes from `zeros_from` on, which were
+    /// just read as zeros, are left zero instead of being read again (they
+    /// show the file as it was before the bytes below them were copied,
+    /// which keeps the snapshot a prefix: see the module docs).
+    fn build(file: &File, file_len: u64, trusted: u64, zeros_from: u64) -> io::Result<Snapshot> {
         let page = page_size();
         let trusted = trusted.min(file_len) / page * page;
         let reserved = usize::try_from(file_len.div_ceil(page).max(1) * page)
@@ -86,6 +111,8 @@ impl Snapshot {
             base: base.cast(),
             reserved,
             len: 0,
+            copied_from: trusted,
+            zeros_from: zeros_from.clamp(trusted, file_len),
         };
         if trusted > 0 {
             // SAFETY: replaces the first `trusted` bytes of the anonymous
@@ -113,7 +140,7 @@ impl Snapshot {
         let dst =
             unsafe { std::slice::from_raw_parts_mut(snap.base.add(trusted as usize), copy_len) };
         let mut got_end = file_len;
-        let mut hi = file_len;
+        let mut hi = zeros_from.clamp(trusted, file_len);
         while hi > trusted {
             let lo = hi.saturating_sub(CHUNK).max(trusted);
             let at = (lo - trusted) as usize;
@@ -138,23 +165,15 @@ impl Snapshot {
         Ok(snap)
     }
 
-    /// The file's first `file_len` bytes, copying its last part: the last
-    /// [`TAIL_WINDOW`] bytes, and further back while all of them are zeros
-    /// (space preallocated by a writer, which a later writer may cut).
+    /// The file's first `file_len` bytes, copying its last part: the
+    /// [`TAIL_WINDOW`] bytes before its trailing zeros (space preallocated by
+    /// a writer, which a later writer may cut), and those zeros.
     /// `trusted`: a length below which the bytes are known to be part of
     /// the chain and are never cut (0 when nothing is known).
     pub(crate) fn of_tail(file: &File, file_len: u64, trusted: u64) -> io::Result<Snapshot> {
-        let mut window = TAIL_WINDOW;
-        loop {
-            let from = file_len.saturating_sub(window).max(trusted);
-            let snap = Snapshot::new(file, file_len, from)?;
-            let b = snap.bytes();
-            let copied = &b[(from as usize).min(b.len())..];
-            if from == trusted || copied.iter().any(|&x| x != 0) {
-                return Ok(snap);
-            }
-            window = window.saturating_mul(4);
-        }
+        let end = nonzero_end(file, file_len, trusted)?;
+        let from = end.saturating_sub(TAIL_WINDOW).max(trusted);
+        Snapshot::build(file, file_len, from, end.next_multiple_of(page_size()))
     }
 
     /// The file's first `file_len` bytes with everything from `trusted` on
@@ -164,10 +183,48 @@ impl Snapshot {
     /// scanned can then still fault the reader).
     pub(crate) fn whole(file: &File, file_len: u64, trusted: u64) -> io::Result<Snapshot> {
         if file_len.saturating_sub(trusted) <= WHOLE_COPY_MAX {
-            Snapshot::new(file, file_len, trusted)
+            let end = nonzero_end(file, file_len, trusted)?;
+            Snapshot::build(file, file_len, trusted, end.next_multiple_of(page_size()))
         } else {
             Snapshot::of_tail(file, file_len, trusted)
         }
+    }
+
+    /// Where the copied part begins (below it, the file's shared mapping).
+    pub(crate) fn copied_from(&self) -> u64 {
+        self.copied_from
+    }
+
+    /// Whether nothing but zeros was found above the copied part's start:
+    /// then the last non-zero byte lies in the mapped part, unverified (the
+    /// file was cut back meanwhile, unless the mapped part is trusted).
+    pub(crate) fn zeros_down_to_map(&self) -> bool {
+        self.zeros_from <= self.copied_from && self.copied_from > 0
+    }
+
+    /// The file's first `file_len` bytes, copied from `from` on (rounded
+    /// down to a page; at most [`WHOLE_COPY_MAX`] bytes), trailing zeros
+    /// left zero.
+    pub(crate) fn from(file: &File, file_len: u64, from: u64) -> io::Result<Snapshot> {
+        let from = from.max(file_len.saturating_sub(WHOLE_COPY_MAX));
+        let end = nonzero_end(file, file_len, from)?;
+        Snapshot::build(file, file_len, from, end.next_multiple_of(page_size()))
+    }
+
+    /// Whether the `n` bytes before `end` read the same from the file now
+    /// as in the snapshot: true for bytes that were complete when copied
+    /// (the library never rewrites a complete entry), false for bytes that
+    /// were being written while they were copied.
+    pub(crate) fn still_in_file(&self, file: &File, end: u64, n: usize) -> bool {
+        let b = self.bytes();
+        let Some(start) = (end as usize).checked_sub(n) else {
+            return true;
+        };
+        if end as usize > b.len() {
+            return false;
+        }
+        let mut now = vec![0u8; n];
+        matches!(file.read_exact_at(&mut now, start as u64), Ok(()) if now == b[start..end as usize])
     }
 
     /// The file's bytes as read.
@@ -180,6 +237,31 @@ impl Snapshot {
     }
 }
 
+/// Where the file's trailing zero bytes (space preallocated by a writer)
+/// begin, looking no lower than `floor`: read backwards in large chunks
+/// (only zeros are looked for, so the order of copying does not matter).
+fn nonzero_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
+    const SCAN: u64 = 256 << 10;
+    let mut buf = vec![0u8; SCAN as usize];
+    let mut hi = file_len;
+    while hi > floor {
+        let lo = hi.saturating_sub(SCAN).max(floor);
+        let want = (hi - lo) as usize;
+        let got = loop {
+            match file.read_at(&mut buf[..want], lo) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some(i) = buf[..got].iter().rposition(|&b| b != 0) {
+            return Ok(lo + i as u64 + 1);
+        }
+        hi = lo;
+    }
+    Ok(floor)
+}
+
 impl Drop for Snapshot {
     fn drop(&mut self) {
         // SAFETY: unmaps exactly the range this snapshot mapped; no slice
@@ -187,5 +269,60 @@ impl Drop for Snapshot {
         unsafe {
             libc::munmap(self.base.cast(), self.reserved);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn temp_file(bytes: &[u8]) -> (std::path::PathBuf, File) {
+        let dir = std::env::temp_dir().join(format!(
+            "srd-snapshot-{}-{}",
+            std::process::id(),
+            bytes.len()
+        ));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("f");
+        let mut f = File::create(&path).unwrap();
+        f.write_all(bytes).unwrap();
+        (path.clone(), File::open(&path).unwrap())
+    }
+
+    #[test]
+    fn every_split_shows_the_files_bytes() {
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 300) as u8).collect();
+        let (path, f) = temp_file(&bytes);
+        let len = bytes.len() as u64;
+        for trusted in [0, 1, 4095, 4096, 100_000, len - 1, len, len + 5] {
+            let s = Snapshot::new(&f, len, trusted).unwrap();
+            assert_eq!(s.bytes(), &bytes[..], "trusted {trusted}");
+            let w = Snapshot::whole(&f, len, trusted).unwrap();
+            assert_eq!(w.bytes(), &bytes[..], "whole, trusted {trusted}");
+            let t = Snapshot::of_tail(&f, len, trusted).unwrap();
+            assert_eq!(t.bytes(), &bytes[..], "of_tail, trusted {trusted}");
+            assert!(t.still_in_file(&f, len, 20));
+        }
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn trailing_zeros_read_as_zeros_and_a_cut_file_gives_a_shorter_snapshot() {
+        let mut bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8 | 1).collect();
+        bytes.extend(std::iter::repeat_n(0u8, 3 << 20));
+        let (path, f) = temp_file(&bytes);
+        let len = bytes.len() as u64;
+        let t = Snapshot::of_tail(&f, len, 0).unwrap();
+        assert_eq!(t.bytes(), &bytes[..]);
+        assert_eq!(nonzero_end(&f, len, 0).unwrap(), 50_000);
+        assert_eq!(nonzero_end(&f, len, 60_000).unwrap(), 60_000);
+        // Cut below the length the caller believes: the copy stops there.
+        let w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        w.set_len(30_000).unwrap();
+        let s = Snapshot::new(&f, len, 0).unwrap();
+        assert_eq!(s.bytes(), &bytes[..30_000]);
+        assert!(!s.still_in_file(&f, 40_000, 20));
+        std::fs::remove_file(path).unwrap();
     }
 }
