@@ -23,6 +23,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -1040,6 +1041,61 @@ void test_salvage() {
 
 }  // namespace
 
+// A store at namespace scope, as a worker program keeps one: exit() destroys it.
+static std::unique_ptr<srd::store> g_global_store;
+
+// Runs `child` in a forked process and returns its exit status (-1 if it died).
+template <class F>
+static int in_child(F &&child) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        child();
+        _exit(0);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+// fork(): a child that writes through an inherited global store gets status::broken, and
+// its exit() (which destroys the global store) never releases the parent's writer lock;
+// the parent's close does.
+static void test_fork_and_a_global_store() {
+    const fs::path p = g_dir / "fork.srd";
+    g_global_store = std::make_unique<srd::store>(p);
+    g_global_store->write("parent", "1");
+    const auto third_opens = [&p] {
+        return in_child([&p] {
+            try {
+                srd::store s(p);
+                _exit(10);  // opened for writing
+            } catch (const srd::error &e) {
+                _exit(e.code() == srd::status::locked ? 11 : 12);
+            }
+        });
+    };
+    const pid_t pid = fork();
+    if (pid == 0) {
+        int code = 3;
+        try {
+            g_global_store->write("child", "x");
+        } catch (const srd::error &e) {
+            code = e.code() == srd::status::broken ? 0 : 4;
+        }
+        std::exit(code);  // destroys g_global_store in the child
+    }
+    int st = 0;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK(third_opens() == 11);  // still locked by the parent
+    g_global_store->write("parent", "2");
+    const auto v = g_global_store->read("parent");
+    CHECK(v.size() == 1 && v.data()[0] == std::byte{'2'});
+    g_global_store.reset();
+    CHECK(third_opens() == 10);
+    srd::store r(p, srd::open_flags::read_only);
+    CHECK(!r.try_read("child").has_value());
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
@@ -1068,6 +1124,7 @@ int main(int argc, char **argv) {
         test_nested_stores();
         test_refresh();
         test_salvage();
+        test_fork_and_a_global_store();
     } catch (const std::exception &e) {
         std::fprintf(stderr, "unexpected exception: %s\n", e.what());
         g_failed++;

@@ -1293,5 +1293,89 @@ class ThreadTest(StoreTestCase):
         self.assertEqual(set(results) - {"closed"}, {b"v"} if len(results) > 2 else set())
 
 
+# ---------------------------------------------------------------------------
+# fork(): a module-level Store finalized in a child never frees the parent's lock
+# ---------------------------------------------------------------------------
+
+_FORK_SCRIPT = r"""
+import os, sys
+import simd_r_drive as srd
+
+store = srd.Store(sys.argv[1])          # module level: finalized at exit
+store.write(b"parent", b"1")
+pid = os.fork()
+if pid == 0:
+    # The child reads through the inherited handle, cannot write through it,
+    # and leaves with the Store alive: sys.exit() finalizes it.
+    assert store.read(b"parent") == b"1"
+    try:
+        store.write(b"child", b"x")
+        sys.exit(3)
+    except srd.BrokenError as e:
+        assert e.status == srd.SRD_BROKEN and "fork" in e.message, e.message
+    sys.exit(0)
+_, st = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(st), flush=True)
+# A third process must still find the store locked by this one.
+sys.stdin.readline()
+store.write(b"parent", b"2")
+print("parent wrote", flush=True)
+"""
+
+_OPEN_RW = r"""
+import sys
+import simd_r_drive as srd
+try:
+    srd.Store(sys.argv[1]).close()
+    print("opened")
+except srd.LockedError:
+    print("locked")
+"""
+
+
+class ForkTest(StoreTestCase):
+    def _run(self, code, *args, **kw):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(PKG_PARENT)
+        return subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            **kw,
+        )
+
+    def test_a_forked_child_exiting_keeps_the_parents_lock_and_cannot_write(self) -> None:
+        parent = self._run(_FORK_SCRIPT, self.path)
+        try:
+            self.assertEqual(parent.stdout.readline().strip(), "child 0")
+            third = self._run(_OPEN_RW, self.path)
+            out, _ = third.communicate(timeout=60)
+            self.assertEqual(out.strip(), "locked", "a third process opened the store for writing")
+            parent.stdin.write("\n")
+            parent.stdin.flush()
+            self.assertEqual(parent.stdout.readline().strip(), "parent wrote")
+        finally:
+            parent.stdin.close()
+            rc = parent.wait(timeout=60)
+            parent.stdout.close()
+        self.assertEqual(rc, 0)
+        s = self.open(read_only=True)
+        self.assertEqual(s.read(b"parent"), b"2")
+        self.assertIsNone(s.read(b"child"))
+        # Closed by its owner, the store opens for writing again.
+        third = self._run(_OPEN_RW, self.path)
+        out, _ = third.communicate(timeout=60)
+        self.assertEqual(out.strip(), "opened")
+
+    def test_broken_status_has_its_own_error_class(self) -> None:
+        from simd_r_drive.errors import error_for_status
+
+        self.assertEqual(srd.SRD_BROKEN, 9)
+        self.assertIsInstance(error_for_status(srd.SRD_BROKEN, "m"), srd.BrokenError)
+        self.assertIn("broken", srd.status_str(srd.SRD_BROKEN))
+
+
 if __name__ == "__main__":
     unittest.main()
