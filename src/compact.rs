@@ -9,12 +9,12 @@
 use crate::error::{Error, Result};
 use crate::format::{self, METADATA_SIZE};
 use crate::index::Table;
-use crate::mapping::{reserve_for, Mapping};
+use crate::os::mapping::{reserve_for, Mapping};
 use crate::store::{compaction_temp_path, CompactStats, Store, View};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -93,7 +93,7 @@ impl Store {
         w.file = file;
         w.tail = new_len;
         if let Some(p) = &mut w.prealloc {
-            *p = crate::prealloc::Prealloc::new(new_len);
+            *p = crate::os::prealloc::Prealloc::new(new_len);
         }
         w.generation += 1;
         {
@@ -103,7 +103,7 @@ impl Store {
         }
         self.sync_done.notify_all();
         drop(w);
-        sync_parent_dir(&self.path)?;
+        crate::os::file::sync_parent_dir(&self.path)?;
         Ok(CompactStats {
             bytes_before: len,
             bytes_after: new_len,
@@ -161,15 +161,4 @@ impl Store {
             .map_err(|e| Error::io(format!("{}: compaction: fsync", self.path.display()), e))?;
         Ok((index, tail))
     }
-}
-
-/// Syncs the directory holding `path`, so a rename in it is durable.
-pub(crate) fn sync_parent_dir(path: &Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(format!("{}: fsync directory", dir.display()), e))
 }

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::format;
 use crate::index::SlotRef;
-use crate::mapping::Mapping;
+use crate::os::mapping::Mapping;
 use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;

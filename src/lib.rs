@@ -5,19 +5,21 @@
 //! engine ([`store::Store`], with recovery and compaction), and `ffi`, the C
 //! API (the only place with `extern "C"` functions and raw pointers).
 
+// The unsafe discipline: every `unsafe` block states the invariant it relies
+// on, and an `unsafe fn` body is no blanket licence.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod error;
 pub mod format;
 pub mod store;
 
 mod compact;
 mod ffi;
-mod fork;
 mod index;
 mod iter;
-pub mod mapping;
 mod os;
 pub mod persist;
-mod prealloc;
 mod recovery;
 mod refresh;
 pub mod salvage;
@@ -28,7 +30,8 @@ mod view_cell;
 
 pub use error::{Error, Result};
 pub use iter::Iter;
-pub use mapping::MemorySource;
+pub use os::mapping;
+pub use os::mapping::MemorySource;
 pub use refresh::RefreshStats;
 pub use salvage::{salvage, SalvageReport};
 pub use store::{CompactStats, Entry, OpenOptions, Store};

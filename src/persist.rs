@@ -38,27 +38,20 @@
 
 use crate::format::METADATA_SIZE;
 use crate::index::Table;
-use crate::store::beside;
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::{self, File, Metadata};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 const MAGIC: &[u8; 8] = b"SRDIDX\x00\x02";
 const HEADER: usize = 128;
 const TAIL_SPAN: u64 = 4096;
 
-/// Path of the index copy of the store at `store`.
-pub fn index_path(store: &Path) -> PathBuf {
-    beside(store, ".idx")
-}
-
-fn temp_path(store: &Path) -> PathBuf {
-    beside(store, ".idx.tmp")
-}
+pub use crate::os::paths::index_path;
+use crate::os::paths::index_temp_path as temp_path;
 
 /// What identifies the store's content up to `len`: its last metadata and a
 /// digest of the bytes before it. `None` if `len` is too short or outside.

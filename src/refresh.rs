@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::METADATA_SIZE;
-use crate::mapping::{reserve_for, Mapping};
+use crate::os::mapping::{reserve_for, Mapping};
 use crate::recovery::{
     candidate_ends, entries_between, forward_scan_from, nonzero_end, settled_end,
 };

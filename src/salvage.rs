@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{self, EntryLayout};
-use crate::mapping::Mapping;
+use crate::os::mapping::Mapping;
 use crate::recovery::{first_intact_entry_after, next_entry_at, Found};
 use crate::store::{open_file, Op, OpenOptions, Store};
 use std::collections::HashMap;

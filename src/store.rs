@@ -3,8 +3,8 @@
 use crate::error::{Error, Result};
 use crate::format::{self, EntryLayout, METADATA_SIZE};
 use crate::index::{prefetch, Probe, SlotRef, Table, MAX_META_OFFSET};
-use crate::mapping::{reserve_for, Mapping, MemorySource};
-use crate::prealloc::{NoRoom, Prealloc};
+use crate::os::mapping::{reserve_for, Mapping, MemorySource};
+use crate::os::prealloc::{NoRoom, Prealloc};
 use crate::recovery;
 use crate::view_cell::{ViewCell, ViewGuard};
 use std::fs::TryLockError;
@@ -181,7 +181,7 @@ pub(crate) struct Writer {
     pub(crate) prealloc: Option<Prealloc>,
     /// The process that opened the store: only it may write, unlock or
     /// save the index copy (see [`crate::fork`]).
-    pub(crate) owner: crate::fork::Owner,
+    pub(crate) owner: crate::os::fork::Owner,
 }
 
 impl Writer {
@@ -213,7 +213,7 @@ impl Writer {
         end: u64,
         pieces: impl Iterator<Item = &'a [u8]>,
     ) -> bool {
-        if start == 0 || end - start > crate::prealloc::MAX_COPY {
+        if start == 0 || end - start > crate::os::prealloc::MAX_COPY {
             return false;
         }
         let Some(p) = self.prealloc.as_mut() else {
@@ -388,23 +388,8 @@ fn prefetch_bytes(bytes: &[u8]) {
     prefetch(p.wrapping_add(n.saturating_sub(1)));
 }
 
-/// `path` with `suffix` appended: the name of a file kept beside the store.
-pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_os_string();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-/// Path of the temporary file that holds a store's first write until it is
-/// renamed over the empty store.
-pub(crate) fn first_write_path(path: &Path) -> PathBuf {
-    beside(path, ".new.tmp")
-}
-
-/// Path of the temporary file compaction writes beside the store.
-pub fn compaction_temp_path(path: &Path) -> PathBuf {
-    beside(path, ".compact.tmp")
-}
+pub use crate::os::paths::compaction_temp_path;
+use crate::os::paths::first_write_path;
 
 impl Store {
     /// Opens (and by default creates) the store at `path`, validating the
@@ -423,7 +408,7 @@ impl Store {
         let path = fs::canonicalize(&path).unwrap_or(path);
         if options.sync && !options.read_only {
             // Make the file's directory entry durable too (it may be new).
-            crate::compact::sync_parent_dir(&path)?;
+            crate::os::file::sync_parent_dir(&path)?;
         }
         let stat = file
             .metadata()
@@ -473,7 +458,7 @@ impl Store {
         let writer = if options.read_only {
             None
         } else {
-            let preallocate = options.preallocate && crate::prealloc::supported(&file);
+            let preallocate = options.preallocate && crate::os::prealloc::supported(&file);
             // With preallocation, zeros after the store are space reserved
             // by the last writer: keep them (appends go there).
             let reserved = preallocate
@@ -496,7 +481,7 @@ impl Store {
             // nor is the spool of an interrupted stream.
             let _ = fs::remove_file(compaction_temp_path(&path));
             let _ = fs::remove_file(first_write_path(&path));
-            let _ = fs::remove_file(crate::stream::stream_spool_path(&path));
+            let _ = fs::remove_file(crate::os::paths::stream_spool_path(&path));
             let sync_handle = Arc::new(
                 file.try_clone()
                     .map_err(|e| Error::io(format!("{}: dup", path.display()), e))?,
@@ -512,7 +497,7 @@ impl Store {
                 scratch: AppendScratch::default(),
                 prealloc: preallocate
                     .then(|| Prealloc::new(if reserved { file_len } else { rec.tail })),
-                owner: crate::fork::Owner::current(),
+                owner: crate::os::fork::Owner::current(),
             }))
         };
         let file_id = Some((stat.dev(), stat.ino()));
@@ -1477,7 +1462,7 @@ impl Store {
             // The rename must be durable too (the data is, above). If that
             // fails the write is in the file but not known to be durable:
             // as after a failed fdatasync, the handle refuses further writes.
-            if let Err(e) = crate::compact::sync_parent_dir(&self.path) {
+            if let Err(e) = crate::os::file::sync_parent_dir(&self.path) {
                 w.broken = Some(format!("syncing the directory failed: {e}"));
                 return Err(e);
             }

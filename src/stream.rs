@@ -40,10 +40,7 @@ pub struct Stream {
     spool: Option<File>,
 }
 
-/// Path of the spool file of a stream into an empty store.
-pub(crate) fn stream_spool_path(path: &std::path::Path) -> std::path::PathBuf {
-    crate::store::beside(path, ".stream.tmp")
-}
+use crate::os::paths::stream_spool_path;
 
 fn open_spool(path: &std::path::Path, mode: u32) -> std::io::Result<File> {
     crate::os::file::create_fresh(&stream_spool_path(path), mode)

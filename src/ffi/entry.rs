@@ -138,6 +138,7 @@ pub unsafe extern "C" fn srd_entry_key_hash(
         // SAFETY: the caller's contract.
         let e = unsafe { entry_ref(entry) }?;
         require_out(out_key_hash, "out_key_hash")?;
+        // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_key_hash = e.key_hash() };
         Ok(())
     })
@@ -156,6 +157,7 @@ pub unsafe extern "C" fn srd_entry_checksum(
         // SAFETY: the caller's contract.
         let e = unsafe { entry_ref(entry) }?;
         require_out(out_crc32, "out_crc32")?;
+        // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_crc32 = e.checksum() };
         Ok(())
     })
@@ -175,6 +177,7 @@ pub unsafe extern "C" fn srd_entry_offset(
         // SAFETY: the caller's contract.
         let e = unsafe { entry_ref(entry) }?;
         require_out(out_offset, "out_offset")?;
+        // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_offset = e.offset() };
         Ok(())
     })

@@ -27,6 +27,7 @@ pub unsafe extern "C" fn srd_hash_key(
         // SAFETY: the caller's contract.
         let k = unsafe { input(key, key_len, "key") }?;
         require_out(out_hash, "out_hash")?;
+        // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_hash = format::key_hash(k) };
         Ok(())
     })
@@ -55,6 +56,7 @@ pub unsafe extern "C" fn srd_namespace_key(
     guard(|| {
         // SAFETY: the caller's contract.
         let p = unsafe { input(prefix, prefix_len, "prefix") }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let k = unsafe { input(key, key_len, "key") }?;
         if p.is_empty() {
             return Err(Failure::invalid("prefix is empty"));

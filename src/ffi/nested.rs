@@ -4,7 +4,7 @@ use super::entry::srd_entry;
 use super::error::{guard, srd_status, Failure};
 use super::require_out;
 use super::store::srd_store;
-use crate::mapping::MemorySource;
+use crate::os::mapping::MemorySource;
 use crate::store::Store;
 use std::sync::Arc;
 

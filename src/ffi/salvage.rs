@@ -61,6 +61,8 @@ pub unsafe extern "C" fn srd_salvage(
     guard(|| {
         // SAFETY: the caller's contract.
         let src = unsafe { path_arg(src_path, "src_path") }?;
+        // SAFETY: the caller's contract (# Safety above): NULL or a
+        // NUL-terminated string, read during the call only.
         let dst = unsafe { path_arg(dst_path, "dst_path") }?;
         require_out(out_report, "out_report")?;
         let r = crate::salvage::salvage(src, dst)?;

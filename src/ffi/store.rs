@@ -267,8 +267,11 @@ pub unsafe extern "C" fn srd_write(
 ) -> srd_status {
     guard(|| {
         // SAFETY (all three): the caller's contract above.
+        // SAFETY: the caller's contract: NULL or a live handle of this library.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let k = unsafe { key_arg(key, key_len) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let v = unsafe { input(value, value_len, "value") }?;
         s.write(k, v)?;
         Ok(())
@@ -296,12 +299,14 @@ pub unsafe extern "C" fn srd_write_batch(
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let items = unsafe { input_array(items, count, "items") }?;
         let mut pairs = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
             let at = |f: Failure| Failure::invalid(format!("batch item {i}: {}", message_of(&f)));
             // SAFETY: each item's pointers are readable per the contract.
             let k = unsafe { input(it.key, it.key_len, "key") }.map_err(at)?;
+            // SAFETY: the caller's contract: readable for the call (or NULL).
             let v = unsafe { input(it.value, it.value_len, "value") }.map_err(at)?;
             pairs.push((k, v));
         }
@@ -344,6 +349,7 @@ pub unsafe extern "C" fn srd_read(
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let k = unsafe { key_arg(key, key_len) }?;
         // SAFETY: forwarded caller contract for the outputs.
         unsafe { read_hash(s, format::key_hash(k), out_value, out_len) }
@@ -413,6 +419,7 @@ pub unsafe extern "C" fn srd_read_entry(
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let k = unsafe { key_arg(key, key_len) }?;
         // SAFETY: forwarded caller contract for the output.
         unsafe { read_entry_hash(s, format::key_hash(k), out_entry) }
@@ -434,6 +441,7 @@ pub unsafe extern "C" fn srd_exists(
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let k = unsafe { key_arg(key, key_len) }?;
         if s.contains_hash(format::key_hash(k)) {
             Ok(())
@@ -459,6 +467,7 @@ pub unsafe extern "C" fn srd_delete(
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let k = unsafe { key_arg(key, key_len) }?;
         if s.delete(k)? {
             Ok(())
@@ -487,6 +496,7 @@ pub unsafe extern "C" fn srd_delete_batch(
     guard(|| {
         // SAFETY: the caller's contract above.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let keys = unsafe { input_array(keys, count, "keys") }?;
         let mut ks = Vec::with_capacity(keys.len());
         for (i, k) in keys.iter().enumerate() {
@@ -628,6 +638,7 @@ pub unsafe extern "C" fn srd_write_with_hash(
     guard(|| {
         // SAFETY: the caller's contract.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let v = unsafe { input(value, value_len, "value") }?;
         s.write_hash(key_hash, v)?;
         Ok(())
@@ -649,6 +660,7 @@ pub unsafe extern "C" fn srd_read_with_hash(
     guard(|| {
         // SAFETY: the caller's contract.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: outputs NULL (refused inside) or writable.
         unsafe { read_hash(s, key_hash, out_value, out_len) }
     })
 }
@@ -666,6 +678,7 @@ pub unsafe extern "C" fn srd_read_entry_with_hash(
     guard(|| {
         // SAFETY: the caller's contract.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: outputs NULL (refused inside) or writable.
         unsafe { read_entry_hash(s, key_hash, out_entry) }
     })
 }
@@ -774,6 +787,7 @@ pub unsafe extern "C" fn srd_read_batch(
     guard(|| {
         // SAFETY: the caller's contract.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let keys = unsafe { input_array(keys, count, "keys") }?;
         let mut hashes = Vec::with_capacity(keys.len());
         for (i, k) in keys.iter().enumerate() {
@@ -783,6 +797,7 @@ pub unsafe extern "C" fn srd_read_batch(
                 unsafe { key_arg(k.key, k.key_len) }.map_err(at)?,
             ));
         }
+        // SAFETY: the caller's contract: outputs NULL (refused inside) or writable.
         unsafe { fill_batch(s, &hashes, out) }
     })
 }
@@ -801,7 +816,9 @@ pub unsafe extern "C" fn srd_read_batch_with_hash(
     guard(|| {
         // SAFETY: the caller's contract.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let hashes = unsafe { input_array(key_hashes, count, "key_hashes") }?;
+        // SAFETY: the caller's contract: outputs NULL (refused inside) or writable.
         unsafe { fill_batch(s, hashes, out) }
     })
 }
@@ -852,6 +869,7 @@ pub unsafe extern "C" fn srd_entry_count(
         // SAFETY: the caller's contract.
         let s = unsafe { store_ref(store) }?;
         require_out(out_entries, "out_entries")?;
+        // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_entries = s.entry_count() };
         Ok(())
     })

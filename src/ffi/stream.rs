@@ -61,6 +61,8 @@ pub unsafe extern "C" fn srd_stream_begin(
     guard(|| {
         // SAFETY: the caller's contract.
         let k = unsafe { key_arg(key, key_len) }?;
+        // SAFETY: the caller's contract (# Safety above): `store` is NULL or a
+        // live handle, `out_stream` NULL or writable; `begin` checks both.
         unsafe { begin(store, format::key_hash(k), out_stream) }
     })
 }
@@ -99,6 +101,8 @@ pub unsafe extern "C" fn srd_stream_write(
         }
         // SAFETY: the caller's contract.
         let d = unsafe { input(data, len, "data") }?;
+        // SAFETY: not NULL (checked above), and by the caller's contract a
+        // live stream from `srd_stream_begin` that no other thread uses now.
         let st = unsafe { &mut *stream };
         st.stream.write(d)?;
         Ok(())

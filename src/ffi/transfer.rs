@@ -23,7 +23,9 @@ pub unsafe extern "C" fn srd_rename(
     guard(|| {
         // SAFETY: the caller's contract.
         let s = unsafe { store_ref(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let old = unsafe { key_arg(old_key, old_key_len) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
         let new = unsafe { key_arg(new_key, new_key_len) }?;
         if s.rename(old, new)? {
             Ok(())
@@ -65,7 +67,9 @@ unsafe fn transfer(
 ) -> Result<(), Failure> {
     // SAFETY: forwarded caller contract.
     let s = unsafe { store_ref(src) }?;
+    // SAFETY: the caller's contract: NULL or a live handle of this library.
     let d = unsafe { store_ref(dst) }?;
+    // SAFETY: the caller's contract: readable for the call (or NULL).
     let k = unsafe { key_arg(key, key_len) }?;
     if op(s, k, d)? {
         Ok(())

@@ -128,6 +128,7 @@ pub unsafe extern "C" fn srd_reclaimable_bytes(
         // SAFETY: the caller's contract.
         let s = unsafe { store_ref(store) }?;
         require_out(out_bytes, "out_bytes")?;
+        // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_bytes = s.reclaimable_bytes() };
         Ok(())
     })

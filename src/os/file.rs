@@ -51,3 +51,14 @@ pub(crate) fn open_regular(path: &Path) -> Option<File> {
         .ok()?;
     file.metadata().ok()?.is_file().then_some(file)
 }
+
+/// Syncs the directory holding `path`, so a rename in it is durable.
+pub(crate) fn sync_parent_dir(path: &Path) -> crate::error::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| crate::error::Error::io(format!("{}: fsync directory", dir.display()), e))
+}

@@ -57,6 +57,7 @@ pub(crate) struct Snapshot {
 // SAFETY: the memory is owned by the snapshot (unmapped on drop) and only
 // read through shared references after construction.
 unsafe impl Send for Snapshot {}
+// SAFETY: as for `Send`: after construction the memory is only read.
 unsafe impl Sync for Snapshot {}
 
 fn page_size() -> u64 {
