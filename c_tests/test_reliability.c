@@ -53,6 +53,7 @@
  */
 #include "srd_robust.h"
 #include "srd_safety.h"
+#include "srd_fmt_build.h"
 
 #include <dirent.h>
 #include <sys/mman.h>
@@ -1944,6 +1945,108 @@ static void test_write_past_16_tib_limit(void) {
 
 /* ================================================================== */
 
+/* ================================================================== */
+/* A streamed value whose bytes end in a well-formed entry              */
+/* ================================================================== */
+
+/* The writer: streams 20,000 bytes followed by 20 bytes of metadata that would end a
+ * valid entry right after the store's tail (key hash of "phantom", prev_tail = the
+ * tail, the CRC of those 20,000 bytes), tells the parent, waits, then aborts (or, with
+ * `commit` set, adds 100 more bytes and commits). */
+struct tst_forge_cfg {
+    const char *path;
+    int commit;
+};
+
+static void tst_forge_writer(void *arg, struct srd_chan *ch) {
+    const struct tst_forge_cfg *c = (const struct tst_forge_cfg *)arg;
+    srd_store *s = NULL;
+    if (srd_open(c->path, 0, &s) != SRD_OK) {
+        srd_chan_send(ch, "open failed");
+        return;
+    }
+    uint64_t tail = 0;
+    srd_file_size(s, &tail);
+    static uint8_t body[20000 + 20];
+    for (size_t i = 0; i < 20000; i++) body[i] = (uint8_t)(i * 31 + 7);
+    uint64_t h = 0;
+    srd_hash_key((const uint8_t *)"phantom", 7, &h);
+    uint32_t crc = srd_crc32(body, 20000);
+    for (int i = 0; i < 8; i++) body[20000 + i] = (uint8_t)(h >> (8 * i));
+    for (int i = 0; i < 8; i++) body[20008 + i] = (uint8_t)(tail >> (8 * i));
+    for (int i = 0; i < 4; i++) body[20016 + i] = (uint8_t)(crc >> (8 * i));
+    srd_stream *st = NULL;
+    if (srd_stream_begin(s, (const uint8_t *)"real", 4, &st) != SRD_OK ||
+        srd_stream_write(st, body, sizeof body) != SRD_OK) {
+        srd_chan_send(ch, "stream failed");
+        return;
+    }
+    srd_chan_send(ch, "streaming");
+    char line[64];
+    srd_chan_recv(ch, line, sizeof line, 60);
+    if (c->commit) {
+        srd_stream_write(st, body, 100);
+        srd_chan_send(ch, srd_stream_commit(st) == SRD_OK ? "committed" : "commit failed");
+    } else {
+        srd_stream_abort(st);
+        srd_chan_send(ch, "aborted");
+    }
+    srd_chan_recv(ch, line, sizeof line, 60);
+    srd_close(s);
+}
+
+/* Readers (here, the test process itself) must never see "phantom": not through a fresh
+ * read-only open, not through srd_refresh of a handle opened before, while the stream is
+ * open, after its abort or after its commit; and never fault. */
+static void test_sigbus_forged_entry_in_a_stream(void) {
+    for (int commit = 0; commit <= 1; commit++) {
+        const char *path = srd_path(commit ? "forge-commit.srd" : "forge-abort.srd");
+        srd_store *s = NULL;
+        REQUIRE(srd_open(path, 0, &s) == SRD_OK);
+        CHECK_OK(srd_write(s, (const uint8_t *)"first", 5, (const uint8_t *)"value", 5));
+        srd_close(s);
+        srd_store *old = NULL;
+        REQUIRE(srd_open(path, SRD_OPEN_READ_ONLY, &old) == SRD_OK);
+        struct tst_forge_cfg cfg = {path, commit};
+        struct tst_proc w;
+        REQUIRE(tst_proc_start(&w, "forging writer", 60, tst_forge_writer, &cfg) == 0);
+        char line[64] = "";
+        CHECK(srd_chan_recv(&w.ch, line, sizeof line, 60) == 0 && strcmp(line, "streaming") == 0);
+        for (int round = 0; round < 2; round++) {
+            srd_store *f = NULL;
+            if (CHECK_OK(srd_open(path, SRD_OPEN_READ_ONLY, &f))) {
+                CHECK_MSG(srd_exists(f, (const uint8_t *)"phantom", 7) == SRD_NOT_FOUND,
+                          "a fresh read-only open took a streamed value's bytes for an entry (%s)",
+                          round ? "after the stream ended" : "mid-stream");
+                CHECK(srd_exists(f, (const uint8_t *)"first", 5) == SRD_OK);
+                srd_close(f);
+            }
+            CHECK_OK(srd_refresh(old));
+            CHECK_MSG(srd_exists(old, (const uint8_t *)"phantom", 7) == SRD_NOT_FOUND,
+                      "srd_refresh took a streamed value's bytes for an entry (%s)",
+                      round ? "after the stream ended" : "mid-stream");
+            if (round == 0) {
+                srd_chan_send(&w.ch, "go");
+                CHECK(srd_chan_recv(&w.ch, line, sizeof line, 60) == 0 &&
+                      strcmp(line, commit ? "committed" : "aborted") == 0);
+            }
+        }
+        const uint8_t *v = NULL;
+        size_t n = 0;
+        int32_t r = srd_read(old, (const uint8_t *)"real", 4, &v, &n);
+        if (commit)
+            CHECK(r == SRD_OK && n == 20000 + 20 + 100);
+        else
+            CHECK(r == SRD_NOT_FOUND);
+        srd_chan_send(&w.ch, "bye");
+        tst_proc_end_ok(&w, 30);
+        srd_close(old);
+        tst_remove_store(path);
+    }
+    printf("  test_sigbus_forged_entry_in_a_stream: a streamed value ending in a forged entry, "
+           "aborted and committed: never seen as an entry\n");
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && (strcmp(argv[1], "--probe-open") == 0 || strcmp(argv[1], "--probe-write") == 0))
         return tst_probe_main(argv[1], argv[2]);
@@ -1966,6 +2069,7 @@ int main(int argc, char **argv) {
         {"test_fork_child_write_is_refused", test_fork_child_write_is_refused},
         {"test_fork_parent_close_releases_lock", test_fork_parent_close_releases_lock},
         {"test_sigbus_readers_survive_aborted_streams", test_sigbus_readers_survive_aborted_streams},
+        {"test_sigbus_forged_entry_in_a_stream", test_sigbus_forged_entry_in_a_stream},
         {"test_false_corrupt_prealloc_writer", test_false_corrupt_prealloc_writer},
         {"test_false_corrupt_torn_tail_rewritten", test_false_corrupt_torn_tail_rewritten},
         {"test_side_files_idx_tmp_symlink", test_side_files_idx_tmp_symlink},

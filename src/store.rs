@@ -362,6 +362,11 @@ pub(crate) enum Op<'a> {
 /// straight from the caller's memory.
 const COPY_LIMIT: usize = 4096;
 
+/// Appends longer than this mark their range as pending while they are
+/// written (see [`crate::os::file::mark_pending`]): two `fcntl` calls, next
+/// to at least this many bytes of copying.
+const PENDING_MARK_MIN: u64 = 64 << 10;
+
 /// How many entries ahead a batch prefetches index slots and its inputs.
 const PREFETCH_AHEAD: usize = 8;
 
@@ -569,7 +574,12 @@ impl Store {
                     .metadata()
                     .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
             }
-            let file_len = stat.len();
+            // A writer in another process may be filling a range it has
+            // not published (a stream, a large append): that is not part
+            // of the store yet, and may be cut back or be a value's bytes
+            // shaped like entries. Look only below it.
+            let pending = crate::os::file::pending_from(file);
+            let file_len = stat.len().min(pending.unwrap_or(u64::MAX));
             let trusted = if options.index_file {
                 crate::persist::saved_len(path, &stat).unwrap_or(0)
             } else {
@@ -617,10 +627,18 @@ impl Store {
                 continue;
             }
             let floor = snap.copied_from();
+            // A pending range that began below what was found (marked after
+            // the look above): look again below it.
+            let marked_below = |tail: u64| {
+                attempt < 100 && crate::os::file::pending_from(file).is_some_and(|p| p < tail)
+            };
             if let Some(found) = Store::recover_fast(path, &stat, options, snap.bytes(), floor) {
                 // The newest metadata may have been copied while a writer
                 // wrote it: then look again.
                 if attempt < 5 && !snap.still_in_file(file, found.0.tail, meta) {
+                    continue;
+                }
+                if marked_below(found.0.tail) {
                     continue;
                 }
                 return Ok(Ok(found));
@@ -634,6 +652,9 @@ impl Store {
             let found = recovery::recover_slow(snap.bytes()).map(|r| (r, u64::MAX, false));
             if let Ok(f) = &found {
                 if attempt < 5 && !snap.still_in_file(file, f.0.tail, meta) {
+                    continue;
+                }
+                if marked_below(f.0.tail) {
                     continue;
                 }
             }
@@ -1362,6 +1383,10 @@ impl Store {
             self.publish_append(w, Some(map), new_table, placed, tail);
             return Ok(tail);
         }
+        // A large append takes a while to write: readers in other processes
+        // leave its range alone until it is published (see `mark_pending`).
+        let pending = tail - start > PENDING_MARK_MIN
+            && crate::os::file::mark_pending(&w.file, start).is_ok();
         let written = if w.copy_in(start, tail, segs.iter().map(piece)) {
             Ok(())
         } else {
@@ -1380,6 +1405,9 @@ impl Store {
         };
         if let Err(e) = written {
             w.cut_back(start, "a failed write");
+            if pending {
+                crate::os::file::unmark_pending(&w.file, start);
+            }
             return Err(Error::io(
                 format!(
                     "{}: appending {} bytes at offset {start}",
@@ -1390,6 +1418,9 @@ impl Store {
             ));
         }
         self.publish_append(w, new_map, new_table, placed, tail);
+        if pending {
+            crate::os::file::unmark_pending(&w.file, start);
+        }
         Ok(tail)
     }
 

@@ -65,11 +65,19 @@ impl Store {
         };
         let pad = format::pad_len(start);
         let ctx = || format!("{}: stream: padding at offset {start}", self.path.display());
+        if spool.is_none() {
+            // The bytes from `start` on are the stream's until it ends:
+            // readers in other processes leave them alone (see
+            // `mark_pending`). Without the mark they fall back on their
+            // own checks, so a failure to set it is not the stream's.
+            let _ = crate::os::file::mark_pending(&w.file, start);
+        }
         w.file
             .seek(SeekFrom::Start(start))
             .and_then(|_| w.file.write_all(&format::ZEROS[..pad as usize]))
             .map_err(|e| {
                 w.cut_back(start, "a failed stream");
+                crate::os::file::unmark_pending(&w.file, start);
                 Error::io(ctx(), e)
             })?;
         w.stream_owner = Some(std::thread::current().id());
@@ -174,6 +182,8 @@ impl Stream {
         if result.is_err() {
             w.cut_back(self.start, "a failed stream");
         }
+        // Published or cut back: the range is no longer pending.
+        crate::os::file::unmark_pending(&w.file, self.start);
         if self.spool.take().is_some() && w.owner.is_current() {
             // Not installed (the commit failed): the spool goes.
             let _ = std::fs::remove_file(stream_spool_path(&store.path));
@@ -277,13 +287,18 @@ impl Stream {
         }
         if let Ok(mut w) = store.lock_writer_raw() {
             w.cut_back(self.start, "an aborted stream");
+            crate::os::file::unmark_pending(&w.file, self.start);
             w.stream_owner = None;
         } else if let Some(writer) = &store.writer {
-            // The writer is marked broken; still release the stream.
-            writer
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .stream_owner = None;
+            // The writer is marked broken (or this is a forked child);
+            // still release the stream, and the pending mark if it is
+            // this process's (in a child the descriptor, and with it the
+            // mark, is the parent's).
+            let mut w = writer.lock().unwrap_or_else(|e| e.into_inner());
+            if w.owner.is_current() {
+                crate::os::file::unmark_pending(&w.file, self.start);
+            }
+            w.stream_owner = None;
         }
         store.stream_done.notify_all();
     }

@@ -62,3 +62,71 @@ pub(crate) fn sync_parent_dir(path: &Path) -> crate::error::Result<()> {
         .and_then(|d| d.sync_all())
         .map_err(|e| crate::error::Error::io(format!("{}: fsync directory", dir.display()), e))
 }
+
+/// The byte range a writer is filling and has not published: an entry
+/// being written (a stream, or a large append) past the store's tail.
+/// Marked with an open-file-description write lock on `from..` (Linux
+/// `F_OFD_SETLK`; it goes when the writer's descriptor is closed, so a
+/// crashed writer leaves none), which read-only handles in other processes
+/// look for ([`pending_from`]) so that they never read, and never take for
+/// entries, bytes that the writer may still cut back or that are a value's
+/// contents. Elsewhere than Linux this is a no-op.
+pub(crate) fn mark_pending(file: &File, from: u64) -> std::io::Result<()> {
+    ofd_lock(file, libc::F_WRLCK, from)
+}
+
+/// Ends [`mark_pending`].
+pub(crate) fn unmark_pending(file: &File, from: u64) {
+    let _ = ofd_lock(file, libc::F_UNLCK, from);
+}
+
+/// Where a writer's unpublished range begins, if a writer (in any process)
+/// marked one ([`mark_pending`]).
+pub(crate) fn pending_from(file: &File) -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: a zeroed `flock` is a valid value of this plain C struct.
+        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+        fl.l_type = libc::F_RDLCK as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        fl.l_start = 0;
+        fl.l_len = 0;
+        // SAFETY: `fl` is a valid, writable flock for the call; the
+        // descriptor is open.
+        let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
+        if r == 0 && fl.l_type != libc::F_UNLCK as libc::c_short {
+            return u64::try_from(fl.l_start).ok();
+        }
+        None
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
+    }
+}
+
+fn ofd_lock(file: &File, kind: libc::c_int, from: u64) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: a zeroed `flock` is a valid value of this plain C struct.
+        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+        fl.l_type = kind as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        fl.l_start = libc::off_t::try_from(from)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        fl.l_len = 0;
+        // SAFETY: `fl` is a valid flock for the call; the descriptor is open.
+        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &fl) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, kind, from);
+        Ok(())
+    }
+}
