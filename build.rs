@@ -139,11 +139,16 @@ const HEADER_PREAMBLE: &str = "/**
  *   LMDB, do not keep using a store across exec() (descriptors are
  *   close-on-exec).
  * - Other processes: read-only handles (SRD_OPEN_READ_ONLY) in other
- *   processes may open and srd_refresh a store while one process writes; the
- *   library's own truncations (aborted streams, failed appends, torn-tail
- *   recovery, preallocated space cut at a read-write open) never make them
- *   fault: bytes not yet known to be complete entries are read with pread,
- *   never through the memory map. A program that truncates the file by
- *   other means can still make readers fault (SIGBUS), as with any
- *   memory-mapped store.
+ *   processes may open and srd_refresh a store while one process writes. A
+ *   writer marks the range it has not published (an open stream, an append
+ *   over 64 KiB, a torn tail being cut) with an F_OFD_SETLK lock, and
+ *   readers stay below it; other bytes not yet known to be complete entries
+ *   are read with pread, never through the memory map. So the library's own
+ *   truncations (aborted streams, failed appends, torn-tail recovery,
+ *   preallocated space cut at a read-write open) do not make readers fault.
+ *   Exception: a torn tail of more than 1 GiB left by a crashed writer is
+ *   checked through the map beyond its last 64 KiB, and faults a reader
+ *   scanning it if a read-write open cuts it at that moment. A program that
+ *   truncates the file by other means can make readers fault (SIGBUS), as
+ *   with any memory-mapped store.
  */";

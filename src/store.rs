@@ -470,15 +470,17 @@ impl Store {
                 && rec.tail < file_len
                 && recovery::nonzero_end(&map.bytes(file_len)[rec.tail as usize..]) == 0;
             if rec.tail < file_len && !reserved {
-                // A torn tail: cut it off so the next append continues the chain.
-                file.set_len(rec.tail)
-                    .and_then(|_| file.sync_all())
-                    .map_err(|e| {
-                        Error::io(
-                            format!("{}: truncating torn tail to {}", path.display(), rec.tail),
-                            e,
-                        )
-                    })?;
+                // A torn tail: cut it off so the next append continues the
+                // chain. Readers arriving meanwhile stay below the cut.
+                let _ = crate::os::file::mark_pending(&file, rec.tail);
+                let cut = file.set_len(rec.tail).and_then(|_| file.sync_all());
+                crate::os::file::unmark_pending(&file, rec.tail);
+                cut.map_err(|e| {
+                    Error::io(
+                        format!("{}: truncating torn tail to {}", path.display(), rec.tail),
+                        e,
+                    )
+                })?;
                 // The file changed: a copy made before no longer matches it.
                 saved_at = u64::MAX;
             }
