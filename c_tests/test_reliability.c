@@ -1255,32 +1255,46 @@ static void tst_stream_writer(void *arg, struct srd_chan *ch) {
     srd_chan_send(ch, "open 0 streams %ld writes %ld errors %ld", streams, writes, errors);
 }
 
+/* A race: one writer process (`writer`, sent `wc`) against `nreaders` reader processes
+ * (tst_reader) for `secs`. Puts the writer's report line in `line` (empty if none) and
+ * checks that it ended normally; then each reader's report (a reader killed by a signal,
+ * a value never written, a missing key or an SRD_CORRUPT fails). Returns the readers'
+ * SRD_CORRUPT count and adds their opens to `*opens`. */
+static long tst_race(const char *writer_name, tst_proc_fn writer, struct tst_writer_cfg *wc,
+                     int nreaders, double secs, char *line, size_t line_len, long *opens) {
+    struct tst_reader_cfg rc = {wc->path, secs};
+    struct tst_proc w, r[4];
+    line[0] = '\0';
+    REQUIRE(nreaders <= 4 &&
+            tst_proc_start(&w, writer_name, (unsigned)secs + 60, writer, wc) == 0);
+    for (int i = 0; i < nreaders; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "reader process %d", i + 1);
+        REQUIRE(tst_proc_start(&r[i], name, (unsigned)secs + 60, tst_reader, &rc) == 0);
+    }
+    CHECK_MSG(srd_chan_recv(&w.ch, line, line_len, secs + 60) == 0, "the writer sent no report");
+    tst_proc_end_ok(&w, 30);
+    long corrupt = 0;
+    for (int i = 0; i < nreaders; i++) corrupt += tst_reader_finish(&r[i], 60, opens);
+    return corrupt;
+}
+
 static void test_sigbus_readers_survive_aborted_streams(void) {
     srd_ctx("test_sigbus_readers_survive_aborted_streams");
     const char *path = srd_path("sigbus.srd");
     tst_seed_store(path, 0);
     double secs = tst_race_secs(4.0);
     struct tst_writer_cfg wc = {path, secs, 2, 0, 0};
-    struct tst_reader_cfg rc = {path, secs};
-    struct tst_proc w, r[3];
-    REQUIRE(tst_proc_start(&w, "writer process (streams aborted)", (unsigned)secs + 60,
-                           tst_stream_writer, &wc) == 0);
-    for (int i = 0; i < 3; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "reader process %d", i + 1);
-        REQUIRE(tst_proc_start(&r[i], name, (unsigned)secs + 60, tst_reader, &rc) == 0);
-    }
-    char line[256] = "";
-    long streams = 0, writes = 0, errors = -1;
+    char line[256];
+    long streams = 0, writes = 0, errors = -1, opens = 0;
     int wst = -1;
-    if (CHECK_MSG(srd_chan_recv(&w.ch, line, sizeof line, secs + 60) == 0, "the writer sent no report"))
-        CHECK_MSG(sscanf(line, "open %d streams %ld writes %ld errors %ld", &wst, &streams, &writes,
-                         &errors) == 4 && wst == 0 && errors == 0,
-                  "writer: \"%s\"", line);
-    tst_proc_end_ok(&w, 30);
+    tst_race("writer process (streams aborted)", tst_stream_writer, &wc, 3, secs, line,
+             sizeof line, &opens);
+    CHECK_MSG(sscanf(line, "open %d streams %ld writes %ld errors %ld", &wst, &streams, &writes,
+                     &errors) == 4 && wst == 0 && errors == 0,
+              "writer: \"%s\"", line);
     printf("  test_sigbus_readers_survive_aborted_streams: %.1f s; writer: %ld streams of 8 MiB "
            "aborted, %ld small writes\n", secs, streams, writes);
-    for (int i = 0; i < 3; i++) tst_reader_finish(&r[i], 60, NULL);
     tst_remove_store(path);
     srd_ctx_clear();
 }
@@ -1329,27 +1343,16 @@ static void test_false_corrupt_prealloc_writer(void) {
     tst_seed_store(path, SRD_OPEN_PREALLOCATE);
     double secs = tst_race_secs(3.0);
     struct tst_writer_cfg wc = {path, secs, 2, 0, 0};
-    struct tst_reader_cfg rc = {path, secs};
-    struct tst_proc w, r[2];
-    REQUIRE(tst_proc_start(&w, "writer process (SRD_OPEN_PREALLOCATE)", (unsigned)secs + 60,
-                           tst_prealloc_writer, &wc) == 0);
-    for (int i = 0; i < 2; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "reader process %d", i + 1);
-        REQUIRE(tst_proc_start(&r[i], name, (unsigned)secs + 60, tst_reader, &rc) == 0);
-    }
-    char line[256] = "";
-    long writes = 0, compactions = 0, errors = -1;
+    char line[256];
+    long writes = 0, compactions = 0, errors = -1, opens = 0;
     int wst = -1;
-    if (CHECK_MSG(srd_chan_recv(&w.ch, line, sizeof line, secs + 60) == 0, "the writer sent no report"))
-        CHECK_MSG(sscanf(line, "open %d writes %ld compactions %ld errors %ld", &wst, &writes,
-                         &compactions, &errors) == 4 && wst == 0 && errors == 0,
-                  "writer: \"%s\"", line);
-    tst_proc_end_ok(&w, 30);
+    long corrupt = tst_race("writer process (SRD_OPEN_PREALLOCATE)", tst_prealloc_writer, &wc, 2,
+                            secs, line, sizeof line, &opens);
+    CHECK_MSG(sscanf(line, "open %d writes %ld compactions %ld errors %ld", &wst, &writes,
+                     &compactions, &errors) == 4 && wst == 0 && errors == 0,
+              "writer: \"%s\"", line);
     printf("  test_false_corrupt_prealloc_writer: %.1f s; writer: %ld appends of 1-2 KiB with "
            "SRD_OPEN_PREALLOCATE, %ld compactions\n", secs, writes, compactions);
-    long corrupt = 0, opens = 0;
-    for (int i = 0; i < 2; i++) corrupt += tst_reader_finish(&r[i], 60, &opens);
     printf("    SRD_CORRUPT from read-only opens and refreshes: %ld (must be 0) in %ld opens\n",
            corrupt, opens);
     tst_remove_store(path);
