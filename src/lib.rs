@@ -1,9 +1,18 @@
 //! simd-r-drive for C: an append-only, single-file key/value store with
 //! zero-copy, 64-byte aligned reads.
 //!
-//! The crate has three layers: [`format`] (encoding of entries, no I/O), the
-//! engine ([`store::Store`], with recovery and compaction), and `ffi`, the C
-//! API (the only place with `extern "C"` functions and raw pointers).
+//! Layers, each depending only on those above it:
+//! - [`error`], [`format`]: errors; the encoding of entries (no I/O);
+//! - `os`: every system call (side files and their names, locks, memory
+//!   maps, preallocation, snapshots for readers, fork ownership); `sync`:
+//!   the read-copy-update cell readers enter views through, and waiting;
+//! - `index`: the in-memory table and its copy on disk ([`persist`]);
+//! - `recovery`: validating a file and rebuilding its index;
+//! - the engine, [`store::Store`]: open, read, append, publish, durability;
+//! - `ops`: operations built on the engine (compaction, streams, refresh,
+//!   iteration, verification, transfers, salvage); the engine never uses
+//!   them;
+//! - `ffi`: the C API, the only place with `extern "C"` functions.
 
 // The unsafe discipline: every `unsafe` block states the invariant it relies
 // on, and an `unsafe fn` body is no blanket licence.
@@ -14,26 +23,22 @@ pub mod error;
 pub mod format;
 pub mod store;
 
-mod compact;
 mod ffi;
 mod index;
-mod iter;
+mod ops;
 mod os;
-pub mod persist;
 mod recovery;
-mod refresh;
-pub mod salvage;
-mod stream;
-mod transfer;
-mod verify;
-mod view_cell;
+mod sync;
+
+pub use index::persist;
+pub use ops::salvage;
 
 pub use error::{Error, Result};
-pub use iter::Iter;
+pub use ops::iter::Iter;
+pub use ops::refresh::RefreshStats;
+pub use ops::salvage::{salvage, SalvageReport};
+pub use ops::stream::Stream;
+pub use ops::verify::VerifyReport;
 pub use os::mapping;
 pub use os::mapping::MemorySource;
-pub use refresh::RefreshStats;
-pub use salvage::{salvage, SalvageReport};
 pub use store::{CompactStats, Entry, OpenOptions, Store};
-pub use stream::Stream;
-pub use verify::VerifyReport;

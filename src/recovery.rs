@@ -124,7 +124,11 @@ pub(crate) fn recover_slow(file: &[u8]) -> Result<Recovered, Damage> {
 /// from the end of the file must lead back to exactly `from.len`, and the
 /// newest entry must check out). `None` if it does not: the caller then
 /// recovers the whole file.
-pub(crate) fn extend(file: &[u8], from: crate::persist::Loaded, floor: u64) -> Option<Recovered> {
+pub(crate) fn extend(
+    file: &[u8],
+    from: crate::index::persist::Loaded,
+    floor: u64,
+) -> Option<Recovered> {
     let len = settled_end(file, from.len, floor)?;
     let mut table = from.table;
     let mut found: Vec<(u64, u64, bool)> = Vec::new();

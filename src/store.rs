@@ -6,7 +6,7 @@ use crate::index::{prefetch, Probe, SlotRef, Table, MAX_META_OFFSET};
 use crate::os::mapping::{reserve_for, Mapping, MemorySource};
 use crate::os::prealloc::{NoRoom, Prealloc};
 use crate::recovery;
-use crate::view_cell::{ViewCell, ViewGuard};
+use crate::sync::view_cell::{ViewCell, ViewGuard};
 use std::fs::TryLockError;
 use std::fs::{self, File};
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
@@ -542,7 +542,7 @@ impl Store {
         floor: u64,
     ) -> Option<(recovery::Recovered, u64, bool)> {
         let copy = if options.index_file {
-            crate::persist::load(path, bytes, stat).and_then(|l| {
+            crate::index::persist::load(path, bytes, stat).and_then(|l| {
                 let at = l.len;
                 recovery::extend(bytes, l, floor).map(|r| (r, at))
             })
@@ -583,7 +583,7 @@ impl Store {
             let pending = crate::os::file::pending_from(file);
             let file_len = stat.len().min(pending.unwrap_or(u64::MAX));
             let trusted = if options.index_file {
-                crate::persist::saved_len(path, &stat).unwrap_or(0)
+                crate::index::persist::saved_len(path, &stat).unwrap_or(0)
             } else {
                 0
             };
@@ -719,7 +719,7 @@ impl Store {
         if !self.options.index_file {
             return;
         }
-        let w = writer.lock().unwrap_or_else(|e| e.into_inner());
+        let w = crate::sync::lock(writer);
         if w.broken.is_some() || w.stream_owner.is_some() || !w.owner.is_current() {
             return;
         }
@@ -739,7 +739,8 @@ impl Store {
             None
         };
         let table = smaller.as_ref().unwrap_or(&view.table);
-        if crate::persist::save(&self.path, table, view.bytes(), sh.entries, &w.file).is_ok() {
+        if crate::index::persist::save(&self.path, table, view.bytes(), sh.entries, &w.file).is_ok()
+        {
             self.index_saved_at.store(len, Ordering::Relaxed);
         }
         drop(w);
@@ -1231,7 +1232,7 @@ impl Store {
         if !self.options.sync {
             return Ok(());
         }
-        let lock_state = || self.sync_state.lock().unwrap_or_else(|e| e.into_inner());
+        let lock_state = || crate::sync::lock(&self.sync_state);
         let mut st = lock_state();
         st.arrivals += 1;
         let arrival = st.arrivals;
@@ -1250,7 +1251,7 @@ impl Store {
                 break;
             }
             st.waiting += 1;
-            st = self.sync_done.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = crate::sync::wait(&self.sync_done, st);
             st.waiting -= 1;
         }
         st.in_progress = true;
@@ -1272,11 +1273,7 @@ impl Store {
                 if left.is_zero() {
                     break;
                 }
-                st = self
-                    .sync_arrived
-                    .wait_timeout(st, left)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                st = crate::sync::wait_timeout(&self.sync_arrived, st, left);
             }
             st.delaying = false;
         }
@@ -1302,8 +1299,7 @@ impl Store {
             // again, and as Linux reports a writeback error once per open
             // file, its sync could succeed and call data durable that is not.
             if let Some(writer) = &self.writer {
-                writer.lock().unwrap_or_else(|e| e.into_inner()).broken =
-                    Some(format!("fdatasync failed: {e}"));
+                crate::sync::lock(writer).broken = Some(format!("fdatasync failed: {e}"));
             }
         }
         let mut st = lock_state();
@@ -1630,7 +1626,7 @@ impl Store {
     pub(crate) fn lock_shared(&self) -> MutexGuard<'_, Shared> {
         // A poisoned lock only means a panic elsewhere; publishers do not
         // panic between their updates.
-        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.shared)
     }
 
     /// Takes the writer: waits while another thread's stream is open, fails
@@ -1641,7 +1637,7 @@ impl Store {
             if w.stream_is_mine() {
                 return Err(Error::Busy(self.path.clone()));
             }
-            w = self.stream_done.wait(w).unwrap_or_else(|e| e.into_inner());
+            w = crate::sync::wait(&self.stream_done, w);
         }
         Ok(w)
     }
@@ -1694,30 +1690,7 @@ impl AsRef<[u8]> for EntryBytes {
     }
 }
 
-fn lock(m: &Mutex<Writer>) -> MutexGuard<'_, Writer> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Waiting for a publisher: spin briefly, then yield (on two cores the
-/// publisher may be waiting for this very core).
-#[derive(Default)]
-pub(crate) struct Backoff(u32);
-
-impl Backoff {
-    pub(crate) fn snooze(&mut self) {
-        self.0 = self.0.saturating_add(1);
-        if self.0 < 64 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
-    }
-
-    /// Rounds waited so far.
-    pub(crate) fn rounds(&self) -> u32 {
-        self.0
-    }
-}
+use crate::sync::{lock, Backoff};
 
 /// Refuses a file length whose metadata offsets the index cannot hold.
 pub(crate) fn check_size_limit(path: &Path, len: u64) -> Result<()> {

@@ -3,7 +3,7 @@
 use super::error::{guard, guard_value, srd_status, Failure};
 use super::require_out;
 use super::store::{srd_store, store_ref};
-use crate::iter::Iter;
+use crate::ops::iter::Iter;
 
 /// An iterator over the live entries of a store (opaque), from
 /// `srd_iter_new`: a snapshot as of that call, in file order (oldest first).

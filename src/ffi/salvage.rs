@@ -65,7 +65,7 @@ pub unsafe extern "C" fn srd_salvage(
         // NUL-terminated string, read during the call only.
         let dst = unsafe { path_arg(dst_path, "dst_path") }?;
         require_out(out_report, "out_report")?;
-        let r = crate::salvage::salvage(src, dst)?;
+        let r = crate::ops::salvage::salvage(src, dst)?;
         // SAFETY: non-NULL and writable per contract.
         unsafe {
             *out_report = srd_salvage_report {

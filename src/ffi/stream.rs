@@ -4,7 +4,7 @@ use super::error::{guard, guard_value, srd_status, Failure};
 use super::store::{key_arg, srd_store, store_ref};
 use super::{input, require_out};
 use crate::format;
-use crate::stream::Stream;
+use crate::ops::stream::Stream;
 
 /// An open streaming write (opaque), from `srd_stream_begin`. Finished by
 /// exactly one call of `srd_stream_commit` or `srd_stream_abort`, which free

@@ -59,7 +59,7 @@ impl Store {
         let Some(id) = self.file_id() else {
             return Ok(RefreshStats::default());
         };
-        let _serial = self.refresh_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = crate::sync::lock(&self.refresh_lock);
         let file = open_file(&self.path, false, false)?;
         let stat = file
             .metadata()

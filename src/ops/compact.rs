@@ -83,7 +83,7 @@ impl Store {
             sh.file_id = file.metadata().ok().map(|m| (m.dev(), m.ino()));
         }
         // The index copy describes the old file.
-        crate::persist::remove(&self.path);
+        crate::index::persist::remove(&self.path);
         self.index_saved_at.store(u64::MAX, Ordering::Relaxed);
         w.capacity = reserve_for(new_len);
         let _ = w.file.unlock();
@@ -98,7 +98,7 @@ impl Store {
         w.generation += 1;
         {
             // The new file was synced whole: everything in it is durable.
-            let mut st = self.sync_state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut st = crate::sync::lock(&self.sync_state);
             st.reset(w.generation, new_len);
         }
         self.sync_done.notify_all();

@@ -22,6 +22,8 @@
 //! the old or the new entry, both complete. Deleted keys keep a tombstone slot
 //! until the table is next rebuilt (when it grows, or at compaction).
 
+pub mod persist;
+
 use memmap2::MmapRaw;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};

@@ -294,7 +294,7 @@ impl Stream {
             // still release the stream, and the pending mark if it is
             // this process's (in a child the descriptor, and with it the
             // mark, is the parent's).
-            let mut w = writer.lock().unwrap_or_else(|e| e.into_inner());
+            let mut w = crate::sync::lock(writer);
             if w.owner.is_current() {
                 crate::os::file::unmark_pending(&w.file, self.start);
             }

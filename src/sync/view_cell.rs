@@ -116,7 +116,7 @@ struct Local(&'static Record);
 
 impl Local {
     fn register() -> Local {
-        let mut all = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all = crate::sync::lock(&RECORDS);
         let free = all
             .iter()
             .find(|r| r.in_use.compare_exchange(0, 1, Acquire, Relaxed).is_ok());
@@ -350,7 +350,7 @@ impl<T> ViewCell<T> {
             Barrier::Fence => fence(SeqCst),
         }
         let inside: Vec<(&'static Record, u64)> = {
-            let all = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
+            let all = crate::sync::lock(&RECORDS);
             all.iter()
                 .filter_map(|r| {
                     let s = r.seq.load(Acquire);
@@ -358,7 +358,7 @@ impl<T> ViewCell<T> {
                 })
                 .collect()
         };
-        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        let mut retired = crate::sync::lock(&self.retired);
         retired.push(Retired {
             _value: old,
             inside,
@@ -403,7 +403,7 @@ impl<T> ViewCell<T> {
 
     #[cold]
     fn collect_slow(&self) {
-        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        let mut retired = crate::sync::lock(&self.retired);
         self.sweep(&mut retired);
     }
 }
