@@ -91,6 +91,11 @@ fn main() {
         .expect("cbindgen failed to generate the header");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("simd_r_drive.h");
     bindings.write_to_file(&out);
+    // The Rust doc comments' `# Safety` heading (which rustdoc and clippy
+    // want on an `unsafe fn`) becomes what C readers know: Doxygen's
+    // precondition paragraph.
+    let text = fs::read_to_string(&out).unwrap();
+    fs::write(&out, text.replace("\n * # Safety\n * ", "\n * @pre ")).unwrap();
 
     let committed = dir.join("include/simd_r_drive.h");
     let generated = fs::read(&out).unwrap();

@@ -446,8 +446,7 @@ const char *srd_version_string(void);
  * written. `path` is only read during the call.
  * Thread-safety: may be called from any thread.
  *
- * # Safety
- * `path` must be NULL or a NUL-terminated string; `out_store` must be NULL or
+ * @pre `path` must be NULL or a NUL-terminated string; `out_store` must be NULL or
  * writable.
  */
 srd_status srd_open(const char *path, uint32_t flags, struct srd_store **out_store);
@@ -466,8 +465,7 @@ srd_status srd_open(const char *path, uint32_t flags, struct srd_store **out_sto
  * is committed or aborted.
  * Thread-safety: no other call may use the handle during or after this one.
  *
- * # Safety
- * `store` must be NULL or a handle from `srd_open` not yet closed.
+ * @pre `store` must be NULL or a handle from `srd_open` not yet closed.
  */
 void srd_close(struct srd_store *store);
 
@@ -489,8 +487,7 @@ void srd_close(struct srd_store *store);
  * Ownership: `key` and `value` are only read during the call.
  * Thread-safety: may be called from any thread; writers are serialized.
  *
- * # Safety
- * `store` as for `srd_close`; `key` and `value` readable for their lengths.
+ * @pre `store` as for `srd_close`; `key` and `value` readable for their lengths.
  */
 srd_status srd_write(struct srd_store *store,
                      const uint8_t *key,
@@ -508,8 +505,7 @@ srd_status srd_write(struct srd_store *store,
  * Ownership: `items` and the bytes they point to are only read during the
  * call. Thread-safety: as `srd_write`.
  *
- * # Safety
- * `items` must point to `count` valid `srd_kv` whose pointers are readable
+ * @pre `items` must point to `count` valid `srd_kv` whose pointers are readable
  * for their lengths.
  */
 srd_status srd_write_batch(struct srd_store *store, const struct srd_kv *items, size_t count);
@@ -529,8 +525,7 @@ srd_status srd_write_batch(struct srd_store *store, const struct srd_kv *items, 
  * Thread-safety: any number of threads may read at once, while others write.
  * Outputs are written only on success. This call does not allocate.
  *
- * # Safety
- * `store` as for `srd_close`; `key` readable for `key_len` bytes; outputs
+ * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes; outputs
  * writable.
  */
 srd_status srd_read(const struct srd_store *store,
@@ -549,8 +544,7 @@ srd_status srd_read(const struct srd_store *store,
  * must release with `srd_entry_free`; not written on failure.
  * Thread-safety: as `srd_read`; the entry itself may be read from any thread.
  *
- * # Safety
- * As `srd_read`.
+ * @pre As `srd_read`.
  */
 srd_status srd_read_entry(const struct srd_store *store,
                           const uint8_t *key,
@@ -562,8 +556,7 @@ srd_status srd_read_entry(const struct srd_store *store,
  * `SRD_NOT_FOUND` if not, or an error code for bad arguments. Does not check
  * the value's checksum. Thread-safety: as `srd_read`.
  *
- * # Safety
- * `store` as for `srd_close`; `key` readable for `key_len` bytes.
+ * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
  */
 srd_status srd_exists(const struct srd_store *store, const uint8_t *key, size_t key_len);
 
@@ -573,8 +566,7 @@ srd_status srd_exists(const struct srd_store *store, const uint8_t *key, size_t 
  * `srd_write`. Pointers returned earlier by `srd_read` stay valid.
  * Thread-safety: as `srd_write`.
  *
- * # Safety
- * `store` as for `srd_close`; `key` readable for `key_len` bytes.
+ * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
  */
 srd_status srd_delete(struct srd_store *store, const uint8_t *key, size_t key_len);
 
@@ -587,8 +579,7 @@ srd_status srd_delete(struct srd_store *store, const uint8_t *key, size_t key_le
  * Ownership: `keys` is only read during the call. Thread-safety: as
  * `srd_write`.
  *
- * # Safety
- * `keys` must point to `count` valid `srd_key` whose pointers are readable.
+ * @pre `keys` must point to `count` valid `srd_key` whose pointers are readable.
  */
 srd_status srd_delete_batch(struct srd_store *store, const struct srd_key *keys, size_t count);
 
@@ -607,8 +598,7 @@ srd_status srd_delete_batch(struct srd_store *store, const struct srd_key *keys,
  * (the compaction has then taken effect but may not survive power loss);
  * `SRD_CORRUPT` if a live value fails its checksum (nothing is changed).
  *
- * # Safety
- * `store` as for `srd_close`.
+ * @pre `store` as for `srd_close`.
  */
 srd_status srd_compact(struct srd_store *store);
 
@@ -616,8 +606,7 @@ srd_status srd_compact(struct srd_store *store);
  * Makes everything written so far durable (`fdatasync`). A no-op returning
  * `SRD_OK` on a read-only store. Thread-safety: may be called from any thread.
  *
- * # Safety
- * `store` as for `srd_close`.
+ * @pre `store` as for `srd_close`.
  */
 srd_status srd_sync(struct srd_store *store);
 
@@ -644,8 +633,7 @@ srd_status srd_sync(struct srd_store *store);
  * Thread-safety: may be called from any thread; it waits for the writer,
  * and readers go on meanwhile.
  *
- * # Safety
- * `store` as for `srd_close`.
+ * @pre `store` as for `srd_close`.
  */
 srd_status srd_reserve(struct srd_store *store, uint64_t additional_keys);
 
@@ -653,8 +641,7 @@ srd_status srd_reserve(struct srd_store *store, uint64_t additional_keys);
  * Writes the number of live keys to `*out_live_keys`.
  * Thread-safety: may be called from any thread.
  *
- * # Safety
- * `store` as for `srd_close`; `out_live_keys` writable.
+ * @pre `store` as for `srd_close`; `out_live_keys` writable.
  */
 srd_status srd_count(const struct srd_store *store, uint64_t *out_live_keys);
 
@@ -665,8 +652,7 @@ srd_status srd_count(const struct srd_store *store, uint64_t *out_live_keys);
  * `SRD_OPEN_PREALLOCATE` has zeros after it). Thread-safety: may be called
  * from any thread.
  *
- * # Safety
- * `store` as for `srd_close`; `out_bytes` writable.
+ * @pre `store` as for `srd_close`; `out_bytes` writable.
  */
 srd_status srd_file_size(const struct srd_store *store, uint64_t *out_bytes);
 
@@ -674,8 +660,7 @@ srd_status srd_file_size(const struct srd_store *store, uint64_t *out_bytes);
  * As `srd_write`, for the key whose hash (from `srd_hash_key`) is
  * `key_hash`. The same key written by name or by hash is the same key.
  *
- * # Safety
- * As `srd_write`.
+ * @pre As `srd_write`.
  */
 srd_status srd_write_with_hash(struct srd_store *store,
                                uint64_t key_hash,
@@ -686,8 +671,7 @@ srd_status srd_write_with_hash(struct srd_store *store,
  * As `srd_read`, for the key with hash `key_hash` (same lifetime rules for
  * the returned pointer).
  *
- * # Safety
- * As `srd_read`.
+ * @pre As `srd_read`.
  */
 srd_status srd_read_with_hash(const struct srd_store *store,
                               uint64_t key_hash,
@@ -697,8 +681,7 @@ srd_status srd_read_with_hash(const struct srd_store *store,
 /**
  * As `srd_read_entry`, for the key with hash `key_hash`.
  *
- * # Safety
- * As `srd_read_entry`.
+ * @pre As `srd_read_entry`.
  */
 srd_status srd_read_entry_with_hash(const struct srd_store *store,
                                     uint64_t key_hash,
@@ -707,16 +690,14 @@ srd_status srd_read_entry_with_hash(const struct srd_store *store,
 /**
  * As `srd_exists`, for the key with hash `key_hash`.
  *
- * # Safety
- * `store` as for `srd_close`.
+ * @pre `store` as for `srd_close`.
  */
 srd_status srd_exists_with_hash(const struct srd_store *store, uint64_t key_hash);
 
 /**
  * As `srd_delete`, for the key with hash `key_hash`.
  *
- * # Safety
- * `store` as for `srd_close`.
+ * @pre `store` as for `srd_close`.
  */
 srd_status srd_delete_with_hash(struct srd_store *store, uint64_t key_hash);
 
@@ -730,8 +711,7 @@ srd_status srd_delete_with_hash(struct srd_store *store, uint64_t key_hash);
  * Ownership: `keys` is only read during the call; `out` must have room for
  * `count` results. Thread-safety: as `srd_read`.
  *
- * # Safety
- * `keys` points to `count` valid `srd_key`; `out` to `count` writable slots.
+ * @pre `keys` points to `count` valid `srd_key`; `out` to `count` writable slots.
  */
 srd_status srd_read_batch(const struct srd_store *store,
                           const struct srd_key *keys,
@@ -741,8 +721,7 @@ srd_status srd_read_batch(const struct srd_store *store,
 /**
  * As `srd_read_batch`, for `count` key hashes.
  *
- * # Safety
- * `key_hashes` points to `count` hashes; `out` to `count` writable slots.
+ * @pre `key_hashes` points to `count` hashes; `out` to `count` writable slots.
  */
 srd_status srd_read_batch_with_hash(const struct srd_store *store,
                                     const uint64_t *key_hashes,
@@ -754,8 +733,7 @@ srd_status srd_read_batch_with_hash(const struct srd_store *store,
  * the file) whose key was not overwritten or deleted since. `SRD_NOT_FOUND`
  * if the store has no live value. The pointer is borrowed as for `srd_read`.
  *
- * # Safety
- * `store` as for `srd_close`; outputs writable.
+ * @pre `store` as for `srd_close`; outputs writable.
  */
 srd_status srd_read_last(const struct srd_store *store,
                          uint64_t *out_key_hash,
@@ -766,8 +744,7 @@ srd_status srd_read_last(const struct srd_store *store,
  * Writes the number of entries in the file, counting old versions and
  * tombstones, to `*out_entries`. Thread-safety: any thread.
  *
- * # Safety
- * `store` as for `srd_close`; `out_entries` writable.
+ * @pre `store` as for `srd_close`; `out_entries` writable.
  */
 srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries);
 
@@ -783,8 +760,7 @@ srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries)
  * `SRD_CORRUPT` if a replacing file is not a valid store.
  * Thread-safety: may run while other threads read through the handle.
  *
- * # Safety
- * `store` as for `srd_close`.
+ * @pre `store` as for `srd_close`.
  */
 srd_status srd_refresh(struct srd_store *store);
 
@@ -796,8 +772,7 @@ srd_status srd_refresh(struct srd_store *store);
  * Lifetime: the pointer is valid until `srd_entry_free(entry)`. Never write
  * through or free it. Thread-safety: may be called from any thread.
  *
- * # Safety
- * `entry` must be NULL or a live entry from `srd_read_entry`; `out_len` NULL
+ * @pre `entry` must be NULL or a live entry from `srd_read_entry`; `out_len` NULL
  * or writable.
  */
 const uint8_t *srd_entry_data(const struct srd_entry *entry, size_t *out_len);
@@ -806,8 +781,7 @@ const uint8_t *srd_entry_data(const struct srd_entry *entry, size_t *out_len);
  * Releases a pinned entry. NULL is a no-op. After this call the pointer from
  * `srd_entry_data` is invalid.
  *
- * # Safety
- * `entry` must be NULL or a live entry from `srd_read_entry`, not freed
+ * @pre `entry` must be NULL or a live entry from `srd_read_entry`, not freed
  * before and not in use by another thread.
  */
 void srd_entry_free(struct srd_entry *entry);
@@ -820,8 +794,7 @@ void srd_entry_free(struct srd_entry *entry);
  *
  * Ownership: `buf` is caller memory. Thread-safety: any thread.
  *
- * # Safety
- * `entry` NULL or live; `buf` writable for `cap` bytes; `out_n` writable.
+ * @pre `entry` NULL or live; `buf` writable for `cap` bytes; `out_n` writable.
  */
 srd_status srd_entry_read_at(const struct srd_entry *entry,
                              uint64_t offset,
@@ -832,16 +805,14 @@ srd_status srd_entry_read_at(const struct srd_entry *entry,
 /**
  * Writes the entry's stored key hash (XXH3-64 of the key) to `*out_key_hash`.
  *
- * # Safety
- * `entry` NULL or live; output writable.
+ * @pre `entry` NULL or live; output writable.
  */
 srd_status srd_entry_key_hash(const struct srd_entry *entry, uint64_t *out_key_hash);
 
 /**
  * Writes the entry's stored CRC-32 (of its value) to `*out_crc32`.
  *
- * # Safety
- * `entry` NULL or live; output writable.
+ * @pre `entry` NULL or live; output writable.
  */
 srd_status srd_entry_checksum(const struct srd_entry *entry, uint32_t *out_crc32);
 
@@ -849,8 +820,7 @@ srd_status srd_entry_checksum(const struct srd_entry *entry, uint32_t *out_crc32
  * Writes the file offset where the entry's value starts (a multiple of 64)
  * to `*out_offset`.
  *
- * # Safety
- * `entry` NULL or live; output writable.
+ * @pre `entry` NULL or live; output writable.
  */
 srd_status srd_entry_offset(const struct srd_entry *entry, uint64_t *out_offset);
 
@@ -858,8 +828,7 @@ srd_status srd_entry_offset(const struct srd_entry *entry, uint64_t *out_offset)
  * Recomputes the CRC-32 of the entry's value now: `SRD_OK` if it matches the
  * stored checksum, `SRD_CORRUPT` if not.
  *
- * # Safety
- * `entry` NULL or live.
+ * @pre `entry` NULL or live.
  */
 srd_status srd_entry_verify(const struct srd_entry *entry);
 
@@ -874,8 +843,7 @@ srd_status srd_entry_verify(const struct srd_entry *entry);
  * Ownership: on success `*out_stream` receives a stream the caller must
  * finish with `srd_stream_commit` or `srd_stream_abort`.
  *
- * # Safety
- * `store` as for `srd_close`; `key` readable for `key_len` bytes;
+ * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes;
  * `out_stream` writable.
  */
 srd_status srd_stream_begin(struct srd_store *store,
@@ -886,8 +854,7 @@ srd_status srd_stream_begin(struct srd_store *store,
 /**
  * As `srd_stream_begin`, for the key with hash `key_hash`.
  *
- * # Safety
- * As `srd_stream_begin`.
+ * @pre As `srd_stream_begin`.
  */
 srd_status srd_stream_begin_with_hash(struct srd_store *store,
                                       uint64_t key_hash,
@@ -900,8 +867,7 @@ srd_status srd_stream_begin_with_hash(struct srd_store *store,
  * commit fail and the store is rolled back; the stream must still be
  * finished.
  *
- * # Safety
- * `stream` NULL or a live stream; `data` readable for `len` bytes.
+ * @pre `stream` NULL or a live stream; `data` readable for `len` bytes.
  */
 srd_status srd_stream_write(struct srd_stream *stream, const uint8_t *data, size_t len);
 
@@ -913,8 +879,7 @@ srd_status srd_stream_write(struct srd_stream *stream, const uint8_t *data, size
  * `SRD_IO`. With `SRD_OPEN_SYNC` the value is durable when this returns (see
  * `SRD_OPEN_SYNC` for a failing `fdatasync`).
  *
- * # Safety
- * `stream` NULL or a live stream, not used after this call.
+ * @pre `stream` NULL or a live stream, not used after this call.
  */
 srd_status srd_stream_commit(struct srd_stream *stream);
 
@@ -922,8 +887,7 @@ srd_status srd_stream_commit(struct srd_stream *stream);
  * Discards the stream and frees it: the store is left exactly as it was
  * before `srd_stream_begin`, and waiting writers proceed. NULL is a no-op.
  *
- * # Safety
- * `stream` NULL or a live stream, not used after this call.
+ * @pre `stream` NULL or a live stream, not used after this call.
  */
 void srd_stream_abort(struct srd_stream *stream);
 
@@ -934,8 +898,7 @@ void srd_stream_abort(struct srd_stream *stream);
  * Ownership: on success `*out_iter` receives an iterator the caller must
  * release with `srd_iter_free`.
  *
- * # Safety
- * `store` as for `srd_close`; `out_iter` writable.
+ * @pre `store` as for `srd_close`; `out_iter` writable.
  */
 srd_status srd_iter_new(const struct srd_store *store, struct srd_iter **out_iter);
 
@@ -944,8 +907,7 @@ srd_status srd_iter_new(const struct srd_store *store, struct srd_iter **out_ite
  * `parts`) of the live entries, for parallel scans: the parts split the
  * entries by key hash, so each live entry is in exactly one part.
  *
- * # Safety
- * As `srd_iter_new`.
+ * @pre As `srd_iter_new`.
  */
 srd_status srd_iter_new_part(const struct srd_store *store,
                              uint32_t part,
@@ -959,8 +921,7 @@ srd_status srd_iter_new_part(const struct srd_store *store,
  * iterator has moved past it, so keep calling). Outputs are written only on
  * `SRD_OK`.
  *
- * # Safety
- * `iter` NULL or a live iterator; outputs writable.
+ * @pre `iter` NULL or a live iterator; outputs writable.
  */
 srd_status srd_iter_next(struct srd_iter *iter,
                          uint64_t *out_key_hash,
@@ -971,8 +932,7 @@ srd_status srd_iter_next(struct srd_iter *iter,
  * Releases an iterator; NULL is a no-op. Pointers it returned become
  * invalid.
  *
- * # Safety
- * `iter` NULL or a live iterator, not used after this call.
+ * @pre `iter` NULL or a live iterator, not used after this call.
  */
 void srd_iter_free(struct srd_iter *iter);
 
@@ -984,8 +944,7 @@ void srd_iter_free(struct srd_iter *iter);
  * key with a non-zero length is reported, not hashed.
  * Thread-safety: any thread; no store needed.
  *
- * # Safety
- * `key` readable for `key_len` bytes; `out_hash` writable.
+ * @pre `key` readable for `key_len` bytes; `out_hash` writable.
  */
 srd_status srd_hash_key(const uint8_t *key, size_t key_len, uint64_t *out_hash);
 
@@ -999,8 +958,7 @@ srd_status srd_hash_key(const uint8_t *key, size_t key_len, uint64_t *out_hash);
  * Ownership: `out_key` is caller memory with room for 16 bytes.
  * Thread-safety: any thread.
  *
- * # Safety
- * `prefix` and `key` readable for their lengths; `out_key` writable for 16
+ * @pre `prefix` and `key` readable for their lengths; `out_key` writable for 16
  * bytes.
  */
 srd_status srd_namespace_key(const uint8_t *prefix,
@@ -1016,8 +974,7 @@ srd_status srd_namespace_key(const uint8_t *prefix,
  * `SRD_INVALID_ARGUMENT` if the two keys are the same key. Other errors as
  * `srd_write`. Thread-safety: as `srd_write`.
  *
- * # Safety
- * `store` as for `srd_close`; keys readable for their lengths.
+ * @pre `store` as for `srd_close`; keys readable for their lengths.
  */
 srd_status srd_rename(struct srd_store *store,
                       const uint8_t *old_key,
@@ -1032,8 +989,7 @@ srd_status srd_rename(struct srd_store *store,
  * `key`; `SRD_READ_ONLY` if `dst` is read-only. `src` may be read-only.
  * Thread-safety: as `srd_read` on `src` and `srd_write` on `dst`.
  *
- * # Safety
- * `src`, `dst` live handles; `key` readable for `key_len` bytes.
+ * @pre `src`, `dst` live handles; `key` readable for `key_len` bytes.
  */
 srd_status srd_copy(const struct srd_store *src,
                     const uint8_t *key,
@@ -1046,8 +1002,7 @@ srd_status srd_copy(const struct srd_store *src,
  * so a crash at any moment never loses it (at worst it is in both). Errors
  * as `srd_copy`, plus `SRD_READ_ONLY` if `src` is read-only.
  *
- * # Safety
- * `src`, `dst` live handles; `key` readable for `key_len` bytes.
+ * @pre `src`, `dst` live handles; `key` readable for `key_len` bytes.
  */
 srd_status srd_move(struct srd_store *src,
                     const uint8_t *key,
@@ -1062,8 +1017,7 @@ srd_status srd_move(struct srd_store *src,
  * `srd_last_error_message` then says what and where the first problem is).
  * Readers and writers on other threads are not blocked.
  *
- * # Safety
- * `store` as for `srd_close`; `out_report` writable.
+ * @pre `store` as for `srd_close`; `out_report` writable.
  */
 srd_status srd_verify(const struct srd_store *store, struct srd_verify_report *out_report);
 
@@ -1071,8 +1025,7 @@ srd_status srd_verify(const struct srd_store *store, struct srd_verify_report *o
  * As `srd_verify`, calling `progress(user_data, done_bytes, total_bytes)`
  * as it goes (`progress` may be NULL).
  *
- * # Safety
- * As `srd_verify`; `progress`, if not NULL, callable with `user_data`.
+ * @pre As `srd_verify`; `progress`, if not NULL, callable with `user_data`.
  */
 srd_status srd_verify_progress(const struct srd_store *store,
                                struct srd_verify_report *out_report,
@@ -1083,8 +1036,7 @@ srd_status srd_verify_progress(const struct srd_store *store,
  * As `srd_compact`, calling `progress(user_data, done, total)` with the
  * number of live entries copied so far (`progress` may be NULL).
  *
- * # Safety
- * As `srd_compact`; `progress`, if not NULL, callable with `user_data`.
+ * @pre As `srd_compact`; `progress`, if not NULL, callable with `user_data`.
  */
 srd_status srd_compact_progress(struct srd_store *store, srd_progress_fn progress, void *user_data);
 
@@ -1092,8 +1044,7 @@ srd_status srd_compact_progress(struct srd_store *store, srd_progress_fn progres
  * Writes to `*out_bytes` how many bytes `srd_compact` would free now: old
  * versions, tombstones and the padding that compaction would save.
  *
- * # Safety
- * `store` as for `srd_close`; `out_bytes` writable.
+ * @pre `store` as for `srd_close`; `out_bytes` writable.
  */
 srd_status srd_reclaimable_bytes(const struct srd_store *store, uint64_t *out_bytes);
 
@@ -1110,8 +1061,7 @@ srd_status srd_reclaimable_bytes(const struct srd_store *store, uint64_t *out_by
  * bytes alive by itself.
  * Ownership: on success `*out_store` receives a handle for `srd_close`.
  *
- * # Safety
- * `data` readable for `len` bytes for the lifetime stated above;
+ * @pre `data` readable for `len` bytes for the lifetime stated above;
  * `out_store` writable.
  */
 srd_status srd_open_bytes(const uint8_t *data, size_t len, struct srd_store **out_store);
@@ -1124,8 +1074,7 @@ srd_status srd_open_bytes(const uint8_t *data, size_t len, struct srd_store **ou
  *
  * Ownership: on success `*out_store` receives a handle for `srd_close`.
  *
- * # Safety
- * `entry` NULL or a live entry; `out_store` writable.
+ * @pre `entry` NULL or a live entry; `out_store` writable.
  */
 srd_status srd_open_entry(const struct srd_entry *entry, struct srd_store **out_store);
 
@@ -1143,8 +1092,7 @@ srd_status srd_open_entry(const struct srd_entry *entry, struct srd_store **out_
  * refuses a file with `SRD_CORRUPT`; do not run it on a store that is open
  * for writing.
  *
- * # Safety
- * Paths NULL or NUL-terminated; `out_report` writable.
+ * @pre Paths NULL or NUL-terminated; `out_report` writable.
  */
 srd_status srd_salvage(const char *src_path,
                        const char *dst_path,
