@@ -20,7 +20,7 @@
 #define O_CLOEXEC 0
 #endif
 
-char *srd_path_join(const char *a, const char *b) {
+char *srdcli_path_join(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     int slash = la > 0 && a[la - 1] != '/';
     char *out = malloc(la + (size_t)slash + lb + 1);
@@ -36,7 +36,7 @@ char *srd_path_join(const char *a, const char *b) {
 typedef struct walk_ctx {
     const char *cmd;
     const char *root;
-    srd_file_list *out;
+    srdcli_file_list *out;
     int have_skip;
     dev_t skip_dev;
     ino_t skip_ino;
@@ -46,10 +46,10 @@ static int cmp_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int list_push(srd_file_list *l, char *rel, uint64_t size) {
+static int list_push(srdcli_file_list *l, char *rel, uint64_t size) {
     if (l->len == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        srd_file *items = realloc(l->items, cap * sizeof *items);
+        srdcli_file *items = realloc(l->items, cap * sizeof *items);
         if (items == NULL) return -1;
         l->items = items;
         l->cap = cap;
@@ -70,19 +70,19 @@ static void free_names(char **names, size_t n) {
 static int read_names(const walk_ctx *w, const char *dir, char ***out_names, size_t *out_n) {
     DIR *d = opendir(dir);
     if (d == NULL) {
-        srd_errorf(w->cmd, "%s: %s", dir, strerror(errno));
-        return SRD_EXIT_FAILURE;
+        srdcli_errorf(w->cmd, "%s: %s", dir, strerror(errno));
+        return SRDCLI_EXIT_FAILURE;
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
-    int rc = SRD_EXIT_OK;
+    int rc = SRDCLI_EXIT_OK;
     for (;;) {
         errno = 0;
         struct dirent *e = readdir(d);
         if (e == NULL) {
             if (errno != 0) {
-                srd_errorf(w->cmd, "%s: %s", dir, strerror(errno));
-                rc = SRD_EXIT_FAILURE;
+                srdcli_errorf(w->cmd, "%s: %s", dir, strerror(errno));
+                rc = SRDCLI_EXIT_FAILURE;
             }
             break;
         }
@@ -91,8 +91,8 @@ static int read_names(const walk_ctx *w, const char *dir, char ***out_names, siz
             size_t ncap = cap ? cap * 2 : 32;
             char **grown = realloc(names, ncap * sizeof *grown);
             if (grown == NULL) {
-                rc = SRD_EXIT_FAILURE;
-                srd_errorf(w->cmd, "out of memory");
+                rc = SRDCLI_EXIT_FAILURE;
+                srdcli_errorf(w->cmd, "out of memory");
                 break;
             }
             names = grown;
@@ -100,43 +100,43 @@ static int read_names(const walk_ctx *w, const char *dir, char ***out_names, siz
         }
         names[n] = strdup(e->d_name);
         if (names[n] == NULL) {
-            rc = SRD_EXIT_FAILURE;
-            srd_errorf(w->cmd, "out of memory");
+            rc = SRDCLI_EXIT_FAILURE;
+            srdcli_errorf(w->cmd, "out of memory");
             break;
         }
         n++;
     }
     closedir(d);
-    if (rc != SRD_EXIT_OK) {
+    if (rc != SRDCLI_EXIT_OK) {
         free_names(names, n);
         return rc;
     }
     if (n > 1) qsort(names, n, sizeof *names, cmp_names);
     *out_names = names;
     *out_n = n;
-    return SRD_EXIT_OK;
+    return SRDCLI_EXIT_OK;
 }
 
 /* Walks root/rel (rel NULL for root itself). */
 static int walk_dir(const walk_ctx *w, const char *rel) {
-    char *dir = rel ? srd_path_join(w->root, rel) : strdup(w->root);
+    char *dir = rel ? srdcli_path_join(w->root, rel) : strdup(w->root);
     if (dir == NULL) {
-        srd_errorf(w->cmd, "out of memory");
-        return SRD_EXIT_FAILURE;
+        srdcli_errorf(w->cmd, "out of memory");
+        return SRDCLI_EXIT_FAILURE;
     }
     char **names = NULL;
     size_t n = 0;
     int rc = read_names(w, dir, &names, &n);
-    for (size_t i = 0; rc == SRD_EXIT_OK && i < n; i++) {
-        char *child_rel = rel ? srd_path_join(rel, names[i]) : strdup(names[i]);
-        char *child = child_rel ? srd_path_join(w->root, child_rel) : NULL;
+    for (size_t i = 0; rc == SRDCLI_EXIT_OK && i < n; i++) {
+        char *child_rel = rel ? srdcli_path_join(rel, names[i]) : strdup(names[i]);
+        char *child = child_rel ? srdcli_path_join(w->root, child_rel) : NULL;
         struct stat st;
         if (child == NULL) {
-            srd_errorf(w->cmd, "out of memory");
-            rc = SRD_EXIT_FAILURE;
+            srdcli_errorf(w->cmd, "out of memory");
+            rc = SRDCLI_EXIT_FAILURE;
         } else if (lstat(child, &st) != 0) {
-            srd_errorf(w->cmd, "%s: %s", child, strerror(errno));
-            rc = SRD_EXIT_FAILURE;
+            srdcli_errorf(w->cmd, "%s: %s", child, strerror(errno));
+            rc = SRDCLI_EXIT_FAILURE;
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk_dir(w, child_rel);
         } else if (!S_ISREG(st.st_mode)) {
@@ -144,8 +144,8 @@ static int walk_dir(const walk_ctx *w, const char *rel) {
         } else if (w->have_skip && st.st_dev == w->skip_dev && st.st_ino == w->skip_ino) {
             fprintf(stderr, "srd: %s: skipped %s (it is the store itself)\n", w->cmd, child);
         } else if (list_push(w->out, child_rel, (uint64_t)st.st_size) != 0) {
-            srd_errorf(w->cmd, "out of memory");
-            rc = SRD_EXIT_FAILURE;
+            srdcli_errorf(w->cmd, "out of memory");
+            rc = SRDCLI_EXIT_FAILURE;
         } else {
             child_rel = NULL; /* owned by the list now */
         }
@@ -157,23 +157,23 @@ static int walk_dir(const walk_ctx *w, const char *rel) {
     return rc;
 }
 
-int srd_walk(const char *cmd, const char *root, srd_file_list *out, int have_skip,
+int srdcli_walk(const char *cmd, const char *root, srdcli_file_list *out, int have_skip,
              unsigned long long skip_dev, unsigned long long skip_ino) {
     struct stat st;
     if (stat(root, &st) != 0) {
         int e = errno;
-        srd_errorf(cmd, "%s: %s", root, strerror(e));
-        return e == ENOENT ? SRD_EXIT_NOT_FOUND : SRD_EXIT_FAILURE;
+        srdcli_errorf(cmd, "%s: %s", root, strerror(e));
+        return e == ENOENT ? SRDCLI_EXIT_NOT_FOUND : SRDCLI_EXIT_FAILURE;
     }
     if (!S_ISDIR(st.st_mode)) {
-        srd_errorf(cmd, "%s: not a directory", root);
-        return SRD_EXIT_USAGE;
+        srdcli_errorf(cmd, "%s: not a directory", root);
+        return SRDCLI_EXIT_USAGE;
     }
     walk_ctx w = {cmd, root, out, have_skip, (dev_t)skip_dev, (ino_t)skip_ino};
     return walk_dir(&w, NULL);
 }
 
-void srd_file_list_free(srd_file_list *l) {
+void srdcli_file_list_free(srdcli_file_list *l) {
     for (size_t i = 0; i < l->len; i++) free(l->items[i].rel);
     free(l->items);
     l->items = NULL;
@@ -183,7 +183,7 @@ void srd_file_list_free(srd_file_list *l) {
 
 /* ---- paths and files ------------------------------------------------------ */
 
-int srd_safe_relpath(const char *rel) {
+int srdcli_safe_relpath(const char *rel) {
     if (rel == NULL || rel[0] == '\0' || rel[0] == '/') return 0;
     const char *p = rel;
     for (;;) {
@@ -209,7 +209,7 @@ static int ensure_dir(const char *path, int no_symlink) {
     return -1;
 }
 
-int srd_mkdir_p(const char *dir) {
+int srdcli_mkdir_p(const char *dir) {
     char *copy = strdup(dir);
     if (copy == NULL) return -1;
     int rc = 0;
@@ -241,8 +241,8 @@ static int write_all(int fd, const uint8_t *data, size_t len) {
     return 0;
 }
 
-int srd_write_file_under(const char *root, const char *rel, const uint8_t *data, size_t len) {
-    char *path = srd_path_join(root, rel);
+int srdcli_write_file_under(const char *root, const char *rel, const uint8_t *data, size_t len) {
+    char *path = srdcli_path_join(root, rel);
     if (path == NULL) return -1;
     size_t root_len = strlen(path) - strlen(rel);
     int rc = 0;

@@ -23,17 +23,17 @@
 static const char MANIFEST_MAGIC[] = "srd-import-manifest 1\n";
 #define MANIFEST_MAGIC_LEN (sizeof MANIFEST_MAGIC - 1)
 
-srd_status srd_manifest_key(uint8_t out[SRD_NAMESPACE_KEY_LEN]) {
+srd_status srdcli_manifest_key(uint8_t out[SRD_NAMESPACE_KEY_LEN]) {
     static const char prefix[] = "srd-cli";
     static const char name[] = "import-manifest";
     return srd_namespace_key((const uint8_t *)prefix, sizeof prefix - 1, (const uint8_t *)name,
                              sizeof name - 1, out);
 }
 
-int srd_manifest_add(srd_manifest *m, char kind, const char *path) {
+int srdcli_manifest_add(srdcli_manifest *m, char kind, const char *path) {
     if (m->len == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 64;
-        srd_manifest_rec *recs = realloc(m->recs, cap * sizeof *recs);
+        srdcli_manifest_rec *recs = realloc(m->recs, cap * sizeof *recs);
         if (recs == NULL) return -1;
         m->recs = recs;
         m->cap = cap;
@@ -51,10 +51,10 @@ static int valid_kind(char k) {
     return k == SRD_MANIFEST_VALUE || k == SRD_MANIFEST_EMPTY || k == SRD_MANIFEST_ZERO;
 }
 
-srd_status srd_manifest_load(const srd_store *store, srd_manifest *m, int *found,
+srd_status srdcli_manifest_load(const srd_store *store, srdcli_manifest *m, int *found,
                              const char **malformed) {
     uint8_t key[SRD_NAMESPACE_KEY_LEN];
-    srd_status st = srd_manifest_key(key);
+    srd_status st = srdcli_manifest_key(key);
     if (st != SRD_OK) return st;
     const uint8_t *v = NULL;
     size_t n = 0;
@@ -76,8 +76,8 @@ srd_status srd_manifest_load(const srd_store *store, srd_manifest *m, int *found
             return SRD_CORRUPT;
         }
         /* v + pos + 1 .. nul is the path, and *nul == 0 terminates it in place. */
-        if (srd_manifest_add(m, (char)v[pos], (const char *)(v + pos + 1)) != 0) {
-            return SRD_TOOL_NO_MEMORY;
+        if (srdcli_manifest_add(m, (char)v[pos], (const char *)(v + pos + 1)) != 0) {
+            return SRDCLI_NO_MEMORY;
         }
         pos = (size_t)(nul - v) + 1;
     }
@@ -85,13 +85,13 @@ srd_status srd_manifest_load(const srd_store *store, srd_manifest *m, int *found
 }
 
 static int cmp_recs(const void *a, const void *b) {
-    const srd_manifest_rec *x = a, *y = b;
+    const srdcli_manifest_rec *x = a, *y = b;
     int c = strcmp(x->path, y->path);
     if (c != 0) return c;
     return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
 }
 
-void srd_manifest_normalize(srd_manifest *m) {
+void srdcli_manifest_normalize(srdcli_manifest *m) {
     if (m->len < 2) return;
     qsort(m->recs, m->len, sizeof *m->recs, cmp_recs);
     size_t out = 0;
@@ -105,12 +105,12 @@ void srd_manifest_normalize(srd_manifest *m) {
     m->len = out;
 }
 
-srd_status srd_manifest_save(srd_store *store, const srd_manifest *m) {
+srd_status srdcli_manifest_save(srd_store *store, const srdcli_manifest *m) {
     if (m->len == 0) return SRD_OK;
     size_t total = MANIFEST_MAGIC_LEN;
     for (size_t i = 0; i < m->len; i++) total += strlen(m->recs[i].path) + 2;
     uint8_t *buf = malloc(total);
-    if (buf == NULL) return SRD_TOOL_NO_MEMORY;
+    if (buf == NULL) return SRDCLI_NO_MEMORY;
     memcpy(buf, MANIFEST_MAGIC, MANIFEST_MAGIC_LEN);
     size_t pos = MANIFEST_MAGIC_LEN;
     for (size_t i = 0; i < m->len; i++) {
@@ -121,13 +121,13 @@ srd_status srd_manifest_save(srd_store *store, const srd_manifest *m) {
         buf[pos++] = 0;
     }
     uint8_t key[SRD_NAMESPACE_KEY_LEN];
-    srd_status st = srd_manifest_key(key);
+    srd_status st = srdcli_manifest_key(key);
     if (st == SRD_OK) st = srd_write(store, key, sizeof key, buf, total);
     free(buf);
     return st;
 }
 
-void srd_manifest_free(srd_manifest *m) {
+void srdcli_manifest_free(srdcli_manifest *m) {
     for (size_t i = 0; i < m->len; i++) free(m->recs[i].path);
     free(m->recs);
     m->recs = NULL;

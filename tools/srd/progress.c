@@ -10,14 +10,14 @@
 
 #define SRD_BAR_WIDTH 30
 
-void srd_progress_init(srd_progress *p, const char *label) {
+void srdcli_progress_init(srdcli_progress *p, const char *label) {
     p->label = label;
     p->enabled = isatty(STDERR_FILENO) == 1;
     p->drawn = 0;
     p->last_percent = -1;
 }
 
-void srd_progress_update(srd_progress *p, uint64_t done, uint64_t total) {
+void srdcli_progress_update(srdcli_progress *p, uint64_t done, uint64_t total) {
     if (p == NULL || !p->enabled) return;
     int percent;
     if (total == 0 || done >= total) {
@@ -37,11 +37,11 @@ void srd_progress_update(srd_progress *p, uint64_t done, uint64_t total) {
     p->drawn = 1;
 }
 
-void srd_progress_callback(void *user_data, uint64_t done, uint64_t total) {
-    srd_progress_update((srd_progress *)user_data, done, total);
+void srdcli_progress_callback(void *user_data, uint64_t done, uint64_t total) {
+    srdcli_progress_update((srdcli_progress *)user_data, done, total);
 }
 
-void srd_progress_finish(srd_progress *p) {
+void srdcli_progress_finish(srdcli_progress *p) {
     if (p == NULL || !p->drawn) return;
     fputc('\n', stderr);
     fflush(stderr);

@@ -25,16 +25,16 @@
 
 /* ---- errors and exit codes ------------------------------------------------- */
 
-int srd_exit_code(srd_status st) {
+int srdcli_exit_code(srd_status st) {
     switch (st) {
-    case SRD_OK: return SRD_EXIT_OK;
-    case SRD_NOT_FOUND: return SRD_EXIT_NOT_FOUND;
-    case SRD_INVALID_ARGUMENT: return SRD_EXIT_USAGE;
-    default: return SRD_EXIT_FAILURE;
+    case SRD_OK: return SRDCLI_EXIT_OK;
+    case SRD_NOT_FOUND: return SRDCLI_EXIT_NOT_FOUND;
+    case SRD_INVALID_ARGUMENT: return SRDCLI_EXIT_USAGE;
+    default: return SRDCLI_EXIT_FAILURE;
     }
 }
 
-void srd_errorf(const char *cmd, const char *fmt, ...) {
+void srdcli_errorf(const char *cmd, const char *fmt, ...) {
     va_list ap;
     fflush(stdout);
     fprintf(stderr, "srd: %s: ", cmd);
@@ -44,20 +44,20 @@ void srd_errorf(const char *cmd, const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
-int srd_report(const char *cmd, srd_status st) {
-    if (st == SRD_TOOL_NO_MEMORY) {
-        srd_errorf(cmd, "out of memory");
-        return SRD_EXIT_FAILURE;
+int srdcli_report(const char *cmd, srd_status st) {
+    if (st == SRDCLI_NO_MEMORY) {
+        srdcli_errorf(cmd, "out of memory");
+        return SRDCLI_EXIT_FAILURE;
     }
     const char *msg = srd_last_error_message();
-    srd_errorf(cmd, "%s", (msg != NULL && msg[0] != '\0') ? msg : srd_status_str(st));
-    return srd_exit_code(st);
+    srdcli_errorf(cmd, "%s", (msg != NULL && msg[0] != '\0') ? msg : srd_status_str(st));
+    return srdcli_exit_code(st);
 }
 
-int srd_worse(int a, int b) {
-    if (a == SRD_EXIT_OK) return b;
-    if (b == SRD_EXIT_OK) return a;
-    if (a == SRD_EXIT_FAILURE || b == SRD_EXIT_FAILURE) return SRD_EXIT_FAILURE;
+int srdcli_worse(int a, int b) {
+    if (a == SRDCLI_EXIT_OK) return b;
+    if (b == SRDCLI_EXIT_OK) return a;
+    if (a == SRDCLI_EXIT_FAILURE || b == SRDCLI_EXIT_FAILURE) return SRDCLI_EXIT_FAILURE;
     return a;
 }
 
@@ -101,37 +101,37 @@ static int cmd_write(ctx *c) {
     } else {
         uint64_t done = 0;
         int rerr = 0;
-        st = srd_stream_from(c->store, u8(key), strlen(key), stdin, NULL, 0, NULL, &done, 0, &rerr);
-        if (st == SRD_TOOL_READ_ERROR) {
-            srd_errorf(c->cmd, "stdin: %s (nothing stored)", strerror(rerr));
-            return SRD_EXIT_FAILURE;
+        st = srdcli_stream_from(c->store, u8(key), strlen(key), stdin, NULL, 0, NULL, &done, 0, &rerr);
+        if (st == SRDCLI_READ_ERROR) {
+            srdcli_errorf(c->cmd, "stdin: %s (nothing stored)", strerror(rerr));
+            return SRDCLI_EXIT_FAILURE;
         }
     }
-    return st == SRD_OK ? SRD_EXIT_OK : srd_report(c->cmd, st);
+    return st == SRD_OK ? SRDCLI_EXIT_OK : srdcli_report(c->cmd, st);
 }
 
 static int cmd_read(ctx *c) {
     const uint8_t *v = NULL;
     size_t n = 0;
     srd_status st = srd_read(c->store, u8(c->args[0]), strlen(c->args[0]), &v, &n);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
     /* Straight from the memory map to stdout: no copy of the value is made. */
     if (fwrite(v, 1, n, stdout) != n || fflush(stdout) != 0) {
-        srd_errorf(c->cmd, "stdout: %s", strerror(errno));
-        return SRD_EXIT_FAILURE;
+        srdcli_errorf(c->cmd, "stdout: %s", strerror(errno));
+        return SRDCLI_EXIT_FAILURE;
     }
-    return SRD_EXIT_OK;
+    return SRDCLI_EXIT_OK;
 }
 
 static int cmd_delete(ctx *c) {
     srd_status st = srd_delete(c->store, u8(c->args[0]), strlen(c->args[0]));
-    return st == SRD_OK ? SRD_EXIT_OK : srd_report(c->cmd, st);
+    return st == SRD_OK ? SRDCLI_EXIT_OK : srdcli_report(c->cmd, st);
 }
 
 static int cmd_rename(ctx *c) {
     srd_status st = srd_rename(c->store, u8(c->args[0]), strlen(c->args[0]), u8(c->args[1]),
                                strlen(c->args[1]));
-    return st == SRD_OK ? SRD_EXIT_OK : srd_report(c->cmd, st);
+    return st == SRD_OK ? SRDCLI_EXIT_OK : srdcli_report(c->cmd, st);
 }
 
 /* copy and move: the target store is opened read-write and created if missing. */
@@ -143,16 +143,16 @@ static int copy_or_move(ctx *c, int move) {
         struct stat a, b;
         if (stat(c->store_path, &a) == 0 && stat(target, &b) == 0 && a.st_dev == b.st_dev &&
             a.st_ino == b.st_ino) {
-            srd_errorf(c->cmd, "%s and %s are the same store", c->store_path, target);
-            return SRD_EXIT_USAGE;
+            srdcli_errorf(c->cmd, "%s and %s are the same store", c->store_path, target);
+            return SRDCLI_EXIT_USAGE;
         }
     }
     srd_store *dst = NULL;
     srd_status st = srd_open(target, 0, &dst);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
     st = move ? srd_move(c->store, u8(key), strlen(key), dst)
               : srd_copy(c->store, u8(key), strlen(key), dst);
-    int rc = st == SRD_OK ? SRD_EXIT_OK : srd_report(c->cmd, st);
+    int rc = st == SRD_OK ? SRDCLI_EXIT_OK : srdcli_report(c->cmd, st);
     srd_close(dst);
     return rc;
 }
@@ -162,15 +162,15 @@ static int cmd_move(ctx *c) { return copy_or_move(c, 1); }
 
 static int cmd_exists(ctx *c) {
     srd_status st = srd_exists(c->store, u8(c->args[0]), strlen(c->args[0]));
-    if (st == SRD_OK) return SRD_EXIT_OK;
-    if (st == SRD_NOT_FOUND) return SRD_EXIT_NOT_FOUND; /* an answer, not an error: silent */
-    return srd_report(c->cmd, st);
+    if (st == SRD_OK) return SRDCLI_EXIT_OK;
+    if (st == SRD_NOT_FOUND) return SRDCLI_EXIT_NOT_FOUND; /* an answer, not an error: silent */
+    return srdcli_report(c->cmd, st);
 }
 
 static int cmd_metadata(ctx *c) {
     srd_entry *e = NULL;
     srd_status st = srd_read_entry(c->store, u8(c->args[0]), strlen(c->args[0]), &e);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
     uint64_t hash = 0, offset = 0;
     uint32_t crc = 0;
     size_t len = 0;
@@ -180,7 +180,7 @@ static int cmd_metadata(ctx *c) {
     if (st == SRD_OK) st = srd_entry_checksum(e, &crc);
     if (st != SRD_OK) {
         srd_entry_free(e);
-        return srd_report(c->cmd, st);
+        return srdcli_report(c->cmd, st);
     }
     srd_status vst = srd_entry_verify(e);
     printf("key hash: %016" PRIx64 "\n", hash);
@@ -188,7 +188,7 @@ static int cmd_metadata(ctx *c) {
     printf("offset:   %" PRIu64 "\n", offset);
     printf("crc32:    %08" PRIx32 "\n", crc);
     printf("checksum: %s\n", vst == SRD_OK ? "ok" : (vst == SRD_CORRUPT ? "bad" : "unknown"));
-    int rc = vst == SRD_OK ? SRD_EXIT_OK : srd_report(c->cmd, vst);
+    int rc = vst == SRD_OK ? SRDCLI_EXIT_OK : srdcli_report(c->cmd, vst);
     srd_entry_free(e);
     return rc;
 }
@@ -196,8 +196,8 @@ static int cmd_metadata(ctx *c) {
 static int cmd_list(ctx *c) {
     srd_iter *it = NULL;
     srd_status st = srd_iter_new(c->store, &it);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
-    int rc = SRD_EXIT_OK;
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
+    int rc = SRDCLI_EXIT_OK;
     for (;;) {
         uint64_t hash = 0, offset = 0;
         const uint8_t *v = NULL;
@@ -205,11 +205,11 @@ static int cmd_list(ctx *c) {
         st = srd_iter_next(it, &hash, &v, &len);
         if (st == SRD_NOT_FOUND) break;
         if (st == SRD_CORRUPT) { /* the iterator has moved past the damaged entry */
-            rc = srd_worse(rc, srd_report(c->cmd, st));
+            rc = srdcli_worse(rc, srdcli_report(c->cmd, st));
             continue;
         }
         if (st != SRD_OK) {
-            rc = srd_worse(rc, srd_report(c->cmd, st));
+            rc = srdcli_worse(rc, srdcli_report(c->cmd, st));
             break;
         }
         srd_entry *e = NULL;
@@ -217,7 +217,7 @@ static int cmd_list(ctx *c) {
         if (st == SRD_OK) st = srd_entry_offset(e, &offset);
         srd_entry_free(e);
         if (st != SRD_OK) {
-            rc = srd_worse(rc, srd_report(c->cmd, st));
+            rc = srdcli_worse(rc, srdcli_report(c->cmd, st));
             continue;
         }
         printf("%016" PRIx64 " %zu %" PRIu64 "\n", hash, len, offset);
@@ -232,38 +232,38 @@ static int cmd_info(ctx *c) {
     if (st == SRD_OK) st = srd_entry_count(c->store, &entries);
     if (st == SRD_OK) st = srd_file_size(c->store, &size);
     if (st == SRD_OK) st = srd_reclaimable_bytes(c->store, &reclaimable);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
     printf("live keys:   %" PRIu64 "\n", live);
     printf("entries:     %" PRIu64 "\n", entries);
     printf("file size:   %" PRIu64 " bytes\n", size);
     printf("reclaimable: %" PRIu64 " bytes\n", reclaimable);
-    srd_manifest m = {0};
+    srdcli_manifest m = {0};
     int found = 0;
     const char *malformed = NULL;
-    st = srd_manifest_load(c->store, &m, &found, &malformed);
+    st = srdcli_manifest_load(c->store, &m, &found, &malformed);
     if (st == SRD_OK && found)
         printf("imported:    %zu paths in the import manifest\n", m.len);
     else if (st != SRD_OK)
         printf("imported:    the import manifest is unreadable\n");
-    srd_manifest_free(&m);
-    return SRD_EXIT_OK;
+    srdcli_manifest_free(&m);
+    return SRDCLI_EXIT_OK;
 }
 
 static int cmd_compact(ctx *c) {
     uint64_t before = 0, after = 0;
     srd_status st = srd_file_size(c->store, &before);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
-    srd_progress pg;
-    srd_progress_init(&pg, "compact");
-    st = srd_compact_progress(c->store, srd_progress_callback, &pg);
-    if (st == SRD_OK) srd_progress_update(&pg, 1, 1);
-    srd_progress_finish(&pg);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
+    srdcli_progress pg;
+    srdcli_progress_init(&pg, "compact");
+    st = srd_compact_progress(c->store, srdcli_progress_callback, &pg);
+    if (st == SRD_OK) srdcli_progress_update(&pg, 1, 1);
+    srdcli_progress_finish(&pg);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
     st = srd_file_size(c->store, &after);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
     printf("%" PRIu64 " bytes -> %" PRIu64 " bytes (%" PRIu64 " bytes freed)\n", before, after,
            before > after ? before - after : 0);
-    return SRD_EXIT_OK;
+    return SRDCLI_EXIT_OK;
 }
 
 /* 1 if another handle holds the store's writer lock (the library takes an exclusive
@@ -279,12 +279,12 @@ static int held_by_a_writer(const char *path) {
 static int cmd_verify(ctx *c) {
     srd_verify_report r;
     memset(&r, 0, sizeof r);
-    srd_progress pg;
-    srd_progress_init(&pg, "verify");
-    srd_status st = srd_verify_progress(c->store, &r, srd_progress_callback, &pg);
-    if (st == SRD_OK) srd_progress_update(&pg, 1, 1);
-    srd_progress_finish(&pg);
-    if (st != SRD_OK && st != SRD_CORRUPT) return srd_report(c->cmd, st);
+    srdcli_progress pg;
+    srdcli_progress_init(&pg, "verify");
+    srd_status st = srd_verify_progress(c->store, &r, srdcli_progress_callback, &pg);
+    if (st == SRD_OK) srdcli_progress_update(&pg, 1, 1);
+    srdcli_progress_finish(&pg);
+    if (st != SRD_OK && st != SRD_CORRUPT) return srdcli_report(c->cmd, st);
     /* A read-only open ignores a torn tail (bytes after the last complete entry);
      * the file is then not sound as a whole even if every entry is. But while
      * another process has the store open for writing, such bytes are a write in
@@ -311,22 +311,22 @@ static int cmd_verify(ctx *c) {
                " (another process is writing to the store)\n",
                in_progress, r.file_size);
     printf("result:           %s\n", sound ? "ok" : "damaged");
-    if (st == SRD_CORRUPT) return srd_report(c->cmd, st);
+    if (st == SRD_CORRUPT) return srdcli_report(c->cmd, st);
     if (torn > 0) {
-        srd_errorf(c->cmd,
+        srdcli_errorf(c->cmd,
                    "%s: the last %" PRIu64 " bytes (from offset %" PRIu64
                    ") are not part of any complete entry",
                    c->store_path, torn, r.file_size);
-        return SRD_EXIT_FAILURE;
+        return SRDCLI_EXIT_FAILURE;
     }
-    return SRD_EXIT_OK;
+    return SRDCLI_EXIT_OK;
 }
 
 static int cmd_salvage(ctx *c) {
     srd_salvage_report r;
     memset(&r, 0, sizeof r);
     srd_status st = srd_salvage(c->store_path, c->args[0], &r);
-    if (st != SRD_OK) return srd_report(c->cmd, st);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
     printf("source size:         %" PRIu64 "\n", r.source_size);
     printf("entries recovered:   %" PRIu64 "\n", r.entries_recovered);
     printf("live keys written:   %" PRIu64 "\n", r.live_keys_written);
@@ -337,11 +337,11 @@ static int cmd_salvage(ctx *c) {
     else
         printf("first damage offset: %" PRIu64 "\n", r.first_damage_offset);
     printf("salvaged into %s\n", c->args[0]);
-    return SRD_EXIT_OK;
+    return SRDCLI_EXIT_OK;
 }
 
-static int cmd_import(ctx *c) { return srd_cmd_import(c->cmd, c->store, c->store_path, c->args[0]); }
-static int cmd_export(ctx *c) { return srd_cmd_export(c->cmd, c->store, c->args[0]); }
+static int cmd_import(ctx *c) { return srdcli_cmd_import(c->cmd, c->store, c->store_path, c->args[0]); }
+static int cmd_export(ctx *c) { return srdcli_cmd_export(c->cmd, c->store, c->args[0]); }
 
 /* ---- help ---------------------------------------------------------------------- */
 
@@ -531,7 +531,7 @@ static int run_command(const command *cmd, const char *store_path, char **args, 
     case OPEN_NONE: return cmd->run(&c);
     }
     srd_status s = srd_open(store_path, flags, &c.store);
-    if (s != SRD_OK) return srd_report(cmd->name, s);
+    if (s != SRD_OK) return srdcli_report(cmd->name, s);
     int rc = cmd->run(&c);
     srd_close(c.store);
     return rc;
@@ -540,50 +540,50 @@ static int run_command(const command *cmd, const char *store_path, char **args, 
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: srd STORE COMMAND [ARGS...]  (see 'srd --help')\n");
-        return SRD_EXIT_USAGE;
+        return SRDCLI_EXIT_USAGE;
     }
     const char *first = argv[1];
     if (is_help(first)) {
         print_main_help(stdout);
-        return SRD_EXIT_OK;
+        return SRDCLI_EXIT_OK;
     }
     if (strcmp(first, "--version") == 0) {
         printf("srd %s (simd-r-drive library %s)\n", SRD_VERSION_STRING, srd_version_string());
-        return SRD_EXIT_OK;
+        return SRDCLI_EXIT_OK;
     }
     if (strcmp(first, "help") == 0) {
         if (argc == 2) {
             print_main_help(stdout);
-            return SRD_EXIT_OK;
+            return SRDCLI_EXIT_OK;
         }
         const command *cmd = find_command(argv[2]);
         if (cmd == NULL) {
-            srd_errorf("help", "unknown command '%s' (see 'srd --help')", argv[2]);
-            return SRD_EXIT_USAGE;
+            srdcli_errorf("help", "unknown command '%s' (see 'srd --help')", argv[2]);
+            return SRDCLI_EXIT_USAGE;
         }
         if (argc > 3) {
-            srd_errorf("help", "expected one COMMAND, got '%s' too", argv[3]);
-            return SRD_EXIT_USAGE;
+            srdcli_errorf("help", "expected one COMMAND, got '%s' too", argv[3]);
+            return SRDCLI_EXIT_USAGE;
         }
         print_command_help(stdout, cmd);
-        return SRD_EXIT_OK;
+        return SRDCLI_EXIT_OK;
     }
     if (first[0] == '-') {
         fprintf(stderr, "srd: unknown option '%s' (see 'srd --help')\n", first);
-        return SRD_EXIT_USAGE;
+        return SRDCLI_EXIT_USAGE;
     }
     if (argc < 3) {
         fprintf(stderr, "srd: missing COMMAND after STORE '%s' (see 'srd --help')\n", first);
-        return SRD_EXIT_USAGE;
+        return SRDCLI_EXIT_USAGE;
     }
     if (is_help(argv[2])) {
         print_main_help(stdout);
-        return SRD_EXIT_OK;
+        return SRDCLI_EXIT_OK;
     }
     const command *cmd = find_command(argv[2]);
     if (cmd == NULL) {
-        srd_errorf(argv[2], "unknown command (see 'srd --help')");
-        return SRD_EXIT_USAGE;
+        srdcli_errorf(argv[2], "unknown command (see 'srd --help')");
+        return SRDCLI_EXIT_USAGE;
     }
 
     /* Positional arguments: "--help"/"-h" ask for help unless they follow "--". */
@@ -596,19 +596,19 @@ int main(int argc, char **argv) {
         }
         if (!literal && is_help(argv[i])) {
             print_command_help(stdout, cmd);
-            return SRD_EXIT_OK;
+            return SRDCLI_EXIT_OK;
         }
         args[nargs++] = argv[i];
     }
     if (nargs < cmd->min_args || nargs > cmd->max_args) {
-        srd_errorf(cmd->name, "wrong number of arguments (usage: srd STORE %s%s%s)", cmd->name,
+        srdcli_errorf(cmd->name, "wrong number of arguments (usage: srd STORE %s%s%s)", cmd->name,
                    cmd->arg_usage[0] ? " " : "", cmd->arg_usage);
-        return SRD_EXIT_USAGE;
+        return SRDCLI_EXIT_USAGE;
     }
     int rc = run_command(cmd, first, args, nargs);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        if (rc == SRD_EXIT_OK) srd_errorf(cmd->name, "stdout: %s", strerror(errno));
-        rc = srd_worse(rc, SRD_EXIT_FAILURE);
+        if (rc == SRDCLI_EXIT_OK) srdcli_errorf(cmd->name, "stdout: %s", strerror(errno));
+        rc = srdcli_worse(rc, SRDCLI_EXIT_FAILURE);
     }
     return rc;
 }

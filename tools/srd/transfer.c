@@ -17,11 +17,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static uint8_t stream_buf[SRD_CHUNK_SIZE];
-static uint8_t first_buf[SRD_CHUNK_SIZE];
+static uint8_t stream_buf[SRDCLI_CHUNK_SIZE];
+static uint8_t first_buf[SRDCLI_CHUNK_SIZE];
 
-srd_status srd_stream_from(srd_store *store, const uint8_t *key, size_t key_len, FILE *in,
-                           const uint8_t *first, size_t first_len, srd_progress *pg,
+srd_status srdcli_stream_from(srd_store *store, const uint8_t *key, size_t key_len, FILE *in,
+                           const uint8_t *first, size_t first_len, srdcli_progress *pg,
                            uint64_t *done, uint64_t total, int *read_errno) {
     srd_stream *s = NULL;
     srd_status st = srd_stream_begin(store, key, key_len, &s);
@@ -33,7 +33,7 @@ srd_status srd_stream_from(srd_store *store, const uint8_t *key, size_t key_len,
             return st;
         }
         *done += first_len;
-        srd_progress_update(pg, *done, total);
+        srdcli_progress_update(pg, *done, total);
     }
     for (;;) {
         size_t n = fread(stream_buf, 1, sizeof stream_buf, in);
@@ -45,13 +45,13 @@ srd_status srd_stream_from(srd_store *store, const uint8_t *key, size_t key_len,
                 return st;
             }
             *done += n;
-            srd_progress_update(pg, *done, total);
+            srdcli_progress_update(pg, *done, total);
         }
         if (n < sizeof stream_buf) {
             if (ferror(in)) {
                 *read_errno = e;
                 srd_stream_abort(s);
-                return SRD_TOOL_READ_ERROR;
+                return SRDCLI_READ_ERROR;
             }
             break; /* end of input */
         }
@@ -63,41 +63,41 @@ srd_status srd_stream_from(srd_store *store, const uint8_t *key, size_t key_len,
 
 /* Imports one file; sets *kind to what the manifest must record. */
 static int import_file(const char *cmd, srd_store *store, const char *dir, const char *rel,
-                       char *kind, srd_progress *pg, uint64_t *done, uint64_t total) {
-    char *full = srd_path_join(dir, rel);
-    if (full == NULL) return srd_report(cmd, SRD_TOOL_NO_MEMORY);
+                       char *kind, srdcli_progress *pg, uint64_t *done, uint64_t total) {
+    char *full = srdcli_path_join(dir, rel);
+    if (full == NULL) return srdcli_report(cmd, SRDCLI_NO_MEMORY);
     FILE *f = fopen(full, "rb");
     if (f == NULL) {
-        srd_errorf(cmd, "%s: %s", full, strerror(errno));
+        srdcli_errorf(cmd, "%s: %s", full, strerror(errno));
         free(full);
-        return SRD_EXIT_FAILURE;
+        return SRDCLI_EXIT_FAILURE;
     }
-    int rc = SRD_EXIT_OK;
+    int rc = SRDCLI_EXIT_OK;
     size_t n = fread(first_buf, 1, sizeof first_buf, f);
     int e = errno;
     const uint8_t *key = (const uint8_t *)rel;
     size_t key_len = strlen(rel);
     if (n < sizeof first_buf && ferror(f)) {
-        srd_errorf(cmd, "%s: %s", full, strerror(e));
-        rc = SRD_EXIT_FAILURE;
+        srdcli_errorf(cmd, "%s: %s", full, strerror(e));
+        rc = SRDCLI_EXIT_FAILURE;
     } else if (n == 0 || (n == 1 && first_buf[0] == 0)) {
         /* The whole file (it ended inside the first chunk) is a value the format
          * cannot hold: remember it in the manifest only, and drop an older value. */
         *kind = n == 0 ? SRD_MANIFEST_EMPTY : SRD_MANIFEST_ZERO;
         srd_status st = srd_delete(store, key, key_len);
-        if (st != SRD_OK && st != SRD_NOT_FOUND) rc = srd_report(cmd, st);
+        if (st != SRD_OK && st != SRD_NOT_FOUND) rc = srdcli_report(cmd, st);
         *done += n;
-        srd_progress_update(pg, *done, total);
+        srdcli_progress_update(pg, *done, total);
     } else {
         *kind = SRD_MANIFEST_VALUE;
         int rerr = 0;
-        srd_status st = srd_stream_from(store, key, key_len, f, first_buf, n, pg, done, total, &rerr);
-        if (st == SRD_TOOL_READ_ERROR) {
-            srd_errorf(cmd, "%s: %s", full, strerror(rerr));
-            rc = SRD_EXIT_FAILURE;
+        srd_status st = srdcli_stream_from(store, key, key_len, f, first_buf, n, pg, done, total, &rerr);
+        if (st == SRDCLI_READ_ERROR) {
+            srdcli_errorf(cmd, "%s: %s", full, strerror(rerr));
+            rc = SRDCLI_EXIT_FAILURE;
         } else if (st != SRD_OK) {
-            srd_errorf(cmd, "%s: %s", full, srd_last_error_message());
-            rc = srd_exit_code(st);
+            srdcli_errorf(cmd, "%s: %s", full, srd_last_error_message());
+            rc = srdcli_exit_code(st);
         }
     }
     fclose(f);
@@ -105,60 +105,60 @@ static int import_file(const char *cmd, srd_store *store, const char *dir, const
     return rc;
 }
 
-int srd_cmd_import(const char *cmd, srd_store *store, const char *store_path, const char *dir) {
+int srdcli_cmd_import(const char *cmd, srd_store *store, const char *store_path, const char *dir) {
     struct stat sst;
     int have_skip = stat(store_path, &sst) == 0;
-    srd_file_list files = {0};
-    int rc = srd_walk(cmd, dir, &files, have_skip, have_skip ? (unsigned long long)sst.st_dev : 0,
+    srdcli_file_list files = {0};
+    int rc = srdcli_walk(cmd, dir, &files, have_skip, have_skip ? (unsigned long long)sst.st_dev : 0,
                       have_skip ? (unsigned long long)sst.st_ino : 0);
-    if (rc != SRD_EXIT_OK) {
-        srd_file_list_free(&files);
+    if (rc != SRDCLI_EXIT_OK) {
+        srdcli_file_list_free(&files);
         return rc;
     }
 
-    srd_manifest m = {0};
+    srdcli_manifest m = {0};
     int found = 0;
     const char *malformed = NULL;
-    srd_status st = srd_manifest_load(store, &m, &found, &malformed);
+    srd_status st = srdcli_manifest_load(store, &m, &found, &malformed);
     if (st != SRD_OK) {
         if (malformed) {
-            srd_errorf(cmd, "%s (nothing imported)", malformed);
-            rc = SRD_EXIT_FAILURE;
+            srdcli_errorf(cmd, "%s (nothing imported)", malformed);
+            rc = SRDCLI_EXIT_FAILURE;
         } else {
-            rc = srd_report(cmd, st);
+            rc = srdcli_report(cmd, st);
         }
-        srd_manifest_free(&m);
-        srd_file_list_free(&files);
+        srdcli_manifest_free(&m);
+        srdcli_file_list_free(&files);
         return rc;
     }
 
-    srd_progress pg;
-    srd_progress_init(&pg, "import");
+    srdcli_progress pg;
+    srdcli_progress_init(&pg, "import");
     uint64_t done = 0;
     size_t imported = 0;
-    srd_progress_update(&pg, 0, files.total_bytes);
+    srdcli_progress_update(&pg, 0, files.total_bytes);
     for (size_t i = 0; i < files.len; i++) {
         char kind = SRD_MANIFEST_VALUE;
         rc = import_file(cmd, store, dir, files.items[i].rel, &kind, &pg, &done, files.total_bytes);
-        if (rc != SRD_EXIT_OK) break;
-        if (srd_manifest_add(&m, kind, files.items[i].rel) != 0) {
-            rc = srd_report(cmd, SRD_TOOL_NO_MEMORY);
+        if (rc != SRDCLI_EXIT_OK) break;
+        if (srdcli_manifest_add(&m, kind, files.items[i].rel) != 0) {
+            rc = srdcli_report(cmd, SRDCLI_NO_MEMORY);
             break;
         }
         imported++;
     }
-    if (rc == SRD_EXIT_OK) srd_progress_update(&pg, files.total_bytes, files.total_bytes);
-    srd_progress_finish(&pg);
+    if (rc == SRDCLI_EXIT_OK) srdcli_progress_update(&pg, files.total_bytes, files.total_bytes);
+    srdcli_progress_finish(&pg);
 
     /* Record what was imported, even after a failure part-way. */
-    srd_manifest_normalize(&m);
-    st = srd_manifest_save(store, &m);
-    if (st != SRD_OK) rc = srd_worse(rc, srd_report(cmd, st));
-    if (rc == SRD_EXIT_OK)
+    srdcli_manifest_normalize(&m);
+    st = srdcli_manifest_save(store, &m);
+    if (st != SRD_OK) rc = srdcli_worse(rc, srdcli_report(cmd, st));
+    if (rc == SRDCLI_EXIT_OK)
         printf("imported %zu file%s (%" PRIu64 " bytes) from %s\n", imported,
                imported == 1 ? "" : "s", done, dir);
-    srd_manifest_free(&m);
-    srd_file_list_free(&files);
+    srdcli_manifest_free(&m);
+    srdcli_file_list_free(&files);
     return rc;
 }
 
@@ -171,46 +171,46 @@ static int cmp_u64(const void *a, const void *b) {
 
 static int write_out(const char *cmd, const char *dir, const char *rel, const uint8_t *data,
                      size_t len) {
-    if (srd_write_file_under(dir, rel, data, len) == 0) return SRD_EXIT_OK;
-    srd_errorf(cmd, "%s/%s: %s", dir, rel, strerror(errno));
-    return SRD_EXIT_FAILURE;
+    if (srdcli_write_file_under(dir, rel, data, len) == 0) return SRDCLI_EXIT_OK;
+    srdcli_errorf(cmd, "%s/%s: %s", dir, rel, strerror(errno));
+    return SRDCLI_EXIT_FAILURE;
 }
 
-int srd_cmd_export(const char *cmd, srd_store *store, const char *dir) {
-    if (srd_mkdir_p(dir) != 0) {
-        srd_errorf(cmd, "%s: %s", dir, strerror(errno));
-        return SRD_EXIT_FAILURE;
+int srdcli_cmd_export(const char *cmd, srd_store *store, const char *dir) {
+    if (srdcli_mkdir_p(dir) != 0) {
+        srdcli_errorf(cmd, "%s: %s", dir, strerror(errno));
+        return SRDCLI_EXIT_FAILURE;
     }
-    srd_manifest m = {0};
+    srdcli_manifest m = {0};
     int found = 0;
     const char *malformed = NULL;
-    srd_status st = srd_manifest_load(store, &m, &found, &malformed);
+    srd_status st = srdcli_manifest_load(store, &m, &found, &malformed);
     if (st != SRD_OK) {
-        int rc = malformed ? (srd_errorf(cmd, "%s", malformed), SRD_EXIT_FAILURE) : srd_report(cmd, st);
-        srd_manifest_free(&m);
+        int rc = malformed ? (srdcli_errorf(cmd, "%s", malformed), SRDCLI_EXIT_FAILURE) : srdcli_report(cmd, st);
+        srdcli_manifest_free(&m);
         return rc;
     }
     uint8_t mkey[SRD_NAMESPACE_KEY_LEN];
     uint64_t manifest_hash = 0, live = 0;
-    st = srd_manifest_key(mkey);
+    st = srdcli_manifest_key(mkey);
     if (st == SRD_OK) st = srd_hash_key(mkey, sizeof mkey, &manifest_hash);
     if (st == SRD_OK) st = srd_count(store, &live);
     if (st != SRD_OK) {
-        srd_manifest_free(&m);
-        return srd_report(cmd, st);
+        srdcli_manifest_free(&m);
+        return srdcli_report(cmd, st);
     }
     uint64_t *by_path_hashes = malloc((m.len ? m.len : 1) * sizeof *by_path_hashes);
     if (by_path_hashes == NULL) {
-        srd_manifest_free(&m);
-        return srd_report(cmd, SRD_TOOL_NO_MEMORY);
+        srdcli_manifest_free(&m);
+        return srdcli_report(cmd, SRDCLI_NO_MEMORY);
     }
 
-    srd_progress pg;
-    srd_progress_init(&pg, "export");
+    srdcli_progress pg;
+    srdcli_progress_init(&pg, "export");
     uint64_t total = m.len + live, done = 0;
     size_t n_by_path = 0, n_named = 0, n_by_hash = 0, n_gone = 0;
-    int rc = SRD_EXIT_OK;
-    srd_progress_update(&pg, 0, total);
+    int rc = SRDCLI_EXIT_OK;
+    srdcli_progress_update(&pg, 0, total);
 
     /* 1. Every manifest path whose key is live, by name. */
     for (size_t i = 0; i < m.len; i++) {
@@ -218,18 +218,18 @@ int srd_cmd_export(const char *cmd, srd_store *store, const char *dir) {
         const uint8_t *v = NULL;
         size_t n = 0;
         uint64_t h = 0;
-        srd_progress_update(&pg, ++done, total);
-        if (!srd_safe_relpath(rel)) {
-            srd_errorf(cmd, "refusing the unsafe path \"%s\" from the import manifest", rel);
-            rc = srd_worse(rc, SRD_EXIT_FAILURE);
+        srdcli_progress_update(&pg, ++done, total);
+        if (!srdcli_safe_relpath(rel)) {
+            srdcli_errorf(cmd, "refusing the unsafe path \"%s\" from the import manifest", rel);
+            rc = srdcli_worse(rc, SRDCLI_EXIT_FAILURE);
             continue;
         }
         st = srd_hash_key((const uint8_t *)rel, strlen(rel), &h);
         if (st == SRD_OK) st = srd_read(store, (const uint8_t *)rel, strlen(rel), &v, &n);
         if (st == SRD_OK) {
             int r = write_out(cmd, dir, rel, v, n);
-            rc = srd_worse(rc, r);
-            if (r == SRD_EXIT_OK) {
+            rc = srdcli_worse(rc, r);
+            if (r == SRDCLI_EXIT_OK) {
                 by_path_hashes[n_by_path++] = h;
                 n_named++;
             }
@@ -237,13 +237,13 @@ int srd_cmd_export(const char *cmd, srd_store *store, const char *dir) {
             static const uint8_t zero = 0;
             int r = m.recs[i].kind == SRD_MANIFEST_EMPTY ? write_out(cmd, dir, rel, &zero, 0)
                                                          : write_out(cmd, dir, rel, &zero, 1);
-            rc = srd_worse(rc, r);
-            if (r == SRD_EXIT_OK) n_named++;
+            rc = srdcli_worse(rc, r);
+            if (r == SRDCLI_EXIT_OK) n_named++;
         } else if (st == SRD_NOT_FOUND) {
             n_gone++; /* deleted since it was imported */
         } else {
-            srd_errorf(cmd, "%s: %s", rel, srd_last_error_message());
-            rc = srd_worse(rc, SRD_EXIT_FAILURE);
+            srdcli_errorf(cmd, "%s: %s", rel, srd_last_error_message());
+            rc = srdcli_worse(rc, SRDCLI_EXIT_FAILURE);
         }
     }
     if (n_by_path > 1) qsort(by_path_hashes, n_by_path, sizeof *by_path_hashes, cmp_u64);
@@ -251,20 +251,20 @@ int srd_cmd_export(const char *cmd, srd_store *store, const char *dir) {
     /* 2. Every other live value (not the manifest itself) by key hash. */
     srd_iter *it = NULL;
     st = srd_iter_new(store, &it);
-    if (st != SRD_OK) rc = srd_worse(rc, srd_report(cmd, st));
+    if (st != SRD_OK) rc = srdcli_worse(rc, srdcli_report(cmd, st));
     while (it != NULL) {
         uint64_t h = 0;
         const uint8_t *v = NULL;
         size_t n = 0;
         st = srd_iter_next(it, &h, &v, &n);
         if (st == SRD_NOT_FOUND) break;
-        srd_progress_update(&pg, ++done, total);
+        srdcli_progress_update(&pg, ++done, total);
         if (st == SRD_CORRUPT) { /* the iterator has moved past it */
-            rc = srd_worse(rc, srd_report(cmd, st));
+            rc = srdcli_worse(rc, srdcli_report(cmd, st));
             continue;
         }
         if (st != SRD_OK) {
-            rc = srd_worse(rc, srd_report(cmd, st));
+            rc = srdcli_worse(rc, srdcli_report(cmd, st));
             break;
         }
         if (h == manifest_hash) continue;
@@ -273,18 +273,18 @@ int srd_cmd_export(const char *cmd, srd_store *store, const char *dir) {
         char name[64];
         snprintf(name, sizeof name, "by-hash/%016" PRIx64 ".bin", h);
         int r = write_out(cmd, dir, name, v, n);
-        rc = srd_worse(rc, r);
-        if (r == SRD_EXIT_OK) n_by_hash++;
+        rc = srdcli_worse(rc, r);
+        if (r == SRDCLI_EXIT_OK) n_by_hash++;
     }
     srd_iter_free(it);
-    srd_progress_update(&pg, total, total);
-    srd_progress_finish(&pg);
+    srdcli_progress_update(&pg, total, total);
+    srdcli_progress_finish(&pg);
 
     printf("exported %zu file%s by path and %zu by key hash to %s", n_named, n_named == 1 ? "" : "s",
            n_by_hash, dir);
     if (n_gone > 0) printf(" (%zu imported paths are no longer in the store)", n_gone);
     printf("\n");
     free(by_path_hashes);
-    srd_manifest_free(&m);
+    srdcli_manifest_free(&m);
     return rc;
 }
