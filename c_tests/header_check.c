@@ -28,15 +28,15 @@
 #endif
 
 /* C89-style static assertions that work in C99, C11, C++11 and C++17 alike */
-typedef char srd_check_status_size[sizeof(srd_status) == 4 ? 1 : -1];
-typedef char srd_check_kv_layout[offsetof(srd_kv, key) == 0 &&
+typedef char tst_check_status_size[sizeof(srd_status) == 4 ? 1 : -1];
+typedef char tst_check_kv_layout[offsetof(srd_kv, key) == 0 &&
                                          offsetof(srd_kv, key_len) == sizeof(void *) &&
                                          offsetof(srd_kv, value) == 2 * sizeof(void *) &&
                                          offsetof(srd_kv, value_len) == 3 * sizeof(void *) &&
                                          sizeof(srd_kv) == 4 * sizeof(void *)
                                      ? 1
                                      : -1];
-typedef char srd_check_key_layout[offsetof(srd_key, key) == 0 &&
+typedef char tst_check_key_layout[offsetof(srd_key, key) == 0 &&
                                           offsetof(srd_key, key_len) == sizeof(void *) &&
                                           sizeof(srd_key) == 2 * sizeof(void *)
                                       ? 1
@@ -59,7 +59,7 @@ typedef const char *(*status_str_fn)(int32_t);
 typedef const char *(*str_fn)(void);
 typedef uint32_t (*u32_fn)(void);
 
-struct srd_api_table {
+struct tst_api_table {
     open_fn open;
     close_fn close;
     write_fn write;
@@ -82,7 +82,7 @@ struct srd_api_table {
 };
 
 int main(void) {
-    struct srd_api_table t;
+    struct tst_api_table t;
     t.open = &srd_open;
     t.close = &srd_close;
     t.write = &srd_write;

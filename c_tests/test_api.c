@@ -5,8 +5,8 @@
  * only on success (checked with sentinels), invalid arguments must leave the
  * file untouched, and borrowed pointers must stay valid and 64-byte aligned.
  */
-#include "srd_test.h"
-#include "srd_api_helpers.h"
+#include "tst_test.h"
+#include "tst_api_helpers.h"
 
 #include <pthread.h>
 #include <strings.h>
@@ -108,7 +108,7 @@ static void test_status_str_gives_static_text_for_every_code(void) {
     CHECK_EQ(sizeof(srd_status), 4);
     for (size_t i = 0; i < n; i++) {
         const char *s = srd_status_str(all_status_codes[i]);
-        srd_ctx("status %d", (int)all_status_codes[i]);
+        tst_ctx("status %d", (int)all_status_codes[i]);
         if (!CHECK(s != NULL)) continue;
         CHECK(s[0] != '\0');
         CHECK(s == srd_status_str(all_status_codes[i]));
@@ -120,14 +120,14 @@ static void test_status_str_gives_static_text_for_every_code(void) {
     }
     const int32_t unknown[] = {-1, 10, 11, 100, 1000, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
-        srd_ctx("unknown status %d", (int)unknown[i]);
+        tst_ctx("unknown status %d", (int)unknown[i]);
         const char *s = srd_status_str(unknown[i]);
         if (!CHECK(s != NULL)) continue;
         CHECK(s[0] != '\0');
         CHECK_MSG(contains_ci(s, "unknown"), "text is \"%s\"", s);
         for (size_t j = 0; j < n; j++) CHECK(strcmp(s, srd_status_str(all_status_codes[j])) != 0);
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 struct thread_err {
@@ -150,7 +150,7 @@ static void *thread_error_probe(void *arg) {
 }
 
 static void test_last_error_message_names_the_failure_and_is_thread_local(void) {
-    const char *missing = srd_path("no-such-file.srd");
+    const char *missing = tst_path("no-such-file.srd");
     srd_store *s = SENTINEL_STORE;
     CHECK_STATUS(srd_open(missing, SRD_OPEN_NO_CREATE, &s), SRD_NOT_FOUND);
     const char *m = srd_last_error_message();
@@ -161,7 +161,7 @@ static void test_last_error_message_names_the_failure_and_is_thread_local(void) 
     snprintf(saved, sizeof saved, "%s", srd_last_error_message());
 
     /* another thread starts with "", gets its own message, and leaves ours alone */
-    struct thread_err t = {srd_path("other-missing.srd"), 0, 0, 0};
+    struct thread_err t = {tst_path("other-missing.srd"), 0, 0, 0};
     pthread_t th;
     REQUIRE(pthread_create(&th, NULL, thread_error_probe, &t) == 0);
     pthread_join(th, NULL);
@@ -190,9 +190,9 @@ static void test_open_rejects_invalid_arguments(void) {
     CHECK_STATUS(srd_open("", SRD_OPEN_READ_ONLY, &s), SRD_INVALID_ARGUMENT);
     CHECK(s == SENTINEL_STORE);
 
-    const char *p = srd_path("open-args.srd");
+    const char *p = tst_path("open-args.srd");
     CHECK_STATUS(srd_open(p, 0, NULL), SRD_INVALID_ARGUMENT);
-    CHECK_MSG(!srd_file_exists(p), "srd_open with NULL out_store created the file");
+    CHECK_MSG(!tst_file_exists(p), "srd_open with NULL out_store created the file");
 
     /* every bit above the known flags is rejected */
     const uint32_t known = SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC | SRD_OPEN_NO_VERIFY |
@@ -200,80 +200,80 @@ static void test_open_rejects_invalid_arguments(void) {
     const uint32_t bad_flags[] = {64, 128, 0x100, 0x10000, 0x80000000u, 0xFFFFFFFFu, 64 | SRD_OPEN_SYNC,
                                   SRD_OPEN_READ_ONLY | 0x40, known + 1};
     for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++) {
-        srd_ctx("flags 0x%x", bad_flags[i]);
+        tst_ctx("flags 0x%x", bad_flags[i]);
         s = SENTINEL_STORE;
         CHECK_STATUS(srd_open(p, bad_flags[i], &s), SRD_INVALID_ARGUMENT);
         CHECK(s == SENTINEL_STORE);
-        CHECK_MSG(!srd_file_exists(p), "unknown flags created the file");
+        CHECK_MSG(!tst_file_exists(p), "unknown flags created the file");
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_open_missing_file_with_no_create_or_read_only_is_not_found(void) {
     const uint32_t flags[] = {SRD_OPEN_NO_CREATE, SRD_OPEN_READ_ONLY,
                               SRD_OPEN_READ_ONLY | SRD_OPEN_NO_CREATE,
                               SRD_OPEN_NO_CREATE | SRD_OPEN_SYNC};
-    const char *p = srd_path("missing.srd");
+    const char *p = tst_path("missing.srd");
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        srd_ctx("flags 0x%x", flags[i]);
+        tst_ctx("flags 0x%x", flags[i]);
         srd_store *s = SENTINEL_STORE;
         CHECK_STATUS(srd_open(p, flags[i], &s), SRD_NOT_FOUND);
         CHECK(s == SENTINEL_STORE);
-        CHECK_MSG(!srd_file_exists(p), "the missing file was created");
+        CHECK_MSG(!tst_file_exists(p), "the missing file was created");
         CHECK_MSG(strstr(srd_last_error_message(), p) != NULL, "message \"%s\" lacks the path",
                   srd_last_error_message());
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_open_creates_an_empty_store(void) {
-    const char *p = srd_path("create.srd");
+    const char *p = tst_path("create.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
-    CHECK(srd_file_exists(p));
-    CHECK_EQ_U(srd_count_of(s), 0);
-    CHECK_EQ_U(srd_size_of(s), 0);
-    CHECK_EQ(srd_file_len(p), 0);
+    CHECK(tst_file_exists(p));
+    CHECK_EQ_U(tst_count_of(s), 0);
+    CHECK_EQ_U(tst_size_of(s), 0);
+    CHECK_EQ(tst_file_len(p), 0);
     expect_absent(s, "anything");
     srd_close(s);
-    CHECK(srd_file_exists(p));
+    CHECK(tst_file_exists(p));
 
     /* an existing empty file opens read-write with NO_CREATE and read-only */
     s = open_flags(p, SRD_OPEN_NO_CREATE);
     if (s) {
-        CHECK_EQ_U(srd_count_of(s), 0);
+        CHECK_EQ_U(tst_count_of(s), 0);
         srd_close(s);
     }
     s = open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
-        CHECK_EQ_U(srd_count_of(s), 0);
-        CHECK_EQ_U(srd_size_of(s), 0);
+        CHECK_EQ_U(tst_count_of(s), 0);
+        CHECK_EQ_U(tst_size_of(s), 0);
         srd_close(s);
     }
-    CHECK_EQ(srd_file_len(p), 0);
+    CHECK_EQ(tst_file_len(p), 0);
 }
 
 static void test_open_directory_is_invalid_argument(void) {
-    const char *d = srd_path("a-directory");
+    const char *d = tst_path("a-directory");
     REQUIRE(mkdir(d, 0755) == 0);
     const uint32_t flags[] = {0, SRD_OPEN_NO_CREATE, SRD_OPEN_READ_ONLY};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-        srd_ctx("flags 0x%x", flags[i]);
+        tst_ctx("flags 0x%x", flags[i]);
         srd_store *s = SENTINEL_STORE;
         CHECK_STATUS(srd_open(d, flags[i], &s), SRD_INVALID_ARGUMENT);
         CHECK(s == SENTINEL_STORE);
         CHECK(srd_last_error_message()[0] != '\0');
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_second_writer_gets_locked_and_readers_still_open(void) {
-    const char *p = srd_path("lock.srd");
+    const char *p = tst_path("lock.srd");
     srd_store *w = open_rw(p);
     if (!w) return;
     put_str(w, "k", "from-writer");
 
-    double t0 = srd_now();
+    double t0 = tst_now();
     srd_store *s = SENTINEL_STORE;
     CHECK_STATUS(srd_open(p, 0, &s), SRD_LOCKED);
     CHECK(s == SENTINEL_STORE);
@@ -282,7 +282,7 @@ static void test_second_writer_gets_locked_and_readers_still_open(void) {
     CHECK_STATUS(srd_open(p, SRD_OPEN_NO_CREATE, &s), SRD_LOCKED);
     CHECK_STATUS(srd_open(p, SRD_OPEN_SYNC, &s), SRD_LOCKED);
     CHECK(s == SENTINEL_STORE);
-    CHECK_MSG(srd_now() - t0 < 1.0, "SRD_LOCKED took %.2f s, expected at once", srd_now() - t0);
+    CHECK_MSG(tst_now() - t0 < 1.0, "SRD_LOCKED took %.2f s, expected at once", tst_now() - t0);
 
     /* another process is refused too (a fresh image: the child must not inherit our handle) */
     fflush(NULL);
@@ -322,7 +322,7 @@ static void test_second_writer_gets_locked_and_readers_still_open(void) {
 }
 
 static void test_read_only_store_rejects_changes_and_never_touches_the_file(void) {
-    const char *p = srd_path("ro.srd");
+    const char *p = tst_path("ro.srd");
     srd_store *w = open_rw(p);
     if (!w) return;
     put_str(w, "a", "alpha");
@@ -330,15 +330,15 @@ static void test_read_only_store_rejects_changes_and_never_touches_the_file(void
     put_str(w, "a", "alpha2");
     srd_close(w);
     size_t before_len = 0;
-    uint8_t *before = srd_slurp(p, &before_len);
+    uint8_t *before = tst_slurp(p, &before_len);
     REQUIRE(before != NULL);
 
     srd_store *r = open_flags(p, SRD_OPEN_READ_ONLY);
     if (r) {
         expect_str(r, "a", "alpha2");
         expect_str(r, "b", "beta");
-        CHECK_EQ_U(srd_count_of(r), 2);
-        CHECK_EQ_U(srd_size_of(r), before_len);
+        CHECK_EQ_U(tst_count_of(r), 2);
+        CHECK_EQ_U(tst_size_of(r), before_len);
         CHECK_STATUS(srd_write(r, SRD_U8("c"), 1, SRD_U8("x"), 1), SRD_READ_ONLY);
         CHECK_MSG(contains_ci(srd_last_error_message(), "read"), "message \"%s\"",
                   srd_last_error_message());
@@ -352,15 +352,15 @@ static void test_read_only_store_rejects_changes_and_never_touches_the_file(void
         expect_str(r, "a", "alpha2");
         expect_str(r, "b", "beta");
         expect_absent(r, "c");
-        CHECK_EQ_U(srd_count_of(r), 2);
+        CHECK_EQ_U(tst_count_of(r), 2);
         srd_close(r);
     }
-    CHECK_MSG(srd_file_equals(p, before, before_len), "read-only store modified the file");
+    CHECK_MSG(tst_file_equals(p, before, before_len), "read-only store modified the file");
     free(before);
 }
 
 static void test_sync_flag_store_writes_and_reads(void) {
-    const char *p = srd_path("sync.srd");
+    const char *p = tst_path("sync.srd");
     srd_store *s = open_flags(p, SRD_OPEN_SYNC);
     if (!s) return;
     put_str(s, "k", "synced");
@@ -382,7 +382,7 @@ static void test_sync_flag_store_writes_and_reads(void) {
 }
 
 static void test_no_verify_flag_store_works(void) {
-    const char *p = srd_path("noverify.srd");
+    const char *p = tst_path("noverify.srd");
     srd_store *s = open_flags(p, SRD_OPEN_NO_VERIFY);
     if (!s) return;
     put_str(s, "k", "value");
@@ -396,7 +396,7 @@ static void test_no_verify_flag_store_works(void) {
 }
 
 static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) {
-    const char *p = srd_path("prealloc.srd");
+    const char *p = tst_path("prealloc.srd");
     srd_store *s = open_flags(p, SRD_OPEN_PREALLOCATE);
     if (!s) return;
     uint8_t v[5000];
@@ -411,26 +411,26 @@ static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) 
         if (!put(s, key, v, len)) break;
         if (i == 0) CHECK_OK(srd_read(s, SRD_U8("pre-0"), 5, &first, &n));
     }
-    uint64_t size = srd_size_of(s);
-    CHECK_MSG(srd_file_len(p) > (long long)size, "file %lld bytes, store %" PRIu64, srd_file_len(p), size);
+    uint64_t size = tst_size_of(s);
+    CHECK_MSG(tst_file_len(p) > (long long)size, "file %lld bytes, store %" PRIu64, tst_file_len(p), size);
     fill_pattern(v, 1, 0);
     if (CHECK(first != NULL) && CHECK_EQ_U(n, 1)) {
         CHECK_MEM(first, v, 1);
         CHECK_EQ_U((uintptr_t)first % 64, 0);
     }
-    long long reserved = srd_file_len(p);
+    long long reserved = tst_file_len(p);
     srd_close(s);
     /* the reserved zeros stay after close (a reader elsewhere may be scanning them) */
-    CHECK_EQ_U((uint64_t)srd_file_len(p), (uint64_t)reserved);
+    CHECK_EQ_U((uint64_t)tst_file_len(p), (uint64_t)reserved);
     s = open_flags(p, SRD_OPEN_READ_ONLY);
     if (!s) return;
-    CHECK_EQ_U(srd_size_of(s), size);
+    CHECK_EQ_U(tst_size_of(s), size);
     srd_close(s);
     /* a read-write open without the flag cuts them off */
     s = open_flags(p, 0);
     if (!s) return;
-    CHECK_EQ_U(srd_size_of(s), size);
-    CHECK_EQ_U((uint64_t)srd_file_len(p), size);
+    CHECK_EQ_U(tst_size_of(s), size);
+    CHECK_EQ_U((uint64_t)tst_file_len(p), size);
     for (int i = 0; i < 3000; i += 7) {
         char key[32];
         snprintf(key, sizeof key, "pre-%d", i);
@@ -446,11 +446,11 @@ static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) 
 /* ------------------------------------------------------------------ */
 
 static void test_write_rejects_invalid_arguments_and_writes_nothing(void) {
-    const char *p = srd_path("write-args.srd");
+    const char *p = tst_path("write-args.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "existing", "value");
-    uint64_t size0 = srd_size_of(s);
+    uint64_t size0 = tst_size_of(s);
     const uint8_t zero = 0x00;
 
     CHECK_STATUS(srd_write(NULL, SRD_U8("k"), 1, SRD_U8("v"), 1), SRD_INVALID_ARGUMENT);
@@ -467,9 +467,9 @@ static void test_write_rejects_invalid_arguments_and_writes_nothing(void) {
     CHECK_STATUS(srd_write(s, SRD_U8("existing"), 8, &zero, 1), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_write(s, SRD_U8("existing"), 8, SRD_U8("x"), 0), SRD_INVALID_ARGUMENT);
 
-    CHECK_EQ_U(srd_size_of(s), size0);
-    CHECK_EQ(srd_file_len(p), (long long)size0);
-    CHECK_EQ_U(srd_count_of(s), 1);
+    CHECK_EQ_U(tst_size_of(s), size0);
+    CHECK_EQ(tst_file_len(p), (long long)size0);
+    CHECK_EQ_U(tst_count_of(s), 1);
     expect_absent(s, "k");
     expect_str(s, "existing", "value");
 
@@ -494,7 +494,7 @@ static void test_write_rejects_invalid_arguments_and_writes_nothing(void) {
 }
 
 static void test_write_appends_entries_in_the_documented_layout(void) {
-    const char *p = srd_path("layout.srd");
+    const char *p = tst_path("layout.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint64_t end = 0;
@@ -505,29 +505,29 @@ static void test_write_appends_entries_in_the_documented_layout(void) {
         snprintf(key, sizeof key, "layout-%zu", i);
         fill_pattern(buf, sizes[i], (uint32_t)i);
         put(s, key, buf, sizes[i]);
-        end = srd_value_entry_end(end, sizes[i]);
-        srd_ctx("entry %zu of %zu bytes", i, sizes[i]);
-        CHECK_EQ_U(srd_size_of(s), end);
-        CHECK_EQ(srd_file_len(p), (long long)end);
+        end = tst_value_entry_end(end, sizes[i]);
+        tst_ctx("entry %zu of %zu bytes", i, sizes[i]);
+        CHECK_EQ_U(tst_size_of(s), end);
+        CHECK_EQ(tst_file_len(p), (long long)end);
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     /* a tombstone is one byte plus metadata, without padding */
     CHECK_OK(srd_delete(s, SRD_U8("layout-0"), 8));
-    end = srd_tombstone_end(end);
-    CHECK_EQ_U(srd_size_of(s), end);
+    end = tst_tombstone_end(end);
+    CHECK_EQ_U(tst_size_of(s), end);
     /* the last 20 bytes: hash, prev_tail, crc; prev_tail is the previous end */
     srd_close(s);
     size_t len = 0;
-    uint8_t *bytes = srd_slurp(p, &len);
+    uint8_t *bytes = tst_slurp(p, &len);
     if (CHECK(bytes != NULL && len == end)) {
-        CHECK_EQ_U(srd_le64(bytes + len - 12), end - 21);
+        CHECK_EQ_U(tst_le64(bytes + len - 12), end - 21);
         CHECK_EQ(bytes[end - 21], 0x00);
     }
     free(bytes);
 }
 
 static void test_newest_write_wins_and_survives_reopen(void) {
-    const char *p = srd_path("overwrite.srd");
+    const char *p = tst_path("overwrite.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "k", "first");
@@ -539,18 +539,18 @@ static void test_newest_write_wins_and_survives_reopen(void) {
     put_str(s, "k", "third");
     expect_str(s, "k", "third");
     put_str(s, "other", "o");
-    CHECK_EQ_U(srd_count_of(s), 2);
+    CHECK_EQ_U(tst_count_of(s), 2);
     srd_close(s);
     s = open_rw(p);
     if (!s) return;
     expect_str(s, "k", "third");
     expect_str(s, "other", "o");
-    CHECK_EQ_U(srd_count_of(s), 2);
+    CHECK_EQ_U(tst_count_of(s), 2);
     srd_close(s);
 }
 
 static void test_binary_keys_and_values_round_trip(void) {
-    const char *p = srd_path("binary.srd");
+    const char *p = tst_path("binary.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     const uint8_t k1[] = {0x00}, k2[] = {0x00, 0x00}, k3[] = {0xFF, 0x00, 0x7F};
@@ -568,12 +568,12 @@ static void test_binary_keys_and_values_round_trip(void) {
     if (CHECK_OK(srd_read(s, k3, 3, &p1, &n))) CHECK(n == 4 && memcmp(p1, v3, 4) == 0);
     if (CHECK_OK(srd_read(s, longkey, sizeof longkey, &p1, &n))) CHECK(n == 1 && p1[0] == 0x80);
     CHECK_STATUS(srd_exists(s, k3, 2), SRD_NOT_FOUND); /* prefix of a key is another key */
-    CHECK_EQ_U(srd_count_of(s), 4);
+    CHECK_EQ_U(tst_count_of(s), 4);
     srd_close(s);
 }
 
 static void test_read_errors_leave_outputs_untouched(void) {
-    const char *p = srd_path("read-errors.srd");
+    const char *p = tst_path("read-errors.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "k", "v");
@@ -628,7 +628,7 @@ static void test_free_functions_accept_null(void) {
 }
 
 static void test_every_returned_pointer_is_64_byte_aligned(void) {
-    const char *p = srd_path("align.srd");
+    const char *p = tst_path("align.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t buf[300];
@@ -653,7 +653,7 @@ static void test_every_returned_pointer_is_64_byte_aligned(void) {
         for (size_t n = 1; n <= 300; n++) {
             char key[32];
             snprintf(key, sizeof key, "size-%zu", n);
-            srd_ctx("pass %d, value of %zu bytes", pass, n);
+            tst_ctx("pass %d, value of %zu bytes", pass, n);
             fill_pattern(buf, n, (uint32_t)n);
             const uint8_t *v = NULL;
             size_t len = 0;
@@ -673,7 +673,7 @@ static void test_every_returned_pointer_is_64_byte_aligned(void) {
         for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {
             char key[32];
             snprintf(key, sizeof key, "large-%zu", large[i]);
-            srd_ctx("pass %d, value of %zu bytes", pass, large[i]);
+            tst_ctx("pass %d, value of %zu bytes", pass, large[i]);
             fill_pattern(big, large[i], (uint32_t)large[i]);
             const uint8_t *v = NULL;
             size_t len = 0;
@@ -682,7 +682,7 @@ static void test_every_returned_pointer_is_64_byte_aligned(void) {
                 if (CHECK_EQ_U(len, large[i])) CHECK_MEM(v, big, len);
             }
         }
-        srd_ctx_clear();
+        tst_ctx_clear();
         /* second pass: after reopening, and after compaction */
         srd_close(s);
         s = open_rw(p);
@@ -694,7 +694,7 @@ static void test_every_returned_pointer_is_64_byte_aligned(void) {
 }
 
 static void test_read_pointer_is_zero_copy_into_the_file_mapping(void) {
-    const char *p = srd_path("zerocopy.srd");
+    const char *p = tst_path("zerocopy.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t v1[777], v2[99];
@@ -728,7 +728,7 @@ out:
 }
 
 static void test_borrowed_pointer_survives_40_mib_of_later_writes(void) {
-    const char *p = srd_path("grow.srd");
+    const char *p = tst_path("grow.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t small[1000];
@@ -752,7 +752,7 @@ static void test_borrowed_pointer_survives_40_mib_of_later_writes(void) {
         if (!put(s, key, big, mib)) break;
         if (i % 10 == 0) CHECK_MEM(old, small, sizeof small);
     }
-    CHECK_MSG(srd_size_of(s) > (uint64_t)count * mib, "file only %" PRIu64 " bytes", srd_size_of(s));
+    CHECK_MSG(tst_size_of(s) > (uint64_t)count * mib, "file only %" PRIu64 " bytes", tst_size_of(s));
     CHECK_MEM(old, small, sizeof small);
     CHECK_EQ_U((uintptr_t)old % 64, 0);
     /* the newest values read correctly too */
@@ -772,7 +772,7 @@ static void test_borrowed_pointer_survives_40_mib_of_later_writes(void) {
 }
 
 static void test_pinned_entry_outlives_compact_and_close(void) {
-    const char *p = srd_path("pinned.srd");
+    const char *p = tst_path("pinned.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t v1[5000], v2[3000], v3[100];
@@ -799,9 +799,9 @@ static void test_pinned_entry_outlives_compact_and_close(void) {
 
     put(s, "k", v3, sizeof v3);
     CHECK_OK(srd_delete(s, SRD_U8("other"), 5));
-    uint64_t before = srd_size_of(s);
+    uint64_t before = tst_size_of(s);
     CHECK_OK(srd_compact(s));
-    CHECK(srd_size_of(s) < before);
+    CHECK(tst_size_of(s) < before);
     CHECK_MEM(d, v2, sizeof v2);
     expect_value(s, "k", v3, sizeof v3);
     srd_close(s);
@@ -825,7 +825,7 @@ static void test_pinned_entry_outlives_compact_and_close(void) {
 }
 
 static void test_exists_reports_ok_or_not_found(void) {
-    const char *p = srd_path("exists.srd");
+    const char *p = tst_path("exists.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     CHECK_STATUS(srd_exists(s, SRD_U8("k"), 1), SRD_NOT_FOUND);
@@ -843,32 +843,32 @@ static void test_exists_reports_ok_or_not_found(void) {
 /* ------------------------------------------------------------------ */
 
 static void test_delete_appends_a_tombstone_only_for_existing_keys(void) {
-    const char *p = srd_path("delete.srd");
+    const char *p = tst_path("delete.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "a", "alpha");
     put_str(s, "b", "beta");
     put_str(s, "c", "gamma");
-    CHECK_EQ_U(srd_count_of(s), 3);
+    CHECK_EQ_U(tst_count_of(s), 3);
 
-    uint64_t size0 = srd_size_of(s);
+    uint64_t size0 = tst_size_of(s);
     CHECK_OK(srd_delete(s, SRD_U8("b"), 1));
-    CHECK_EQ_U(srd_size_of(s), srd_tombstone_end(size0));
-    CHECK_EQ(srd_file_len(p), (long long)srd_tombstone_end(size0));
+    CHECK_EQ_U(tst_size_of(s), tst_tombstone_end(size0));
+    CHECK_EQ(tst_file_len(p), (long long)tst_tombstone_end(size0));
     expect_absent(s, "b");
-    CHECK_EQ_U(srd_count_of(s), 2);
+    CHECK_EQ_U(tst_count_of(s), 2);
 
-    uint64_t size1 = srd_size_of(s);
+    uint64_t size1 = tst_size_of(s);
     CHECK_STATUS(srd_delete(s, SRD_U8("b"), 1), SRD_NOT_FOUND);
     CHECK_STATUS(srd_delete(s, SRD_U8("never"), 5), SRD_NOT_FOUND);
-    CHECK_EQ_U(srd_size_of(s), size1);
-    CHECK_EQ(srd_file_len(p), (long long)size1);
+    CHECK_EQ_U(tst_size_of(s), size1);
+    CHECK_EQ(tst_file_len(p), (long long)size1);
 
     CHECK_STATUS(srd_delete(NULL, SRD_U8("a"), 1), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_delete(s, NULL, 1), SRD_INVALID_ARGUMENT);
     int32_t st = srd_delete(s, SRD_U8("a"), 0);
     CHECK_MSG(st == SRD_INVALID_ARGUMENT, "empty key delete gave %d", (int)st);
-    CHECK_EQ_U(srd_size_of(s), size1);
+    CHECK_EQ_U(tst_size_of(s), size1);
     expect_str(s, "a", "alpha");
     srd_close(s);
 
@@ -877,23 +877,23 @@ static void test_delete_appends_a_tombstone_only_for_existing_keys(void) {
     expect_absent(s, "b");
     expect_str(s, "a", "alpha");
     expect_str(s, "c", "gamma");
-    CHECK_EQ_U(srd_count_of(s), 2);
+    CHECK_EQ_U(tst_count_of(s), 2);
     CHECK_STATUS(srd_delete(s, SRD_U8("b"), 1), SRD_NOT_FOUND);
     /* a deleted key can be written again */
     put_str(s, "b", "beta2");
     expect_str(s, "b", "beta2");
-    CHECK_EQ_U(srd_count_of(s), 3);
+    CHECK_EQ_U(tst_count_of(s), 3);
     srd_close(s);
     s = open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
         expect_str(s, "b", "beta2");
-        CHECK_EQ_U(srd_count_of(s), 3);
+        CHECK_EQ_U(tst_count_of(s), 3);
         srd_close(s);
     }
 }
 
 static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void) {
-    const char *p = srd_path("delete-batch.srd");
+    const char *p = tst_path("delete-batch.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     for (int i = 0; i < 10; i++) {
@@ -902,13 +902,13 @@ static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void
         snprintf(val, sizeof val, "value-%d", i);
         put_str(s, key, val);
     }
-    uint64_t size0 = srd_size_of(s);
+    uint64_t size0 = tst_size_of(s);
 
     /* count 0: OK, nothing written, keys may be NULL */
     CHECK_OK(srd_delete_batch(s, NULL, 0));
     srd_key one = {SRD_U8("k0"), 2};
     CHECK_OK(srd_delete_batch(s, &one, 0));
-    CHECK_EQ_U(srd_size_of(s), size0);
+    CHECK_EQ_U(tst_size_of(s), size0);
 
     /* invalid input rejects the whole batch */
     CHECK_STATUS(srd_delete_batch(NULL, &one, 1), SRD_INVALID_ARGUMENT);
@@ -920,34 +920,34 @@ static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void
     srd_key null_empty[2] = {{NULL, 0}, {SRD_U8("k1"), 2}};
     CHECK_STATUS(srd_delete_batch(s, null_empty, 2), SRD_INVALID_ARGUMENT);
     CHECK(srd_last_error_message()[0] != '\0');
-    CHECK_EQ_U(srd_size_of(s), size0);
-    CHECK_EQ(srd_file_len(p), (long long)size0);
-    CHECK_EQ_U(srd_count_of(s), 10);
+    CHECK_EQ_U(tst_size_of(s), size0);
+    CHECK_EQ(tst_file_len(p), (long long)size0);
+    CHECK_EQ_U(tst_count_of(s), 10);
     expect_str(s, "k1", "value-1");
     expect_str(s, "k2", "value-2");
 
     /* all absent: OK and nothing written */
     srd_key absent[2] = {{SRD_U8("nope"), 4}, {SRD_U8("nada"), 4}};
     CHECK_OK(srd_delete_batch(s, absent, 2));
-    CHECK_EQ_U(srd_size_of(s), size0);
+    CHECK_EQ_U(tst_size_of(s), size0);
 
     /* a mix: existing ones deleted (one tombstone each), absent ones ignored */
     srd_key mix[5] = {{SRD_U8("k1"), 2}, {SRD_U8("absent"), 6}, {SRD_U8("k3"), 2},
                       {SRD_U8("k5"), 2}, {SRD_U8("zzz"), 3}};
     CHECK_OK(srd_delete_batch(s, mix, 5));
-    CHECK_EQ_U(srd_size_of(s), size0 + 3 * 21);
-    CHECK_EQ(srd_file_len(p), (long long)(size0 + 3 * 21));
+    CHECK_EQ_U(tst_size_of(s), size0 + 3 * 21);
+    CHECK_EQ(tst_file_len(p), (long long)(size0 + 3 * 21));
     expect_absent(s, "k1");
     expect_absent(s, "k3");
     expect_absent(s, "k5");
     expect_str(s, "k2", "value-2");
-    CHECK_EQ_U(srd_count_of(s), 7);
+    CHECK_EQ_U(tst_count_of(s), 7);
 
     /* a key repeated in one batch is simply deleted */
     srd_key dup[3] = {{SRD_U8("k7"), 2}, {SRD_U8("k7"), 2}, {SRD_U8("k1"), 2}};
     CHECK_OK(srd_delete_batch(s, dup, 3));
     expect_absent(s, "k7");
-    CHECK_EQ_U(srd_count_of(s), 6);
+    CHECK_EQ_U(tst_count_of(s), 6);
     srd_close(s);
 
     s = open_rw(p);
@@ -961,7 +961,7 @@ static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void
         snprintf(val, sizeof val, "value-%d", live[i]);
         expect_str(s, key, val);
     }
-    CHECK_EQ_U(srd_count_of(s), 6);
+    CHECK_EQ_U(tst_count_of(s), 6);
     srd_close(s);
 }
 
@@ -970,14 +970,14 @@ static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void
 /* ------------------------------------------------------------------ */
 
 static void test_write_batch_appends_all_items_later_item_wins(void) {
-    const char *p = srd_path("batch.srd");
+    const char *p = tst_path("batch.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "pre", "existing");
-    uint64_t size0 = srd_size_of(s);
+    uint64_t size0 = tst_size_of(s);
 
     CHECK_OK(srd_write_batch(s, NULL, 0));
-    CHECK_EQ_U(srd_size_of(s), size0);
+    CHECK_EQ_U(tst_size_of(s), size0);
 
     uint8_t big[3000];
     fill_pattern(big, sizeof big, 5);
@@ -990,14 +990,14 @@ static void test_write_batch_appends_all_items_later_item_wins(void) {
     };
     CHECK_OK(srd_write_batch(s, items, 5));
     uint64_t end = size0;
-    for (int i = 0; i < 5; i++) end = srd_value_entry_end(end, items[i].value_len);
-    CHECK_EQ_U(srd_size_of(s), end);
-    CHECK_EQ(srd_file_len(p), (long long)end);
+    for (int i = 0; i < 5; i++) end = tst_value_entry_end(end, items[i].value_len);
+    CHECK_EQ_U(tst_size_of(s), end);
+    CHECK_EQ(tst_file_len(p), (long long)end);
     expect_str(s, "b1", "one");
     expect_value(s, "b2", big, sizeof big);
     expect_str(s, "dup", "second");
     expect_str(s, "pre", "overwritten");
-    CHECK_EQ_U(srd_count_of(s), 4);
+    CHECK_EQ_U(tst_count_of(s), 4);
     srd_close(s);
 
     s = open_rw(p);
@@ -1006,16 +1006,16 @@ static void test_write_batch_appends_all_items_later_item_wins(void) {
     expect_value(s, "b2", big, sizeof big);
     expect_str(s, "dup", "second");
     expect_str(s, "pre", "overwritten");
-    CHECK_EQ_U(srd_count_of(s), 4);
+    CHECK_EQ_U(tst_count_of(s), 4);
     srd_close(s);
 }
 
 static void test_write_batch_with_one_bad_item_writes_nothing(void) {
-    const char *p = srd_path("batch-bad.srd");
+    const char *p = tst_path("batch-bad.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "pre", "existing");
-    uint64_t size0 = srd_size_of(s);
+    uint64_t size0 = tst_size_of(s);
     const uint8_t zero = 0x00;
     const srd_kv good1 = {SRD_U8("g1"), 2, SRD_U8("good-1"), 6};
     const srd_kv good2 = {SRD_U8("pre"), 3, SRD_U8("changed"), 7};
@@ -1030,24 +1030,24 @@ static void test_write_batch_with_one_bad_item_writes_nothing(void) {
     };
     for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
         for (int pos = 0; pos < 3; pos++) {
-            srd_ctx("bad item kind %zu at position %d", b, pos);
+            tst_ctx("bad item kind %zu at position %d", b, pos);
             srd_kv items[3];
             int gi = 0;
             for (int i = 0; i < 3; i++) items[i] = i == pos ? bad[b] : (gi++ == 0 ? good1 : good2);
             CHECK_STATUS(srd_write_batch(s, items, 3), SRD_INVALID_ARGUMENT);
             CHECK(srd_last_error_message()[0] != '\0');
-            CHECK_EQ_U(srd_size_of(s), size0);
-            CHECK_EQ(srd_file_len(p), (long long)size0);
+            CHECK_EQ_U(tst_size_of(s), size0);
+            CHECK_EQ(tst_file_len(p), (long long)size0);
         }
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     CHECK_STATUS(srd_write_batch(s, NULL, 2), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_write_batch(NULL, &good1, 1), SRD_INVALID_ARGUMENT);
-    CHECK_EQ_U(srd_size_of(s), size0);
+    CHECK_EQ_U(tst_size_of(s), size0);
     expect_absent(s, "g1");
     expect_absent(s, "k");
     expect_str(s, "pre", "existing");
-    CHECK_EQ_U(srd_count_of(s), 1);
+    CHECK_EQ_U(tst_count_of(s), 1);
     srd_close(s);
     s = open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
@@ -1062,11 +1062,11 @@ static void test_write_batch_with_one_bad_item_writes_nothing(void) {
 /* ------------------------------------------------------------------ */
 
 static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(void) {
-    const char *p = srd_path("compact.srd");
+    const char *p = tst_path("compact.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     CHECK_OK(srd_compact(s)); /* empty store */
-    CHECK_EQ_U(srd_size_of(s), 0);
+    CHECK_EQ_U(tst_size_of(s), 0);
 
     uint8_t v[2000];
     for (int round = 0; round < 5; round++) {
@@ -1082,16 +1082,16 @@ static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(vo
         snprintf(key, sizeof key, "k%02d", i);
         CHECK_OK(srd_delete(s, SRD_U8(key), strlen(key)));
     }
-    uint64_t before = srd_size_of(s);
-    CHECK_EQ_U(srd_count_of(s), 15);
+    uint64_t before = tst_size_of(s);
+    CHECK_EQ_U(tst_count_of(s), 15);
     CHECK_OK(srd_compact(s));
-    uint64_t after = srd_size_of(s);
+    uint64_t after = tst_size_of(s);
     CHECK_MSG(after < before, "compaction did not shrink the file: %" PRIu64 " -> %" PRIu64, before,
               after);
-    CHECK_EQ(srd_file_len(p), (long long)after);
+    CHECK_EQ(tst_file_len(p), (long long)after);
     /* 15 live values of <= 1050 bytes each: far below 5 rounds of 20 */
     CHECK(after <= 15 * (1050 + 64 + 20));
-    CHECK_EQ_U(srd_count_of(s), 15);
+    CHECK_EQ_U(tst_count_of(s), 15);
     for (int i = 0; i < 20; i++) {
         char key[16];
         snprintf(key, sizeof key, "k%02d", i);
@@ -1104,8 +1104,8 @@ static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(vo
     }
     /* compacting a compacted store changes nothing observable */
     CHECK_OK(srd_compact(s));
-    CHECK_EQ_U(srd_count_of(s), 15);
-    CHECK(srd_size_of(s) <= after);
+    CHECK_EQ_U(tst_count_of(s), 15);
+    CHECK(tst_size_of(s) <= after);
 
     /* the same handle keeps working: writes and deletes after compaction survive reopen */
     put_str(s, "after", "compaction");
@@ -1114,7 +1114,7 @@ static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(vo
     srd_kv kv[2] = {{SRD_U8("ba"), 2, SRD_U8("batch-a"), 7}, {SRD_U8("bb"), 2, SRD_U8("batch-b"), 7}};
     CHECK_OK(srd_write_batch(s, kv, 2));
     CHECK_OK(srd_sync(s));
-    CHECK_EQ_U(srd_count_of(s), 18);
+    CHECK_EQ_U(tst_count_of(s), 18);
     srd_close(s);
 
     s = open_rw(p);
@@ -1127,21 +1127,21 @@ static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(vo
     expect_absent(s, "k04");
     fill_pattern(v, 100 + 19 * 50, 4 * 100 + 19);
     expect_value(s, "k19", v, 100 + 19 * 50);
-    CHECK_EQ_U(srd_count_of(s), 18);
+    CHECK_EQ_U(tst_count_of(s), 18);
     CHECK_OK(srd_compact(s));
     srd_close(s);
     s = open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
         expect_str(s, "after", "compaction");
         expect_absent(s, "k01");
-        CHECK_EQ_U(srd_count_of(s), 18);
-        CHECK_EQ(srd_file_len(p), (long long)srd_size_of(s));
+        CHECK_EQ_U(tst_count_of(s), 18);
+        CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
         srd_close(s);
     }
 }
 
 static void test_compact_ignores_a_stale_temp_file(void) {
-    const char *p = srd_path("stale.srd");
+    const char *p = tst_path("stale.srd");
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.compact.tmp", p);
     srd_store *s = open_rw(p);
@@ -1162,15 +1162,15 @@ static void test_compact_ignores_a_stale_temp_file(void) {
 
     /* junk from an earlier crash: a valid-looking prefix would be wrong to reuse too */
     uint8_t junk[70000];
-    srd_rng rng = {1234};
-    srd_rng_fill(&rng, junk, sizeof junk);
+    tst_rng rng = {1234};
+    tst_rng_fill(&rng, junk, sizeof junk);
     memcpy(junk, "THIS IS A STALE COMPACTION FILE", 31);
-    REQUIRE(srd_spit(tmp, junk, sizeof junk) == 0);
+    REQUIRE(tst_spit(tmp, junk, sizeof junk) == 0);
 
-    uint64_t before = srd_size_of(s);
+    uint64_t before = tst_size_of(s);
     CHECK_OK(srd_compact(s));
-    CHECK(srd_size_of(s) < before);
-    CHECK_EQ(srd_file_len(p), (long long)srd_size_of(s));
+    CHECK(tst_size_of(s) < before);
+    CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
     for (int i = 0; i < 9; i++) {
         char key[16], val[32];
         snprintf(key, sizeof key, "k%d", i);
@@ -1178,7 +1178,7 @@ static void test_compact_ignores_a_stale_temp_file(void) {
         expect_str(s, key, val);
     }
     expect_absent(s, "k9");
-    CHECK_EQ_U(srd_count_of(s), 9);
+    CHECK_EQ_U(tst_count_of(s), 9);
     put_str(s, "post", "write");
     srd_close(s);
 
@@ -1192,17 +1192,17 @@ static void test_compact_ignores_a_stale_temp_file(void) {
     }
     expect_absent(s, "k9");
     expect_str(s, "post", "write");
-    CHECK_EQ_U(srd_count_of(s), 10);
+    CHECK_EQ_U(tst_count_of(s), 10);
     /* a second stale file (empty this time) and a second compaction */
-    REQUIRE(srd_spit(tmp, "", 0) == 0);
+    REQUIRE(tst_spit(tmp, "", 0) == 0);
     CHECK_OK(srd_compact(s));
     expect_str(s, "post", "write");
-    CHECK_EQ_U(srd_count_of(s), 10);
+    CHECK_EQ_U(tst_count_of(s), 10);
     srd_close(s);
 }
 
 static void test_count_and_file_size_track_the_store(void) {
-    const char *p = srd_path("count.srd");
+    const char *p = tst_path("count.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint64_t c = SENTINEL_U64, sz = SENTINEL_U64;
@@ -1211,39 +1211,39 @@ static void test_count_and_file_size_track_the_store(void) {
     CHECK_EQ_U(c, 0);
     CHECK_EQ_U(sz, 0);
     put_str(s, "a", "1");
-    CHECK_EQ_U(srd_size_of(s), 21);
-    CHECK_EQ_U(srd_count_of(s), 1);
+    CHECK_EQ_U(tst_size_of(s), 21);
+    CHECK_EQ_U(tst_count_of(s), 1);
     put_str(s, "a", "2");
-    CHECK_EQ_U(srd_count_of(s), 1);
-    CHECK_EQ_U(srd_size_of(s), 64 + 1 + 20);
+    CHECK_EQ_U(tst_count_of(s), 1);
+    CHECK_EQ_U(tst_size_of(s), 64 + 1 + 20);
     put_str(s, "b", "3");
-    CHECK_EQ_U(srd_count_of(s), 2);
+    CHECK_EQ_U(tst_count_of(s), 2);
     CHECK_OK(srd_delete(s, SRD_U8("a"), 1));
-    CHECK_EQ_U(srd_count_of(s), 1);
+    CHECK_EQ_U(tst_count_of(s), 1);
     CHECK_OK(srd_sync(s));
-    CHECK_EQ(srd_file_len(p), (long long)srd_size_of(s));
+    CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
     srd_close(s);
     s = open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
-        CHECK_EQ_U(srd_count_of(s), 1);
-        CHECK_EQ(srd_file_len(p), (long long)srd_size_of(s));
+        CHECK_EQ_U(tst_count_of(s), 1);
+        CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
         srd_close(s);
     }
 }
 
 static void test_reserve_is_a_capacity_hint_that_changes_no_data(void) {
-    const char *p = srd_path("reserve.srd");
+    const char *p = tst_path("reserve.srd");
     CHECK_STATUS(srd_reserve(NULL, 10), SRD_INVALID_ARGUMENT);
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "a", "1");
     put_str(s, "b", "2");
     CHECK_OK(srd_delete(s, SRD_U8("b"), 1));
-    uint64_t size = srd_size_of(s);
+    uint64_t size = tst_size_of(s);
     CHECK_OK(srd_reserve(s, 0));
     CHECK_OK(srd_reserve(s, 20000));
-    CHECK_EQ_U(srd_size_of(s), size); /* nothing written */
-    CHECK_EQ_U(srd_count_of(s), 1);
+    CHECK_EQ_U(tst_size_of(s), size); /* nothing written */
+    CHECK_EQ_U(tst_count_of(s), 1);
     expect_str(s, "a", "1");
     expect_absent(s, "b");
     /* more keys than reserved still go in */
@@ -1253,21 +1253,21 @@ static void test_reserve_is_a_capacity_hint_that_changes_no_data(void) {
         snprintf(v, sizeof v, "val%d", i);
         CHECK_OK(srd_write(s, (const uint8_t *)k, strlen(k), (const uint8_t *)v, strlen(v)));
     }
-    CHECK_EQ_U(srd_count_of(s), 30001);
+    CHECK_EQ_U(tst_count_of(s), 30001);
     expect_str(s, "key0", "val0");
     expect_str(s, "key29999", "val29999");
     /* too much to allocate: a clear error, and the store is unchanged */
-    size = srd_size_of(s);
+    size = tst_size_of(s);
     CHECK_STATUS(srd_reserve(s, UINT64_MAX), SRD_INVALID_ARGUMENT);
     CHECK_MSG(contains_ci(srd_last_error_message(), "cannot allocate"), "message \"%s\"",
               srd_last_error_message());
-    CHECK_EQ_U(srd_size_of(s), size);
+    CHECK_EQ_U(tst_size_of(s), size);
     expect_str(s, "key12345", "val12345");
     srd_close(s);
     s = open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
         CHECK_STATUS(srd_reserve(s, 10), SRD_READ_ONLY);
-        CHECK_EQ_U(srd_count_of(s), 30001);
+        CHECK_EQ_U(tst_count_of(s), 30001);
         srd_close(s);
     }
 }
@@ -1277,7 +1277,7 @@ int main(int argc, char **argv) {
     if (realpath(argv[0], self_exe) == NULL) snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
     /* must come first: nothing has failed on this thread yet */
     test_last_error_is_empty_before_any_failure();
-    srd_test_init(argc, argv, "test_api");
+    tst_test_init(argc, argv, "test_api");
 
     test_version_macros_match_runtime_and_cargo_toml();
     test_status_str_gives_static_text_for_every_code();
@@ -1310,5 +1310,5 @@ int main(int argc, char **argv) {
     test_count_and_file_size_track_the_store();
     test_reserve_is_a_capacity_hint_that_changes_no_data();
     test_last_error_message_names_the_failure_and_is_thread_local();
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -34,7 +34,7 @@
  * operation ended up (absent / applied / batch prefix) and operations lost (must be 0).
  * SRD_CRASH_SEED=<n> replays one seed (the default seed is printed).
  */
-#include "srd_safety.h"
+#include "tst_safety.h"
 
 #include <math.h>
 
@@ -97,29 +97,29 @@ static void make_keys(void) {
 }
 
 static uint64_t vseed(int64_t op, int item, int key) {
-    return srd_sv_mix(g_seed ^ ((uint64_t)op << 20) ^ ((uint64_t)item << 10) ^ (uint64_t)key);
+    return tst_sv_mix(g_seed ^ ((uint64_t)op << 20) ^ ((uint64_t)item << 10) ^ (uint64_t)key);
 }
 
-static size_t rand_len(srd_rng *r) {
-    uint64_t c = srd_rng_below(r, 100);
-    if (c < 55) return 1 + (size_t)srd_rng_below(r, 200);
-    if (c < 82) return 200 + (size_t)srd_rng_below(r, 8000);
+static size_t rand_len(tst_rng *r) {
+    uint64_t c = tst_rng_below(r, 100);
+    if (c < 55) return 1 + (size_t)tst_rng_below(r, 200);
+    if (c < 82) return 200 + (size_t)tst_rng_below(r, 8000);
     size_t mid = g_big_max / 6; /* 256 KiB by default */
-    if (c < 96) return 8192 + (size_t)srd_rng_below(r, mid - 8192);
-    return mid + (size_t)srd_rng_below(r, g_big_max - mid);
+    if (c < 96) return 8192 + (size_t)tst_rng_below(r, mid - 8192);
+    return mid + (size_t)tst_rng_below(r, g_big_max - mid);
 }
 
 /* Operation `id` of this run: a pure function of (seed, id). */
 static void gen_op(uint64_t id, struct op *o) {
-    srd_rng r = {srd_sv_mix(g_seed * 31 + id)};
+    tst_rng r = {tst_sv_mix(g_seed * 31 + id)};
     memset(o, 0, sizeof *o);
-    uint64_t p = srd_rng_below(&r, 100);
+    uint64_t p = tst_rng_below(&r, 100);
     if (p < 35) {
         o->kind = OP_WRITE;
         o->n = 1;
     } else if (p < 50) {
         o->kind = OP_BATCH;
-        o->n = 2 + (int)srd_rng_below(&r, MAXB - 1);
+        o->n = 2 + (int)tst_rng_below(&r, MAXB - 1);
     } else if (p < 60) {
         o->kind = OP_STREAM;
         o->n = 1;
@@ -131,7 +131,7 @@ static void gen_op(uint64_t id, struct op *o) {
         o->n = 1;
     } else if (p < 91) {
         o->kind = OP_DELETE_BATCH;
-        o->n = 1 + (int)srd_rng_below(&r, 8);
+        o->n = 1 + (int)tst_rng_below(&r, 8);
     } else if (p < 95) {
         o->kind = OP_COMPACT;
         o->n = 0;
@@ -140,14 +140,14 @@ static void gen_op(uint64_t id, struct op *o) {
         o->n = 1;
     }
     for (int i = 0; i < o->n; i++) {
-        o->key[i] = (int)srd_rng_below(&r, NK);
+        o->key[i] = (int)tst_rng_below(&r, NK);
         o->len[i] = rand_len(&r);
         if (o->kind == OP_STREAM || o->kind == OP_STREAM_ABORT) {
             /* streams are for the larger values */
-            o->len[i] = 1 + (size_t)srd_rng_below(&r, g_big_max);
+            o->len[i] = 1 + (size_t)tst_rng_below(&r, g_big_max);
         }
     }
-    o->chunk_seed = srd_rng_next(&r);
+    o->chunk_seed = tst_rng_next(&r);
 }
 
 /* Number of stages (entries) the op appends given the state before it. */
@@ -213,12 +213,12 @@ static int g_ackfd = -1;
 
 static void send_msg(uint32_t type, uint32_t id, int32_t status) {
     struct msg mm = {type, id, status, 0};
-    (void)srd_write_full(g_ackfd, &mm, sizeof mm);
+    (void)tst_write_full(g_ackfd, &mm, sizeof mm);
 }
 
 static void child_fail(uint32_t id, int32_t status, const char *what) {
     fprintf(stderr, "crash child: op %u (%s) returned %d (%s), last error \"%s\"\n", id, what,
-            (int)status, srd_status_name_(status), srd_last_error_message());
+            (int)status, tst_status_name_(status), srd_last_error_message());
     send_msg(MSG_ERR, id, status);
     _exit(3);
 }
@@ -227,12 +227,12 @@ static int32_t child_stream(srd_store *s, const struct op *o, const uint8_t *v, 
     srd_stream *st = NULL;
     int32_t rc = srd_stream_begin(s, KEY(o->key[0]), key_len[o->key[0]], &st);
     if (rc != SRD_OK) return rc;
-    srd_rng r = {o->chunk_seed};
+    tst_rng r = {o->chunk_seed};
     size_t len = o->len[0], off = 0;
-    size_t stop = abort_it ? (size_t)srd_rng_below(&r, len + 1) : len;
+    size_t stop = abort_it ? (size_t)tst_rng_below(&r, len + 1) : len;
     while (off < stop) {
-        size_t c = srd_rng_below(&r, 4) == 0 ? 1 + (size_t)srd_rng_below(&r, 64)
-                                               : 1 + (size_t)srd_rng_below(&r, 256 * 1024);
+        size_t c = tst_rng_below(&r, 4) == 0 ? 1 + (size_t)tst_rng_below(&r, 64)
+                                               : 1 + (size_t)tst_rng_below(&r, 256 * 1024);
         if (c > stop - off) c = stop - off;
         rc = srd_stream_write(st, v + off, c);
         if (rc != SRD_OK) {
@@ -266,7 +266,7 @@ static void child_main(const char *path, uint32_t flags, struct model *m, uint64
                 if (buf[i] == NULL) child_fail((uint32_t)id, -1, "malloc");
                 cap[i] = o.len[i];
             }
-            srd_sv_fill(vseed((int64_t)id, i, o.key[i]), buf[i], o.len[i]);
+            tst_sv_fill(vseed((int64_t)id, i, o.key[i]), buf[i], o.len[i]);
         }
         int32_t want = SRD_OK;
         switch (o.kind) {
@@ -325,14 +325,14 @@ static struct kst observe_key(const srd_store *s, int k, const struct model *ack
     if (*status != SRD_OK) return r;
     r.len = (uint32_t)n;
     const struct kst *a = &acked->k[k];
-    if (a->op >= 0 && a->len == n && srd_sv_equals(vseed(a->op, a->item, k), p, n)) {
+    if (a->op >= 0 && a->len == n && tst_sv_equals(vseed(a->op, a->item, k), p, n)) {
         r.op = a->op;
         r.item = a->item;
         return r;
     }
     if (fo->kind == OP_WRITE || fo->kind == OP_BATCH || fo->kind == OP_STREAM) {
         for (int i = fo->n - 1; i >= 0; i--) {
-            if (fo->key[i] == k && fo->len[i] == n && srd_sv_equals(vseed(fid, i, k), p, n)) {
+            if (fo->key[i] == k && fo->len[i] == n && tst_sv_equals(vseed(fid, i, k), p, n)) {
                 r.op = fid;
                 r.item = i;
                 return r;
@@ -359,14 +359,14 @@ static int check_after_kill(const char *path, struct model *acked, int64_t fid, 
     int ok = 1;
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.compact.tmp", path);
-    ok &= CHECK_MSG(!srd_file_exists(tmp), "a stale %s survived a read-write open", tmp);
+    ok &= CHECK_MSG(!tst_file_exists(tmp), "a stale %s survived a read-write open", tmp);
 
     struct kst obs[NK];
     for (int k = 0; k < NK; k++) {
         int32_t status;
         obs[k] = observe_key(s, k, acked, fid, fo, &status);
         if (!CHECK_MSG(status == SRD_OK || status == SRD_NOT_FOUND,
-                       "key %d: srd_read returned %s: %s", k, srd_status_name_(status),
+                       "key %d: srd_read returned %s: %s", k, tst_status_name_(status),
                        srd_last_error_message()))
             ok = 0;
     }
@@ -431,7 +431,7 @@ static int check_after_kill(const char *path, struct model *acked, int64_t fid, 
             (cand.k[k].op == cand.k[newest].op && cand.k[k].item > cand.k[newest].item))
             newest = k;
     }
-    ok &= CHECK_EQ_U(srd_count_of(s), live);
+    ok &= CHECK_EQ_U(tst_count_of(s), live);
     srd_iter *it = NULL;
     if (CHECK_OK(srd_iter_new(s, &it))) {
         uint64_t h;
@@ -480,9 +480,9 @@ static int check_after_kill(const char *path, struct model *acked, int64_t fid, 
     ok &= CHECK_OK(srd_verify(s, &rep));
     ok &= CHECK_EQ_U(rep.bad_entries, 0);
     ok &= CHECK_EQ_U(rep.first_bad_offset, UINT64_MAX);
-    uint64_t fs = srd_size_of(s);
+    uint64_t fs = tst_size_of(s);
     ok &= CHECK_EQ_U(rep.file_size, fs);
-    ok &= CHECK_EQ(srd_file_len(path), (long long)fs);
+    ok &= CHECK_EQ(tst_file_len(path), (long long)fs);
     if (fs != UINT64_MAX && fs > st->max_file) st->max_file = fs;
     srd_close(s);
     *acked = cand;
@@ -490,16 +490,16 @@ static int check_after_kill(const char *path, struct model *acked, int64_t fid, 
 }
 
 static void run_mode(const char *label, uint32_t flags, long kills, long max_delay_us) {
-    const char *path = srd_path(flags & SRD_OPEN_SYNC ? "crash-sync.srd" : "crash.srd");
+    const char *path = tst_path(flags & SRD_OPEN_SYNC ? "crash-sync.srd" : "crash.srd");
     struct model m;
     for (int k = 0; k < NK; k++) m.k[k] = (struct kst){-1, 0, 0, -1};
     struct stats st;
     memset(&st, 0, sizeof st);
-    srd_rng r = {srd_sv_mix(g_seed ^ flags ^ 0xC0FFEE)};
+    tst_rng r = {tst_sv_mix(g_seed ^ flags ^ 0xC0FFEE)};
     uint64_t next = 1;
-    double t0 = srd_now();
+    double t0 = tst_now();
     for (long round = 0; round < kills; round++) {
-        srd_ctx("%s, seed %" PRIu64 ", round %ld, first op %" PRIu64, label, g_seed, round, next);
+        tst_ctx("%s, seed %" PRIu64 ", round %ld, first op %" PRIu64, label, g_seed, round, next);
         int p[2];
         REQUIRE(pipe(p) == 0);
         fflush(stdout);
@@ -513,18 +513,18 @@ static void run_mode(const char *label, uint32_t flags, long kills, long max_del
             _exit(0);
         }
         close(p[1]);
-        int wait_ready = srd_rng_below(&r, 8) != 0;
+        int wait_ready = tst_rng_below(&r, 8) != 0;
         struct msg mm;
         int64_t last_ack = (int64_t)next - 1;
         int ready = 0, err = 0, done = 0;
         if (wait_ready) {
-            ssize_t got = srd_read_full(p[0], &mm, sizeof mm);
+            ssize_t got = tst_read_full(p[0], &mm, sizeof mm);
             if (got == (ssize_t)sizeof mm && mm.type == MSG_READY) ready = 1;
             else if (got == (ssize_t)sizeof mm && mm.type == MSG_ERR) err = 1;
         }
         long delay_us = 0;
-        if (srd_rng_below(&r, 16) != 0)
-            delay_us = (long)exp((double)srd_rng_below(&r, 1000000) / 1e6 * log((double)max_delay_us));
+        if (tst_rng_below(&r, 16) != 0)
+            delay_us = (long)exp((double)tst_rng_below(&r, 1000000) / 1e6 * log((double)max_delay_us));
         if (delay_us > 0) {
             struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000};
             while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
@@ -535,7 +535,7 @@ static void run_mode(const char *label, uint32_t flags, long kills, long max_del
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
         ssize_t got;
-        while ((got = srd_read_full(p[0], &mm, sizeof mm)) == (ssize_t)sizeof mm) {
+        while ((got = tst_read_full(p[0], &mm, sizeof mm)) == (ssize_t)sizeof mm) {
             if (mm.type == MSG_READY) ready = 1;
             else if (mm.type == MSG_ACK) {
                 if (!CHECK_MSG((int64_t)mm.id == last_ack + 1, "ack %u out of order", mm.id)) err = 1;
@@ -577,13 +577,13 @@ static void run_mode(const char *label, uint32_t flags, long kills, long max_del
         }
         next = (uint64_t)fid + 1;
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     printf("%s: %lu kill points (%lu before the child finished opening), %lu ops acknowledged, "
            "%lu ops lost; in-flight op found absent %lu, applied %lu, as a batch prefix %lu, "
            "no-op kind %lu; largest file %.1f MiB; %.1f s\n",
            label, st.kills, st.kills_before_ready, st.acked, st.lost, st.inflight_absent,
            st.inflight_applied, st.inflight_prefix, st.inflight_none,
-           (double)st.max_file / (1024.0 * 1024.0), srd_now() - t0);
+           (double)st.max_file / (1024.0 * 1024.0), tst_now() - t0);
     printf("%s: op in flight at the kill (child had opened the store):", label);
     for (int i = 0; i < 7; i++) printf(" %s %lu%s", OP_NAMES[i], st.inflight_kind[i], i < 6 ? "," : "\n");
     CHECK_EQ(st.lost, 0);
@@ -591,19 +591,19 @@ static void run_mode(const char *label, uint32_t flags, long kills, long max_del
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_crash");
+    tst_test_init(argc, argv, "test_crash");
     make_keys();
     const char *seed = getenv("SRD_CRASH_SEED");
     g_seed = seed && *seed ? strtoull(seed, NULL, 0) : 0x5EED0001;
-    g_big_max = srd_scale() >= 1.0 ? 1536 * 1024 : 128 * 1024;
-    long kills = srd_scaled(250, 8);
+    g_big_max = tst_scale() >= 1.0 ? 1536 * 1024 : 128 * 1024;
+    long kills = tst_scaled(250, 8);
     printf("test_crash: seed %" PRIu64 " (SRD_CRASH_SEED), %ld kill points per mode, values up to "
            "%zu bytes\n",
            g_seed, kills, g_big_max);
     /* delays: log-uniform up to 20 ms, 150 ms with SRD_OPEN_SYNC (each op waits for the disk) */
     /* under valgrind (scale < 1) the child is ~20x slower: stretch the delays alike */
-    double stretch = srd_scale() < 1.0 ? (srd_scale() < 0.05 ? 20.0 : 1.0 / srd_scale()) : 1.0;
+    double stretch = tst_scale() < 1.0 ? (tst_scale() < 0.05 ? 20.0 : 1.0 / tst_scale()) : 1.0;
     run_mode("crash (no sync)", 0, kills, (long)(20000 * stretch));
     run_mode("crash (SRD_OPEN_SYNC)", SRD_OPEN_SYNC, kills, (long)(150000 * stretch));
-    return srd_test_finish();
+    return tst_test_finish();
 }

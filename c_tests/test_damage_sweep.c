@@ -29,7 +29,7 @@
  *
  * SRD_TEST_SCALE < 1 (valgrind) tries every 1/scale-th position.
  */
-#include "srd_robust.h"
+#include "tst_robust.h"
 
 #define NKEYS 21  /* key-00 .. key-20 (key-20 only gets a value by rename) */
 #define NGHOST 3  /* keys never written */
@@ -51,8 +51,8 @@ static size_t KL(int k) { return strlen(key_name[k]); }
 static uint8_t *new_value(int key, int version, size_t len) {
     uint8_t *v = (uint8_t *)malloc(len);
     if (v == NULL) abort();
-    srd_rng r = {((uint64_t)key << 32) ^ ((uint64_t)version << 16) ^ len ^ 0x5eed};
-    srd_rng_fill(&r, v, len);
+    tst_rng r = {((uint64_t)key << 32) ^ ((uint64_t)version << 16) ^ len ^ 0x5eed};
+    tst_rng_fill(&r, v, len);
     if (len == 1 && v[0] == 0) v[0] = 0x5a;
     return v;
 }
@@ -168,7 +168,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
         res[k].ver = -1;
         if (!allowed_read_status(st)) {
             cnt.bad_status++;
-            CHECK_MSG(0, "srd_read(%s) returned %s", key_name[k], srd_rb_status(st));
+            CHECK_MSG(0, "srd_read(%s) returned %s", key_name[k], tst_rb_status(st));
         } else if (st == SRD_OK) {
             res[k].ver = version_index(k, p, n);
             if (res[k].ver < 0) {
@@ -187,7 +187,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
         count_read(st2);
         if (!allowed_read_status(st2)) {
             cnt.bad_status++;
-            CHECK_MSG(0, "srd_read_entry(%s) returned %s", key_name[k], srd_rb_status(st2));
+            CHECK_MSG(0, "srd_read_entry(%s) returned %s", key_name[k], tst_rb_status(st2));
         } else if (st2 == SRD_OK) {
             size_t en = 0;
             const uint8_t *ep = srd_entry_data(e, &en);
@@ -203,11 +203,11 @@ static void read_everything(srd_store *s, struct key_result *res) {
             CHECK_MSG(e == (srd_entry *)(uintptr_t)0x1, "srd_read_entry wrote out_entry on failure");
         }
         CHECK_MSG(st2 == st, "srd_read and srd_read_entry disagree on %s: %s vs %s", key_name[k],
-                  srd_rb_status(st), srd_rb_status(st2));
+                  tst_rb_status(st), tst_rb_status(st2));
         if (k >= NKEYS) {
             CHECK_MSG(st == SRD_NOT_FOUND && st2 == SRD_NOT_FOUND,
-                      "never-written key %s gave %s / %s", key_name[k], srd_rb_status(st),
-                      srd_rb_status(st2));
+                      "never-written key %s gave %s / %s", key_name[k], tst_rb_status(st),
+                      tst_rb_status(st2));
             if (st == SRD_OK || st2 == SRD_OK) cnt.invented++;
         }
     }
@@ -220,13 +220,13 @@ static void read_everything(srd_store *s, struct key_result *res) {
         keys[k].key_len = KL(k);
     }
     int32_t bst = srd_read_batch(s, keys, NKEYS + NGHOST, out);
-    if (CHECK_MSG(bst == SRD_OK, "srd_read_batch returned %s", srd_rb_status(bst))) {
+    if (CHECK_MSG(bst == SRD_OK, "srd_read_batch returned %s", tst_rb_status(bst))) {
         for (int k = 0; k < NKEYS + NGHOST; k++) {
             count_read(out[k].status);
             if (!allowed_read_status(out[k].status)) {
                 cnt.bad_status++;
                 CHECK_MSG(0, "srd_read_batch status for %s: %s", key_name[k],
-                          srd_rb_status(out[k].status));
+                          tst_rb_status(out[k].status));
             } else if (out[k].status == SRD_OK) {
                 if (!is_version_of(k, out[k].value, out[k].value_len)) {
                     cnt.invented++;
@@ -247,7 +247,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
     count_read(lst);
     if (!allowed_read_status(lst)) {
         cnt.bad_status++;
-        CHECK_MSG(0, "srd_read_last returned %s", srd_rb_status(lst));
+        CHECK_MSG(0, "srd_read_last returned %s", tst_rb_status(lst));
     } else if (lst == SRD_OK) {
         int k = key_of_hash(lh);
         if (k < 0) {
@@ -272,7 +272,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
                 cnt.iter_corrupt++;
                 continue;
             }
-            if (!CHECK_MSG(ist == SRD_OK, "srd_iter_next returned %s", srd_rb_status(ist))) {
+            if (!CHECK_MSG(ist == SRD_OK, "srd_iter_next returned %s", tst_rb_status(ist))) {
                 cnt.bad_status++;
                 break;
             }
@@ -296,7 +296,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
     int32_t vst = srd_verify(s, &rep);
     if (vst == SRD_OK) cnt.verify_ok++;
     else if (vst == SRD_CORRUPT) cnt.verify_corrupt++;
-    else CHECK_MSG(0, "srd_verify returned %s", srd_rb_status(vst));
+    else CHECK_MSG(0, "srd_verify returned %s", tst_rb_status(vst));
 
     uint64_t c = 0;
     CHECK_OK(srd_count(s, &c));
@@ -321,8 +321,8 @@ static void open_and_read(uint32_t flags, struct view *v) {
     if (v->st == SRD_OK) {
         if (ro) cnt.ro_opened++;
         else cnt.rw_opened++;
-        v->size = srd_size_of(s);
-        v->live = srd_count_of(s);
+        v->size = tst_size_of(s);
+        v->live = tst_count_of(s);
         read_everything(s, v->res);
         srd_close(s);
     } else if (v->st == SRD_CORRUPT) {
@@ -333,72 +333,72 @@ static void open_and_read(uint32_t flags, struct view *v) {
     } else {
         cnt.bad_status++;
         CHECK_MSG(0, "srd_open(%s) returned %s: %s", ro ? "read-only" : "read-write",
-                  srd_rb_status(v->st), srd_last_error_message());
+                  tst_rb_status(v->st), srd_last_error_message());
     }
 }
 
 static void try_damage(uint64_t pos, uint8_t mask, const uint8_t *orig, size_t len) {
     cur_pos = pos;
     cur_mask = mask;
-    srd_ctx("damage at offset %llu, xor 0x%02x", (unsigned long long)pos, mask);
+    tst_ctx("damage at offset %llu, xor 0x%02x", (unsigned long long)pos, mask);
     cnt.copies++;
     img[pos] = orig[pos] ^ mask;
-    REQUIRE(srd_poke(work, pos, img[pos]) == 0);
+    REQUIRE(tst_poke(work, pos, img[pos]) == 0);
 
     struct view ro, rw;
     open_and_read(SRD_OPEN_READ_ONLY, &ro);
-    CHECK_MSG(srd_file_equals(work, img, img_len), "a read-only open (%s) changed the file",
-              srd_rb_status(ro.st));
+    CHECK_MSG(tst_file_equals(work, img, img_len), "a read-only open (%s) changed the file",
+              tst_rb_status(ro.st));
 
     open_and_read(0, &rw);
-    long long now = srd_file_len(work);
+    long long now = tst_file_len(work);
     if (rw.st == SRD_OK) {
         CHECK_MSG(now >= 0 && (uint64_t)now == rw.size,
                   "after a read-write open the file is %lld bytes, srd_file_size said %llu", now,
                   (unsigned long long)rw.size);
         if (now >= 0 && (size_t)now < img_len) {
             cnt.rw_truncated++;
-            CHECK_MSG(srd_file_equals(work, img, (size_t)now),
+            CHECK_MSG(tst_file_equals(work, img, (size_t)now),
                       "the read-write open changed bytes other than cutting a torn tail");
             /* A second read-write open must find a clean store and change nothing. */
             srd_store *again = NULL;
             if (CHECK_OK(srd_open(work, 0, &again))) {
-                CHECK_EQ_U(srd_size_of(again), (uint64_t)now);
+                CHECK_EQ_U(tst_size_of(again), (uint64_t)now);
                 srd_close(again);
             }
-            CHECK(srd_file_equals(work, img, (size_t)now));
+            CHECK(tst_file_equals(work, img, (size_t)now));
         } else {
-            CHECK_MSG(srd_file_equals(work, img, img_len),
+            CHECK_MSG(tst_file_equals(work, img, img_len),
                       "a read-write open changed the file without truncating it");
         }
     } else {
-        CHECK_MSG(srd_file_equals(work, img, img_len),
-                  "srd_open refused (%s) but the file changed", srd_rb_status(rw.st));
+        CHECK_MSG(tst_file_equals(work, img, img_len),
+                  "srd_open refused (%s) but the file changed", tst_rb_status(rw.st));
     }
 
     /* Both views come from the same recovery: they must agree. */
-    CHECK_MSG(ro.st == rw.st, "read-only open %s, read-write open %s", srd_rb_status(ro.st),
-              srd_rb_status(rw.st));
+    CHECK_MSG(ro.st == rw.st, "read-only open %s, read-write open %s", tst_rb_status(ro.st),
+              tst_rb_status(rw.st));
     if (ro.st == SRD_OK && rw.st == SRD_OK) {
         CHECK_EQ_U(ro.size, rw.size);
         CHECK_EQ_U(ro.live, rw.live);
         for (int k = 0; k < NKEYS + NGHOST; k++)
             CHECK_MSG(ro.res[k].st == rw.res[k].st && ro.res[k].ver == rw.res[k].ver,
                       "key %s: read-only view %s v%d, read-write view %s v%d", key_name[k],
-                      srd_rb_status(ro.res[k].st), ro.res[k].ver, srd_rb_status(rw.res[k].st),
+                      tst_rb_status(ro.res[k].st), ro.res[k].ver, tst_rb_status(rw.res[k].st),
                       rw.res[k].ver);
     }
 
     /* Restore the pristine copy. */
     img[pos] = orig[pos];
-    long long cur = srd_file_len(work);
+    long long cur = tst_file_len(work);
     size_t same = (size_t)pos;
     if (cur >= 0 && (size_t)cur < same) same = (size_t)cur;
-    REQUIRE(srd_restore_tail(work, orig, len, same) == 0);
+    REQUIRE(tst_restore_tail(work, orig, len, same) == 0);
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_damage_sweep");
+    tst_test_init(argc, argv, "test_damage_sweep");
 #if !defined(__SANITIZE_ADDRESS__)
     signal(SIGSEGV, on_fatal);
     signal(SIGBUS, on_fatal);
@@ -419,7 +419,7 @@ int main(int argc, char **argv) {
         }
 
     /* --- build the store --------------------------------------------------- */
-    const char *orig_path = srd_path("orig.srd");
+    const char *orig_path = tst_path("orig.srd");
     static const size_t sizes[NKEYS] = {1,   2,   3,   7,    19,   20,   21,   63,   64,   65,  100,
                                         128, 200, 511, 1000, 1500, 2048, 3000, 4000, 4500, 0};
     srd_store *s = NULL;
@@ -468,7 +468,7 @@ int main(int argc, char **argv) {
     srd_close(s);
 
     size_t len = 0;
-    uint8_t *orig = srd_slurp(orig_path, &len);
+    uint8_t *orig = tst_slurp(orig_path, &len);
     REQUIRE(orig != NULL && len > 0);
     img = (uint8_t *)malloc(len);
     REQUIRE(img != NULL);
@@ -484,14 +484,14 @@ int main(int argc, char **argv) {
             REQUIRE(cur >= SRD_FMT_META);
             uint64_t meta = cur - SRD_FMT_META;
             for (int i = 0; i < 8; i++) hash_field[meta + (uint64_t)i] = 1;
-            uint64_t prev = srd_le64(orig + meta + 8);
+            uint64_t prev = tst_le64(orig + meta + 8);
             REQUIRE(prev < meta);
             cur = prev;
         }
         REQUIRE(cur == 0 && guard == (int)entries);
     }
-    work = srd_path("work.srd");
-    REQUIRE(srd_spit(work, orig, len) == 0);
+    work = tst_path("work.srd");
+    REQUIRE(tst_spit(work, orig, len) == 0);
 
     /* The undamaged copy reads back exactly the model. */
     {
@@ -510,13 +510,13 @@ int main(int argc, char **argv) {
     }
 
     long stride = 1;
-    if (srd_scale() < 1.0) stride = (long)(1.0 / srd_scale() + 0.5);
+    if (tst_scale() < 1.0) stride = (long)(1.0 / tst_scale() + 0.5);
     if (stride < 1) stride = 1;
     printf("test_damage_sweep: store of %llu entries, %zu bytes; %s, every %ld%s position\n",
            (unsigned long long)entries, len, long_mode ? "every single bit (SRD_LONG_TESTS)" : "each byte xor 0xFF",
            stride, stride == 1 ? "st" : "th");
 
-    double t0 = srd_now();
+    double t0 = tst_now();
     for (uint64_t pos = 0; pos < len; pos += (uint64_t)stride) {
         cnt.positions++;
         if (long_mode) {
@@ -525,11 +525,11 @@ int main(int argc, char **argv) {
             try_damage(pos, 0xFF, orig, len);
         }
     }
-    srd_ctx_clear();
-    CHECK(srd_file_equals(work, orig, len));
+    tst_ctx_clear();
+    CHECK(tst_file_equals(work, orig, len));
 
     printf("test_damage_sweep: %lu positions, %lu damaged copies in %.1f s\n", cnt.positions,
-           cnt.copies, srd_now() - t0);
+           cnt.copies, tst_now() - t0);
     printf("test_damage_sweep:   read-only opens:  %lu opened, %lu refused (SRD_CORRUPT)\n",
            cnt.ro_opened, cnt.ro_refused);
     printf("test_damage_sweep:   read-write opens: %lu opened (%lu cut a torn tail), %lu refused\n",
@@ -556,5 +556,5 @@ int main(int argc, char **argv) {
     free(orig);
     free(img);
     free(hash_field);
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -23,7 +23,7 @@
  * kind of write succeeds again, compaction succeeds, and everything survives a reopen.
  * Runs without and with SRD_OPEN_SYNC.
  */
-#include "srd_safety.h"
+#include "tst_safety.h"
 
 #include <sys/resource.h>
 
@@ -42,7 +42,7 @@ static unsigned long g_failures_tried;
 static uint8_t *vbytes(uint64_t seed, size_t len) {
     uint8_t *v = (uint8_t *)malloc(len ? len : 1);
     if (v == NULL) abort();
-    srd_sv_fill(seed, v, len);
+    tst_sv_fill(seed, v, len);
     return v;
 }
 
@@ -77,9 +77,9 @@ static int check_model(const srd_store *s, const struct model *m) {
         live++;
         ok &= CHECK_OK(st);
         if (ok) ok &= CHECK_EQ_U(n, m->len[k]);
-        if (ok) ok &= CHECK_MSG(srd_sv_equals(m->seed[k], p, n), "key %s: bytes differ", key_name[k]);
+        if (ok) ok &= CHECK_MSG(tst_sv_equals(m->seed[k], p, n), "key %s: bytes differ", key_name[k]);
     }
-    ok &= CHECK_EQ_U(srd_count_of(s), live);
+    ok &= CHECK_EQ_U(tst_count_of(s), live);
     srd_verify_report rep;
     memset(&rep, 0, sizeof rep);
     ok &= CHECK_OK(srd_verify(s, &rep));
@@ -101,7 +101,7 @@ static int put(srd_store *s, struct model *m, int k, size_t len, uint64_t seed) 
 /* After a call that should have failed for lack of space: SRD_IO, a message, nothing changed. */
 static void expect_full(const char *what, int32_t rc, const srd_store *s, const char *path,
                         const struct model *m, uint64_t size_before) {
-    srd_ctx("%s", what);
+    tst_ctx("%s", what);
     g_failures_tried++;
     const char *msg = srd_last_error_message();
     char copy[512];
@@ -111,18 +111,18 @@ static void expect_full(const char *what, int32_t rc, const srd_store *s, const 
     CHECK_MSG(strstr(copy, path) != NULL || strstr(copy, "File too large") != NULL ||
                   strstr(copy, "os error 27") != NULL,
               "the message names neither the path nor the OS error: \"%s\"", copy);
-    CHECK_EQ(srd_file_len(path), (long long)size_before);
-    CHECK_EQ_U(srd_size_of(s), size_before);
+    CHECK_EQ(tst_file_len(path), (long long)size_before);
+    CHECK_EQ_U(tst_size_of(s), size_before);
     check_model(s, m);
-    printf("  %-58s -> %s: \"%s\"\n", what, srd_status_name_(rc), copy);
-    srd_ctx_clear();
+    printf("  %-58s -> %s: \"%s\"\n", what, tst_status_name_(rc), copy);
+    tst_ctx_clear();
 }
 
 static void scenario(void *arg) {
     uint32_t flags = *(const uint32_t *)arg;
     const char *label = flags & SRD_OPEN_SYNC ? "SRD_OPEN_SYNC" : "no sync";
     signal(SIGXFSZ, SIG_IGN);
-    const char *path = srd_path(flags & SRD_OPEN_SYNC ? "full-sync.srd" : "full.srd");
+    const char *path = tst_path(flags & SRD_OPEN_SYNC ? "full-sync.srd" : "full.srd");
     char real[PATH_MAX], tmp[PATH_MAX + 16];
     struct model m;
     memset(&m, 0, sizeof m);
@@ -139,7 +139,7 @@ static void scenario(void *arg) {
     CHECK_OK(srd_delete(s, KEY(29), KLEN(29)));
     m.len[29] = 0;
     REQUIRE(check_model(s, &m));
-    uint64_t size = srd_size_of(s);
+    uint64_t size = tst_size_of(s);
     REQUIRE(size != UINT64_MAX && size % 64 != 0);
 
     /* 1. a single write that crosses the limit; then a small one that fits */
@@ -149,14 +149,14 @@ static void scenario(void *arg) {
                 s, path, &m, size);
     expect_full("srd_write overwriting a key, 5000 bytes left", srd_write(s, KEY(3), KLEN(3), big, 10000),
                 s, path, &m, size);
-    srd_ctx("small write after a failed one (%s)", label);
+    tst_ctx("small write after a failed one (%s)", label);
     put(s, &m, 31, 100, seed++);
-    CHECK_EQ_U(srd_size_of(s), srd_value_entry_end(size, 100));
-    size = srd_size_of(s);
+    CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(size, 100));
+    size = tst_size_of(s);
     CHECK(check_model(s, &m));
 
     /* 2. the payload fits, its metadata does not */
-    uint64_t pay = srd_align_up(size);
+    uint64_t pay = tst_align_up(size);
     REQUIRE(set_fsize_limit(pay + 3000 + 10) == 0);
     expect_full("srd_write whose 20 metadata bytes do not fit", srd_write(s, KEY(32), KLEN(32), big, 3000),
                 s, path, &m, size);
@@ -188,7 +188,7 @@ static void scenario(void *arg) {
     REQUIRE(set_fsize_limit(size + 20000) == 0);
     {
         srd_stream *st = NULL;
-        srd_ctx("stream crossing the limit (%s)", label);
+        tst_ctx("stream crossing the limit (%s)", label);
         if (CHECK_OK(srd_stream_begin(s, KEY(11), KLEN(11), &st))) {
             int32_t rc = SRD_OK;
             int chunks = 0;
@@ -202,7 +202,7 @@ static void scenario(void *arg) {
             CHECK_STATUS(rc, SRD_IO);
             CHECK_MSG(strstr(msg, path) != NULL || strstr(msg, "File too large") != NULL,
                       "stream write message: \"%s\"", msg);
-            printf("  %-58s -> %s: \"%s\"\n", "srd_stream_write past the limit", srd_status_name_(rc),
+            printf("  %-58s -> %s: \"%s\"\n", "srd_stream_write past the limit", tst_status_name_(rc),
                    msg);
             CHECK_STATUS(srd_stream_write(st, big, 10), SRD_IO); /* poisoned */
             int32_t crc = srd_stream_commit(st);
@@ -211,10 +211,10 @@ static void scenario(void *arg) {
     }
 
     /* 7. a stream whose data fits but whose metadata does not */
-    REQUIRE(set_fsize_limit(srd_align_up(size) + 5000 + 10) == 0);
+    REQUIRE(set_fsize_limit(tst_align_up(size) + 5000 + 10) == 0);
     {
         srd_stream *st = NULL;
-        srd_ctx("stream, metadata does not fit (%s)", label);
+        tst_ctx("stream, metadata does not fit (%s)", label);
         if (CHECK_OK(srd_stream_begin(s, KEY(12), KLEN(12), &st))) {
             CHECK_OK(srd_stream_write(st, big, 2500));
             CHECK_OK(srd_stream_write(st, big + 2500, 2500));
@@ -224,7 +224,7 @@ static void scenario(void *arg) {
     }
 
     /* 8. a stream whose alignment padding does not fit */
-    REQUIRE(size % 64 != 0 && srd_align_up(size) - size >= 2);
+    REQUIRE(size % 64 != 0 && tst_align_up(size) - size >= 2);
     REQUIRE(set_fsize_limit(size + 1) == 0);
     {
         srd_stream *st = NULL;
@@ -235,25 +235,25 @@ static void scenario(void *arg) {
 
     /* a small write that fits still works, at the right offset */
     REQUIRE(set_fsize_limit(size + 200) == 0);
-    srd_ctx("small write between failures (%s)", label);
-    uint64_t want_end = srd_value_entry_end(size, 50);
+    tst_ctx("small write between failures (%s)", label);
+    uint64_t want_end = tst_value_entry_end(size, 50);
     put(s, &m, 36, 50, seed++);
-    CHECK_EQ_U(srd_size_of(s), want_end);
+    CHECK_EQ_U(tst_size_of(s), want_end);
     size = want_end;
 
     /* 9. compaction with the limit below the compacted size: one byte below it (the very last
        write of the temporary file fails), and a third of the file */
     {
         size_t before_len = 0;
-        uint8_t *before = srd_slurp(path, &before_len);
+        uint8_t *before = tst_slurp(path, &before_len);
         REQUIRE(before != NULL && before_len == size);
         /* the compacted size, from a clean compaction of a copy */
-        const char *copy = srd_path(flags & SRD_OPEN_SYNC ? "copy-sync.srd" : "copy.srd");
-        REQUIRE(srd_spit(copy, before, before_len) == 0);
+        const char *copy = tst_path(flags & SRD_OPEN_SYNC ? "copy-sync.srd" : "copy.srd");
+        REQUIRE(tst_spit(copy, before, before_len) == 0);
         srd_store *c = NULL;
         REQUIRE(CHECK_OK(srd_open(copy, 0, &c)));
         REQUIRE(CHECK_OK(srd_compact(c)));
-        uint64_t compacted = srd_size_of(c);
+        uint64_t compacted = tst_size_of(c);
         srd_close(c);
         remove(copy);
         REQUIRE(compacted < size && compacted > size / 3);
@@ -264,27 +264,27 @@ static void scenario(void *arg) {
             REQUIRE(set_fsize_limit(limits[i]) == 0);
             int32_t rc = srd_compact(s);
             expect_full(names[i], rc, s, path, &m, size);
-            srd_ctx("%s (%s)", names[i], label);
-            CHECK_MSG(srd_file_equals(path, before, before_len), "a failed compaction changed the store");
-            CHECK_MSG(!srd_file_exists(tmp), "a failed compaction left %s", tmp);
-            srd_ctx_clear();
+            tst_ctx("%s (%s)", names[i], label);
+            CHECK_MSG(tst_file_equals(path, before, before_len), "a failed compaction changed the store");
+            CHECK_MSG(!tst_file_exists(tmp), "a failed compaction left %s", tmp);
+            tst_ctx_clear();
         }
         free(before);
         /* exactly enough room: the compaction fits */
         REQUIRE(set_fsize_limit((rlim_t)compacted) == 0);
-        srd_ctx("srd_compact with the limit equal to the compacted size (%s)", label);
+        tst_ctx("srd_compact with the limit equal to the compacted size (%s)", label);
         CHECK_OK(srd_compact(s));
-        CHECK_EQ_U(srd_size_of(s), compacted);
-        CHECK_EQ(srd_file_len(path), (long long)compacted);
-        CHECK_MSG(!srd_file_exists(tmp), "compaction left %s", tmp);
+        CHECK_EQ_U(tst_size_of(s), compacted);
+        CHECK_EQ(tst_file_len(path), (long long)compacted);
+        CHECK_MSG(!tst_file_exists(tmp), "compaction left %s", tmp);
         CHECK(check_model(s, &m));
         size = compacted;
-        srd_ctx_clear();
+        tst_ctx_clear();
     }
 
     /* the limit raised: everything works again */
     REQUIRE(raise_fsize_limit() == 0);
-    srd_ctx("after raising the limit (%s)", label);
+    tst_ctx("after raising the limit (%s)", label);
     CHECK(put(s, &m, 30, 10000, seed++));
     CHECK(put(s, &m, 3, 10000, seed++));
     {
@@ -315,20 +315,20 @@ static void scenario(void *arg) {
         free(v);
     }
     CHECK(check_model(s, &m));
-    uint64_t pre = srd_size_of(s);
+    uint64_t pre = tst_size_of(s);
     CHECK_OK(srd_compact(s)); /* the overwrites and deletes above are garbage again */
-    CHECK_MSG(srd_size_of(s) < pre, "compaction did not shrink the store");
-    CHECK_MSG(!srd_file_exists(tmp), "compaction left its temporary file");
+    CHECK_MSG(tst_size_of(s) < pre, "compaction did not shrink the store");
+    CHECK_MSG(!tst_file_exists(tmp), "compaction left its temporary file");
     CHECK(check_model(s, &m));
     srd_close(s);
 
     s = NULL;
-    srd_ctx("reopen (%s)", label);
+    tst_ctx("reopen (%s)", label);
     if (CHECK_OK(srd_open(path, flags | SRD_OPEN_NO_CREATE, &s))) {
         CHECK(check_model(s, &m));
         srd_close(s);
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     free(big);
     printf("disk full (%s): %lu out-of-space failures, each SRD_IO with the store unchanged; "
            "after raising the limit, writes and compaction succeed and survive reopen\n",
@@ -336,10 +336,10 @@ static void scenario(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_disk_full");
+    tst_test_init(argc, argv, "test_disk_full");
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "full-key-%02d", k);
     uint32_t modes[2] = {0, SRD_OPEN_SYNC};
-    srd_run_in_child("disk full, no sync", scenario, &modes[0]);
-    srd_run_in_child("disk full, SRD_OPEN_SYNC", scenario, &modes[1]);
-    return srd_test_finish();
+    tst_run_in_child("disk full, no sync", scenario, &modes[0]);
+    tst_run_in_child("disk full, SRD_OPEN_SYNC", scenario, &modes[1]);
+    return tst_test_finish();
 }

@@ -9,8 +9,8 @@
  * Each test_* function states the behaviour it proves. Outputs must be written only
  * on success (checked with sentinels); failures must leave the file untouched.
  */
-#include "srd_test.h"
-#include "srd_api_helpers.h"
+#include "tst_test.h"
+#include "tst_api_helpers.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -89,9 +89,9 @@ static int flip_byte(const char *path, uint64_t off) {
 
 static int copy_file(const char *from, const char *to) {
     size_t n = 0;
-    uint8_t *b = srd_slurp(from, &n);
+    uint8_t *b = tst_slurp(from, &n);
     if (b == NULL) return 0;
-    int ok = srd_spit(to, b, n) == 0;
+    int ok = tst_spit(to, b, n) == 0;
     free(b);
     return ok;
 }
@@ -155,7 +155,7 @@ static void test_hash_key_gives_known_xxh3_vectors_and_rejects_null_with_length(
 }
 
 static void test_hash_key_is_the_hash_the_store_writes_and_looks_up(void) {
-    const char *p = srd_path("hash-consistency.srd");
+    const char *p = tst_path("hash-consistency.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     /* the key "a" written by name is found under the known vector */
@@ -168,15 +168,15 @@ static void test_hash_key_is_the_hash_the_store_writes_and_looks_up(void) {
     }
     /* ... and the file's metadata holds exactly that hash (FORMAT.md) */
     uint8_t meta[20];
-    uint64_t sz = srd_size_of(s);
+    uint64_t sz = tst_size_of(s);
     CHECK(read_file_at(p, sz - 20, meta, 20));
-    CHECK_EQ_U(srd_le64(meta), XXH3_A);
-    CHECK_EQ_U(srd_le64(meta), hash_of("a"));
+    CHECK_EQ_U(tst_le64(meta), XXH3_A);
+    CHECK_EQ_U(tst_le64(meta), hash_of("a"));
     /* the empty key cannot be written by name, but its hash can be used directly */
     CHECK_OK(srd_write_with_hash(s, XXH3_EMPTY, SRD_U8("empty-key"), 9));
-    sz = srd_size_of(s);
+    sz = tst_size_of(s);
     CHECK(read_file_at(p, sz - 20, meta, 20));
-    CHECK_EQ_U(srd_le64(meta), XXH3_EMPTY);
+    CHECK_EQ_U(tst_le64(meta), XXH3_EMPTY);
     if (CHECK_OK(srd_read_with_hash(s, XXH3_EMPTY, &v, &n))) CHECK_MEM(v, "empty-key", 9);
     /* a long binary key: the store's metadata hash equals srd_hash_key */
     uint8_t key[1000];
@@ -184,8 +184,8 @@ static void test_hash_key_is_the_hash_the_store_writes_and_looks_up(void) {
     CHECK_OK(srd_write(s, key, sizeof key, SRD_U8("long"), 4));
     uint64_t h = 0;
     CHECK_OK(srd_hash_key(key, sizeof key, &h));
-    CHECK(read_file_at(p, srd_size_of(s) - 20, meta, 20));
-    CHECK_EQ_U(srd_le64(meta), h);
+    CHECK(read_file_at(p, tst_size_of(s) - 20, meta, 20));
+    CHECK_EQ_U(tst_le64(meta), h);
     CHECK_OK(srd_exists_with_hash(s, h));
     srd_close(s);
 }
@@ -220,7 +220,7 @@ static void test_namespace_key_is_le_prefix_hash_then_le_key_hash(void) {
 }
 
 static void test_namespace_keys_work_as_keys_and_separate_namespaces(void) {
-    const char *p = srd_path("namespaces.srd");
+    const char *p = tst_path("namespaces.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t k1[16], k2[16];
@@ -244,7 +244,7 @@ static void test_namespace_keys_work_as_keys_and_separate_namespaces(void) {
         CHECK_EQ_U(eh, h);
         srd_entry_free(e);
     }
-    CHECK_EQ_U(srd_count_of(s), 3);
+    CHECK_EQ_U(tst_count_of(s), 3);
     srd_close(s);
     s = open_ro(p);
     if (!s) return;
@@ -257,7 +257,7 @@ static void test_namespace_keys_work_as_keys_and_separate_namespaces(void) {
 /* ------------------------------------------------------------------ */
 
 static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
-    const char *p = srd_path("with-hash.srd");
+    const char *p = tst_path("with-hash.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint64_t hn = hash_of("by-name"), hh = hash_of("by-hash");
@@ -301,17 +301,17 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     /* overwriting by the other route replaces the value: still one key */
     put_str(s, "by-hash", "H2");
     if (CHECK_OK(srd_read_with_hash(s, hh, &v, &n))) CHECK(n == 2 && memcmp(v, "H2", 2) == 0);
-    CHECK_EQ_U(srd_count_of(s), 2);
+    CHECK_EQ_U(tst_count_of(s), 2);
 
     /* deleted by hash: gone by name and by hash; second delete NOT_FOUND */
-    uint64_t size_before = srd_size_of(s);
+    uint64_t size_before = tst_size_of(s);
     CHECK_OK(srd_delete_with_hash(s, hn));
-    CHECK_EQ_U(srd_size_of(s), srd_tombstone_end(size_before));
+    CHECK_EQ_U(tst_size_of(s), tst_tombstone_end(size_before));
     expect_absent(s, "by-name");
     CHECK_STATUS(srd_exists_with_hash(s, hn), SRD_NOT_FOUND);
-    size_before = srd_size_of(s);
+    size_before = tst_size_of(s);
     CHECK_STATUS(srd_delete_with_hash(s, hn), SRD_NOT_FOUND);
-    CHECK_EQ_U(srd_size_of(s), size_before);
+    CHECK_EQ_U(tst_size_of(s), size_before);
     /* deleted by name: gone by hash */
     CHECK_OK(srd_delete(s, SRD_U8("by-hash"), 7));
     CHECK_STATUS(srd_exists_with_hash(s, hh), SRD_NOT_FOUND);
@@ -329,7 +329,7 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     CHECK_STATUS(srd_delete_with_hash(s, 12345), SRD_NOT_FOUND);
 
     /* invalid arguments: nothing written, outputs untouched */
-    size_before = srd_size_of(s);
+    size_before = tst_size_of(s);
     uint8_t zero = 0;
     CHECK_STATUS(srd_write_with_hash(NULL, hh, SRD_U8("x"), 1), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_write_with_hash(s, hh, SRD_U8("x"), 0), SRD_INVALID_ARGUMENT);
@@ -340,7 +340,7 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     CHECK_STATUS(srd_exists_with_hash(NULL, hh), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_read_with_hash(NULL, hh, &v, &n), SRD_INVALID_ARGUMENT);
     put_str(s, "k", "v");
-    size_before = srd_size_of(s);
+    size_before = tst_size_of(s);
     uint64_t hk = hash_of("k");
     CHECK_STATUS(srd_read_with_hash(s, hk, NULL, &n), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_read_with_hash(s, hk, &v, NULL), SRD_INVALID_ARGUMENT);
@@ -348,8 +348,8 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     CHECK_STATUS(srd_read_entry_with_hash(NULL, hk, &e), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_read_entry_with_hash(s, hk, NULL), SRD_INVALID_ARGUMENT);
     CHECK(e == SENTINEL_ENTRY);
-    CHECK_EQ_U(srd_size_of(s), size_before);
-    CHECK_EQ(srd_file_len(p), (long long)size_before);
+    CHECK_EQ_U(tst_size_of(s), size_before);
+    CHECK_EQ(tst_file_len(p), (long long)size_before);
     CHECK_OK(srd_write_with_hash(s, hh, SRD_U8("\0\0"), 2)); /* two zero bytes are a value */
     srd_close(s);
 
@@ -358,10 +358,10 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     if (!s) return;
     if (CHECK_OK(srd_read_with_hash(s, hh, &v, &n))) CHECK(n == 2 && v[0] == 0 && v[1] == 0);
     CHECK_OK(srd_read_with_hash(s, hk, &v, &n));
-    long long len_before = srd_file_len(p);
+    long long len_before = tst_file_len(p);
     CHECK_STATUS(srd_write_with_hash(s, hh, SRD_U8("x"), 1), SRD_READ_ONLY);
     CHECK_STATUS(srd_delete_with_hash(s, hh), SRD_READ_ONLY);
-    CHECK_EQ(srd_file_len(p), len_before);
+    CHECK_EQ(tst_file_len(p), len_before);
     CHECK_OK(srd_exists_with_hash(s, hh));
     srd_close(s);
 }
@@ -387,7 +387,7 @@ static int results_untouched(const srd_read_result *r, size_t n) {
 }
 
 static void test_read_batch_reports_each_key_and_matches_srd_read(void) {
-    const char *p = srd_path("read-batch.srd");
+    const char *p = tst_path("read-batch.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     char keys[8][16];
@@ -423,7 +423,7 @@ static void test_read_batch_reports_each_key_and_matches_srd_read(void) {
             if (!CHECK_OK(srd_read_batch_with_hash(s, hashes, N, r))) continue;
         }
         for (int i = 0; i < N; i++) {
-            srd_ctx("pass %d, slot %d (%s)", pass, i, ask[i]);
+            tst_ctx("pass %d, slot %d (%s)", pass, i, ask[i]);
             if (want_idx[i] < 0) {
                 CHECK_STATUS(r[i].status, SRD_NOT_FOUND);
                 CHECK(r[i].value == NULL);
@@ -443,7 +443,7 @@ static void test_read_batch_reports_each_key_and_matches_srd_read(void) {
                 CHECK_MEM(r[i].value, vals[want_idx[i]], lens[want_idx[i]]);
             }
         }
-        srd_ctx_clear();
+        tst_ctx_clear();
         CHECK(r[0].value == r[5].value); /* the same key twice gives the same pointer */
     }
 
@@ -474,19 +474,19 @@ static void test_read_batch_reports_each_key_and_matches_srd_read(void) {
             memcpy(kb, k, sizeof kb);
             if (bad == 0) kb[pos].key_len = 0;
             else kb[pos].key = NULL;
-            srd_ctx("bad key kind %d at %d", bad, pos);
+            tst_ctx("bad key kind %d at %d", bad, pos);
             fill_result_sentinels(r2, N);
             CHECK_STATUS(srd_read_batch(s, kb, N, r2), SRD_INVALID_ARGUMENT);
             CHECK(results_untouched(r2, N));
         }
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     for (int i = 0; i < 8; i++) free(vals[i]);
     srd_close(s);
 }
 
 static void test_read_batch_reports_a_corrupt_value_in_its_slot_only(void) {
-    const char *p = srd_path("read-batch-corrupt.srd");
+    const char *p = tst_path("read-batch-corrupt.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t *v0 = pattern(300, 1), *v1 = pattern(300, 2), *v2 = pattern(300, 3);
@@ -501,7 +501,7 @@ static void test_read_batch_reports_a_corrupt_value_in_its_slot_only(void) {
     for (int ro = 0; ro < 2; ro++) {
         s = open_flags(p, ro ? SRD_OPEN_READ_ONLY : 0);
         if (!s) return;
-        srd_ctx("read-only %d", ro);
+        tst_ctx("read-only %d", ro);
         for (int pass = 0; pass < 2; pass++) {
             srd_key k[4] = {{SRD_U8("c0"), 2}, {SRD_U8("c1"), 2}, {SRD_U8("c2"), 2},
                             {SRD_U8("zz"), 2}};
@@ -521,7 +521,7 @@ static void test_read_batch_reports_a_corrupt_value_in_its_slot_only(void) {
         }
         srd_close(s);
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     free(v0);
     free(v1);
     free(v2);
@@ -553,7 +553,7 @@ static void expect_no_last(const srd_store *s) {
 }
 
 static void test_read_last_returns_the_newest_live_value(void) {
-    const char *p = srd_path("read-last.srd");
+    const char *p = tst_path("read-last.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     expect_no_last(s);
@@ -612,14 +612,14 @@ static srd_stream *begin_stream(srd_store *s, const char *key) {
 }
 
 static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(void) {
-    const char *p = srd_path("stream-big.srd");
+    const char *p = tst_path("stream-big.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "before", "x"); /* the stream's value must be padded to 64 */
     put_str(s, "big", "old-value");
-    size_t total = (size_t)srd_scaled(6L << 20, 2L << 20) + 12345;
+    size_t total = (size_t)tst_scaled(6L << 20, 2L << 20) + 12345;
     uint8_t *data = pattern(total, 4242);
-    uint64_t count0 = srd_count_of(s), entries0 = entry_count_of(s), size0 = srd_size_of(s);
+    uint64_t count0 = tst_count_of(s), entries0 = entry_count_of(s), size0 = tst_size_of(s);
     const uint8_t *borrowed = NULL; /* must stay valid while the stream grows the file */
     size_t borrowed_len = 0;
     CHECK_OK(srd_read(s, SRD_U8("big"), 3, &borrowed, &borrowed_len));
@@ -630,12 +630,12 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
         srd_close(s);
         return;
     }
-    srd_rng rng = {77};
+    tst_rng rng = {77};
     size_t off = 0;
     int chunks = 0;
     while (off < total) {
-        size_t c = 1 + (size_t)srd_rng_below(&rng, 700000);
-        if (chunks % 3 == 1) c = 1 + (size_t)srd_rng_below(&rng, 100); /* tiny, uneven */
+        size_t c = 1 + (size_t)tst_rng_below(&rng, 700000);
+        if (chunks % 3 == 1) c = 1 + (size_t)tst_rng_below(&rng, 100); /* tiny, uneven */
         if (c > total - off) c = total - off;
         CHECK_OK(srd_stream_write(st, data + off, c));
         CHECK_OK(srd_stream_write(st, data + off, 0)); /* len 0 is a no-op */
@@ -644,16 +644,16 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
         if (chunks == 3) {
             /* nothing of the value is visible before the commit */
             expect_str(s, "big", "old-value");
-            CHECK_EQ_U(srd_count_of(s), count0);
+            CHECK_EQ_U(tst_count_of(s), count0);
             CHECK_EQ_U(entry_count_of(s), entries0);
-            CHECK_EQ_U(srd_size_of(s), size0);
+            CHECK_EQ_U(tst_size_of(s), size0);
             expect_absent(s, "never-written");
             /* a read-only handle opened now sees the stream's bytes as a torn tail */
             srd_store *ro = open_ro(p);
             if (ro) {
                 expect_str(ro, "big", "old-value");
-                CHECK_EQ_U(srd_count_of(ro), count0);
-                CHECK_EQ_U(srd_size_of(ro), size0);
+                CHECK_EQ_U(tst_count_of(ro), count0);
+                CHECK_EQ_U(tst_size_of(ro), size0);
                 srd_close(ro);
             }
             srd_verify_report rep;
@@ -671,7 +671,7 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
         CHECK_OK(srd_entry_checksum(e, &crc));
         CHECK_EQ_U(crc, crc32_of(data, total));
         CHECK_OK(srd_entry_offset(e, &eoff));
-        CHECK_EQ_U(eoff, srd_align_up(size0));
+        CHECK_EQ_U(eoff, tst_align_up(size0));
         CHECK_OK(srd_entry_verify(e));
         srd_entry_free(e);
     }
@@ -682,15 +682,15 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
         CHECK_MEM(v, data, total);
         CHECK_EQ_U((uintptr_t)v % 64, 0);
     }
-    CHECK_EQ_U(srd_count_of(s), count0);
+    CHECK_EQ_U(tst_count_of(s), count0);
     CHECK_EQ_U(entry_count_of(s), entries0 + 1);
-    CHECK_EQ_U(srd_size_of(s), srd_value_entry_end(size0, total));
-    CHECK_EQ(srd_file_len(p), (long long)srd_size_of(s));
+    CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(size0, total));
+    CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
     /* the metadata is the format's: hash, prev_tail, CRC-32 of the whole value */
     uint8_t meta[20];
-    CHECK(read_file_at(p, srd_size_of(s) - 20, meta, 20));
-    CHECK_EQ_U(srd_le64(meta), hash_of("big"));
-    CHECK_EQ_U(srd_le64(meta + 8), size0);
+    CHECK(read_file_at(p, tst_size_of(s) - 20, meta, 20));
+    CHECK_EQ_U(tst_le64(meta), hash_of("big"));
+    CHECK_EQ_U(tst_le64(meta + 8), size0);
     CHECK_EQ_U(le32(meta + 16), crc32_of(data, total));
     srd_verify_report rep;
     CHECK_OK(srd_verify(s, &rep));
@@ -721,18 +721,18 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
 }
 
 static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
-    const char *p = srd_path("stream-abort.srd");
+    const char *p = tst_path("stream-abort.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "a", "1");
     put_str(s, "b", "22");
     CHECK_OK(srd_sync(s));
     size_t orig_len = 0;
-    uint8_t *orig = srd_slurp(p, &orig_len);
+    uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
     uint64_t entries0 = entry_count_of(s);
 
-    size_t big = (size_t)srd_scaled(1L << 20, 256L << 10) + 3;
+    size_t big = (size_t)tst_scaled(1L << 20, 256L << 10) + 3;
     uint8_t *data = pattern(big, 5);
     srd_stream *st = begin_stream(s, "a");
     if (st) {
@@ -740,25 +740,25 @@ static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
         CHECK_OK(srd_stream_write(st, data + big / 2, big - big / 2));
         srd_stream_abort(st);
     }
-    CHECK(srd_file_equals(p, orig, orig_len));
-    CHECK_EQ_U(srd_size_of(s), orig_len);
+    CHECK(tst_file_equals(p, orig, orig_len));
+    CHECK_EQ_U(tst_size_of(s), orig_len);
     CHECK_EQ_U(entry_count_of(s), entries0);
     expect_str(s, "a", "1");
     /* an abort with nothing written, and one by hash */
     st = begin_stream(s, "c");
     srd_stream_abort(st);
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
     srd_stream *sh = NULL;
     if (CHECK_OK(srd_stream_begin_with_hash(s, hash_of("c"), &sh))) {
         CHECK_OK(srd_stream_write(sh, SRD_U8("zzz"), 3));
         srd_stream_abort(sh);
     }
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
     srd_stream_abort(NULL); /* a no-op */
 
     /* later writes (plain and streamed) work and survive reopen */
     put_str(s, "after", "abort");
-    CHECK_EQ_U(srd_size_of(s), srd_value_entry_end(orig_len, 5));
+    CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(orig_len, 5));
     st = begin_stream(s, "streamed");
     if (st) {
         CHECK_OK(srd_stream_write(st, data, 1000));
@@ -782,7 +782,7 @@ static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
 }
 
 static void test_stream_on_an_empty_store_starts_at_offset_zero_and_becomes_the_last_value(void) {
-    const char *p = srd_path("stream-empty-store.srd");
+    const char *p = tst_path("stream-empty-store.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     srd_stream *st = begin_stream(s, "first");
@@ -790,8 +790,8 @@ static void test_stream_on_an_empty_store_starts_at_offset_zero_and_becomes_the_
         CHECK_OK(srd_stream_write(st, SRD_U8("abc"), 3));
         srd_stream_abort(st);
     }
-    CHECK_EQ(srd_file_len(p), 0);
-    CHECK_EQ_U(srd_size_of(s), 0);
+    CHECK_EQ(tst_file_len(p), 0);
+    CHECK_EQ_U(tst_size_of(s), 0);
     expect_no_last(s);
     st = begin_stream(s, "first");
     if (st) {
@@ -799,7 +799,7 @@ static void test_stream_on_an_empty_store_starts_at_offset_zero_and_becomes_the_
         CHECK_OK(srd_stream_commit(st));
     }
     CHECK_EQ_U(value_offset(s, "first"), 0);
-    CHECK_EQ_U(srd_size_of(s), 3 + 20);
+    CHECK_EQ_U(tst_size_of(s), 3 + 20);
     expect_last(s, "first", "abc");
     put_str(s, "second", "x");
     st = begin_stream(s, "third");
@@ -813,18 +813,18 @@ static void test_stream_on_an_empty_store_starts_at_offset_zero_and_becomes_the_
 }
 
 static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_changes_nothing(void) {
-    const char *p = srd_path("stream-invalid.srd");
+    const char *p = tst_path("stream-invalid.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "k", "v");
     size_t orig_len = 0;
-    uint8_t *orig = srd_slurp(p, &orig_len);
+    uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
     const uint8_t zero = 0;
 
     srd_stream *st = begin_stream(s, "k");
     if (st) CHECK_STATUS(srd_stream_commit(st), SRD_INVALID_ARGUMENT);
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
     expect_str(s, "k", "v");
 
     st = begin_stream(s, "k");
@@ -832,7 +832,7 @@ static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_chang
         CHECK_OK(srd_stream_write(st, SRD_U8("x"), 0));
         CHECK_STATUS(srd_stream_commit(st), SRD_INVALID_ARGUMENT);
     }
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
 
     st = begin_stream(s, "k");
     if (st) {
@@ -840,9 +840,9 @@ static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_chang
         CHECK_STATUS(srd_stream_commit(st), SRD_INVALID_ARGUMENT);
         CHECK(srd_last_error_message()[0] != '\0');
     }
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
     expect_str(s, "k", "v");
-    CHECK_EQ_U(srd_size_of(s), orig_len);
+    CHECK_EQ_U(tst_size_of(s), orig_len);
 
     /* the stream was released by the failed commits: this thread may write again */
     CHECK_OK(srd_write(s, SRD_U8("k2"), 2, SRD_U8("w"), 1));
@@ -873,8 +873,8 @@ static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_chang
 }
 
 static void test_stream_owner_thread_gets_busy_for_writes_deletes_compaction_and_streams(void) {
-    const char *p = srd_path("stream-busy.srd");
-    const char *p2 = srd_path("stream-busy-other.srd");
+    const char *p = tst_path("stream-busy.srd");
+    const char *p2 = tst_path("stream-busy-other.srd");
     srd_store *s = open_rw(p);
     srd_store *o = open_rw(p2);
     if (!s || !o) {
@@ -893,7 +893,7 @@ static void test_stream_owner_thread_gets_busy_for_writes_deletes_compaction_and
         return;
     }
     CHECK_OK(srd_stream_write(st, SRD_U8("abc"), 3));
-    uint64_t size0 = srd_size_of(s), entries0 = entry_count_of(s);
+    uint64_t size0 = tst_size_of(s), entries0 = entry_count_of(s);
 
     CHECK_STATUS(srd_write(s, SRD_U8("k"), 1, SRD_U8("w"), 1), SRD_BUSY);
     CHECK_STATUS(srd_write(s, SRD_U8("new"), 3, SRD_U8("w"), 1), SRD_BUSY);
@@ -917,7 +917,7 @@ static void test_stream_owner_thread_gets_busy_for_writes_deletes_compaction_and
     CHECK(srd_last_error_message()[0] != '\0');
 
     /* nothing changed, and readers are not blocked */
-    CHECK_EQ_U(srd_size_of(s), size0);
+    CHECK_EQ_U(tst_size_of(s), size0);
     CHECK_EQ_U(entry_count_of(s), entries0);
     expect_str(s, "k", "v");
     expect_str(s, "gone", "soon");
@@ -1009,7 +1009,7 @@ static int join_within(pthread_t t, double seconds) {
 }
 
 static void test_stream_makes_other_threads_writers_wait_until_commit(void) {
-    const char *p = srd_path("stream-blocks.srd");
+    const char *p = tst_path("stream-blocks.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "to-delete", "x");
@@ -1018,9 +1018,9 @@ static void test_stream_makes_other_threads_writers_wait_until_commit(void) {
        round 1: a compactor waits for a commit; round 2: a writer waits for an abort */
     const char *const stream_key[] = {"main-stream", "main-stream-2", "main-stream-3"};
     for (int round = 0; round < 3; round++) {
-        srd_ctx("round %d", round);
+        tst_ctx("round %d", round);
         atomic_int commit_started = 0;
-        uint64_t size_before = srd_size_of(s);
+        uint64_t size_before = tst_size_of(s);
         srd_stream *st = begin_stream(s, stream_key[round]);
         if (!st) break;
         CHECK_OK(srd_stream_write(st, SRD_U8("part1-"), 6));
@@ -1056,21 +1056,21 @@ static void test_stream_makes_other_threads_writers_wait_until_commit(void) {
             CHECK_MSG(joined, "op %d still blocked 60 s after the commit/abort (deadlock)", i);
             all_joined &= joined;
         }
-        if (!all_joined) exit(srd_test_finish());
+        if (!all_joined) exit(tst_test_finish());
         for (int i = 0; i < nops; i++) {
-            srd_ctx("round %d, op %d", round, i);
+            tst_ctx("round %d, op %d", round, i);
             CHECK_OK(ops[i].status);
             CHECK_MSG(ops[i].saw_commit_started, "op %d completed before the commit/abort", i);
         }
-        srd_ctx("round %d", round);
+        tst_ctx("round %d", round);
         if (round < 2) {
             expect_str(s, stream_key[round], "part1-part2");
         } else {
             /* aborted: the waiting write took the place the stream had */
             expect_absent(s, stream_key[round]);
             expect_str(s, "from-thread", "T");
-            CHECK_EQ_U(value_offset(s, "from-thread"), srd_align_up(size_before));
-            CHECK_EQ_U(srd_size_of(s), srd_value_entry_end(size_before, 1));
+            CHECK_EQ_U(value_offset(s, "from-thread"), tst_align_up(size_before));
+            CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(size_before, 1));
         }
         if (round == 0) {
             /* the waiting writers landed after the stream's value in the file */
@@ -1082,7 +1082,7 @@ static void test_stream_makes_other_threads_writers_wait_until_commit(void) {
             expect_absent(s, "to-delete");
         }
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     srd_close(s);
     s = open_ro(p);
     if (s) {
@@ -1118,7 +1118,7 @@ static void *begin_stream_thread(void *arg) {
 }
 
 static void test_stream_may_be_finished_on_another_thread_than_it_began(void) {
-    const char *p = srd_path("stream-handoff.srd");
+    const char *p = tst_path("stream-handoff.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t *data = pattern(200000, 31);
@@ -1162,12 +1162,12 @@ static void test_stream_may_be_finished_on_another_thread_than_it_began(void) {
 }
 
 static void test_stream_keeps_a_closed_store_and_its_lock_alive_until_finished(void) {
-    const char *p = srd_path("stream-close.srd");
+    const char *p = tst_path("stream-close.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "k", "v");
     size_t orig_len = 0;
-    uint8_t *orig = srd_slurp(p, &orig_len);
+    uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
 
     /* close, then commit */
@@ -1199,7 +1199,7 @@ static void test_stream_keeps_a_closed_store_and_its_lock_alive_until_finished(v
     srd_close(s);
 
     /* close, then abort: file as it was, lock released */
-    REQUIRE(srd_spit(p, orig, orig_len) == 0);
+    REQUIRE(tst_spit(p, orig, orig_len) == 0);
     s = open_rw(p);
     if (!s) {
         free(orig);
@@ -1214,7 +1214,7 @@ static void test_stream_keeps_a_closed_store_and_its_lock_alive_until_finished(v
     } else {
         srd_close(s);
     }
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
     s = open_rw(p);
     if (s) {
         expect_absent(s, "aborted");
@@ -1225,12 +1225,12 @@ static void test_stream_keeps_a_closed_store_and_its_lock_alive_until_finished(v
 }
 
 static void test_stream_rejects_read_only_stores_and_null_arguments(void) {
-    const char *p = srd_path("stream-errors.srd");
+    const char *p = tst_path("stream-errors.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "k", "v");
     srd_close(s);
-    long long len0 = srd_file_len(p);
+    long long len0 = tst_file_len(p);
 
     srd_store *ro = open_ro(p);
     if (ro) {
@@ -1240,7 +1240,7 @@ static void test_stream_rejects_read_only_stores_and_null_arguments(void) {
         CHECK(st == SENTINEL_STREAM);
         srd_close(ro);
     }
-    CHECK_EQ(srd_file_len(p), len0);
+    CHECK_EQ(tst_file_len(p), len0);
 
     s = open_rw(p);
     if (!s) return;
@@ -1255,7 +1255,7 @@ static void test_stream_rejects_read_only_stores_and_null_arguments(void) {
     CHECK_STATUS(srd_stream_write(NULL, SRD_U8("x"), 1), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_stream_commit(NULL), SRD_INVALID_ARGUMENT);
     srd_stream_abort(NULL);
-    CHECK_EQ(srd_file_len(p), len0);
+    CHECK_EQ(tst_file_len(p), len0);
     /* the failed begins left no stream behind: this thread may write */
     CHECK_OK(srd_write(s, SRD_U8("k"), 1, SRD_U8("w"), 1));
 
@@ -1296,7 +1296,7 @@ static void test_crc32_helper_matches_the_check_value(void) {
 }
 
 static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
-    const char *p = srd_path("entry-meta.srd");
+    const char *p = tst_path("entry-meta.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     const size_t sizes[] = {1, 3, 63, 64, 65, 1000, 100003};
@@ -1310,7 +1310,7 @@ static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
         put_str(s, "spacer", "odd-length"); /* forces padding before the next value */
     }
     for (int i = 0; i < NS; i++) {
-        srd_ctx("value %d (%zu bytes)", i, sizes[i]);
+        tst_ctx("value %d (%zu bytes)", i, sizes[i]);
         srd_entry *e = NULL;
         if (!CHECK_OK(srd_read_entry(s, SRD_U8(keys[i]), strlen(keys[i]), &e))) continue;
         size_t len = 0;
@@ -1373,14 +1373,14 @@ static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
         REQUIRE(fbuf != NULL);
         if (CHECK(read_file_at(p, off, fbuf, sizes[i] + 20))) {
             CHECK_MEM(fbuf, vals[i], sizes[i]);
-            CHECK_EQ_U(srd_le64(fbuf + sizes[i]), kh);          /* metadata: key hash */
+            CHECK_EQ_U(tst_le64(fbuf + sizes[i]), kh);          /* metadata: key hash */
             CHECK_EQ_U(le32(fbuf + sizes[i] + 16), crc);        /* metadata: CRC */
         }
         free(fbuf);
         CHECK_OK(srd_entry_verify(e));
         srd_entry_free(e);
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 
     /* NULL entry and NULL outputs */
     srd_entry *e = NULL;
@@ -1418,7 +1418,7 @@ static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
 }
 
 static void test_entry_verify_detects_a_damaged_value_read_without_verification(void) {
-    const char *p = srd_path("entry-verify.srd");
+    const char *p = tst_path("entry-verify.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t *v = pattern(5000, 8);
@@ -1468,7 +1468,7 @@ static void test_entry_verify_detects_a_damaged_value_read_without_verification(
 /* ------------------------------------------------------------------ */
 
 static void test_rename_moves_the_value_and_tombstones_the_old_key(void) {
-    const char *p = srd_path("rename.srd");
+    const char *p = tst_path("rename.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint8_t *v = pattern(777, 12);
@@ -1479,7 +1479,7 @@ static void test_rename_moves_the_value_and_tombstones_the_old_key(void) {
     CHECK_OK(srd_read(s, SRD_U8("old"), 3, &oldp, &oldn));
 
     /* errors: missing old key, same key, invalid keys, NULL store; nothing written */
-    uint64_t size0 = srd_size_of(s), entries0 = entry_count_of(s);
+    uint64_t size0 = tst_size_of(s), entries0 = entry_count_of(s);
     CHECK_STATUS(srd_rename(s, SRD_U8("missing"), 7, SRD_U8("new"), 3), SRD_NOT_FOUND);
     CHECK_STATUS(srd_rename(s, SRD_U8("old"), 3, SRD_U8("old"), 3), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_rename(s, SRD_U8("old"), 3, SRD_U8("oldx"), 3), SRD_INVALID_ARGUMENT);
@@ -1488,38 +1488,38 @@ static void test_rename_moves_the_value_and_tombstones_the_old_key(void) {
     CHECK_STATUS(srd_rename(s, NULL, 3, SRD_U8("new"), 3), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_rename(s, SRD_U8("old"), 3, NULL, 3), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_rename(NULL, SRD_U8("old"), 3, SRD_U8("new"), 3), SRD_INVALID_ARGUMENT);
-    CHECK_EQ_U(srd_size_of(s), size0);
-    CHECK_EQ(srd_file_len(p), (long long)size0);
+    CHECK_EQ_U(tst_size_of(s), size0);
+    CHECK_EQ(tst_file_len(p), (long long)size0);
     CHECK_EQ_U(entry_count_of(s), entries0);
     expect_absent(s, "new");
 
     CHECK_OK(srd_rename(s, SRD_U8("old"), 3, SRD_U8("new"), 3));
     expect_value(s, "new", v, 777);
     expect_absent(s, "old");
-    CHECK_EQ_U(srd_count_of(s), 2);
+    CHECK_EQ_U(tst_count_of(s), 2);
     CHECK_EQ_U(entry_count_of(s), entries0 + 2);
     CHECK_MEM(oldp, v, 777); /* earlier borrowed pointers stay valid */
     /* one append: the new key's entry, then the old key's tombstone */
-    uint64_t size1 = srd_size_of(s);
-    CHECK_EQ_U(size1, srd_tombstone_end(srd_value_entry_end(size0, 777)));
+    uint64_t size1 = tst_size_of(s);
+    CHECK_EQ_U(size1, tst_tombstone_end(tst_value_entry_end(size0, 777)));
     uint8_t tail[21];
     if (CHECK(read_file_at(p, size1 - 21, tail, 21))) {
         CHECK_EQ(tail[0], 0);
-        CHECK_EQ_U(srd_le64(tail + 1), hash_of("old"));
-        CHECK_EQ_U(srd_le64(tail + 9), size1 - 21);
+        CHECK_EQ_U(tst_le64(tail + 1), hash_of("old"));
+        CHECK_EQ_U(tst_le64(tail + 9), size1 - 21);
     }
     uint8_t meta[20];
     if (CHECK(read_file_at(p, size1 - 21 - 20, meta, 20))) {
-        CHECK_EQ_U(srd_le64(meta), hash_of("new"));
-        CHECK_EQ_U(srd_le64(meta + 8), size0);
+        CHECK_EQ_U(tst_le64(meta), hash_of("new"));
+        CHECK_EQ_U(tst_le64(meta + 8), size0);
     }
-    CHECK_EQ_U(value_offset(s, "new"), srd_align_up(size0));
+    CHECK_EQ_U(value_offset(s, "new"), tst_align_up(size0));
 
     /* renaming onto an existing key replaces its value */
     CHECK_OK(srd_rename(s, SRD_U8("new"), 3, SRD_U8("other"), 5));
     expect_value(s, "other", v, 777);
     expect_absent(s, "new");
-    CHECK_EQ_U(srd_count_of(s), 1);
+    CHECK_EQ_U(tst_count_of(s), 1);
     /* the old key is really gone: renaming it again is NOT_FOUND */
     CHECK_STATUS(srd_rename(s, SRD_U8("new"), 3, SRD_U8("x"), 1), SRD_NOT_FOUND);
     /* a large value (written from the mapping itself) */
@@ -1546,17 +1546,17 @@ static void test_rename_moves_the_value_and_tombstones_the_old_key(void) {
     expect_value(s, "other", v, 777);
     expect_absent(s, "old");
     expect_absent(s, "new");
-    long long len = srd_file_len(p);
+    long long len = tst_file_len(p);
     CHECK_STATUS(srd_rename(s, SRD_U8("other"), 5, SRD_U8("y"), 1), SRD_READ_ONLY);
-    CHECK_EQ(srd_file_len(p), len);
+    CHECK_EQ(tst_file_len(p), len);
     srd_close(s);
     free(v);
 }
 
 static void test_copy_and_move_between_stores_and_refuse_the_same_file(void) {
-    const char *pa = srd_path("xfer-a.srd");
-    const char *pb = srd_path("xfer-b.srd");
-    const char *link = srd_path("xfer-a-link.srd");
+    const char *pa = tst_path("xfer-a.srd");
+    const char *pb = tst_path("xfer-b.srd");
+    const char *link = tst_path("xfer-a-link.srd");
     srd_store *a = open_rw(pa);
     srd_store *b = open_rw(pb);
     if (!a || !b) {
@@ -1580,13 +1580,13 @@ static void test_copy_and_move_between_stores_and_refuse_the_same_file(void) {
     expect_str(a, "small", "s");
 
     /* missing key: NOT_FOUND, destination untouched */
-    uint64_t bsize = srd_size_of(b);
+    uint64_t bsize = tst_size_of(b);
     CHECK_STATUS(srd_copy(a, SRD_U8("nope"), 4, b), SRD_NOT_FOUND);
     CHECK_STATUS(srd_move(a, SRD_U8("nope"), 4, b), SRD_NOT_FOUND);
-    CHECK_EQ_U(srd_size_of(b), bsize);
+    CHECK_EQ_U(tst_size_of(b), bsize);
 
     /* the same file: same handle, a read-only handle, a symlinked path */
-    uint64_t asize = srd_size_of(a);
+    uint64_t asize = tst_size_of(a);
     CHECK_STATUS(srd_copy(a, SRD_U8("small"), 5, a), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_move(a, SRD_U8("small"), 5, a), SRD_INVALID_ARGUMENT);
     srd_store *a_ro = open_ro(pa);
@@ -1602,16 +1602,16 @@ static void test_copy_and_move_between_stores_and_refuse_the_same_file(void) {
         CHECK_STATUS(srd_copy(a_link, SRD_U8("small"), 5, a), SRD_INVALID_ARGUMENT);
         srd_close(a_link);
     }
-    CHECK_EQ_U(srd_size_of(a), asize);
+    CHECK_EQ_U(tst_size_of(a), asize);
     expect_str(a, "small", "s");
 
     /* a read-only destination: READ_ONLY, nothing written; read-only source is fine */
     srd_store *b_ro = open_ro(pb);
     if (b_ro) {
-        long long blen = srd_file_len(pb);
+        long long blen = tst_file_len(pb);
         CHECK_STATUS(srd_copy(a, SRD_U8("mv"), 2, b_ro), SRD_READ_ONLY);
         CHECK_STATUS(srd_move(a, SRD_U8("mv"), 2, b_ro), SRD_READ_ONLY);
-        CHECK_EQ(srd_file_len(pb), blen);
+        CHECK_EQ(tst_file_len(pb), blen);
         expect_str(a, "mv", "moving"); /* the failed move left the source alone */
         /* read-only source: copy works, move is READ_ONLY */
         CHECK_STATUS(srd_move(b_ro, SRD_U8("b-only"), 6, a), SRD_READ_ONLY);
@@ -1699,10 +1699,10 @@ static size_t model_live(const struct model *m) {
     return c;
 }
 
-static void model_set(srd_store *s, struct model_entry *me, srd_rng *rng) {
-    size_t len = 1 + (size_t)srd_rng_below(rng, 300);
+static void model_set(srd_store *s, struct model_entry *me, tst_rng *rng) {
+    size_t len = 1 + (size_t)tst_rng_below(rng, 300);
     free(me->val);
-    me->val = pattern(len, (uint32_t)srd_rng_next(rng));
+    me->val = pattern(len, (uint32_t)tst_rng_next(rng));
     me->len = len;
     me->live = 1;
     put(s, me->key, me->val, len);
@@ -1710,7 +1710,7 @@ static void model_set(srd_store *s, struct model_entry *me, srd_rng *rng) {
 
 /* Writes n keys with overwrites and deletes; the model holds what must be live. */
 static void model_build(srd_store *s, struct model *m, size_t n, uint64_t seed) {
-    srd_rng rng = {seed};
+    tst_rng rng = {seed};
     m->n = n;
     m->e = (struct model_entry *)calloc(n, sizeof *m->e);
     REQUIRE(m->e != NULL);
@@ -1720,8 +1720,8 @@ static void model_build(srd_store *s, struct model *m, size_t n, uint64_t seed) 
         model_set(s, &m->e[i], &rng);
     }
     for (size_t r = 0; r < n; r++) {
-        struct model_entry *me = &m->e[srd_rng_below(&rng, n)];
-        if (srd_rng_below(&rng, 3) == 0) {
+        struct model_entry *me = &m->e[tst_rng_below(&rng, n)];
+        if (tst_rng_below(&rng, 3) == 0) {
             if (me->live) {
                 CHECK_OK(srd_delete(s, SRD_U8(me->key), strlen(me->key)));
                 me->live = 0;
@@ -1812,7 +1812,7 @@ static size_t drain_and_check(const srd_store *s, srd_iter *it, const struct mod
 }
 
 static void test_iter_yields_exactly_the_live_entries_in_file_order(void) {
-    const char *p = srd_path("iter.srd");
+    const char *p = tst_path("iter.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     /* an empty store yields nothing */
@@ -1827,16 +1827,16 @@ static void test_iter_yields_exactly_the_live_entries_in_file_order(void) {
         srd_iter_free(it);
     }
     struct model m;
-    model_build(s, &m, (size_t)srd_scaled(2000, 60), 1234);
+    model_build(s, &m, (size_t)tst_scaled(2000, 60), 1234);
     struct hash_index hi = hash_index_build(&m);
     unsigned *seen = (unsigned *)calloc(m.n, sizeof(unsigned));
     REQUIRE(seen != NULL);
     size_t live = model_live(&m);
     CHECK(live > 0 && live < m.n);
-    CHECK_EQ_U(srd_count_of(s), live);
+    CHECK_EQ_U(tst_count_of(s), live);
 
     for (int reopen = 0; reopen < 2; reopen++) {
-        srd_ctx("reopened %d", reopen);
+        tst_ctx("reopened %d", reopen);
         memset(seen, 0, m.n * sizeof(unsigned));
         it = NULL;
         if (!CHECK_OK(srd_iter_new(s, &it))) break;
@@ -1854,7 +1854,7 @@ static void test_iter_yields_exactly_the_live_entries_in_file_order(void) {
         s = open_ro(p);
         if (!s) break;
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 
     /* NULL arguments */
     it = SENTINEL_ITER;
@@ -1885,11 +1885,11 @@ static void test_iter_yields_exactly_the_live_entries_in_file_order(void) {
 }
 
 static void test_iter_is_a_snapshot_unaffected_by_writes_compaction_and_close(void) {
-    const char *p = srd_path("iter-snapshot.srd");
+    const char *p = tst_path("iter-snapshot.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     struct model m;
-    model_build(s, &m, (size_t)srd_scaled(1000, 40), 99);
+    model_build(s, &m, (size_t)tst_scaled(1000, 40), 99);
     /* the snapshot: a deep copy of the model now */
     struct model snap;
     snap.n = m.n;
@@ -1913,7 +1913,7 @@ static void test_iter_is_a_snapshot_unaffected_by_writes_compaction_and_close(vo
         return;
     }
     size_t yielded = 0;
-    srd_rng rng = {5};
+    tst_rng rng = {5};
     for (int phase = 0; phase < 2; phase++) {
         if (phase == 1) {
             /* between halves: overwrite, delete, add, compact, close */
@@ -1965,7 +1965,7 @@ static void test_iter_is_a_snapshot_unaffected_by_writes_compaction_and_close(vo
     /* the store itself moved on */
     s = open_ro(p);
     if (s) {
-        CHECK_EQ_U(srd_count_of(s), model_live(&m) + 51);
+        CHECK_EQ_U(tst_count_of(s), model_live(&m) + 51);
         srd_close(s);
     }
     free(ptrs);
@@ -1996,11 +1996,11 @@ static void *part_thread(void *arg) {
 }
 
 static void test_iter_parts_split_the_live_entries_exactly_once(void) {
-    const char *p = srd_path("iter-parts.srd");
+    const char *p = tst_path("iter-parts.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     struct model m;
-    model_build(s, &m, (size_t)srd_scaled(1500, 50), 4321);
+    model_build(s, &m, (size_t)tst_scaled(1500, 50), 4321);
     struct hash_index hi = hash_index_build(&m);
     size_t live = model_live(&m);
     unsigned *seen = (unsigned *)calloc(m.n, sizeof(unsigned));
@@ -2010,18 +2010,18 @@ static void test_iter_parts_split_the_live_entries_exactly_once(void) {
         memset(seen, 0, m.n * sizeof(unsigned));
         size_t total = 0;
         for (uint32_t part = 0; part < parts; part++) {
-            srd_ctx("part %u of %u", part, parts);
+            tst_ctx("part %u of %u", part, parts);
             srd_iter *it = NULL;
             if (!CHECK_OK(srd_iter_new_part(s, part, parts, &it))) continue;
             total += drain_and_check(s, it, &m, &hi, seen);
             srd_iter_free(it);
         }
-        srd_ctx("parts %u", parts);
+        tst_ctx("parts %u", parts);
         CHECK_EQ_U(total, live);
         for (size_t i = 0; i < m.n; i++)
             CHECK_MSG(seen[i] == (m.e[i].live ? 1u : 0u), "%s seen %u times", m.e[i].key, seen[i]);
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 
     /* four parts scanned by four threads at once */
     memset(seen, 0, m.n * sizeof(unsigned));
@@ -2073,7 +2073,7 @@ static void test_iter_parts_split_the_live_entries_exactly_once(void) {
 }
 
 static void test_iter_reports_a_damaged_value_and_continues(void) {
-    const char *p = srd_path("iter-corrupt.srd");
+    const char *p = tst_path("iter-corrupt.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "i0", "zero");
@@ -2162,7 +2162,7 @@ static void fill_report_sentinels(srd_verify_report *r) {
 }
 
 static void test_verify_reports_a_sound_store_with_exact_totals(void) {
-    const char *p = srd_path("verify-ok.srd");
+    const char *p = tst_path("verify-ok.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     srd_verify_report r;
@@ -2176,12 +2176,12 @@ static void test_verify_reports_a_sound_store_with_exact_totals(void) {
 
     /* values, overwrites, tombstones, a batch, a stream: count every entry and payload byte */
     uint64_t entries = 0, payload = 0;
-    srd_rng rng = {3};
-    int nkeys = (int)srd_scaled(400, 30);
+    tst_rng rng = {3};
+    int nkeys = (int)tst_scaled(400, 30);
     for (int i = 0; i < nkeys; i++) {
         char k[16];
         snprintf(k, sizeof k, "v%d", i % (nkeys / 2));
-        size_t len = 1 + (size_t)srd_rng_below(&rng, 5000);
+        size_t len = 1 + (size_t)tst_rng_below(&rng, 5000);
         uint8_t *v = pattern(len, (uint32_t)i);
         put(s, k, v, len);
         free(v);
@@ -2209,7 +2209,7 @@ static void test_verify_reports_a_sound_store_with_exact_totals(void) {
     CHECK_EQ_U(entry_count_of(s), entries);
 
     for (int with_cb = 0; with_cb < 3; with_cb++) {
-        srd_ctx("variant %d", with_cb);
+        tst_ctx("variant %d", with_cb);
         fill_report_sentinels(&r);
         struct progress_log log;
         memset(&log, 0, sizeof log);
@@ -2218,19 +2218,19 @@ static void test_verify_reports_a_sound_store_with_exact_totals(void) {
         else CHECK_OK(srd_verify_progress(s, &r, NULL, NULL));
         CHECK_EQ_U(r.entries_checked, entries);
         CHECK_EQ_U(r.bytes_checked, payload);
-        CHECK_EQ_U(r.file_size, srd_size_of(s));
+        CHECK_EQ_U(r.file_size, tst_size_of(s));
         CHECK_EQ_U(r.first_bad_offset, UINT64_MAX);
         CHECK_EQ_U(r.bad_entries, 0);
-        if (with_cb == 1) check_progress(&log, srd_size_of(s));
+        if (with_cb == 1) check_progress(&log, tst_size_of(s));
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     srd_close(s);
     s = open_ro(p);
     if (s) {
         fill_report_sentinels(&r);
         CHECK_OK(srd_verify(s, &r));
         CHECK_EQ_U(r.entries_checked, entries);
-        CHECK_EQ_U(r.file_size, (uint64_t)srd_file_len(p));
+        CHECK_EQ_U(r.file_size, (uint64_t)tst_file_len(p));
         CHECK_EQ_U(entry_count_of(s), entries);
         CHECK_STATUS(srd_verify(NULL, &r), SRD_INVALID_ARGUMENT);
         CHECK_STATUS(srd_verify(s, NULL), SRD_INVALID_ARGUMENT);
@@ -2241,9 +2241,9 @@ static void test_verify_reports_a_sound_store_with_exact_totals(void) {
 }
 
 static void test_verify_finds_flipped_payload_bytes_and_fills_the_report(void) {
-    const char *p = srd_path("verify-src.srd");
-    const char *c1 = srd_path("verify-copy1.srd");
-    const char *c2 = srd_path("verify-copy2.srd");
+    const char *p = tst_path("verify-src.srd");
+    const char *c1 = tst_path("verify-copy1.srd");
+    const char *c2 = tst_path("verify-copy2.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     char keys[6][8];
@@ -2258,7 +2258,7 @@ static void test_verify_finds_flipped_payload_bytes_and_fills_the_report(void) {
         offs[i] = value_offset(s, keys[i]);
     }
     CHECK_OK(srd_delete(s, SRD_U8("f5"), 2));
-    uint64_t total = srd_size_of(s);
+    uint64_t total = tst_size_of(s);
     srd_close(s);
     REQUIRE(copy_file(p, c1) && copy_file(p, c2));
 
@@ -2320,7 +2320,7 @@ static void test_verify_finds_flipped_payload_bytes_and_fills_the_report(void) {
 }
 
 static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) {
-    const char *p = srd_path("compact-progress.srd");
+    const char *p = tst_path("compact-progress.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     uint64_t rb = SENTINEL_U64, ec = SENTINEL_U64;
@@ -2336,17 +2336,17 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
     CHECK_EQ_U(rb, 0);
     /* the documented small case: delete "a" -> "b" moves to offset 0 */
     CHECK_OK(srd_delete(s, SRD_U8("a"), 1));
-    uint64_t before = srd_size_of(s);
+    uint64_t before = tst_size_of(s);
     CHECK_EQ_U(before, 64 + 2 + 20 + 21);
     CHECK_OK(srd_reclaimable_bytes(s, &rb));
     CHECK_EQ_U(rb, before - 22);
     CHECK_EQ_U(entry_count_of(s), 3);
     CHECK_OK(srd_compact(s));
-    CHECK_EQ_U(srd_size_of(s), 22);
+    CHECK_EQ_U(tst_size_of(s), 22);
     CHECK_EQ_U(entry_count_of(s), 1);
 
     /* many versions and tombstones */
-    int n = (int)srd_scaled(500, 40);
+    int n = (int)tst_scaled(500, 40);
     uint64_t written = entry_count_of(s);
     for (int i = 0; i < n; i++) {
         char k[16];
@@ -2360,31 +2360,31 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
             written++;
         }
     }
-    uint64_t live = srd_count_of(s);
+    uint64_t live = tst_count_of(s);
     CHECK_EQ_U(entry_count_of(s), written);
-    before = srd_size_of(s);
+    before = tst_size_of(s);
     CHECK_OK(srd_reclaimable_bytes(s, &rb));
     CHECK(rb > 0);
     struct progress_log log;
     memset(&log, 0, sizeof log);
     CHECK_OK(srd_compact_progress(s, progress_cb, &log));
     check_progress(&log, live);
-    uint64_t after = srd_size_of(s);
+    uint64_t after = tst_size_of(s);
     CHECK_EQ_U(rb, before - after);
-    CHECK_EQ(srd_file_len(p), (long long)after);
+    CHECK_EQ(tst_file_len(p), (long long)after);
     CHECK_OK(srd_reclaimable_bytes(s, &rb));
     CHECK_EQ_U(rb, 0);
     CHECK_EQ_U(entry_count_of(s), live);
-    CHECK_EQ_U(srd_count_of(s), live);
+    CHECK_EQ_U(tst_count_of(s), live);
     srd_verify_report r;
     CHECK_OK(srd_verify(s, &r));
     CHECK_EQ_U(r.entries_checked, live);
     /* NULL progress is allowed; an empty store reports 0 of 0 */
     CHECK_OK(srd_compact_progress(s, NULL, NULL));
-    CHECK_EQ_U(srd_size_of(s), after);
+    CHECK_EQ_U(tst_size_of(s), after);
     srd_close(s);
 
-    s = open_rw(srd_path("compact-progress-empty.srd"));
+    s = open_rw(tst_path("compact-progress-empty.srd"));
     if (s) {
         memset(&log, 0, sizeof log);
         CHECK_OK(srd_compact_progress(s, progress_cb, &log));
@@ -2418,7 +2418,7 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
 /* Every kind of change on a read-only store gives SRD_READ_ONLY; `existing` is a live key. */
 static void expect_read_only_everywhere(srd_store *s, const char *existing) {
     size_t el = strlen(existing);
-    srd_ctx("nested store writes");
+    tst_ctx("nested store writes");
     CHECK_STATUS(srd_write(s, SRD_U8("w"), 1, SRD_U8("x"), 1), SRD_READ_ONLY);
     CHECK_STATUS(srd_write_with_hash(s, 1, SRD_U8("x"), 1), SRD_READ_ONLY);
     srd_kv kv = {SRD_U8("w"), 1, SRD_U8("x"), 1};
@@ -2435,7 +2435,7 @@ static void expect_read_only_everywhere(srd_store *s, const char *existing) {
     CHECK_STATUS(srd_stream_begin(s, SRD_U8("w"), 1, &st), SRD_READ_ONLY);
     CHECK(st == SENTINEL_STREAM);
     CHECK_OK(srd_sync(s)); /* a no-op on read-only stores */
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static uint8_t *build_store_bytes(const char *path, const char *const *keys, const uint8_t *const *vals,
@@ -2444,7 +2444,7 @@ static uint8_t *build_store_bytes(const char *path, const char *const *keys, con
     if (!s) return NULL;
     for (int i = 0; i < n; i++) put(s, keys[i], vals[i], lens[i]);
     srd_close(s);
-    return srd_slurp(path, out_len);
+    return tst_slurp(path, out_len);
 }
 
 static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(void) {
@@ -2455,16 +2455,16 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
     const uint8_t *iv[] = {SRD_U8("odd"), leaf, SRD_U8("y")};
     const size_t il[] = {3, leaf_len, 1};
     size_t inner_len = 0;
-    uint8_t *inner = build_store_bytes(srd_path("inner.srd"), ik, iv, il, 3, &inner_len);
+    uint8_t *inner = build_store_bytes(tst_path("inner.srd"), ik, iv, il, 3, &inner_len);
     REQUIRE(inner != NULL);
     const char *mk[] = {"pad", "inner", "tail"};
     const uint8_t *mv[] = {SRD_U8("abcde"), inner, SRD_U8("t")};
     const size_t ml[] = {5, inner_len, 1};
     size_t middle_len = 0;
-    uint8_t *middle = build_store_bytes(srd_path("middle.srd"), mk, mv, ml, 3, &middle_len);
+    uint8_t *middle = build_store_bytes(tst_path("middle.srd"), mk, mv, ml, 3, &middle_len);
     REQUIRE(middle != NULL);
 
-    const char *po = srd_path("outer.srd");
+    const char *po = tst_path("outer.srd");
     srd_store *outer = open_rw(po);
     if (!outer) return;
     put_str(outer, "z", "1");
@@ -2480,8 +2480,8 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
     CHECK(s_mid != SENTINEL_STORE);
     expect_str(s_mid, "pad", "abcde");
     expect_str(s_mid, "tail", "t");
-    CHECK_EQ_U(srd_count_of(s_mid), 3);
-    CHECK_EQ_U(srd_size_of(s_mid), middle_len);
+    CHECK_EQ_U(tst_count_of(s_mid), 3);
+    CHECK_EQ_U(tst_size_of(s_mid), middle_len);
 
     srd_entry *e_in = NULL;
     REQUIRE(srd_read_entry(s_mid, SRD_U8("inner"), 5, &e_in) == SRD_OK);
@@ -2583,7 +2583,7 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
     const uint8_t *v[] = {SRD_U8("1"), val, SRD_U8("22")};
     const size_t l[] = {1, val_len, 2};
     size_t len = 0;
-    uint8_t *bytes = build_store_bytes(srd_path("bytes.srd"), k, v, l, 3, &len);
+    uint8_t *bytes = build_store_bytes(tst_path("bytes.srd"), k, v, l, 3, &len);
     REQUIRE(bytes != NULL);
 
     /* a 64-byte aligned buffer: values are 64-byte aligned pointers into it */
@@ -2602,8 +2602,8 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
         }
         expect_str(s, "one", "1");
         expect_str(s, "two", "22");
-        CHECK_EQ_U(srd_count_of(s), 3);
-        CHECK_EQ_U(srd_size_of(s), len);
+        CHECK_EQ_U(tst_count_of(s), 3);
+        CHECK_EQ_U(tst_size_of(s), len);
         expect_read_only_everywhere(s, "one");
         srd_stream *st = SENTINEL_STREAM;
         CHECK_STATUS(srd_stream_begin_with_hash(s, 1, &st), SRD_READ_ONLY);
@@ -2641,26 +2641,26 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
     s = NULL;
     if (CHECK_OK(srd_open_bytes(torn, len + 7, &s))) {
         expect_str(s, "two", "22");
-        CHECK_EQ_U(srd_size_of(s), len);
+        CHECK_EQ_U(tst_size_of(s), len);
         srd_close(s);
     }
     /* an empty buffer is an empty store */
     s = NULL;
     if (CHECK_OK(srd_open_bytes(al, 0, &s))) {
-        CHECK_EQ_U(srd_count_of(s), 0);
+        CHECK_EQ_U(tst_count_of(s), 0);
         srd_close(s);
     }
 
     /* garbage bytes: SRD_CORRUPT, output untouched */
     uint8_t garbage[4096];
-    srd_rng rng = {2024};
-    srd_rng_fill(&rng, garbage, sizeof garbage);
+    tst_rng rng = {2024};
+    tst_rng_fill(&rng, garbage, sizeof garbage);
     s = SENTINEL_STORE;
     CHECK_STATUS(srd_open_bytes(garbage, sizeof garbage, &s), SRD_CORRUPT);
     CHECK(s == SENTINEL_STORE);
     /* a store whose middle is damaged: its chain is broken -> CORRUPT */
     memcpy(mb, bytes, len);
-    uint64_t meta_of_first = srd_align_up(0) + 1; /* "one" (1 byte) ends at 1, metadata 1..21 */
+    uint64_t meta_of_first = tst_align_up(0) + 1; /* "one" (1 byte) ends at 1, metadata 1..21 */
     mb[meta_of_first + 8] ^= 0x40;                /* its prev_tail */
     CHECK_STATUS(srd_open_bytes(mb, len, &s), SRD_CORRUPT);
     CHECK(s == SENTINEL_STORE);
@@ -2669,7 +2669,7 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
     CHECK(s == SENTINEL_STORE);
 
     /* srd_open_entry: a value that is not a store, NULL arguments */
-    srd_store *fs = open_rw(srd_path("not-a-store.srd"));
+    srd_store *fs = open_rw(tst_path("not-a-store.srd"));
     if (fs) {
         put(fs, "junk", garbage, sizeof garbage);
         srd_entry *e = NULL;
@@ -2706,13 +2706,13 @@ static int crash_mid_stream(const char *path) {
 static char self_exe[PATH_MAX];
 
 static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
-    const char *p = srd_path("stream-crash.srd");
+    const char *p = tst_path("stream-crash.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "kept", "yes");
     srd_close(s);
     size_t orig_len = 0;
-    uint8_t *orig = srd_slurp(p, &orig_len);
+    uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
@@ -2723,12 +2723,12 @@ static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
     int wst = 0;
     REQUIRE(waitpid(pid, &wst, 0) == pid);
     CHECK(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
-    CHECK(srd_file_len(p) > (long long)orig_len + (1 << 20) - 1); /* the bytes reached the file */
+    CHECK(tst_file_len(p) > (long long)orig_len + (1 << 20) - 1); /* the bytes reached the file */
     s = open_ro(p); /* read-only: recovered in memory */
     if (s) {
         expect_absent(s, "doomed");
         expect_str(s, "kept", "yes");
-        CHECK_EQ_U(srd_size_of(s), orig_len);
+        CHECK_EQ_U(tst_size_of(s), orig_len);
         srd_verify_report r;
         CHECK_OK(srd_verify(s, &r));
         CHECK_EQ_U(r.file_size, orig_len);
@@ -2738,7 +2738,7 @@ static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
     s = open_rw(p); /* read-write: cut back */
     if (s) {
         expect_absent(s, "doomed");
-        CHECK(srd_file_equals(p, orig, orig_len));
+        CHECK(tst_file_equals(p, orig, orig_len));
         put_str(s, "after", "crash");
         srd_close(s);
     }
@@ -2788,7 +2788,7 @@ static long batch_version(const srd_read_result *r) {
 }
 
 static void test_read_batch_sees_one_consistent_view_under_concurrent_batches(void) {
-    const char *p = srd_path("read-batch-consistent.srd");
+    const char *p = tst_path("read-batch-consistent.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     char keys[PAIR_KEYS][16];
@@ -2801,7 +2801,7 @@ static void test_read_batch_sees_one_consistent_view_under_concurrent_batches(vo
         h[j] = hash_of(keys[j]);
         put_str(s, keys[j], "0");
     }
-    struct pair_writer w = {s, srd_scaled(10000, 200), 0, -1};
+    struct pair_writer w = {s, tst_scaled(10000, 200), 0, -1};
     pthread_t t;
     REQUIRE(pthread_create(&t, NULL, pair_writer_thread, &w) == 0);
     long reads = 0, torn = 0, last_seen = 0, went_back = 0, versions = 0;
@@ -2832,12 +2832,12 @@ static void test_read_batch_sees_one_consistent_view_under_concurrent_batches(vo
 }
 
 static void test_verify_of_a_read_only_store_with_a_torn_tail_checks_the_recovered_part(void) {
-    const char *p = srd_path("verify-torn.srd");
+    const char *p = tst_path("verify-torn.srd");
     srd_store *s = open_rw(p);
     if (!s) return;
     put_str(s, "a", "alpha");
     put_str(s, "b", "beta");
-    uint64_t good = srd_size_of(s);
+    uint64_t good = tst_size_of(s);
     srd_close(s);
     int fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
     REQUIRE(fd >= 0);
@@ -2849,12 +2849,12 @@ static void test_verify_of_a_read_only_store_with_a_torn_tail_checks_the_recover
     fill_report_sentinels(&r);
     CHECK_OK(srd_verify(s, &r));
     CHECK_EQ_U(r.file_size, good);
-    CHECK_EQ_U(r.file_size, srd_size_of(s));
+    CHECK_EQ_U(r.file_size, tst_size_of(s));
     CHECK_EQ_U(r.entries_checked, 2);
     CHECK_EQ_U(r.bytes_checked, 9);
     CHECK_EQ_U(r.first_bad_offset, UINT64_MAX);
     CHECK_EQ_U(entry_count_of(s), 2);
-    CHECK_EQ(srd_file_len(p), (long long)good + 15); /* the read-only open left the file alone */
+    CHECK_EQ(tst_file_len(p), (long long)good + 15); /* the read-only open left the file alone */
     srd_close(s);
 }
 
@@ -2867,8 +2867,8 @@ static int set_file_size_limit(rlim_t limit) {
 }
 
 static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void) {
-    const char *p = srd_path("io-fail.srd");
-    const char *p2 = srd_path("io-fail-src.srd");
+    const char *p = tst_path("io-fail.srd");
+    const char *p2 = tst_path("io-fail-src.srd");
     struct rlimit saved;
     REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
     signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of a signal */
@@ -2884,7 +2884,7 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
     put(s, "old", big, 1000);
     put(src, "mv-big", big, 2000);
     size_t orig_len = 0;
-    uint8_t *orig = srd_slurp(p, &orig_len);
+    uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
     REQUIRE(set_file_size_limit(64 * 1024));
 
@@ -2900,8 +2900,8 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
         expect_absent(s, "big");
         CHECK_STATUS(srd_stream_commit(st), SRD_IO);
     }
-    CHECK(srd_file_equals(p, orig, orig_len));
-    CHECK_EQ_U(srd_size_of(s), orig_len);
+    CHECK(tst_file_equals(p, orig, orig_len));
+    CHECK_EQ_U(tst_size_of(s), orig_len);
     expect_absent(s, "big");
     expect_str(s, "k", "v");
 
@@ -2911,40 +2911,40 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
         CHECK_STATUS(srd_stream_write(st, big, 100000), SRD_IO);
         srd_stream_abort(st);
     }
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
 
     /* 3. the payload fits but the commit's metadata does not */
-    REQUIRE(set_file_size_limit((rlim_t)(srd_align_up(orig_len) + 1000 + 10)));
+    REQUIRE(set_file_size_limit((rlim_t)(tst_align_up(orig_len) + 1000 + 10)));
     st = begin_stream(s, "meta");
     if (st) {
         CHECK_OK(srd_stream_write(st, big, 1000));
         CHECK_STATUS(srd_stream_commit(st), SRD_IO);
     }
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
     expect_absent(s, "meta");
 
     /* 4. appends by hash, rename and move past the limit: SRD_IO, nothing changed */
     REQUIRE(set_file_size_limit((rlim_t)(orig_len + 100)));
     CHECK_STATUS(srd_write_with_hash(s, hash_of("h"), big, 5000), SRD_IO);
     CHECK_STATUS(srd_rename(s, SRD_U8("old"), 3, SRD_U8("new"), 3), SRD_IO);
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
     expect_value(s, "old", big, 1000);
     expect_absent(s, "new");
     CHECK_STATUS(srd_exists_with_hash(s, hash_of("h")), SRD_NOT_FOUND);
-    srd_ctx("move into a destination past the limit");
+    tst_ctx("move into a destination past the limit");
     CHECK_STATUS(srd_move(src, SRD_U8("mv-big"), 6, s), SRD_IO);
     CHECK_STATUS(srd_copy(src, SRD_U8("mv-big"), 6, s), SRD_IO);
     expect_value(src, "mv-big", big, 2000); /* never lost */
     expect_absent(s, "mv-big");
-    CHECK(srd_file_equals(p, orig, orig_len));
-    srd_ctx_clear();
+    CHECK(tst_file_equals(p, orig, orig_len));
+    tst_ctx_clear();
 
     /* 5. compaction whose new file cannot be written: SRD_IO, store unchanged */
     REQUIRE(set_file_size_limit(200));
     struct progress_log log;
     memset(&log, 0, sizeof log);
     CHECK_STATUS(srd_compact_progress(s, progress_cb, &log), SRD_IO);
-    CHECK(srd_file_equals(p, orig, orig_len));
+    CHECK(tst_file_equals(p, orig, orig_len));
     expect_value(s, "old", big, 1000);
 
     /* the limit lifted, everything works again and survives reopen */
@@ -2999,7 +2999,7 @@ static void check_index_store(const char *p, uint32_t flags, uint32_t n, uint32_
 }
 
 static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(void) {
-    const char *p = srd_path("index-file.srd");
+    const char *p = tst_path("index-file.srd");
     char idx[4096];
     snprintf(idx, sizeof idx, "%s.idx", p);
     const uint32_t n = 70000;
@@ -3019,15 +3019,15 @@ static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(v
         }
     }
     srd_close(s);
-    CHECK_MSG(!srd_file_exists(idx), "SRD_OPEN_NO_INDEX_FILE wrote an index file");
+    CHECK_MSG(!tst_file_exists(idx), "SRD_OPEN_NO_INDEX_FILE wrote an index file");
     check_index_store(p, 0, n, 0);
-    CHECK_MSG(!srd_file_exists(idx), "a read-only handle wrote an index file");
+    CHECK_MSG(!tst_file_exists(idx), "a read-only handle wrote an index file");
 
     s = open_rw(p);
     if (!s) return;
     CHECK_OK(srd_write(s, (const uint8_t *)"idx-key-0", 9, (const uint8_t *)"value-0-1", 9));
     srd_close(s);
-    CHECK_MSG(srd_file_exists(idx), "closing a large store saved no index file");
+    CHECK_MSG(tst_file_exists(idx), "closing a large store saved no index file");
     check_index_store(p, 0, n, 0);
     check_index_store(p, SRD_OPEN_NO_INDEX_FILE, n, 0);
 
@@ -3046,7 +3046,7 @@ static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(v
     check_index_store(p, 0, n, extra);
 
     /* A damaged index file is ignored. */
-    long long len = srd_file_len(idx);
+    long long len = tst_file_len(idx);
     REQUIRE(len > 4096);
     int fd = open(idx, O_RDWR | O_CLOEXEC);
     REQUIRE(fd >= 0);
@@ -3078,7 +3078,7 @@ static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(v
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--crash-mid-stream") == 0) return crash_mid_stream(argv[2]);
     if (realpath(argv[0], self_exe) == NULL) snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
-    srd_test_init(argc, argv, "test_features");
+    tst_test_init(argc, argv, "test_features");
     crc32_init();
 
     test_crc32_helper_matches_the_check_value();
@@ -3118,5 +3118,5 @@ int main(int argc, char **argv) {
     test_nested_stores_open_in_place_zero_copy_and_outlive_their_source();
     test_open_bytes_over_caller_memory_and_rejects_garbage();
     test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged();
-    return srd_test_finish();
+    return tst_test_finish();
 }

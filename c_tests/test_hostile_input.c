@@ -33,7 +33,7 @@
  *     open, write, compaction, reopen, salvage; the file is created under the exact bytes;
  *   - srd_status_str for every known and several unknown codes; version functions.
  */
-#include "srd_robust.h"
+#include "tst_robust.h"
 
 #include <pthread.h>
 
@@ -692,9 +692,9 @@ static void run_table(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct hcase *hc = &cases[i];
         current_case = hc;
-        srd_ctx("%s", hc->what);
-        struct srd_snap snaps[NWATCH];
-        for (int w = 0; w < NWATCH; w++) srd_snap_take(&snaps[w], watched[w]);
+        tst_ctx("%s", hc->what);
+        struct tst_snap snaps[NWATCH];
+        for (int w = 0; w < NWATCH; w++) tst_snap_take(&snaps[w], watched[w]);
         memset(&C.o, 0xA5, sizeof C.o);
 
         struct run r = {hc, -1, "", ""};
@@ -706,15 +706,15 @@ static void run_table(void) {
         CHECK_MSG(r.before[0] == '\0', "a fresh thread's message is \"%s\"", r.before);
         int ok = r.st == hc->want || (hc->alt != NOALT && r.st == hc->alt);
         CHECK_MSG(ok, "%s: returned %s (%d), expected %s%s%s; message \"%s\"", hc->what,
-                  srd_rb_status(r.st), (int)r.st, srd_rb_status(hc->want),
-                  hc->alt != NOALT ? " or " : "", hc->alt != NOALT ? srd_rb_status(hc->alt) : "",
+                  tst_rb_status(r.st), (int)r.st, tst_rb_status(hc->want),
+                  hc->alt != NOALT ? " or " : "", hc->alt != NOALT ? tst_rb_status(hc->alt) : "",
                   r.msg);
         if (hc->alt != NOALT)
-            printf("  (status left open by the header) %s -> %s\n", hc->what, srd_rb_status(r.st));
+            printf("  (status left open by the header) %s -> %s\n", hc->what, tst_rb_status(r.st));
         if (r.st != SRD_OK) {
             n_failed_calls++;
             CHECK_MSG(r.msg[0] != '\0', "%s: failed with %s but the message is empty", hc->what,
-                      srd_rb_status(r.st));
+                      tst_rb_status(r.st));
             CHECK_MSG(memcmp(&C.o, &sentinel, sizeof C.o) == 0, "%s: outputs written on failure",
                       hc->what);
         } else {
@@ -731,11 +731,11 @@ static void run_table(void) {
         }
         for (int w = 0; w < NWATCH; w++) {
             CHECK_UNCHANGED(&snaps[w], watched[w]);
-            srd_snap_free(&snaps[w]);
+            tst_snap_free(&snaps[w]);
         }
     }
     current_case = NULL;
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ------------------------------------------------------------------ */
@@ -754,7 +754,7 @@ static const char *marker(void) {
         snprintf(mk_, sizeof mk_, "%s", marker());                                              \
         int32_t st_ = (call);                                                                   \
         CHECK_MSG(st_ == SRD_BUSY, "%s during this thread's stream: %s (%s)", #call,            \
-                  srd_rb_status(st_), srd_last_error_message());                                \
+                  tst_rb_status(st_), srd_last_error_message());                                \
         CHECK_MSG(strcmp(srd_last_error_message(), mk_) != 0 && srd_last_error_message()[0],   \
                   "%s: message not set", #call);                                                \
         n_busy++;                                                                               \
@@ -763,18 +763,18 @@ static const char *marker(void) {
 static unsigned long n_busy;
 
 static void test_busy_and_streams(void) {
-    srd_ctx("streams");
+    tst_ctx("streams");
     srd_store *s = C.rw;
     char why[256];
-    struct srd_snap before, before_dst;
-    srd_snap_take(&before, C.main_path);
-    srd_snap_take(&before_dst, C.dst_path);
+    struct tst_snap before, before_dst;
+    tst_snap_take(&before, C.main_path);
+    tst_snap_take(&before_dst, C.dst_path);
 
     srd_stream *st = NULL;
     REQUIRE(srd_stream_begin(s, P("streamed"), 8, &st) == SRD_OK);
     REQUIRE(srd_stream_write(st, P("abc"), 3) == SRD_OK);
-    struct srd_snap during;
-    srd_snap_take(&during, C.main_path);
+    struct tst_snap during;
+    tst_snap_take(&during, C.main_path);
 
     srd_kv kv = {P("x"), 1, P("y"), 1};
     srd_key kk = {PRESENT};
@@ -792,23 +792,23 @@ static void test_busy_and_streams(void) {
     EXPECT_BUSY(srd_stream_begin(s, P("other"), 5, &st2));
     EXPECT_BUSY(srd_stream_begin_with_hash(s, absent_hash, &st2));
     {
-        struct srd_snap d;
-        srd_snap_take(&d, C.dst_path);
+        struct tst_snap d;
+        tst_snap_take(&d, C.dst_path);
         uint64_t dst_entries_before = 0, dst_entries_after = 0;
         srd_entry_count(C.dst, &dst_entries_before);
         EXPECT_BUSY(srd_move(s, PRESENT, C.dst));
         srd_entry_count(C.dst, &dst_entries_after);
-        CHECK_MSG(srd_snap_same(&d, C.dst_path, why, sizeof why) &&
+        CHECK_MSG(tst_snap_same(&d, C.dst_path, why, sizeof why) &&
                       dst_entries_after == dst_entries_before,
                   "srd_move(src = the streaming store) returned SRD_BUSY (\"nothing changed\") "
                   "but wrote the value into dst: %s, dst entries %llu -> %llu",
                   why, (unsigned long long)dst_entries_before,
                   (unsigned long long)dst_entries_after);
-        srd_snap_free(&d);
+        tst_snap_free(&d);
         /* take the stray copy out again so later checks start from the documented state */
         if (dst_entries_after != dst_entries_before) (void)srd_delete(C.dst, PRESENT);
-        srd_snap_free(&before_dst);
-        srd_snap_take(&before_dst, C.dst_path);
+        tst_snap_free(&before_dst);
+        tst_snap_take(&before_dst, C.dst_path);
     }
     EXPECT_BUSY(srd_copy(C.dst, P("in-dst"), 6, s));
     CHECK(st2 == (srd_stream *)(uintptr_t)0x1);
@@ -825,9 +825,9 @@ static void test_busy_and_streams(void) {
     CHECK_OK(srd_stream_write(st, NULL, 0));
     CHECK_OK(srd_stream_write(st, P("x"), 0));
     CHECK_SAME_BYTES(&during, C.main_path);
-    CHECK_MSG(srd_snap_same(&before_dst, C.dst_path, why, sizeof why),
+    CHECK_MSG(tst_snap_same(&before_dst, C.dst_path, why, sizeof why),
               "a call that returned SRD_BUSY changed the other store %s: %s", C.dst_path, why);
-    srd_snap_free(&during);
+    tst_snap_free(&during);
 
     /* abort: back to exactly the file before srd_stream_begin */
     srd_stream_abort(st);
@@ -858,12 +858,12 @@ static void test_busy_and_streams(void) {
         CHECK(v[0] == 0 && v[1] == 0);
     }
     CHECK_OK(srd_delete(s, P("streamed"), 8));
-    srd_snap_free(&before);
-    srd_snap_free(&before_dst);
+    tst_snap_free(&before);
+    tst_snap_free(&before_dst);
     printf("  SRD_BUSY: %lu writing calls refused on the stream's own thread; aborted and "
            "rejected streams left the file unchanged\n",
            n_busy);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ------------------------------------------------------------------ */
@@ -871,8 +871,8 @@ static void test_busy_and_streams(void) {
 /* ------------------------------------------------------------------ */
 
 static void test_iterators(void) {
-    srd_ctx("iterators");
-    uint64_t live = srd_count_of(C.rw);
+    tst_ctx("iterators");
+    uint64_t live = tst_count_of(C.rw);
     /* C.iter had failed calls in the table: it must still yield every live entry */
     uint64_t n = 0, h;
     const uint8_t *v;
@@ -930,7 +930,7 @@ static void test_iterators(void) {
     printf("  iterators: failed srd_iter_next calls did not advance; partitions (1..UINT32_MAX "
            "parts) cover the %llu live keys exactly once\n",
            (unsigned long long)live);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ------------------------------------------------------------------ */
@@ -938,20 +938,20 @@ static void test_iterators(void) {
 /* ------------------------------------------------------------------ */
 
 static void fill_pattern(uint8_t *b, size_t n, uint64_t seed) {
-    srd_rng r = {seed};
-    srd_rng_fill(&r, b, n);
+    tst_rng r = {seed};
+    tst_rng_fill(&r, b, n);
     if (n == 1 && b[0] == 0) b[0] = 1;
 }
 
 static void test_sizes(void) {
-    size_t big_value = (size_t)srd_scaled(64L << 20, 1L << 20);
-    size_t big_key = (size_t)srd_scaled(16L << 20, 1L << 20);
+    size_t big_value = (size_t)tst_scaled(64L << 20, 1L << 20);
+    size_t big_key = (size_t)tst_scaled(16L << 20, 1L << 20);
     const size_t key_sizes[] = {1, 2, 63, 64, 65, 4096, 1 << 20, big_key};
     const size_t val_sizes[] = {1,     2,     63,    64,    65,      4095,    4096,
                                 4097,  65535, 65536, 65537, 1 << 20, big_value};
     const size_t nks = sizeof key_sizes / sizeof key_sizes[0];
     const size_t nvs = sizeof val_sizes / sizeof val_sizes[0];
-    const char *path = srd_path("sizes.srd");
+    const char *path = tst_path("sizes.srd");
     srd_store *s = NULL;
     REQUIRE(srd_open(path, 0, &s) == SRD_OK);
     uint8_t *kbuf = (uint8_t *)malloc(big_key);
@@ -961,11 +961,11 @@ static void test_sizes(void) {
     size_t npairs = nks > nvs ? nks : nvs;
     for (size_t i = 0; i < npairs; i++) {
         size_t kl = key_sizes[i % nks], vl = val_sizes[i % nvs];
-        srd_ctx("key %zu B, value %zu B", kl, vl);
+        tst_ctx("key %zu B, value %zu B", kl, vl);
         fill_pattern(kbuf, kl, 1000 + i);
         kbuf[0] = (uint8_t)i; /* distinct keys even at 1 byte */
         fill_pattern(vbuf, vl, 2000 + i);
-        double t0 = srd_now();
+        double t0 = tst_now();
         if (!CHECK_OK(srd_write(s, kbuf, kl, vbuf, vl))) continue;
         const uint8_t *p = NULL;
         size_t n = 0;
@@ -991,7 +991,7 @@ static void test_sizes(void) {
             srd_entry_free(e);
         }
         CHECK_OK(srd_exists(s, kbuf, kl));
-        if (vl >= (1u << 20)) printf("  key %zu B / value %zu B written and read back in %.2f s\n", kl, vl, srd_now() - t0);
+        if (vl >= (1u << 20)) printf("  key %zu B / value %zu B written and read back in %.2f s\n", kl, vl, tst_now() - t0);
     }
     /* reopen, compact, reopen: every pair still there; then delete all */
     srd_close(s);
@@ -1005,7 +1005,7 @@ static void test_sizes(void) {
     CHECK_OK(srd_verify(s, &rep));
     for (size_t i = 0; i < npairs; i++) {
         size_t kl = key_sizes[i % nks], vl = val_sizes[i % nvs];
-        srd_ctx("reopened: key %zu B, value %zu B", kl, vl);
+        tst_ctx("reopened: key %zu B, value %zu B", kl, vl);
         fill_pattern(kbuf, kl, 1000 + i);
         kbuf[0] = (uint8_t)i;
         fill_pattern(vbuf, vl, 2000 + i);
@@ -1023,11 +1023,11 @@ static void test_sizes(void) {
         CHECK_OK(srd_delete(s, kbuf, kl));
         CHECK_STATUS(srd_exists(s, kbuf, kl), SRD_NOT_FOUND);
     }
-    CHECK_EQ_U(srd_count_of(s), 0);
+    CHECK_EQ_U(tst_count_of(s), 0);
     srd_close(s);
     free(kbuf);
     free(vbuf);
-    srd_ctx_clear();
+    tst_ctx_clear();
     printf("  sizes: keys 1 B .. %zu B and values 1 B .. %zu B written, read, reopened, "
            "compacted, deleted\n",
            big_key, big_value);
@@ -1038,35 +1038,35 @@ static void test_sizes(void) {
 /* ------------------------------------------------------------------ */
 
 static void test_non_utf8_paths(void) {
-    srd_ctx("non-UTF-8 paths");
+    tst_ctx("non-UTF-8 paths");
     char dir[PATH_MAX], path[PATH_MAX + 64], salv[PATH_MAX + 64], tmp[PATH_MAX + 128];
-    snprintf(dir, sizeof dir, "%s", srd_path("dir-\xff\xfe-\xc3"));
+    snprintf(dir, sizeof dir, "%s", tst_path("dir-\xff\xfe-\xc3"));
     REQUIRE(mkdir(dir, 0755) == 0);
     snprintf(path, sizeof path, "%s/store-\x80\xbf-lat\xe9n1.srd", dir);
     snprintf(salv, sizeof salv, "%s/salvaged-\xf8\x88.srd", dir);
     srd_store *s = NULL;
     if (!CHECK_OK(srd_open(path, 0, &s))) return;
-    CHECK(srd_file_exists(path));
+    CHECK(tst_file_exists(path));
     CHECK_OK(srd_write(s, P("k1"), 2, P("first"), 5));
     CHECK_OK(srd_write(s, P("k1"), 2, P("second"), 6));
     CHECK_OK(srd_write(s, P("k2"), 2, P("other"), 5));
     CHECK_OK(srd_compact(s)); /* temp file <path>.compact.tmp under raw bytes, renamed back */
     snprintf(tmp, sizeof tmp, "%s.compact.tmp", path);
-    CHECK(!srd_file_exists(tmp));
-    CHECK(srd_file_exists(path));
+    CHECK(!tst_file_exists(tmp));
+    CHECK(tst_file_exists(path));
     srd_close(s);
     s = NULL;
     if (CHECK_OK(srd_open(path, SRD_OPEN_READ_ONLY, &s))) {
         const uint8_t *v;
         size_t n;
         if (CHECK_OK(srd_read(s, P("k1"), 2, &v, &n))) CHECK(n == 6 && memcmp(v, "second", 6) == 0);
-        CHECK_EQ_U(srd_count_of(s), 2);
+        CHECK_EQ_U(tst_count_of(s), 2);
         srd_close(s);
     }
     srd_salvage_report rep;
     if (CHECK_OK(srd_salvage(path, salv, &rep))) {
         CHECK_EQ_U(rep.live_keys_written, 2);
-        CHECK(srd_file_exists(salv));
+        CHECK(tst_file_exists(salv));
     }
     /* only the expected names exist in the directory */
     int names = 0;
@@ -1075,7 +1075,7 @@ static void test_non_utf8_paths(void) {
     names += stat(salv, &st) == 0;
     CHECK_EQ(names, 2);
     printf("  non-UTF-8 paths: create, write, compact, reopen, salvage all work\n");
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1122,23 +1122,23 @@ static void on_alarm(int sig) {
 }
 
 static void setup(void) {
-    snprintf(C.main_path, sizeof C.main_path, "%s", srd_path("main.srd"));
-    snprintf(C.dst_path, sizeof C.dst_path, "%s", srd_path("dst.srd"));
-    snprintf(C.missing, sizeof C.missing, "%s", srd_path("missing.srd"));
-    snprintf(C.in_missing_dir, sizeof C.in_missing_dir, "%s", srd_path("no-such-dir/x.srd"));
-    snprintf(C.dir, sizeof C.dir, "%s", srd_path("a-directory"));
+    snprintf(C.main_path, sizeof C.main_path, "%s", tst_path("main.srd"));
+    snprintf(C.dst_path, sizeof C.dst_path, "%s", tst_path("dst.srd"));
+    snprintf(C.missing, sizeof C.missing, "%s", tst_path("missing.srd"));
+    snprintf(C.in_missing_dir, sizeof C.in_missing_dir, "%s", tst_path("no-such-dir/x.srd"));
+    snprintf(C.dir, sizeof C.dir, "%s", tst_path("a-directory"));
     snprintf(C.under_file, sizeof C.under_file, "%s/x.srd", C.main_path);
-    snprintf(C.salvage_dst, sizeof C.salvage_dst, "%s", srd_path("salvage-dst.srd"));
+    snprintf(C.salvage_dst, sizeof C.salvage_dst, "%s", tst_path("salvage-dst.srd"));
     REQUIRE(mkdir(C.dir, 0755) == 0);
     size_t tl = PATH_MAX + 512;
     C.too_long = (char *)malloc(tl + 1);
     REQUIRE(C.too_long != NULL);
-    int k = snprintf(C.too_long, tl + 1, "%s/", srd_test_g.dir);
+    int k = snprintf(C.too_long, tl + 1, "%s/", tst_test_g.dir);
     for (size_t i = (size_t)k; i < tl; i++) C.too_long[i] = (i % 100 == 99) ? '/' : 'a';
     C.too_long[tl] = '\0';
     C.long_component = (char *)malloc(PATH_MAX);
     REQUIRE(C.long_component != NULL);
-    k = snprintf(C.long_component, PATH_MAX, "%s/", srd_test_g.dir);
+    k = snprintf(C.long_component, PATH_MAX, "%s/", tst_test_g.dir);
     for (int i = 0; i < NAME_MAX + 40; i++) C.long_component[k + i] = 'b';
     C.long_component[k + NAME_MAX + 40] = '\0';
 
@@ -1158,8 +1158,8 @@ static void setup(void) {
     REQUIRE(srd_open(C.dst_path, 0, &C.dst) == SRD_OK);
     REQUIRE(srd_write(C.dst, P("in-dst"), 6, P("dst value"), 9) == SRD_OK);
     REQUIRE(srd_open(C.dst_path, SRD_OPEN_READ_ONLY, &C.dst_ro) == SRD_OK);
-    const char *empty = srd_path("empty.srd");
-    REQUIRE(srd_spit(empty, "", 0) == 0);
+    const char *empty = tst_path("empty.srd");
+    REQUIRE(tst_spit(empty, "", 0) == 0);
     REQUIRE(srd_open(empty, SRD_OPEN_READ_ONLY, &C.empty_ro) == SRD_OK);
     REQUIRE(srd_read_entry(C.rw, PRESENT, &C.entry) == SRD_OK);
     REQUIRE(srd_read_entry(C.rw, P("junk"), 4, &C.junk) == SRD_OK);
@@ -1201,11 +1201,11 @@ static void setup(void) {
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_hostile_input");
+    tst_test_init(argc, argv, "test_hostile_input");
     signal(SIGALRM, on_alarm);
-    alarm(srd_scale() < 1.0 ? 1800 : 300);
-    srd_rng r = {77};
-    srd_rng_fill(&r, big_junk, sizeof big_junk);
+    alarm(tst_scale() < 1.0 ? 1800 : 300);
+    tst_rng r = {77};
+    tst_rng_fill(&r, big_junk, sizeof big_junk);
     big_junk[0] = 0xEE;
 
     setup();
@@ -1230,5 +1230,5 @@ int main(int argc, char **argv) {
     test_sizes();
     free(C.too_long);
     free(C.long_component);
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -23,7 +23,7 @@
  *   - srd_verify (every checksum of the 4.4 GiB file) sound; iteration yields every live
  *     value with its length, oldest first.
  */
-#include "srd_safety.h"
+#include "tst_safety.h"
 
 #include <sys/statvfs.h>
 
@@ -38,7 +38,7 @@ static const uint64_t big_len[NBIG] = {GIB + 100 * 1024 * 1024 + 12345, GIB + 10
 static uint64_t big_off[NBIG]; /* expected payload offsets */
 
 /* Word k of value `seed`: position-addressable so any byte can be checked cheaply. */
-static inline uint64_t word_at(uint64_t seed, uint64_t k) { return srd_sv_mix(seed * 0x100000001B3ull + k); }
+static inline uint64_t word_at(uint64_t seed, uint64_t k) { return tst_sv_mix(seed * 0x100000001B3ull + k); }
 
 static inline uint8_t byte_at(uint64_t seed, uint64_t i) {
     return (uint8_t)(word_at(seed, i / 8) >> (8 * (i % 8)));
@@ -92,9 +92,9 @@ static const uint8_t *BK(int b) {
 static int check_store(const char *label, const srd_store *s, const struct expect *e,
                        uint64_t want_size) {
     int ok = 1;
-    double t0 = srd_now();
-    srd_ctx("%s", label);
-    ok &= CHECK_EQ_U(srd_size_of(s), want_size);
+    double t0 = tst_now();
+    tst_ctx("%s", label);
+    ok &= CHECK_EQ_U(tst_size_of(s), want_size);
     uint64_t live = 0;
     /* the large values: offsets and every byte */
     for (int b = 0; b < NBIG; b++) {
@@ -154,7 +154,7 @@ static int check_store(const char *label, const srd_store *s, const struct expec
             ok &= CHECK_MSG(first_mismatch(e->seed[i], p, n) == n, "small value %s differs",
                             small_name[i]);
     }
-    ok &= CHECK_EQ_U(srd_count_of(s), live);
+    ok &= CHECK_EQ_U(tst_count_of(s), live);
     /* iteration: every live value once, with its length */
     srd_iter *it = NULL;
     if (CHECK_OK(srd_iter_new(s, &it))) {
@@ -166,20 +166,20 @@ static int check_store(const char *label, const srd_store *s, const struct expec
         srd_iter_free(it);
     }
     printf("  %s: %" PRIu64 " live values, every byte checked, %.1f s\n", label, live,
-           srd_now() - t0);
-    srd_ctx_clear();
+           tst_now() - t0);
+    tst_ctx_clear();
     return ok;
 }
 
 static int verify_all(const char *label, const srd_store *s, uint64_t want_size) {
-    double t0 = srd_now();
+    double t0 = tst_now();
     srd_verify_report rep;
     memset(&rep, 0, sizeof rep);
     int ok = CHECK_OK(srd_verify(s, &rep));
     ok &= CHECK_EQ_U(rep.bad_entries, 0);
     ok &= CHECK_EQ_U(rep.file_size, want_size);
     printf("  %s: srd_verify checked %" PRIu64 " entries, %" PRIu64 " payload bytes, %.1f s\n", label,
-           rep.entries_checked, rep.bytes_checked, srd_now() - t0);
+           rep.entries_checked, rep.bytes_checked, tst_now() - t0);
     return ok;
 }
 
@@ -190,20 +190,20 @@ int main(int argc, char **argv) {
                "SRD_LONG_TESTS=1\n");
         return 0;
     }
-    srd_test_init(argc, argv, "test_large_file");
+    tst_test_init(argc, argv, "test_large_file");
     struct statvfs vfs;
     const uint64_t need = 5ull * GIB + GIB / 2;
-    if (statvfs(srd_test_g.dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < need) {
+    if (statvfs(tst_test_g.dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < need) {
         printf("test_large_file: SKIPPED - %.1f GiB free in %s, it needs 5.5 GiB\n",
-               (double)((uint64_t)vfs.f_bavail * vfs.f_frsize) / (double)GIB, srd_test_g.dir);
-        srd_rm_rf(srd_test_g.dir);
+               (double)((uint64_t)vfs.f_bavail * vfs.f_frsize) / (double)GIB, tst_test_g.dir);
+        tst_rm_rf(tst_test_g.dir);
         return 0;
     }
     for (int i = 0; i < 2 * NSMALL + 8; i++) snprintf(small_name[i], sizeof small_name[i], "small-%03d", i);
-    const char *path = srd_path("large.srd");
+    const char *path = tst_path("large.srd");
     struct expect e;
     memset(&e, 0, sizeof e);
-    double t0 = srd_now();
+    double t0 = tst_now();
     srd_store *s = NULL;
     REQUIRE(CHECK_OK(srd_open(path, 0, &s)));
     uint64_t end = 0;
@@ -216,16 +216,16 @@ int main(int argc, char **argv) {
         fill_range(small_seed(i, 0), 0, buf, n);
         REQUIRE(CHECK_OK(srd_write(s, SK(i), SKL(i), buf, n)));
         e.present[i] = 1, e.seed[i] = small_seed(i, 0), e.len[i] = n;
-        end = srd_value_entry_end(end, n);
+        end = tst_value_entry_end(end, n);
     }
-    REQUIRE(CHECK_EQ_U(srd_size_of(s), end));
+    REQUIRE(CHECK_EQ_U(tst_size_of(s), end));
 
     /* four values of 1.1 GiB by streaming */
     for (int b = 0; b < NBIG; b++) {
-        double tb = srd_now();
+        double tb = tst_now();
         srd_stream *st = NULL;
         REQUIRE(CHECK_OK(srd_stream_begin(s, BK(b), 5, &st)));
-        big_off[b] = srd_align_up(end);
+        big_off[b] = tst_align_up(end);
         for (uint64_t off = 0; off < big_len[b];) {
             size_t n = big_len[b] - off < CHUNK ? (size_t)(big_len[b] - off) : CHUNK;
             fill_range(1000 + (uint64_t)b, off, buf, n);
@@ -233,12 +233,12 @@ int main(int argc, char **argv) {
             off += n;
         }
         REQUIRE(CHECK_OK(srd_stream_commit(st)));
-        end = srd_value_entry_end(end, big_len[b]);
-        REQUIRE(CHECK_EQ_U(srd_size_of(s), end));
+        end = tst_value_entry_end(end, big_len[b]);
+        REQUIRE(CHECK_EQ_U(tst_size_of(s), end));
         printf("  big-%d: %" PRIu64 " bytes at file offset %" PRIu64 "..%" PRIu64 "%s, %.1f s\n", b,
                big_len[b], big_off[b], big_off[b] + big_len[b],
                big_off[b] <= TWO32 && TWO32 < big_off[b] + big_len[b] ? " (spans 2^32)" : "",
-               srd_now() - tb);
+               tst_now() - tb);
     }
     REQUIRE(end > TWO32);
 
@@ -248,7 +248,7 @@ int main(int argc, char **argv) {
         fill_range(small_seed(i, 0), 0, buf, n);
         CHECK_OK(srd_write(s, SK(i), SKL(i), buf, n));
         e.present[i] = 1, e.seed[i] = small_seed(i, 0), e.len[i] = n;
-        end = srd_value_entry_end(end, n);
+        end = tst_value_entry_end(end, n);
     }
     {
         int i = 2 * NSMALL;
@@ -256,7 +256,7 @@ int main(int argc, char **argv) {
         fill_range(small_seed(i, 0), 0, buf, n);
         CHECK_OK(srd_write(s, SK(i), SKL(i), buf, n));
         e.present[i] = 1, e.seed[i] = small_seed(i, 0), e.len[i] = n;
-        end = srd_value_entry_end(end, n);
+        end = tst_value_entry_end(end, n);
     }
     {
         uint8_t *a = (uint8_t *)malloc(70000), *b2 = (uint8_t *)malloc(64);
@@ -268,23 +268,23 @@ int main(int argc, char **argv) {
         CHECK_OK(srd_write_batch(s, items, 2));
         e.present[i] = 1, e.seed[i] = small_seed(i, 0), e.len[i] = 70000;
         e.present[j] = 1, e.seed[j] = small_seed(j, 0), e.len[j] = 64;
-        end = srd_value_entry_end(srd_value_entry_end(end, 70000), 64);
+        end = tst_value_entry_end(tst_value_entry_end(end, 70000), 64);
         free(a);
         free(b2);
     }
     CHECK_OK(srd_delete(s, SK(3), SKL(3))); /* a key from before 4 GiB */
     e.present[3] = 0;
-    end = srd_tombstone_end(end);
+    end = tst_tombstone_end(end);
     {
         size_t n = 999;
         fill_range(small_seed(5, 1), 0, buf, n);
         CHECK_OK(srd_write(s, SK(5), SKL(5), buf, n)); /* overwrite a key from before 4 GiB */
         e.seed[5] = small_seed(5, 1), e.len[5] = n;
-        end = srd_value_entry_end(end, n);
+        end = tst_value_entry_end(end, n);
     }
-    CHECK_EQ_U(srd_size_of(s), end);
-    CHECK_EQ(srd_file_len(path), (long long)end);
-    printf("test_large_file: wrote %.2f GiB in %.1f s\n", (double)end / (double)GIB, srd_now() - t0);
+    CHECK_EQ_U(tst_size_of(s), end);
+    CHECK_EQ(tst_file_len(path), (long long)end);
+    printf("test_large_file: wrote %.2f GiB in %.1f s\n", (double)end / (double)GIB, tst_now() - t0);
 
     check_store("as written", s, &e, end);
     srd_close(s);
@@ -292,7 +292,7 @@ int main(int argc, char **argv) {
     /* reopen read-write: recovery walks the chain across 4 GiB; first reads verify checksums */
     s = NULL;
     if (CHECK_OK(srd_open(path, SRD_OPEN_NO_CREATE, &s))) {
-        CHECK_EQ(srd_file_len(path), (long long)end);
+        CHECK_EQ(tst_file_len(path), (long long)end);
         check_store("after a read-write reopen", s, &e, end);
         verify_all("after a read-write reopen", s, end);
         /* one more write after reopen lands beyond 4 GiB at the right place */
@@ -300,9 +300,9 @@ int main(int argc, char **argv) {
         fill_range(small_seed(i, 0), 0, buf, 100);
         if (CHECK_OK(srd_write(s, SK(i), SKL(i), buf, 100))) {
             e.present[i] = 1, e.seed[i] = small_seed(i, 0), e.len[i] = 100;
-            end = srd_value_entry_end(end, 100);
+            end = tst_value_entry_end(end, 100);
         }
-        CHECK_EQ_U(srd_size_of(s), end);
+        CHECK_EQ_U(tst_size_of(s), end);
         srd_close(s);
     }
     s = NULL;
@@ -312,6 +312,6 @@ int main(int argc, char **argv) {
     }
     free(buf);
     if (getenv("SRD_TEST_KEEP") == NULL) remove(path); /* 4.4 GiB: never left behind */
-    printf("test_large_file: %.1f s in all\n", srd_now() - t0);
-    return srd_test_finish();
+    printf("test_large_file: %.1f s in all\n", tst_now() - t0);
+    return tst_test_finish();
 }

@@ -10,9 +10,9 @@
  * file then ends in reserved zeros, which the read-only handle opened next to it must
  * skip; they stay after srd_close, and half of the reopens drop the flag, which cuts them
  * off; after srd_compact the file is exactly the store).
- * Failures print the seed and step (srd_ctx) so a run can be replayed.
+ * Failures print the seed and step (tst_ctx) so a run can be replayed.
  */
-#include "srd_test.h"
+#include "tst_test.h"
 
 #define NKEYS 200
 #define MAX_VALUE (10 * 1024)
@@ -48,20 +48,20 @@ static void make_keys(void) {
 
 static const uint8_t *K(int i) { return (const uint8_t *)keys[i]; }
 
-static size_t random_len(srd_rng *r) {
-    switch (srd_rng_below(r, 8)) {
-    case 0: return 1 + (size_t)srd_rng_below(r, 8);                       /* tiny */
-    case 1: return 64 * (1 + (size_t)srd_rng_below(r, MAX_VALUE / 64));    /* multiple of 64 */
-    case 2: return 64 * (1 + (size_t)srd_rng_below(r, 4)) + srd_rng_below(r, 3) - 1; /* 63..257 */
-    case 3: return MAX_VALUE - (size_t)srd_rng_below(r, 3);
-    default: return 1 + (size_t)srd_rng_below(r, MAX_VALUE);
+static size_t random_len(tst_rng *r) {
+    switch (tst_rng_below(r, 8)) {
+    case 0: return 1 + (size_t)tst_rng_below(r, 8);                       /* tiny */
+    case 1: return 64 * (1 + (size_t)tst_rng_below(r, MAX_VALUE / 64));    /* multiple of 64 */
+    case 2: return 64 * (1 + (size_t)tst_rng_below(r, 4)) + tst_rng_below(r, 3) - 1; /* 63..257 */
+    case 3: return MAX_VALUE - (size_t)tst_rng_below(r, 3);
+    default: return 1 + (size_t)tst_rng_below(r, MAX_VALUE);
     }
 }
 
-static uint8_t *random_value(srd_rng *r, size_t len) {
+static uint8_t *random_value(tst_rng *r, size_t len) {
     uint8_t *v = (uint8_t *)malloc(len);
     if (v == NULL) abort();
-    srd_rng_fill(r, v, len);
+    tst_rng_fill(r, v, len);
     if (len == 1 && v[0] == 0) v[0] = 0x5A; /* a lone 0x00 is the tombstone marker */
     return v;
 }
@@ -121,8 +121,8 @@ static int check_key(const srd_store *s, const struct model *m, int k, int with_
 static int check_all(const srd_store *s, const struct model *m, int with_entry) {
     int ok = 1;
     for (int k = 0; k < NKEYS && ok; k++) ok &= check_key(s, m, k, with_entry);
-    ok &= CHECK_EQ_U(srd_count_of(s), m->live);
-    ok &= CHECK_EQ_U(srd_size_of(s), m->size);
+    ok &= CHECK_EQ_U(tst_count_of(s), m->live);
+    ok &= CHECK_EQ_U(tst_size_of(s), m->size);
     return ok;
 }
 
@@ -137,49 +137,49 @@ static srd_store *open_store(const char *path, uint32_t flags) {
 static int run_seed(uint64_t seed, long steps, uint32_t flags) {
     char name[64];
     snprintf(name, sizeof name, "model-%" PRIu64 "-%x.srd", seed, (unsigned)flags);
-    const char *path = srd_path(name);
-    srd_rng rng = {seed};
+    const char *path = tst_path(name);
+    tst_rng rng = {seed};
     struct model m;
     memset(&m, 0, sizeof m);
     m.size = 0;
     unsigned long n_ops[8] = {0};
 
-    srd_ctx("seed %" PRIu64 " flags 0x%x open", seed, (unsigned)flags);
+    tst_ctx("seed %" PRIu64 " flags 0x%x open", seed, (unsigned)flags);
     srd_store *s = open_store(path, flags);
     uint32_t reopen_flags = flags; /* the flags the store was last opened with */
     if (s == NULL) return 0;
     int ok = 1;
 
     for (long step = 0; step < steps && ok; step++) {
-        unsigned op = (unsigned)srd_rng_below(&rng, 100);
-        int k = (int)srd_rng_below(&rng, NKEYS);
+        unsigned op = (unsigned)tst_rng_below(&rng, 100);
+        int k = (int)tst_rng_below(&rng, NKEYS);
         if (op < 35) { /* write: new key or overwrite */
-            srd_ctx("seed %" PRIu64 " step %ld: write key %d", seed, step, k);
+            tst_ctx("seed %" PRIu64 " step %ld: write key %d", seed, step, k);
             n_ops[0]++;
             size_t len = random_len(&rng);
             uint8_t *v = random_value(&rng, len);
             ok &= CHECK_OK(srd_write(s, K(k), key_lens[k], v, len));
-            m.size = srd_value_entry_end(m.size, len);
+            m.size = tst_value_entry_end(m.size, len);
             model_set(&m, k, v, len);
             ok &= check_key(s, &m, k, 0);
         } else if (op < 50) { /* delete, existing or absent */
-            srd_ctx("seed %" PRIu64 " step %ld: delete key %d (%s)", seed, step, k,
+            tst_ctx("seed %" PRIu64 " step %ld: delete key %d (%s)", seed, step, k,
                     m.val[k] ? "present" : "absent");
             n_ops[1]++;
             int32_t want = m.val[k] ? SRD_OK : SRD_NOT_FOUND;
             ok &= CHECK_STATUS(srd_delete(s, K(k), key_lens[k]), want);
-            if (want == SRD_OK) m.size = srd_tombstone_end(m.size);
+            if (want == SRD_OK) m.size = tst_tombstone_end(m.size);
             model_del(&m, k);
             ok &= check_key(s, &m, k, 0);
-            ok &= CHECK_EQ_U(srd_size_of(s), m.size);
+            ok &= CHECK_EQ_U(tst_size_of(s), m.size);
         } else if (op < 65) { /* write_batch with repeated keys */
-            size_t n = 1 + (size_t)srd_rng_below(&rng, MAX_BATCH);
+            size_t n = 1 + (size_t)tst_rng_below(&rng, MAX_BATCH);
             srd_kv items[MAX_BATCH];
             int ks[MAX_BATCH];
             uint8_t *vals[MAX_BATCH];
             for (size_t i = 0; i < n; i++) {
-                ks[i] = (i > 0 && srd_rng_below(&rng, 4) == 0) ? ks[srd_rng_below(&rng, i)]
-                                                                : (int)srd_rng_below(&rng, NKEYS);
+                ks[i] = (i > 0 && tst_rng_below(&rng, 4) == 0) ? ks[tst_rng_below(&rng, i)]
+                                                                : (int)tst_rng_below(&rng, NKEYS);
                 size_t len = random_len(&rng);
                 vals[i] = random_value(&rng, len);
                 items[i].key = K(ks[i]);
@@ -187,7 +187,7 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
                 items[i].value = vals[i];
                 items[i].value_len = len;
             }
-            srd_ctx("seed %" PRIu64 " step %ld: write_batch of %zu", seed, step, n);
+            tst_ctx("seed %" PRIu64 " step %ld: write_batch of %zu", seed, step, n);
             n_ops[2]++;
             ok &= CHECK_OK(srd_write_batch(s, items, n));
             int has_dup = 0;
@@ -195,22 +195,22 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
                 for (size_t j = 0; j < i; j++) has_dup |= ks[i] == ks[j];
             uint64_t all_items_end = m.size;
             for (size_t i = 0; i < n; i++) {
-                all_items_end = srd_value_entry_end(all_items_end, items[i].value_len);
+                all_items_end = tst_value_entry_end(all_items_end, items[i].value_len);
                 model_set(&m, ks[i], vals[i], items[i].value_len);
             }
             for (size_t i = 0; i < n; i++) ok &= check_key(s, &m, ks[i], i == 0);
             if (!has_dup) {
                 /* every item is one entry, appended in order */
                 m.size = all_items_end;
-                ok &= CHECK_EQ_U(srd_size_of(s), m.size);
+                ok &= CHECK_EQ_U(tst_size_of(s), m.size);
             } else {
                 /* whether superseded items of one batch are stored is up to the library */
-                uint64_t got = srd_size_of(s);
+                uint64_t got = tst_size_of(s);
                 ok &= CHECK(got > m.size && got <= all_items_end);
                 m.size = got;
             }
         } else if (op < 73) { /* delete_batch: present and absent keys, no repeats */
-            size_t n = 1 + (size_t)srd_rng_below(&rng, MAX_BATCH);
+            size_t n = 1 + (size_t)tst_rng_below(&rng, MAX_BATCH);
             srd_key dk[MAX_BATCH];
             int ks[MAX_BATCH];
             size_t present = 0;
@@ -218,7 +218,7 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
                 int cand;
                 int dup;
                 do {
-                    cand = (int)srd_rng_below(&rng, NKEYS);
+                    cand = (int)tst_rng_below(&rng, NKEYS);
                     dup = 0;
                     for (size_t j = 0; j < i; j++) dup |= ks[j] == cand;
                 } while (dup);
@@ -227,49 +227,49 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
                 dk[i].key_len = key_lens[cand];
                 if (m.val[cand]) present++;
             }
-            srd_ctx("seed %" PRIu64 " step %ld: delete_batch of %zu (%zu present)", seed, step, n,
+            tst_ctx("seed %" PRIu64 " step %ld: delete_batch of %zu (%zu present)", seed, step, n,
                     present);
             n_ops[3]++;
             ok &= CHECK_OK(srd_delete_batch(s, dk, n));
             m.size += present * (1 + SRD_FMT_META);
             for (size_t i = 0; i < n; i++) model_del(&m, ks[i]);
             for (size_t i = 0; i < n; i++) ok &= check_key(s, &m, ks[i], 0);
-            ok &= CHECK_EQ_U(srd_size_of(s), m.size);
+            ok &= CHECK_EQ_U(tst_size_of(s), m.size);
         } else if (op < 75) { /* compact */
-            srd_ctx("seed %" PRIu64 " step %ld: compact", seed, step);
+            tst_ctx("seed %" PRIu64 " step %ld: compact", seed, step);
             n_ops[4]++;
-            uint64_t before = srd_size_of(s);
+            uint64_t before = tst_size_of(s);
             ok &= CHECK_OK(srd_compact(s));
-            uint64_t after = srd_size_of(s);
+            uint64_t after = tst_size_of(s);
             ok &= CHECK(after <= before);
-            ok &= CHECK_EQ(srd_file_len(path), (long long)after);
+            ok &= CHECK_EQ(tst_file_len(path), (long long)after);
             m.size = after; /* layout of the rewritten file depends on its order */
             ok &= check_all(s, &m, 1);
         } else if (op < 78) { /* close and reopen */
-            srd_ctx("seed %" PRIu64 " step %ld: close+reopen", seed, step);
+            tst_ctx("seed %" PRIu64 " step %ld: close+reopen", seed, step);
             n_ops[5]++;
-            if (srd_rng_below(&rng, 2)) ok &= CHECK_OK(srd_sync(s));
+            if (tst_rng_below(&rng, 2)) ok &= CHECK_OK(srd_sync(s));
             srd_close(s);
             if (reopen_flags & SRD_OPEN_PREALLOCATE) {
                 /* the store, then only the reserved zeros */
                 size_t len = 0;
-                uint8_t *bytes = srd_slurp(path, &len);
+                uint8_t *bytes = tst_slurp(path, &len);
                 ok &= CHECK(bytes != NULL && len >= m.size);
                 size_t nonzero = 0;
                 for (size_t i = m.size; bytes && i < len; i++) nonzero += bytes[i] != 0;
                 ok &= CHECK_EQ_U(nonzero, 0);
                 free(bytes);
             } else {
-                ok &= CHECK_EQ(srd_file_len(path), (long long)m.size);
+                ok &= CHECK_EQ(tst_file_len(path), (long long)m.size);
             }
             /* with the flag, half of the reopens go without it (cutting the zeros) */
             reopen_flags = flags;
-            if ((flags & SRD_OPEN_PREALLOCATE) && srd_rng_below(&rng, 2)) reopen_flags &= ~SRD_OPEN_PREALLOCATE;
-            s = open_store(path, reopen_flags | (srd_rng_below(&rng, 2) ? 0 : SRD_OPEN_NO_CREATE));
+            if ((flags & SRD_OPEN_PREALLOCATE) && tst_rng_below(&rng, 2)) reopen_flags &= ~SRD_OPEN_PREALLOCATE;
+            s = open_store(path, reopen_flags | (tst_rng_below(&rng, 2) ? 0 : SRD_OPEN_NO_CREATE));
             if (s == NULL) return 0;
             ok &= check_all(s, &m, 0);
         } else if (op < 80) { /* a read-only handle next to the writer sees the same state */
-            srd_ctx("seed %" PRIu64 " step %ld: read-only handle", seed, step);
+            tst_ctx("seed %" PRIu64 " step %ld: read-only handle", seed, step);
             n_ops[6]++;
             srd_store *r = open_store(path, SRD_OPEN_READ_ONLY);
             if (r) {
@@ -279,17 +279,17 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
                 ok = 0;
             }
         } else { /* plain reads */
-            srd_ctx("seed %" PRIu64 " step %ld: read key %d", seed, step, k);
+            tst_ctx("seed %" PRIu64 " step %ld: read key %d", seed, step, k);
             n_ops[7]++;
-            ok &= check_key(s, &m, k, srd_rng_below(&rng, 2) == 0);
+            ok &= check_key(s, &m, k, tst_rng_below(&rng, 2) == 0);
         }
         if (ok && step % 25 == 24) {
-            srd_ctx("seed %" PRIu64 " step %ld: periodic full check", seed, step);
+            tst_ctx("seed %" PRIu64 " step %ld: periodic full check", seed, step);
             ok &= check_all(s, &m, 0);
         }
     }
 
-    srd_ctx("seed %" PRIu64 " final", seed);
+    tst_ctx("seed %" PRIu64 " final", seed);
     if (ok) ok &= check_all(s, &m, 1);
     srd_close(s);
     if (ok) {
@@ -305,19 +305,19 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
            seed, (unsigned)flags, steps, n_ops[0], n_ops[1], n_ops[2], n_ops[3], n_ops[4], n_ops[5], n_ops[6],
            n_ops[7], m.live, ok ? "ok" : "FAILED");
     model_free(&m);
-    srd_ctx_clear();
+    tst_ctx_clear();
     remove(path);
     return ok;
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_model");
+    tst_test_init(argc, argv, "test_model");
     make_keys();
     const uint64_t seeds[] = {1, 2, 3, 0x5EED, 20240601, 0xDEADBEEFCAFEull};
-    const long steps = srd_scaled(3000, 150);
+    const long steps = tst_scaled(3000, 150);
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         run_seed(seeds[i], steps, 0);
         run_seed(seeds[i], steps, SRD_OPEN_PREALLOCATE);
     }
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -29,7 +29,7 @@
  *     value (which opens as a nested store), then later appends.
  *   - When the writer closes, a read-write open from another process succeeds.
  */
-#include "srd_robust.h"
+#include "tst_robust.h"
 
 #include <sys/wait.h>
 
@@ -59,8 +59,8 @@ static size_t big_len(void) { return 8u << 20; }
 
 static size_t value_len(int key, uint64_t gen) {
     if (key == BIG) return big_len() + (size_t)(gen % 7);
-    srd_rng r = {((uint64_t)key << 32) ^ gen ^ 0xFACE};
-    uint64_t x = srd_rng_next(&r);
+    tst_rng r = {((uint64_t)key << 32) ^ gen ^ 0xFACE};
+    uint64_t x = tst_rng_next(&r);
     if (key >= RACE_BASE && x % 4 == 0) return HDR + (size_t)((x >> 8) % (512u << 10));
     return HDR + (size_t)((x >> 8) % 3000);
 }
@@ -74,8 +74,8 @@ static uint8_t *make_value(int key, uint64_t gen, size_t *len) {
     put32(v + 8, (uint32_t)gen);
     put32(v + 12, (uint32_t)(gen >> 32));
     put32(v + 16, (uint32_t)n);
-    srd_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
-    srd_rng_fill(&r, v + HDR, n - HDR);
+    tst_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
+    tst_rng_fill(&r, v + HDR, n - HDR);
     *len = n;
     return v;
 }
@@ -86,10 +86,10 @@ static uint64_t value_gen(int key, const uint8_t *p, size_t n) {
     uint64_t gen = (uint64_t)get32(p + 8) | (uint64_t)get32(p + 12) << 32;
     if (gen == 0 || get32(p + 16) != n || value_len(key, gen) != n) return 0;
     uint8_t tmp[4096];
-    srd_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
+    tst_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
     for (size_t off = HDR; off < n;) {
         size_t c = n - off < sizeof tmp ? n - off : sizeof tmp;
-        srd_rng_fill(&r, tmp, c);
+        tst_rng_fill(&r, tmp, c);
         if (memcmp(tmp, p + off, c) != 0) return 0;
         off += c;
     }
@@ -100,24 +100,24 @@ static uint64_t value_gen(int key, const uint8_t *p, size_t n) {
 /* Children                                                            */
 /* ================================================================== */
 
-static int reply(struct srd_chan *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int reply(struct srd_chan *c, const char *fmt, ...) {
+static int reply(struct tst_chan *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int reply(struct tst_chan *c, const char *fmt, ...) {
     char line[900];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    return srd_chan_send(c, "%s", line);
+    return tst_chan_send(c, "%s", line);
 }
 
-static int writer_main(const char *path, struct srd_chan *ch) {
+static int writer_main(const char *path, struct tst_chan *ch) {
     srd_store *s = NULL;
     srd_stream *st = NULL;
     uint8_t *sval = NULL;
     size_t slen = 0, sdone = 0;
     char line[512];
     for (;;) {
-        if (srd_chan_recv(ch, line, sizeof line, 600.0) != 0) return 20;
+        if (tst_chan_recv(ch, line, sizeof line, 600.0) != 0) return 20;
         char cmd[32] = "";
         long a = 0, b = 0, c = 0;
         double f = 0;
@@ -159,7 +159,7 @@ static int writer_main(const char *path, struct srd_chan *ch) {
             }
             srd_close(is);
             free(sval);
-            sval = r == SRD_OK ? srd_slurp(inner, &slen) : NULL;
+            sval = r == SRD_OK ? tst_slurp(inner, &slen) : NULL;
             unlink(inner);
             if (r == SRD_OK && sval) r = srd_stream_begin(s, K((int)a), KL((int)a), &st);
             if (r == SRD_OK) r = srd_stream_write(st, sval, slen);
@@ -190,12 +190,12 @@ static int writer_main(const char *path, struct srd_chan *ch) {
             /* free-running writes on the race keys, generations from `a` on */
             uint64_t gens[RACE_KEYS];
             for (int i = 0; i < RACE_KEYS; i++) gens[i] = 0;
-            double end = srd_now() + f;
+            double end = tst_now() + f;
             long n = 0, compactions = 0;
             int32_t r = SRD_OK;
-            srd_rng rng = {(uint64_t)a};
-            while (srd_now() < end && r == SRD_OK) {
-                int i = (int)srd_rng_below(&rng, RACE_KEYS);
+            tst_rng rng = {(uint64_t)a};
+            while (tst_now() < end && r == SRD_OK) {
+                int i = (int)tst_rng_below(&rng, RACE_KEYS);
                 uint64_t g = (uint64_t)a + (uint64_t)n;
                 size_t vl;
                 uint8_t *v = make_value(RACE_BASE + i, g, &vl);
@@ -227,7 +227,7 @@ static int writer_main(const char *path, struct srd_chan *ch) {
 
 #define NPINS 16
 
-static int reader_main(const char *path, struct srd_chan *ch) {
+static int reader_main(const char *path, struct tst_chan *ch) {
     srd_store *s = NULL;
     struct {
         srd_entry *e;
@@ -237,7 +237,7 @@ static int reader_main(const char *path, struct srd_chan *ch) {
     int npins = 0;
     char line[512];
     for (;;) {
-        if (srd_chan_recv(ch, line, sizeof line, 600.0) != 0) return 20;
+        if (tst_chan_recv(ch, line, sizeof line, 600.0) != 0) return 20;
         char cmd[32] = "", arg[32] = "";
         long a = 0;
         double f = 0;
@@ -248,9 +248,9 @@ static int reader_main(const char *path, struct srd_chan *ch) {
                              : strcmp(arg, "rw-sync") == 0 ? SRD_OPEN_SYNC
                                                            : 0;
             srd_store *h = NULL;
-            double t0 = srd_now();
+            double t0 = tst_now();
             int32_t r = srd_open(path, flags, &h);
-            double dt = srd_now() - t0;
+            double dt = tst_now() - t0;
             if (r == SRD_OK && flags == SRD_OPEN_READ_ONLY) {
                 srd_close(s);
                 s = h;
@@ -321,8 +321,8 @@ static int reader_main(const char *path, struct srd_chan *ch) {
         } else if (strcmp(cmd, "race") == 0 && sscanf(line, "%*s %lf", &f) == 1) {
             uint64_t last[RACE_KEYS] = {0};
             long refreshes = 0, reads = 0, bad = 0, back = 0, errors = 0;
-            double end = srd_now() + f;
-            while (srd_now() < end) {
+            double end = tst_now() + f;
+            while (tst_now() < end) {
                 if (srd_refresh(s) != SRD_OK) errors++;
                 refreshes++;
                 for (int i = 0; i < RACE_KEYS; i++) {
@@ -361,7 +361,7 @@ static int reader_main(const char *path, struct srd_chan *ch) {
 struct child {
     const char *name;
     pid_t pid;
-    struct srd_chan ch;
+    struct tst_chan ch;
 };
 
 static char self_exe[PATH_MAX];
@@ -404,9 +404,9 @@ static int ask(struct child *c, char *out, size_t outlen, const char *fmt, ...) 
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     out[0] = '\0';
-    if (!CHECK_MSG(srd_chan_send(&c->ch, "%s", line) == 0, "%s: cannot send \"%s\"", c->name, line))
+    if (!CHECK_MSG(tst_chan_send(&c->ch, "%s", line) == 0, "%s: cannot send \"%s\"", c->name, line))
         return -1;
-    int r = srd_chan_recv(&c->ch, out, outlen, reply_timeout);
+    int r = tst_chan_recv(&c->ch, out, outlen, reply_timeout);
     CHECK_MSG(r == 0, "%s: no reply to \"%s\" (%s)", c->name, line, r == -1 ? "timeout" : "EOF");
     return r;
 }
@@ -431,12 +431,12 @@ static int finish(struct child *c) {
         CHECK_MSG(strcmp(out, "bye") == 0, "%s: \"%s\" to quit", c->name, out);
     close(c->ch.wfd);
     close(c->ch.rfd);
-    double deadline = srd_now() + 30;
+    double deadline = tst_now() + 30;
     int status = 0;
     for (;;) {
         pid_t r = waitpid(c->pid, &status, WNOHANG);
         if (r == c->pid) break;
-        if (srd_now() > deadline) {
+        if (tst_now() > deadline) {
             kill(c->pid, SIGKILL);
             waitpid(c->pid, &status, 0);
             CHECK_MSG(0, "%s did not exit", c->name);
@@ -474,7 +474,7 @@ static void w_del(struct child *w, int key) {
 
 /* The reader's view must equal the model (every key, live count, entry count). */
 static void expect_view(struct child *r, const char *when, int check_entries) {
-    srd_ctx("%s: %s", r->name, when);
+    tst_ctx("%s: %s", r->name, when);
     char out[256];
     if (ask(r, out, sizeof out, "count") == 0) {
         unsigned long long live = 0, entries = 0, size = 0;
@@ -497,7 +497,7 @@ static void expect_view(struct child *r, const char *when, int check_entries) {
                       r->name, key_name[k], out);
         }
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static int opened_status(struct child *c, const char *how, double *secs) {
@@ -511,7 +511,7 @@ static int opened_status(struct child *c, const char *how, double *secs) {
 }
 
 static void expect_locked_elsewhere(struct child *r, const char *when) {
-    srd_ctx("%s", when);
+    tst_ctx("%s", when);
     static const char *modes[] = {"rw", "rw-nocreate", "rw-sync"};
     for (int i = 0; i < 3; i++) {
         double secs = 0;
@@ -522,11 +522,11 @@ static void expect_locked_elsewhere(struct child *r, const char *when) {
     }
     /* and from this (third) process too */
     srd_store *s = (srd_store *)(uintptr_t)0x1;
-    double t0 = srd_now();
-    CHECK_STATUS(srd_open(srd_path("mp.srd"), 0, &s), SRD_LOCKED);
-    CHECK(srd_now() - t0 < 2.0);
+    double t0 = tst_now();
+    CHECK_STATUS(srd_open(tst_path("mp.srd"), 0, &s), SRD_LOCKED);
+    CHECK(tst_now() - t0 < 2.0);
     CHECK(s == (srd_store *)(uintptr_t)0x1);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* A store file streamed as the FIRST value of an empty store (nested stores are a
@@ -535,7 +535,7 @@ static void expect_locked_elsewhere(struct child *r, const char *when) {
  * the commit ("one still being written is left for a later refresh"), then the value,
  * then later appends. */
 static void nested_first_value(void) {
-    const char *path2 = srd_path("mp-nested.srd");
+    const char *path2 = tst_path("mp-nested.srd");
     struct child w2, r4;
     REQUIRE(spawn(&w2, "writer process (nested)", "writer", path2) == 0);
     REQUIRE(ask_status(&w2, "open") == SRD_OK);
@@ -572,7 +572,7 @@ static void nested_first_value(void) {
 
 static void parent(void) {
     init_keys();
-    const char *path = srd_path("mp.srd");
+    const char *path = tst_path("mp.srd");
     struct child w, r1, r2, r3;
     REQUIRE(spawn(&w, "writer process", "writer", path) == 0);
     REQUIRE(ask_status(&w, "open") == SRD_OK);
@@ -694,14 +694,14 @@ static void parent(void) {
            npinned);
 
     /* --- free-running race -------------------------------------------------- */
-    double secs = 2.0 * srd_scale();
+    double secs = 2.0 * tst_scale();
     if (secs < 1.0) secs = 1.0;
     if (secs > 10.0) secs = 10.0;
-    CHECK(srd_chan_send(&w.ch, "free %.2f %llu", secs, (unsigned long long)gen) == 0);
-    CHECK(srd_chan_send(&r1.ch, "race %.2f", secs + 0.5) == 0);
+    CHECK(tst_chan_send(&w.ch, "free %.2f %llu", secs, (unsigned long long)gen) == 0);
+    CHECK(tst_chan_send(&r1.ch, "race %.2f", secs + 0.5) == 0);
     char wout[900] = "", rout[256] = "";
-    CHECK(srd_chan_recv(&w.ch, wout, sizeof wout, reply_timeout) == 0);
-    CHECK(srd_chan_recv(&r1.ch, rout, sizeof rout, reply_timeout) == 0);
+    CHECK(tst_chan_recv(&w.ch, wout, sizeof wout, reply_timeout) == 0);
+    CHECK(tst_chan_recv(&r1.ch, rout, sizeof rout, reply_timeout) == 0);
     int wst = -1;
     long writes = 0, compactions = 0;
     char *gp = strstr(wout, " gens");
@@ -746,7 +746,7 @@ static void parent(void) {
 int main(int argc, char **argv) {
     if (argc >= 6 && strcmp(argv[1], "--child") == 0) {
         init_keys();
-        struct srd_chan ch;
+        struct tst_chan ch;
         memset(&ch, 0, sizeof ch);
         ch.rfd = atoi(argv[4]);
         ch.wfd = atoi(argv[5]);
@@ -754,12 +754,12 @@ int main(int argc, char **argv) {
         if (strcmp(argv[2], "writer") == 0) return writer_main(argv[3], &ch);
         return reader_main(argv[3], &ch);
     }
-    srd_test_init(argc, argv, "test_multiprocess");
+    tst_test_init(argc, argv, "test_multiprocess");
     signal(SIGPIPE, SIG_IGN);
     ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
     REQUIRE(n > 0);
     self_exe[n] = '\0';
-    if (srd_scale() < 1.0) reply_timeout = 600.0;
+    if (tst_scale() < 1.0) reply_timeout = 600.0;
     parent();
-    return srd_test_finish();
+    return tst_test_finish();
 }

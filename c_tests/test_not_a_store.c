@@ -28,8 +28,8 @@
  * Controls: an empty file and the hand-built real format (alignment 64, little-endian
  * 20-byte metadata) do open, which proves the builder writes real entries.
  */
-#include "srd_fmt_build.h"
-#include "srd_robust.h"
+#include "tst_fmt_build.h"
+#include "tst_robust.h"
 
 #include <dirent.h>
 
@@ -58,15 +58,15 @@ static unsigned long n_candidates, n_opens, n_corrupt, n_invalid, n_bad;
 
 /* Opens `path` every way; each must be refused and leave the path exactly as it was. */
 static void expect_refused(const char *what, const char *path) {
-    srd_ctx("%s", what);
+    tst_ctx("%s", what);
     n_candidates++;
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
     int dir_entries = count_dir_entries(dir);
-    struct srd_snap snap;
-    srd_snap_take(&snap, path);
+    struct tst_snap snap;
+    tst_snap_take(&snap, path);
     int refused_all = 1;
     for (size_t i = 0; i < NFLAGS; i++) {
         srd_store *s = (srd_store *)(uintptr_t)0x1;
@@ -78,7 +78,7 @@ static void expect_refused(const char *what, const char *path) {
         if (!CHECK_MSG(st == SRD_CORRUPT || st == SRD_INVALID_ARGUMENT,
                        "%s: srd_open(flags 0x%x) returned %s, expected SRD_CORRUPT or "
                        "SRD_INVALID_ARGUMENT",
-                       what, open_flags[i], srd_rb_status(st))) {
+                       what, open_flags[i], tst_rb_status(st))) {
             refused_all = 0;
             if (st == SRD_OK && s != NULL && s != (srd_store *)(uintptr_t)0x1) {
                 uint64_t live = 0, entries = 0, size = 0;
@@ -101,8 +101,8 @@ static void expect_refused(const char *what, const char *path) {
     CHECK_MSG(count_dir_entries(dir) == dir_entries, "%s: files appeared or vanished in %s",
               what, dir);
     if (refused_all) printf("  refused every way, unchanged: %s\n", what);
-    srd_snap_free(&snap);
-    srd_ctx_clear();
+    tst_snap_free(&snap);
+    tst_ctx_clear();
 }
 
 static int file_no = 0;
@@ -111,20 +111,20 @@ static int file_no = 0;
 static void candidate_bytes(const char *what, const uint8_t *bytes, size_t len) {
     char name[64];
     snprintf(name, sizeof name, "cand-%03d.bin", file_no++);
-    const char *path = srd_path(name);
-    REQUIRE(srd_spit(path, bytes, len) == 0);
+    const char *path = tst_path(name);
+    REQUIRE(tst_spit(path, bytes, len) == 0);
     /* An old mtime, so that any write would be visible even within one clock tick. */
     struct timespec times[2] = {{1000000000, 123456789}, {1000000000, 123456789}};
     REQUIRE(utimensat(AT_FDCWD, path, times, 0) == 0);
     expect_refused(what, path);
 
-    srd_ctx("%s (srd_open_bytes)", what);
+    tst_ctx("%s (srd_open_bytes)", what);
     srd_store *s = (srd_store *)(uintptr_t)0x1;
     int32_t st = srd_open_bytes(bytes, len, &s);
-    CHECK_MSG(st == SRD_CORRUPT, "%s: srd_open_bytes returned %s", what, srd_rb_status(st));
+    CHECK_MSG(st == SRD_CORRUPT, "%s: srd_open_bytes returned %s", what, tst_rb_status(st));
     if (st == SRD_OK) srd_close(s);
     else CHECK(s == (srd_store *)(uintptr_t)0x1);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ------------------------------------------------------------------ */
@@ -136,7 +136,7 @@ static uint64_t hash_of(const char *key) {
 }
 
 /* A small history of entries (some overwrites; tombstones if asked) in a given layout. */
-static void build_history(struct fbuf *f, unsigned align, enum srd_meta_kind mk, int tombstones) {
+static void build_history(struct fbuf *f, unsigned align, enum tst_meta_kind mk, int tombstones) {
     static const char *keys[] = {"alpha", "beta", "gamma", "delta"};
     for (int i = 0; i < 8; i++) {
         const char *k = keys[i % 4];
@@ -146,8 +146,8 @@ static void build_history(struct fbuf *f, unsigned align, enum srd_meta_kind mk,
         }
         size_t n = (size_t)(5 + 37 * i);
         uint8_t v[512];
-        srd_rng r = {(uint64_t)i * 31 + 7};
-        srd_rng_fill(&r, v, n);
+        tst_rng r = {(uint64_t)i * 31 + 7};
+        tst_rng_fill(&r, v, n);
         v[0] |= 1;
         fb_entry(f, align, mk, hash_of(k), v, n);
     }
@@ -155,24 +155,24 @@ static void build_history(struct fbuf *f, unsigned align, enum srd_meta_kind mk,
 
 static void test_controls(void) {
     /* Empty file: a valid empty store. */
-    const char *empty = srd_path("control-empty.srd");
-    REQUIRE(srd_spit(empty, "", 0) == 0);
+    const char *empty = tst_path("control-empty.srd");
+    REQUIRE(tst_spit(empty, "", 0) == 0);
     srd_store *s = NULL;
     if (CHECK_OK(srd_open(empty, SRD_OPEN_READ_ONLY, &s))) {
-        CHECK_EQ_U(srd_count_of(s), 0);
+        CHECK_EQ_U(tst_count_of(s), 0);
         srd_close(s);
     }
     /* The builder's real format opens and reads back. */
     struct fbuf f = {0};
     build_history(&f, 64, META_LE20, 1);
-    const char *real = srd_path("control-real.srd");
-    REQUIRE(srd_spit(real, f.p, f.n) == 0);
+    const char *real = tst_path("control-real.srd");
+    REQUIRE(tst_spit(real, f.p, f.n) == 0);
     s = NULL;
     if (CHECK_OK(srd_open(real, SRD_OPEN_READ_ONLY, &s))) {
         srd_verify_report rep;
         CHECK_OK(srd_verify(s, &rep));
         CHECK_EQ_U(rep.entries_checked, 8);
-        CHECK_EQ_U(srd_count_of(s), 2); /* alpha, beta overwritten; gamma, delta deleted */
+        CHECK_EQ_U(tst_count_of(s), 2); /* alpha, beta overwritten; gamma, delta deleted */
         srd_close(s);
     }
     fb_free(&f);
@@ -203,8 +203,8 @@ static void test_text_and_random(void) {
         size_t n = rnd_sizes[i];
         uint8_t *b = (uint8_t *)malloc(n);
         REQUIRE(b != NULL);
-        srd_rng r = {0xabcdef + n};
-        srd_rng_fill(&r, b, n);
+        tst_rng r = {0xabcdef + n};
+        tst_rng_fill(&r, b, n);
         char what[64];
         snprintf(what, sizeof what, "random bytes (%zu)", n);
         candidate_bytes(what, b, n);
@@ -230,7 +230,7 @@ static void test_text_and_random(void) {
         free(b);
     }
     size_t elf_len = 0;
-    uint8_t *elf = srd_slurp(self_exe, &elf_len);
+    uint8_t *elf = tst_slurp(self_exe, &elf_len);
     if (CHECK(elf != NULL && elf_len > 0)) candidate_bytes("an ELF executable (this test)", elf, elf_len);
     free(elf);
 }
@@ -239,7 +239,7 @@ static void test_old_formats(void) {
     struct {
         const char *what;
         unsigned align;
-        enum srd_meta_kind mk;
+        enum tst_meta_kind mk;
         int tombstones;
     } v[] = {
         {"old format: no pre-padding (payload right at prev_tail)", 1, META_LE20, 0},
@@ -267,11 +267,11 @@ static void test_old_formats(void) {
             fb_fill(&f, 0, (size_t)((64 - prev % 64) % 64));
             uint8_t val[300];
             size_t n = (size_t)(10 + 41 * i);
-            srd_rng r = {(uint64_t)i + 99};
-            srd_rng_fill(&r, val, n);
+            tst_rng r = {(uint64_t)i + 99};
+            tst_rng_fill(&r, val, n);
             fb_le(&f, hash_of(i % 2 ? "odd" : "even"), 8);
             fb_le(&f, prev, 8);
-            fb_le(&f, srd_crc32(val, n), 4);
+            fb_le(&f, tst_crc32(val, n), 4);
             fb_le(&f, n, 4);
             fb_put(&f, val, n);
         }
@@ -318,7 +318,7 @@ static int fifo_child(void *p) {
         int32_t st = srd_open(a->path, open_flags[i], &s);
         if (st != SRD_INVALID_ARGUMENT && st != SRD_CORRUPT) {
             fprintf(stderr, "fifo: srd_open(flags 0x%x) returned %s\n", open_flags[i],
-                    srd_rb_status(st));
+                    tst_rb_status(st));
             return 10 + (int)i;
         }
         if (s != (srd_store *)(uintptr_t)0x1) return 30;
@@ -328,46 +328,46 @@ static int fifo_child(void *p) {
 }
 
 static void test_special_paths(void) {
-    const char *dir = srd_path("a-directory");
+    const char *dir = tst_path("a-directory");
     REQUIRE(mkdir(dir, 0755) == 0);
     expect_refused("a directory", dir);
 
-    const char *link = srd_path("link-to-directory");
+    const char *link = tst_path("link-to-directory");
     REQUIRE(symlink(dir, link) == 0);
     expect_refused("a symlink to a directory", link);
 
-    const char *fifo = srd_path("a-fifo");
+    const char *fifo = tst_path("a-fifo");
     REQUIRE(mkfifo(fifo, 0644) == 0);
     struct fifo_arg a = {fifo};
     int sig = 0;
-    double t0 = srd_now();
-    int rc = srd_run_child(fifo_child, &a, 20.0, &sig);
+    double t0 = tst_now();
+    int rc = tst_run_child(fifo_child, &a, 20.0, &sig);
     CHECK_MSG(rc != -1, "srd_open on a FIFO hung (killed after 20 s)");
     CHECK_MSG(rc != -2, "srd_open on a FIFO crashed the process (signal %d)", sig);
     CHECK_MSG(rc == 0, "srd_open on a FIFO: child exit %d (10+i: wrong status for flags[i])", rc);
-    printf("  FIFO: every open refused in %.3f s (no hang)\n", srd_now() - t0);
+    printf("  FIFO: every open refused in %.3f s (no hang)\n", tst_now() - t0);
     /* Nothing of the FIFO changed either (it is still a FIFO, no bytes in it). */
     struct stat st;
     CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
 
     /* /dev/null: a character device, never a store. Checked in the parent as well. */
-    struct srd_snap snap;
-    srd_snap_take(&snap, "/dev/null");
+    struct tst_snap snap;
+    tst_snap_take(&snap, "/dev/null");
     for (size_t i = 0; i < NFLAGS; i++) {
         srd_store *s = (srd_store *)(uintptr_t)0x1;
         int32_t r = srd_open("/dev/null", open_flags[i], &s);
         CHECK_MSG(r == SRD_INVALID_ARGUMENT || r == SRD_CORRUPT,
-                  "/dev/null flags 0x%x: %s", open_flags[i], srd_rb_status(r));
+                  "/dev/null flags 0x%x: %s", open_flags[i], tst_rb_status(r));
         if (r == SRD_OK) srd_close(s);
     }
     struct stat dn;
     CHECK(stat("/dev/null", &dn) == 0 && S_ISCHR(dn.st_mode));
-    srd_snap_free(&snap);
+    tst_snap_free(&snap);
     printf("  refused every way: /dev/null\n");
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_not_a_store");
+    tst_test_init(argc, argv, "test_not_a_store");
     static char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     REQUIRE(n > 0);
@@ -383,5 +383,5 @@ int main(int argc, char **argv) {
            "SRD_INVALID_ARGUMENT, %lu accepted or other status (must be 0)\n",
            n_candidates, n_opens, n_corrupt, n_invalid, n_bad);
     CHECK_EQ_U(n_bad, 0);
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -57,7 +57,7 @@
  * (also with a stale temp file re-created while the store is open) must produce exactly
  * the bytes of a clean compaction, and survive a reopen.
  */
-#include "srd_safety.h"
+#include "tst_safety.h"
 
 #include <dlfcn.h>
 
@@ -165,12 +165,12 @@ static uint64_t last_end(const struct history *h) { return h->n ? h->e[h->n - 1]
 static uint8_t *value_bytes(uint64_t seed, size_t len) {
     uint8_t *v = (uint8_t *)malloc(len);
     if (v == NULL) abort();
-    srd_sv_fill(seed, v, len);
+    tst_sv_fill(seed, v, len);
     return v;
 }
 
 static uint64_t next_seed(const struct history *h, int key) {
-    return srd_sv_mix(((uint64_t)h->n << 16) ^ (uint64_t)key ^ 0x9A11);
+    return tst_sv_mix(((uint64_t)h->n << 16) ^ (uint64_t)key ^ 0x9A11);
 }
 
 static int h_write(struct history *h, srd_store *s, int key, size_t len) {
@@ -179,8 +179,8 @@ static int h_write(struct history *h, srd_store *s, int key, size_t len) {
     int ok = CHECK_OK(srd_write(s, KEY(key), KLEN(key), v, len));
     free(v);
     if (!ok) return 0;
-    uint64_t end = srd_value_entry_end(last_end(h), len);
-    CHECK_EQ_U(srd_size_of(s), end);
+    uint64_t end = tst_value_entry_end(last_end(h), len);
+    CHECK_EQ_U(tst_size_of(s), end);
     h->e[h->n++] = (struct ent){key, seed, len, end};
     return 1;
 }
@@ -200,16 +200,16 @@ static int h_stream(struct history *h, srd_store *s, int key, size_t len) {
     if (st != NULL) ok &= CHECK_OK(srd_stream_commit(st));
     free(v);
     if (!ok) return 0;
-    uint64_t end = srd_value_entry_end(last_end(h), len);
-    CHECK_EQ_U(srd_size_of(s), end);
+    uint64_t end = tst_value_entry_end(last_end(h), len);
+    CHECK_EQ_U(tst_size_of(s), end);
     h->e[h->n++] = (struct ent){key, seed, len, end};
     return 1;
 }
 
 static int h_delete(struct history *h, srd_store *s, int key) {
     if (!CHECK_OK(srd_delete(s, KEY(key), KLEN(key)))) return 0;
-    uint64_t end = srd_tombstone_end(last_end(h));
-    CHECK_EQ_U(srd_size_of(s), end);
+    uint64_t end = tst_tombstone_end(last_end(h));
+    CHECK_EQ_U(tst_size_of(s), end);
     h->e[h->n++] = (struct ent){key, 0, 0, end};
     return 1;
 }
@@ -220,10 +220,10 @@ static int h_delete_batch(struct history *h, srd_store *s, const int *keys, size
     for (size_t i = 0; i < n; i++) k[i] = (srd_key){KEY(keys[i]), KLEN(keys[i])};
     if (!CHECK_OK(srd_delete_batch(s, k, n))) return 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t end = srd_tombstone_end(last_end(h));
+        uint64_t end = tst_tombstone_end(last_end(h));
         h->e[h->n++] = (struct ent){keys[i], 0, 0, end};
     }
-    CHECK_EQ_U(srd_size_of(s), last_end(h));
+    CHECK_EQ_U(tst_size_of(s), last_end(h));
     return 1;
 }
 
@@ -231,18 +231,18 @@ static int h_batch(struct history *h, srd_store *s, const int *keys, const size_
     srd_kv items[16];
     uint64_t seeds[16];
     for (size_t i = 0; i < n; i++) {
-        seeds[i] = srd_sv_mix(((uint64_t)(h->n + (int)i) << 16) ^ (uint64_t)keys[i] ^ 0xBA7C);
+        seeds[i] = tst_sv_mix(((uint64_t)(h->n + (int)i) << 16) ^ (uint64_t)keys[i] ^ 0xBA7C);
         items[i] = (srd_kv){KEY(keys[i]), KLEN(keys[i]), value_bytes(seeds[i], lens[i]), lens[i]};
     }
     int ok = CHECK_OK(srd_write_batch(s, items, n));
     for (size_t i = 0; i < n; i++) {
         free((void *)items[i].value);
         if (ok) {
-            uint64_t end = srd_value_entry_end(last_end(h), lens[i]);
+            uint64_t end = tst_value_entry_end(last_end(h), lens[i]);
             h->e[h->n++] = (struct ent){keys[i], seeds[i], lens[i], end};
         }
     }
-    if (ok) CHECK_EQ_U(srd_size_of(s), last_end(h));
+    if (ok) CHECK_EQ_U(tst_size_of(s), last_end(h));
     return ok;
 }
 
@@ -270,10 +270,10 @@ static int check_state(const srd_store *s, const struct history *h, const int cu
         const struct ent *e = &h->e[cur[k]];
         ok &= CHECK_OK(st);
         if (ok) ok &= CHECK_EQ_U(n, e->len);
-        if (ok) ok &= CHECK_MSG(srd_sv_equals(e->seed, p, n), "key %s: bytes differ", key_name[k]);
+        if (ok) ok &= CHECK_MSG(tst_sv_equals(e->seed, p, n), "key %s: bytes differ", key_name[k]);
         if (!ok) fprintf(stderr, "    key %s (%zu bytes)\n", key_name[k], e->len);
     }
-    if (ok) ok &= CHECK_EQ_U(srd_count_of(s), live + extra);
+    if (ok) ok &= CHECK_EQ_U(tst_count_of(s), live + extra);
     return ok;
 }
 
@@ -282,7 +282,7 @@ static int verify_sound(const srd_store *s) {
     memset(&rep, 0, sizeof rep);
     int ok = CHECK_OK(srd_verify(s, &rep));
     ok &= CHECK_EQ_U(rep.bad_entries, 0);
-    ok &= CHECK_EQ_U(rep.file_size, srd_size_of(s));
+    ok &= CHECK_EQ_U(rep.file_size, tst_size_of(s));
     return ok;
 }
 
@@ -314,7 +314,7 @@ static uint64_t expected_recovery(const struct history *h, const uint8_t *full, 
 static int check_variant(const char *path, const struct history *h, const uint8_t *full,
                          const uint8_t *got, size_t got_len, size_t same, int do_write) {
     total_variants++;
-    if (!CHECK_MSG(srd_restore_tail(path, got, got_len, same) == 0, "cannot write the copy"))
+    if (!CHECK_MSG(tst_restore_tail(path, got, got_len, same) == 0, "cannot write the copy"))
         return 0;
     uint64_t rec = expected_recovery(h, full, got, got_len);
     int cur[NK];
@@ -323,16 +323,16 @@ static int check_variant(const char *path, const struct history *h, const uint8_
 
     srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
     if (s == NULL) return 0;
-    ok &= CHECK_EQ_U(srd_size_of(s), rec);
+    ok &= CHECK_EQ_U(tst_size_of(s), rec);
     ok &= check_state(s, h, cur, 0);
     srd_close(s);
-    ok &= CHECK_MSG(srd_file_equals(path, got, got_len), "a read-only open modified the file");
+    ok &= CHECK_MSG(tst_file_equals(path, got, got_len), "a read-only open modified the file");
 
     s = open_ok(path, 0);
     if (s == NULL) return 0;
-    ok &= CHECK_EQ_U(srd_size_of(s), rec);
-    ok &= CHECK_EQ(srd_file_len(path), (long long)rec);
-    ok &= CHECK_MSG(srd_file_equals(path, full, rec),
+    ok &= CHECK_EQ_U(tst_size_of(s), rec);
+    ok &= CHECK_EQ(tst_file_len(path), (long long)rec);
+    ok &= CHECK_MSG(tst_file_equals(path, full, rec),
                     "after a read-write open the file is not the intact prefix of %" PRIu64 " bytes",
                     rec);
     ok &= check_state(s, h, cur, 0);
@@ -340,9 +340,9 @@ static int check_variant(const char *path, const struct history *h, const uint8_
     if (do_write && ok) {
         uint8_t fresh[257];
         size_t flen = 1 + got_len % 257;
-        srd_sv_fill(got_len, fresh, flen);
+        tst_sv_fill(got_len, fresh, flen);
         ok &= CHECK_OK(srd_write(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), fresh, flen));
-        ok &= CHECK_EQ_U(srd_size_of(s), srd_value_entry_end(rec, flen));
+        ok &= CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(rec, flen));
         srd_close(s);
         s = open_ok(path, SRD_OPEN_NO_CREATE);
         if (s == NULL) return 0;
@@ -395,10 +395,10 @@ static int some_version(const struct history *h, uint64_t lo, const int cur[NK],
         return 0;
     }
     if (st != SRD_OK) return 0;
-    if (cur[k] >= 0 && h->e[cur[k]].len == n && srd_sv_equals(h->e[cur[k]].seed, p, n)) return 1;
+    if (cur[k] >= 0 && h->e[cur[k]].len == n && tst_sv_equals(h->e[cur[k]].seed, p, n)) return 1;
     for (int i = 0; i < h->n; i++) {
         const struct ent *e = &h->e[i];
-        if (e->end > lo && e->key == k && e->len == n && n > 0 && srd_sv_equals(e->seed, p, n)) return 1;
+        if (e->end > lo && e->key == k && e->len == n && n > 0 && tst_sv_equals(e->seed, p, n)) return 1;
     }
     return 0;
 }
@@ -414,11 +414,11 @@ static int every_key_some_version(const srd_store *s, const struct history *h, u
         if (good && untouched_exact && !last_write_touched(h, lo, k)) {
             good = cur[k] < 0 ? st == SRD_NOT_FOUND
                               : st == SRD_OK && n == h->e[cur[k]].len &&
-                                    srd_sv_equals(h->e[cur[k]].seed, p, n);
+                                    tst_sv_equals(h->e[cur[k]].seed, p, n);
         }
         if (!good) {
             snprintf(why, whylen, "key %s reads %s%s, which it never had", key_name[k],
-                     srd_status_name_(st), st == SRD_OK ? " with bytes" : "");
+                     tst_status_name_(st), st == SRD_OK ? " with bytes" : "");
             return 0;
         }
     }
@@ -434,13 +434,13 @@ static int hole_salvageable(const char *path, const srd_store *s, const struct h
     srd_salvage_report rep;
     int32_t rc = srd_salvage(path, dst, &rep);
     if (rc != SRD_OK) {
-        snprintf(why, whylen, "srd_salvage: %s (%s)", srd_status_name_(rc), srd_last_error_message());
+        snprintf(why, whylen, "srd_salvage: %s (%s)", tst_status_name_(rc), srd_last_error_message());
         return 0;
     }
     srd_store *t = NULL;
     rc = srd_open(dst, SRD_OPEN_READ_ONLY, &t);
     if (rc != SRD_OK) {
-        snprintf(why, whylen, "salvaged store does not open: %s", srd_status_name_(rc));
+        snprintf(why, whylen, "salvaged store does not open: %s", tst_status_name_(rc));
         unlink(dst);
         return 0;
     }
@@ -468,21 +468,21 @@ static int hole_compare(const srd_store *s, const struct history *h, const int c
         if (cur[k] < 0) {
             if (st != SRD_NOT_FOUND && !extra++)
                 snprintf(why_extra, sizeof why_extra, "key %s should be absent, read gives %s",
-                         key_name[k], srd_status_name_(st));
+                         key_name[k], tst_status_name_(st));
             continue;
         }
         live++;
         const struct ent *e = &h->e[cur[k]];
-        if (st != SRD_OK || n != e->len || !srd_sv_equals(e->seed, p, n)) {
+        if (st != SRD_OK || n != e->len || !tst_sv_equals(e->seed, p, n)) {
             if (e->end <= lo) { /* written before the last write: acknowledged */
                 if (!lost++)
                     snprintf(why, whylen, "key %s (acknowledged, %zu bytes) reads back as %s%s",
-                             key_name[k], e->len, srd_status_name_(st),
+                             key_name[k], e->len, tst_status_name_(st),
                              st == SRD_OK ? " with other bytes" : "");
             } else if (!extra++) {
                 snprintf(why_extra, sizeof why_extra,
                          "key %s (intact item of the last write, %zu bytes) reads back as %s%s",
-                         key_name[k], e->len, srd_status_name_(st),
+                         key_name[k], e->len, tst_status_name_(st),
                          st == SRD_OK ? " with other bytes" : "");
             }
         }
@@ -492,7 +492,7 @@ static int hole_compare(const srd_store *s, const struct history *h, const int c
         snprintf(why + l, whylen - l, " (%d acknowledged value(s) missing or wrong)", lost);
         return HOLE_LOST;
     }
-    uint64_t cnt = srd_count_of(s), sz = srd_size_of(s);
+    uint64_t cnt = tst_count_of(s), sz = tst_size_of(s);
     if (!extra && cnt != live) {
         extra++;
         snprintf(why_extra, sizeof why_extra, "srd_count %" PRIu64 " instead of %" PRIu64, cnt, live);
@@ -510,7 +510,7 @@ static int hole_variant(const char *path, const struct history *h, const uint8_t
                         const uint8_t *got, size_t got_len, size_t same, char *why, size_t whylen) {
     uint64_t lo = same; /* callers pass the start of the last write */
     total_variants++;
-    if (srd_restore_tail(path, got, got_len, same) != 0) {
+    if (tst_restore_tail(path, got, got_len, same) != 0) {
         snprintf(why, whylen, "cannot write the copy");
         return HOLE_OTHER;
     }
@@ -535,28 +535,28 @@ static int hole_variant(const char *path, const struct history *h, const uint8_t
                 o = HOLE_SALVAGED;
             if (o == 0 && rw) {
                 srd_verify_report rep;
-                if (srd_verify(s, &rep) != SRD_OK || srd_file_len(path) != (long long)rec ||
-                    !srd_file_equals(path, full, rec)) {
+                if (srd_verify(s, &rep) != SRD_OK || tst_file_len(path) != (long long)rec ||
+                    !tst_file_equals(path, full, rec)) {
                     o = HOLE_NOT_PREFIX;
                     snprintf(why, whylen, "read-write open did not cut the file to the intact "
                                           "prefix of %" PRIu64 " bytes (file %lld bytes)",
-                             rec, srd_file_len(path));
+                             rec, tst_file_len(path));
                 }
             }
             if (o == 0) o = HOLE_PREFIX;
             srd_close(s);
         } else if (rc == SRD_CORRUPT && intact_after) {
             o = HOLE_REFUSED;
-            if (!srd_file_equals(path, got, got_len)) {
+            if (!tst_file_equals(path, got, got_len)) {
                 o = HOLE_OTHER;
                 snprintf(why, whylen, "a refused file was modified");
             }
         } else {
             o = HOLE_OTHER;
             snprintf(why, whylen, "%s open: %s (%s)", rw ? "read-write" : "read-only",
-                     srd_status_name_(rc), srd_last_error_message());
+                     tst_status_name_(rc), srd_last_error_message());
         }
-        if (!rw && o == HOLE_PREFIX && !srd_file_equals(path, got, got_len)) {
+        if (!rw && o == HOLE_PREFIX && !tst_file_equals(path, got, got_len)) {
             o = HOLE_OTHER;
             snprintf(why, whylen, "a read-only open modified the file");
         }
@@ -600,7 +600,7 @@ static void build_base(const char *path, struct history *h) {
     }
     h_write(h, s, 5, 65); /* overwrite the 20000-byte value with a small one */
     srd_close(s);
-    REQUIRE(srd_file_len(path) == (long long)last_end(h));
+    REQUIRE(tst_file_len(path) == (long long)last_end(h));
 }
 
 enum tail_kind {
@@ -678,7 +678,7 @@ static int want_cut(const struct history *h, int first, uint64_t c, uint64_t lo,
     if (step <= 1 || (c - lo) % (uint64_t)step == 0) return 1;
     for (int i = first; i < h->n; i++) {
         uint64_t start = i > 0 ? h->e[i - 1].end : 0;
-        uint64_t pay = h->e[i].len ? srd_align_up(start) : start;
+        uint64_t pay = h->e[i].len ? tst_align_up(start) : start;
         uint64_t marks[3] = {start, pay, h->e[i].end - SRD_FMT_META};
         for (int j = 0; j < 3; j++) {
             uint64_t m = marks[j];
@@ -691,8 +691,8 @@ static int want_cut(const struct history *h, int first, uint64_t c, uint64_t lo,
 
 static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base_len,
                            const struct history *base_h) {
-    const char *path = srd_path("torn.srd");
-    REQUIRE(srd_spit(path, base, base_len) == 0);
+    const char *path = tst_path("torn.srd");
+    REQUIRE(tst_spit(path, base, base_len) == 0);
     struct history *h = (struct history *)malloc(sizeof *h);
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
@@ -702,14 +702,14 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
     int first = do_tail(kind, h, s, &sampled);
     srd_close(s);
     size_t full_len = 0;
-    uint8_t *full = srd_slurp(path, &full_len);
+    uint8_t *full = tst_slurp(path, &full_len);
     REQUIRE(full != NULL && full_len == last_end(h));
     uint64_t lo = h->e[first - 1].end, hi = full_len;
 
     long step = 1;
     if (sampled && getenv("SRD_POWER_LOSS_EXHAUSTIVE") == NULL) step = 29;
-    if (srd_scale() < 1.0) step = (long)((double)(step > 1 ? step : 4) / srd_scale());
-    g_window = srd_scale() < 1.0 ? 4 : 80;
+    if (tst_scale() < 1.0) step = (long)((double)(step > 1 ? step : 4) / tst_scale());
+    g_window = tst_scale() < 1.0 ? 4 : 80;
 
     uint8_t *got = (uint8_t *)malloc(full_len + 65536);
     REQUIRE(got != NULL);
@@ -720,7 +720,7 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
         cuts++;
         int do_write = cuts % 5 == 1;
         /* the append stopped at c */
-        srd_ctx("%s: cut at %" PRIu64 " (last write %" PRIu64 "..%" PRIu64 ")", TAIL_NAMES[kind], c,
+        tst_ctx("%s: cut at %" PRIu64 " (last write %" PRIu64 "..%" PRIu64 ")", TAIL_NAMES[kind], c,
                 lo, hi);
         ok &= check_variant(path, h, full, full, (size_t)c, lo, do_write);
         /* the file reached its full length, the bytes from c on never landed (every byte near
@@ -729,7 +729,7 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
         zero_filled++;
         memcpy(got, full, full_len);
         memset(got + c, 0, (size_t)(hi - c));
-        srd_ctx("%s: zero-filled from %" PRIu64 " (last write %" PRIu64 "..%" PRIu64 ")",
+        tst_ctx("%s: zero-filled from %" PRIu64 " (last write %" PRIu64 "..%" PRIu64 ")",
                 TAIL_NAMES[kind], c, lo, hi);
         ok &= check_variant(path, h, full, got, full_len, lo, do_write);
         if (!ok) failed_at = (unsigned long)c;
@@ -751,7 +751,7 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
             hc[o]++;
             hole_counts[o]++;
             if (o >= HOLE_LOST) {
-                srd_ctx("%s: %d-byte hole at %" PRIu64 "..%" PRIu64, TAIL_NAMES[kind], size, a, b);
+                tst_ctx("%s: %d-byte hole at %" PRIu64 "..%" PRIu64, TAIL_NAMES[kind], size, a, b);
                 if (bad_holes++ < 2)
                     CHECK_MSG(o < HOLE_LOST, "%s: %s",
                               o == HOLE_LOST         ? "ACKNOWLEDGED DATA LOST"
@@ -759,13 +759,13 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
                                                      : "failed",
                               why);
             } else {
-                srd_pass_();
+                tst_pass_();
             }
         }
     }
-    srd_ctx("%s: holes", TAIL_NAMES[kind]);
+    tst_ctx("%s: holes", TAIL_NAMES[kind]);
     if (bad_holes > 2) CHECK_MSG(0, "... and %lu more holes failed the same way", bad_holes - 2);
-    srd_ctx_clear();
+    tst_ctx_clear();
 
     /* zeros or garbage appended after the last complete entry */
     static const size_t tails[] = {1, 20, 63, 64, 4096, 65536};
@@ -778,17 +778,17 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
             uint8_t *x = got + full_len;
             if (g == 0) memset(x, 0, n);
             else if (g == 1) {
-                srd_rng r = {n * 77 + (uint64_t)kind};
-                srd_rng_fill(&r, x, n);
+                tst_rng r = {n * 77 + (uint64_t)kind};
+                tst_rng_fill(&r, x, n);
             } else if (g == 2) memset(x, 0xFF, n);
             else for (size_t i = 0; i < n; i++) x[i] = full[i % full_len];
-            srd_ctx("%s: %zu %s appended after the last entry (%" PRIu64 ")", TAIL_NAMES[kind], n,
+            tst_ctx("%s: %zu %s appended after the last entry (%" PRIu64 ")", TAIL_NAMES[kind], n,
                     kinds[g], hi);
             ok &= check_variant(path, h, full, got, full_len + n, lo, t % 2 == 0);
             appended++;
         }
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     printf("torn %-29s: last write %6" PRIu64 "..%6" PRIu64 " (%5" PRIu64 " bytes), %5lu cut points"
            "%s, %5lu zero-filled from a cut point, %lu appended tails, %lu sector/page holes (%lu "
            "prefix, %lu refused, %lu damaged in place and salvaged, %lu lost acknowledged data, %lu not a prefix)%s\n",
@@ -821,14 +821,14 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     static unsigned seq;
     char name[64];
     snprintf(name, sizeof name, "compact-%u.srd", seq++);
-    const char *path = srd_path(name);
+    const char *path = tst_path(name);
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.compact.tmp", path);
-    srd_ctx("compaction state: %s", label);
+    tst_ctx("compaction state: %s", label);
     total_variants++;
     int ok = 1;
-    REQUIRE(srd_spit(path, cs->store, cs->store_len) == 0);
-    if (cs->tmp != NULL) REQUIRE(srd_spit(tmp, cs->tmp, cs->tmp_len) == 0);
+    REQUIRE(tst_spit(path, cs->store, cs->store_len) == 0);
+    if (cs->tmp != NULL) REQUIRE(tst_spit(tmp, cs->tmp, cs->tmp_len) == 0);
     int cur[NK];
     state_at(h, last_end(h), cur);
     const uint8_t *want = cs->renamed ? new_b : old_b;
@@ -838,16 +838,16 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
     if (s == NULL) return 0;
     ok &= check_state(s, h, cur, 0);
-    ok &= CHECK_EQ_U(srd_size_of(s), want_len);
+    ok &= CHECK_EQ_U(tst_size_of(s), want_len);
     srd_close(s);
-    ok &= CHECK_MSG(srd_file_equals(path, want, want_len), "a read-only open modified the store");
+    ok &= CHECK_MSG(tst_file_equals(path, want, want_len), "a read-only open modified the store");
 
     /* read-write: exactly the old or the new file, the temp file gone */
     s = open_ok(path, 0);
     if (s == NULL) return 0;
-    ok &= CHECK_MSG(srd_file_equals(path, want, want_len), "the store is not exactly the %s file",
+    ok &= CHECK_MSG(tst_file_equals(path, want, want_len), "the store is not exactly the %s file",
                     cs->renamed ? "new" : "old");
-    ok &= CHECK_MSG(!srd_file_exists(tmp), "the stale temporary file was not removed at open");
+    ok &= CHECK_MSG(!tst_file_exists(tmp), "the stale temporary file was not removed at open");
     ok &= check_state(s, h, cur, 0);
     ok &= verify_sound(s);
 
@@ -856,33 +856,33 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     REQUIRE(junk != NULL);
     memcpy(junk, old_b, new_len + 4096 < old_len ? new_len + 4096 : old_len);
     if (old_len < new_len + 4096) memset(junk + old_len, 0xA5, new_len + 4096 - old_len);
-    REQUIRE(srd_spit(tmp, junk, new_len + 4096) == 0);
+    REQUIRE(tst_spit(tmp, junk, new_len + 4096) == 0);
     free(junk);
 
     ok &= CHECK_OK(srd_compact(s));
-    ok &= CHECK_MSG(srd_file_equals(path, new_b, new_len),
+    ok &= CHECK_MSG(tst_file_equals(path, new_b, new_len),
                     "compaction did not produce the bytes of a clean compaction");
-    ok &= CHECK_MSG(!srd_file_exists(tmp), "compaction left its temporary file");
+    ok &= CHECK_MSG(!tst_file_exists(tmp), "compaction left its temporary file");
     ok &= check_state(s, h, cur, 0);
-    ok &= CHECK_EQ_U(srd_size_of(s), new_len);
+    ok &= CHECK_EQ_U(tst_size_of(s), new_len);
     srd_close(s);
     s = open_ok(path, SRD_OPEN_NO_CREATE);
     if (s == NULL) return 0;
     ok &= check_state(s, h, cur, 0);
     ok &= verify_sound(s);
-    ok &= CHECK_MSG(srd_file_equals(path, new_b, new_len), "the compacted store changed on reopen");
+    ok &= CHECK_MSG(tst_file_equals(path, new_b, new_len), "the compacted store changed on reopen");
     srd_close(s);
     remove(path);
     remove(tmp);
-    srd_ctx_clear();
+    tst_ctx_clear();
     return ok;
 }
 
 static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
                                         const struct history *base_h) {
     /* the old file: the base plus more overwrites and deletes, so compaction changes it */
-    const char *oldp = srd_path("compact-old.srd");
-    REQUIRE(srd_spit(oldp, base, base_len) == 0);
+    const char *oldp = tst_path("compact-old.srd");
+    REQUIRE(tst_spit(oldp, base, base_len) == 0);
     struct history *h = (struct history *)malloc(sizeof *h);
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
@@ -897,18 +897,18 @@ static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
     h_batch(h, s, bk, bl, 3);
     srd_close(s);
     size_t old_len = 0;
-    uint8_t *old_b = srd_slurp(oldp, &old_len);
+    uint8_t *old_b = tst_slurp(oldp, &old_len);
     REQUIRE(old_b != NULL && old_len == last_end(h));
 
     /* the new file: a clean compaction of a copy */
-    const char *newp = srd_path("compact-new.srd");
-    REQUIRE(srd_spit(newp, old_b, old_len) == 0);
+    const char *newp = tst_path("compact-new.srd");
+    REQUIRE(tst_spit(newp, old_b, old_len) == 0);
     s = open_ok(newp, 0);
     REQUIRE(s != NULL);
     REQUIRE(CHECK_OK(srd_compact(s)));
     srd_close(s);
     size_t new_len = 0;
-    uint8_t *new_b = srd_slurp(newp, &new_len);
+    uint8_t *new_b = tst_slurp(newp, &new_len);
     REQUIRE(new_b != NULL && new_len > 0 && new_len < old_len);
 
     /* entry boundaries of the new file (walk its prev_tail chain back from the end) */
@@ -916,7 +916,7 @@ static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
     int nb = 0;
     for (uint64_t cur = new_len; cur > 0 && nb < MAXE;) {
         bounds[nb++] = cur;
-        uint64_t prev = srd_le64(new_b + cur - SRD_FMT_META + 8);
+        uint64_t prev = tst_le64(new_b + cur - SRD_FMT_META + 8);
         if (prev >= cur) break;
         cur = prev;
     }
@@ -925,7 +925,7 @@ static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
     int nl = 0;
     const size_t fixed[] = {0, 1, 19, 20, 21, 63, 64, 65, 100, 4096, new_len / 2, new_len - 1};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) lens[nl++] = fixed[i];
-    long bstep = srd_scale() < 1.0 ? (long)(1.0 / srd_scale()) : 1;
+    long bstep = tst_scale() < 1.0 ? (long)(1.0 / tst_scale()) : 1;
     for (int i = 0; i < nb; i += (int)bstep) {
         lens[nl++] = (size_t)bounds[i] - 1;
         if (bounds[i] < new_len) lens[nl++] = (size_t)bounds[i];
@@ -952,8 +952,8 @@ static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
     states++;
     uint8_t *garbage = (uint8_t *)malloc(new_len + 8192);
     REQUIRE(garbage != NULL);
-    srd_rng r = {1234};
-    srd_rng_fill(&r, garbage, new_len + 8192);
+    tst_rng r = {1234};
+    tst_rng_fill(&r, garbage, new_len + 8192);
     cs = (struct cstate){old_b, old_len, garbage, new_len + 8192, 0};
     ok &= compaction_state("old file + temp file of garbage longer than the new file", &cs, h,
                            old_b, old_len, new_b, new_len);
@@ -1003,24 +1003,24 @@ static void print_events(void) {
  */
 static void test_durability_calls(void) {
     for (int sync = 1; sync >= 0; sync--) {
-        const char *path = srd_path(sync ? "durable-sync.srd" : "durable.srd");
+        const char *path = tst_path(sync ? "durable-sync.srd" : "durable.srd");
         g_nevents = 0;
         g_recording = 1;
         srd_store *s = open_ok(path, sync ? SRD_OPEN_SYNC : 0);
         g_recording = 0;
         REQUIRE(s != NULL);
         char real[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX + 16];
-        REQUIRE(realpath(path, real) != NULL && realpath(srd_test_g.dir, dir) != NULL);
+        REQUIRE(realpath(path, real) != NULL && realpath(tst_test_g.dir, dir) != NULL);
         if (sync && !CHECK_MSG(synced_during(dir), "srd_open(SRD_OPEN_SYNC) created %s without "
                                                    "syncing its directory", real))
             print_events();
         snprintf(tmp, sizeof tmp, "%s.compact.tmp", real);
         uint8_t v[5000];
-        srd_sv_fill(7, v, sizeof v);
+        tst_sv_fill(7, v, sizeof v);
         const char *what[] = {"srd_write", "srd_write_batch", "srd_delete", "srd_delete_batch",
                               "srd_stream_commit", "srd_sync"};
         for (int op = 0; op < 6; op++) {
-            srd_ctx("%s (%s)", what[op], sync ? "SRD_OPEN_SYNC" : "no sync");
+            tst_ctx("%s (%s)", what[op], sync ? "SRD_OPEN_SYNC" : "no sync");
             g_nevents = 0;
             g_recording = 1;
             int ok = 1;
@@ -1055,7 +1055,7 @@ static void test_durability_calls(void) {
         }
 
         /* compaction: sync(temp) < rename(temp -> store) < sync(directory) */
-        srd_ctx("srd_compact (%s)", sync ? "SRD_OPEN_SYNC" : "no sync");
+        tst_ctx("srd_compact (%s)", sync ? "SRD_OPEN_SYNC" : "no sync");
         CHECK_OK(srd_write(s, KEY(4), KLEN(4), v, 700));
         CHECK_OK(srd_write(s, KEY(4), KLEN(4), v, 800));
         g_nevents = 0;
@@ -1074,7 +1074,7 @@ static void test_durability_calls(void) {
         ok &= CHECK_MSG(dir_sync >= 0, "compaction did not sync the directory after the rename");
         if (!ok) print_events();
         srd_close(s);
-        srd_ctx_clear();
+        tst_ctx_clear();
     }
     printf("durability calls: SRD_OPEN_SYNC creation syncs the directory; writes, batches, deletes, delete batches and stream "
            "commits sync before returning; compaction syncs temp file < rename < directory\n");
@@ -1087,7 +1087,7 @@ static void test_durability_calls(void) {
  * reads still work, and a fresh open of the store writes again.
  */
 static void test_failed_fdatasync_breaks_the_handle(void) {
-    const char *path = srd_path("broken.srd");
+    const char *path = tst_path("broken.srd");
     srd_store *s = open_ok(path, SRD_OPEN_SYNC);
     REQUIRE(s != NULL);
     CHECK_OK(srd_write(s, KEY(0), KLEN(0), (const uint8_t *)"before", 6));
@@ -1126,16 +1126,16 @@ static void test_failed_fdatasync_breaks_the_handle(void) {
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_power_loss");
+    tst_test_init(argc, argv, "test_power_loss");
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "pl-key-%02d", k);
-    double t0 = srd_now();
+    double t0 = tst_now();
 
     struct history *base_h = (struct history *)malloc(sizeof *base_h);
     REQUIRE(base_h != NULL);
-    const char *basep = srd_path("base.srd");
+    const char *basep = tst_path("base.srd");
     build_base(basep, base_h);
     size_t base_len = 0;
-    uint8_t *base = srd_slurp(basep, &base_len);
+    uint8_t *base = tst_slurp(basep, &base_len);
     REQUIRE(base != NULL);
     printf("base store: %d entries, %zu bytes\n", base_h->n, base_len);
 
@@ -1153,8 +1153,8 @@ int main(int argc, char **argv) {
            "%lu fsync/fdatasync calls %s, %.1f s\n",
            total_cut_points, total_zero_filled, total_variants, g_syncs_seen,
            real_sync_enabled() ? "passed to the system" : "not waited for (SRD_POWER_LOSS_REAL_FSYNC=1 to wait)",
-           srd_now() - t0);
+           tst_now() - t0);
     free(base);
     free(base_h);
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -19,7 +19,7 @@
  * plus every 97th byte in between (SRD_RECOVERY_EXHAUSTIVE=1: every byte, ~2 minutes).
  * SRD_TEST_SCALE < 1 (valgrind) samples the long tails more sparsely in the same way.
  */
-#include "srd_test.h"
+#include "tst_test.h"
 
 #define NK 48
 #define MAXE 128
@@ -48,8 +48,8 @@ static size_t KLEN(int k) { return strlen(key_name[k]); }
 static const uint8_t *make_val(size_t len, uint64_t seed) {
     uint8_t *v = (uint8_t *)malloc(len);
     if (v == NULL) abort();
-    srd_rng r = {seed * 7919 + len};
-    srd_rng_fill(&r, v, len);
+    tst_rng r = {seed * 7919 + len};
+    tst_rng_fill(&r, v, len);
     if (len == 1 && v[0] == 0) v[0] = 0x42;
     owned[n_owned++] = v;
     return v;
@@ -60,16 +60,16 @@ static uint64_t last_end(const struct history *h) { return h->n ? h->e[h->n - 1]
 static int h_write(struct history *h, srd_store *s, int key, size_t len) {
     const uint8_t *v = make_val(len, (uint64_t)h->n * 131 + (uint64_t)key);
     if (!CHECK_OK(srd_write(s, KEY(key), KLEN(key), v, len))) return 0;
-    uint64_t end = srd_value_entry_end(last_end(h), len);
-    CHECK_EQ_U(srd_size_of(s), end);
+    uint64_t end = tst_value_entry_end(last_end(h), len);
+    CHECK_EQ_U(tst_size_of(s), end);
     h->e[h->n++] = (struct ent){key, v, len, end};
     return 1;
 }
 
 static int h_delete(struct history *h, srd_store *s, int key) {
     if (!CHECK_OK(srd_delete(s, KEY(key), KLEN(key)))) return 0;
-    uint64_t end = srd_tombstone_end(last_end(h));
-    CHECK_EQ_U(srd_size_of(s), end);
+    uint64_t end = tst_tombstone_end(last_end(h));
+    CHECK_EQ_U(tst_size_of(s), end);
     h->e[h->n++] = (struct ent){key, NULL, 0, end};
     return 1;
 }
@@ -84,10 +84,10 @@ static int h_batch(struct history *h, srd_store *s, const int *keys, const size_
     }
     if (!CHECK_OK(srd_write_batch(s, items, n))) return 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t end = srd_value_entry_end(last_end(h), lens[i]);
+        uint64_t end = tst_value_entry_end(last_end(h), lens[i]);
         h->e[h->n++] = (struct ent){keys[i], items[i].value, lens[i], end};
     }
-    CHECK_EQ_U(srd_size_of(s), last_end(h));
+    CHECK_EQ_U(tst_size_of(s), last_end(h));
     return 1;
 }
 
@@ -121,7 +121,7 @@ static int check_state_plus(const srd_store *s, const struct ent *cur[NK], uint6
         if (ok) ok &= CHECK_MEM(p, cur[k]->val, n);
         if (!ok) fprintf(stderr, "    key %s (%zu bytes)\n", key_name[k], cur[k]->len);
     }
-    if (ok) ok &= CHECK_EQ_U(srd_count_of(s), live + extra);
+    if (ok) ok &= CHECK_EQ_U(tst_count_of(s), live + extra);
     return ok;
 }
 
@@ -158,7 +158,7 @@ static void build_base(const char *path, struct history *h) {
     }
     h_write(h, s, 5, 65); /* overwrite the 100 KiB value with a small one */
     srd_close(s);
-    CHECK_EQ(srd_file_len(path), (long long)last_end(h));
+    CHECK_EQ(tst_file_len(path), (long long)last_end(h));
 }
 
 /* Which cut points of [lo, hi) to try: all of them at scale >= 1, else every byte near entry ends. */
@@ -182,14 +182,14 @@ static void cut_everywhere(const char *label, const char *path, const struct his
     const struct ent *cur[NK];
     unsigned long tried = 0;
     uint64_t same = 0; /* how many leading bytes of the file on disk equal full[] */
-    REQUIRE(srd_spit(path, full, lo) == 0);
+    REQUIRE(tst_spit(path, full, lo) == 0);
     same = lo;
     uint8_t fresh[300];
     for (uint64_t c = lo; c < hi; c++) {
         if (!want_cut(h, first_tail, c, lo, hi, step)) continue;
         tried++;
-        srd_ctx("%s: cut at %" PRIu64 " (tail %" PRIu64 "..%" PRIu64 ")", label, c, lo, hi);
-        if (srd_restore_tail(path, full, c, same < c ? same : c) != 0) {
+        tst_ctx("%s: cut at %" PRIu64 " (tail %" PRIu64 "..%" PRIu64 ")", label, c, lo, hi);
+        if (tst_restore_tail(path, full, c, same < c ? same : c) != 0) {
             CHECK(!"cannot restore the cut file");
             break;
         }
@@ -199,23 +199,23 @@ static void cut_everywhere(const char *label, const char *path, const struct his
         /* read-only: recovered view, file untouched */
         srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
         if (s == NULL) break;
-        ok &= CHECK_EQ_U(srd_size_of(s), rec);
+        ok &= CHECK_EQ_U(tst_size_of(s), rec);
         ok &= check_state(s, cur);
         srd_close(s);
-        ok &= CHECK_MSG(srd_file_equals(path, full, c), "read-only open modified the file");
+        ok &= CHECK_MSG(tst_file_equals(path, full, c), "read-only open modified the file");
 
         /* read-write: truncated to the recovered length, then writable */
         s = open_ok(path, 0);
         if (s == NULL) break;
-        ok &= CHECK_EQ_U(srd_size_of(s), rec);
-        ok &= CHECK_EQ(srd_file_len(path), (long long)rec);
+        ok &= CHECK_EQ_U(tst_size_of(s), rec);
+        ok &= CHECK_EQ(tst_file_len(path), (long long)rec);
         ok &= check_state(s, cur);
         size_t flen = 1 + (size_t)(c % 300);
-        srd_rng r = {c};
-        srd_rng_fill(&r, fresh, flen);
+        tst_rng r = {c};
+        tst_rng_fill(&r, fresh, flen);
         if (flen == 1 && fresh[0] == 0) fresh[0] = 1;
         ok &= CHECK_OK(srd_write(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), fresh, flen));
-        ok &= CHECK_EQ_U(srd_size_of(s), srd_value_entry_end(rec, flen));
+        ok &= CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(rec, flen));
         srd_close(s);
         same = rec;
 
@@ -230,7 +230,7 @@ static void cut_everywhere(const char *label, const char *path, const struct his
         srd_close(s);
         if (!ok) break; /* one broken cut point says enough; the context names it */
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     total_cuts += tried;
     printf("%s: tried %lu cut points in [%" PRIu64 ", %" PRIu64 ")%s\n", label, tried, lo, hi,
            step > 1 ? " (sampled, every byte near entry boundaries)" : " (every byte)");
@@ -251,8 +251,8 @@ enum tail_kind {
 
 static void tail_case(enum tail_kind kind, const char *label, const uint8_t *base, size_t base_len,
                       const struct history *base_h) {
-    const char *path = srd_path("cut.srd");
-    REQUIRE(srd_spit(path, base, base_len) == 0);
+    const char *path = tst_path("cut.srd");
+    REQUIRE(tst_spit(path, base, base_len) == 0);
     struct history *h = (struct history *)malloc(sizeof *h);
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
@@ -274,7 +274,7 @@ static void tail_case(enum tail_kind kind, const char *label, const uint8_t *bas
         h_write(h, s, 7, 100 * 1024);
         /* every one of ~100k cut points takes minutes: by default every byte near the entry's
            boundaries and a prime stride through the payload; SRD_RECOVERY_EXHAUSTIVE=1 tries all */
-        step = getenv("SRD_RECOVERY_EXHAUSTIVE") ? 1 : (long)(97.0 / (srd_scale() < 1.0 ? srd_scale() : 1.0));
+        step = getenv("SRD_RECOVERY_EXHAUSTIVE") ? 1 : (long)(97.0 / (tst_scale() < 1.0 ? tst_scale() : 1.0));
         break;
     case TAIL_BATCH: {
         /* a repeated key inside the batch: the later item wins once it is complete */
@@ -292,10 +292,10 @@ static void tail_case(enum tail_kind kind, const char *label, const uint8_t *bas
         break;
     }
     }
-    if (kind != TAIL_OVERWRITE_100K && srd_scale() < 1.0) step = (long)(1.0 / srd_scale());
+    if (kind != TAIL_OVERWRITE_100K && tst_scale() < 1.0) step = (long)(1.0 / tst_scale());
     srd_close(s);
     size_t full_len = 0;
-    uint8_t *full = srd_slurp(path, &full_len);
+    uint8_t *full = tst_slurp(path, &full_len);
     if (CHECK(full != NULL) && CHECK_EQ_U(full_len, last_end(h)))
         cut_everywhere(label, path, h, first_tail, full, full_len, step);
     free(full);
@@ -305,7 +305,7 @@ static void tail_case(enum tail_kind kind, const char *label, const uint8_t *bas
 /* Zeros or random garbage after the last entry are dropped on open. */
 static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len,
                                             const struct history *h) {
-    const char *path = srd_path("appended.srd");
+    const char *path = tst_path("appended.srd");
     const struct ent *cur[NK];
     state_at(h, base_len, cur);
     uint8_t *buf = (uint8_t *)malloc(base_len + 8192);
@@ -326,37 +326,37 @@ static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len
         {"fake entry with a bad checksum", 64 + 44 + 20, 0, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        srd_ctx("appended %s", cases[i].what);
+        tst_ctx("appended %s", cases[i].what);
         size_t n = cases[i].n;
         if (cases[i].zeros) {
             memset(buf + base_len, 0, n);
         } else {
-            srd_rng r = {i + 99};
-            srd_rng_fill(&r, buf + base_len, n);
+            tst_rng r = {i + 99};
+            tst_rng_fill(&r, buf + base_len, n);
         }
         if (cases[i].fake_meta) {
             /* padding, a payload, then hash + prev_tail (= the real end) + a wrong CRC */
             uint8_t *m = buf + base_len + n - 20;
             uint64_t pt = base_len;
             for (int b = 0; b < 8; b++) m[8 + b] = (uint8_t)(pt >> (8 * b));
-            memset(buf + base_len, 0, (size_t)(srd_align_up(base_len) - base_len));
+            memset(buf + base_len, 0, (size_t)(tst_align_up(base_len) - base_len));
             m[16] ^= 0x5A; /* random CRC bits: the chance it is right is 2^-32 */
         }
         size_t len = base_len + n;
-        REQUIRE(srd_spit(path, buf, len) == 0);
+        REQUIRE(tst_spit(path, buf, len) == 0);
 
         srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
         if (s) {
-            CHECK_EQ_U(srd_size_of(s), base_len);
+            CHECK_EQ_U(tst_size_of(s), base_len);
             check_state(s, cur);
             srd_close(s);
         }
-        CHECK_MSG(srd_file_equals(path, buf, len), "read-only open modified the file");
+        CHECK_MSG(tst_file_equals(path, buf, len), "read-only open modified the file");
 
         s = open_ok(path, 0);
         if (s) {
-            CHECK_EQ_U(srd_size_of(s), base_len);
-            CHECK_EQ(srd_file_len(path), (long long)base_len);
+            CHECK_EQ_U(tst_size_of(s), base_len);
+            CHECK_EQ(tst_file_len(path), (long long)base_len);
             check_state(s, cur);
             CHECK_OK(srd_write(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), SRD_U8("new"), 3));
             srd_close(s);
@@ -371,26 +371,26 @@ static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len
             srd_close(s);
         }
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
     free(buf);
 }
 
 /* Opening `bytes` gives SRD_CORRUPT in every mode and leaves the file as it was. */
 static void expect_corrupt_untouched(const char *what, const uint8_t *bytes, size_t len) {
-    const char *path = srd_path("corrupt.srd");
-    REQUIRE(srd_spit(path, bytes, len) == 0);
+    const char *path = tst_path("corrupt.srd");
+    REQUIRE(tst_spit(path, bytes, len) == 0);
     const uint32_t modes[] = {0, SRD_OPEN_READ_ONLY, SRD_OPEN_NO_CREATE, SRD_OPEN_SYNC};
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
-        srd_ctx("%s (%zu bytes), flags 0x%x", what, len, modes[m]);
+        tst_ctx("%s (%zu bytes), flags 0x%x", what, len, modes[m]);
         srd_store *s = (srd_store *)(uintptr_t)0x5A5A5A50u;
         int32_t st = srd_open(path, modes[m], &s);
         CHECK_STATUS(st, SRD_CORRUPT);
         if (st == SRD_OK) srd_close(s);
         else CHECK(s == (srd_store *)(uintptr_t)0x5A5A5A50u);
         CHECK(srd_last_error_message()[0] != '\0');
-        CHECK_MSG(srd_file_equals(path, bytes, len), "the file was modified");
+        CHECK_MSG(tst_file_equals(path, bytes, len), "the file was modified");
     }
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_files_without_entries_are_corrupt(void) {
@@ -401,8 +401,8 @@ static void test_files_without_entries_are_corrupt(void) {
     uint8_t *buf = (uint8_t *)malloc(65536);
     REQUIRE(buf != NULL);
     for (size_t i = 0; i < sizeof rsizes / sizeof rsizes[0]; i++) {
-        srd_rng r = {0xBAD0 + i};
-        srd_rng_fill(&r, buf, rsizes[i]);
+        tst_rng r = {0xBAD0 + i};
+        tst_rng_fill(&r, buf, rsizes[i]);
         expect_corrupt_untouched("random bytes", buf, rsizes[i]);
     }
     const size_t zsizes[] = {1, 20, 21, 64, 85, 4096};
@@ -432,18 +432,18 @@ static void test_broken_chain_in_the_middle_is_corrupt(const uint8_t *base, size
                 uint64_t meta = h->e[which[w]].end - 20;
                 buf[meta + 8 + (uint64_t)bytes[b]] ^= bytes[b] == 7 ? 0x80 : 0x01;
                 size_t len = base_len;
-                srd_rng r = {w * 100 + b * 10 + t};
+                tst_rng r = {w * 100 + b * 10 + t};
                 if (t == 1) {
-                    srd_rng_fill(&r, buf + len, 37);
+                    tst_rng_fill(&r, buf + len, 37);
                     len += 37;
                 } else if (t == 2) {
                     memset(buf + len, 0, 20);
                     len += 20;
                 } else if (t == 3) {
                     /* padding and the first 500 payload bytes of an entry that never finished */
-                    size_t pad = (size_t)(srd_align_up(len) - len);
+                    size_t pad = (size_t)(tst_align_up(len) - len);
                     memset(buf + len, 0, pad);
-                    srd_rng_fill(&r, buf + len + pad, 500);
+                    tst_rng_fill(&r, buf + len + pad, 500);
                     len += pad + 500;
                 }
                 char what[128];
@@ -459,7 +459,7 @@ static void test_broken_chain_in_the_middle_is_corrupt(const uint8_t *base, size
 /* A damaged payload is found when that key is read; everything else still reads. */
 static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, size_t base_len,
                                                           const struct history *h) {
-    const char *path = srd_path("payload.srd");
+    const char *path = tst_path("payload.srd");
     const struct ent *cur[NK];
     state_at(h, base_len, cur);
     uint8_t *buf = (uint8_t *)malloc(base_len);
@@ -472,15 +472,15 @@ static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, s
         uint64_t payload_end = e->end - 20, payload_start = payload_end - e->len;
         const uint64_t at[] = {payload_start, payload_start + e->len / 2, payload_end - 1};
         for (int a = 0; a < 3; a++) {
-            srd_ctx("payload byte %" PRIu64 " of entry %d (key %s, %zu bytes)", at[a], i,
+            tst_ctx("payload byte %" PRIu64 " of entry %d (key %s, %zu bytes)", at[a], i,
                     key_name[e->key], e->len);
             memcpy(buf, base, base_len);
             buf[at[a]] ^= 0x10;
-            REQUIRE(srd_spit(path, buf, base_len) == 0);
+            REQUIRE(tst_spit(path, buf, base_len) == 0);
             for (int ro = 0; ro < 2; ro++) {
                 srd_store *s = open_ok(path, ro ? SRD_OPEN_READ_ONLY : 0);
                 if (s == NULL) continue;
-                CHECK_EQ_U(srd_size_of(s), base_len);
+                CHECK_EQ_U(tst_size_of(s), base_len);
                 for (int k = 0; k < NK; k++) {
                     const uint8_t *p = (const uint8_t *)(uintptr_t)0x77;
                     size_t n = 12345;
@@ -501,7 +501,7 @@ static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, s
                     }
                 }
                 srd_close(s);
-                CHECK_MSG(srd_file_equals(path, buf, base_len), "open changed a file with a bad payload");
+                CHECK_MSG(tst_file_equals(path, buf, base_len), "open changed a file with a bad payload");
             }
             /* documented: SRD_OPEN_NO_VERIFY skips the check and hands out the bytes as stored */
             srd_store *s = open_ok(path, SRD_OPEN_NO_VERIFY | SRD_OPEN_READ_ONLY);
@@ -515,21 +515,21 @@ static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, s
         }
     }
     CHECK(tested >= 3);
-    srd_ctx_clear();
+    tst_ctx_clear();
     free(buf);
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_recovery");
+    tst_test_init(argc, argv, "test_recovery");
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "rkey-%02d", k);
-    double t0 = srd_now();
+    double t0 = tst_now();
 
     struct history *base_h = (struct history *)calloc(1, sizeof *base_h);
     REQUIRE(base_h != NULL);
-    const char *base_path = srd_path("base.srd");
+    const char *base_path = tst_path("base.srd");
     build_base(base_path, base_h);
     size_t base_len = 0;
-    uint8_t *base = srd_slurp(base_path, &base_len);
+    uint8_t *base = tst_slurp(base_path, &base_len);
     REQUIRE(base != NULL && base_len == last_end(base_h));
     printf("base store: %d entries, %zu bytes\n", base_h->n, base_len);
 
@@ -540,7 +540,7 @@ int main(int argc, char **argv) {
         srd_store *s = open_ok(base_path, SRD_OPEN_READ_ONLY);
         if (s) {
             check_state(s, cur);
-            CHECK_EQ_U(srd_size_of(s), base_len);
+            CHECK_EQ_U(tst_size_of(s), base_len);
             srd_close(s);
         }
     }
@@ -560,9 +560,9 @@ int main(int argc, char **argv) {
     test_broken_chain_in_the_middle_is_corrupt(base, base_len, base_h);
     test_flipped_payload_byte_fails_only_that_key(base, base_len, base_h);
 
-    printf("test_recovery: %lu cut points tried in %.1f s\n", total_cuts, srd_now() - t0);
+    printf("test_recovery: %lu cut points tried in %.1f s\n", total_cuts, tst_now() - t0);
     free(base);
     free(base_h);
     for (int i = 0; i < n_owned; i++) free(owned[i]);
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -51,9 +51,9 @@
  * SRD_TEST_SCALE scales the loop counts and durations (0.05 under valgrind: still a few
  * iterations of each). Status 9 (SRD_BROKEN) is defined here if the header lacks it.
  */
-#include "srd_robust.h"
-#include "srd_safety.h"
-#include "srd_fmt_build.h"
+#include "tst_robust.h"
+#include "tst_safety.h"
+#include "tst_fmt_build.h"
 
 #include <dirent.h>
 #include <sys/mman.h>
@@ -72,7 +72,7 @@ static char tst_self[PATH_MAX];
 /* ================================================================== */
 
 static const char *tst_status(int32_t s) {
-    return s == SRD_BROKEN ? "SRD_BROKEN" : srd_rb_status(s);
+    return s == SRD_BROKEN ? "SRD_BROKEN" : tst_rb_status(s);
 }
 
 static void tst_sleep_us(long us) {
@@ -107,17 +107,17 @@ static void tst_key(uint32_t id, uint8_t k[TST_KEY_LEN]) {
  * every value entry fills exactly one 64-byte slot, and a tombstone appended after one
  * still ends inside that slot. */
 static size_t tst_small_len(uint32_t key, uint32_t ver) {
-    return 8 + (size_t)(srd_sv_mix(((uint64_t)key << 16) ^ ver ^ 0xA11CEull) % 15);
+    return 8 + (size_t)(tst_sv_mix(((uint64_t)key << 16) ^ ver ^ 0xA11CEull) % 15);
 }
 
 static size_t tst_small_value(uint32_t key, uint32_t ver, uint8_t *buf /* >= 22 */) {
     size_t n = tst_small_len(key, ver);
-    srd_sv_fill(((uint64_t)key << 20) ^ ((uint64_t)ver << 4) ^ 0x51DEull, buf, n);
+    tst_sv_fill(((uint64_t)key << 20) ^ ((uint64_t)ver << 4) ^ 0x51DEull, buf, n);
     return n;
 }
 
 /* Self-describing values for the process races: "RLV1", le32 key, le64 version,
- * le32 length, then srd_sv_fill(seed(key, version)) bytes. */
+ * le32 length, then tst_sv_fill(seed(key, version)) bytes. */
 #define TST_SD_HDR 20
 
 static void tst_put32(uint8_t *p, uint32_t v) {
@@ -133,7 +133,7 @@ static uint64_t tst_sd_seed(uint32_t key, uint64_t ver) {
 }
 
 static size_t tst_sd_len(uint32_t key, uint64_t ver, size_t max_body) {
-    return TST_SD_HDR + 1 + (size_t)(srd_sv_mix(tst_sd_seed(key, ver)) % max_body);
+    return TST_SD_HDR + 1 + (size_t)(tst_sv_mix(tst_sd_seed(key, ver)) % max_body);
 }
 
 static void tst_sd_make(uint32_t key, uint64_t ver, uint8_t *buf, size_t len) {
@@ -142,7 +142,7 @@ static void tst_sd_make(uint32_t key, uint64_t ver, uint8_t *buf, size_t len) {
     tst_put32(buf + 8, (uint32_t)ver);
     tst_put32(buf + 12, (uint32_t)(ver >> 32));
     tst_put32(buf + 16, (uint32_t)len);
-    srd_sv_fill(tst_sd_seed(key, ver), buf + TST_SD_HDR, len - TST_SD_HDR);
+    tst_sv_fill(tst_sd_seed(key, ver), buf + TST_SD_HDR, len - TST_SD_HDR);
 }
 
 /* 1 if p[0..n) is a complete value once written for `key`. */
@@ -151,7 +151,7 @@ static int tst_sd_ok(uint32_t key, const uint8_t *p, size_t n) {
         tst_get32(p + 16) != n)
         return 0;
     uint64_t ver = (uint64_t)tst_get32(p + 8) | (uint64_t)tst_get32(p + 12) << 32;
-    return srd_sv_equals(tst_sd_seed(key, ver), p + TST_SD_HDR, n - TST_SD_HDR);
+    return tst_sv_equals(tst_sd_seed(key, ver), p + TST_SD_HDR, n - TST_SD_HDR);
 }
 
 static void tst_describe_wait(int status, char *out, size_t n) {
@@ -168,12 +168,12 @@ static void tst_describe_wait(int status, char *out, size_t n) {
 /* waitpid with a deadline: SIGKILLs the child when it passes. Returns 0 (status set) or
  * -1 if the child had to be killed. */
 static int tst_wait(pid_t pid, double secs, int *status) {
-    double deadline = srd_now() + secs;
+    double deadline = tst_now() + secs;
     for (;;) {
         pid_t r = waitpid(pid, status, WNOHANG);
         if (r == pid) return 0;
         if (r < 0 && errno != EINTR) return -1;
-        if (srd_now() > deadline) {
+        if (tst_now() > deadline) {
             kill(pid, SIGKILL);
             while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
             }
@@ -199,16 +199,16 @@ static int tst_in_child(const char *what, unsigned secs, void (*fn)(void *), voi
     if (pid == 0) {
         close(p[0]);
         alarm(secs);
-        atomic_store(&srd_test_g.passed, 0);
-        atomic_store(&srd_test_g.failed, 0);
+        atomic_store(&tst_test_g.passed, 0);
+        atomic_store(&tst_test_g.failed, 0);
         fn(arg);
-        srd_child_counts_send(p[1]);
+        tst_child_counts_send(p[1]);
         fflush(stdout);
         fflush(stderr);
         _exit(0);
     }
     close(p[1]);
-    int got = srd_child_counts_take(p[0]);
+    int got = tst_child_counts_take(p[0]);
     close(p[0]);
     int status = 0;
     tst_wait(pid, secs + 30.0, &status);
@@ -259,11 +259,11 @@ static int tst_probe(const char *mode, const char *path) {
 /* Processes driven over pipes. */
 struct tst_proc {
     pid_t pid;
-    struct srd_chan ch;
+    struct tst_chan ch;
     char name[64];
 };
 
-typedef void (*tst_proc_fn)(void *arg, struct srd_chan *ch);
+typedef void (*tst_proc_fn)(void *arg, struct tst_chan *ch);
 
 static int tst_proc_start(struct tst_proc *p, const char *name, unsigned deadline, tst_proc_fn fn,
                           void *arg) {
@@ -285,7 +285,7 @@ static int tst_proc_start(struct tst_proc *p, const char *name, unsigned deadlin
         close(up[0]);
         close(down[1]);
         alarm(deadline);
-        struct srd_chan ch;
+        struct tst_chan ch;
         memset(&ch, 0, sizeof ch);
         ch.rfd = down[0];
         ch.wfd = up[1];
@@ -429,7 +429,7 @@ static uint64_t tst_layout(const struct tst_plan *p, uint64_t *meta) {
             m = tail + 1;
         } else {
             uint64_t len = o->kind == TST_BIG ? ST_BIG_LEN : tst_small_len(o->key, o->ver);
-            m = srd_align_up(tail) + len;
+            m = tst_align_up(tail) + len;
         }
         if (meta) meta[i] = m;
         tail = m + SRD_FMT_META;
@@ -475,8 +475,8 @@ static int tst_build(const char *path, const struct tst_plan *p, srd_store **kee
     }
     uint64_t want = tst_layout(p, NULL);
     if (rc == 0)
-        CHECK_MSG(srd_size_of(s) == want, "built store %s is %llu bytes, the layout says %llu", path,
-                  (unsigned long long)srd_size_of(s), (unsigned long long)want);
+        CHECK_MSG(tst_size_of(s) == want, "built store %s is %llu bytes, the layout says %llu", path,
+                  (unsigned long long)tst_size_of(s), (unsigned long long)want);
     free(items);
     free(keys);
     free(vals);
@@ -517,7 +517,7 @@ static void tst_describe_read(char *out, size_t n, uint32_t i, int32_t r, const 
 /* Every key's answer (all keys at SRD_TEST_SCALE >= 1, every 7th and the special ones
  * below) and srd_count must be those of the model: the file present. */
 static void tst_expect_model(const srd_store *s, const struct tst_model *m, const char *what) {
-    uint32_t stride = srd_scale() >= 1.0 ? 1 : 7;
+    uint32_t stride = tst_scale() >= 1.0 ? 1 : 7;
     unsigned long checked = 0, wrong = 0;
     char first[3][200];
     int nf = 0;
@@ -561,7 +561,7 @@ static void tst_expect_model(const srd_store *s, const struct tst_model *m, cons
     CHECK_MSG(wrong == 0, "%s: %lu of %lu keys answered unlike the file present (%s%s%s%s%s)", what,
               wrong, checked, nf > 0 ? first[0] : "", nf > 1 ? "; " : "", nf > 1 ? first[1] : "",
               nf > 2 ? "; " : "", nf > 2 ? first[2] : "");
-    uint64_t c = srd_count_of(s);
+    uint64_t c = tst_count_of(s);
     CHECK_MSG(c == m->live, "%s: srd_count gives %llu, the file present holds %llu live keys", what,
               (unsigned long long)c, (unsigned long long)m->live);
 }
@@ -611,7 +611,7 @@ static void tst_check_store(const char *path, const struct tst_model *m, const c
  * earlier (what the stale-index scenarios need). */
 static void tst_expect_same_tail(const char *a, const char *b) {
     size_t na = 0, nb = 0;
-    uint8_t *x = srd_slurp(a, &na), *y = srd_slurp(b, &nb);
+    uint8_t *x = tst_slurp(a, &na), *y = tst_slurp(b, &nb);
     size_t span = 4096 + SRD_FMT_META;
     int ok = x && y && na == nb && na > span && memcmp(x + na - span, y + nb - span, span) == 0 &&
              memcmp(x, y, na) != 0;
@@ -638,11 +638,11 @@ static void tst_rebuild_child(void *arg) {
 }
 
 static void tst_stale_case(const char *test, int how) {
-    srd_ctx("%s", test);
+    tst_ctx("%s", test);
     char an[64], bn[64];
     snprintf(an, sizeof an, "%s.srd", test);
     snprintf(bn, sizeof bn, "%s-other.srd", test);
-    const char *a = srd_path(an), *b = srd_path(bn);
+    const char *a = tst_path(an), *b = tst_path(bn);
     struct tst_plan pa, pb;
     tst_plan_base(&pa);
     tst_plan_changed(&pb);
@@ -654,7 +654,7 @@ static void tst_stale_case(const char *test, int how) {
     tst_model_special(m, ST_P2);
     const char *how_s = "";
     if (tst_build(a, &pa, NULL) != 0) goto out;
-    if (!CHECK_MSG(srd_file_exists(tst_side(a, ".idx")),
+    if (!CHECK_MSG(tst_file_exists(tst_side(a, ".idx")),
                    "precondition: closing a %u-entry store saves %s.idx", ST_NK, an))
         goto out;
     if (how == TST_REBUILD) {
@@ -676,16 +676,16 @@ static void tst_stale_case(const char *test, int how) {
             struct stat before, after;
             CHECK(stat(a, &before) == 0);
             size_t n = 0;
-            uint8_t *bytes = srd_slurp(b, &n);
+            uint8_t *bytes = tst_slurp(b, &n);
             int fd = open(a, O_WRONLY | O_TRUNC | O_CLOEXEC);
-            CHECK(bytes != NULL && fd >= 0 && srd_write_full(fd, bytes, n) == 0);
+            CHECK(bytes != NULL && fd >= 0 && tst_write_full(fd, bytes, n) == 0);
             if (fd >= 0) close(fd);
             free(bytes);
             unlink(b);
             CHECK(stat(a, &after) == 0 && after.st_ino == before.st_ino);
         }
     }
-    CHECK_MSG(srd_file_exists(tst_side(a, ".idx")), "precondition: the old %s.idx is still there", an);
+    CHECK_MSG(tst_file_exists(tst_side(a, ".idx")), "precondition: the old %s.idx is still there", an);
     tst_check_store(a, m, how_s, SRD_OK);
 out:
     printf("  %s: %s beside the old index copy: every key, srd_count, compaction checked\n", test,
@@ -695,7 +695,7 @@ out:
     free(pa.op);
     free(pb.op);
     free(m);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_stale_index_renamed_over(void) {
@@ -712,8 +712,8 @@ static void test_stale_index_rebuilt_by_crashed_process(void) {
 
 /* Another program flips bytes of the store after its index copy was saved. */
 static void test_stale_index_flipped_bytes(void) {
-    srd_ctx("test_stale_index_flipped_bytes");
-    const char *a = srd_path("flip.srd");
+    tst_ctx("test_stale_index_flipped_bytes");
+    const char *a = tst_path("flip.srd");
     struct tst_plan pb, pa;
     tst_plan_changed(&pb);
     tst_plan_base(&pa);
@@ -723,7 +723,7 @@ static void test_stale_index_flipped_bytes(void) {
 
     /* (1) the key hash of the tombstone of ST_J1: that key is live again (its old value) */
     if (tst_build(a, &pb, NULL) == 0 &&
-        CHECK_MSG(srd_file_exists(tst_side(a, ".idx")), "precondition: flip.srd.idx saved")) {
+        CHECK_MSG(tst_file_exists(tst_side(a, ".idx")), "precondition: flip.srd.idx saved")) {
         tst_layout(&pb, meta);
         size_t t = 0;
         while (t < pb.n && pb.op[t].kind != TST_DEL) t++;
@@ -748,7 +748,7 @@ static void test_stale_index_flipped_bytes(void) {
     /* (2) a payload byte: the value must read SRD_CORRUPT, never other bytes; compaction
      * refuses (nothing changed) */
     if (tst_build(a, &pa, NULL) == 0 &&
-        CHECK_MSG(srd_file_exists(tst_side(a, ".idx")), "precondition: flip.srd.idx saved")) {
+        CHECK_MSG(tst_file_exists(tst_side(a, ".idx")), "precondition: flip.srd.idx saved")) {
         tst_layout(&pa, meta);
         uint64_t off = meta[ST_K3] - tst_small_len(ST_K3, 1) + 1;
         int fd = open(a, O_RDWR | O_CLOEXEC);
@@ -770,14 +770,14 @@ static void test_stale_index_flipped_bytes(void) {
     free(pb.op);
     free(meta);
     free(m);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* Two different stores ending in the same 16 KiB value of one byte at the same offset:
  * the last 4 KiB + 20 bytes are equal whatever came before. */
 static void test_stale_index_constant_tail_value(void) {
-    srd_ctx("test_stale_index_constant_tail_value");
-    const char *a = srd_path("const.srd"), *b = srd_path("const-other.srd");
+    tst_ctx("test_stale_index_constant_tail_value");
+    const char *a = tst_path("const.srd"), *b = tst_path("const-other.srd");
     struct tst_plan pa, pb;
     tst_plan_constant_tail(&pa, 0);
     tst_plan_constant_tail(&pb, 1);
@@ -785,7 +785,7 @@ static void test_stale_index_constant_tail_value(void) {
     if (!m) abort();
     tst_model_of(&pb, m);
     if (tst_build(a, &pa, NULL) == 0 && tst_build(b, &pb, NULL) == 0 &&
-        CHECK_MSG(srd_file_exists(tst_side(a, ".idx")), "precondition: const.srd.idx saved")) {
+        CHECK_MSG(tst_file_exists(tst_side(a, ".idx")), "precondition: const.srd.idx saved")) {
         unlink(tst_side(b, ".idx"));
         tst_expect_same_tail(a, b);
         CHECK(rename(b, a) == 0);
@@ -800,7 +800,7 @@ static void test_stale_index_constant_tail_value(void) {
     free(pa.op);
     free(pb.op);
     free(m);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ================================================================== */
@@ -843,8 +843,8 @@ static void tst_expect_small_store(const char *path, uint32_t n, const uint32_t 
     uint64_t live = 0;
     for (uint32_t k = 0; k < n; k++) live += ver[k] != 0;
     live += extra != 0;
-    CHECK_MSG(srd_count_of(s) == live, "%s: srd_count %llu, expected %llu", what,
-              (unsigned long long)srd_count_of(s), (unsigned long long)live);
+    CHECK_MSG(tst_count_of(s) == live, "%s: srd_count %llu, expected %llu", what,
+              (unsigned long long)tst_count_of(s), (unsigned long long)live);
     srd_verify_report rep;
     CHECK_MSG(srd_verify(s, &rep) == SRD_OK, "%s: srd_verify: %s", what, srd_last_error_message());
     srd_close(s);
@@ -870,15 +870,15 @@ static void tst_expect_broken(const char *line, const char *when) {
               "%s: the message of the refused write does not mention fork: \"%s\"", when, msg);
 }
 
-static void tst_report_write(struct srd_chan *ch, int32_t r) {
+static void tst_report_write(struct tst_chan *ch, int32_t r) {
     char msg[300] = "";
     if (r != SRD_OK) tst_last_error(msg, sizeof msg);
-    srd_chan_send(ch, "write %d msg %s", (int)r, msg);
+    tst_chan_send(ch, "write %d msg %s", (int)r, msg);
 }
 
 static void test_fork_child_close_keeps_parent_lock(void) {
-    srd_ctx("test_fork_child_close_keeps_parent_lock");
-    const char *path = srd_path("fork-close.srd");
+    tst_ctx("test_fork_child_close_keeps_parent_lock");
+    const char *path = tst_path("fork-close.srd");
     uint32_t ver[FK_KEYS + 10] = {0};
     srd_store *s = NULL;
     REQUIRE(srd_open(path, 0, &s) == SRD_OK);
@@ -913,12 +913,12 @@ static void test_fork_child_close_keeps_parent_lock(void) {
     tst_remove_store(path);
     printf("  test_fork_child_close_keeps_parent_lock: child srd_close, then a third process's "
            "read-write open: %d (%s)\n", st, tst_status(st));
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_fork_child_write_is_refused(void) {
-    srd_ctx("test_fork_child_write_is_refused");
-    const char *path = srd_path("fork-write.srd");
+    tst_ctx("test_fork_child_write_is_refused");
+    const char *path = tst_path("fork-write.srd");
     uint32_t ver[FK_KEYS + 10] = {0};
     srd_store *s = NULL;
     REQUIRE(srd_open(path, 0, &s) == SRD_OK);
@@ -934,7 +934,7 @@ static void test_fork_child_write_is_refused(void) {
     if (pid == 0) {
         alarm(20);
         close(p[0]);
-        struct srd_chan ch;
+        struct tst_chan ch;
         memset(&ch, 0, sizeof ch);
         ch.rfd = -1;
         ch.wfd = p[1];
@@ -943,17 +943,17 @@ static void test_fork_child_write_is_refused(void) {
         /* a value longer than the parent's next writes: if it lands, it shows */
         uint8_t k[TST_KEY_LEN], v[300];
         tst_key(FK_CHILD_KEY, k);
-        srd_sv_fill(77, v, sizeof v);
+        tst_sv_fill(77, v, sizeof v);
         tst_report_write(&ch, srd_write(s, k, TST_KEY_LEN, v, sizeof v));
         exit(0); /* runs tst_atexit_close */
     }
     close(p[1]);
-    struct srd_chan ch;
+    struct tst_chan ch;
     memset(&ch, 0, sizeof ch);
     ch.rfd = p[0];
     ch.wfd = -1;
     char line[800] = "";
-    CHECK(pid > 0 && srd_chan_recv(&ch, line, sizeof line, 30) == 0);
+    CHECK(pid > 0 && tst_chan_recv(&ch, line, sizeof line, 30) == 0);
     close(p[0]);
     int status = 0;
     CHECK(pid > 0 && tst_wait(pid, 30, &status) == 0 && WIFEXITED(status) &&
@@ -982,12 +982,12 @@ static void test_fork_child_write_is_refused(void) {
     tst_remove_store(path);
     printf("  test_fork_child_write_is_refused: the child's write: \"%s\"; then a third "
            "process's read-write open: %d (%s)\n", line, st, tst_status(st));
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_fork_parent_close_releases_lock(void) {
-    srd_ctx("test_fork_parent_close_releases_lock");
-    const char *path = srd_path("fork-parent-close.srd");
+    tst_ctx("test_fork_parent_close_releases_lock");
+    const char *path = tst_path("fork-parent-close.srd");
     uint32_t ver[FK_KEYS] = {0};
     srd_store *s = NULL;
     REQUIRE(srd_open(path, 0, &s) == SRD_OK);
@@ -1004,24 +1004,24 @@ static void test_fork_parent_close_releases_lock(void) {
         alarm(30);
         close(up[0]);
         close(down[1]);
-        struct srd_chan ch;
+        struct tst_chan ch;
         memset(&ch, 0, sizeof ch);
         ch.rfd = down[0];
         ch.wfd = up[1];
         char cmd[64];
-        if (srd_chan_recv(&ch, cmd, sizeof cmd, 60) != 0) _exit(3);
+        if (tst_chan_recv(&ch, cmd, sizeof cmd, 60) != 0) _exit(3);
         uint8_t k[TST_KEY_LEN], v[300];
         tst_key(FK_CHILD_KEY, k);
-        srd_sv_fill(78, v, sizeof v);
+        tst_sv_fill(78, v, sizeof v);
         tst_report_write(&ch, srd_write(s, k, TST_KEY_LEN, v, sizeof v));
-        if (srd_chan_recv(&ch, cmd, sizeof cmd, 60) != 0) _exit(4);
+        if (tst_chan_recv(&ch, cmd, sizeof cmd, 60) != 0) _exit(4);
         srd_close(s);
-        srd_chan_send(&ch, "closed");
+        tst_chan_send(&ch, "closed");
         _exit(0);
     }
     close(up[1]);
     close(down[0]);
-    struct srd_chan ch;
+    struct tst_chan ch;
     memset(&ch, 0, sizeof ch);
     ch.rfd = up[0];
     ch.wfd = down[1];
@@ -1033,10 +1033,10 @@ static void test_fork_parent_close_releases_lock(void) {
               "%d (%s): expected SRD_OK (the parent's close must release the lock)", st,
               st >= 100 ? tst_status(st - 100) : tst_status(st));
     char line[800] = "";
-    CHECK(srd_chan_send(&ch, "write") == 0 && srd_chan_recv(&ch, line, sizeof line, 30) == 0);
+    CHECK(tst_chan_send(&ch, "write") == 0 && tst_chan_recv(&ch, line, sizeof line, 30) == 0);
     tst_expect_broken(line, "in a forked child, after the parent closed and a third process wrote");
     char bye[64] = "";
-    CHECK(srd_chan_send(&ch, "close") == 0 && srd_chan_recv(&ch, bye, sizeof bye, 30) == 0 &&
+    CHECK(tst_chan_send(&ch, "close") == 0 && tst_chan_recv(&ch, bye, sizeof bye, 30) == 0 &&
           strcmp(bye, "closed") == 0);
     int status = 0;
     CHECK(tst_wait(pid, 30, &status) == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1047,7 +1047,7 @@ static void test_fork_parent_close_releases_lock(void) {
     tst_remove_store(path);
     printf("  test_fork_parent_close_releases_lock: third process after the parent's close: %d "
            "(%s); the child's later write: \"%s\"\n", st, tst_status(st), line);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ================================================================== */
@@ -1117,13 +1117,13 @@ static void tst_reader_check(const srd_store *s, struct tst_reader_stats *st) {
 
 /* A reader process: a read-only handle refreshed in a loop, and a fresh read-only open,
  * read and close every other round. */
-static void tst_reader(void *arg, struct srd_chan *ch) {
+static void tst_reader(void *arg, struct tst_chan *ch) {
     const struct tst_reader_cfg *c = (const struct tst_reader_cfg *)arg;
     struct tst_reader_stats st;
     memset(&st, 0, sizeof st);
     srd_store *h = NULL;
-    double end = srd_now() + c->secs;
-    while (srd_now() < end) {
+    double end = tst_now() + c->secs;
+    while (tst_now() < end) {
         if (h == NULL) {
             int32_t r = srd_open(c->path, SRD_OPEN_READ_ONLY, &h);
             st.opens++;
@@ -1148,14 +1148,14 @@ static void tst_reader(void *arg, struct srd_chan *ch) {
         st.iters++;
     }
     srd_close(h);
-    srd_chan_send(ch, "iters %ld refreshes %ld opens %ld reads %ld bad %ld corrupt %ld errors %ld | %s",
+    tst_chan_send(ch, "iters %ld refreshes %ld opens %ld reads %ld bad %ld corrupt %ld errors %ld | %s",
                   st.iters, st.refreshes, st.opens, st.reads, st.bad, st.corrupt, st.errors, st.first);
 }
 
 /* Collects a reader's report and exit; returns the number of SRD_CORRUPT it saw. */
 static long tst_reader_finish(struct tst_proc *p, double secs, long *opens) {
     char line[1024] = "";
-    int got = srd_chan_recv(&p->ch, line, sizeof line, secs) == 0;
+    int got = tst_chan_recv(&p->ch, line, sizeof line, secs) == 0;
     int alive = tst_proc_end_ok(p, 30);
     long it = 0, rf = 0, op = 0, rd = 0, bad = -1, cor = -1, err = -1;
     if (!got) {
@@ -1193,7 +1193,7 @@ static void tst_seed_store(const char *path, uint32_t flags) {
 }
 
 static double tst_race_secs(double base) {
-    double secs = base * srd_scale();
+    double secs = base * tst_scale();
     if (secs < 1.0) secs = 1.0;
     if (secs > 8.0) secs = 8.0;
     return secs;
@@ -1210,25 +1210,25 @@ struct tst_writer_cfg {
 };
 
 /* Streams 8 MiB (1 MiB chunks) and aborts, then one small write; over and over. */
-static void tst_stream_writer(void *arg, struct srd_chan *ch) {
+static void tst_stream_writer(void *arg, struct tst_chan *ch) {
     const struct tst_writer_cfg *c = (const struct tst_writer_cfg *)arg;
     srd_store *s = NULL;
     int32_t r = srd_open(c->path, 0, &s);
     if (r != SRD_OK) {
-        srd_chan_send(ch, "open %d", (int)r);
+        tst_chan_send(ch, "open %d", (int)r);
         return;
     }
     const size_t chunk = 1u << 20;
     uint8_t *data = (uint8_t *)malloc(chunk);
     uint8_t buf[600];
     if (!data) abort();
-    srd_sv_fill(0xB16B16, data, chunk);
+    tst_sv_fill(0xB16B16, data, chunk);
     uint8_t bk[TST_KEY_LEN];
     tst_key(MP_BIG_ID, bk);
     long streams = 0, writes = 0, errors = 0;
     uint64_t ver = c->ver0;
-    double end = srd_now() + c->secs;
-    while (srd_now() < end) {
+    double end = tst_now() + c->secs;
+    while (tst_now() < end) {
         srd_stream *st = NULL;
         if (srd_stream_begin(s, bk, TST_KEY_LEN, &st) == SRD_OK) {
             for (int i = 0; i < 8; i++)
@@ -1252,7 +1252,7 @@ static void tst_stream_writer(void *arg, struct srd_chan *ch) {
     }
     srd_close(s);
     free(data);
-    srd_chan_send(ch, "open 0 streams %ld writes %ld errors %ld", streams, writes, errors);
+    tst_chan_send(ch, "open 0 streams %ld writes %ld errors %ld", streams, writes, errors);
 }
 
 /* A race: one writer process (`writer`, sent `wc`) against `nreaders` reader processes
@@ -1272,7 +1272,7 @@ static long tst_race(const char *writer_name, tst_proc_fn writer, struct tst_wri
         snprintf(name, sizeof name, "reader process %d", i + 1);
         REQUIRE(tst_proc_start(&r[i], name, (unsigned)secs + 60, tst_reader, &rc) == 0);
     }
-    CHECK_MSG(srd_chan_recv(&w.ch, line, line_len, secs + 60) == 0, "the writer sent no report");
+    CHECK_MSG(tst_chan_recv(&w.ch, line, line_len, secs + 60) == 0, "the writer sent no report");
     tst_proc_end_ok(&w, 30);
     long corrupt = 0;
     for (int i = 0; i < nreaders; i++) corrupt += tst_reader_finish(&r[i], 60, opens);
@@ -1280,8 +1280,8 @@ static long tst_race(const char *writer_name, tst_proc_fn writer, struct tst_wri
 }
 
 static void test_sigbus_readers_survive_aborted_streams(void) {
-    srd_ctx("test_sigbus_readers_survive_aborted_streams");
-    const char *path = srd_path("sigbus.srd");
+    tst_ctx("test_sigbus_readers_survive_aborted_streams");
+    const char *path = tst_path("sigbus.srd");
     tst_seed_store(path, 0);
     double secs = tst_race_secs(4.0);
     struct tst_writer_cfg wc = {path, secs, 2, 0, 0};
@@ -1296,7 +1296,7 @@ static void test_sigbus_readers_survive_aborted_streams(void) {
     printf("  test_sigbus_readers_survive_aborted_streams: %.1f s; writer: %ld streams of 8 MiB "
            "aborted, %ld small writes\n", secs, streams, writes);
     tst_remove_store(path);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ---- 4. false SRD_CORRUPT -------------------------------------------------------------- */
@@ -1305,24 +1305,24 @@ static void test_sigbus_readers_survive_aborted_streams(void) {
  * most the 2 KiB that SRD_OPEN_PREALLOCATE copies into its mapping; most straddle a page,
  * so the copy takes a page fault midway) as fast as it can, compacting every 4096 appends
  * (about 6 MiB) to keep the file small and the readers' opens quick. */
-static void tst_prealloc_writer(void *arg, struct srd_chan *ch) {
+static void tst_prealloc_writer(void *arg, struct tst_chan *ch) {
     const struct tst_writer_cfg *c = (const struct tst_writer_cfg *)arg;
     srd_store *s = NULL;
     int32_t r = srd_open(c->path, SRD_OPEN_PREALLOCATE, &s);
     if (r != SRD_OK) {
-        srd_chan_send(ch, "open %d", (int)r);
+        tst_chan_send(ch, "open %d", (int)r);
         return;
     }
     uint8_t buf[2048];
     long writes = 0, errors = 0, compactions = 0;
     uint64_t ver = c->ver0;
-    double end = srd_now() + c->secs;
-    while (srd_now() < end) {
+    double end = tst_now() + c->secs;
+    while (tst_now() < end) {
         for (int i = 0; i < 64; i++) {
             uint32_t k = (uint32_t)(writes % MP_KEYS);
             uint8_t key[TST_KEY_LEN];
             tst_key(k, key);
-            size_t n = 1000 + (size_t)(srd_sv_mix(tst_sd_seed(k, ver)) % 900);
+            size_t n = 1000 + (size_t)(tst_sv_mix(tst_sd_seed(k, ver)) % 900);
             tst_sd_make(k, ver, buf, n);
             if (srd_write(s, key, TST_KEY_LEN, buf, n) != SRD_OK) errors++;
             writes++;
@@ -1334,12 +1334,12 @@ static void tst_prealloc_writer(void *arg, struct srd_chan *ch) {
         }
     }
     srd_close(s);
-    srd_chan_send(ch, "open 0 writes %ld compactions %ld errors %ld", writes, compactions, errors);
+    tst_chan_send(ch, "open 0 writes %ld compactions %ld errors %ld", writes, compactions, errors);
 }
 
 static void test_false_corrupt_prealloc_writer(void) {
-    srd_ctx("test_false_corrupt_prealloc_writer");
-    const char *path = srd_path("prealloc.srd");
+    tst_ctx("test_false_corrupt_prealloc_writer");
+    const char *path = tst_path("prealloc.srd");
     tst_seed_store(path, SRD_OPEN_PREALLOCATE);
     double secs = tst_race_secs(3.0);
     struct tst_writer_cfg wc = {path, secs, 2, 0, 0};
@@ -1356,19 +1356,19 @@ static void test_false_corrupt_prealloc_writer(void) {
     printf("    SRD_CORRUPT from read-only opens and refreshes: %ld (must be 0) in %ld opens\n",
            corrupt, opens);
     tst_remove_store(path);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* One writer of a round: opens (cutting the torn tail the last one left), appends a
  * hundred small values, then streams `torn_kib` without committing and waits to be
  * SIGKILLed. */
-static void tst_torn_writer(void *arg, struct srd_chan *ch) {
+static void tst_torn_writer(void *arg, struct tst_chan *ch) {
     const struct tst_writer_cfg *c = (const struct tst_writer_cfg *)arg;
     srd_store *s = NULL;
     int32_t r = srd_open(c->path, 0, &s);
     char msg[300] = "";
     if (r != SRD_OK) tst_last_error(msg, sizeof msg);
-    srd_chan_send(ch, "open %d %s", (int)r, msg);
+    tst_chan_send(ch, "open %d %s", (int)r, msg);
     if (r != SRD_OK) return;
     uint8_t buf[600];
     uint64_t ver = c->ver0;
@@ -1385,19 +1385,19 @@ static void tst_torn_writer(void *arg, struct srd_chan *ch) {
     }
     const size_t chunk = 16u << 10;
     uint8_t data[16u << 10];
-    srd_sv_fill(c->ver0, data, chunk);
+    tst_sv_fill(c->ver0, data, chunk);
     uint8_t bk[TST_KEY_LEN];
     tst_key(MP_BIG_ID, bk);
     srd_stream *st = NULL;
     r = srd_stream_begin(s, bk, TST_KEY_LEN, &st);
     for (long i = 0; i < c->torn_kib / 16 && r == SRD_OK; i++) r = srd_stream_write(st, data, chunk);
-    srd_chan_send(ch, "streaming %d writes %ld", (int)r, writes);
+    tst_chan_send(ch, "streaming %d writes %ld", (int)r, writes);
     for (;;) pause(); /* SIGKILL (or the alarm) ends it */
 }
 
 static void test_false_corrupt_torn_tail_rewritten(void) {
-    srd_ctx("test_false_corrupt_torn_tail_rewritten");
-    const char *path = srd_path("torn.srd");
+    tst_ctx("test_false_corrupt_torn_tail_rewritten");
+    const char *path = tst_path("torn.srd");
     tst_seed_store(path, 0);
     double secs = tst_race_secs(3.0);
     struct tst_reader_cfg rc = {path, secs + 1.0};
@@ -1407,9 +1407,9 @@ static void test_false_corrupt_torn_tail_rewritten(void) {
         snprintf(name, sizeof name, "reader process %d", i + 1);
         REQUIRE(tst_proc_start(&r[i], name, (unsigned)secs + 60, tst_reader, &rc) == 0);
     }
-    double end = srd_now() + secs;
+    double end = tst_now() + secs;
     long rounds = 0, refused = 0, writes = 0;
-    while (srd_now() < end || rounds < 3) {
+    while (tst_now() < end || rounds < 3) {
         /* torn tails of 64 KiB (the next writer's appends soon pass their end), and of
          * 4 MiB every 4th round */
         struct tst_writer_cfg wc = {path, 0, 1000000ull * (uint64_t)(rounds + 1), 100,
@@ -1419,7 +1419,7 @@ static void test_false_corrupt_torn_tail_rewritten(void) {
             break;
         char line[512] = "";
         int st = -1;
-        if (CHECK_MSG(srd_chan_recv(&w.ch, line, sizeof line, 60) == 0, "round %ld: the writer did "
+        if (CHECK_MSG(tst_chan_recv(&w.ch, line, sizeof line, 60) == 0, "round %ld: the writer did "
                       "not report its open", rounds) &&
             sscanf(line, "open %d", &st) == 1 && st != SRD_OK) {
             refused++;
@@ -1427,7 +1427,7 @@ static void test_false_corrupt_torn_tail_rewritten(void) {
                       "mid-stream: \"%s\"", rounds, line);
         }
         long wn = 0;
-        if (st == SRD_OK && CHECK_MSG(srd_chan_recv(&w.ch, line, sizeof line, 60) == 0,
+        if (st == SRD_OK && CHECK_MSG(tst_chan_recv(&w.ch, line, sizeof line, 60) == 0,
                                       "round %ld: the writer did not start its stream", rounds)) {
             int sst = -1;
             CHECK_MSG(sscanf(line, "streaming %d writes %ld", &sst, &wn) == 2 && sst == SRD_OK,
@@ -1456,7 +1456,7 @@ static void test_false_corrupt_torn_tail_rewritten(void) {
         srd_close(s);
     }
     tst_remove_store(path);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ================================================================== */
@@ -1473,19 +1473,19 @@ static int tst_large_store(const char *path) {
 }
 
 static const char *tst_victim(const char *name) {
-    const char *v = srd_path(name);
+    const char *v = tst_path(name);
     char text[4096];
     for (size_t i = 0; i < sizeof text; i++) text[i] = "victim file: never write me\n"[i % 28];
-    REQUIRE(srd_spit(v, text, sizeof text) == 0);
+    REQUIRE(tst_spit(v, text, sizeof text) == 0);
     return v;
 }
 
 static void test_side_files_idx_tmp_symlink(void) {
-    srd_ctx("test_side_files_idx_tmp_symlink");
-    const char *path = srd_path("sym-idx.srd");
+    tst_ctx("test_side_files_idx_tmp_symlink");
+    const char *path = tst_path("sym-idx.srd");
     const char *victim = tst_victim("victim-idx.txt");
-    struct srd_snap snap;
-    srd_snap_take(&snap, victim);
+    struct tst_snap snap;
+    tst_snap_take(&snap, victim);
     if (tst_large_store(path) == 0) {
         CHECK(symlink(victim, tst_side(path, ".idx.tmp")) == 0);
         srd_store *s = NULL;
@@ -1497,24 +1497,24 @@ static void test_side_files_idx_tmp_symlink(void) {
         s = NULL;
         if (CHECK_OK(srd_open(path, SRD_OPEN_READ_ONLY, &s))) {
             CHECK(tst_has_small(s, ST_NK + 5, 1) && tst_has_small(s, 7, 1));
-            CHECK_EQ_U(srd_count_of(s), ST_NK + 1);
+            CHECK_EQ_U(tst_count_of(s), ST_NK + 1);
             srd_close(s);
         }
     }
     printf("  test_side_files_idx_tmp_symlink: a %u-entry store written and closed with "
            "<store>.idx.tmp a symlink to another file\n", ST_NK);
-    srd_snap_free(&snap);
+    tst_snap_free(&snap);
     tst_remove_store(path);
     unlink(victim);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_side_files_compact_tmp_symlink(void) {
-    srd_ctx("test_side_files_compact_tmp_symlink");
-    const char *path = srd_path("sym-compact.srd");
+    tst_ctx("test_side_files_compact_tmp_symlink");
+    const char *path = tst_path("sym-compact.srd");
     const char *victim = tst_victim("victim-compact.txt");
-    struct srd_snap snap;
-    srd_snap_take(&snap, victim);
+    struct tst_snap snap;
+    tst_snap_take(&snap, victim);
     srd_store *s = NULL;
     if (CHECK_OK(srd_open(path, 0, &s))) {
         for (uint32_t k = 0; k < 200; k++) CHECK_OK(tst_put_small(s, k % 50, k / 50 + 1));
@@ -1536,10 +1536,10 @@ static void test_side_files_compact_tmp_symlink(void) {
     CHECK_SAME_BYTES(&snap, victim);
     printf("  test_side_files_compact_tmp_symlink: srd_compact with <store>.compact.tmp a symlink "
            "to another file\n");
-    srd_snap_free(&snap);
+    tst_snap_free(&snap);
     tst_remove_store(path);
     unlink(victim);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* The mode of a deleted file of this process's whose name is in `dir` (a spool), or -1. */
@@ -1566,17 +1566,17 @@ static long tst_deleted_file_mode_in(const char *dir) {
 }
 
 static void test_side_files_stream_tmp_symlink(void) {
-    srd_ctx("test_side_files_stream_tmp_symlink");
-    const char *path = srd_path("sym-stream.srd");
+    tst_ctx("test_side_files_stream_tmp_symlink");
+    const char *path = tst_path("sym-stream.srd");
     const char *victim = tst_victim("victim-stream.txt");
-    struct srd_snap snap;
-    srd_snap_take(&snap, victim);
+    struct tst_snap snap;
+    tst_snap_take(&snap, victim);
     char dir[PATH_MAX];
-    if (realpath(srd_test_g.dir, dir) == NULL) snprintf(dir, sizeof dir, "%s", srd_test_g.dir);
+    if (realpath(tst_test_g.dir, dir) == NULL) snprintf(dir, sizeof dir, "%s", tst_test_g.dir);
     const size_t len = 3u << 20;
     uint8_t *val = (uint8_t *)malloc(len);
     if (!val) abort();
-    srd_sv_fill(0x57EA, val, len);
+    tst_sv_fill(0x57EA, val, len);
     long spool_mode = -1;
     srd_store *s = NULL;
     if (CHECK_OK(srd_open(path, 0, &s))) {
@@ -1613,20 +1613,20 @@ static void test_side_files_stream_tmp_symlink(void) {
            "<store>.stream.tmp a symlink to another file; spool file mode %s%04lo\n",
            spool_mode < 0 ? "(no spool file seen) " : "", spool_mode < 0 ? 0 : spool_mode);
     free(val);
-    srd_snap_free(&snap);
+    tst_snap_free(&snap);
     tst_remove_store(path);
     unlink(victim);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_side_files_idx_mode(void) {
-    srd_ctx("test_side_files_idx_mode");
+    tst_ctx("test_side_files_idx_mode");
     mode_t old = umask(022);
     static const mode_t masks[2] = {022, 0};
     long modes[2] = {-1, -1};
     for (int i = 0; i < 2; i++) {
         umask(masks[i]);
-        const char *path = srd_path(i == 0 ? "mode-022.srd" : "mode-000.srd");
+        const char *path = tst_path(i == 0 ? "mode-022.srd" : "mode-000.srd");
         srd_store *s = NULL;
         if (!CHECK_OK(srd_open(path, 0, &s))) continue;
         CHECK(chmod(path, 0600) == 0); /* before anything is written */
@@ -1649,7 +1649,7 @@ static void test_side_files_idx_mode(void) {
     umask(old);
     printf("  test_side_files_idx_mode: <store>.idx of a 0600 store: mode %04lo (umask 022), "
            "%04lo (umask 000)\n", modes[0], modes[1]);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ================================================================== */
@@ -1665,15 +1665,15 @@ struct tst_first_cfg {
     int stream;
 };
 
-static void tst_first_writer(void *arg, struct srd_chan *ch) {
+static void tst_first_writer(void *arg, struct tst_chan *ch) {
     const struct tst_first_cfg *c = (const struct tst_first_cfg *)arg;
     srd_store *s = NULL;
     int32_t r = srd_open(c->path, 0, &s);
-    srd_chan_send(ch, "o %d", (int)r);
+    tst_chan_send(ch, "o %d", (int)r);
     if (r != SRD_OK) return;
     uint8_t k[TST_KEY_LEN];
     tst_key(FW_KEY, k);
-    double t0 = srd_now();
+    double t0 = tst_now();
     if (c->stream) {
         srd_stream *st = NULL;
         r = srd_stream_begin(s, k, TST_KEY_LEN, &st);
@@ -1685,14 +1685,14 @@ static void tst_first_writer(void *arg, struct srd_chan *ch) {
     } else {
         r = srd_write(s, k, TST_KEY_LEN, c->val, c->len);
     }
-    srd_chan_send(ch, "w %d %ld", (int)r, (long)((srd_now() - t0) * 1e6));
+    tst_chan_send(ch, "w %d %ld", (int)r, (long)((tst_now() - t0) * 1e6));
     for (;;) pause(); /* SIGKILL ends it */
 }
 
 /* After the kill: the store opens read-write and is empty or holds exactly the value. */
 static int tst_first_check(const char *path, const uint8_t *val, size_t len, int acked,
                            long delay_us, int *outcome) {
-    long long flen = srd_file_len(path);
+    long long flen = tst_file_len(path);
     srd_store *s = NULL;
     int32_t r = srd_open(path, 0, &s);
     *outcome = -1;
@@ -1700,7 +1700,7 @@ static int tst_first_check(const char *path, const uint8_t *val, size_t len, int
                    "%lld%s): srd_open read-write returned %s: %s", delay_us, flen,
                    acked ? ", write acknowledged" : "", tst_status(r), srd_last_error_message()))
         return 0;
-    uint64_t n = srd_count_of(s);
+    uint64_t n = tst_count_of(s);
     uint8_t k[TST_KEY_LEN];
     tst_key(FW_KEY, k);
     const uint8_t *p = NULL;
@@ -1723,26 +1723,26 @@ static int tst_first_check(const char *path, const uint8_t *val, size_t len, int
 }
 
 static void tst_first_write_rounds(const char *test, int stream) {
-    srd_ctx("%s", test);
-    size_t len = srd_scale() >= 0.5 ? (32u << 20) : (16u << 20);
+    tst_ctx("%s", test);
+    size_t len = tst_scale() >= 0.5 ? (32u << 20) : (16u << 20);
     uint8_t *val = (uint8_t *)malloc(len);
     if (!val) abort();
-    srd_sv_fill(0xF1257 + (uint64_t)stream, val, len);
-    long rounds = srd_scaled(20, 6);
-    srd_rng rng = {(uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16)};
+    tst_sv_fill(0xF1257 + (uint64_t)stream, val, len);
+    long rounds = tst_scaled(20, 6);
+    tst_rng rng = {(uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16)};
     printf("  %s: 1 calibration round, then %ld kill points in the first write (%s) of a %zu MiB value, seed %llu\n", test,
            rounds, stream ? "a stream" : "srd_write", len >> 20, (unsigned long long)rng.s);
     long t_us = 0, empty = 0, complete = 0, refused = 0, acked_n = 0;
     for (long round = 0; round <= rounds; round++) {
         char name[64];
         snprintf(name, sizeof name, "first-%s-%ld.srd", stream ? "stream" : "write", round);
-        const char *path = srd_path(name);
+        const char *path = tst_path(name);
         struct tst_first_cfg c = {path, val, len, stream};
         struct tst_proc w;
         if (!CHECK(tst_proc_start(&w, "first writer", 120, tst_first_writer, &c) == 0)) break;
         char line[128] = "";
         int st = -1;
-        if (!CHECK_MSG(srd_chan_recv(&w.ch, line, sizeof line, 60) == 0 &&
+        if (!CHECK_MSG(tst_chan_recv(&w.ch, line, sizeof line, 60) == 0 &&
                        sscanf(line, "o %d", &st) == 1 && st == SRD_OK,
                        "round %ld: the child's srd_open of a new store: \"%s\"", round, line)) {
             kill(w.pid, SIGKILL);
@@ -1753,10 +1753,10 @@ static void tst_first_write_rounds(const char *test, int stream) {
         int acked = 0;
         if (round == 0) {
             /* calibration: let the write finish */
-            acked = srd_chan_recv(&w.ch, line, sizeof line, 120) == 0;
+            acked = tst_chan_recv(&w.ch, line, sizeof line, 120) == 0;
         } else {
             /* a random moment of the write (its shortest duration seen so far) */
-            delay = round % 5 == 1 ? 0 : (long)srd_rng_below(&rng, (uint64_t)(t_us * 11 / 10 + 1));
+            delay = round % 5 == 1 ? 0 : (long)tst_rng_below(&rng, (uint64_t)(t_us * 11 / 10 + 1));
             tst_sleep_us(delay);
         }
         kill(w.pid, SIGKILL);
@@ -1764,7 +1764,7 @@ static void tst_first_write_rounds(const char *test, int stream) {
         tst_wait(w.pid, 30, &status);
         if (!acked) {
             /* was the write acknowledged before the kill? (lines sent stay in the pipe) */
-            acked = srd_chan_recv(&w.ch, line, sizeof line, 1.0) == 0;
+            acked = tst_chan_recv(&w.ch, line, sizeof line, 1.0) == 0;
         }
         close(w.ch.rfd);
         close(w.ch.wfd);
@@ -1785,34 +1785,34 @@ static void tst_first_write_rounds(const char *test, int stream) {
     printf("    write takes %ld us (shortest seen); after the kills: %ld empty, %ld holding the value, %ld refused "
            "(must be 0); %ld acknowledged\n", t_us, empty, complete, refused, acked_n);
     free(val);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_first_write_killed_write(void) {
     tst_first_write_rounds("test_first_write_killed_write", 0);
     /* a file of random bytes is still not a store: refused, untouched */
-    srd_ctx("test_first_write_killed_write: foreign file");
+    tst_ctx("test_first_write_killed_write: foreign file");
     static const size_t sizes[] = {100, 4096 + 7, (1u << 20) + 64};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        const char *path = srd_path("foreign.bin");
+        const char *path = tst_path("foreign.bin");
         uint8_t *b = (uint8_t *)malloc(sizes[i]);
         if (!b) abort();
-        srd_sv_fill(0xF0F0 + i, b, sizes[i]);
-        REQUIRE(srd_spit(path, b, sizes[i]) == 0);
-        struct srd_snap snap;
-        srd_snap_take(&snap, path);
+        tst_sv_fill(0xF0F0 + i, b, sizes[i]);
+        REQUIRE(tst_spit(path, b, sizes[i]) == 0);
+        struct tst_snap snap;
+        tst_snap_take(&snap, path);
         srd_store *s = (srd_store *)(uintptr_t)0x1;
         CHECK_STATUS(srd_open(path, 0, &s), SRD_CORRUPT);
         CHECK_STATUS(srd_open(path, SRD_OPEN_READ_ONLY, &s), SRD_CORRUPT);
         CHECK(s == (srd_store *)(uintptr_t)0x1);
         CHECK_UNCHANGED(&snap, path);
-        srd_snap_free(&snap);
+        tst_snap_free(&snap);
         free(b);
         tst_remove_store(path);
     }
     printf("    files of random bytes (100 B, 4 KiB, 1 MiB) still refused with SRD_CORRUPT and "
            "unchanged\n");
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 static void test_first_write_killed_stream(void) {
@@ -1835,7 +1835,7 @@ static void tst_fifo_child(void *arg) {
     unsigned bad = 0;
     for (uint32_t k = 0; k < 50; k++) bad += !tst_has_small(s, k, 1);
     CHECK_EQ(bad, 0);
-    CHECK_EQ_U(srd_count_of(s), 50);
+    CHECK_EQ_U(tst_count_of(s), 50);
     if (!(a->flags & SRD_OPEN_READ_ONLY)) {
         CHECK_OK(tst_put_small(s, 77, 1));
         CHECK(tst_has_small(s, 77, 1));
@@ -1844,22 +1844,22 @@ static void tst_fifo_child(void *arg) {
 }
 
 static void test_fifo_index_file(void) {
-    srd_ctx("test_fifo_index_file");
-    const char *path = srd_path("fifo.srd");
+    tst_ctx("test_fifo_index_file");
+    const char *path = tst_path("fifo.srd");
     srd_store *s = NULL;
     REQUIRE(srd_open(path, 0, &s) == SRD_OK);
     for (uint32_t k = 0; k < 50; k++) CHECK_OK(tst_put_small(s, k, 1));
     srd_close(s);
-    CHECK(!srd_file_exists(tst_side(path, ".idx")));
+    CHECK(!tst_file_exists(tst_side(path, ".idx")));
     CHECK(mkfifo(tst_side(path, ".idx"), 0644) == 0);
-    unsigned secs = srd_scale() >= 1.0 ? 5 : 20;
+    unsigned secs = tst_scale() >= 1.0 ? 5 : 20;
     struct tst_fifo_arg ro = {path, SRD_OPEN_READ_ONLY}, rw = {path, 0};
     int a = tst_in_child("read-only srd_open with a FIFO at <store>.idx", secs, tst_fifo_child, &ro);
     int b = tst_in_child("read-write srd_open with a FIFO at <store>.idx", secs, tst_fifo_child, &rw);
     printf("  test_fifo_index_file: read-only open %s, read-write open %s (deadline %u s each)\n",
            a ? "returned and worked" : "FAILED", b ? "returned and worked" : "FAILED", secs);
     tst_remove_store(path);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ================================================================== */
@@ -1885,21 +1885,21 @@ static void tst_limit_child(void *arg) {
     if (CHECK_OK(srd_open(path, 0, &s))) {
         uint8_t k[TST_KEY_LEN];
         tst_key(44, k);
-        double t0 = srd_now();
+        double t0 = tst_now();
         int32_t r = srd_write(s, k, TST_KEY_LEN, (const uint8_t *)p, len);
-        double dt = srd_now() - t0;
+        double dt = tst_now() - t0;
         CHECK_MSG(r == SRD_INVALID_ARGUMENT, "srd_write of 2^44 + 4096 bytes returned %s after %.1f s "
                   "(%s): expected SRD_INVALID_ARGUMENT", tst_status(r), dt, srd_last_error_message());
-        CHECK_EQ_U(srd_count_of(s), 0);
-        CHECK_EQ_U(srd_size_of(s), 0);
+        CHECK_EQ_U(tst_count_of(s), 0);
+        CHECK_EQ_U(tst_size_of(s), 0);
         srd_close(s);
     }
     munmap(p, len);
 }
 
 static void test_write_past_16_tib_limit(void) {
-    srd_ctx("test_write_past_16_tib_limit");
-    const char *path = srd_path("limit.srd");
+    tst_ctx("test_write_past_16_tib_limit");
+    const char *path = tst_path("limit.srd");
     srd_store *s = NULL;
     REQUIRE(srd_open(path, 0, &s) == SRD_OK);
     srd_close(s);
@@ -1912,15 +1912,15 @@ static void test_write_past_16_tib_limit(void) {
     if (pid == 0) {
         close(p[0]);
         alarm(20);
-        atomic_store(&srd_test_g.passed, 0);
-        atomic_store(&srd_test_g.failed, 0);
+        atomic_store(&tst_test_g.passed, 0);
+        atomic_store(&tst_test_g.failed, 0);
         tst_limit_child((void *)path);
-        srd_child_counts_send(p[1]);
+        tst_child_counts_send(p[1]);
         fflush(stdout);
         _exit(0);
     }
     close(p[1]);
-    int got = srd_child_counts_take(p[0]);
+    int got = tst_child_counts_take(p[0]);
     close(p[0]);
     int status = 0;
     tst_wait(pid, 60, &status);
@@ -1932,18 +1932,18 @@ static void test_write_past_16_tib_limit(void) {
         CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0 && got,
                   "the child calling srd_write with 2^44 + 4096 bytes %s", how);
     }
-    CHECK_MSG(srd_file_len(path) == 0, "the store file is %lld bytes after the refused write",
-              srd_file_len(path));
+    CHECK_MSG(tst_file_len(path) == 0, "the store file is %lld bytes after the refused write",
+              tst_file_len(path));
     s = NULL;
     if (CHECK_OK(srd_open(path, 0, &s))) {
-        CHECK_EQ_U(srd_count_of(s), 0);
+        CHECK_EQ_U(tst_count_of(s), 0);
         srd_close(s);
     }
     printf("  test_write_past_16_tib_limit: %s\n",
            tst_limit_skipped ? "skipped (no 16 TiB mapping here)" : "srd_write of 2^44 + 4096 bytes "
            "from an anonymous mapping, alarm(20)");
     tst_remove_store(path);
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 /* ================================================================== */
@@ -1961,11 +1961,11 @@ struct tst_forge_cfg {
     int commit;
 };
 
-static void tst_forge_writer(void *arg, struct srd_chan *ch) {
+static void tst_forge_writer(void *arg, struct tst_chan *ch) {
     const struct tst_forge_cfg *c = (const struct tst_forge_cfg *)arg;
     srd_store *s = NULL;
     if (srd_open(c->path, 0, &s) != SRD_OK) {
-        srd_chan_send(ch, "open failed");
+        tst_chan_send(ch, "open failed");
         return;
     }
     uint64_t tail = 0;
@@ -1974,27 +1974,27 @@ static void tst_forge_writer(void *arg, struct srd_chan *ch) {
     for (size_t i = 0; i < 20000; i++) body[i] = (uint8_t)(i * 31 + 7);
     uint64_t h = 0;
     srd_hash_key((const uint8_t *)"phantom", 7, &h);
-    uint32_t crc = srd_crc32(body, 20000);
+    uint32_t crc = tst_crc32(body, 20000);
     for (int i = 0; i < 8; i++) body[20000 + i] = (uint8_t)(h >> (8 * i));
     for (int i = 0; i < 8; i++) body[20008 + i] = (uint8_t)(tail >> (8 * i));
     for (int i = 0; i < 4; i++) body[20016 + i] = (uint8_t)(crc >> (8 * i));
     srd_stream *st = NULL;
     if (srd_stream_begin(s, (const uint8_t *)"real", 4, &st) != SRD_OK ||
         srd_stream_write(st, body, sizeof body) != SRD_OK) {
-        srd_chan_send(ch, "stream failed");
+        tst_chan_send(ch, "stream failed");
         return;
     }
-    srd_chan_send(ch, "streaming");
+    tst_chan_send(ch, "streaming");
     char line[64];
-    srd_chan_recv(ch, line, sizeof line, 60);
+    tst_chan_recv(ch, line, sizeof line, 60);
     if (c->commit) {
         srd_stream_write(st, body, 100);
-        srd_chan_send(ch, srd_stream_commit(st) == SRD_OK ? "committed" : "commit failed");
+        tst_chan_send(ch, srd_stream_commit(st) == SRD_OK ? "committed" : "commit failed");
     } else {
         srd_stream_abort(st);
-        srd_chan_send(ch, "aborted");
+        tst_chan_send(ch, "aborted");
     }
-    srd_chan_recv(ch, line, sizeof line, 60);
+    tst_chan_recv(ch, line, sizeof line, 60);
     srd_close(s);
 }
 
@@ -2003,7 +2003,7 @@ static void tst_forge_writer(void *arg, struct srd_chan *ch) {
  * open, after its abort or after its commit; and never fault. */
 static void test_sigbus_forged_entry_in_a_stream(void) {
     for (int commit = 0; commit <= 1; commit++) {
-        const char *path = srd_path(commit ? "forge-commit.srd" : "forge-abort.srd");
+        const char *path = tst_path(commit ? "forge-commit.srd" : "forge-abort.srd");
         srd_store *s = NULL;
         REQUIRE(srd_open(path, 0, &s) == SRD_OK);
         CHECK_OK(srd_write(s, (const uint8_t *)"first", 5, (const uint8_t *)"value", 5));
@@ -2014,7 +2014,7 @@ static void test_sigbus_forged_entry_in_a_stream(void) {
         struct tst_proc w;
         REQUIRE(tst_proc_start(&w, "forging writer", 60, tst_forge_writer, &cfg) == 0);
         char line[64] = "";
-        CHECK(srd_chan_recv(&w.ch, line, sizeof line, 60) == 0 && strcmp(line, "streaming") == 0);
+        CHECK(tst_chan_recv(&w.ch, line, sizeof line, 60) == 0 && strcmp(line, "streaming") == 0);
         for (int round = 0; round < 2; round++) {
             srd_store *f = NULL;
             if (CHECK_OK(srd_open(path, SRD_OPEN_READ_ONLY, &f))) {
@@ -2029,8 +2029,8 @@ static void test_sigbus_forged_entry_in_a_stream(void) {
                       "srd_refresh took a streamed value's bytes for an entry (%s)",
                       round ? "after the stream ended" : "mid-stream");
             if (round == 0) {
-                srd_chan_send(&w.ch, "go");
-                CHECK(srd_chan_recv(&w.ch, line, sizeof line, 60) == 0 &&
+                tst_chan_send(&w.ch, "go");
+                CHECK(tst_chan_recv(&w.ch, line, sizeof line, 60) == 0 &&
                       strcmp(line, commit ? "committed" : "aborted") == 0);
             }
         }
@@ -2041,7 +2041,7 @@ static void test_sigbus_forged_entry_in_a_stream(void) {
             CHECK(r == SRD_OK && n == 20000 + 20 + 100);
         else
             CHECK(r == SRD_NOT_FOUND);
-        srd_chan_send(&w.ch, "bye");
+        tst_chan_send(&w.ch, "bye");
         tst_proc_end_ok(&w, 30);
         srd_close(old);
         tst_remove_store(path);
@@ -2053,12 +2053,12 @@ static void test_sigbus_forged_entry_in_a_stream(void) {
 int main(int argc, char **argv) {
     if (argc >= 3 && (strcmp(argv[1], "--probe-open") == 0 || strcmp(argv[1], "--probe-write") == 0))
         return tst_probe_main(argv[1], argv[2]);
-    srd_test_init(argc, argv, "test_reliability");
+    tst_test_init(argc, argv, "test_reliability");
     signal(SIGPIPE, SIG_IGN);
     ssize_t n = readlink("/proc/self/exe", tst_self, sizeof tst_self - 1);
     REQUIRE(n > 0);
     tst_self[n] = '\0';
-    double t0 = srd_now();
+    double t0 = tst_now();
     static const struct {
         const char *name;
         void (*fn)(void);
@@ -2087,12 +2087,12 @@ int main(int argc, char **argv) {
     const char *only = getenv("SRD_RELIABILITY_ONLY");
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (only && only[0] && strstr(tests[i].name, only) == NULL) continue;
-        unsigned long f0 = atomic_load(&srd_test_g.failed);
-        double t1 = srd_now();
+        unsigned long f0 = atomic_load(&tst_test_g.failed);
+        double t1 = tst_now();
         tests[i].fn();
         printf("  -> %s: %s, %.1f s\n", tests[i].name,
-               atomic_load(&srd_test_g.failed) == f0 ? "passed" : "FAILED", srd_now() - t1);
+               atomic_load(&tst_test_g.failed) == f0 ? "passed" : "FAILED", tst_now() - t1);
     }
-    printf("test_reliability: %.1f s\n", srd_now() - t0);
-    return srd_test_finish();
+    printf("test_reliability: %.1f s\n", tst_now() - t0);
+    return tst_test_finish();
 }

@@ -26,7 +26,7 @@
  * SRD_NOT_FOUND for a missing src); in every failing case dst is not created. A text file
  * and an empty file salvage to an empty, valid store.
  */
-#include "srd_robust.h"
+#include "tst_robust.h"
 
 #define NK 10
 #define MAXE 64
@@ -51,16 +51,16 @@ static uint64_t last_end(void) { return nlog ? log_[nlog - 1].end : 0; }
 static void note(srd_store *s, int key, const uint8_t *val, size_t len) {
     REQUIRE(nlog < MAXE);
     uint64_t start = last_end();
-    uint64_t end = val ? srd_value_entry_end(start, len) : srd_tombstone_end(start);
+    uint64_t end = val ? tst_value_entry_end(start, len) : tst_tombstone_end(start);
     log_[nlog++] = (struct ent){key, val, len, start, end};
-    if (s) REQUIRE(srd_size_of(s) == end);
+    if (s) REQUIRE(tst_size_of(s) == end);
 }
 
 static uint8_t *value(int seed, size_t len) {
     uint8_t *v = (uint8_t *)malloc(len);
     REQUIRE(v != NULL);
-    srd_rng r = {(uint64_t)seed * 0x9E37 + len};
-    srd_rng_fill(&r, v, len);
+    tst_rng r = {(uint64_t)seed * 0x9E37 + len};
+    tst_rng_fill(&r, v, len);
     v[0] |= 0x80; /* never a lone 0x00 */
     return v;
 }
@@ -78,7 +78,7 @@ static void del(srd_store *s, int key) {
 
 static void build_base(void) {
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "key-%d", k);
-    const char *p = srd_path("base.srd");
+    const char *p = tst_path("base.srd");
     srd_store *s = NULL;
     REQUIRE(srd_open(p, 0, &s) == SRD_OK);
     static const size_t sz[NK] = {1, 20, 63, 64, 65, 100, 700, 1000, 2500, 5000};
@@ -95,7 +95,7 @@ static void build_base(void) {
         }
         REQUIRE(srd_write_batch(s, items, 4) == SRD_OK);
         for (int i = 0; i < 4; i++) note(NULL, 6 + i, vs[i], items[i].value_len);
-        REQUIRE(srd_size_of(s) == last_end());
+        REQUIRE(tst_size_of(s) == last_end());
     }
     for (int k = 0; k < 5; k++) put(s, k, 300 + 11 * (size_t)k); /* 21..25 */
     del(s, 0);                                                   /* 26 */
@@ -107,7 +107,7 @@ static void build_base(void) {
     put(s, 8, 77);                                               /* 32 */
     put(s, 9, 3000);                                             /* 33: the last entry */
     srd_close(s);
-    base = srd_slurp(p, &base_len);
+    base = tst_slurp(p, &base_len);
     REQUIRE(base != NULL && base_len == last_end());
 }
 
@@ -140,19 +140,19 @@ static void expect_state(const char *path, const struct state *st) {
     if (!CHECK_OK(srd_open(path, SRD_OPEN_READ_ONLY, &s))) return;
     srd_verify_report rep;
     CHECK_OK(srd_verify(s, &rep));
-    CHECK_EQ_U(srd_count_of(s), live_of(st));
+    CHECK_EQ_U(tst_count_of(s), live_of(st));
     for (int k = 0; k < NK; k++) {
         const uint8_t *v = NULL;
         size_t n = 0;
         int32_t r = srd_read(s, K(k), KL(k), &v, &n);
         if (st->val[k]) {
-            if (CHECK_MSG(r == SRD_OK, "%s: %s, expected its value", key_name[k], srd_rb_status(r)))
+            if (CHECK_MSG(r == SRD_OK, "%s: %s, expected its value", key_name[k], tst_rb_status(r)))
                 CHECK_MSG(n == st->len[k] && memcmp(v, st->val[k], n) == 0,
                           "%s: salvaged value differs (%zu bytes, expected %zu)", key_name[k], n,
                           st->len[k]);
         } else {
             CHECK_MSG(r == SRD_NOT_FOUND, "%s: %s, expected SRD_NOT_FOUND", key_name[k],
-                      srd_rb_status(r));
+                      tst_rb_status(r));
         }
     }
     srd_close(s);
@@ -176,18 +176,18 @@ struct expect {
 
 static void salvage_scenario(const char *what, const uint8_t *bytes, size_t len,
                              const struct expect *ex) {
-    srd_ctx("%s", what);
+    tst_ctx("%s", what);
     n_scenarios++;
     char sname[64], dname[64];
     snprintf(sname, sizeof sname, "src-%02d.srd", scen_no);
     snprintf(dname, sizeof dname, "dst-%02d.srd", scen_no++);
-    const char *src = srd_path(sname);
-    const char *dst = srd_path(dname);
-    REQUIRE(srd_spit(src, bytes, len) == 0);
+    const char *src = tst_path(sname);
+    const char *dst = tst_path(dname);
+    REQUIRE(tst_spit(src, bytes, len) == 0);
     struct timespec times[2] = {{1100000000, 5}, {1100000000, 5}};
     REQUIRE(utimensat(AT_FDCWD, src, times, 0) == 0);
-    struct srd_snap snap;
-    srd_snap_take(&snap, src);
+    struct tst_snap snap;
+    tst_snap_take(&snap, src);
 
     if (ex->open_refused) {
         srd_store *s = (srd_store *)(uintptr_t)0x1;
@@ -199,12 +199,12 @@ static void salvage_scenario(const char *what, const uint8_t *bytes, size_t len,
 
     srd_salvage_report rep;
     memset(&rep, 0xA5, sizeof rep);
-    double t0 = srd_now();
+    double t0 = tst_now();
     int32_t st = srd_salvage(src, dst, &rep);
-    double dt = srd_now() - t0;
+    double dt = tst_now() - t0;
     CHECK_UNCHANGED(&snap, src);
-    if (!CHECK_MSG(st == SRD_OK, "srd_salvage: %s (%s)", srd_rb_status(st), srd_last_error_message())) {
-        srd_snap_free(&snap);
+    if (!CHECK_MSG(st == SRD_OK, "srd_salvage: %s (%s)", tst_rb_status(st), srd_last_error_message())) {
+        tst_snap_free(&snap);
         return;
     }
     struct state want;
@@ -224,13 +224,13 @@ static void salvage_scenario(const char *what, const uint8_t *bytes, size_t len,
            what, (unsigned long long)rep.entries_recovered,
            (unsigned long long)rep.live_keys_written, (unsigned long long)rep.damaged_regions,
            (unsigned long long)rep.bytes_lost, first, dt);
-    srd_snap_free(&snap);
-    srd_ctx_clear();
+    tst_snap_free(&snap);
+    tst_ctx_clear();
 }
 
 static uint64_t meta_of(int i) { return log_[i].end - SRD_FMT_META; }
 static uint64_t payload_of(int i) {
-    return log_[i].val ? srd_align_up(log_[i].start) : log_[i].start;
+    return log_[i].val ? tst_align_up(log_[i].start) : log_[i].start;
 }
 static uint64_t size_of_entry(int i) { return log_[i].end - log_[i].start; }
 
@@ -257,8 +257,8 @@ static void test_scenarios(void) {
         int d[] = {m};
         struct expect ex = {d, 1, 1, size_of_entry(m), log_[m].start, 0};
         /* the file opens (only the newest entry's checksum is checked at open) ... */
-        const char *p = srd_path("payload-damaged.srd");
-        REQUIRE(srd_spit(p, f, base_len) == 0);
+        const char *p = tst_path("payload-damaged.srd");
+        REQUIRE(tst_spit(p, f, base_len) == 0);
         srd_store *s = NULL;
         if (CHECK_OK(srd_open(p, SRD_OPEN_READ_ONLY, &s))) {
             srd_verify_report vr;
@@ -339,24 +339,24 @@ static void test_scenarios(void) {
 }
 
 static void test_errors(void) {
-    srd_ctx("errors");
-    const char *src = srd_path("err-src.srd");
-    REQUIRE(srd_spit(src, base, base_len) == 0);
-    const char *dst_store = srd_path("err-dst-store.srd");
+    tst_ctx("errors");
+    const char *src = tst_path("err-src.srd");
+    REQUIRE(tst_spit(src, base, base_len) == 0);
+    const char *dst_store = tst_path("err-dst-store.srd");
     srd_store *s = NULL;
     REQUIRE(srd_open(dst_store, 0, &s) == SRD_OK);
     REQUIRE(srd_write(s, (const uint8_t *)"x", 1, (const uint8_t *)"y", 1) == SRD_OK);
     srd_close(s);
-    const char *dst_file = srd_path("err-dst-file.txt");
-    REQUIRE(srd_spit(dst_file, "keep me", 7) == 0);
-    const char *dst_new = srd_path("err-dst-new.srd");
-    const char *missing = srd_path("no-such-src.srd");
-    const char *dst_in_missing_dir = srd_path("no-such-dir/dst.srd");
+    const char *dst_file = tst_path("err-dst-file.txt");
+    REQUIRE(tst_spit(dst_file, "keep me", 7) == 0);
+    const char *dst_new = tst_path("err-dst-new.srd");
+    const char *missing = tst_path("no-such-src.srd");
+    const char *dst_in_missing_dir = tst_path("no-such-dir/dst.srd");
 
-    struct srd_snap ssrc, sstore, sfile;
-    srd_snap_take(&ssrc, src);
-    srd_snap_take(&sstore, dst_store);
-    srd_snap_take(&sfile, dst_file);
+    struct tst_snap ssrc, sstore, sfile;
+    tst_snap_take(&ssrc, src);
+    tst_snap_take(&sstore, dst_store);
+    tst_snap_take(&sfile, dst_file);
     srd_salvage_report rep, sentinel;
     memset(&sentinel, 0xA5, sizeof sentinel);
 
@@ -377,9 +377,9 @@ static void test_errors(void) {
     SALVAGE_FAILS(src, "", SRD_INVALID_ARGUMENT);
     SALVAGE_FAILS(NULL, NULL, SRD_INVALID_ARGUMENT);
     SALVAGE_FAILS(missing, dst_new, SRD_NOT_FOUND);
-    CHECK(!srd_file_exists(dst_new));
+    CHECK(!tst_file_exists(dst_new));
     CHECK_STATUS(srd_salvage(src, dst_new, NULL), SRD_INVALID_ARGUMENT);
-    CHECK(!srd_file_exists(dst_new));
+    CHECK(!tst_file_exists(dst_new));
     /* the header reserves SRD_NOT_FOUND for a missing src_path; a dst that cannot be
      * created is an operating-system failure: SRD_IO */
     rep = sentinel;
@@ -388,21 +388,21 @@ static void test_errors(void) {
               "srd_salvage with dst in a missing directory returned %s (\"%s\"); the header "
               "documents SRD_NOT_FOUND only for a missing src_path, so a caller would wrongly "
               "conclude that the source is missing",
-              srd_rb_status(st), srd_last_error_message());
+              tst_rb_status(st), srd_last_error_message());
     CHECK(memcmp(&rep, &sentinel, sizeof rep) == 0);
-    CHECK(!srd_file_exists(dst_in_missing_dir));
+    CHECK(!tst_file_exists(dst_in_missing_dir));
     CHECK_UNCHANGED(&ssrc, src);
     CHECK_UNCHANGED(&sstore, dst_store);
     CHECK_UNCHANGED(&sfile, dst_file);
-    srd_snap_free(&ssrc);
-    srd_snap_free(&sstore);
-    srd_snap_free(&sfile);
+    tst_snap_free(&ssrc);
+    tst_snap_free(&sstore);
+    tst_snap_free(&sfile);
 
     /* a text file and an empty file salvage to an empty, valid store */
-    const char *text = srd_path("text.txt");
+    const char *text = tst_path("text.txt");
     const char *msg = "this is not a store, just some text\n";
-    REQUIRE(srd_spit(text, msg, strlen(msg)) == 0);
-    const char *tdst = srd_path("text-salvaged.srd");
+    REQUIRE(tst_spit(text, msg, strlen(msg)) == 0);
+    const char *tdst = tst_path("text-salvaged.srd");
     if (CHECK_OK(srd_salvage(text, tdst, &rep))) {
         CHECK_EQ_U(rep.entries_recovered, 0);
         CHECK_EQ_U(rep.live_keys_written, 0);
@@ -412,29 +412,29 @@ static void test_errors(void) {
         CHECK_EQ_U(rep.source_size, strlen(msg));
         s = NULL;
         if (CHECK_OK(srd_open(tdst, SRD_OPEN_READ_ONLY, &s))) {
-            CHECK_EQ_U(srd_count_of(s), 0);
+            CHECK_EQ_U(tst_count_of(s), 0);
             srd_close(s);
         }
     }
-    const char *empty = srd_path("empty.srd");
-    REQUIRE(srd_spit(empty, "", 0) == 0);
-    const char *edst = srd_path("empty-salvaged.srd");
+    const char *empty = tst_path("empty.srd");
+    REQUIRE(tst_spit(empty, "", 0) == 0);
+    const char *edst = tst_path("empty-salvaged.srd");
     if (CHECK_OK(srd_salvage(empty, edst, &rep))) {
         CHECK_EQ_U(rep.source_size, 0);
         CHECK_EQ_U(rep.entries_recovered, 0);
         CHECK_EQ_U(rep.damaged_regions, 0);
         CHECK_EQ_U(rep.bytes_lost, 0);
         CHECK_EQ_U(rep.first_damage_offset, UINT64_MAX);
-        CHECK(srd_file_exists(edst));
+        CHECK(tst_file_exists(edst));
     }
     printf("  errors: dst exists / is src / NULL / empty -> SRD_INVALID_ARGUMENT, missing src -> "
            "SRD_NOT_FOUND, NULL report -> SRD_INVALID_ARGUMENT; dst never created, src and "
            "existing dst untouched; text and empty files give empty stores\n");
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_salvage");
+    tst_test_init(argc, argv, "test_salvage");
     build_base();
     printf("test_salvage: base store of %d entries, %zu bytes\n", nlog, base_len);
     test_scenarios();
@@ -442,5 +442,5 @@ int main(int argc, char **argv) {
     printf("test_salvage: %lu damage scenarios salvaged\n", n_scenarios);
     for (int i = 0; i < nlog; i++) free((void *)log_[i].val);
     free(base);
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -11,7 +11,7 @@
  * x86-64 only for the vector part; elsewhere it is skipped (with a message) and only the
  * scalar checks run.
  */
-#include "srd_test.h"
+#include "tst_test.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -39,12 +39,12 @@ struct sums {
 static void *make_array(enum elem_kind k, size_t n, uint64_t seed) {
     void *a = malloc(n * kind_size[k]);
     REQUIRE(a != NULL);
-    srd_rng rng = {seed};
+    tst_rng rng = {seed};
     for (size_t i = 0; i < n; i++) {
         switch (k) {
-        case K_FLOAT: ((float *)a)[i] = (float)(srd_rng_below(&rng, 13)); break;
-        case K_DOUBLE: ((double *)a)[i] = (double)srd_rng_below(&rng, 4000) * 0.25; break;
-        case K_U64: ((uint64_t *)a)[i] = srd_rng_next(&rng); break;
+        case K_FLOAT: ((float *)a)[i] = (float)(tst_rng_below(&rng, 13)); break;
+        case K_DOUBLE: ((double *)a)[i] = (double)tst_rng_below(&rng, 4000) * 0.25; break;
+        case K_U64: ((uint64_t *)a)[i] = tst_rng_next(&rng); break;
         }
     }
     return a;
@@ -181,7 +181,7 @@ static unsigned long simd_views_checked;
 /* Checks one view `p` of an array of n elements of kind k against the expected sums. */
 static void check_view(const char *how, enum elem_kind k, const uint8_t *p, size_t len, size_t n,
                        const void *want_bytes, struct sums want) {
-    srd_ctx("%s, %s[%zu]", how, kind_name[k], n);
+    tst_ctx("%s, %s[%zu]", how, kind_name[k], n);
     if (!CHECK(p != NULL)) return;
     if (!CHECK_EQ_U(len, n * kind_size[k])) return;
     if (!CHECK_EQ_U((uintptr_t)p % 64, 0)) return; /* never run vector loads on a bad pointer */
@@ -208,7 +208,7 @@ static void check_view(const char *how, enum elem_kind k, const uint8_t *p, size
     }
 #endif
     simd_views_checked++;
-    srd_ctx_clear();
+    tst_ctx_clear();
 }
 
 struct stored_array {
@@ -242,7 +242,7 @@ static void check_by_read_and_entry(const srd_store *s, struct stored_array *arr
 }
 
 static void test_stored_arrays_load_with_aligned_simd_through_every_pointer(void) {
-    const char *path = srd_path("simd.srd");
+    const char *path = tst_path("simd.srd");
     srd_store *s = NULL;
     REQUIRE(srd_open(path, 0, &s) == SRD_OK);
     size_t na = NCOUNTS * 3;
@@ -339,7 +339,7 @@ static void test_stored_arrays_load_with_aligned_simd_through_every_pointer(void
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_simd_views");
+    tst_test_init(argc, argv, "test_simd_views");
 #if SRD_HAVE_X86
     __builtin_cpu_init();
     have_avx = __builtin_cpu_supports("avx");
@@ -351,5 +351,5 @@ int main(int argc, char **argv) {
 #endif
     test_stored_arrays_load_with_aligned_simd_through_every_pointer();
     printf("test_simd_views: %lu array views checked\n", simd_views_checked);
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -2,11 +2,11 @@
  * test_static_link.c - a program linked against libsimd_r_drive.a (no shared library)
  * opens a store, writes, reads back, reopens and closes.
  */
-#include "srd_test.h"
+#include "tst_test.h"
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_static_link");
-    const char *path = srd_path("static.srd");
+    tst_test_init(argc, argv, "test_static_link");
+    const char *path = tst_path("static.srd");
     CHECK_EQ_U(srd_version_number(), SRD_VERSION_NUMBER);
     CHECK_STR(srd_version_string(), SRD_VERSION_STRING);
 
@@ -37,5 +37,5 @@ int main(int argc, char **argv) {
         srd_close(s);
     }
     CHECK(strlen(srd_status_str(SRD_CORRUPT)) > 0);
-    return srd_test_finish();
+    return tst_test_finish();
 }

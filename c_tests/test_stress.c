@@ -25,7 +25,7 @@
  * At the end: close, reopen, srd_verify is sound, and the store equals the model kept by
  * the owners of the keys (every key's value or absence; live count; iteration).
  */
-#include "srd_robust.h"
+#include "tst_robust.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -74,16 +74,16 @@ static void put64(uint8_t *p, uint64_t v) {
 }
 
 static size_t value_len(int key, uint64_t gen) {
-    srd_rng r = {((uint64_t)key << 40) ^ gen ^ 0xC0FFEE};
-    uint64_t x = srd_rng_next(&r);
+    tst_rng r = {((uint64_t)key << 40) ^ gen ^ 0xC0FFEE};
+    uint64_t x = tst_rng_next(&r);
     if (key >= S_BASE) return HDR + (size_t)(x % (x % 8 == 0 ? (300u << 10) : (32u << 10)));
     if (x % 50 == 0) return (size_t)(80u << 10) + (size_t)((x >> 8) % (40u << 10));
     return HDR + (size_t)((x >> 8) % 4073);
 }
 
 static void body_fill(uint8_t *b, size_t n, int key, uint64_t gen) {
-    srd_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
-    srd_rng_fill(&r, b, n);
+    tst_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
+    tst_rng_fill(&r, b, n);
 }
 
 /* The value of (key, gen): header then body. */
@@ -110,7 +110,7 @@ static uint64_t check_value(int key, const uint8_t *p, size_t n, const char *how
         return 0;
     }
     uint32_t k = get32(p + 4);
-    uint64_t gen = srd_le64(p + 8);
+    uint64_t gen = tst_le64(p + 8);
     uint32_t len = get32(p + 16);
     uint32_t aborted = get32(p + 20);
     if (k != (uint32_t)key) {
@@ -140,12 +140,12 @@ static uint64_t check_value(int key, const uint8_t *p, size_t n, const char *how
     }
     /* the body, compared in pieces without allocating */
     uint8_t tmp[4096];
-    srd_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
+    tst_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
     size_t off = HDR;
     while (off < n) {
         size_t c = n - off < sizeof tmp ? n - off : sizeof tmp;
-        /* srd_rng_fill consumes whole 64-bit words; chunks are multiples of 8 except the last */
-        srd_rng_fill(&r, tmp, c);
+        /* tst_rng_fill consumes whole 64-bit words; chunks are multiples of 8 except the last */
+        tst_rng_fill(&r, tmp, c);
         if (memcmp(tmp, p + off, c) != 0) {
             atomic_fetch_add(&n_bad, 1);
             CHECK_MSG(0, "%s(%s): gen %llu body differs near offset %zu", how, key_name[key],
@@ -161,18 +161,18 @@ static uint64_t check_value(int key, const uint8_t *p, size_t n, const char *how
 /* Mutators                                                            */
 /* ------------------------------------------------------------------ */
 
-static int running(void) { return !atomic_load(&stop) && srd_now() < t_end; }
+static int running(void) { return !atomic_load(&stop) && tst_now() < t_end; }
 
 static void *writer(void *arg) {
     int id = (int)(intptr_t)arg;
     int base = id * KEYS_PER_OWNER;
-    srd_rng r = {1000 + (uint64_t)id};
-    srd_ctx("writer %d", id);
+    tst_rng r = {1000 + (uint64_t)id};
+    tst_ctx("writer %d", id);
     while (running()) {
-        uint64_t op = srd_rng_below(&r, 10);
+        uint64_t op = tst_rng_below(&r, 10);
         if (op < 2) { /* a batch of 3 distinct keys */
             int ks[3];
-            ks[0] = base + (int)srd_rng_below(&r, KEYS_PER_OWNER);
+            ks[0] = base + (int)tst_rng_below(&r, KEYS_PER_OWNER);
             ks[1] = base + (ks[0] - base + 1) % KEYS_PER_OWNER;
             ks[2] = base + (ks[0] - base + 5) % KEYS_PER_OWNER;
             srd_kv items[3];
@@ -193,7 +193,7 @@ static void *writer(void *arg) {
             }
             for (int i = 0; i < 3; i++) free(vs[i]);
         } else {
-            int k = base + (int)srd_rng_below(&r, KEYS_PER_OWNER);
+            int k = base + (int)tst_rng_below(&r, KEYS_PER_OWNER);
             uint64_t gen = atomic_fetch_add(&started[k], 1) + 1;
             size_t n;
             uint8_t *v = make_value(k, gen, 0, &n);
@@ -213,11 +213,11 @@ static void *writer(void *arg) {
 
 static void *deleter(void *arg) {
     (void)arg;
-    srd_rng r = {2000};
-    srd_ctx("deleter");
+    tst_rng r = {2000};
+    tst_ctx("deleter");
     while (running()) {
-        int k = D_BASE + (int)srd_rng_below(&r, KEYS_PER_OWNER);
-        uint64_t op = srd_rng_below(&r, 10);
+        int k = D_BASE + (int)tst_rng_below(&r, KEYS_PER_OWNER);
+        uint64_t op = tst_rng_below(&r, 10);
         if (op < 5) {
             uint64_t gen = atomic_fetch_add(&started[k], 1) + 1;
             size_t n;
@@ -230,8 +230,8 @@ static void *deleter(void *arg) {
         } else if (op < 8) {
             int32_t st = op == 7 ? srd_delete_with_hash(db, key_hash[k]) : srd_delete(db, K(k), KL(k));
             int32_t want = model_gen[k] ? SRD_OK : SRD_NOT_FOUND;
-            CHECK_MSG(st == want, "delete(%s): %s, expected %s", key_name[k], srd_rb_status(st),
-                      srd_rb_status(want));
+            CHECK_MSG(st == want, "delete(%s): %s, expected %s", key_name[k], tst_rb_status(st),
+                      tst_rb_status(want));
             model_gen[k] = 0;
             atomic_fetch_add(&n_deletes, 1);
         } else {
@@ -248,11 +248,11 @@ static void *deleter(void *arg) {
 
 static void *streamer(void *arg) {
     (void)arg;
-    srd_rng r = {3000};
-    srd_ctx("streamer");
+    tst_rng r = {3000};
+    tst_ctx("streamer");
     while (running()) {
-        int k = S_BASE + (int)srd_rng_below(&r, KEYS_PER_OWNER);
-        int abort_it = srd_rng_below(&r, 8) == 0;
+        int k = S_BASE + (int)tst_rng_below(&r, KEYS_PER_OWNER);
+        int abort_it = tst_rng_below(&r, 8) == 0;
         uint64_t gen = atomic_fetch_add(&started[k], 1) + 1;
         size_t n;
         uint8_t *v = make_value(k, gen, abort_it, &n);
@@ -263,11 +263,11 @@ static void *streamer(void *arg) {
         }
         size_t off = 0;
         while (off < n) {
-            size_t c = 1 + (size_t)srd_rng_below(&r, 64u << 10);
+            size_t c = 1 + (size_t)tst_rng_below(&r, 64u << 10);
             if (c > n - off) c = n - off;
             if (!CHECK_OK(srd_stream_write(st, v + off, c))) break;
             off += c;
-            if (srd_rng_below(&r, 4) == 0) sched_yield(); /* let readers run mid-stream */
+            if (tst_rng_below(&r, 4) == 0) sched_yield(); /* let readers run mid-stream */
         }
         if (abort_it) {
             srd_stream_abort(st);
@@ -289,7 +289,7 @@ static void progress_cb(void *user, uint64_t done, uint64_t total) {
 
 static void *compactor(void *arg) {
     (void)arg;
-    srd_ctx("compactor");
+    tst_ctx("compactor");
     int i = 0;
     while (running()) {
         struct timespec ts = {0, 150 * 1000 * 1000}; /* pacing, not synchronization */
@@ -327,15 +327,15 @@ static void observed(struct reader *rd, int key, uint64_t gen, const char *how) 
 static void check_status(int32_t st, const char *how, int key) {
     if (st != SRD_OK && st != SRD_NOT_FOUND) {
         atomic_fetch_add(&n_bad, 1);
-        CHECK_MSG(0, "%s(%s): %s (%s)", how, key >= 0 ? key_name[key] : "-", srd_rb_status(st),
+        CHECK_MSG(0, "%s(%s): %s (%s)", how, key >= 0 ? key_name[key] : "-", tst_rb_status(st),
                   srd_last_error_message());
     }
 }
 
-static void borrowed_reads(struct reader *rd, srd_rng *r) {
+static void borrowed_reads(struct reader *rd, tst_rng *r) {
     pthread_rwlock_rdlock(&compact_lock);
     for (int i = 0; i < 16; i++) {
-        int k = (int)srd_rng_below(r, NKEYS);
+        int k = (int)tst_rng_below(r, NKEYS);
         uint64_t done = atomic_load(&completed[k]);
         const uint8_t *p = NULL;
         size_t n = 0;
@@ -366,7 +366,7 @@ static void borrowed_reads(struct reader *rd, srd_rng *r) {
     srd_read_result out[8];
     int kid[8];
     for (int i = 0; i < 8; i++) {
-        kid[i] = (int)srd_rng_below(r, NKEYS);
+        kid[i] = (int)tst_rng_below(r, NKEYS);
         ks[i] = (srd_key){K(kid[i]), KL(kid[i])};
     }
     if (CHECK_OK(srd_read_batch(db, ks, 8, out))) {
@@ -397,9 +397,9 @@ struct pin {
     uint64_t gen;
 };
 
-static void pinned_reads(struct reader *rd, srd_rng *r, struct pin *pins) {
+static void pinned_reads(struct reader *rd, tst_rng *r, struct pin *pins) {
     for (int i = 0; i < 4; i++) {
-        int k = (int)srd_rng_below(r, NKEYS);
+        int k = (int)tst_rng_below(r, NKEYS);
         srd_entry *e = NULL;
         int32_t st = srd_read_entry(db, K(k), KL(k), &e);
         atomic_fetch_add(&n_entries, 1);
@@ -409,7 +409,7 @@ static void pinned_reads(struct reader *rd, srd_rng *r, struct pin *pins) {
         const uint8_t *p = srd_entry_data(e, &n);
         uint64_t g = check_value(k, p, n, "srd_read_entry");
         observed(rd, k, g, "srd_read_entry");
-        int slot = (int)srd_rng_below(r, NPIN);
+        int slot = (int)tst_rng_below(r, NPIN);
         if (pins[slot].e) { /* re-check the one it replaces: still valid after compactions */
             size_t pn = 0;
             const uint8_t *pp = srd_entry_data(pins[slot].e, &pn);
@@ -424,10 +424,10 @@ static void pinned_reads(struct reader *rd, srd_rng *r, struct pin *pins) {
     }
 }
 
-static void iterate(struct reader *rd, srd_rng *r) {
+static void iterate(struct reader *rd, tst_rng *r) {
     srd_iter *it = NULL;
-    uint32_t parts = 1 + (uint32_t)srd_rng_below(r, 4);
-    uint32_t part = (uint32_t)srd_rng_below(r, parts);
+    uint32_t parts = 1 + (uint32_t)tst_rng_below(r, 4);
+    uint32_t part = (uint32_t)tst_rng_below(r, parts);
     int32_t st = parts == 1 ? srd_iter_new(db, &it) : srd_iter_new_part(db, part, parts, &it);
     if (!CHECK_OK(st)) return;
     int seen[NKEYS] = {0};
@@ -451,12 +451,12 @@ static void iterate(struct reader *rd, srd_rng *r) {
 
 static void *reader(void *arg) {
     struct reader *rd = (struct reader *)arg;
-    srd_rng r = {5000 + (uint64_t)rd->id};
-    srd_ctx("reader %d", rd->id);
+    tst_rng r = {5000 + (uint64_t)rd->id};
+    tst_ctx("reader %d", rd->id);
     struct pin pins[NPIN];
     memset(pins, 0, sizeof pins);
     while (running()) {
-        uint64_t op = srd_rng_below(&r, 10);
+        uint64_t op = tst_rng_below(&r, 10);
         if (op < 5) borrowed_reads(rd, &r);
         else if (op < 8) pinned_reads(rd, &r, pins);
         else iterate(rd, &r);
@@ -487,16 +487,16 @@ static void check_final(const char *path, uint32_t flags) {
         if (model_gen[k]) {
             live++;
             if (CHECK_MSG(st == SRD_OK, "final %s: %s, expected gen %llu", key_name[k],
-                          srd_rb_status(st), (unsigned long long)model_gen[k]))
+                          tst_rb_status(st), (unsigned long long)model_gen[k]))
                 CHECK_MSG(check_value(k, p, n, "final read") == model_gen[k],
                           "final %s: not the last generation written (%llu)", key_name[k],
                           (unsigned long long)model_gen[k]);
         } else {
             CHECK_MSG(st == SRD_NOT_FOUND, "final %s: %s, expected SRD_NOT_FOUND", key_name[k],
-                      srd_rb_status(st));
+                      tst_rb_status(st));
         }
     }
-    CHECK_EQ_U(srd_count_of(s), live);
+    CHECK_EQ_U(tst_count_of(s), live);
     srd_iter *it = NULL;
     if (CHECK_OK(srd_iter_new(s, &it))) {
         uint64_t h, items = 0;
@@ -514,19 +514,19 @@ static void check_final(const char *path, uint32_t flags) {
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_stress");
-    double seconds = 6.0 * srd_scale();
+    tst_test_init(argc, argv, "test_stress");
+    double seconds = 6.0 * tst_scale();
     if (seconds < 2.0) seconds = 2.0;
     for (int k = 0; k < NKEYS; k++) {
         snprintf(key_name[k], sizeof key_name[k], "stress-%02d", k);
         REQUIRE(srd_hash_key(K(k), KL(k), &key_hash[k]) == SRD_OK);
     }
-    const char *path = srd_path("stress.srd");
+    const char *path = tst_path("stress.srd");
     REQUIRE(srd_open(path, 0, &db) == SRD_OK);
 
     pthread_t w[NWRITERS], d, s, c, rt[NREADERS];
     static struct reader rd[NREADERS];
-    t_end = srd_now() + seconds;
+    t_end = tst_now() + seconds;
     for (int i = 0; i < NWRITERS; i++) REQUIRE(pthread_create(&w[i], NULL, writer, (void *)(intptr_t)i) == 0);
     REQUIRE(pthread_create(&d, NULL, deleter, NULL) == 0);
     REQUIRE(pthread_create(&s, NULL, streamer, NULL) == 0);
@@ -541,7 +541,7 @@ int main(int argc, char **argv) {
     pthread_join(c, NULL);
     for (int i = 0; i < NREADERS; i++) pthread_join(rt[i], NULL);
 
-    uint64_t size = srd_size_of(db), entries = 0;
+    uint64_t size = tst_size_of(db), entries = 0;
     srd_entry_count(db, &entries);
     srd_close(db);
     printf("test_stress: %.1f s: %lu values written, %lu deletes, %lu streams committed, %lu "
@@ -558,10 +558,10 @@ int main(int argc, char **argv) {
     CHECK(atomic_load(&n_compactions) > 0);
     CHECK(atomic_load(&n_streams) > 0);
 
-    srd_ctx("final state, read-write reopen");
+    tst_ctx("final state, read-write reopen");
     check_final(path, 0);
-    srd_ctx("final state, read-only reopen");
+    tst_ctx("final state, read-only reopen");
     check_final(path, SRD_OPEN_READ_ONLY);
-    srd_ctx_clear();
-    return srd_test_finish();
+    tst_ctx_clear();
+    return tst_test_finish();
 }

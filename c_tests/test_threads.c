@@ -14,7 +14,7 @@
  *
  * SRD_TEST_SCALE scales the number of writes (e.g. 0.05 under valgrind).
  */
-#include "srd_test.h"
+#include "tst_test.h"
 
 #include <pthread.h>
 
@@ -42,8 +42,8 @@ static char key_name[NKEYS][16];
 static size_t key_len[NKEYS];
 
 static uint64_t mix(uint64_t a, uint64_t b) {
-    srd_rng r = {a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull)};
-    return srd_rng_next(&r);
+    tst_rng r = {a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull)};
+    return tst_rng_next(&r);
 }
 
 static size_t value_len_for(uint32_t key, uint64_t ver) {
@@ -79,8 +79,8 @@ static size_t make_value(uint8_t *buf, uint32_t key, uint64_t ver) {
     put64(buf + 8, ver);
     put32(buf + 16, (uint32_t)len);
     put32(buf + 20, 0);
-    srd_rng r = {mix(ver, key)};
-    srd_rng_fill(&r, buf + HDR, len - HDR);
+    tst_rng r = {mix(ver, key)};
+    tst_rng_fill(&r, buf + HDR, len - HDR);
     put64(buf + 24, checksum_of(buf, len));
     return len;
 }
@@ -93,11 +93,11 @@ static uint64_t verify_value(const uint8_t *p, size_t n, uint32_t key, uint64_t 
                              uint64_t max_ver, const char *how) {
     if (!CHECK_MSG(p != NULL && n >= 40, "%s: key %u: value of %zu bytes", how, key, n)) return 0;
     uint32_t magic = get32(p), k = get32(p + 4), len = get32(p + 16);
-    uint64_t ver = srd_le64(p + 8);
+    uint64_t ver = tst_le64(p + 8);
     int ok = CHECK_MSG(magic == MAGIC && k == key && len == n && ver >= 1,
                        "%s: key %u: header magic %08x key %u len %u (n %zu) version %" PRIu64, how,
                        key, magic, k, len, n, ver);
-    ok = ok && CHECK_MSG(srd_le64(p + 24) == checksum_of(p, n), "%s: key %u version %" PRIu64
+    ok = ok && CHECK_MSG(tst_le64(p + 24) == checksum_of(p, n), "%s: key %u version %" PRIu64
                          ": checksum mismatch", how, key, ver);
     if (!ok) return 0;
     uint8_t expect[MAX_VAL];
@@ -109,7 +109,7 @@ static uint64_t verify_value(const uint8_t *p, size_t n, uint32_t key, uint64_t 
     return ok ? ver : 0;
 }
 
-static int time_is_up(void) { return srd_now() - t_start > TIME_CAP_SECONDS; }
+static int time_is_up(void) { return tst_now() - t_start > TIME_CAP_SECONDS; }
 
 /* ------------------------------------------------------------------ */
 
@@ -120,20 +120,20 @@ struct writer_arg {
 
 static void *writer_main(void *argp) {
     struct writer_arg *a = (struct writer_arg *)argp;
-    srd_rng rng = {a->seed};
+    tst_rng rng = {a->seed};
     static _Thread_local uint8_t bufs[4][MAX_VAL];
-    srd_ctx("writer %d", a->id);
+    tst_ctx("writer %d", a->id);
     for (long i = 0; i < writes_per_writer && !time_is_up(); i++) {
-        if (srd_rng_below(&rng, 4) == 0) {
+        if (tst_rng_below(&rng, 4) == 0) {
             /* a batch of 2..4 distinct owned keys */
-            size_t n = 2 + (size_t)srd_rng_below(&rng, 3);
+            size_t n = 2 + (size_t)tst_rng_below(&rng, 3);
             srd_kv items[4];
             uint32_t ks[4];
             uint64_t vs[4];
             for (size_t j = 0; j < n; j++) {
                 int dup;
                 do {
-                    ks[j] = (uint32_t)(2 * srd_rng_below(&rng, NKEYS / 2) + (uint64_t)a->id);
+                    ks[j] = (uint32_t)(2 * tst_rng_below(&rng, NKEYS / 2) + (uint64_t)a->id);
                     dup = 0;
                     for (size_t q = 0; q < j; q++) dup |= ks[q] == ks[j];
                 } while (dup);
@@ -145,7 +145,7 @@ static void *writer_main(void *argp) {
             if (!CHECK_OK(srd_write_batch(store, items, n))) break;
             for (size_t j = 0; j < n; j++) atomic_store(&committed[ks[j]], vs[j]);
         } else {
-            uint32_t k = (uint32_t)(2 * srd_rng_below(&rng, NKEYS / 2) + (uint64_t)a->id);
+            uint32_t k = (uint32_t)(2 * tst_rng_below(&rng, NKEYS / 2) + (uint64_t)a->id);
             uint64_t v = atomic_load(&started[k]) + 1;
             atomic_store(&started[k], v);
             size_t len = make_value(bufs[0], k, v);
@@ -184,13 +184,13 @@ static void recheck_pinned(struct pinned *p, const char *why) {
 
 static void *reader_main(void *argp) {
     struct reader_arg *a = (struct reader_arg *)argp;
-    srd_rng rng = {a->seed};
+    tst_rng rng = {a->seed};
     struct pinned held[MAX_PINNED];
     int nheld = 0;
-    srd_ctx("reader %d", a->id);
+    tst_ctx("reader %d", a->id);
     while (!atomic_load(&stop_readers)) {
-        uint32_t k = (uint32_t)srd_rng_below(&rng, NKEYS);
-        unsigned mode = (unsigned)srd_rng_below(&rng, 16);
+        uint32_t k = (uint32_t)tst_rng_below(&rng, NKEYS);
+        unsigned mode = (unsigned)tst_rng_below(&rng, 16);
         if (mode < 7) {
             /* borrowed pointer: no compaction may run while we look at it */
             pthread_rwlock_rdlock(&compact_lock);
@@ -216,7 +216,7 @@ static void *reader_main(void *argp) {
                 const uint8_t *d = srd_entry_data(e, &n);
                 CHECK_EQ_U((uintptr_t)d % 64, 0);
                 uint64_t ver = verify_value(d, n, k, lo, hi, "srd_read_entry");
-                if (ver != 0 && nheld < MAX_PINNED && srd_rng_below(&rng, 4) == 0) {
+                if (ver != 0 && nheld < MAX_PINNED && tst_rng_below(&rng, 4) == 0) {
                     held[nheld++] = (struct pinned){e, d, n, k, ver, atomic_load(&compactions)};
                 } else {
                     srd_entry_free(e);
@@ -230,8 +230,8 @@ static void *reader_main(void *argp) {
             CHECK_OK(srd_file_size(store, &sz));
         } else if (nheld > 0) {
             /* re-check and release a held entry, preferably once a compaction happened */
-            int i = (int)srd_rng_below(&rng, (uint64_t)nheld);
-            if (atomic_load(&compactions) > held[i].compactions_at_pin || srd_rng_below(&rng, 8) == 0) {
+            int i = (int)tst_rng_below(&rng, (uint64_t)nheld);
+            if (atomic_load(&compactions) > held[i].compactions_at_pin || tst_rng_below(&rng, 8) == 0) {
                 recheck_pinned(&held[i], "held entry");
                 srd_entry_free(held[i].e);
                 held[i] = held[--nheld];
@@ -249,7 +249,7 @@ static void *reader_main(void *argp) {
 
 static void *compactor_main(void *arg) {
     (void)arg;
-    srd_ctx("compactor");
+    tst_ctx("compactor");
     while (!atomic_load(&stop_readers)) {
         struct timespec ts = {0, 15 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -269,19 +269,19 @@ static void check_final_state(const srd_store *s, const char *when) {
         const uint8_t *p = NULL;
         size_t n = 0;
         uint64_t want = atomic_load(&committed[k]);
-        srd_ctx("%s: key %u", when, k);
+        tst_ctx("%s: key %u", when, k);
         if (CHECK_OK(srd_read(s, (const uint8_t *)key_name[k], key_len[k], &p, &n)))
             verify_value(p, n, k, want, want, when);
     }
-    srd_ctx("%s", when);
-    CHECK_EQ_U(srd_count_of(s), NKEYS);
-    srd_ctx_clear();
+    tst_ctx("%s", when);
+    CHECK_EQ_U(tst_count_of(s), NKEYS);
+    tst_ctx_clear();
 }
 
 int main(int argc, char **argv) {
-    srd_test_init(argc, argv, "test_threads");
-    writes_per_writer = srd_scaled(10000, 40);
-    const char *path = srd_path("threads.srd");
+    tst_test_init(argc, argv, "test_threads");
+    writes_per_writer = tst_scaled(10000, 40);
+    const char *path = tst_path("threads.srd");
     for (int k = 0; k < NKEYS; k++) key_len[k] = (size_t)snprintf(key_name[k], sizeof key_name[k], "tkey-%02d", k);
 
     REQUIRE(srd_open(path, 0, &store) == SRD_OK);
@@ -299,7 +299,7 @@ int main(int argc, char **argv) {
     pthread_rwlock_init(&compact_lock, &attr);
     pthread_rwlockattr_destroy(&attr);
 
-    t_start = srd_now();
+    t_start = tst_now();
     pthread_t wt[NWRITERS], rt[NREADERS], ct;
     struct writer_arg wa[NWRITERS];
     struct reader_arg ra[NREADERS];
@@ -315,15 +315,15 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NWRITERS; i++) pthread_join(wt[i], NULL);
     atomic_store(&writers_done, 1);
     /* let readers and the compactor overlap a little longer, for at least 3 compactions */
-    double writers_end = srd_now();
-    while (!time_is_up() && (atomic_load(&compactions) < 3 || srd_now() - writers_end < 0.2)) {
+    double writers_end = tst_now();
+    while (!time_is_up() && (atomic_load(&compactions) < 3 || tst_now() - writers_end < 0.2)) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     atomic_store(&stop_readers, 1);
     for (int i = 0; i < NREADERS; i++) pthread_join(rt[i], NULL);
     pthread_join(ct, NULL);
-    double elapsed = srd_now() - t_start;
+    double elapsed = tst_now() - t_start;
 
     uint64_t total_writes = 0;
     for (int k = 0; k < NKEYS; k++) total_writes += atomic_load(&committed[k]) - 1;
@@ -352,5 +352,5 @@ int main(int argc, char **argv) {
         srd_close(s);
     }
     pthread_rwlock_destroy(&compact_lock);
-    return srd_test_finish();
+    return tst_test_finish();
 }

@@ -1,6 +1,6 @@
 /* Helpers shared by the API and feature suites (test_api.c, test_features.c):
  * opening stores, writing and checking values by string key. Included after
- * srd_test.h. */
+ * tst_test.h. */
 #ifndef SRD_API_HELPERS_H
 #define SRD_API_HELPERS_H
 

@@ -1,5 +1,5 @@
 /*
- * srd_fmt_build.h - building store files (and look-alikes) byte by byte, for the
+ * tst_fmt_build.h - building store files (and look-alikes) byte by byte, for the
  * robustness tests: a growable buffer, CRC-32/ISO-HDLC (the crc32fast crate's), and an
  * entry writer parameterised by alignment and metadata layout so that files "written by
  * older, incompatible versions of the format" can be produced by hand.
@@ -7,7 +7,7 @@
 #ifndef SRD_FMT_BUILD_H
 #define SRD_FMT_BUILD_H
 
-#include "srd_test.h"
+#include "tst_test.h"
 
 struct fbuf {
     uint8_t *p;
@@ -55,7 +55,7 @@ static inline void fb_free(struct fbuf *f) {
 }
 
 /* CRC-32/ISO-HDLC (reflected 0xEDB88320, init and xorout 0xFFFFFFFF). */
-static inline uint32_t srd_crc32(const uint8_t *p, size_t n) {
+static inline uint32_t tst_crc32(const uint8_t *p, size_t n) {
     static uint32_t table[256];
     static int ready;
     if (!ready) {
@@ -72,20 +72,20 @@ static inline uint32_t srd_crc32(const uint8_t *p, size_t n) {
 }
 
 /* Metadata layouts. META_LE20 with alignment 64 is the real format (FORMAT.md). */
-enum srd_meta_kind {
+enum tst_meta_kind {
     META_LE20,          /* key hash u64, prev_tail u64, crc u32; little-endian */
     META_BE20,          /* the same fields, big-endian */
     META_HASH_PREV16,   /* 16 bytes: key hash u64, prev_tail u64 (no checksum) */
     META_HASH_P32_CRC16 /* 16 bytes: key hash u64, prev_tail u32, crc u32 */
 };
 
-static inline size_t srd_meta_size(enum srd_meta_kind mk) {
+static inline size_t tst_meta_size(enum tst_meta_kind mk) {
     return (mk == META_LE20 || mk == META_BE20) ? 20 : 16;
 }
 
 /* Appends one entry: padding to `align` (1 = none; tombstones never padded), the payload
  * (NULL = tombstone, one 0x00 byte), then the metadata in layout `mk`. */
-static inline void fb_entry(struct fbuf *f, unsigned align, enum srd_meta_kind mk, uint64_t key_hash,
+static inline void fb_entry(struct fbuf *f, unsigned align, enum tst_meta_kind mk, uint64_t key_hash,
                             const uint8_t *val, size_t len) {
     uint64_t prev = f->n;
     static const uint8_t zero = 0;
@@ -96,7 +96,7 @@ static inline void fb_entry(struct fbuf *f, unsigned align, enum srd_meta_kind m
         fb_fill(f, 0, (size_t)((align - prev % align) % align));
     }
     fb_put(f, val, len);
-    uint32_t crc = srd_crc32(val, len);
+    uint32_t crc = tst_crc32(val, len);
     switch (mk) {
     case META_LE20:
         fb_le(f, key_hash, 8);

@@ -1,12 +1,12 @@
 /*
- * srd_test.h - a tiny header-only harness shared by the C test programs.
+ * tst_test.h - a tiny header-only harness shared by the C test programs.
  *
  * - CHECK* macros record a failure with file:line (plus the current context
  *   string, e.g. a seed or a cut offset) and keep going; they return 1 when the
  *   check passed so callers can stop a branch early: `if (!CHECK(p)) return;`.
- * - srd_test_init() creates a private scratch directory below argv[1] (or
- *   $SRD_TEST_DIR, or /tmp); srd_path() names files inside it.
- * - srd_test_finish() prints "<name>: N passed, N failed", removes the scratch
+ * - tst_test_init() creates a private scratch directory below argv[1] (or
+ *   $SRD_TEST_DIR, or /tmp); tst_path() names files inside it.
+ * - tst_test_finish() prints "<name>: N passed, N failed", removes the scratch
  *   directory when everything passed, and returns the process exit code.
  * - SRD_TEST_SCALE (a positive number, default 1) scales iteration counts down
  *   (e.g. 0.05 under valgrind) or up.
@@ -40,7 +40,7 @@
 
 #define SRD_TEST_MAX_PRINTED_FAILURES 100
 
-struct srd_test_state {
+struct tst_test_state {
     const char *name;
     char dir[PATH_MAX];
     double scale;
@@ -49,30 +49,30 @@ struct srd_test_state {
     atomic_ulong printed;
 };
 
-static struct srd_test_state srd_test_g;
-static _Thread_local char srd_test_ctx[512];
+static struct tst_test_state tst_test_g;
+static _Thread_local char tst_test_ctx[512];
 
 /* ------------------------------------------------------------------ */
 /* Context and failure reporting                                       */
 /* ------------------------------------------------------------------ */
 
 /* Sets a context string (seed, step, offset...) printed with each failure on this thread. */
-static inline void srd_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static inline void srd_ctx(const char *fmt, ...) {
+static inline void tst_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void tst_ctx(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(srd_test_ctx, sizeof srd_test_ctx, fmt, ap);
+    vsnprintf(tst_test_ctx, sizeof tst_test_ctx, fmt, ap);
     va_end(ap);
 }
 
-static inline void srd_ctx_clear(void) { srd_test_ctx[0] = '\0'; }
+static inline void tst_ctx_clear(void) { tst_test_ctx[0] = '\0'; }
 
-static inline void srd_fail_(const char *file, int line, const char *fmt, ...)
+static inline void tst_fail_(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static inline void srd_fail_(const char *file, int line, const char *fmt, ...) {
-    unsigned long n = atomic_fetch_add(&srd_test_g.failed, 1);
+static inline void tst_fail_(const char *file, int line, const char *fmt, ...) {
+    unsigned long n = atomic_fetch_add(&tst_test_g.failed, 1);
     (void)n;
-    unsigned long printed = atomic_fetch_add(&srd_test_g.printed, 1);
+    unsigned long printed = atomic_fetch_add(&tst_test_g.printed, 1);
     if (printed < SRD_TEST_MAX_PRINTED_FAILURES) {
         char msg[1024];
         va_list ap;
@@ -80,52 +80,52 @@ static inline void srd_fail_(const char *file, int line, const char *fmt, ...) {
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         fprintf(stderr, "%s:%d: FAILED: %s%s%s%s\n", file, line, msg,
-                srd_test_ctx[0] ? " [" : "", srd_test_ctx, srd_test_ctx[0] ? "]" : "");
+                tst_test_ctx[0] ? " [" : "", tst_test_ctx, tst_test_ctx[0] ? "]" : "");
     } else if (printed == SRD_TEST_MAX_PRINTED_FAILURES) {
         fprintf(stderr, "... further failure messages suppressed\n");
     }
 }
 
-static inline int srd_pass_(void) {
-    atomic_fetch_add(&srd_test_g.passed, 1);
+static inline int tst_pass_(void) {
+    atomic_fetch_add(&tst_test_g.passed, 1);
     return 1;
 }
 
-static inline int srd_check_(int ok, const char *file, int line, const char *expr) {
-    if (ok) return srd_pass_();
-    srd_fail_(file, line, "CHECK(%s)", expr);
+static inline int tst_check_(int ok, const char *file, int line, const char *expr) {
+    if (ok) return tst_pass_();
+    tst_fail_(file, line, "CHECK(%s)", expr);
     return 0;
 }
 
-static inline int srd_check_msg_(int ok, const char *file, int line, const char *expr,
+static inline int tst_check_msg_(int ok, const char *file, int line, const char *expr,
                                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static inline int srd_check_msg_(int ok, const char *file, int line, const char *expr,
+static inline int tst_check_msg_(int ok, const char *file, int line, const char *expr,
                                  const char *fmt, ...) {
-    if (ok) return srd_pass_();
+    if (ok) return tst_pass_();
     char msg[768];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    srd_fail_(file, line, "CHECK(%s): %s", expr, msg);
+    tst_fail_(file, line, "CHECK(%s): %s", expr, msg);
     return 0;
 }
 
-static inline int srd_check_eq_(long long a, long long b, const char *file, int line,
+static inline int tst_check_eq_(long long a, long long b, const char *file, int line,
                                 const char *ea, const char *eb) {
-    if (a == b) return srd_pass_();
-    srd_fail_(file, line, "CHECK_EQ(%s, %s): %lld != %lld", ea, eb, a, b);
+    if (a == b) return tst_pass_();
+    tst_fail_(file, line, "CHECK_EQ(%s, %s): %lld != %lld", ea, eb, a, b);
     return 0;
 }
 
-static inline int srd_check_eq_u_(unsigned long long a, unsigned long long b, const char *file,
+static inline int tst_check_eq_u_(unsigned long long a, unsigned long long b, const char *file,
                                   int line, const char *ea, const char *eb) {
-    if (a == b) return srd_pass_();
-    srd_fail_(file, line, "CHECK_EQ(%s, %s): %llu != %llu", ea, eb, a, b);
+    if (a == b) return tst_pass_();
+    tst_fail_(file, line, "CHECK_EQ(%s, %s): %llu != %llu", ea, eb, a, b);
     return 0;
 }
 
-static inline const char *srd_status_name_(int32_t s) {
+static inline const char *tst_status_name_(int32_t s) {
     switch (s) {
     case 0: return "SRD_OK";
     case 1: return "SRD_NOT_FOUND";
@@ -140,40 +140,40 @@ static inline const char *srd_status_name_(int32_t s) {
     }
 }
 
-static inline int srd_check_status_(int32_t got, int32_t want, const char *file, int line,
+static inline int tst_check_status_(int32_t got, int32_t want, const char *file, int line,
                                     const char *expr) {
-    if (got == want) return srd_pass_();
-    srd_fail_(file, line, "%s returned %d (%s), expected %d (%s); last error: \"%s\"", expr,
-              (int)got, srd_status_name_(got), (int)want, srd_status_name_(want),
+    if (got == want) return tst_pass_();
+    tst_fail_(file, line, "%s returned %d (%s), expected %d (%s); last error: \"%s\"", expr,
+              (int)got, tst_status_name_(got), (int)want, tst_status_name_(want),
               srd_last_error_message());
     return 0;
 }
 
-static inline int srd_check_mem_(const void *got, const void *want, size_t n, const char *file,
+static inline int tst_check_mem_(const void *got, const void *want, size_t n, const char *file,
                                  int line, const char *eg, const char *ew) {
     if (got == NULL || want == NULL) {
-        if (n == 0) return srd_pass_();
-        srd_fail_(file, line, "CHECK_MEM(%s, %s, %zu): NULL pointer", eg, ew, n);
+        if (n == 0) return tst_pass_();
+        tst_fail_(file, line, "CHECK_MEM(%s, %s, %zu): NULL pointer", eg, ew, n);
         return 0;
     }
-    if (memcmp(got, want, n) == 0) return srd_pass_();
+    if (memcmp(got, want, n) == 0) return tst_pass_();
     const unsigned char *a = (const unsigned char *)got, *b = (const unsigned char *)want;
     size_t i = 0;
     while (i < n && a[i] == b[i]) i++;
-    srd_fail_(file, line, "CHECK_MEM(%s, %s, %zu): first difference at byte %zu (0x%02x != 0x%02x)",
+    tst_fail_(file, line, "CHECK_MEM(%s, %s, %zu): first difference at byte %zu (0x%02x != 0x%02x)",
               eg, ew, n, i, a[i], b[i]);
     return 0;
 }
 
-#define CHECK(cond) srd_check_((cond) ? 1 : 0, __FILE__, __LINE__, #cond)
-#define CHECK_MSG(cond, ...) srd_check_msg_((cond) ? 1 : 0, __FILE__, __LINE__, #cond, __VA_ARGS__)
-#define CHECK_EQ(a, b) srd_check_eq_((long long)(a), (long long)(b), __FILE__, __LINE__, #a, #b)
+#define CHECK(cond) tst_check_((cond) ? 1 : 0, __FILE__, __LINE__, #cond)
+#define CHECK_MSG(cond, ...) tst_check_msg_((cond) ? 1 : 0, __FILE__, __LINE__, #cond, __VA_ARGS__)
+#define CHECK_EQ(a, b) tst_check_eq_((long long)(a), (long long)(b), __FILE__, __LINE__, #a, #b)
 #define CHECK_EQ_U(a, b) \
-    srd_check_eq_u_((unsigned long long)(a), (unsigned long long)(b), __FILE__, __LINE__, #a, #b)
+    tst_check_eq_u_((unsigned long long)(a), (unsigned long long)(b), __FILE__, __LINE__, #a, #b)
 #define CHECK_STATUS(expr, want) \
-    srd_check_status_((int32_t)(expr), (int32_t)(want), __FILE__, __LINE__, #expr)
+    tst_check_status_((int32_t)(expr), (int32_t)(want), __FILE__, __LINE__, #expr)
 #define CHECK_OK(expr) CHECK_STATUS(expr, SRD_OK)
-#define CHECK_MEM(got, want, n) srd_check_mem_((got), (want), (n), __FILE__, __LINE__, #got, #want)
+#define CHECK_MEM(got, want, n) tst_check_mem_((got), (want), (n), __FILE__, __LINE__, #got, #want)
 #define CHECK_STR(got, want)                                                                    \
     CHECK_MSG((got) != NULL && strcmp((got), (want)) == 0, "\"%s\" != \"%s\"",                  \
               (got) ? (got) : "(null)", (want))
@@ -183,7 +183,7 @@ static inline int srd_check_mem_(const void *got, const void *want, size_t n, co
     do {                                                                                        \
         if (!CHECK(cond)) {                                                                     \
             fprintf(stderr, "%s:%d: required check failed, stopping\n", __FILE__, __LINE__);    \
-            exit(srd_test_finish());                                                            \
+            exit(tst_test_finish());                                                            \
         }                                                                                       \
     } while (0)
 
@@ -191,7 +191,7 @@ static inline int srd_check_mem_(const void *got, const void *want, size_t n, co
 /* Scratch directory                                                   */
 /* ------------------------------------------------------------------ */
 
-static inline int srd_mkdir_p(const char *path) {
+static inline int tst_mkdir_p(const char *path) {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++) {
@@ -205,77 +205,77 @@ static inline int srd_mkdir_p(const char *path) {
     return 0;
 }
 
-static inline int srd_rm_cb_(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+static inline int tst_rm_cb_(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
     (void)sb;
     (void)type;
     (void)ftw;
     return remove(path);
 }
 
-static inline void srd_rm_rf(const char *path) {
-    nftw(path, srd_rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
+static inline void tst_rm_rf(const char *path) {
+    nftw(path, tst_rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static inline int srd_test_finish(void);
+static inline int tst_test_finish(void);
 
 /* argv[1] (or $SRD_TEST_DIR, or /tmp) is the base; a fresh unique directory is made inside. */
-static inline void srd_test_init(int argc, char **argv, const char *name) {
+static inline void tst_test_init(int argc, char **argv, const char *name) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    srd_test_g.name = name;
+    tst_test_g.name = name;
     const char *base = argc > 1 ? argv[1] : getenv("SRD_TEST_DIR");
     if (base == NULL || base[0] == '\0') base = "/tmp";
-    if (srd_mkdir_p(base) != 0) {
+    if (tst_mkdir_p(base) != 0) {
         fprintf(stderr, "cannot create scratch base %s: %s\n", base, strerror(errno));
         exit(2);
     }
-    snprintf(srd_test_g.dir, sizeof srd_test_g.dir, "%s/%s.XXXXXX", base, name);
-    if (mkdtemp(srd_test_g.dir) == NULL) {
-        fprintf(stderr, "mkdtemp %s failed: %s\n", srd_test_g.dir, strerror(errno));
+    snprintf(tst_test_g.dir, sizeof tst_test_g.dir, "%s/%s.XXXXXX", base, name);
+    if (mkdtemp(tst_test_g.dir) == NULL) {
+        fprintf(stderr, "mkdtemp %s failed: %s\n", tst_test_g.dir, strerror(errno));
         exit(2);
     }
-    srd_test_g.scale = 1.0;
+    tst_test_g.scale = 1.0;
     const char *s = getenv("SRD_TEST_SCALE");
     if (s != NULL && s[0] != '\0') {
         double v = strtod(s, NULL);
-        if (v > 0.0) srd_test_g.scale = v;
+        if (v > 0.0) tst_test_g.scale = v;
     }
-    printf("%s: scratch dir %s, SRD_TEST_SCALE=%g\n", name, srd_test_g.dir, srd_test_g.scale);
+    printf("%s: scratch dir %s, SRD_TEST_SCALE=%g\n", name, tst_test_g.dir, tst_test_g.scale);
 }
 
 /* A path inside the scratch directory (a ring of per-thread buffers: valid for 16 calls). */
-static inline const char *srd_path(const char *file) {
+static inline const char *tst_path(const char *file) {
     static _Thread_local char bufs[16][PATH_MAX];
     static _Thread_local unsigned next;
     char *b = bufs[next++ % 16];
-    int n = snprintf(b, PATH_MAX, "%s/%s", srd_test_g.dir, file);
+    int n = snprintf(b, PATH_MAX, "%s/%s", tst_test_g.dir, file);
     if (n < 0 || n >= PATH_MAX) {
-        fprintf(stderr, "scratch path too long: %s/%s\n", srd_test_g.dir, file);
+        fprintf(stderr, "scratch path too long: %s/%s\n", tst_test_g.dir, file);
         abort();
     }
     return b;
 }
 
-static inline double srd_scale(void) { return srd_test_g.scale; }
+static inline double tst_scale(void) { return tst_test_g.scale; }
 
 /* n scaled by SRD_TEST_SCALE, at least `min`. */
-static inline long srd_scaled(long n, long min) {
-    double v = (double)n * srd_test_g.scale;
+static inline long tst_scaled(long n, long min) {
+    double v = (double)n * tst_test_g.scale;
     long r = (long)v;
     return r < min ? min : r;
 }
 
-static inline int srd_test_finish(void) {
-    unsigned long p = atomic_load(&srd_test_g.passed);
-    unsigned long f = atomic_load(&srd_test_g.failed);
+static inline int tst_test_finish(void) {
+    unsigned long p = atomic_load(&tst_test_g.passed);
+    unsigned long f = atomic_load(&tst_test_g.failed);
     if (p == 0 && f == 0) {
-        fprintf(stderr, "%s: no checks ran\n", srd_test_g.name);
+        fprintf(stderr, "%s: no checks ran\n", tst_test_g.name);
         f = 1;
     }
-    printf("%s: %lu passed, %lu failed\n", srd_test_g.name, p, f);
+    printf("%s: %lu passed, %lu failed\n", tst_test_g.name, p, f);
     if (f == 0 && getenv("SRD_TEST_KEEP") == NULL) {
-        srd_rm_rf(srd_test_g.dir);
+        tst_rm_rf(tst_test_g.dir);
     } else if (f != 0) {
-        printf("%s: scratch files kept in %s\n", srd_test_g.name, srd_test_g.dir);
+        printf("%s: scratch files kept in %s\n", tst_test_g.name, tst_test_g.dir);
     }
     fflush(stdout);
     return f == 0 ? 0 : 1;
@@ -286,19 +286,19 @@ static inline int srd_test_finish(void) {
 /* ------------------------------------------------------------------ */
 
 /* Size of a file, or -1 if it does not exist. */
-static inline long long srd_file_len(const char *path) {
+static inline long long tst_file_len(const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) return -1;
     return (long long)st.st_size;
 }
 
-static inline int srd_file_exists(const char *path) {
+static inline int tst_file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
 /* Whole file into a malloc'd buffer (never NULL on success, even for empty files). */
-static inline uint8_t *srd_slurp(const char *path, size_t *out_len) {
+static inline uint8_t *tst_slurp(const char *path, size_t *out_len) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
     struct stat st;
@@ -324,7 +324,7 @@ static inline uint8_t *srd_slurp(const char *path, size_t *out_len) {
 }
 
 /* Replaces the file's content with data[0..len). Returns 0 on success. */
-static inline int srd_spit(const char *path, const void *data, size_t len) {
+static inline int tst_spit(const char *path, const void *data, size_t len) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
     size_t off = 0;
@@ -340,7 +340,7 @@ static inline int srd_spit(const char *path, const void *data, size_t len) {
 }
 
 /* Makes the file equal to data[0..len) assuming its first `same` bytes already match. */
-static inline int srd_restore_tail(const char *path, const void *data, size_t len, size_t same) {
+static inline int tst_restore_tail(const char *path, const void *data, size_t len, size_t same) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = 0;
@@ -356,9 +356,9 @@ static inline int srd_restore_tail(const char *path, const void *data, size_t le
 }
 
 /* 1 if the file's bytes equal data[0..len). */
-static inline int srd_file_equals(const char *path, const void *data, size_t len) {
+static inline int tst_file_equals(const char *path, const void *data, size_t len) {
     size_t got_len = 0;
-    uint8_t *got = srd_slurp(path, &got_len);
+    uint8_t *got = tst_slurp(path, &got_len);
     if (got == NULL) return 0;
     int eq = got_len == len && memcmp(got, data, len) == 0;
     free(got);
@@ -371,9 +371,9 @@ static inline int srd_file_equals(const char *path, const void *data, size_t len
 
 typedef struct {
     uint64_t s;
-} srd_rng;
+} tst_rng;
 
-static inline uint64_t srd_rng_next(srd_rng *r) {
+static inline uint64_t tst_rng_next(tst_rng *r) {
     uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -381,12 +381,12 @@ static inline uint64_t srd_rng_next(srd_rng *r) {
 }
 
 /* Uniform in [0, n), n > 0. */
-static inline uint64_t srd_rng_below(srd_rng *r, uint64_t n) { return srd_rng_next(r) % n; }
+static inline uint64_t tst_rng_below(tst_rng *r, uint64_t n) { return tst_rng_next(r) % n; }
 
-static inline void srd_rng_fill(srd_rng *r, uint8_t *buf, size_t n) {
+static inline void tst_rng_fill(tst_rng *r, uint8_t *buf, size_t n) {
     size_t i = 0;
     while (i < n) {
-        uint64_t v = srd_rng_next(r);
+        uint64_t v = tst_rng_next(r);
         for (int k = 0; k < 8 && i < n; k++, i++) buf[i] = (uint8_t)(v >> (8 * k));
     }
 }
@@ -398,19 +398,19 @@ static inline void srd_rng_fill(srd_rng *r, uint8_t *buf, size_t n) {
 #define SRD_FMT_ALIGN 64u
 #define SRD_FMT_META 20u
 
-static inline uint64_t srd_align_up(uint64_t x) {
+static inline uint64_t tst_align_up(uint64_t x) {
     return (x + (SRD_FMT_ALIGN - 1)) & ~(uint64_t)(SRD_FMT_ALIGN - 1);
 }
 
 /* Where a value entry of `len` payload bytes appended at `prev_end` ends. */
-static inline uint64_t srd_value_entry_end(uint64_t prev_end, uint64_t len) {
-    return srd_align_up(prev_end) + len + SRD_FMT_META;
+static inline uint64_t tst_value_entry_end(uint64_t prev_end, uint64_t len) {
+    return tst_align_up(prev_end) + len + SRD_FMT_META;
 }
 
 /* Where a tombstone appended at `prev_end` ends (one 0x00 byte, no padding). */
-static inline uint64_t srd_tombstone_end(uint64_t prev_end) { return prev_end + 1 + SRD_FMT_META; }
+static inline uint64_t tst_tombstone_end(uint64_t prev_end) { return prev_end + 1 + SRD_FMT_META; }
 
-static inline uint64_t srd_le64(const uint8_t *p) {
+static inline uint64_t tst_le64(const uint8_t *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
     return v;
@@ -423,20 +423,20 @@ static inline uint64_t srd_le64(const uint8_t *p) {
 #define SRD_U8(s) ((const uint8_t *)(s))
 
 /* srd_file_size, or UINT64_MAX on failure. */
-static inline uint64_t srd_size_of(const srd_store *s) {
+static inline uint64_t tst_size_of(const srd_store *s) {
     uint64_t v = UINT64_MAX;
     if (srd_file_size(s, &v) != SRD_OK) return UINT64_MAX;
     return v;
 }
 
 /* srd_count, or UINT64_MAX on failure. */
-static inline uint64_t srd_count_of(const srd_store *s) {
+static inline uint64_t tst_count_of(const srd_store *s) {
     uint64_t v = UINT64_MAX;
     if (srd_count(s, &v) != SRD_OK) return UINT64_MAX;
     return v;
 }
 
-static inline double srd_now(void) {
+static inline double tst_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;

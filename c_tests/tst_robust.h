@@ -1,6 +1,6 @@
 /*
- * srd_robust.h - helpers shared by the robustness tests (damage sweep, hostile input,
- * non-stores, salvage, stress, multi-process). Header-only, on top of srd_test.h.
+ * tst_robust.h - helpers shared by the robustness tests (damage sweep, hostile input,
+ * non-stores, salvage, stress, multi-process). Header-only, on top of tst_test.h.
  *
  * - file snapshots (bytes, size, mtime) to prove that a call left a file untouched;
  * - one-byte pokes into a file;
@@ -11,7 +11,7 @@
 #ifndef SRD_ROBUST_H
 #define SRD_ROBUST_H
 
-#include "srd_test.h"
+#include "tst_test.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -21,7 +21,7 @@
 /* Status names                                                        */
 /* ------------------------------------------------------------------ */
 
-static inline const char *srd_rb_status(int32_t s) {
+static inline const char *tst_rb_status(int32_t s) {
     switch (s) {
     case SRD_OK: return "SRD_OK";
     case SRD_NOT_FOUND: return "SRD_NOT_FOUND";
@@ -41,7 +41,7 @@ static inline const char *srd_rb_status(int32_t s) {
 /* File snapshots                                                      */
 /* ------------------------------------------------------------------ */
 
-struct srd_snap {
+struct tst_snap {
     int exists;
     uint8_t *bytes;
     size_t len;
@@ -51,7 +51,7 @@ struct srd_snap {
     mode_t mode;
 };
 
-static inline void srd_snap_take(struct srd_snap *s, const char *path) {
+static inline void tst_snap_take(struct tst_snap *s, const char *path) {
     memset(s, 0, sizeof *s);
     struct stat st;
     if (lstat(path, &st) != 0) return;
@@ -60,20 +60,20 @@ static inline void srd_snap_take(struct srd_snap *s, const char *path) {
     s->ctime_ = st.st_ctim;
     s->ino = st.st_ino;
     s->mode = st.st_mode;
-    if (S_ISREG(st.st_mode)) s->bytes = srd_slurp(path, &s->len);
+    if (S_ISREG(st.st_mode)) s->bytes = tst_slurp(path, &s->len);
 }
 
-static inline void srd_snap_free(struct srd_snap *s) {
+static inline void tst_snap_free(struct tst_snap *s) {
     free(s->bytes);
     s->bytes = NULL;
 }
 
 /* 1 if the path is exactly as in the snapshot (existence, type, inode, size, bytes, and
  * mtime if check_mtime). On a difference, writes a description into why. */
-static inline int srd_snap_same_ex(const struct srd_snap *s, const char *path, char *why,
+static inline int tst_snap_same_ex(const struct tst_snap *s, const char *path, char *why,
                                    size_t whylen, int check_mtime) {
-    struct srd_snap now;
-    srd_snap_take(&now, path);
+    struct tst_snap now;
+    tst_snap_take(&now, path);
     int same = 1;
     why[0] = '\0';
     if (now.exists != s->exists) {
@@ -99,20 +99,20 @@ static inline int srd_snap_same_ex(const struct srd_snap *s, const char *path, c
             same = 0;
         }
     }
-    srd_snap_free(&now);
+    tst_snap_free(&now);
     return same;
 }
 
-static inline int srd_snap_same(const struct srd_snap *s, const char *path, char *why,
+static inline int tst_snap_same(const struct tst_snap *s, const char *path, char *why,
                                 size_t whylen) {
-    return srd_snap_same_ex(s, path, why, whylen, 1);
+    return tst_snap_same_ex(s, path, why, whylen, 1);
 }
 
 /* The path is untouched: same inode, size, bytes and mtime. */
 #define CHECK_UNCHANGED(snap, path)                                                              \
     do {                                                                                         \
         char why_[256];                                                                          \
-        int same_ = srd_snap_same_ex((snap), (path), why_, sizeof why_, 1);                      \
+        int same_ = tst_snap_same_ex((snap), (path), why_, sizeof why_, 1);                      \
         CHECK_MSG(same_, "%s was modified: %s", (path), why_);                                   \
     } while (0)
 
@@ -120,7 +120,7 @@ static inline int srd_snap_same(const struct srd_snap *s, const char *path, char
 #define CHECK_SAME_BYTES(snap, path)                                                             \
     do {                                                                                         \
         char why_[256];                                                                          \
-        int same_ = srd_snap_same_ex((snap), (path), why_, sizeof why_, 0);                      \
+        int same_ = tst_snap_same_ex((snap), (path), why_, sizeof why_, 0);                      \
         CHECK_MSG(same_, "%s differs: %s", (path), why_);                                        \
     } while (0)
 
@@ -128,7 +128,7 @@ static inline int srd_snap_same(const struct srd_snap *s, const char *path, char
 /* Pokes                                                               */
 /* ------------------------------------------------------------------ */
 
-static inline int srd_poke(const char *path, uint64_t off, uint8_t byte) {
+static inline int tst_poke(const char *path, uint64_t off, uint8_t byte) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t w = pwrite(fd, &byte, 1, (off_t)off);
@@ -136,7 +136,7 @@ static inline int srd_poke(const char *path, uint64_t off, uint8_t byte) {
     return w == 1 ? 0 : -1;
 }
 
-static inline int srd_truncate_to(const char *path, uint64_t len) {
+static inline int tst_truncate_to(const char *path, uint64_t len) {
     return truncate(path, (off_t)len);
 }
 
@@ -147,7 +147,7 @@ static inline int srd_truncate_to(const char *path, uint64_t len) {
 /* Runs fn(arg) in a forked child; the child's return value (0..255) is the exit code.
  * Returns the exit code, -1 if the child did not finish within `seconds` (it is killed),
  * or -2 if it died from a signal (*sig set). */
-static inline int srd_run_child(int (*fn)(void *), void *arg, double seconds, int *sig) {
+static inline int tst_run_child(int (*fn)(void *), void *arg, double seconds, int *sig) {
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -156,7 +156,7 @@ static inline int srd_run_child(int (*fn)(void *), void *arg, double seconds, in
         int rc = fn(arg);
         _exit(rc & 0xff);
     }
-    double deadline = srd_now() + seconds;
+    double deadline = tst_now() + seconds;
     for (;;) {
         int status = 0;
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -166,7 +166,7 @@ static inline int srd_run_child(int (*fn)(void *), void *arg, double seconds, in
             return -2;
         }
         if (r < 0 && errno != EINTR) return -3;
-        if (srd_now() > deadline) {
+        if (tst_now() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             return -1;
@@ -180,15 +180,15 @@ static inline int srd_run_child(int (*fn)(void *), void *arg, double seconds, in
 /* Line I/O on pipes, with deadlines                                   */
 /* ------------------------------------------------------------------ */
 
-struct srd_chan {
+struct tst_chan {
     int rfd, wfd;
     char buf[8192];
     size_t have;
 };
 
-static inline int srd_chan_send(struct srd_chan *c, const char *fmt, ...)
+static inline int tst_chan_send(struct tst_chan *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static inline int srd_chan_send(struct srd_chan *c, const char *fmt, ...) {
+static inline int tst_chan_send(struct tst_chan *c, const char *fmt, ...) {
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -208,8 +208,8 @@ static inline int srd_chan_send(struct srd_chan *c, const char *fmt, ...) {
 
 /* Reads one line (without the newline) into out; waits at most `seconds`.
  * Returns 0, -1 on timeout, -2 on EOF or error. */
-static inline int srd_chan_recv(struct srd_chan *c, char *out, size_t outlen, double seconds) {
-    double deadline = srd_now() + seconds;
+static inline int tst_chan_recv(struct tst_chan *c, char *out, size_t outlen, double seconds) {
+    double deadline = tst_now() + seconds;
     for (;;) {
         char *nl = memchr(c->buf, '\n', c->have);
         if (nl) {
@@ -222,7 +222,7 @@ static inline int srd_chan_recv(struct srd_chan *c, char *out, size_t outlen, do
             return 0;
         }
         if (c->have == sizeof c->buf) return -2;
-        double left = deadline - srd_now();
+        double left = deadline - tst_now();
         if (left <= 0) return -1;
         struct pollfd p = {c->rfd, POLLIN, 0};
         int pr = poll(&p, 1, (int)(left * 1000) + 1);
