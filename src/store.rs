@@ -423,9 +423,14 @@ impl Store {
         let mut map = Mapping::new(&file, reserve_for(file_len))
             .map_err(|e| Error::io(format!("{}: mmap", path.display()), e))?;
         let mut attempt = 0;
+        // A read-only open's snapshot, to become the store's mapping.
+        let mut adopted = None;
         let (rec, mut saved_at, used_index_file) = loop {
             let found = if options.read_only {
-                Store::recover_shared(&path, &file, &stat, &options)
+                Store::recover_shared(&path, &file, &stat, &options).map(|(found, snap)| {
+                    adopted = snap;
+                    found
+                })
             } else {
                 Ok(Store::recover_locked(
                     &path,
@@ -455,6 +460,13 @@ impl Store {
             }
         };
         check_size_limit(&path, rec.tail)?;
+        if let Some(snap) = adopted.take() {
+            // The pages the validation touched stay mapped (a fresh map
+            // would fault them all again on the first reads).
+            if let Ok(m) = snap.into_mapping(&file) {
+                map = m;
+            }
+        }
         if rec.tail > map.capacity() {
             // The file grew while a read-only open looked at it.
             map = Mapping::new(&file, reserve_for(rec.tail))
@@ -565,7 +577,10 @@ impl Store {
         file: &File,
         stat: &fs::Metadata,
         options: &OpenOptions,
-    ) -> Result<std::result::Result<(recovery::Recovered, u64, bool), recovery::Damage>> {
+    ) -> Result<(
+        std::result::Result<(recovery::Recovered, u64, bool), recovery::Damage>,
+        Option<crate::os::snapshot::Snapshot>,
+    )> {
         use crate::os::snapshot::Snapshot;
         let read_err = |e| Error::io(format!("{}: read", path.display()), e);
         let meta = METADATA_SIZE;
@@ -643,7 +658,7 @@ impl Store {
                 if marked_below(found.0.tail) {
                     continue;
                 }
-                return Ok(Ok(found));
+                return Ok((Ok(found), Some(snap)));
             }
             // The file does not end with a complete chain (a writer is in
             // the middle of an append or a stream, or a tail is torn): the
@@ -660,7 +675,8 @@ impl Store {
                     continue;
                 }
             }
-            return Ok(found);
+            let snap = found.is_ok().then_some(snap);
+            return Ok((found, snap));
         }
         unreachable!("the loop returns")
     }

@@ -27,7 +27,32 @@ pub type MemorySource = Arc<dyn AsRef<[u8]> + Send + Sync>;
 /// longer than the file), or bytes in memory.
 pub(crate) enum Mapping {
     File(MmapRaw),
+    /// A read-only shared mapping of the file made from a reader's
+    /// snapshot ([`crate::os::snapshot::Snapshot::into_mapping`]).
+    Adopted(Adopted),
     Memory(MemorySource),
+}
+
+/// A read-only shared mapping of a store file, `len` bytes at `ptr`,
+/// unmapped on drop.
+pub(crate) struct Adopted {
+    pub(crate) ptr: *mut u8,
+    pub(crate) len: usize,
+}
+
+// SAFETY: a read-only mapping, only ever read, owned by this value.
+unsafe impl Send for Adopted {}
+// SAFETY: as for `Send`: shared references only read it.
+unsafe impl Sync for Adopted {}
+
+impl Drop for Adopted {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the range this value owns; no slice from
+        // `Mapping::bytes` outlives the mapping that lent it.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
 }
 
 impl Mapping {
@@ -43,6 +68,7 @@ impl Mapping {
     pub(crate) fn capacity(&self) -> u64 {
         match self {
             Mapping::File(raw) => raw.len() as u64,
+            Mapping::Adopted(a) => a.len as u64,
             Mapping::Memory(m) => (**m).as_ref().len() as u64,
         }
     }
@@ -54,11 +80,12 @@ impl Mapping {
     /// the engine never truncates or rewrites while this mapping lives.
     pub(crate) fn bytes(&self, len: u64) -> &[u8] {
         let len = len.min(self.capacity()) as usize;
-        let raw = match self {
-            Mapping::File(raw) => raw,
+        let ptr = match self {
+            Mapping::File(raw) => raw.as_ptr(),
+            Mapping::Adopted(a) => a.ptr.cast_const(),
             Mapping::Memory(m) => return &(**m).as_ref()[..len],
         };
-        // SAFETY: `raw` is a live PROT_READ mapping of at least `len` bytes
+        // SAFETY: `ptr` is a live PROT_READ mapping of at least `len` bytes
         // (clamped above) that lives as long as `self`, so the pointer is
         // valid for `len` reads for the returned lifetime. The bytes never
         // change: the file is append-only, the engine only truncates beyond
@@ -66,6 +93,6 @@ impl Mapping {
         // rollback of a failed append), and compaction writes a new file
         // instead of rewriting this one. Pages beyond the end of the file are
         // never included because published lengths never exceed the file.
-        unsafe { std::slice::from_raw_parts(raw.as_ptr(), len) }
+        unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 }

@@ -91,7 +91,10 @@ impl Snapshot {
     fn build(file: &File, file_len: u64, trusted: u64, zeros_from: u64) -> io::Result<Snapshot> {
         let page = page_size();
         let trusted = trusted.min(file_len) / page * page;
-        let reserved = usize::try_from(file_len.div_ceil(page).max(1) * page)
+        // Address space for the store's own mapping too (see
+        // [`Snapshot::into_mapping`]): only the pages touched cost memory.
+        let capacity = crate::os::mapping::reserve_for(file_len).max(file_len);
+        let reserved = usize::try_from(capacity.div_ceil(page).max(1) * page)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "file too large"))?;
         // SAFETY: a fresh private anonymous mapping: no existing memory is
         // affected; the result is checked.
@@ -236,6 +239,44 @@ impl Snapshot {
         // relies on them, above it private memory we filled.
         unsafe { std::slice::from_raw_parts(self.base, self.len) }
     }
+
+    /// Turns the snapshot into the store's mapping of `file` (the file it
+    /// was taken of): the copied part is replaced by the file's own pages,
+    /// so the whole reserved range becomes one read-only shared mapping of
+    /// the file, and the pages a validation touched below the copy stay
+    /// mapped instead of faulting again on the first reads. The copied
+    /// bytes up to the length the caller publishes are the file's own
+    /// (complete entries are never rewritten).
+    pub(crate) fn into_mapping(mut self, file: &File) -> io::Result<crate::os::mapping::Mapping> {
+        let from = self.copied_from as usize;
+        if from < self.reserved {
+            // SAFETY: replaces pages inside the range this snapshot
+            // reserved (`from` is a page boundary, `from..reserved` is
+            // ours) with a read-only shared mapping of the file at the same
+            // offsets; nothing refers to the replaced private pages (this
+            // consumes the snapshot, so no slice from `bytes` is alive).
+            let m = unsafe {
+                libc::mmap(
+                    self.base.add(from).cast(),
+                    self.reserved - from,
+                    libc::PROT_READ,
+                    libc::MAP_SHARED | libc::MAP_FIXED,
+                    file.as_raw_fd(),
+                    from as libc::off_t,
+                )
+            };
+            if m == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        let adopted = crate::os::mapping::Adopted {
+            ptr: self.base,
+            len: self.reserved,
+        };
+        // The mapping now owns the range.
+        self.reserved = 0;
+        Ok(crate::os::mapping::Mapping::Adopted(adopted))
+    }
 }
 
 /// Where the file's trailing zero bytes (space preallocated by a writer)
@@ -265,6 +306,9 @@ fn nonzero_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
 
 impl Drop for Snapshot {
     fn drop(&mut self) {
+        if self.reserved == 0 {
+            return;
+        }
         // SAFETY: unmaps exactly the range this snapshot mapped; no slice
         // from `bytes` outlives `self`.
         unsafe {
@@ -278,12 +322,8 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn temp_file(bytes: &[u8]) -> (std::path::PathBuf, File) {
-        let dir = std::env::temp_dir().join(format!(
-            "srd-snapshot-{}-{}",
-            std::process::id(),
-            bytes.len()
-        ));
+    fn temp_file(name: &str, bytes: &[u8]) -> (std::path::PathBuf, File) {
+        let dir = std::env::temp_dir().join(format!("srd-snapshot-{}-{name}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let path = dir.join("f");
         let mut f = File::create(&path).unwrap();
@@ -294,7 +334,7 @@ mod tests {
     #[test]
     fn every_split_shows_the_files_bytes() {
         let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 300) as u8).collect();
-        let (path, f) = temp_file(&bytes);
+        let (path, f) = temp_file("splits", &bytes);
         let len = bytes.len() as u64;
         for trusted in [0, 1, 4095, 4096, 100_000, len - 1, len, len + 5] {
             let s = Snapshot::new(&f, len, trusted).unwrap();
@@ -309,10 +349,29 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_becomes_a_mapping_of_the_whole_file() {
+        let mut bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8 | 1).collect();
+        bytes.extend(std::iter::repeat_n(0u8, 100_000));
+        let (path, f) = temp_file("mapping", &bytes);
+        let len = bytes.len() as u64;
+        for snap in [
+            Snapshot::of_tail(&f, len, 0).unwrap(),
+            Snapshot::whole(&f, len, 0).unwrap(),
+            Snapshot::from(&f, len, 70_000).unwrap(),
+        ] {
+            assert_eq!(snap.bytes(), &bytes[..]);
+            let m = snap.into_mapping(&f).unwrap();
+            assert!(m.capacity() >= crate::os::mapping::reserve_for(len));
+            assert_eq!(m.bytes(len), &bytes[..]);
+        }
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
     fn trailing_zeros_read_as_zeros_and_a_cut_file_gives_a_shorter_snapshot() {
         let mut bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8 | 1).collect();
         bytes.extend(std::iter::repeat_n(0u8, 3 << 20));
-        let (path, f) = temp_file(&bytes);
+        let (path, f) = temp_file("zeros", &bytes);
         let len = bytes.len() as u64;
         let t = Snapshot::of_tail(&f, len, 0).unwrap();
         assert_eq!(t.bytes(), &bytes[..]);
