@@ -2002,12 +2002,27 @@ static void tst_forge_writer(void *arg, struct tst_chan *ch) {
  * read-only open, not through srd_refresh of a handle opened before, while the stream is
  * open, after its abort or after its commit; and never fault. */
 static void test_sigbus_forged_entry_in_a_stream(void) {
-    for (int commit = 0; commit <= 1; commit++) {
-        const char *path = tst_path(commit ? "forge-commit.srd" : "forge-abort.srd");
+    /* bystander: another open file description of the store holds a read lock on all of
+       it (any process that can read the file can), so the writer cannot mark its range. */
+    for (int variant = 0; variant < 4; variant++) {
+        int commit = variant & 1, bystander = variant >> 1;
+        char name[64];
+        snprintf(name, sizeof name, "forge-%s%s.srd", commit ? "commit" : "abort",
+                 bystander ? "-locked" : "");
+        const char *path = tst_path(name);
         srd_store *s = NULL;
         REQUIRE(srd_open(path, 0, &s) == SRD_OK);
         CHECK_OK(srd_write(s, (const uint8_t *)"first", 5, (const uint8_t *)"value", 5));
         srd_close(s);
+        int lockfd = -1;
+        if (bystander) {
+            lockfd = open(path, O_RDONLY | O_CLOEXEC);
+            struct flock fl;
+            memset(&fl, 0, sizeof fl);
+            fl.l_type = F_RDLCK;
+            fl.l_whence = SEEK_SET;
+            REQUIRE(lockfd >= 0 && fcntl(lockfd, F_OFD_SETLK, &fl) == 0);
+        }
         srd_store *old = NULL;
         REQUIRE(srd_open(path, SRD_OPEN_READ_ONLY, &old) == SRD_OK);
         struct tst_forge_cfg cfg = {path, commit};
@@ -2044,10 +2059,12 @@ static void test_sigbus_forged_entry_in_a_stream(void) {
         tst_chan_send(&w.ch, "bye");
         tst_proc_end_ok(&w, 30);
         srd_close(old);
+        if (lockfd >= 0) close(lockfd);
         tst_remove_store(path);
     }
     printf("  test_sigbus_forged_entry_in_a_stream: a streamed value ending in a forged entry, "
-           "aborted and committed: never seen as an entry\n");
+           "aborted and committed, with and without a read lock held on the store by another "
+           "open: never seen as an entry\n");
 }
 
 int main(int argc, char **argv) {

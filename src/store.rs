@@ -586,16 +586,17 @@ impl Store {
         let meta = METADATA_SIZE;
         let mut stat = stat.clone();
         for attempt in 1.. {
-            if attempt > 1 {
+            // A writer in another process may be filling a range it has
+            // not published (a stream, a large append): that is not part
+            // of the store yet, and may be cut back or be a value's bytes
+            // shaped like entries. Look only below it. (Asked before the
+            // size: a range marked then was not published then.)
+            let pending = crate::os::file::pending_from(file);
+            if attempt > 1 || pending.is_some() {
                 stat = file
                     .metadata()
                     .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
             }
-            // A writer in another process may be filling a range it has
-            // not published (a stream, a large append): that is not part
-            // of the store yet, and may be cut back or be a value's bytes
-            // shaped like entries. Look only below it.
-            let pending = crate::os::file::pending_from(file);
             let file_len = stat.len().min(pending.unwrap_or(u64::MAX));
             let trusted = if options.index_file {
                 crate::index::persist::saved_len(path, &stat).unwrap_or(0)
@@ -646,8 +647,14 @@ impl Store {
             let floor = snap.copied_from();
             // A pending range that began below what was found (marked after
             // the look above): look again below it.
+            // Or the end found is no boundary at all: bytes of a value that
+            // a writer was writing when the file was looked at, which end
+            // like an entry, and which it has committed since (so no mark
+            // is left): the entries after it then pass over it.
             let marked_below = |tail: u64| {
-                attempt < 100 && crate::os::file::pending_from(file).is_some_and(|p| p < tail)
+                attempt < 100
+                    && (crate::os::file::pending_from(file).is_some_and(|p| p < tail)
+                        || passed_over(file, tail))
             };
             if let Some(found) = Store::recover_fast(path, &stat, options, snap.bytes(), floor) {
                 // The newest metadata may have been copied while a writer
@@ -1829,6 +1836,80 @@ fn in_item(e: Error, i: usize) -> Error {
         Error::InvalidArgument(m) => Error::InvalidArgument(format!("batch item {i}: {m}")),
         other => other,
     }
+}
+
+/// Whether an entry of the file as it is now (read with `pread`, walking
+/// back from its end at most 4096 entries) spans `tail`, so that `tail` is
+/// no boundary between entries. `false` when the walk reaches `tail`, or
+/// cannot tell (the end is being written, or too far).
+pub(crate) fn passed_over(file: &File, tail: u64) -> bool {
+    // The end may be caught being written (no answer): look a few times.
+    for attempt in 0..4 {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        if let Some(answer) = passed_over_now(file, tail) {
+            return answer;
+        }
+    }
+    false
+}
+
+/// One look of [`passed_over`]; `None` if it cannot tell. The writer's
+/// mark is asked for before the size: a range marked then was not
+/// published then, and its start is a boundary between entries.
+fn passed_over_now(file: &File, tail: u64) -> Option<bool> {
+    let pending = crate::os::file::pending_from(file);
+    let now = file.metadata().ok()?.len().min(pending.unwrap_or(u64::MAX));
+    let mut cursor = now;
+    for _ in 0..4096 {
+        if cursor <= tail {
+            return Some(false);
+        }
+        let at = cursor.checked_sub(METADATA_SIZE as u64)?;
+        let mut b = [0u8; METADATA_SIZE];
+        std::os::unix::fs::FileExt::read_exact_at(file, &mut b, at).ok()?;
+        let meta = format::Metadata::read_at(&b, 0)?;
+        let prev = meta.prev_tail;
+        if prev == 0 && meta.checksum == 0 {
+            // Zeros: space preallocated ahead of a writer's tail. Nothing
+            // to learn here, and nothing better by looking again.
+            return Some(false);
+        }
+        if prev >= at {
+            return None;
+        }
+        if prev < tail {
+            // This entry's bytes run from below `tail` to above it. Only
+            // if it checks out is that proof (else the end is being
+            // written): its checksum, read with pread.
+            return entry_checks_out(file, prev, at, meta.checksum).then_some(true);
+        }
+        cursor = prev;
+    }
+    None
+}
+
+/// Whether the value before metadata at `meta_offset`, whose entry begins
+/// at `prev`, matches `crc` (read with `pread`, in 1 MiB pieces).
+fn entry_checks_out(file: &File, prev: u64, meta_offset: u64, crc: u32) -> bool {
+    let start = if meta_offset - prev == 1 {
+        prev
+    } else {
+        prev + format::pad_len(prev)
+    };
+    let mut h = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; (meta_offset - start).min(1 << 20) as usize];
+    let mut at = start;
+    while at < meta_offset {
+        let n = ((meta_offset - at) as usize).min(buf.len());
+        if std::os::unix::fs::FileExt::read_exact_at(file, &mut buf[..n], at).is_err() {
+            return false;
+        }
+        h.update(&buf[..n]);
+        at += n as u64;
+    }
+    h.finalize() == crc
 }
 
 /// Whether `end` may be where an entry ends, judged by reading the 20 bytes

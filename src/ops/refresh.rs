@@ -61,14 +61,14 @@ impl Store {
         };
         let _serial = crate::sync::lock(&self.refresh_lock);
         let file = open_file(&self.path, false, false)?;
+        // A writer's range that is not published yet (see `mark_pending`)
+        // is not part of the store: look only below it. (Asked before the
+        // size: a range marked then was not published then.)
+        let pending = crate::os::file::pending_from(&file);
         let stat = file
             .metadata()
             .map_err(|e| Error::io(format!("{}: stat", self.path.display()), e))?;
-        // A writer's range that is not published yet (see `mark_pending`)
-        // is not part of the store: look only below it.
-        let file_len = stat
-            .len()
-            .min(crate::os::file::pending_from(&file).unwrap_or(u64::MAX));
+        let file_len = stat.len().min(pending.unwrap_or(u64::MAX));
         let (len, map) = {
             let view = self.view.load();
             (view.len(), Arc::clone(&view.map))
@@ -130,7 +130,8 @@ impl Store {
                 }
             };
         let new_tail = added.last().map(|e| e.end()).unwrap_or(len);
-        let marked = crate::os::file::pending_from(&file).is_some_and(|p| p < new_tail);
+        let marked = crate::os::file::pending_from(&file).is_some_and(|p| p < new_tail)
+            || crate::store::passed_over(&file, new_tail);
         if new_tail > len && (marked || !snap.still_in_file(&file, new_tail, METADATA_SIZE)) {
             // The newest metadata was copied while a writer wrote it: take
             // nothing this time; the next refresh sees it whole.

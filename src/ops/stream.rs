@@ -51,7 +51,17 @@ impl Store {
     pub fn begin_stream(self: &Arc<Self>, key_hash: u64) -> Result<Stream> {
         let mut w = self.lock_writer()?;
         let start = w.tail;
-        let spool = if start == 0 {
+        // The bytes from `start` on are the stream's until it ends: readers
+        // in other processes leave them alone if the range is marked (see
+        // `mark_pending`). Where it cannot be (locks unsupported, or another
+        // process holding a lock on the file), and into an empty store, the
+        // value is spooled beside the store instead and copied in (renamed
+        // over an empty store) at commit, so that the store never holds it
+        // before then.
+        let marked = start > 0 && crate::os::file::mark_pending(&w.file, start).is_ok();
+        let spool = if marked {
+            None
+        } else {
             Some(
                 open_spool(&self.path, crate::os::file::store_mode(&w.file)).map_err(|e| {
                     Error::io(
@@ -60,18 +70,9 @@ impl Store {
                     )
                 })?,
             )
-        } else {
-            None
         };
         let pad = format::pad_len(start);
         let ctx = || format!("{}: stream: padding at offset {start}", self.path.display());
-        if spool.is_none() {
-            // The bytes from `start` on are the stream's until it ends:
-            // readers in other processes leave them alone (see
-            // `mark_pending`). Without the mark they fall back on their
-            // own checks, so a failure to set it is not the stream's.
-            let _ = crate::os::file::mark_pending(&w.file, start);
-        }
         w.file
             .seek(SeekFrom::Start(start))
             .and_then(|_| w.file.write_all(&format::ZEROS[..pad as usize]))
@@ -216,7 +217,33 @@ impl Stream {
             prev_tail: self.start,
             checksum: self.crc.clone().finalize(),
         };
-        if let Some(spool) = self.spool.take() {
+        if self.start > 0 {
+            if let Some(mut spool) = self.spool.take() {
+                // A spooled value for a store that is not empty: copy it
+                // into place (copy_file_range where the kernel offers it);
+                // the metadata follows below.
+                let copied = spool
+                    .seek(SeekFrom::Start(0))
+                    .and_then(|_| w.file.seek(SeekFrom::Start(self.payload_start)))
+                    .and_then(|_| std::io::copy(&mut spool, &mut w.file));
+                drop(spool);
+                let _ = std::fs::remove_file(stream_spool_path(&store.path));
+                let why = match copied {
+                    Ok(n) if n == self.written => None,
+                    Ok(n) => Some(std::io::Error::other(format!(
+                        "copied {n} of {} bytes",
+                        self.written
+                    ))),
+                    Err(e) => Some(e),
+                };
+                if let Some(e) = why {
+                    return Err(Error::io(
+                        format!("{}: stream: copying the spool", store.path.display()),
+                        e,
+                    ));
+                }
+            }
+        } else if let Some(spool) = self.spool.take() {
             // The spool becomes the store: its metadata goes at its end,
             // and it is renamed over the empty store file.
             crate::store::check_size_limit(&store.path, end)?;
