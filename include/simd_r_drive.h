@@ -31,7 +31,8 @@
  *   processes may open and srd_refresh a store while one process writes. A
  *   writer marks the range it has not published (an open stream, an append
  *   over 64 KiB, a torn tail being cut) with an F_OFD_SETLK lock, and
- *   readers stay below it; other bytes not yet known to be complete entries
+ *   readers stay below it (a stream whose range cannot be marked is spooled
+ *   beside the store until its commit); other bytes not yet known to be complete entries
  *   are read with pread, never through the memory map. So the library's own
  *   truncations (aborted streams, failed appends, torn-tail recovery,
  *   preallocated space cut at a read-write open) do not make readers fault.
