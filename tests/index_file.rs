@@ -12,21 +12,7 @@ use std::path::{Path, PathBuf};
 
 type Model = HashMap<Vec<u8>, Option<Vec<u8>>>;
 
-/// Options that save the copy for any store (the default waits for 65,536
-/// entries).
-fn opts() -> OpenOptions {
-    OpenOptions {
-        index_file_min_entries: 1,
-        ..Default::default()
-    }
-}
-
-fn no_copy() -> OpenOptions {
-    OpenOptions {
-        index_file: false,
-        ..Default::default()
-    }
-}
+use common::{idx_opts as opts, no_idx as no_copy};
 
 /// Applies `n` random writes and deletes over `keys` keys.
 fn churn(s: &Store, model: &mut Model, rng: &mut Rng, n: usize, keys: u64) {

@@ -18,19 +18,7 @@ use std::time::Duration;
 
 type Model = HashMap<Vec<u8>, Option<Vec<u8>>>;
 
-fn opts() -> OpenOptions {
-    OpenOptions {
-        index_file_min_entries: 1,
-        ..Default::default()
-    }
-}
-
-fn no_copy() -> OpenOptions {
-    OpenOptions {
-        index_file: false,
-        ..Default::default()
-    }
-}
+use common::{idx_opts as opts, no_idx as no_copy};
 
 fn key(i: u32) -> Vec<u8> {
     format!("key-{i:05}").into_bytes()

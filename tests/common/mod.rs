@@ -73,3 +73,20 @@ pub fn open_ro(path: &Path, options: OpenOptions) -> Store {
 pub fn ro(path: &Path) -> Store {
     open_ro(path, OpenOptions::default())
 }
+
+/// Options that save the index copy for any store (the default waits for
+/// 65,536 entries).
+pub fn idx_opts() -> OpenOptions {
+    OpenOptions {
+        index_file_min_entries: 1,
+        ..Default::default()
+    }
+}
+
+/// Options that neither use nor save the index copy.
+pub fn no_idx() -> OpenOptions {
+    OpenOptions {
+        index_file: false,
+        ..Default::default()
+    }
+}
