@@ -277,6 +277,14 @@ pub(crate) fn nonzero_end(bytes: &[u8]) -> usize {
 fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
     let len = file.len() as u64;
     let mut budget = 4 * len + (1 << 20);
+    // Candidate ends whose links all lead to offset 0 through well-formed
+    // metadata (no checksum yet), longest first, with their link counts.
+    // Bytes of a torn write that happen to look like metadata rarely link
+    // more than once or twice (a zero link makes a one-entry chain whose
+    // payload is the whole file before it): their checksums are tried last,
+    // so that they cannot use up the budget before a real end below them.
+    let mut strong = Vec::new();
+    let mut weak = Vec::new();
     let mut c = len;
     while c > floor && c > METADATA_SIZE as u64 {
         let meta_offset = c - METADATA_SIZE as u64;
@@ -290,19 +298,57 @@ fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
                     || (p >= METADATA_SIZE as u64
                         && entry_at(file, p - METADATA_SIZE as u64).is_ok()));
             if plausible {
-                let cost = e.payload_len();
-                if cost > budget {
-                    return None;
-                }
-                budget -= cost;
-                if format::checksum_ok(file, &e) && chain_ok(&file[..c as usize], c) {
-                    return Some(c);
+                match links_to_zero(file, p) {
+                    Some(n) if n >= 2 => strong.push((c, e)),
+                    Some(_) => weak.push((c, e)),
+                    None => {}
                 }
             }
         }
         c -= 1;
     }
-    None
+    let mut check = |c: u64, e: &EntryLayout| -> Option<bool> {
+        let cost = e.payload_len();
+        if cost > budget {
+            return None;
+        }
+        budget -= cost;
+        Some(format::checksum_ok(file, e) && chain_ok(&file[..c as usize], c))
+    };
+    let mut best = None;
+    for (c, e) in &strong {
+        match check(*c, e) {
+            Some(true) => {
+                best = Some(*c);
+                break;
+            }
+            Some(false) => {}
+            None => return None,
+        }
+    }
+    // A weak candidate only counts if it is longer than the best found.
+    for (c, e) in weak.iter().filter(|(c, _)| best.is_none_or(|b| *c > b)) {
+        match check(*c, e) {
+            Some(true) => return Some(*c),
+            Some(false) => {}
+            None => return best,
+        }
+    }
+    best
+}
+
+/// How many links lead from `end` back to offset 0 through well-formed
+/// metadata (no checksum is computed); `None` if they do not.
+fn links_to_zero(file: &[u8], end: u64) -> Option<u64> {
+    let mut cursor = end;
+    let mut n = 0;
+    while cursor > 0 {
+        let m = cursor.checked_sub(METADATA_SIZE as u64)?;
+        let e = entry_at(file, m).ok()?;
+        cursor = e.meta.prev_tail;
+        n += 1;
+    }
+    Some(n)
 }
 
 /// Walks the chain back from `tail` to offset 0, building the index. Returns
@@ -590,6 +636,50 @@ mod tests {
             assert_eq!(rec.tail, prev, "cut at {cut}");
             assert_eq!(rec.index.len(), 2, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn a_crafted_value_and_a_later_torn_write_still_recover() {
+        // A value whose bytes hold an entry's metadata linking to the
+        // value's start (its checksum right): the forward scan stops there.
+        // After it, real entries, then a torn write: zeros (its padding)
+        // and garbage. The zeros make candidate ends whose zero link
+        // claims the whole file as one payload; their checksums used to
+        // use up the budget before the real end below them was tried,
+        // and the store was refused.
+        let mut file = Vec::new();
+        encode_value_into(&mut file, 0, 1, b"first");
+        let t1 = file.len() as u64;
+        let mut v: Vec<u8> = (0..3000u32).map(|i| (i * 7 + 3) as u8).collect();
+        let forged_at = 1000usize;
+        let m = Metadata {
+            key_hash: 99,
+            prev_tail: t1,
+            checksum: crate::format::checksum(&v[..forged_at]),
+        };
+        v[forged_at..forged_at + METADATA_SIZE].copy_from_slice(&m.encode());
+        encode_value_into(&mut file, t1, 2, &v);
+        let mut keys = vec![1u64, 2];
+        for k in 3..40u64 {
+            let tail = file.len() as u64;
+            encode_value_into(&mut file, tail, k, &vec![k as u8; 128 << 10]);
+            keys.push(k);
+        }
+        let end = file.len() as u64;
+        file.extend(std::iter::repeat_n(0u8, 60));
+        let mut x = 0x9e37_79b9u32;
+        file.extend((0..5000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x as u8) | 1
+        }));
+        let rec = recover(&file).expect("the store opens");
+        assert_eq!(rec.tail, end);
+        for k in keys {
+            assert!(get(&rec, &file, k).is_some(), "key {k}");
+        }
+        assert!(get(&rec, &file, 99).is_none(), "the forged entry is no key");
     }
 
     #[test]
