@@ -1898,6 +1898,10 @@ fn entry_checks_out(file: &File, prev: u64, meta_offset: u64, crc: u32) -> bool 
     } else {
         prev + format::pad_len(prev)
     };
+    if start >= meta_offset {
+        // Not the layout of an entry (as `format::entry_at` rules).
+        return false;
+    }
     let mut h = crc32fast::Hasher::new();
     let mut buf = vec![0u8; (meta_offset - start).min(1 << 20) as usize];
     let mut at = start;
