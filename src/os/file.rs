@@ -70,7 +70,7 @@ pub(crate) fn sync_parent_dir(path: &Path) -> crate::error::Result<()> {
 /// crashed writer leaves none), which read-only handles in other processes
 /// look for ([`pending_from`]) so that they never read, and never take for
 /// entries, bytes that the writer may still cut back or that are a value's
-/// contents. Elsewhere than Linux this is a no-op.
+/// contents. Elsewhere than Linux it fails (`Unsupported`).
 pub(crate) fn mark_pending(file: &File, from: u64) -> std::io::Result<()> {
     ofd_lock(file, libc::F_WRLCK, from)
 }
@@ -126,7 +126,9 @@ fn ofd_lock(file: &File, kind: libc::c_int, from: u64) -> std::io::Result<()> {
     }
     #[cfg(not(target_os = "linux"))]
     {
+        // No open-file-description locks: the range cannot be marked (a
+        // stream is then spooled instead).
         let _ = (file, kind, from);
-        Ok(())
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
     }
 }
