@@ -77,15 +77,7 @@ static int read_file_at(const char *path, uint64_t off, void *buf, size_t n) {
 }
 
 /* XORs the byte at `off` of the file with 0xFF. Returns 1 on success. */
-static int flip_byte(const char *path, uint64_t off) {
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) return 0;
-    uint8_t b = 0;
-    int ok = pread(fd, &b, 1, (off_t)off) == 1;
-    b ^= 0xFF;
-    ok = ok && pwrite(fd, &b, 1, (off_t)off) == 1;
-    return close(fd) == 0 && ok;
-}
+static int flip_byte(const char *path, uint64_t off) { return tst_xor_byte(path, off, 0xFF); }
 
 static int copy_file(const char *from, const char *to) {
     size_t n = 0;

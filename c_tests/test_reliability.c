@@ -728,13 +728,7 @@ static void test_stale_index_flipped_bytes(void) {
         size_t t = 0;
         while (t < pb.n && pb.op[t].kind != TST_DEL) t++;
         uint64_t off = meta[t]; /* the first byte of the tombstone's key hash */
-        int fd = open(a, O_RDWR | O_CLOEXEC);
-        uint8_t byte = 0;
-        int ok = fd >= 0 && pread(fd, &byte, 1, (off_t)off) == 1;
-        byte ^= 0x5A;
-        ok = ok && pwrite(fd, &byte, 1, (off_t)off) == 1;
-        if (fd >= 0) close(fd);
-        CHECK(ok);
+        CHECK(tst_xor_byte(a, off, 0x5A));
         tst_model_of(&pb, m);
         m->ver[ST_J1] = 1;
         m->live++;
@@ -751,13 +745,7 @@ static void test_stale_index_flipped_bytes(void) {
         CHECK_MSG(tst_file_exists(tst_side(a, ".idx")), "precondition: flip.srd.idx saved")) {
         tst_layout(&pa, meta);
         uint64_t off = meta[ST_K3] - tst_small_len(ST_K3, 1) + 1;
-        int fd = open(a, O_RDWR | O_CLOEXEC);
-        uint8_t byte = 0;
-        int ok = fd >= 0 && pread(fd, &byte, 1, (off_t)off) == 1;
-        byte ^= 0x01;
-        ok = ok && pwrite(fd, &byte, 1, (off_t)off) == 1;
-        if (fd >= 0) close(fd);
-        CHECK(ok);
+        CHECK(tst_xor_byte(a, off, 0x01));
         tst_model_of(&pa, m);
         m->corrupt[ST_K3] = 1;
         tst_model_special(m, ST_K3);

@@ -292,6 +292,17 @@ static inline long long tst_file_len(const char *path) {
     return (long long)st.st_size;
 }
 
+/* XORs the byte at `off` of the file with `mask`, in place. Returns 1 on success. */
+static inline int tst_xor_byte(const char *path, uint64_t off, uint8_t mask) {
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return 0;
+    uint8_t b = 0;
+    int ok = pread(fd, &b, 1, (off_t)off) == 1;
+    b ^= mask;
+    ok = ok && pwrite(fd, &b, 1, (off_t)off) == 1;
+    return close(fd) == 0 && ok;
+}
+
 static inline int tst_file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;

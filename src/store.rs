@@ -1190,10 +1190,9 @@ impl Store {
 
     /// Makes everything written so far durable.
     pub fn sync(&self) -> Result<()> {
-        let Some(writer) = &self.writer else {
+        if self.writer.is_none() {
             return Ok(());
-        };
-        let _ = writer;
+        }
         // A handle that already failed a sync (or was inherited across
         // fork) must not report success now: Linux reports a writeback
         // error once, so a second fdatasync could succeed over lost data.
@@ -1383,7 +1382,7 @@ impl Store {
                 }
             }
         }
-        check_size_limit(&self.path, tail)?;
+        debug_assert_eq!(tail, append_end(start, ops));
         let new_map = self.map_ahead(w, tail)?;
         let new_table = self.table_ahead(placed.len() as u64)?;
         let piece = |s: &Seg| -> &[u8] {
@@ -1866,10 +1865,7 @@ fn passed_over_now(file: &File, tail: u64) -> Option<bool> {
         if cursor <= tail {
             return Some(false);
         }
-        let at = cursor.checked_sub(METADATA_SIZE as u64)?;
-        let mut b = [0u8; METADATA_SIZE];
-        std::os::unix::fs::FileExt::read_exact_at(file, &mut b, at).ok()?;
-        let meta = format::Metadata::read_at(&b, 0)?;
+        let (at, meta) = meta_before(file, cursor)?;
         let prev = meta.prev_tail;
         if prev == 0 && meta.checksum == 0 {
             // Zeros: space preallocated ahead of a writer's tail. Nothing
@@ -1893,15 +1889,9 @@ fn passed_over_now(file: &File, tail: u64) -> Option<bool> {
 /// Whether the value before metadata at `meta_offset`, whose entry begins
 /// at `prev`, matches `crc` (read with `pread`, in 1 MiB pieces).
 fn entry_checks_out(file: &File, prev: u64, meta_offset: u64, crc: u32) -> bool {
-    let start = if meta_offset - prev == 1 {
-        prev
-    } else {
-        prev + format::pad_len(prev)
-    };
-    if start >= meta_offset {
-        // Not the layout of an entry (as `format::entry_at` rules).
+    let Some(start) = payload_start(prev, meta_offset) else {
         return false;
-    }
+    };
     let mut h = crc32fast::Hasher::new();
     let mut buf = vec![0u8; (meta_offset - start).min(1 << 20) as usize];
     let mut at = start;
@@ -1920,20 +1910,32 @@ fn entry_checks_out(file: &File, prev: u64, meta_offset: u64, crc: u32) -> bool 
 /// before it with `pread` (never through a map): 0 (the start of the
 /// file), or well-formed metadata whose link points below it.
 fn metadata_ends_at(file: &File, end: u64) -> bool {
-    if end == 0 {
-        return true;
-    }
-    let Some(at) = end.checked_sub(METADATA_SIZE as u64) else {
-        return false;
-    };
+    end == 0
+        || meta_before(file, end).is_some_and(|(at, m)| payload_start(m.prev_tail, at).is_some())
+}
+
+/// The 20 metadata bytes that end at `end`, read with `pread`, and their
+/// offset.
+fn meta_before(file: &File, end: u64) -> Option<(u64, format::Metadata)> {
+    let at = end.checked_sub(METADATA_SIZE as u64)?;
     let mut b = [0u8; METADATA_SIZE];
-    if std::os::unix::fs::FileExt::read_exact_at(file, &mut b, at).is_err() {
-        return false;
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut b, at).ok()?;
+    Some((at, format::Metadata::read_at(&b, 0)?))
+}
+
+/// Where the payload of an entry that begins at `prev` and has its
+/// metadata at `meta_offset` starts (a one-byte payload right after `prev`
+/// being a tombstone's), or `None` if no entry has that layout: the
+/// checks of `format::entry_at`, without the file's bytes.
+fn payload_start(prev: u64, meta_offset: u64) -> Option<u64> {
+    if prev >= meta_offset {
+        return None;
     }
-    format::Metadata::read_at(&b, 0).is_some_and(|m| {
-        let p = m.prev_tail;
-        p < at && (at - p == 1 || p + format::pad_len(p) < at)
-    })
+    if meta_offset - prev == 1 {
+        return Some(prev);
+    }
+    let start = prev + format::pad_len(prev);
+    (start < meta_offset).then_some(start)
 }
 
 /// Opens the file with the access the store needs, mapping OS errors to
