@@ -8,7 +8,8 @@
 //!   the read-copy-update cell readers enter views through, and waiting;
 //! - `index`: the in-memory table and its copy on disk ([`persist`]);
 //! - `recovery`: validating a file and rebuilding its index;
-//! - the engine, [`store::Store`]: open, read, append, publish, durability;
+//! - `engine`: [`Store`], a front over its readers, writer and durability
+//!   (open, read, append, publish, group commit);
 //! - `ops`: operations built on the engine (compaction, streams, refresh,
 //!   iteration, verification, transfers, salvage); the engine never uses
 //!   them;
@@ -19,9 +20,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+pub mod engine;
 pub mod error;
 pub mod format;
-pub mod store;
 
 mod ffi;
 mod index;
@@ -33,6 +34,7 @@ mod sync;
 pub use index::persist;
 pub use ops::salvage;
 
+pub use engine::{CompactStats, Entry, OpenOptions, Store};
 pub use error::{Error, Result};
 pub use ops::iter::Iter;
 pub use ops::refresh::RefreshStats;
@@ -41,4 +43,6 @@ pub use ops::stream::Stream;
 pub use ops::verify::VerifyReport;
 pub use os::mapping;
 pub use os::mapping::MemorySource;
-pub use store::{CompactStats, Entry, OpenOptions, Store};
+
+/// The engine under its former name (the C API's modules still use it).
+pub(crate) use engine as store;

@@ -197,7 +197,7 @@ fn invalid_keys_and_values_write_nothing() {
 fn a_stale_compaction_file_is_discarded() {
     let dir = Scratch::new("stale");
     let path = dir.file("s.srd");
-    let tmp = simd_r_drive::store::compaction_temp_path(&path);
+    let tmp = simd_r_drive::engine::compaction_temp_path(&path);
     let s = rw(&path);
     s.write(b"a", b"one").unwrap();
     s.write(b"a", b"two").unwrap();

@@ -6,23 +6,22 @@
 //! the complete new one at the store's path. Readers keep using the old
 //! mapping until the swap; writers wait.
 
+use crate::engine::{compaction_temp_path, CompactStats, Store, View};
 use crate::error::{Error, Result};
 use crate::format::{self, METADATA_SIZE};
 use crate::index::Table;
 use crate::os::mapping::{reserve_for, Mapping};
-use crate::store::{compaction_temp_path, CompactStats, Store, View};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::MetadataExt;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 impl Store {
     /// Rewrites the file with only the live entries. The store stays usable
     /// (and readable from other threads) throughout. Values borrowed through
     /// [`Store::read_with`] before the call are no longer valid after it;
-    /// pinned [`crate::store::Entry`] handles stay valid.
+    /// pinned [`crate::engine::Entry`] handles stay valid.
     pub fn compact(&self) -> Result<CompactStats> {
         self.compact_with_progress(&mut |_, _| {})
     }
@@ -35,7 +34,7 @@ impl Store {
     ) -> Result<CompactStats> {
         let mut w = self.lock_writer()?;
         // The writer's mutex keeps the table still.
-        let view = self.view.load_full();
+        let view = self.readers.load_full();
         let (len, seed) = (view.len(), view.table.seed());
         let mut live: Vec<u64> = view
             .table
@@ -50,7 +49,7 @@ impl Store {
 
         // A leftover from an interrupted compaction (or anything planted
         // there) is discarded, never reused or followed.
-        let file = crate::os::file::create_fresh(&tmp, crate::os::file::store_mode(&w.file))
+        let file = crate::os::file::create_fresh(&tmp, crate::os::file::store_mode(w.file()))
             .map_err(|e| Error::io(ctx("create"), e))?;
         let built = self
             .write_compacted(&file, bytes, &live, seed, progress)
@@ -76,32 +75,19 @@ impl Store {
         };
         // The new file is in place: switch to it before anything else can fail.
         {
-            let mut sh = self.lock_shared();
-            self.replace_view(View::new(Arc::new(index), Arc::new(new_map), new_len));
+            let mut sh = self.readers.lock_shared();
+            self.readers
+                .replace_view(View::new(Arc::new(index), Arc::new(new_map), new_len));
             sh.retired.clear();
             sh.entries = live.len() as u64;
             sh.file_id = file.metadata().ok().map(|m| (m.dev(), m.ino()));
         }
         // The index copy describes the old file.
         crate::index::persist::remove(&self.path);
-        self.index_saved_at.store(u64::MAX, Ordering::Relaxed);
-        w.capacity = reserve_for(new_len);
-        let _ = w.file.unlock();
-        if let Ok(dup) = file.try_clone() {
-            w.sync_handle = Arc::new(dup);
-        }
-        w.file = file;
-        w.tail = new_len;
-        if let Some(p) = &mut w.prealloc {
-            *p = crate::os::prealloc::Prealloc::new(new_len);
-        }
-        w.generation += 1;
-        {
-            // The new file was synced whole: everything in it is durable.
-            let mut st = crate::sync::lock(&self.sync_state);
-            st.reset(w.generation, new_len);
-        }
-        self.sync_done.notify_all();
+        self.forget_index_copy();
+        let generation = w.replace_file(file, new_len);
+        // The new file was synced whole: everything in it is durable.
+        self.durability.reset(generation, new_len);
         drop(w);
         crate::os::file::sync_parent_dir(&self.path)?;
         Ok(CompactStats {

@@ -1,10 +1,10 @@
 //! Iteration over live entries: a snapshot taken when the iterator is made.
 
+use crate::engine::Store;
 use crate::error::{Error, Result};
 use crate::format;
 use crate::index::SlotRef;
 use crate::os::mapping::Mapping;
-use crate::store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -39,8 +39,8 @@ impl Store {
         }
         let (view, mut items) = {
             // Publishers wait while the table is read.
-            let _sh = self.lock_shared();
-            let view = self.view.load_full();
+            let _sh = self.readers.lock_shared();
+            let view = self.readers.load_full();
             let items = view.table.live_entries();
             (view, items)
         };

@@ -1,4 +1,4 @@
-//! Operations built on the engine (`crate::store`): compaction, streams,
+//! Operations built on the engine (`crate::engine`): compaction, streams,
 //! refresh of read-only handles, iteration, verification, transfers between
 //! stores, salvage. The engine itself never uses this module.
 

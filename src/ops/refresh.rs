@@ -1,12 +1,12 @@
 //! Letting a read-only handle catch up with a writer in another process.
 
+use crate::engine::{open_file, Shared, Store};
 use crate::error::{Error, Result};
 use crate::format::METADATA_SIZE;
 use crate::os::mapping::{reserve_for, Mapping};
 use crate::recovery::{
     candidate_ends, entries_between, forward_scan_from, nonzero_end, settled_end,
 };
-use crate::store::{open_file, Shared, Store};
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
 
@@ -70,7 +70,7 @@ impl Store {
             .map_err(|e| Error::io(format!("{}: stat", self.path.display()), e))?;
         let file_len = stat.len().min(pending.unwrap_or(u64::MAX));
         let (len, map) = {
-            let view = self.view.load();
+            let view = self.readers.load();
             (view.len(), Arc::clone(&view.map))
         };
         if (stat.dev(), stat.ino()) != id || file_len < len {
@@ -131,20 +131,21 @@ impl Store {
             };
         let new_tail = added.last().map(|e| e.end()).unwrap_or(len);
         let marked = crate::os::file::pending_from(&file).is_some_and(|p| p < new_tail)
-            || crate::store::passed_over(&file, new_tail);
+            || crate::recovery::probe::passed_over(&file, new_tail);
         if new_tail > len && (marked || !snap.still_in_file(&file, new_tail, METADATA_SIZE)) {
             // The newest metadata was copied while a writer wrote it: take
             // nothing this time; the next refresh sees it whole.
             return Ok(RefreshStats::default());
         }
-        crate::store::check_size_limit(&self.path, new_tail)?;
-        let placed: Vec<crate::store::Placed> = added
+        crate::engine::check_size_limit(&self.path, new_tail)?;
+        let placed: Vec<crate::engine::Placed> = added
             .iter()
             .map(|e| (e.meta.key_hash, e.meta_offset, e.tombstone))
             .collect();
         // Only refreshes change a read-only handle's table, one at a time.
         let new_table = self.table_ahead(placed.len() as u64)?;
-        self.publish(new_map, new_table, &placed, new_tail, false);
+        self.readers
+            .publish(new_map, new_table, &placed, new_tail, false);
         Ok(RefreshStats {
             new_entries: added.len() as u64,
             reopened: false,
@@ -154,7 +155,7 @@ impl Store {
     fn reopen_replaced(&self) -> Result<RefreshStats> {
         let fresh = Store::open(&self.path, self.options.clone())?;
         let new_shared = std::mem::replace(
-            &mut *fresh.lock_shared(),
+            &mut *fresh.readers.lock_shared(),
             Shared {
                 retired: Vec::new(),
                 entries: 0,
@@ -162,8 +163,8 @@ impl Store {
             },
         );
         let entries = new_shared.entries;
-        let mut sh = self.lock_shared();
-        self.replace_view(fresh.view.load_full());
+        let mut sh = self.readers.lock_shared();
+        self.readers.replace_view(fresh.readers.load_full());
         *sh = new_shared;
         Ok(RefreshStats {
             new_entries: entries,

@@ -1,10 +1,10 @@
 //! Salvage: copy every intact entry of a damaged store into a new store.
 
+use crate::engine::{open_file, Op, OpenOptions, Store};
 use crate::error::{Error, Result};
 use crate::format::{self, EntryLayout};
 use crate::os::mapping::Mapping;
 use crate::recovery::{first_intact_entry_after, next_entry_at, Found};
-use crate::store::{open_file, Op, OpenOptions, Store};
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -16,9 +16,9 @@
 //! for entries of the outer store; and a crash mid-stream leaves the empty
 //! store. A spool left by a crash is removed by the next read-write open.
 
+use crate::engine::Store;
 use crate::error::{Error, Result};
 use crate::format::{self, Metadata, METADATA_SIZE};
-use crate::store::Store;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -50,7 +50,7 @@ impl Store {
     /// Begins a streaming write of the value of the key with hash `key_hash`.
     pub fn begin_stream(self: &Arc<Self>, key_hash: u64) -> Result<Stream> {
         let mut w = self.lock_writer()?;
-        let start = w.tail;
+        let start = w.tail();
         // The bytes from `start` on are the stream's until it ends: readers
         // in other processes leave them alone if the range is marked (see
         // `mark_pending`). Where it cannot be (locks unsupported, or another
@@ -58,12 +58,12 @@ impl Store {
         // value is spooled beside the store instead and copied in (renamed
         // over an empty store) at commit, so that the store never holds it
         // before then.
-        let marked = start > 0 && crate::os::file::mark_pending(&w.file, start).is_ok();
+        let marked = start > 0 && crate::os::file::mark_pending(w.file(), start).is_ok();
         let spool = if marked {
             None
         } else {
             Some(
-                open_spool(&self.path, crate::os::file::store_mode(&w.file)).map_err(|e| {
+                open_spool(&self.path, crate::os::file::store_mode(w.file())).map_err(|e| {
                     Error::io(
                         format!("{}: stream: creating a spool file", self.path.display()),
                         e,
@@ -73,15 +73,15 @@ impl Store {
         };
         let pad = format::pad_len(start);
         let ctx = || format!("{}: stream: padding at offset {start}", self.path.display());
-        w.file
+        w.file_mut()
             .seek(SeekFrom::Start(start))
-            .and_then(|_| w.file.write_all(&format::ZEROS[..pad as usize]))
+            .and_then(|_| w.file_mut().write_all(&format::ZEROS[..pad as usize]))
             .map_err(|e| {
                 w.cut_back(start, "a failed stream");
-                crate::os::file::unmark_pending(&w.file, start);
+                crate::os::file::unmark_pending(w.file(), start);
                 Error::io(ctx(), e)
             })?;
-        w.stream_owner = Some(std::thread::current().id());
+        w.begin_stream();
         Ok(Stream {
             store: Arc::clone(self),
             key_hash,
@@ -122,7 +122,7 @@ impl Stream {
         let end = (self.payload_start + self.written)
             .saturating_add(data.len() as u64)
             .saturating_add(METADATA_SIZE as u64);
-        if let Err(e) = crate::store::check_size_limit(&store.path, end) {
+        if let Err(e) = crate::engine::check_size_limit(&store.path, end) {
             self.failed = Some(e.to_string());
             return Err(e);
         }
@@ -147,9 +147,9 @@ impl Stream {
         let mut w = store.lock_writer_raw()?;
         let at = self.payload_start + self.written;
         let res = w
-            .file
+            .file_mut()
             .seek(SeekFrom::Start(at))
-            .and_then(|_| w.file.write_all(data));
+            .and_then(|_| w.file_mut().write_all(data));
         if let Err(e) = res {
             let msg = format!(
                 "{}: stream: writing {} bytes at offset {at}",
@@ -184,20 +184,20 @@ impl Stream {
             w.cut_back(self.start, "a failed stream");
         }
         // Published or cut back: the range is no longer pending.
-        crate::os::file::unmark_pending(&w.file, self.start);
-        if self.spool.take().is_some() && w.owner.is_current() {
+        crate::os::file::unmark_pending(w.file(), self.start);
+        if self.spool.take().is_some() && w.owner_is_current() {
             // Not installed (the commit failed): the spool goes.
             let _ = std::fs::remove_file(stream_spool_path(&store.path));
         }
-        w.stream_owner = None;
-        let generation = w.generation;
+        w.end_stream();
+        let generation = w.generation();
         drop(w);
         store.stream_done.notify_all();
         store.make_durable(generation, result?)
     }
 
     /// Writes the metadata and publishes the value; returns the new tail.
-    fn finish(&mut self, store: &Store, w: &mut crate::store::Writer) -> Result<u64> {
+    fn finish(&mut self, store: &Store, w: &mut crate::engine::Writer) -> Result<u64> {
         if let Some(why) = &self.failed {
             return Err(self.poisoned(why));
         }
@@ -224,8 +224,8 @@ impl Stream {
                 // the metadata follows below.
                 let copied = spool
                     .seek(SeekFrom::Start(0))
-                    .and_then(|_| w.file.seek(SeekFrom::Start(self.payload_start)))
-                    .and_then(|_| std::io::copy(&mut spool, &mut w.file));
+                    .and_then(|_| w.file_mut().seek(SeekFrom::Start(self.payload_start)))
+                    .and_then(|_| std::io::copy(&mut spool, w.file_mut()));
                 drop(spool);
                 let _ = std::fs::remove_file(stream_spool_path(&store.path));
                 let why = match copied {
@@ -246,7 +246,7 @@ impl Stream {
         } else if let Some(spool) = self.spool.take() {
             // The spool becomes the store: its metadata goes at its end,
             // and it is renamed over the empty store file.
-            crate::store::check_size_limit(&store.path, end)?;
+            crate::engine::check_size_limit(&store.path, end)?;
             let new_table = store.table_ahead(1)?;
             let spool_path = stream_spool_path(&store.path);
             let map = std::os::unix::fs::FileExt::write_all_at(&spool, &meta.encode(), meta_offset)
@@ -273,12 +273,12 @@ impl Stream {
             );
             return Ok(end);
         }
-        crate::store::check_size_limit(&store.path, end)?;
+        crate::engine::check_size_limit(&store.path, end)?;
         let new_map = store.map_ahead(w, end)?;
         let new_table = store.table_ahead(1)?;
-        w.file
+        w.file_mut()
             .seek(SeekFrom::Start(meta_offset))
-            .and_then(|_| w.file.write_all(&meta.encode()))
+            .and_then(|_| w.file_mut().write_all(&meta.encode()))
             .map_err(|e| {
                 Error::io(
                     format!(
@@ -314,18 +314,17 @@ impl Stream {
         }
         if let Ok(mut w) = store.lock_writer_raw() {
             w.cut_back(self.start, "an aborted stream");
-            crate::os::file::unmark_pending(&w.file, self.start);
-            w.stream_owner = None;
-        } else if let Some(writer) = &store.writer {
+            crate::os::file::unmark_pending(w.file(), self.start);
+            w.end_stream();
+        } else if let Some(mut w) = store.writer_for_cleanup() {
             // The writer is marked broken (or this is a forked child);
             // still release the stream, and the pending mark if it is
             // this process's (in a child the descriptor, and with it the
             // mark, is the parent's).
-            let mut w = crate::sync::lock(writer);
-            if w.owner.is_current() {
-                crate::os::file::unmark_pending(&w.file, self.start);
+            if w.owner_is_current() {
+                crate::os::file::unmark_pending(w.file(), self.start);
             }
-            w.stream_owner = None;
+            w.end_stream();
         }
         store.stream_done.notify_all();
     }

@@ -1,8 +1,8 @@
 //! Renaming a key, and copying or moving a value between two stores.
 
+use crate::engine::{check_key, Op, Store};
 use crate::error::{Error, Result};
 use crate::format;
-use crate::store::{check_key, Op, Store};
 
 impl Store {
     /// Gives the value of `old` to `new` and deletes `old`, with one append.
@@ -22,7 +22,7 @@ impl Store {
         };
         let value = format::slice(view.map.bytes(layout.end()), layout.payload);
         let tail = self.append_locked(&mut w, &[Op::Put(hn, value), Op::Delete(ho)])?;
-        let generation = w.generation;
+        let generation = w.generation();
         drop(w);
         self.make_durable(generation, tail)?;
         Ok(true)

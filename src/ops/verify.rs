@@ -1,7 +1,7 @@
 //! Whole-file integrity checks and space accounting.
 
+use crate::engine::Store;
 use crate::format::{self, entry_at, METADATA_SIZE};
-use crate::store::Store;
 use std::sync::Arc;
 
 /// What [`Store::verify`] found.
@@ -42,7 +42,7 @@ impl Store {
     /// As [`Store::verify`], calling `progress(done, total)` (bytes) as it goes.
     pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64, u64)) -> VerifyReport {
         let (map, len) = {
-            let view = self.view.load();
+            let view = self.readers.load();
             (Arc::clone(&view.map), view.len())
         };
         let bytes = map.bytes(len);
@@ -97,8 +97,8 @@ impl Store {
     pub fn reclaimable_bytes(&self) -> u64 {
         let (view, mut live) = {
             // Publishers wait while the table is read.
-            let _sh = self.lock_shared();
-            let view = self.view.load_full();
+            let _sh = self.readers.lock_shared();
+            let view = self.readers.load_full();
             let live: Vec<u64> = view
                 .table
                 .live_entries()

@@ -1,4 +1,4 @@
-//! Preallocation ([`crate::store::OpenOptions::preallocate`]): the writer
+//! Preallocation ([`crate::engine::OpenOptions::preallocate`]): the writer
 //! grows the file ahead of its tail in chunks (`fallocate`, so the blocks are
 //! reserved and a full disk is reported by the chunk's allocation, never by a
 //! fault) and copies small appends into a writable shared mapping of that

@@ -1,4 +1,4 @@
-//! The store's current [`crate::store::View`], readable without writing any
+//! The store's current [`crate::engine::View`], readable without writing any
 //! shared memory: a read-side critical section costs two stores to a
 //! per-thread counter and no atomic read-modify-write or fence.
 //!

@@ -8,6 +8,8 @@
 //! entry can be found after it; otherwise the chain is broken in the middle
 //! and the file is refused, because truncating it would lose good data.
 
+pub(crate) mod probe;
+
 use crate::format::{self, entry_at, EntryLayout, Metadata, METADATA_SIZE, TOMBSTONE_PAYLOAD};
 use crate::index::{new_seed, Table};
 

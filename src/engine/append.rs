@@ -1,0 +1,492 @@
+//! Writes: appends, deletes, the first write, reserve.
+
+use super::options::{check_key, check_size_limit, check_value, in_item};
+use super::readers::Placed;
+use super::writer::Writer;
+use super::{Op, Store, PREFETCH_AHEAD};
+use crate::error::{Error, Result};
+use crate::format::{self, METADATA_SIZE};
+use crate::index::{prefetch, Table};
+use crate::os::mapping::{reserve_for, Mapping};
+use crate::os::paths::first_write_path;
+use crate::os::prealloc::Prealloc;
+use std::fs::{self, File};
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Values up to this size are copied into one buffer; larger ones are written
+/// straight from the caller's memory.
+const COPY_LIMIT: usize = 4096;
+
+/// Appends longer than this mark their range as pending while they are
+/// written (see [`crate::os::file::mark_pending`]): two `fcntl` calls, next
+/// to at least this many bytes of copying.
+const PENDING_MARK_MIN: u64 = 64 << 10;
+
+/// Values up to this size are prefetched whole by an append (see
+/// `append_with`, which checksums and copies them a few items later);
+/// of larger ones only the start (the hardware prefetcher follows a stream).
+const PREFETCH_VALUE_MAX: usize = 256;
+
+/// Starts loading the cache lines of `bytes` (up to [`PREFETCH_VALUE_MAX`]).
+#[inline(always)]
+fn prefetch_bytes(bytes: &[u8]) {
+    let n = bytes.len().min(PREFETCH_VALUE_MAX);
+    let p = bytes.as_ptr();
+    let mut at = 0;
+    while at < n {
+        prefetch(p.wrapping_add(at));
+        at += 64;
+    }
+    // The last line, which a value not starting on a line boundary reaches.
+    prefetch(p.wrapping_add(n.saturating_sub(1)));
+}
+
+impl Store {
+    // --- Writes -----------------------------------------------------------
+
+    /// Stores `value` under `key`, replacing any older value.
+    pub fn write(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        check_key(key)?;
+        check_value(value)?;
+        self.append(&[Op::Put(format::key_hash(key), value)])
+    }
+
+    /// Stores `value` under the key with hash `key_hash`.
+    pub fn write_hash(&self, key_hash: u64, value: &[u8]) -> Result<()> {
+        check_value(value)?;
+        self.append(&[Op::Put(key_hash, value)])
+    }
+
+    /// Stores several values with one append; all become visible at once.
+    /// Later items win over earlier ones with the same key. One invalid item
+    /// rejects the whole batch before anything is written.
+    pub fn write_batch(&self, items: &[(&[u8], &[u8])]) -> Result<()> {
+        let mut ops = Vec::with_capacity(items.len());
+        for (i, (k, v)) in items.iter().enumerate() {
+            // The caller's keys and values are often scattered in memory:
+            // start loading those a few items ahead (the key for its hash
+            // here, the value for its checksum and copy in the append).
+            if let Some((ak, _)) = items.get(i + PREFETCH_AHEAD) {
+                prefetch(ak.as_ptr());
+            }
+            check_key(k).map_err(|e| in_item(e, i))?;
+            check_value(v).map_err(|e| in_item(e, i))?;
+            ops.push(Op::Put(format::key_hash(k), v));
+        }
+        self.append(&ops)
+    }
+
+    /// Deletes `key`. Returns `false` (and writes nothing) if it had no value.
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        Ok(self.delete_hashes(&[format::key_hash(key)])? == 1)
+    }
+
+    /// Deletes every key in `keys` that has a value, with one append; absent
+    /// keys are skipped. Returns how many keys were deleted.
+    pub fn delete_batch(&self, keys: &[&[u8]]) -> Result<u64> {
+        let mut hashes = Vec::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            check_key(k).map_err(|e| in_item(e, i))?;
+            hashes.push(format::key_hash(k));
+        }
+        self.delete_hashes(&hashes)
+    }
+
+    /// Deletes the key with hash `key_hash`; `false` if it had no value.
+    pub fn delete_hash(&self, key_hash: u64) -> Result<bool> {
+        Ok(self.delete_hashes(&[key_hash])? == 1)
+    }
+
+    /// Deletes the keys with these hashes that have a value; returns how many.
+    pub fn delete_hashes(&self, key_hashes: &[u64]) -> Result<u64> {
+        if key_hashes.is_empty() {
+            return Ok(0);
+        }
+        let mut w = self.lock_writer()?;
+        // Under the writer's mutex the table cannot change meanwhile.
+        let ops: Vec<Op> = {
+            let mut seen = std::collections::HashSet::new();
+            key_hashes
+                .iter()
+                .copied()
+                .filter(|&h| self.contains_hash(h) && seen.insert(h))
+                .map(Op::Delete)
+                .collect()
+        };
+        if ops.is_empty() {
+            return Ok(0);
+        }
+        let tail = self.append_locked(&mut w, &ops)?;
+        let generation = w.generation;
+        drop(w);
+        self.make_durable(generation, tail)?;
+        Ok(ops.len() as u64)
+    }
+
+    /// Makes room in the index for `additional` more keys than it holds
+    /// now, so that loading that many rebuilds the index once, here, instead
+    /// of each time it doubles (as `Vec::reserve` does for a vector). Only
+    /// memory changes: nothing is written, and writes beyond the reservation
+    /// grow the index as usual. A table already large enough is kept. The
+    /// reservation lasts until compaction (which sizes the index for the
+    /// live keys) or close; the index file saved at close is sized for the
+    /// keys, so a reopen is too.
+    pub fn reserve(&self, additional: u64) -> Result<()> {
+        let w = self.lock_writer()?;
+        // An `Arc` of its own rather than a guard: the rebuild may take a
+        // while, and a guard would hold back the freeing of old views.
+        let view = self.readers.load_full();
+        if view.table.has_room_for(additional) {
+            return Ok(());
+        }
+        let table = match view.table.try_rebuilt(additional, view.bytes()) {
+            Some(Ok(t)) => t,
+            Some(Err(off)) => return Err(self.index_outside_file(off)),
+            None => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: cannot allocate an index for {additional} more keys",
+                    self.path.display()
+                )))
+            }
+        };
+        drop(view);
+        self.readers
+            .publish(None, Some(Arc::new(table)), &[], w.tail, true);
+        Ok(())
+    }
+
+    pub(crate) fn append(&self, ops: &[Op]) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.lock_writer()?;
+        let tail = self.append_locked(&mut w, ops)?;
+        let generation = w.generation;
+        drop(w);
+        self.make_durable(generation, tail)
+    }
+
+    /// Appends `ops` at the tail with one vectored write, then publishes them
+    /// to readers all at once; returns the new tail. On failure the file is
+    /// cut back to where it was and nothing is published. Durability (with
+    /// `sync`) is the caller's next step, [`Store::make_durable`], after it
+    /// releases the writer.
+    pub(crate) fn append_locked(&self, w: &mut Writer, ops: &[Op]) -> Result<u64> {
+        // The buffers of the last append, kept for their capacity.
+        let mut scratch = std::mem::take(&mut w.scratch);
+        let res = self.append_with(w, ops, &mut scratch);
+        scratch.recycle();
+        w.scratch = scratch;
+        res
+    }
+
+    fn append_with(&self, w: &mut Writer, ops: &[Op], sc: &mut AppendScratch) -> Result<u64> {
+        let start = w.tail;
+        // Where the append will end, before any value is checksummed: a
+        // write past the size limit is refused without touching its bytes.
+        check_size_limit(&self.path, append_end(start, ops))?;
+        let AppendScratch { buf, segs, placed } = sc;
+        let mut tail = start;
+        for (i, op) in ops.iter().enumerate() {
+            if let Some(Op::Put(_, ahead)) = ops.get(i + PREFETCH_AHEAD) {
+                prefetch_bytes(ahead);
+            }
+            match *op {
+                Op::Put(h, v) => {
+                    let (pad, meta, end) = format::plan_value(tail, h, v);
+                    push_buf(segs, buf, &format::ZEROS[..pad as usize]);
+                    if v.len() <= COPY_LIMIT {
+                        push_buf(segs, buf, v);
+                    } else {
+                        segs.push(Seg::Op(i));
+                    }
+                    push_buf(segs, buf, &meta);
+                    placed.push((h, end - METADATA_SIZE as u64, false));
+                    tail = end;
+                }
+                Op::Delete(h) => {
+                    push_buf(segs, buf, &format::encode_tombstone(tail, h));
+                    placed.push((h, tail + 1, true));
+                    tail += 1 + METADATA_SIZE as u64;
+                }
+            }
+        }
+        debug_assert_eq!(tail, append_end(start, ops));
+        let new_map = self.map_ahead(w, tail)?;
+        let new_table = self.table_ahead(placed.len() as u64)?;
+        let piece = |s: &Seg| -> &[u8] {
+            match *s {
+                Seg::Buf(ref r) => &buf[r.clone()],
+                Seg::Op(i) => match ops[i] {
+                    Op::Put(_, v) => v,
+                    Op::Delete(_) => unreachable!("deletions are always buffered"),
+                },
+            }
+        };
+        let slice = |s: &Seg| IoSlice::new(piece(s));
+        if start == 0 {
+            // The store's first entries go into a new file renamed over the
+            // empty one, so that a crash mid-write leaves the empty store,
+            // never a file of value bytes without metadata.
+            let map = self.write_first(w, &mut segs.iter().map(slice).collect::<Vec<_>>(), tail)?;
+            self.publish_append(w, Some(map), new_table, placed, tail);
+            return Ok(tail);
+        }
+        // A large append takes a while to write: readers in other processes
+        // leave its range alone until it is published (see `mark_pending`).
+        let pending = tail - start > PENDING_MARK_MIN
+            && crate::os::file::mark_pending(&w.file, start).is_ok();
+        let written = if w.copy_in(start, tail, segs.iter().map(piece)) {
+            Ok(())
+        } else {
+            let r = match segs.as_slice() {
+                [one] => write_all_at(&mut w.file, start, &mut [slice(one)]),
+                _ => write_all_at(
+                    &mut w.file,
+                    start,
+                    &mut segs.iter().map(slice).collect::<Vec<_>>(),
+                ),
+            };
+            if let (Ok(()), Some(p)) = (&r, &mut w.prealloc) {
+                p.set_file_len(p.file_len().max(tail));
+            }
+            r
+        };
+        if let Err(e) = written {
+            w.cut_back(start, "a failed write");
+            if pending {
+                crate::os::file::unmark_pending(&w.file, start);
+            }
+            return Err(Error::io(
+                format!(
+                    "{}: appending {} bytes at offset {start}",
+                    self.path.display(),
+                    tail - start
+                ),
+                e,
+            ));
+        }
+        self.publish_append(w, new_map, new_table, placed, tail);
+        if pending {
+            crate::os::file::unmark_pending(&w.file, start);
+        }
+        Ok(tail)
+    }
+
+    /// Writes the first entries of an empty store (`slices`, ending at
+    /// `end`) into a new file beside it and swaps that file in (see
+    /// [`Store::install_first_file`]). On failure the store is unchanged.
+    fn write_first(
+        &self,
+        w: &mut Writer,
+        slices: &mut [IoSlice<'_>],
+        end: u64,
+    ) -> Result<Arc<Mapping>> {
+        let tmp = first_write_path(&self.path);
+        let ctx = |what: &str| format!("{}: first write: {what}", tmp.display());
+        let mut file = crate::os::file::create_fresh(&tmp, crate::os::file::store_mode(&w.file))
+            .map_err(|e| Error::io(ctx("create"), e))?;
+        let res = write_all_at(&mut file, 0, slices)
+            .map_err(|e| Error::io(ctx(&format!("writing {end} bytes")), e))
+            .and_then(|()| self.install_first_file(w, file, &tmp, end));
+        if res.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        res
+    }
+
+    /// Makes `file` (at `tmp`, holding the store's first entries up to
+    /// `end`) the store: locks it, maps it, renames it over the empty store
+    /// file and hands the writer to it. Readers in other processes follow
+    /// the rename as after a compaction (the empty file had nothing to
+    /// read); a read-write open elsewhere finds the new file locked. With
+    /// `sync`, the file is synced before the rename and the directory after.
+    /// Returns the mapping of the new file for the caller to publish.
+    pub(crate) fn install_first_file(
+        &self,
+        w: &mut Writer,
+        file: File,
+        tmp: &Path,
+        end: u64,
+    ) -> Result<Arc<Mapping>> {
+        let ctx = |what: &str| format!("{}: first write: {what}", tmp.display());
+        file.try_lock()
+            .map_err(|e| Error::io(ctx("lock"), io::Error::other(e.to_string())))?;
+        if self.options.sync {
+            file.sync_data().map_err(|e| {
+                w.broken = Some(format!("fdatasync failed: {e}"));
+                Error::io(ctx("fdatasync"), e)
+            })?;
+        }
+        let map = Mapping::new(&file, reserve_for(end)).map_err(|e| Error::io(ctx("mmap"), e))?;
+        let sync_handle = file.try_clone().map_err(|e| Error::io(ctx("dup"), e))?;
+        let id = file.metadata().map_err(|e| Error::io(ctx("stat"), e))?;
+        fs::rename(tmp, &self.path).map_err(|e| {
+            Error::io(
+                format!("{}: first write: rename over store", self.path.display()),
+                e,
+            )
+        })?;
+        // The new file is in place: nothing below may fail.
+        self.readers.lock_shared().file_id = Some((id.dev(), id.ino()));
+        if w.owner.is_current() {
+            let _ = w.file.unlock();
+        }
+        w.file = file;
+        w.sync_handle = Arc::new(sync_handle);
+        if let Some(p) = &mut w.prealloc {
+            *p = Prealloc::new(end);
+        }
+        self.forget_index_copy();
+        if self.options.sync {
+            // The rename must be durable too (the data is, above). If that
+            // fails the write is in the file but not known to be durable:
+            // as after a failed fdatasync, the handle refuses further writes.
+            if let Err(e) = crate::os::file::sync_parent_dir(&self.path) {
+                w.broken = Some(format!("syncing the directory failed: {e}"));
+                return Err(e);
+            }
+        }
+        Ok(Arc::new(map))
+    }
+
+    /// A new, larger mapping if the file will outgrow the current one at
+    /// `end`. Made before writing, so that a failure to map loses nothing.
+    pub(crate) fn map_ahead(&self, w: &Writer, end: u64) -> Result<Option<Arc<Mapping>>> {
+        if end <= w.capacity {
+            return Ok(None);
+        }
+        let m = Mapping::new(&w.file, reserve_for(end))
+            .map_err(|e| Error::io(format!("{}: mmap", self.path.display()), e))?;
+        Ok(Some(Arc::new(m)))
+    }
+
+    /// A rebuilt, larger table if `n` more keys would fill the current one
+    /// past 3/4. Made before writing, so that a failure loses nothing.
+    pub(crate) fn table_ahead(&self, n: u64) -> Result<Option<Arc<Table>>> {
+        let view = self.readers.load();
+        if view.table.has_room_for(n) {
+            return Ok(None);
+        }
+        // Growing by half the live keys (or more) keeps rebuilds rare; a
+        // table full of tombstones is rebuilt at its size.
+        let grow = n.max(view.table.len() / 2);
+        match view.table.rebuilt(grow, view.bytes()) {
+            Ok(t) => Ok(Some(Arc::new(t))),
+            Err(off) => Err(self.index_outside_file(off)),
+        }
+    }
+
+    /// Shows readers, all at once, the entries the writer just wrote up to
+    /// `tail`, and moves the writer's tail there.
+    pub(crate) fn publish_append(
+        &self,
+        w: &mut Writer,
+        new_map: Option<Arc<Mapping>>,
+        new_table: Option<Arc<Table>>,
+        placed: &[Placed],
+        tail: u64,
+    ) {
+        if let Some(m) = &new_map {
+            w.capacity = m.capacity();
+        }
+        self.readers.publish(new_map, new_table, placed, tail, true);
+        w.tail = tail;
+    }
+
+    /// The error of a rebuild that found a slot pointing at metadata at
+    /// `off`, outside the file (a damaged index file).
+    fn index_outside_file(&self, off: u64) -> Error {
+        Error::corrupt(&self.path, off, "index points at metadata outside the file")
+    }
+}
+
+/// Where an append of `ops` at `start` ends (saturating: an overflow is past
+/// every limit). Arithmetic only: no value byte is read.
+fn append_end(start: u64, ops: &[Op]) -> u64 {
+    let mut tail = start;
+    for op in ops {
+        let add = match *op {
+            Op::Put(_, v) => format::pad_len(tail)
+                .saturating_add(v.len() as u64)
+                .saturating_add(METADATA_SIZE as u64),
+            Op::Delete(_) => 1 + METADATA_SIZE as u64,
+        };
+        tail = tail.saturating_add(add);
+    }
+    tail
+}
+
+/// A piece of an append: bytes in the shared buffer, or the value of the
+/// append's operation `i`, written from the caller's memory.
+enum Seg {
+    Buf(Range<usize>),
+    Op(usize),
+}
+
+/// An append's buffers, kept by the writer between appends so that a small
+/// write allocates nothing.
+#[derive(Default)]
+pub(crate) struct AppendScratch {
+    buf: Vec<u8>,
+    segs: Vec<Seg>,
+    placed: Vec<Placed>,
+}
+
+impl AppendScratch {
+    /// Empties the buffers for the next append, giving back the memory of an
+    /// unusually large one.
+    fn recycle(&mut self) {
+        const KEEP: usize = 1 << 20;
+        if self.buf.capacity() > KEEP {
+            self.buf = Vec::new();
+        }
+        if self.segs.capacity() * std::mem::size_of::<Seg>() > KEEP {
+            self.segs = Vec::new();
+        }
+        if self.placed.capacity() * std::mem::size_of::<Placed>() > KEEP {
+            self.placed = Vec::new();
+        }
+        self.buf.clear();
+        self.segs.clear();
+        self.placed.clear();
+    }
+}
+
+fn push_buf(segs: &mut Vec<Seg>, buf: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let start = buf.len();
+    buf.extend_from_slice(bytes);
+    if let Some(Seg::Buf(r)) = segs.last_mut() {
+        if r.end == start {
+            r.end = buf.len();
+            return;
+        }
+    }
+    segs.push(Seg::Buf(start..buf.len()));
+}
+
+/// Writes all of `slices` at `offset`, retrying short writes.
+fn write_all_at(file: &mut File, offset: u64, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    if let [one] = slices {
+        // The common case (small values): one pwrite, no seek.
+        return std::os::unix::fs::FileExt::write_all_at(file, one, offset);
+    }
+    file.seek(SeekFrom::Start(offset))?;
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! Reads: lookups through the current view.
+
+use super::options::check_key;
+use super::readers::View;
+use super::{Entry, Store};
+use crate::error::{Error, Result};
+use crate::format::{self, EntryLayout, METADATA_SIZE};
+use crate::index::{prefetch, Probe, SlotRef, Table};
+use crate::sync::view_cell::ViewGuard;
+use crate::sync::Backoff;
+use std::sync::atomic::{fence, Ordering};
+use std::sync::Arc;
+
+impl Store {
+    // --- Reads ------------------------------------------------------------
+
+    /// Whether `key` has a live value.
+    pub fn contains(&self, key: &[u8]) -> Result<bool> {
+        check_key(key)?;
+        Ok(self.contains_hash(format::key_hash(key)))
+    }
+
+    /// Whether the key with hash `key_hash` has a live value.
+    pub fn contains_hash(&self, key_hash: u64) -> bool {
+        // An index slot beyond the file for good (a crafted index file):
+        // the key cannot be shown.
+        matches!(self.find_slot(key_hash), Ok(Some(_)))
+    }
+
+    /// Calls `f` with the value of the key with hash `key_hash` (borrowed from
+    /// the map, no copy) and returns its result, or `None` if the key has no
+    /// live value. The bytes stay mapped and unchanged until the next
+    /// compaction or until the store is dropped (see the type's docs).
+    #[inline(always)]
+    pub fn read_with<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        // The common cases take no detour: an absent key, and a value whose
+        // checksum is known good (or not checked). A first read (which
+        // checks the checksum), a slot written after the view was taken and
+        // a malformed entry go through `lookup`, which probes again.
+        {
+            let view = self.readers.load();
+            let bytes = view.bytes();
+            match view.table.find(key_hash, bytes) {
+                Probe::Absent => return Ok(None),
+                Probe::Found(slot) if !self.must_check(slot) => {
+                    if let Ok(layout) = format::entry_at(bytes, slot.meta_offset()) {
+                        return Ok(Some(f(format::slice(bytes, layout.payload))));
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.read_with_checked(key_hash, f)
+    }
+
+    /// [`Store::read_with`] through [`Store::lookup`].
+    #[cold]
+    #[inline(never)]
+    fn read_with_checked<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        Ok(self
+            .lookup(key_hash)?
+            .map(|(view, layout)| f(format::slice(view.map.bytes(layout.end()), layout.payload))))
+    }
+
+    /// The value of `key`, pinned (see [`Entry`]), or `None`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Entry>> {
+        check_key(key)?;
+        self.get_hash(format::key_hash(key))
+    }
+
+    /// The value of the key with hash `key_hash`, pinned, or `None`.
+    pub fn get_hash(&self, key_hash: u64) -> Result<Option<Entry>> {
+        Ok(self.lookup(key_hash)?.map(|(view, layout)| Entry {
+            map: Arc::clone(&view.map),
+            layout,
+        }))
+    }
+
+    /// Looks up several keys under one consistent view: `f(i, result)` is
+    /// called for each hash in order with its value (borrowed, as for
+    /// [`Store::read_with`]), `None` if absent, or the error for that key.
+    /// Each append is seen entirely or not at all. The index slots, then the
+    /// entries' metadata, are prefetched for all keys before any is read.
+    pub fn read_batch_with(
+        &self,
+        key_hashes: &[u64],
+        mut f: impl FnMut(usize, Result<Option<&[u8]>>),
+    ) {
+        let mut probes: Vec<Probe> = Vec::with_capacity(key_hashes.len());
+        let mut wait = Backoff::default();
+        let view = loop {
+            if wait.rounds() > 16 {
+                // Appends keep landing inside the window: probe while
+                // holding publishers off instead (they hold `shared` for
+                // the whole change).
+                let _sh = self.readers.lock_shared();
+                let view = self.readers.load();
+                let bytes = view.bytes();
+                probes.clear();
+                probes.extend(key_hashes.iter().map(|&h| view.table.find(h, bytes)));
+                break view;
+            }
+            let s1 = self.readers.seq(Ordering::Acquire);
+            if s1 & 1 == 1 {
+                wait.snooze();
+                continue;
+            }
+            let view = self.readers.load();
+            let bytes = view.bytes();
+            for &h in key_hashes {
+                let (c, slot) = view.table.home_slot(h);
+                prefetch(c);
+                prefetch(slot);
+            }
+            for &h in key_hashes {
+                if let Some(m) = view.table.peek(h) {
+                    prefetch(bytes.as_ptr().wrapping_add(m as usize));
+                }
+            }
+            probes.clear();
+            probes.extend(key_hashes.iter().map(|&h| view.table.find(h, bytes)));
+            fence(Ordering::Acquire);
+            let stale = probes.iter().any(|p| matches!(p, Probe::Stale));
+            if !stale && self.readers.seq(Ordering::Relaxed) == s1 {
+                break view;
+            }
+            wait.snooze();
+        };
+        let bytes = view.bytes();
+        for (i, p) in probes.iter().enumerate() {
+            let r = match *p {
+                Probe::Found(slot) => self
+                    .layout_of(&view.table, bytes, slot)
+                    .map(|l| Some(format::slice(bytes, l.payload))),
+                Probe::Stale => Err(self.beyond_file(key_hashes[i])),
+                Probe::Absent => Ok(None),
+            };
+            f(i, r);
+        }
+    }
+
+    /// Calls `f(key_hash, value)` with the newest live value (the one last in
+    /// the file) and returns its result, or `None` if the store has none.
+    pub fn read_last_with<R>(&self, f: impl FnOnce(u64, &[u8]) -> R) -> Result<Option<R>> {
+        // Publishers wait while this walks: the table stays as it is.
+        let _sh = self.readers.lock_shared();
+        let view = self.readers.load();
+        let bytes = view.bytes();
+        let mut cursor = view.len();
+        while cursor > 0 {
+            let meta_offset = cursor - METADATA_SIZE as u64;
+            let entry = format::entry_at(bytes, meta_offset).map_err(|e| {
+                Error::corrupt(&self.path, meta_offset, format!("malformed entry ({e:?})"))
+            })?;
+            let h = entry.meta.key_hash;
+            if !entry.tombstone {
+                if let Probe::Found(slot) = view.table.find(h, bytes) {
+                    if slot.meta_offset() == meta_offset {
+                        let layout = self.layout_of(&view.table, bytes, slot)?;
+                        return Ok(Some(f(h, format::slice(bytes, layout.payload))));
+                    }
+                }
+            }
+            cursor = entry.meta.prev_tail;
+        }
+        Ok(None)
+    }
+
+    /// Copies the value of `key` out of the store.
+    pub fn read_to_vec(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        self.read_with(format::key_hash(key), |b| b.to_vec())
+    }
+
+    /// Finds the newest entry of `key_hash` in the current view, which it
+    /// returns with the entry (the view keeps the mapping alive). Checks the
+    /// value's checksum the first time it is read (unless verification is
+    /// off).
+    pub(crate) fn lookup(
+        &self,
+        key_hash: u64,
+    ) -> Result<Option<(ViewGuard<'_, View>, EntryLayout)>> {
+        let Some((view, slot)) = self.find_slot(key_hash)? else {
+            return Ok(None);
+        };
+        let layout = self.layout_of(&view.table, view.bytes(), slot)?;
+        Ok(Some((view, layout)))
+    }
+
+    /// The live slot of `key_hash` in the current view, with the view. A
+    /// slot written after the view was taken (`Probe::Stale`) is waited out
+    /// with a fresh view; one that stays beyond the end of the file is an
+    /// error.
+    fn find_slot(&self, key_hash: u64) -> Result<Option<(ViewGuard<'_, View>, SlotRef)>> {
+        let mut stale = Backoff::default();
+        loop {
+            let view = self.readers.load();
+            match view.table.find(key_hash, view.bytes()) {
+                Probe::Absent => return Ok(None),
+                Probe::Found(slot) => return Ok(Some((view, slot))),
+                Probe::Stale if stale.rounds() > 8 && self.stale_for_good(key_hash) => {
+                    return Err(self.beyond_file(key_hash))
+                }
+                Probe::Stale => stale.snooze(),
+            }
+        }
+    }
+
+    /// The entry a slot points at, its checksum checked if it is not yet
+    /// known good.
+    pub(crate) fn layout_of(
+        &self,
+        table: &Table,
+        bytes: &[u8],
+        slot: SlotRef,
+    ) -> Result<EntryLayout> {
+        let meta_offset = slot.meta_offset();
+        let layout = format::entry_at(bytes, meta_offset).map_err(|e| {
+            Error::corrupt(
+                &self.path,
+                meta_offset,
+                format!("index points at a malformed entry ({e:?})"),
+            )
+        })?;
+        if self.must_check(slot) {
+            self.check_value(bytes, &layout)?;
+            table.mark_verified(slot);
+        }
+        Ok(layout)
+    }
+
+    /// Whether reading the value `slot` points at must check its checksum
+    /// first: checking is on and no earlier read found it good.
+    #[inline]
+    fn must_check(&self, slot: SlotRef) -> bool {
+        self.options.verify_checksums && !slot.is_verified()
+    }
+
+    /// After `Probe::Stale` for a while: whether the key's slot points
+    /// beyond the published length with no publication under way or made
+    /// meanwhile (so it will not change: a crafted index file), rather than
+    /// a publisher being between its slot stores and its length store.
+    #[cold]
+    fn stale_for_good(&self, key_hash: u64) -> bool {
+        let s1 = self.readers.seq(Ordering::Acquire);
+        if s1 & 1 == 1 {
+            return false;
+        }
+        let view = self.readers.load();
+        let stale = matches!(view.table.find(key_hash, view.bytes()), Probe::Stale);
+        fence(Ordering::Acquire);
+        stale
+            && self.readers.seq(Ordering::Relaxed) == s1
+            && Arc::ptr_eq(&*view, &*self.readers.load())
+    }
+
+    #[cold]
+    fn beyond_file(&self, key_hash: u64) -> Error {
+        Error::corrupt(
+            &self.path,
+            self.readers.load().len(),
+            format!("the index entry of key hash {key_hash:#x} points beyond the end of the file"),
+        )
+    }
+
+    pub(crate) fn check_value(&self, bytes: &[u8], layout: &EntryLayout) -> Result<()> {
+        if format::checksum_ok(bytes, layout) {
+            return Ok(());
+        }
+        Err(Error::corrupt(
+            &self.path,
+            layout.payload.start,
+            format!(
+                "checksum mismatch in the {}-byte value whose metadata is at offset {}",
+                layout.payload_len(),
+                layout.meta_offset
+            ),
+        ))
+    }
+}
