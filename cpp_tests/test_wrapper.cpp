@@ -295,10 +295,18 @@ void test_open_close_and_handles() {
                     p.write(key, std::string(100, 'x'));
                 }
                 size = p.file_size();
+#ifdef TST_GENERIC_UNIX
+                CHECK(fs::file_size(pre) == size);  // the generic path never preallocates
+#else
                 CHECK(fs::file_size(pre) > size);
+#endif
                 CHECK(sv(p.read("k499")) == std::string(100, 'x'));
             }
+#ifdef TST_GENERIC_UNIX
+            CHECK(fs::file_size(pre) == size);
+#else
             CHECK(fs::file_size(pre) > size);  // the reserved zeros stay after close
+#endif
             { srd::store plain(pre); CHECK(plain.file_size() == size); }
             CHECK(fs::file_size(pre) == size);  // a plain read-write open cut them
         }

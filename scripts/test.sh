@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, the Rust tests (engine, format
 # compatibility with the simd-r-drive crate, header drift), the C suite
-# through CMake/ctest, and the C suite again under AddressSanitizer+UBSan.
+# through CMake/ctest, both again through the generic Unix path (forced on
+# Linux with --cfg srd_generic_unix), and the C suite under
+# AddressSanitizer+UBSan and valgrind.
 # Installs CMake into .venv if it is missing. Exits non-zero if anything fails.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,7 +45,12 @@ mkdir -p build
 step rustfmt cargo fmt --all -- --check
 step clippy cargo clippy --all-targets --quiet -- -D warnings
 step rust-tests cargo test --quiet
+# The generic Unix path (src/os/generic.rs), forced on Linux: the Rust
+# tests, then the C suite below.
+step rust-tests-generic-unix env RUSTFLAGS="--cfg srd_generic_unix" \
+    CARGO_TARGET_DIR=target/generic cargo test --quiet
 step c-tests c_suite build
+step c-tests-generic-unix c_suite build-generic -DSRD_GENERIC_UNIX=ON
 step python-bindings bindings/python/run_tests.sh
 step fuzz-corpus-replay scripts/fuzz.sh --replay
 step fuzz-short-session env SRD_FUZZ_NO_SAVE=1 scripts/fuzz.sh --run "${SRD_FUZZ_SECONDS:-15}"

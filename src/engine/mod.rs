@@ -25,7 +25,7 @@ pub use crate::os::paths::compaction_temp_path;
 pub use entry::Entry;
 pub use options::{CompactStats, OpenOptions, INDEX_FILE_MIN_ENTRIES};
 
-pub(crate) use open::open_file;
+pub(crate) use crate::os::file::open_file;
 pub(crate) use options::{check_key, check_size_limit};
 pub(crate) use readers::{Placed, Shared, View};
 pub(crate) use writer::Writer;

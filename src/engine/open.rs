@@ -9,13 +9,14 @@ use super::writer::Writer;
 use super::{Entry, OpenOptions, Store};
 use crate::error::{Error, Result};
 use crate::format::METADATA_SIZE;
+use crate::os::file::{open_file, open_locked};
 use crate::os::mapping::{reserve_for, Mapping, MemorySource};
 use crate::os::paths::{compaction_temp_path, first_write_path};
 use crate::os::prealloc::Prealloc;
 use crate::recovery::{self, probe};
-use std::fs::{self, File, TryLockError};
+use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -422,57 +423,4 @@ impl Store {
         });
         Store::open_memory(source, &format!("<value at offset {}>", entry.offset()))
     }
-}
-
-/// Opens the file with the access the store needs, mapping OS errors to
-/// engine errors.
-pub(crate) fn open_file(path: &Path, write: bool, create: bool) -> Result<File> {
-    // O_NONBLOCK: opening a FIFO must fail below, not hang; it has no effect
-    // on regular files.
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .write(write)
-        .create(write && create)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => Error::FileNotFound(path.to_path_buf()),
-            io::ErrorKind::IsADirectory => {
-                Error::InvalidArgument(format!("{}: is a directory", path.display()))
-            }
-            _ => Error::io(format!("{}: open", path.display()), e),
-        })?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
-    if !meta.is_file() {
-        return Err(Error::InvalidArgument(format!(
-            "{}: not a regular file",
-            path.display()
-        )));
-    }
-    Ok(file)
-}
-
-/// Opens the file read-write and takes the exclusive writer lock. If the file
-/// was replaced (by a compaction) between open and lock, opens it again.
-fn open_locked(path: &Path, create: bool) -> Result<File> {
-    for _ in 0..16 {
-        let file = open_file(path, true, create)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(Error::Locked(path.to_path_buf())),
-            Err(TryLockError::Error(e)) => {
-                return Err(Error::io(format!("{}: flock", path.display()), e))
-            }
-        }
-        let ours = file
-            .metadata()
-            .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
-        match fs::metadata(path) {
-            Ok(now) if now.dev() == ours.dev() && now.ino() == ours.ino() => return Ok(file),
-            _ => continue,
-        }
-    }
-    Err(Error::Locked(path.to_path_buf()))
 }

@@ -111,18 +111,9 @@ impl Identity {
 /// (a file stamped in the future): then no copy may be saved.
 fn clock_past(ctime_ns: i64) -> bool {
     for _ in 0..50 {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec for the call.
-        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } != 0 {
+        let Some(now) = crate::os::platform::change_clock_ns() else {
             return false;
-        }
-        let now = ts
-            .tv_sec
-            .saturating_mul(1_000_000_000)
-            .saturating_add(ts.tv_nsec);
+        };
         if now > ctime_ns {
             return true;
         }

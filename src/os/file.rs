@@ -3,8 +3,10 @@
 //! link, with the store's permission bits from the first moment; opened for
 //! reading without following links or blocking on a FIFO.
 
-use std::fs::{self, File, OpenOptions, Permissions};
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions, Permissions, TryLockError};
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
@@ -60,7 +62,7 @@ pub(crate) fn sync_parent_dir(path: &Path) -> crate::error::Result<()> {
     };
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| crate::error::Error::io(format!("{}: fsync directory", dir.display()), e))
+        .map_err(|e| Error::io(format!("{}: fsync directory", dir.display()), e))
 }
 
 /// The byte range a writer is filling and has not published: an entry
@@ -72,63 +74,69 @@ pub(crate) fn sync_parent_dir(path: &Path) -> crate::error::Result<()> {
 /// entries, bytes that the writer may still cut back or that are a value's
 /// contents. Elsewhere than Linux it fails (`Unsupported`).
 pub(crate) fn mark_pending(file: &File, from: u64) -> std::io::Result<()> {
-    ofd_lock(file, libc::F_WRLCK, from)
+    super::platform::lock_range(file, from)
 }
 
 /// Ends [`mark_pending`].
 pub(crate) fn unmark_pending(file: &File, from: u64) {
-    let _ = ofd_lock(file, libc::F_UNLCK, from);
+    super::platform::unlock_range(file, from)
 }
 
 /// Where a writer's unpublished range begins, if a writer (in any process)
 /// marked one ([`mark_pending`]).
 pub(crate) fn pending_from(file: &File) -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: a zeroed `flock` is a valid value of this plain C struct.
-        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-        fl.l_type = libc::F_RDLCK as libc::c_short;
-        fl.l_whence = libc::SEEK_SET as libc::c_short;
-        fl.l_start = 0;
-        fl.l_len = 0;
-        // SAFETY: `fl` is a valid, writable flock for the call; the
-        // descriptor is open.
-        let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
-        if r == 0 && fl.l_type != libc::F_UNLCK as libc::c_short {
-            return u64::try_from(fl.l_start).ok();
-        }
-        None
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = file;
-        None
-    }
+    super::platform::locked_range_start(file)
 }
 
-fn ofd_lock(file: &File, kind: libc::c_int, from: u64) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: a zeroed `flock` is a valid value of this plain C struct.
-        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-        fl.l_type = kind as libc::c_short;
-        fl.l_whence = libc::SEEK_SET as libc::c_short;
-        fl.l_start = libc::off_t::try_from(from)
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-        fl.l_len = 0;
-        // SAFETY: `fl` is a valid flock for the call; the descriptor is open.
-        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &fl) } != 0 {
-            return Err(std::io::Error::last_os_error());
+/// Opens the file with the access the store needs, mapping OS errors to
+/// engine errors.
+pub(crate) fn open_file(path: &Path, write: bool, create: bool) -> Result<File> {
+    // O_NONBLOCK: opening a FIFO must fail below, not hang; it has no effect
+    // on regular files.
+    let file = OpenOptions::new()
+        .read(true)
+        .write(write)
+        .create(write && create)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => Error::FileNotFound(path.to_path_buf()),
+            io::ErrorKind::IsADirectory => {
+                Error::InvalidArgument(format!("{}: is a directory", path.display()))
+            }
+            _ => Error::io(format!("{}: open", path.display()), e),
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
+    if !meta.is_file() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: not a regular file",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// Opens the file read-write and takes the exclusive writer lock. If the file
+/// was replaced (by a compaction) between open and lock, opens it again.
+pub(crate) fn open_locked(path: &Path, create: bool) -> Result<File> {
+    for _ in 0..16 {
+        let file = open_file(path, true, create)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(Error::Locked(path.to_path_buf())),
+            Err(TryLockError::Error(e)) => {
+                return Err(Error::io(format!("{}: flock", path.display()), e))
+            }
         }
-        Ok(())
+        let ours = file
+            .metadata()
+            .map_err(|e| Error::io(format!("{}: stat", path.display()), e))?;
+        match fs::metadata(path) {
+            Ok(now) if now.dev() == ours.dev() && now.ino() == ours.ino() => return Ok(file),
+            _ => continue,
+        }
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        // No open-file-description locks: the range cannot be marked (a
-        // stream is then spooled instead).
-        let _ = (file, kind, from);
-        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
-    }
+    Err(Error::Locked(path.to_path_buf()))
 }

@@ -9,3 +9,16 @@ pub mod mapping;
 pub(crate) mod paths;
 pub(crate) mod prealloc;
 pub(crate) mod snapshot;
+
+// The platform split: Linux's fast paths, or the generic Unix path (also
+// on Linux with `--cfg srd_generic_unix`, which the test command uses to
+// run the suites through it). Both define the same functions.
+#[cfg(all(target_os = "linux", not(srd_generic_unix)))]
+pub(crate) mod linux;
+#[cfg(all(target_os = "linux", not(srd_generic_unix)))]
+pub(crate) use linux as platform;
+
+#[cfg(not(all(target_os = "linux", not(srd_generic_unix))))]
+pub(crate) mod generic;
+#[cfg(not(all(target_os = "linux", not(srd_generic_unix))))]
+pub(crate) use generic as platform;

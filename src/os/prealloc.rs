@@ -19,7 +19,6 @@
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
 
 /// Smallest and largest chunk the file grows by. The chunk is an eighth of
 /// the store, so that growing costs a system call per few megabytes while
@@ -55,19 +54,10 @@ pub(crate) enum NoRoom {
 }
 
 /// Whether the file system of `file` reserves blocks with `fallocate`, so
-/// that writes into reserved space cannot fail for lack of room.
+/// that writes into reserved space cannot fail for lack of room (Linux
+/// only: see `super::platform`).
 pub(crate) fn supported(file: &File) -> bool {
-    const EXT4: i64 = 0xEF53;
-    const XFS: i64 = 0x5846_5342;
-    const TMPFS: i64 = 0x0102_1994;
-    // SAFETY: `st` is a plain C struct for which all zeros is valid, and
-    // fstatfs writes at most its size; the descriptor is open.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) } != 0 {
-        return false;
-    }
-    matches!(st.f_type as i64, EXT4 | XFS | TMPFS)
+    super::platform::fs_reserves_blocks(file)
 }
 
 impl Prealloc {
@@ -133,36 +123,25 @@ impl Prealloc {
         let chunk = (end / 8).clamp(MIN_CHUNK, MAX_CHUNK);
         let target = end.max(self.file_len + chunk).next_multiple_of(4096);
         let from = self.file_len;
-        loop {
-            // SAFETY: plain system call on an open descriptor; no memory is
-            // passed.
-            let r = unsafe {
-                libc::fallocate(
-                    file.as_raw_fd(),
-                    0,
-                    from as libc::off_t,
-                    (target - from) as libc::off_t,
-                )
-            };
-            if r == 0 {
+        match super::platform::reserve_blocks(file, from, target - from) {
+            Ok(()) => {
                 self.file_len = target;
-                return Ok(());
+                Ok(())
             }
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                continue;
+            Err(e) => {
+                // A failed fallocate may still have extended the file by
+                // part of the range (ext4 does, when the disk fills up
+                // midway).
+                if let Ok(m) = file.metadata() {
+                    self.file_len = self.file_len.max(m.len());
+                }
+                Err(match e.kind() {
+                    io::ErrorKind::Unsupported => NoRoom::Unsupported,
+                    // ENOSPC, EFBIG and the like: a chunk may not fit where
+                    // the append itself does; `pwrite` decides.
+                    _ => NoRoom::Fallback,
+                })
             }
-            // A failed fallocate may still have extended the file by part of
-            // the range (ext4 does, when the disk fills up midway).
-            if let Ok(m) = file.metadata() {
-                self.file_len = self.file_len.max(m.len());
-            }
-            return Err(match e.raw_os_error() {
-                Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => NoRoom::Unsupported,
-                // ENOSPC, EFBIG and the like: a chunk may not fit where the
-                // append itself does; `pwrite` decides.
-                _ => NoRoom::Fallback,
-            });
         }
     }
 }

@@ -103,7 +103,7 @@ impl Snapshot {
                 std::ptr::null_mut(),
                 reserved,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | super::platform::MAP_NORESERVE,
                 -1,
                 0,
             )

@@ -64,33 +64,16 @@ const UNDECIDED: u8 = 0;
 const MEMBARRIER: u8 = 1;
 const FENCE: u8 = 2;
 
-/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED` and its registration (linux/membarrier.h).
-const CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
-const CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
-
-fn membarrier(cmd: libc::c_long) -> bool {
-    // SAFETY: plain system call with integer arguments; no memory is passed.
-    unsafe {
-        libc::syscall(
-            libc::SYS_membarrier,
-            cmd,
-            0 as libc::c_long,
-            0 as libc::c_long,
-        ) == 0
-    }
-}
-
 fn barrier_kind() -> Barrier {
     let mut b = BARRIER.load(Acquire);
     if b == UNDECIDED {
         // Registering twice (two threads making their first cells at once)
         // is harmless; the first decision stored wins and is the one used.
-        let want =
-            if membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) && membarrier(CMD_PRIVATE_EXPEDITED) {
-                MEMBARRIER
-            } else {
-                FENCE
-            };
+        let want = if crate::os::platform::membarrier_register() {
+            MEMBARRIER
+        } else {
+            FENCE
+        };
         b = match BARRIER.compare_exchange(UNDECIDED, want, AcqRel, Acquire) {
             Ok(_) => want,
             Err(won) => won,
@@ -340,7 +323,7 @@ impl<T> ViewCell<T> {
         let old = unsafe { Arc::from_raw(old) };
         match barrier_kind() {
             Barrier::Membarrier => {
-                if !membarrier(CMD_PRIVATE_EXPEDITED) {
+                if !crate::os::platform::membarrier_expedited() {
                     // Registered, so this does not fail; if it did, the
                     // fence is no guarantee: never drop the value.
                     std::mem::forget(old);
