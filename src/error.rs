@@ -5,8 +5,11 @@ use std::io;
 use std::path::PathBuf;
 
 /// Everything that can go wrong in the engine. Each variant carries enough
-/// detail (path, offset, OS error) to be shown to a person as is.
+/// detail (path, offset, OS error) to be shown to a person as is. New
+/// variants may come (as new `SRD_*` statuses do), so matches need a
+/// wildcard arm.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
     /// The caller passed something the store cannot accept.
     InvalidArgument(String),

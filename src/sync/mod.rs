@@ -5,6 +5,8 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+// Thread-local records that readers publish through raw pointers.
+#[allow(unsafe_code)]
 pub(crate) mod view_cell;
 
 /// Locks `m`. A poisoned lock only means that a panic happened elsewhere
