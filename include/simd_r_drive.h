@@ -471,120 +471,6 @@ srd_status srd_open(const char *path, uint32_t flags, struct srd_store **out_sto
 void srd_close(struct srd_store *store);
 
 /**
- * Stores `value` under `key`, replacing any older value. The value is
- * visible to every thread when the call returns and has reached the OS
- * (durable too if the store was opened with `SRD_OPEN_SYNC`).
- *
- * Errors: `SRD_INVALID_ARGUMENT` for a NULL store, an empty key, an empty
- * value, a value that is exactly one 0x00 byte (the format's deletion
- * marker), or a NULL pointer with a non-zero length; `SRD_READ_ONLY` on a
- * read-only store; `SRD_IO` if the write failed (the file is cut back; the
- * store stays consistent); `SRD_BROKEN` if the handle can no longer write
- * (an earlier failed `fdatasync`, or a handle inherited across `fork()`).
- * Nothing is written on failure. A value that would take the file past the
- * 16 TiB limit gives `SRD_INVALID_ARGUMENT` before any of its bytes is
- * read.
- *
- * Ownership: `key` and `value` are only read during the call.
- * Thread-safety: may be called from any thread; writers are serialized.
- *
- * @pre `store` as for `srd_close`; `key` and `value` readable for their lengths.
- */
-srd_status srd_write(struct srd_store *store,
-                     const uint8_t *key,
-                     size_t key_len,
-                     const uint8_t *value,
-                     size_t value_len);
-
-/**
- * Stores `count` key/value pairs with one append: they become visible all at
- * once, and a later item wins over an earlier one with the same key. One
- * invalid item (same rules as `srd_write`) rejects the whole batch before
- * anything is written. `count` 0 is a no-op (`items` may then be NULL).
- * A crash during the call may leave a prefix of the batch in the file.
- *
- * Ownership: `items` and the bytes they point to are only read during the
- * call. Thread-safety: as `srd_write`.
- *
- * @pre `items` must point to `count` valid `srd_kv` whose pointers are readable
- * for their lengths.
- */
-srd_status srd_write_batch(struct srd_store *store, const struct srd_kv *items, size_t count);
-
-/**
- * Looks up `key` and returns its value without copying: `*out_value`
- * receives a pointer into the store's memory map (64-byte aligned) and
- * `*out_len` its length (at least 1). `SRD_NOT_FOUND` if the key is absent
- * or deleted; `SRD_CORRUPT` if the value fails its checksum (checked on the
- * first read of each value unless `SRD_OPEN_NO_VERIFY`).
- *
- * Lifetime: the pointer is borrowed from the store. Its bytes stay valid and
- * unchanged until `srd_compact` or `srd_close` is called on this store, even
- * if the key is later overwritten or deleted and the file grows. A thread
- * that may run concurrently with `srd_compact` must use `srd_read_entry`.
- * Never write through or free the pointer.
- * Thread-safety: any number of threads may read at once, while others write.
- * Outputs are written only on success. This call does not allocate.
- *
- * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes; outputs
- * writable.
- */
-srd_status srd_read(const struct srd_store *store,
-                    const uint8_t *key,
-                    size_t key_len,
-                    const uint8_t **out_value,
-                    size_t *out_len);
-
-/**
- * Looks up `key` and returns a pinned entry: a handle to the value that stays
- * valid, with unchanged bytes, until `srd_entry_free`, even across
- * `srd_compact` and `srd_close`. Use `srd_entry_data` to get the bytes.
- * Errors as for `srd_read`.
- *
- * Ownership: on success `*out_entry` receives a new entry the caller owns and
- * must release with `srd_entry_free`; not written on failure.
- * Thread-safety: as `srd_read`; the entry itself may be read from any thread.
- *
- * @pre As `srd_read`.
- */
-srd_status srd_read_entry(const struct srd_store *store,
-                          const uint8_t *key,
-                          size_t key_len,
-                          struct srd_entry **out_entry);
-
-/**
- * Tells whether `key` has a live value: `SRD_OK` if it does,
- * `SRD_NOT_FOUND` if not, or an error code for bad arguments. Does not check
- * the value's checksum. Thread-safety: as `srd_read`.
- *
- * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
- */
-srd_status srd_exists(const struct srd_store *store, const uint8_t *key, size_t key_len);
-
-/**
- * Deletes `key` by appending a tombstone: `SRD_OK` if it had a value,
- * `SRD_NOT_FOUND` (and nothing written) if not. Other errors as for
- * `srd_write`. Pointers returned earlier by `srd_read` stay valid.
- * Thread-safety: as `srd_write`.
- *
- * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
- */
-srd_status srd_delete(struct srd_store *store, const uint8_t *key, size_t key_len);
-
-/**
- * Deletes every key of `keys` that has a value, with one append; keys that
- * are absent (or repeated) are skipped, and the call still returns `SRD_OK`.
- * An invalid key (NULL with a length, or empty) rejects the whole call before
- * anything is written. `count` 0 is a no-op (`keys` may then be NULL).
- *
- * Ownership: `keys` is only read during the call. Thread-safety: as
- * `srd_write`.
- *
- * @pre `keys` must point to `count` valid `srd_key` whose pointers are readable.
- */
-srd_status srd_delete_batch(struct srd_store *store, const struct srd_key *keys, size_t count);
-
-/**
  * Rewrites the file with only the live values (no old versions, no
  * tombstones) into a temporary file beside it (`<path>.compact.tmp`), syncs
  * it and the directory, then atomically replaces the store file. A crash at
@@ -658,6 +544,94 @@ srd_status srd_count(const struct srd_store *store, uint64_t *out_live_keys);
 srd_status srd_file_size(const struct srd_store *store, uint64_t *out_bytes);
 
 /**
+ * Writes the number of entries in the file, counting old versions and
+ * tombstones, to `*out_entries`. Thread-safety: any thread.
+ *
+ * @pre `store` as for `srd_close`; `out_entries` writable.
+ */
+srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries);
+
+/**
+ * For a store opened with `SRD_OPEN_READ_ONLY`: takes in what a writer
+ * (usually another process) appended since this handle was opened or last
+ * refreshed. Only the new entries are validated; one still being written is
+ * left for a later refresh. If the file was replaced by a compaction, the
+ * new file is opened and validated instead, and pointers from `srd_read` on
+ * this handle become invalid, as after `srd_compact` (pinned entries and
+ * iterators stay valid). A no-op (`SRD_OK`) on read-write and in-memory
+ * stores. Errors: `SRD_IO`, `SRD_NOT_FOUND` if the file is gone,
+ * `SRD_CORRUPT` if a replacing file is not a valid store.
+ * Thread-safety: may run while other threads read through the handle.
+ *
+ * @pre `store` as for `srd_close`.
+ */
+srd_status srd_refresh(struct srd_store *store);
+
+/**
+ * Stores `value` under `key`, replacing any older value. The value is
+ * visible to every thread when the call returns and has reached the OS
+ * (durable too if the store was opened with `SRD_OPEN_SYNC`).
+ *
+ * Errors: `SRD_INVALID_ARGUMENT` for a NULL store, an empty key, an empty
+ * value, a value that is exactly one 0x00 byte (the format's deletion
+ * marker), or a NULL pointer with a non-zero length; `SRD_READ_ONLY` on a
+ * read-only store; `SRD_IO` if the write failed (the file is cut back; the
+ * store stays consistent); `SRD_BROKEN` if the handle can no longer write
+ * (an earlier failed `fdatasync`, or a handle inherited across `fork()`).
+ * Nothing is written on failure. A value that would take the file past the
+ * 16 TiB limit gives `SRD_INVALID_ARGUMENT` before any of its bytes is
+ * read.
+ *
+ * Ownership: `key` and `value` are only read during the call.
+ * Thread-safety: may be called from any thread; writers are serialized.
+ *
+ * @pre `store` as for `srd_close`; `key` and `value` readable for their lengths.
+ */
+srd_status srd_write(struct srd_store *store,
+                     const uint8_t *key,
+                     size_t key_len,
+                     const uint8_t *value,
+                     size_t value_len);
+
+/**
+ * Stores `count` key/value pairs with one append: they become visible all at
+ * once, and a later item wins over an earlier one with the same key. One
+ * invalid item (same rules as `srd_write`) rejects the whole batch before
+ * anything is written. `count` 0 is a no-op (`items` may then be NULL).
+ * A crash during the call may leave a prefix of the batch in the file.
+ *
+ * Ownership: `items` and the bytes they point to are only read during the
+ * call. Thread-safety: as `srd_write`.
+ *
+ * @pre `items` must point to `count` valid `srd_kv` whose pointers are readable
+ * for their lengths.
+ */
+srd_status srd_write_batch(struct srd_store *store, const struct srd_kv *items, size_t count);
+
+/**
+ * Deletes `key` by appending a tombstone: `SRD_OK` if it had a value,
+ * `SRD_NOT_FOUND` (and nothing written) if not. Other errors as for
+ * `srd_write`. Pointers returned earlier by `srd_read` stay valid.
+ * Thread-safety: as `srd_write`.
+ *
+ * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
+ */
+srd_status srd_delete(struct srd_store *store, const uint8_t *key, size_t key_len);
+
+/**
+ * Deletes every key of `keys` that has a value, with one append; keys that
+ * are absent (or repeated) are skipped, and the call still returns `SRD_OK`.
+ * An invalid key (NULL with a length, or empty) rejects the whole call before
+ * anything is written. `count` 0 is a no-op (`keys` may then be NULL).
+ *
+ * Ownership: `keys` is only read during the call. Thread-safety: as
+ * `srd_write`.
+ *
+ * @pre `keys` must point to `count` valid `srd_key` whose pointers are readable.
+ */
+srd_status srd_delete_batch(struct srd_store *store, const struct srd_key *keys, size_t count);
+
+/**
  * As `srd_write`, for the key whose hash (from `srd_hash_key`) is
  * `key_hash`. The same key written by name or by hash is the same key.
  *
@@ -667,6 +641,63 @@ srd_status srd_write_with_hash(struct srd_store *store,
                                uint64_t key_hash,
                                const uint8_t *value,
                                size_t value_len);
+
+/**
+ * As `srd_delete`, for the key with hash `key_hash`.
+ *
+ * @pre `store` as for `srd_close`.
+ */
+srd_status srd_delete_with_hash(struct srd_store *store, uint64_t key_hash);
+
+/**
+ * Looks up `key` and returns its value without copying: `*out_value`
+ * receives a pointer into the store's memory map (64-byte aligned) and
+ * `*out_len` its length (at least 1). `SRD_NOT_FOUND` if the key is absent
+ * or deleted; `SRD_CORRUPT` if the value fails its checksum (checked on the
+ * first read of each value unless `SRD_OPEN_NO_VERIFY`).
+ *
+ * Lifetime: the pointer is borrowed from the store. Its bytes stay valid and
+ * unchanged until `srd_compact` or `srd_close` is called on this store, even
+ * if the key is later overwritten or deleted and the file grows. A thread
+ * that may run concurrently with `srd_compact` must use `srd_read_entry`.
+ * Never write through or free the pointer.
+ * Thread-safety: any number of threads may read at once, while others write.
+ * Outputs are written only on success. This call does not allocate.
+ *
+ * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes; outputs
+ * writable.
+ */
+srd_status srd_read(const struct srd_store *store,
+                    const uint8_t *key,
+                    size_t key_len,
+                    const uint8_t **out_value,
+                    size_t *out_len);
+
+/**
+ * Looks up `key` and returns a pinned entry: a handle to the value that stays
+ * valid, with unchanged bytes, until `srd_entry_free`, even across
+ * `srd_compact` and `srd_close`. Use `srd_entry_data` to get the bytes.
+ * Errors as for `srd_read`.
+ *
+ * Ownership: on success `*out_entry` receives a new entry the caller owns and
+ * must release with `srd_entry_free`; not written on failure.
+ * Thread-safety: as `srd_read`; the entry itself may be read from any thread.
+ *
+ * @pre As `srd_read`.
+ */
+srd_status srd_read_entry(const struct srd_store *store,
+                          const uint8_t *key,
+                          size_t key_len,
+                          struct srd_entry **out_entry);
+
+/**
+ * Tells whether `key` has a live value: `SRD_OK` if it does,
+ * `SRD_NOT_FOUND` if not, or an error code for bad arguments. Does not check
+ * the value's checksum. Thread-safety: as `srd_read`.
+ *
+ * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
+ */
+srd_status srd_exists(const struct srd_store *store, const uint8_t *key, size_t key_len);
 
 /**
  * As `srd_read`, for the key with hash `key_hash` (same lifetime rules for
@@ -694,13 +725,6 @@ srd_status srd_read_entry_with_hash(const struct srd_store *store,
  * @pre `store` as for `srd_close`.
  */
 srd_status srd_exists_with_hash(const struct srd_store *store, uint64_t key_hash);
-
-/**
- * As `srd_delete`, for the key with hash `key_hash`.
- *
- * @pre `store` as for `srd_close`.
- */
-srd_status srd_delete_with_hash(struct srd_store *store, uint64_t key_hash);
 
 /**
  * Looks up `count` keys under one consistent view (no write lands between
@@ -740,30 +764,6 @@ srd_status srd_read_last(const struct srd_store *store,
                          uint64_t *out_key_hash,
                          const uint8_t **out_value,
                          size_t *out_len);
-
-/**
- * Writes the number of entries in the file, counting old versions and
- * tombstones, to `*out_entries`. Thread-safety: any thread.
- *
- * @pre `store` as for `srd_close`; `out_entries` writable.
- */
-srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries);
-
-/**
- * For a store opened with `SRD_OPEN_READ_ONLY`: takes in what a writer
- * (usually another process) appended since this handle was opened or last
- * refreshed. Only the new entries are validated; one still being written is
- * left for a later refresh. If the file was replaced by a compaction, the
- * new file is opened and validated instead, and pointers from `srd_read` on
- * this handle become invalid, as after `srd_compact` (pinned entries and
- * iterators stay valid). A no-op (`SRD_OK`) on read-write and in-memory
- * stores. Errors: `SRD_IO`, `SRD_NOT_FOUND` if the file is gone,
- * `SRD_CORRUPT` if a replacing file is not a valid store.
- * Thread-safety: may run while other threads read through the handle.
- *
- * @pre `store` as for `srd_close`.
- */
-srd_status srd_refresh(struct srd_store *store);
 
 /**
  * Returns a pointer to the entry's value (64-byte aligned) and writes its

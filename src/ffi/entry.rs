@@ -1,7 +1,8 @@
 //! Pinned entries: values that outlive compaction and the store handle.
 
+use super::args::require_out;
 use super::error::{guard, guard_value, srd_status, Failure};
-use super::require_out;
+use super::handle::{impl_handle, Handle};
 use crate::store::Entry;
 
 /// A pinned value (opaque), from `srd_read_entry`. Its bytes stay mapped and
@@ -11,14 +12,10 @@ use crate::store::Entry;
 /// Thread-safety: an entry may be read from several threads at once; free it
 /// once, when no thread uses it any more.
 pub struct srd_entry {
-    entry: Entry,
+    inner: Entry,
 }
 
-impl srd_entry {
-    pub(crate) fn into_raw(entry: Entry) -> *mut srd_entry {
-        Box::into_raw(Box::new(srd_entry { entry }))
-    }
-}
+impl_handle!(srd_entry, Entry, "entry");
 
 /// Returns a pointer to the entry's value (64-byte aligned) and writes its
 /// length to `*out_len` (if `out_len` is not NULL). For a NULL entry returns
@@ -33,12 +30,10 @@ impl srd_entry {
 #[no_mangle]
 pub unsafe extern "C" fn srd_entry_data(entry: *const srd_entry, out_len: *mut usize) -> *const u8 {
     guard_value(std::ptr::null(), || {
-        let (ptr, len) = if entry.is_null() {
-            (std::ptr::null(), 0)
-        } else {
-            // SAFETY: a live entry created by into_raw, per the contract.
-            let data = unsafe { &*entry }.entry.data();
-            (data.as_ptr(), data.len())
+        // SAFETY: NULL or a live entry, per the contract.
+        let (ptr, len) = match unsafe { srd_entry::try_borrow(entry) } {
+            None => (std::ptr::null(), 0),
+            Some(e) => (e.data().as_ptr(), e.data().len()),
         };
         if !out_len.is_null() {
             // SAFETY: non-NULL and writable per the contract.
@@ -57,28 +52,10 @@ pub unsafe extern "C" fn srd_entry_data(entry: *const srd_entry, out_len: *mut u
 #[no_mangle]
 pub unsafe extern "C" fn srd_entry_free(entry: *mut srd_entry) {
     guard_value((), || {
-        if !entry.is_null() {
-            // SAFETY: created by Box::into_raw in into_raw; the caller gives
-            // up all use of it.
-            drop(unsafe { Box::from_raw(entry) });
-        }
+        // SAFETY: NULL or a live entry, and the caller gives up all use of
+        // it (the contract above).
+        unsafe { srd_entry::free(entry) }
     })
-}
-
-impl srd_entry {
-    pub(crate) fn inner(&self) -> &Entry {
-        &self.entry
-    }
-}
-
-/// # Safety
-/// `entry` NULL or a live entry.
-unsafe fn entry_ref<'a>(entry: *const srd_entry) -> Result<&'a Entry, Failure> {
-    if entry.is_null() {
-        return Err(Failure::invalid("entry is NULL"));
-    }
-    // SAFETY: a live entry per the caller's contract.
-    Ok(unsafe { &(*entry).entry })
 }
 
 /// Copies up to `cap` bytes of the entry's value, starting `offset` bytes
@@ -100,7 +77,7 @@ pub unsafe extern "C" fn srd_entry_read_at(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_n, "out_n")?;
         if buf.is_null() && cap != 0 {
             return Err(Failure::invalid(format!("buf is NULL but cap is {cap}")));
@@ -136,7 +113,7 @@ pub unsafe extern "C" fn srd_entry_key_hash(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_key_hash, "out_key_hash")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_key_hash = e.key_hash() };
@@ -155,7 +132,7 @@ pub unsafe extern "C" fn srd_entry_checksum(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_crc32, "out_crc32")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_crc32 = e.checksum() };
@@ -175,7 +152,7 @@ pub unsafe extern "C" fn srd_entry_offset(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_offset, "out_offset")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_offset = e.offset() };
@@ -192,7 +169,7 @@ pub unsafe extern "C" fn srd_entry_offset(
 pub unsafe extern "C" fn srd_entry_verify(entry: *const srd_entry) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         if e.verify() {
             Ok(())
         } else {

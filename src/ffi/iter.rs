@@ -1,8 +1,9 @@
 //! Iteration over live entries from C.
 
+use super::args::require_out;
 use super::error::{guard, guard_value, srd_status, Failure};
-use super::require_out;
-use super::store::{srd_store, store_ref};
+use super::handle::{impl_handle, Handle};
+use super::store::srd_store;
 use crate::ops::iter::Iter;
 
 /// An iterator over the live entries of a store (opaque), from
@@ -14,8 +15,10 @@ use crate::ops::iter::Iter;
 /// Thread-safety: use an iterator from one thread at a time; several
 /// iterators (e.g. one per partition) may run in parallel.
 pub struct srd_iter {
-    iter: Iter,
+    inner: Iter,
 }
+
+impl_handle!(srd_iter, Iter, "iter");
 
 /// # Safety
 /// `out_iter` NULL or writable.
@@ -26,10 +29,10 @@ unsafe fn make(
     out_iter: *mut *mut srd_iter,
 ) -> Result<(), Failure> {
     // SAFETY: forwarded caller contract.
-    let s = unsafe { store_ref(store) }?;
+    let s = unsafe { srd_store::borrow(store) }?;
     require_out(out_iter, "out_iter")?;
     let iter = s.iter_part(part, parts)?;
-    let handle = Box::into_raw(Box::new(srd_iter { iter }));
+    let handle = srd_iter::into_raw(iter);
     // SAFETY: non-NULL and writable per contract.
     unsafe { *out_iter = handle };
     Ok(())
@@ -85,15 +88,13 @@ pub unsafe extern "C" fn srd_iter_next(
     out_len: *mut usize,
 ) -> srd_status {
     guard(|| {
-        if iter.is_null() {
-            return Err(Failure::invalid("iter is NULL"));
-        }
+        // SAFETY: NULL or a live iterator per contract, used by one thread
+        // at a time.
+        let it = unsafe { srd_iter::borrow_mut(iter) }?;
         require_out(out_key_hash, "out_key_hash")?;
         require_out(out_value, "out_value")?;
         require_out(out_len, "out_len")?;
-        // SAFETY: a live iterator per contract, used by one thread at a time.
-        let it = unsafe { &mut *iter };
-        match it.iter.next() {
+        match it.next() {
             None => Err(Failure::fixed(
                 srd_status::SRD_NOT_FOUND,
                 c"no more entries",
@@ -120,9 +121,7 @@ pub unsafe extern "C" fn srd_iter_next(
 #[no_mangle]
 pub unsafe extern "C" fn srd_iter_free(iter: *mut srd_iter) {
     guard_value((), || {
-        if !iter.is_null() {
-            // SAFETY: created by Box::into_raw in make; the caller gives it up.
-            drop(unsafe { Box::from_raw(iter) });
-        }
+        // SAFETY: NULL or a live iterator, and the caller gives it up.
+        unsafe { srd_iter::free(iter) }
     })
 }

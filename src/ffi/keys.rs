@@ -1,7 +1,7 @@
 //! Key hashing from C: prehashed keys and namespaces.
 
+use super::args::{input, require_out};
 use super::error::{guard, srd_status, Failure};
-use super::{input, require_out};
 use crate::format;
 
 /// Length in bytes of a key made by `srd_namespace_key`.

@@ -1,8 +1,9 @@
 //! Stores opened over memory: nested stores, read-only and zero-copy.
 
+use super::args::require_out;
 use super::entry::srd_entry;
 use super::error::{guard, srd_status, Failure};
-use super::require_out;
+use super::handle::Handle;
 use super::store::srd_store;
 use crate::os::mapping::MemorySource;
 use crate::store::Store;
@@ -86,13 +87,10 @@ pub unsafe extern "C" fn srd_open_entry(
     out_store: *mut *mut srd_store,
 ) -> srd_status {
     guard(|| {
-        if entry.is_null() {
-            return Err(Failure::invalid("entry is NULL"));
-        }
+        // SAFETY: NULL or a live entry per contract.
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_store, "out_store")?;
-        // SAFETY: a live entry per contract.
-        let e = unsafe { &*entry };
-        let store = Store::open_entry(e.inner())?;
+        let store = Store::open_entry(e)?;
         // SAFETY: out_store is non-NULL and writable per contract.
         unsafe { *out_store = srd_store::into_raw(store) };
         Ok(())

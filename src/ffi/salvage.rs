@@ -1,7 +1,7 @@
 //! Salvaging a damaged store from C.
 
+use super::args::require_out;
 use super::error::{guard, srd_status, Failure};
-use super::require_out;
 use std::ffi::{c_char, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;

@@ -1,9 +1,8 @@
-//! Opening, writing, reading, deleting and compacting a store from C.
+//! Opening, closing and maintaining a store from C, and what it holds.
 
-use super::entry::srd_entry;
+use super::args::require_out;
 use super::error::{guard, guard_value, srd_status, Failure};
-use super::{input, input_array, require_out};
-use crate::format;
+use super::handle::{impl_handle, Handle};
 use crate::store::{OpenOptions, Store};
 use std::ffi::{c_char, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
@@ -71,78 +70,16 @@ const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY
 /// the same handle. Reads run in parallel and are not blocked by a writer's
 /// I/O; writes, deletes and compaction are serialized.
 pub struct srd_store {
-    pub(crate) store: Arc<Store>,
+    inner: Arc<Store>,
 }
+
+impl_handle!(srd_store, Arc<Store>, "store");
 
 impl srd_store {
+    /// Gives C a new handle of `store`.
     pub(crate) fn into_raw(store: Store) -> *mut srd_store {
-        Box::into_raw(Box::new(srd_store {
-            store: Arc::new(store),
-        }))
+        <srd_store as Handle>::into_raw(Arc::new(store))
     }
-}
-
-/// One key/value pair of `srd_write_batch`. The library only reads the
-/// pointed-to bytes during the call and keeps no reference to them.
-#[repr(C)]
-pub struct srd_kv {
-    /// The key's bytes (`key_len` of them; must not be empty).
-    pub key: *const u8,
-    /// Length of the key.
-    pub key_len: usize,
-    /// The value's bytes (`value_len` of them; not empty, not a single 0x00).
-    pub value: *const u8,
-    /// Length of the value.
-    pub value_len: usize,
-}
-
-/// One key of `srd_delete_batch`. The library only reads the key during the
-/// call.
-#[repr(C)]
-pub struct srd_key {
-    /// The key's bytes (`key_len` of them; must not be empty).
-    pub key: *const u8,
-    /// Length of the key.
-    pub key_len: usize,
-}
-
-/// # Safety
-/// `store` must be NULL or a handle returned by `srd_open` and not yet closed.
-#[inline]
-pub(crate) unsafe fn store_ref<'a>(store: *const srd_store) -> Result<&'a Arc<Store>, Failure> {
-    if store.is_null() {
-        return Err(null_store());
-    }
-    // SAFETY: non-NULL and, per the caller's contract, a live handle created
-    // by Box::into_raw in srd_open.
-    Ok(unsafe { &(*store).store })
-}
-
-#[cold]
-#[inline(never)]
-fn null_store() -> Failure {
-    Failure::invalid("store is NULL")
-}
-
-/// # Safety
-/// As for [`input`]; the key must be readable for `key_len` bytes.
-#[inline]
-pub(crate) unsafe fn key_arg<'a>(key: *const u8, key_len: usize) -> Result<&'a [u8], Failure> {
-    if key_len == 0 {
-        return Err(empty_key());
-    }
-    // SAFETY: forwarded caller contract.
-    unsafe { input(key, key_len, "key") }
-}
-
-#[cold]
-#[inline(never)]
-fn empty_key() -> Failure {
-    Failure::invalid("key is empty (key_len is 0)")
-}
-
-pub(crate) fn not_found() -> Failure {
-    Failure::fixed(srd_status::SRD_NOT_FOUND, c"key not found")
 }
 
 /// Opens the store file at `path`, creating it if it does not exist (unless
@@ -230,282 +167,9 @@ pub unsafe extern "C" fn srd_open(
 #[no_mangle]
 pub unsafe extern "C" fn srd_close(store: *mut srd_store) {
     guard_value((), || {
-        if !store.is_null() {
-            // SAFETY: a live handle created by Box::into_raw in srd_open, and
-            // the caller gives up all use of it.
-            drop(unsafe { Box::from_raw(store) });
-        }
-    })
-}
-
-/// Stores `value` under `key`, replacing any older value. The value is
-/// visible to every thread when the call returns and has reached the OS
-/// (durable too if the store was opened with `SRD_OPEN_SYNC`).
-///
-/// Errors: `SRD_INVALID_ARGUMENT` for a NULL store, an empty key, an empty
-/// value, a value that is exactly one 0x00 byte (the format's deletion
-/// marker), or a NULL pointer with a non-zero length; `SRD_READ_ONLY` on a
-/// read-only store; `SRD_IO` if the write failed (the file is cut back; the
-/// store stays consistent); `SRD_BROKEN` if the handle can no longer write
-/// (an earlier failed `fdatasync`, or a handle inherited across `fork()`).
-/// Nothing is written on failure. A value that would take the file past the
-/// 16 TiB limit gives `SRD_INVALID_ARGUMENT` before any of its bytes is
-/// read.
-///
-/// Ownership: `key` and `value` are only read during the call.
-/// Thread-safety: may be called from any thread; writers are serialized.
-///
-/// # Safety
-/// `store` as for `srd_close`; `key` and `value` readable for their lengths.
-#[no_mangle]
-pub unsafe extern "C" fn srd_write(
-    store: *mut srd_store,
-    key: *const u8,
-    key_len: usize,
-    value: *const u8,
-    value_len: usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY (all three): the caller's contract above.
-        // SAFETY: the caller's contract: NULL or a live handle of this library.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let k = unsafe { key_arg(key, key_len) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let v = unsafe { input(value, value_len, "value") }?;
-        s.write(k, v)?;
-        Ok(())
-    })
-}
-
-/// Stores `count` key/value pairs with one append: they become visible all at
-/// once, and a later item wins over an earlier one with the same key. One
-/// invalid item (same rules as `srd_write`) rejects the whole batch before
-/// anything is written. `count` 0 is a no-op (`items` may then be NULL).
-/// A crash during the call may leave a prefix of the batch in the file.
-///
-/// Ownership: `items` and the bytes they point to are only read during the
-/// call. Thread-safety: as `srd_write`.
-///
-/// # Safety
-/// `items` must point to `count` valid `srd_kv` whose pointers are readable
-/// for their lengths.
-#[no_mangle]
-pub unsafe extern "C" fn srd_write_batch(
-    store: *mut srd_store,
-    items: *const srd_kv,
-    count: usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let items = unsafe { input_array(items, count, "items") }?;
-        let mut pairs = Vec::with_capacity(items.len());
-        for (i, it) in items.iter().enumerate() {
-            let at = |f: Failure| Failure::invalid(format!("batch item {i}: {}", message_of(&f)));
-            // SAFETY: each item's pointers are readable per the contract.
-            let k = unsafe { input(it.key, it.key_len, "key") }.map_err(at)?;
-            // SAFETY: the caller's contract: readable for the call (or NULL).
-            let v = unsafe { input(it.value, it.value_len, "value") }.map_err(at)?;
-            pairs.push((k, v));
-        }
-        s.write_batch(&pairs)?;
-        Ok(())
-    })
-}
-
-pub(crate) fn message_of(f: &Failure) -> String {
-    f.text()
-        .trim_start_matches("invalid argument: ")
-        .to_string()
-}
-
-/// Looks up `key` and returns its value without copying: `*out_value`
-/// receives a pointer into the store's memory map (64-byte aligned) and
-/// `*out_len` its length (at least 1). `SRD_NOT_FOUND` if the key is absent
-/// or deleted; `SRD_CORRUPT` if the value fails its checksum (checked on the
-/// first read of each value unless `SRD_OPEN_NO_VERIFY`).
-///
-/// Lifetime: the pointer is borrowed from the store. Its bytes stay valid and
-/// unchanged until `srd_compact` or `srd_close` is called on this store, even
-/// if the key is later overwritten or deleted and the file grows. A thread
-/// that may run concurrently with `srd_compact` must use `srd_read_entry`.
-/// Never write through or free the pointer.
-/// Thread-safety: any number of threads may read at once, while others write.
-/// Outputs are written only on success. This call does not allocate.
-///
-/// # Safety
-/// `store` as for `srd_close`; `key` readable for `key_len` bytes; outputs
-/// writable.
-#[no_mangle]
-pub unsafe extern "C" fn srd_read(
-    store: *const srd_store,
-    key: *const u8,
-    key_len: usize,
-    out_value: *mut *const u8,
-    out_len: *mut usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let k = unsafe { key_arg(key, key_len) }?;
-        // SAFETY: forwarded caller contract for the outputs.
-        unsafe { read_hash(s, format::key_hash(k), out_value, out_len) }
-    })
-}
-
-/// # Safety
-/// Outputs NULL or writable.
-// Always inlined: this is the whole of a read below the checks, and one
-// function (one prologue, no result passed through memory) is measurably
-// fewer instructions per lookup, which is what random reads are bound by.
-#[inline(always)]
-unsafe fn read_hash(
-    s: &Store,
-    h: u64,
-    out_value: *mut *const u8,
-    out_len: *mut usize,
-) -> Result<(), Failure> {
-    require_out(out_value, "out_value")?;
-    require_out(out_len, "out_len")?;
-    match s.read_with(h, |b| (b.as_ptr(), b.len()))? {
-        Some((ptr, len)) => {
-            // SAFETY: both outputs are non-NULL and writable per contract.
-            unsafe {
-                *out_value = ptr;
-                *out_len = len;
-            }
-            Ok(())
-        }
-        None => Err(not_found()),
-    }
-}
-
-/// # Safety
-/// `out_entry` NULL or writable.
-unsafe fn read_entry_hash(
-    s: &Store,
-    h: u64,
-    out_entry: *mut *mut srd_entry,
-) -> Result<(), Failure> {
-    require_out(out_entry, "out_entry")?;
-    let entry = s.get_hash(h)?.ok_or_else(not_found)?;
-    let handle = srd_entry::into_raw(entry);
-    // SAFETY: non-NULL and writable per contract.
-    unsafe { *out_entry = handle };
-    Ok(())
-}
-
-/// Looks up `key` and returns a pinned entry: a handle to the value that stays
-/// valid, with unchanged bytes, until `srd_entry_free`, even across
-/// `srd_compact` and `srd_close`. Use `srd_entry_data` to get the bytes.
-/// Errors as for `srd_read`.
-///
-/// Ownership: on success `*out_entry` receives a new entry the caller owns and
-/// must release with `srd_entry_free`; not written on failure.
-/// Thread-safety: as `srd_read`; the entry itself may be read from any thread.
-///
-/// # Safety
-/// As `srd_read`.
-#[no_mangle]
-pub unsafe extern "C" fn srd_read_entry(
-    store: *const srd_store,
-    key: *const u8,
-    key_len: usize,
-    out_entry: *mut *mut srd_entry,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let k = unsafe { key_arg(key, key_len) }?;
-        // SAFETY: forwarded caller contract for the output.
-        unsafe { read_entry_hash(s, format::key_hash(k), out_entry) }
-    })
-}
-
-/// Tells whether `key` has a live value: `SRD_OK` if it does,
-/// `SRD_NOT_FOUND` if not, or an error code for bad arguments. Does not check
-/// the value's checksum. Thread-safety: as `srd_read`.
-///
-/// # Safety
-/// `store` as for `srd_close`; `key` readable for `key_len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn srd_exists(
-    store: *const srd_store,
-    key: *const u8,
-    key_len: usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let k = unsafe { key_arg(key, key_len) }?;
-        if s.contains_hash(format::key_hash(k)) {
-            Ok(())
-        } else {
-            Err(not_found())
-        }
-    })
-}
-
-/// Deletes `key` by appending a tombstone: `SRD_OK` if it had a value,
-/// `SRD_NOT_FOUND` (and nothing written) if not. Other errors as for
-/// `srd_write`. Pointers returned earlier by `srd_read` stay valid.
-/// Thread-safety: as `srd_write`.
-///
-/// # Safety
-/// `store` as for `srd_close`; `key` readable for `key_len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn srd_delete(
-    store: *mut srd_store,
-    key: *const u8,
-    key_len: usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let k = unsafe { key_arg(key, key_len) }?;
-        if s.delete(k)? {
-            Ok(())
-        } else {
-            Err(not_found())
-        }
-    })
-}
-
-/// Deletes every key of `keys` that has a value, with one append; keys that
-/// are absent (or repeated) are skipped, and the call still returns `SRD_OK`.
-/// An invalid key (NULL with a length, or empty) rejects the whole call before
-/// anything is written. `count` 0 is a no-op (`keys` may then be NULL).
-///
-/// Ownership: `keys` is only read during the call. Thread-safety: as
-/// `srd_write`.
-///
-/// # Safety
-/// `keys` must point to `count` valid `srd_key` whose pointers are readable.
-#[no_mangle]
-pub unsafe extern "C" fn srd_delete_batch(
-    store: *mut srd_store,
-    keys: *const srd_key,
-    count: usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let keys = unsafe { input_array(keys, count, "keys") }?;
-        let mut ks = Vec::with_capacity(keys.len());
-        for (i, k) in keys.iter().enumerate() {
-            let at = |f: Failure| Failure::invalid(format!("batch key {i}: {}", message_of(&f)));
-            // SAFETY: each key is readable per the contract.
-            ks.push(unsafe { key_arg(k.key, k.key_len) }.map_err(at)?);
-        }
-        s.delete_batch(&ks)?;
-        Ok(())
+        // SAFETY: NULL or a live handle from srd_open, and the caller gives
+        // up all use of it (the contract above).
+        unsafe { srd_store::free(store) }
     })
 }
 
@@ -529,7 +193,7 @@ pub unsafe extern "C" fn srd_delete_batch(
 pub unsafe extern "C" fn srd_compact(store: *mut srd_store) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         s.compact()?;
         Ok(())
     })
@@ -544,7 +208,7 @@ pub unsafe extern "C" fn srd_compact(store: *mut srd_store) -> srd_status {
 pub unsafe extern "C" fn srd_sync(store: *mut srd_store) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         s.sync()?;
         Ok(())
     })
@@ -578,7 +242,7 @@ pub unsafe extern "C" fn srd_sync(store: *mut srd_store) -> srd_status {
 pub unsafe extern "C" fn srd_reserve(store: *mut srd_store, additional_keys: u64) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         s.reserve(additional_keys)?;
         Ok(())
     })
@@ -593,7 +257,7 @@ pub unsafe extern "C" fn srd_reserve(store: *mut srd_store, additional_keys: u64
 pub unsafe extern "C" fn srd_count(store: *const srd_store, out_live_keys: *mut u64) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         require_out(out_live_keys, "out_live_keys")?;
         // SAFETY: non-NULL and writable per contract.
         unsafe { *out_live_keys = s.len() };
@@ -613,244 +277,10 @@ pub unsafe extern "C" fn srd_count(store: *const srd_store, out_live_keys: *mut 
 pub unsafe extern "C" fn srd_file_size(store: *const srd_store, out_bytes: *mut u64) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract above.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         require_out(out_bytes, "out_bytes")?;
         // SAFETY: non-NULL and writable per contract.
         unsafe { *out_bytes = s.file_size() };
-        Ok(())
-    })
-}
-
-// --- Prehashed keys --------------------------------------------------------
-
-/// As `srd_write`, for the key whose hash (from `srd_hash_key`) is
-/// `key_hash`. The same key written by name or by hash is the same key.
-///
-/// # Safety
-/// As `srd_write`.
-#[no_mangle]
-pub unsafe extern "C" fn srd_write_with_hash(
-    store: *mut srd_store,
-    key_hash: u64,
-    value: *const u8,
-    value_len: usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let v = unsafe { input(value, value_len, "value") }?;
-        s.write_hash(key_hash, v)?;
-        Ok(())
-    })
-}
-
-/// As `srd_read`, for the key with hash `key_hash` (same lifetime rules for
-/// the returned pointer).
-///
-/// # Safety
-/// As `srd_read`.
-#[no_mangle]
-pub unsafe extern "C" fn srd_read_with_hash(
-    store: *const srd_store,
-    key_hash: u64,
-    out_value: *mut *const u8,
-    out_len: *mut usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: outputs NULL (refused inside) or writable.
-        unsafe { read_hash(s, key_hash, out_value, out_len) }
-    })
-}
-
-/// As `srd_read_entry`, for the key with hash `key_hash`.
-///
-/// # Safety
-/// As `srd_read_entry`.
-#[no_mangle]
-pub unsafe extern "C" fn srd_read_entry_with_hash(
-    store: *const srd_store,
-    key_hash: u64,
-    out_entry: *mut *mut srd_entry,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: outputs NULL (refused inside) or writable.
-        unsafe { read_entry_hash(s, key_hash, out_entry) }
-    })
-}
-
-/// As `srd_exists`, for the key with hash `key_hash`.
-///
-/// # Safety
-/// `store` as for `srd_close`.
-#[no_mangle]
-pub unsafe extern "C" fn srd_exists_with_hash(
-    store: *const srd_store,
-    key_hash: u64,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
-        if s.contains_hash(key_hash) {
-            Ok(())
-        } else {
-            Err(not_found())
-        }
-    })
-}
-
-/// As `srd_delete`, for the key with hash `key_hash`.
-///
-/// # Safety
-/// `store` as for `srd_close`.
-#[no_mangle]
-pub unsafe extern "C" fn srd_delete_with_hash(store: *mut srd_store, key_hash: u64) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
-        if s.delete_hash(key_hash)? {
-            Ok(())
-        } else {
-            Err(not_found())
-        }
-    })
-}
-
-// --- Batch reads and the last entry ----------------------------------------
-
-/// One result of `srd_read_batch`: the value (borrowed, as from `srd_read`)
-/// and the key's own status (`SRD_OK`, `SRD_NOT_FOUND` or `SRD_CORRUPT`).
-/// `value` is NULL and `value_len` 0 unless `status` is `SRD_OK`.
-#[repr(C)]
-pub struct srd_read_result {
-    /// The value's bytes, 64-byte aligned; valid as for `srd_read`.
-    pub value: *const u8,
-    /// Length of the value.
-    pub value_len: usize,
-    /// This key's outcome.
-    pub status: srd_status,
-}
-
-/// # Safety
-/// `out` must have room for `n` results.
-unsafe fn fill_batch(s: &Store, hashes: &[u64], out: *mut srd_read_result) -> Result<(), Failure> {
-    if hashes.is_empty() {
-        return Ok(());
-    }
-    require_out(out, "out")?;
-    // SAFETY: the caller provides `hashes.len()` writable slots at `out`.
-    let slots = unsafe { std::slice::from_raw_parts_mut(out, hashes.len()) };
-    s.read_batch_with(hashes, |i, r| {
-        slots[i] = match r {
-            Ok(Some(v)) => srd_read_result {
-                value: v.as_ptr(),
-                value_len: v.len(),
-                status: srd_status::SRD_OK,
-            },
-            Ok(None) => srd_read_result {
-                value: std::ptr::null(),
-                value_len: 0,
-                status: srd_status::SRD_NOT_FOUND,
-            },
-            Err(e) => srd_read_result {
-                value: std::ptr::null(),
-                value_len: 0,
-                status: Failure::from(e).status,
-            },
-        };
-    });
-    Ok(())
-}
-
-/// Looks up `count` keys under one consistent view (no write lands between
-/// two of them) and fills `out[i]` for `keys[i]`. Returns `SRD_OK` when every
-/// key was looked up, whatever each one's own status; an invalid key (NULL
-/// with a length, or empty) fails the whole call before anything is written
-/// to `out`. The pointers are borrowed exactly like those of `srd_read`.
-///
-/// Ownership: `keys` is only read during the call; `out` must have room for
-/// `count` results. Thread-safety: as `srd_read`.
-///
-/// # Safety
-/// `keys` points to `count` valid `srd_key`; `out` to `count` writable slots.
-#[no_mangle]
-pub unsafe extern "C" fn srd_read_batch(
-    store: *const srd_store,
-    keys: *const srd_key,
-    count: usize,
-    out: *mut srd_read_result,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let keys = unsafe { input_array(keys, count, "keys") }?;
-        let mut hashes = Vec::with_capacity(keys.len());
-        for (i, k) in keys.iter().enumerate() {
-            let at = |f: Failure| Failure::invalid(format!("batch key {i}: {}", message_of(&f)));
-            // SAFETY: each key readable per contract.
-            hashes.push(format::key_hash(
-                unsafe { key_arg(k.key, k.key_len) }.map_err(at)?,
-            ));
-        }
-        // SAFETY: the caller's contract: outputs NULL (refused inside) or writable.
-        unsafe { fill_batch(s, &hashes, out) }
-    })
-}
-
-/// As `srd_read_batch`, for `count` key hashes.
-///
-/// # Safety
-/// `key_hashes` points to `count` hashes; `out` to `count` writable slots.
-#[no_mangle]
-pub unsafe extern "C" fn srd_read_batch_with_hash(
-    store: *const srd_store,
-    key_hashes: *const u64,
-    count: usize,
-    out: *mut srd_read_result,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
-        // SAFETY: the caller's contract: readable for the call (or NULL).
-        let hashes = unsafe { input_array(key_hashes, count, "key_hashes") }?;
-        // SAFETY: the caller's contract: outputs NULL (refused inside) or writable.
-        unsafe { fill_batch(s, hashes, out) }
-    })
-}
-
-/// Returns the newest live value: the one written last (largest offset in
-/// the file) whose key was not overwritten or deleted since. `SRD_NOT_FOUND`
-/// if the store has no live value. The pointer is borrowed as for `srd_read`.
-///
-/// # Safety
-/// `store` as for `srd_close`; outputs writable.
-#[no_mangle]
-pub unsafe extern "C" fn srd_read_last(
-    store: *const srd_store,
-    out_key_hash: *mut u64,
-    out_value: *mut *const u8,
-    out_len: *mut usize,
-) -> srd_status {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
-        require_out(out_key_hash, "out_key_hash")?;
-        require_out(out_value, "out_value")?;
-        require_out(out_len, "out_len")?;
-        let (h, p, n) = s
-            .read_last_with(|h, v| (h, v.as_ptr(), v.len()))?
-            .ok_or_else(|| Failure::fixed(srd_status::SRD_NOT_FOUND, c"store has no live value"))?;
-        // SAFETY: outputs non-NULL and writable per contract.
-        unsafe {
-            *out_key_hash = h;
-            *out_value = p;
-            *out_len = n;
-        }
         Ok(())
     })
 }
@@ -867,7 +297,7 @@ pub unsafe extern "C" fn srd_entry_count(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         require_out(out_entries, "out_entries")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_entries = s.entry_count() };
@@ -892,7 +322,7 @@ pub unsafe extern "C" fn srd_entry_count(
 pub unsafe extern "C" fn srd_refresh(store: *mut srd_store) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         s.refresh()?;
         Ok(())
     })

@@ -1,8 +1,9 @@
 //! Streaming writes from C.
 
+use super::args::{input, key_arg, require_out};
 use super::error::{guard, guard_value, srd_status, Failure};
-use super::store::{key_arg, srd_store, store_ref};
-use super::{input, require_out};
+use super::handle::{impl_handle, Handle};
+use super::store::srd_store;
 use crate::format;
 use crate::ops::stream::Stream;
 
@@ -18,8 +19,10 @@ use crate::ops::stream::Stream;
 /// time. It keeps its store alive: finish it before or after `srd_close`,
 /// but finish it.
 pub struct srd_stream {
-    stream: Stream,
+    inner: Stream,
 }
+
+impl_handle!(srd_stream, Stream, "stream");
 
 /// # Safety
 /// `out_stream` NULL or writable.
@@ -29,10 +32,10 @@ unsafe fn begin(
     out_stream: *mut *mut srd_stream,
 ) -> Result<(), Failure> {
     // SAFETY: forwarded caller contract.
-    let s = unsafe { store_ref(store) }?;
+    let s = unsafe { srd_store::borrow(store) }?;
     require_out(out_stream, "out_stream")?;
     let stream = s.begin_stream(h)?;
-    let handle = Box::into_raw(Box::new(srd_stream { stream }));
+    let handle = srd_stream::into_raw(stream);
     // SAFETY: non-NULL and writable per contract.
     unsafe { *out_stream = handle };
     Ok(())
@@ -96,15 +99,12 @@ pub unsafe extern "C" fn srd_stream_write(
     len: usize,
 ) -> srd_status {
     guard(|| {
-        if stream.is_null() {
-            return Err(Failure::invalid("stream is NULL"));
-        }
+        // SAFETY: NULL or, by the caller's contract, a live stream from
+        // `srd_stream_begin` that no other thread uses now.
+        let st = unsafe { srd_stream::borrow_mut(stream) }?;
         // SAFETY: the caller's contract.
         let d = unsafe { input(data, len, "data") }?;
-        // SAFETY: not NULL (checked above), and by the caller's contract a
-        // live stream from `srd_stream_begin` that no other thread uses now.
-        let st = unsafe { &mut *stream };
-        st.stream.write(d)?;
+        st.write(d)?;
         Ok(())
     })
 }
@@ -121,13 +121,10 @@ pub unsafe extern "C" fn srd_stream_write(
 #[no_mangle]
 pub unsafe extern "C" fn srd_stream_commit(stream: *mut srd_stream) -> srd_status {
     guard(|| {
-        if stream.is_null() {
-            return Err(Failure::invalid("stream is NULL"));
-        }
-        // SAFETY: created by Box::into_raw in srd_stream_begin; the caller
+        // SAFETY: NULL or a live stream from srd_stream_begin; the caller
         // gives it up.
-        let st = unsafe { Box::from_raw(stream) };
-        st.stream.commit()?;
+        let st = unsafe { srd_stream::take_required(stream) }?;
+        st.commit()?;
         Ok(())
     })
 }
@@ -140,10 +137,9 @@ pub unsafe extern "C" fn srd_stream_commit(stream: *mut srd_stream) -> srd_statu
 #[no_mangle]
 pub unsafe extern "C" fn srd_stream_abort(stream: *mut srd_stream) {
     guard_value((), || {
-        if !stream.is_null() {
-            // SAFETY: created by Box::into_raw; the caller gives it up.
-            let st = unsafe { Box::from_raw(stream) };
-            st.stream.abort();
+        // SAFETY: NULL or a live stream; the caller gives it up.
+        if let Some(st) = unsafe { srd_stream::take(stream) } {
+            st.abort();
         }
     })
 }

@@ -1,7 +1,10 @@
 //! Rename, copy and move from C.
 
+use super::args::key_arg;
 use super::error::{guard, srd_status, Failure};
-use super::store::{key_arg, not_found, srd_store, store_ref};
+use super::handle::Handle;
+use super::read::not_found;
+use super::store::srd_store;
 use crate::store::Store;
 
 /// Gives the value of `old_key` to `new_key` and deletes `old_key`, with one
@@ -22,7 +25,7 @@ pub unsafe extern "C" fn srd_rename(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         // SAFETY: the caller's contract: readable for the call (or NULL).
         let old = unsafe { key_arg(old_key, old_key_len) }?;
         // SAFETY: the caller's contract: readable for the call (or NULL).
@@ -66,9 +69,9 @@ unsafe fn transfer(
     op: fn(&Store, &[u8], &Store) -> crate::Result<bool>,
 ) -> Result<(), Failure> {
     // SAFETY: forwarded caller contract.
-    let s = unsafe { store_ref(src) }?;
+    let s = unsafe { srd_store::borrow(src) }?;
     // SAFETY: the caller's contract: NULL or a live handle of this library.
-    let d = unsafe { store_ref(dst) }?;
+    let d = unsafe { srd_store::borrow(dst) }?;
     // SAFETY: the caller's contract: readable for the call (or NULL).
     let k = unsafe { key_arg(key, key_len) }?;
     if op(s, k, d)? {

@@ -1,8 +1,9 @@
 //! Integrity checks, compaction progress and space accounting from C.
 
+use super::args::require_out;
 use super::error::{guard, srd_status, Failure};
-use super::require_out;
-use super::store::{srd_store, store_ref};
+use super::handle::Handle;
+use super::store::srd_store;
 use std::ffi::c_void;
 
 /// Progress callback: `done` out of `total` units of work (bytes for
@@ -70,7 +71,7 @@ pub unsafe extern "C" fn srd_verify_progress(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         require_out(out_report, "out_report")?;
         let mut cb = progress_of(progress, user_data);
         let r = s.verify_with_progress(&mut cb);
@@ -107,7 +108,7 @@ pub unsafe extern "C" fn srd_compact_progress(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         let mut cb = progress_of(progress, user_data);
         s.compact_with_progress(&mut cb)?;
         Ok(())
@@ -126,7 +127,7 @@ pub unsafe extern "C" fn srd_reclaimable_bytes(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         require_out(out_bytes, "out_bytes")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_bytes = s.reclaimable_bytes() };
