@@ -1,11 +1,15 @@
 //! Build script: sets the shared library's SONAME and generates the C header
 //! with cbindgen into OUT_DIR. The committed `include/simd_r_drive.h` must
 //! match it; `SRD_UPDATE_HEADER=1 cargo build` (scripts/regen-header.sh)
-//! rewrites the committed copy, and tests/header.rs fails on drift.
+//! rewrites the committed copy, and tests/header.rs fails on drift. The
+//! generated header is compiled (tools/header_compile_check.c, as C99, C11
+//! and C++11, `-Wall -Wextra -Werror -pedantic`) before anything else sees
+//! it, so a header that does not compile fails the build.
 
 use std::env;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn main() {
     let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
@@ -100,6 +104,7 @@ fn main() {
     // precondition paragraph.
     let text = fs::read_to_string(&out).unwrap();
     fs::write(&out, text.replace("\n * # Safety\n * ", "\n * @pre ")).unwrap();
+    check_header_compiles(&dir.join("tools/header_compile_check.c"), &out);
 
     let committed = dir.join("include/simd_r_drive.h");
     let generated = fs::read(&out).unwrap();
@@ -115,7 +120,69 @@ fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=include/simd_r_drive.h");
+    println!("cargo:rerun-if-changed=tools/header_compile_check.c");
     println!("cargo:rerun-if-env-changed=SRD_UPDATE_HEADER");
+}
+
+/// Compiles `check` (which includes the header) against the generated
+/// `header` with the C compiler `cc` finds for the target, as C99 and C11,
+/// and as C++11 if a C++ compiler is found too, with every warning an error;
+/// panics (failing the build) if any of them does not compile. Only the
+/// syntax is checked: no object is written. Skipped with a warning if there
+/// is no C compiler (or it is not GCC-like, so the flags would not apply).
+fn check_header_compiles(check: &Path, header: &Path) {
+    if !check.exists() {
+        println!(
+            "cargo:warning={} is missing: the generated header was not compile-checked",
+            check.display()
+        );
+        return;
+    }
+    let include = header.parent().expect("OUT_DIR");
+    let c = cc::Build::new().cargo_metadata(false).try_get_compiler();
+    let cxx = cc::Build::new()
+        .cpp(true)
+        .cargo_metadata(false)
+        .try_get_compiler();
+    let runs = [
+        (c.as_ref().ok(), "c", "c99"),
+        (c.as_ref().ok(), "c", "c11"),
+        (cxx.as_ref().ok(), "c++", "c++11"),
+    ];
+    for (tool, lang, std) in runs {
+        let Some(tool) = tool.filter(|t| t.is_like_gnu() || t.is_like_clang()) else {
+            if lang == "c" {
+                println!(
+                    "cargo:warning=no GCC-like C compiler found: the generated header was not compile-checked"
+                );
+                return;
+            }
+            continue; // the C++ check is a bonus
+        };
+        let mut cmd: Command = tool.to_command();
+        cmd.args(["-x", lang, &format!("-std={std}")])
+            .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only"])
+            .arg("-I")
+            .arg(include)
+            .arg(check);
+        match cmd.output() {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => panic!(
+                "the generated header does not compile as {std} ({}):\n{}{}",
+                tool.path().display(),
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) if lang == "c" => {
+                println!(
+                    "cargo:warning=cannot run the C compiler {} ({e}): the generated header was not compile-checked",
+                    tool.path().display()
+                );
+                return;
+            }
+            Err(_) => {} // no C++ compiler: the C++ check is a bonus
+        }
+    }
 }
 
 const HEADER_PREAMBLE: &str = "/**
