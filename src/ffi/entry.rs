@@ -5,24 +5,32 @@ use super::error::{guard, guard_value, srd_status, Failure};
 use super::handle::{impl_handle, Handle};
 use crate::store::Entry;
 
-/// A pinned value (opaque), from `srd_read_entry`. Its bytes stay mapped and
-/// unchanged until `srd_entry_free`, even after `srd_compact` or `srd_close`
-/// on the store it came from.
+/// @brief A pinned value (opaque handle), from srd_read_entry() or
+/// srd_read_entry_with_hash().
 ///
-/// Thread-safety: an entry may be read from several threads at once; free it
-/// once, when no thread uses it any more.
+/// Owned by the caller and released with srd_entry_free() (rule B4 in @ref
+/// conventions). Its bytes stay mapped and unchanged until then, even after
+/// srd_compact() or srd_close() on the store it came from (rule L2).
+///
+/// Threads: an entry may be read from several threads at once; free it once,
+/// when no thread uses it (rule T3).
+/// @ingroup entries
 pub struct srd_entry {
     inner: Entry,
 }
 
 impl_handle!(srd_entry, Entry, "entry");
 
-/// Returns a pointer to the entry's value (64-byte aligned) and writes its
-/// length to `*out_len` (if `out_len` is not NULL). For a NULL entry returns
-/// NULL and writes 0.
+/// @brief Returns the entry's value and its length.
 ///
-/// Lifetime: the pointer is valid until `srd_entry_free(entry)`. Never write
-/// through or free it. Thread-safety: may be called from any thread.
+/// @param entry The entry, or NULL (then NULL is returned and 0 written).
+/// @param out_len Output, or NULL if not wanted: the value's length.
+/// @return The value's first byte, 64-byte aligned and read-only (rule L6 in
+/// @ref conventions); NULL for a NULL entry. Never free it.
+///
+/// Lifetime: until srd_entry_free(entry) (rule L2).
+/// Threads: any thread (rule T3).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` must be NULL or a live entry from `srd_read_entry`; `out_len` NULL
@@ -43,8 +51,14 @@ pub unsafe extern "C" fn srd_entry_data(entry: *const srd_entry, out_len: *mut u
     })
 }
 
-/// Releases a pinned entry. NULL is a no-op. After this call the pointer from
-/// `srd_entry_data` is invalid.
+/// @brief Releases a pinned entry.
+///
+/// @param entry The entry, or NULL (a no-op). It must not be used after the
+/// call (rule B4 in @ref conventions).
+///
+/// Lifetime: the pointer from srd_entry_data() becomes invalid (rule L2).
+/// Threads: no other thread may be using the entry (rule T3).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` must be NULL or a live entry from `srd_read_entry`, not freed
@@ -58,12 +72,22 @@ pub unsafe extern "C" fn srd_entry_free(entry: *mut srd_entry) {
     })
 }
 
-/// Copies up to `cap` bytes of the entry's value, starting `offset` bytes
-/// into it, into `buf`, and writes the number copied to `*out_n`: for callers
-/// that cannot hold pointers. `offset` equal to the value's length copies
-/// nothing (`*out_n` = 0); beyond it gives `SRD_INVALID_ARGUMENT`.
+/// @brief Copies up to `cap` bytes of the entry's value, starting `offset`
+/// bytes into it, into `buf`: for callers that cannot hold pointers.
 ///
-/// Ownership: `buf` is caller memory. Thread-safety: any thread.
+/// @param entry The entry; not NULL.
+/// @param offset Where to start, in bytes from the value's start; equal to the
+/// value's length copies nothing.
+/// @param buf Caller memory with room for `cap` bytes; NULL only if `cap` is 0.
+/// @param cap Room in `buf`, in bytes.
+/// @param out_n Output, not NULL: the number of bytes copied.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_n` is NULL, `buf` is NULL with
+/// a non-zero `cap`, or `offset` is beyond the value's length.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live; `buf` writable for `cap` bytes; `out_n` writable.
@@ -102,7 +126,16 @@ pub unsafe extern "C" fn srd_entry_read_at(
     })
 }
 
-/// Writes the entry's stored key hash (XXH3-64 of the key) to `*out_key_hash`.
+/// @brief Gives the entry's stored key hash (XXH3-64 of the key).
+///
+/// @param entry The entry; not NULL.
+/// @param out_key_hash Output, not NULL: the key hash.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_key_hash` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live; output writable.
@@ -121,7 +154,16 @@ pub unsafe extern "C" fn srd_entry_key_hash(
     })
 }
 
-/// Writes the entry's stored CRC-32 (of its value) to `*out_crc32`.
+/// @brief Gives the entry's stored CRC-32 (of its value).
+///
+/// @param entry The entry; not NULL.
+/// @param out_crc32 Output, not NULL: the stored checksum.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_crc32` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live; output writable.
@@ -140,8 +182,17 @@ pub unsafe extern "C" fn srd_entry_checksum(
     })
 }
 
-/// Writes the file offset where the entry's value starts (a multiple of 64)
-/// to `*out_offset`.
+/// @brief Gives the file offset where the entry's value starts (a multiple of
+/// 64).
+///
+/// @param entry The entry; not NULL.
+/// @param out_offset Output, not NULL: the offset in bytes.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_offset` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live; output writable.
@@ -160,8 +211,17 @@ pub unsafe extern "C" fn srd_entry_offset(
     })
 }
 
-/// Recomputes the CRC-32 of the entry's value now: `SRD_OK` if it matches the
-/// stored checksum, `SRD_CORRUPT` if not.
+/// @brief Recomputes the CRC-32 of the entry's value now and compares it with
+/// the stored checksum.
+///
+/// @param entry The entry; not NULL.
+/// @return `SRD_OK` if it matches, or:
+/// @retval SRD_CORRUPT it does not.
+/// @retval SRD_INVALID_ARGUMENT `entry` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live.

@@ -14,19 +14,35 @@ pub(crate) fn not_found() -> Failure {
     Failure::fixed(srd_status::SRD_NOT_FOUND, c"key not found")
 }
 
-/// Looks up `key` and returns its value without copying: `*out_value`
-/// receives a pointer into the store's memory map (64-byte aligned) and
-/// `*out_len` its length (at least 1). `SRD_NOT_FOUND` if the key is absent
-/// or deleted; `SRD_CORRUPT` if the value fails its checksum (checked on the
-/// first read of each value unless `SRD_OPEN_NO_VERIFY`).
+/// @brief Looks up `key` and returns its value without copying.
 ///
-/// Lifetime: the pointer is borrowed from the store. Its bytes stay valid and
-/// unchanged until `srd_compact` or `srd_close` is called on this store, even
-/// if the key is later overwritten or deleted and the file grows. A thread
-/// that may run concurrently with `srd_compact` must use `srd_read_entry`.
-/// Never write through or free the pointer.
-/// Thread-safety: any number of threads may read at once, while others write.
-/// Outputs are written only on success. This call does not allocate.
+/// `*out_value` receives a pointer into the store's memory map, 64-byte aligned
+/// and read-only (rule L6 in @ref conventions), and `*out_len` its length (at
+/// least 1). This call does not allocate.
+///
+/// @param store The store; not NULL.
+/// @param key The key's bytes; not NULL, and only read during the call (rule
+/// B1 in @ref conventions).
+/// @param key_len Length of `key`: at least 1 (rule B2).
+/// @param out_value Output, not NULL: the value, borrowed from the store (rule
+/// L1); written only on success.
+/// @param out_len Output, not NULL: the value's length; written only on success.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store`, `out_value` or `out_len` is NULL, `key`
+/// is NULL with a non-zero length, or the key is empty.
+/// @retval SRD_NOT_FOUND the key is absent or deleted.
+/// @retval SRD_CORRUPT the value fails its checksum (checked on the first read of
+/// each value unless `SRD_OPEN_NO_VERIFY`), or the index points at a malformed
+/// entry or beyond the file.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: rule L1: valid and unchanged until srd_compact() or srd_close() on
+/// this handle, or an srd_refresh() that takes in a compaction, even if the key
+/// is later overwritten or deleted. A thread that may run concurrently with a
+/// compaction must use srd_read_entry() instead.
+/// Threads: any number of threads may read at once, while others write (rule
+/// T1).
+/// @ingroup reads
 ///
 /// # Safety
 /// `store` as for `srd_close`; `key` readable for `key_len` bytes; outputs
@@ -91,14 +107,29 @@ unsafe fn read_entry_hash(
     Ok(())
 }
 
-/// Looks up `key` and returns a pinned entry: a handle to the value that stays
-/// valid, with unchanged bytes, until `srd_entry_free`, even across
-/// `srd_compact` and `srd_close`. Use `srd_entry_data` to get the bytes.
-/// Errors as for `srd_read`.
+/// @brief Looks up `key` and returns a pinned entry of its value.
 ///
-/// Ownership: on success `*out_entry` receives a new entry the caller owns and
-/// must release with `srd_entry_free`; not written on failure.
-/// Thread-safety: as `srd_read`; the entry itself may be read from any thread.
+/// Use srd_entry_data() to get the bytes.
+///
+/// @param store The store; not NULL.
+/// @param key The key's bytes; not NULL, and only read during the call (rule
+/// B1 in @ref conventions).
+/// @param key_len Length of `key`: at least 1 (rule B2).
+/// @param out_entry Output, not NULL: on success a new entry, owned by the
+/// caller, to release with srd_entry_free() (rule B4); not written on failure.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` or `out_entry` is NULL, `key` is NULL
+/// with a non-zero length, or the key is empty.
+/// @retval SRD_NOT_FOUND the key is absent or deleted.
+/// @retval SRD_CORRUPT the value fails its checksum (checked on the first read of
+/// each value unless `SRD_OPEN_NO_VERIFY`), or the index points at a malformed
+/// entry or beyond the file.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: rule L2: the entry and its bytes stay valid until srd_entry_free(),
+/// even across srd_compact(), srd_refresh() and srd_close().
+/// Threads: as srd_read(); the entry itself as rule T3.
+/// @ingroup reads
 ///
 /// # Safety
 /// As `srd_read`.
@@ -119,9 +150,22 @@ pub unsafe extern "C" fn srd_read_entry(
     })
 }
 
-/// Tells whether `key` has a live value: `SRD_OK` if it does,
-/// `SRD_NOT_FOUND` if not, or an error code for bad arguments. Does not check
-/// the value's checksum. Thread-safety: as `srd_read`.
+/// @brief Tells whether `key` has a live value.
+///
+/// Does not check the value's checksum.
+///
+/// @param store The store; not NULL.
+/// @param key The key's bytes; not NULL, and only read during the call (rule
+/// B1 in @ref conventions).
+/// @param key_len Length of `key`: at least 1 (rule B2).
+/// @return `SRD_OK` if the key has a live value, or:
+/// @retval SRD_NOT_FOUND it has none.
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, `key` is NULL with a non-zero
+/// length, or the key is empty.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: as srd_read().
+/// @ingroup reads
 ///
 /// # Safety
 /// `store` as for `srd_close`; `key` readable for `key_len` bytes.
@@ -144,8 +188,17 @@ pub unsafe extern "C" fn srd_exists(
     })
 }
 
-/// As `srd_read`, for the key with hash `key_hash` (same lifetime rules for
-/// the returned pointer).
+/// @brief As srd_read(), for the key with hash `key_hash`.
+///
+/// @param store The store; not NULL.
+/// @param key_hash The key's hash, from srd_hash_key().
+/// @param out_value Output, not NULL: the value, borrowed (rule L1 in @ref
+/// conventions); written only on success.
+/// @param out_len Output, not NULL: the value's length; written only on success.
+/// @return As srd_read().
+///
+/// Lifetime: rule L1, as srd_read(). Threads: as srd_read().
+/// @ingroup reads
 ///
 /// # Safety
 /// As `srd_read`.
@@ -164,7 +217,16 @@ pub unsafe extern "C" fn srd_read_with_hash(
     })
 }
 
-/// As `srd_read_entry`, for the key with hash `key_hash`.
+/// @brief As srd_read_entry(), for the key with hash `key_hash`.
+///
+/// @param store The store; not NULL.
+/// @param key_hash The key's hash, from srd_hash_key().
+/// @param out_entry Output, not NULL: on success a new entry for
+/// srd_entry_free() (rule B4 in @ref conventions).
+/// @return As srd_read_entry().
+///
+/// Lifetime: rule L2. Threads: as srd_read().
+/// @ingroup reads
 ///
 /// # Safety
 /// As `srd_read_entry`.
@@ -182,7 +244,17 @@ pub unsafe extern "C" fn srd_read_entry_with_hash(
     })
 }
 
-/// As `srd_exists`, for the key with hash `key_hash`.
+/// @brief As srd_exists(), for the key with hash `key_hash`.
+///
+/// @param store The store; not NULL.
+/// @param key_hash The key's hash, from srd_hash_key().
+/// @return `SRD_OK` if the key has a live value, or:
+/// @retval SRD_NOT_FOUND it has none.
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: as srd_read() (rule T1 in @ref conventions).
+/// @ingroup reads
 ///
 /// # Safety
 /// `store` as for `srd_close`.
@@ -202,9 +274,11 @@ pub unsafe extern "C" fn srd_exists_with_hash(
     })
 }
 
-/// One result of `srd_read_batch`: the value (borrowed, as from `srd_read`)
-/// and the key's own status (`SRD_OK`, `SRD_NOT_FOUND` or `SRD_CORRUPT`).
-/// `value` is NULL and `value_len` 0 unless `status` is `SRD_OK`.
+/// @brief One result of srd_read_batch() and srd_read_batch_with_hash().
+///
+/// `value` is NULL and `value_len` 0 unless `status` is `SRD_OK`. The value is
+/// borrowed as from srd_read() (rule L1 in @ref conventions).
+/// @ingroup reads
 #[repr(C)]
 pub struct srd_read_result {
     /// The value's bytes, 64-byte aligned; valid as for `srd_read`.
@@ -246,14 +320,29 @@ unsafe fn fill_batch(s: &Store, hashes: &[u64], out: *mut srd_read_result) -> Re
     Ok(())
 }
 
-/// Looks up `count` keys under one consistent view (no write lands between
-/// two of them) and fills `out[i]` for `keys[i]`. Returns `SRD_OK` when every
-/// key was looked up, whatever each one's own status; an invalid key (NULL
-/// with a length, or empty) fails the whole call before anything is written
-/// to `out`. The pointers are borrowed exactly like those of `srd_read`.
+/// @brief Looks up `count` keys under one consistent view and fills `out[i]`
+/// for `keys[i]`.
 ///
-/// Ownership: `keys` is only read during the call; `out` must have room for
-/// `count` results. Thread-safety: as `srd_read`.
+/// No write lands between two of the lookups. Each result has its own status;
+/// an invalid key fails the whole call, naming it ("batch key 3: ..."), before
+/// anything is written to `out`.
+///
+/// @param store The store; not NULL.
+/// @param keys Array of `count` keys; NULL only if `count` is 0. Only read during
+/// the call (rule B1 in @ref conventions).
+/// @param count Number of keys.
+/// @param out Output array with room for `count` results; NULL only if `count`
+/// is 0. Written only when the call returns `SRD_OK`; each result's `status` is
+/// `SRD_OK`, `SRD_NOT_FOUND` or `SRD_CORRUPT` (as for srd_read()).
+/// @return `SRD_OK` when every key was looked up, whatever each one's own
+/// status, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, `keys` or `out` is NULL with a
+/// non-zero `count`, or a key is NULL with a non-zero length or empty.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: the values are borrowed exactly like those of srd_read() (rule L1).
+/// Threads: as srd_read().
+/// @ingroup reads
 ///
 /// # Safety
 /// `keys` points to `count` valid `srd_key`; `out` to `count` writable slots.
@@ -282,7 +371,21 @@ pub unsafe extern "C" fn srd_read_batch(
     })
 }
 
-/// As `srd_read_batch`, for `count` key hashes.
+/// @brief As srd_read_batch(), for `count` key hashes.
+///
+/// @param store The store; not NULL.
+/// @param key_hashes Array of `count` hashes (from srd_hash_key()); NULL only if
+/// `count` is 0. Only read during the call (rule B1 in @ref conventions).
+/// @param count Number of hashes.
+/// @param out Output array with room for `count` results; NULL only if `count`
+/// is 0. Written only when the call returns `SRD_OK`.
+/// @return `SRD_OK` when every key was looked up, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, or `key_hashes` or `out` is
+/// NULL with a non-zero `count`.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: rule L1, as srd_read(). Threads: as srd_read().
+/// @ingroup reads
 ///
 /// # Safety
 /// `key_hashes` points to `count` hashes; `out` to `count` writable slots.
@@ -303,9 +406,23 @@ pub unsafe extern "C" fn srd_read_batch_with_hash(
     })
 }
 
-/// Returns the newest live value: the one written last (largest offset in
-/// the file) whose key was not overwritten or deleted since. `SRD_NOT_FOUND`
-/// if the store has no live value. The pointer is borrowed as for `srd_read`.
+/// @brief Returns the newest live value: the one written last (largest offset
+/// in the file) whose key was not overwritten or deleted since.
+///
+/// @param store The store; not NULL.
+/// @param out_key_hash Output, not NULL: the value's key hash.
+/// @param out_value Output, not NULL: the value, borrowed (rule L1 in @ref
+/// conventions).
+/// @param out_len Output, not NULL: the value's length.
+/// @return `SRD_OK` on success (outputs written only then), or:
+/// @retval SRD_NOT_FOUND the store has no live value.
+/// @retval SRD_INVALID_ARGUMENT `store` or an output is NULL.
+/// @retval SRD_CORRUPT the value fails its checksum, or an entry on the way is
+/// malformed.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: rule L1, as srd_read(). Threads: as srd_read() (rule T1).
+/// @ingroup reads
 ///
 /// # Safety
 /// `store` as for `srd_close`; outputs writable.

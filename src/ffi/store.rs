@@ -11,8 +11,10 @@ use std::sync::Arc;
 /// Open flag: open without the writer lock and never modify the file (a torn
 /// tail is recovered in memory only). Implies `SRD_OPEN_NO_CREATE`. Writes,
 /// deletes and compaction return `SRD_READ_ONLY`.
+/// @ingroup lifecycle
 pub const SRD_OPEN_READ_ONLY: u32 = 1;
 /// Open flag: fail with `SRD_NOT_FOUND` instead of creating a missing file.
+/// @ingroup lifecycle
 pub const SRD_OPEN_NO_CREATE: u32 = 2;
 /// Open flag: every write, batch, delete and stream commit is durable
 /// (`fdatasync`) before the call returns. Concurrent writers share syncs
@@ -23,9 +25,11 @@ pub const SRD_OPEN_NO_CREATE: u32 = 2;
 /// file (readers may already see it) but is not known to be durable, and
 /// every later write through the handle returns `SRD_BROKEN` until it is
 /// closed and the store reopened.
+/// @ingroup lifecycle
 pub const SRD_OPEN_SYNC: u32 = 4;
 /// Open flag: do not verify a value's checksum on its first read (faster
 /// first reads of large values; damaged values are then not detected).
+/// @ingroup lifecycle
 pub const SRD_OPEN_NO_VERIFY: u32 = 8;
 /// Open flag: neither use nor write the index file. By default a read-write
 /// handle of a store with at least 65,536 entries saves a copy of its index
@@ -34,6 +38,7 @@ pub const SRD_OPEN_NO_VERIFY: u32 = 8;
 /// indexing only entries appended since) instead of walking the whole file.
 /// A missing, stale or damaged index file is ignored and never changes an
 /// answer; it may be deleted at any time.
+/// @ingroup lifecycle
 pub const SRD_OPEN_NO_INDEX_FILE: u32 = 16;
 /// Open flag: grow the file ahead of the store in chunks (an eighth of the
 /// store, 1 to 8 MiB, reserved with `fallocate`) and copy appends of up to
@@ -54,6 +59,7 @@ pub const SRD_OPEN_NO_INDEX_FILE: u32 = 16;
 /// disk fails the reservation, not a write into the mapping); elsewhere, and
 /// with `SRD_OPEN_READ_ONLY`, the flag is ignored. Nothing but the store may
 /// shorten the file while it is open (the mapping would fault).
+/// @ingroup lifecycle
 pub const SRD_OPEN_PREALLOCATE: u32 = 32;
 
 const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY
@@ -63,12 +69,15 @@ const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY
     | SRD_OPEN_NO_INDEX_FILE
     | SRD_OPEN_PREALLOCATE;
 
-/// An open store (opaque). Created by `srd_open`, destroyed by `srd_close`.
+/// @brief An open store (opaque handle).
 ///
-/// Thread-safety: one handle may be used from any number of threads at once,
-/// except that `srd_close` must not run concurrently with any other call on
-/// the same handle. Reads run in parallel and are not blocked by a writer's
-/// I/O; writes, deletes and compaction are serialized.
+/// Made by srd_open(), srd_open_bytes() or srd_open_entry(); owned by the caller
+/// and released with srd_close() (rule B4 in @ref conventions).
+///
+/// Threads: one handle may be used from any number of threads at once, except
+/// srd_close() (rule T1). Reads run in parallel and are not blocked by a writer's
+/// I/O; writes, deletes and compaction are serialized. After fork(), rule P1.
+/// @ingroup lifecycle
 pub struct srd_store {
     inner: Arc<Store>,
 }
@@ -82,32 +91,42 @@ impl srd_store {
     }
 }
 
-/// Opens the store file at `path`, creating it if it does not exist (unless
-/// `flags` has `SRD_OPEN_NO_CREATE` or `SRD_OPEN_READ_ONLY`).
+/// @brief Opens the store file at `path`, creating it if it does not exist
+/// (unless `flags` has `SRD_OPEN_NO_CREATE` or `SRD_OPEN_READ_ONLY`).
 ///
-/// The whole metadata chain is validated and the index built (or, for a
-/// large store, the index file loaded and checked: see
-/// `SRD_OPEN_NO_INDEX_FILE`). A torn tail (a
-/// write cut short by a crash, or zeros or garbage after the last entry) is
-/// recovered to the last complete entry; a read-write open truncates the file
-/// there, a read-only open does so in memory only. A file that is not a store,
-/// or whose chain is broken in the middle, gives `SRD_CORRUPT` and is left
-/// untouched. A read-write open takes an exclusive advisory lock on the file:
-/// a second read-write open, from this process or another, gives
-/// `SRD_LOCKED` at once. Read-only opens take no lock.
+/// The whole metadata chain is validated and the index built (or, for a large
+/// store, the index file loaded and checked: see `SRD_OPEN_NO_INDEX_FILE`). A
+/// torn tail (a write cut short by a crash, or zeros or garbage after the last
+/// entry) is recovered to the last complete entry; a read-write open truncates
+/// the file there, a read-only open does so in memory only. A file that is not a
+/// store, or whose chain is broken in the middle, is left untouched. A read-write
+/// open takes an exclusive advisory lock on the file; read-only opens take no
+/// lock (rule P2).
 ///
-/// `flags` is 0 or an OR of `SRD_OPEN_*`; unknown bits give
-/// `SRD_INVALID_ARGUMENT`. A missing file that may not be created gives
-/// `SRD_NOT_FOUND`; a directory gives `SRD_INVALID_ARGUMENT`. The path is
-/// passed to the OS as bytes (it need not be UTF-8).
+/// @param path The store file's path, NUL-terminated; not NULL, not empty. It is
+/// passed to the OS as bytes (it need not be UTF-8) and only read during the call
+/// (rule B1).
+/// @param flags 0 or an OR of `SRD_OPEN_*` flags.
+/// @param out_store Output, not NULL: on success a new handle, owned by the
+/// caller, to release with srd_close() (rule B4); not written on failure.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `path` or `out_store` is NULL, `path` is empty
+/// or names a directory or another non-regular file, `flags` has unknown bits,
+/// or the file is larger than the format's 16 TiB limit.
+/// @retval SRD_NOT_FOUND the file does not exist and may not be created.
+/// @retval SRD_LOCKED a read-write open, and another read-write handle (in this
+/// process or another) holds the file's writer lock.
+/// @retval SRD_CORRUPT the file is not a store, or its chain is broken in the
+/// middle.
+/// @retval SRD_IO an operating-system call (open, lock, stat, map, truncate)
+/// failed.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
 ///
-/// Ownership: on success `*out_store` receives a new handle that the caller
-/// owns and must release with `srd_close`. On failure `*out_store` is not
-/// written. `path` is only read during the call.
-/// Thread-safety: may be called from any thread.
+/// Threads: any thread (rule T4).
+/// @ingroup lifecycle
 ///
 /// # Safety
-/// `path` must be NULL or a NUL-terminated string; `out_store` must be NULL or
+/// `path` must be NULL or a NUL-terminated string; `out_store` NULL or
 /// writable.
 #[no_mangle]
 pub unsafe extern "C" fn srd_open(
@@ -149,18 +168,25 @@ pub unsafe extern "C" fn srd_open(
     })
 }
 
-/// Closes a store handle: releases the writer lock, the index and the file's
-/// memory maps. NULL is a no-op. Data already written is not lost; call
-/// `srd_sync` first if it must be durable. A read-write handle of a store
-/// with 65,536 entries or more that changed saves its index to `<path>.idx`
-/// first (about 19 bytes per key; see `SRD_OPEN_NO_INDEX_FILE`); a failure
-/// to save it is ignored.
+/// @brief Closes a store handle: releases the writer lock, the index and the
+/// file's memory maps.
 ///
-/// Lifetime: every pointer returned by `srd_read` on this handle becomes
-/// invalid; entries from `srd_read_entry` and iterators stay valid until
-/// freed. An open stream keeps the store (and its writer lock) alive until it
-/// is committed or aborted.
-/// Thread-safety: no other call may use the handle during or after this one.
+/// Data already written is not lost; call srd_sync() first if it must be
+/// durable. A read-write handle of a store with 65,536 entries or more that
+/// changed saves its index to `<path>.idx` first (about 19 bytes per key; see
+/// `SRD_OPEN_NO_INDEX_FILE`); a failure to save it is ignored. An open stream
+/// keeps the store (and its writer lock) alive until it is committed or aborted.
+/// In a child made by fork() it releases the child's memory only (rule P1).
+///
+/// @param store The handle to release, or NULL (a no-op). It must not be used
+/// after the call (rule B4).
+///
+/// Lifetime: ends the values borrowed from this handle (rule L1 in @ref
+/// conventions); pinned entries and iterators stay valid until freed (rules L2,
+/// L3).
+/// Threads: no other call may use the handle during or after this one (rule
+/// T1).
+/// @ingroup lifecycle
 ///
 /// # Safety
 /// `store` must be NULL or a handle from `srd_open` not yet closed.
@@ -173,19 +199,33 @@ pub unsafe extern "C" fn srd_close(store: *mut srd_store) {
     })
 }
 
-/// Rewrites the file with only the live values (no old versions, no
-/// tombstones) into a temporary file beside it (`<path>.compact.tmp`), syncs
-/// it and the directory, then atomically replaces the store file. A crash at
-/// any moment leaves either the old or the new file, complete. The handle
-/// keeps working afterwards. Readers on other threads are not blocked until
-/// the final switch; writers wait for the compaction to finish.
+/// @brief Rewrites the store file with only the live values (no old versions,
+/// no tombstones).
 ///
-/// Lifetime: every pointer returned by `srd_read` on this store before the
-/// call becomes invalid; pinned entries stay valid.
-/// Errors: `SRD_READ_ONLY`; `SRD_IO` if writing the new file failed (the
-/// store is unchanged) or, after the switch, if syncing the directory failed
-/// (the compaction has then taken effect but may not survive power loss);
-/// `SRD_CORRUPT` if a live value fails its checksum (nothing is changed).
+/// The new file is written beside the store (`<path>.compact.tmp`), synced with
+/// its directory, then atomically renamed over the store file: a crash at any
+/// moment leaves either the old or the new file, complete. The handle keeps
+/// working afterwards.
+///
+/// @param store The store; not NULL.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL.
+/// @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+/// memory.
+/// @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+/// @retval SRD_BROKEN the handle can no longer write (see `SRD_BROKEN`; rule P1).
+/// @retval SRD_CORRUPT a live value fails its checksum, or an entry is
+/// malformed; nothing is changed.
+/// @retval SRD_IO writing the new file failed (the store is unchanged) or, after
+/// the switch, syncing the directory failed (the compaction has then taken
+/// effect but may not survive power loss).
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: ends every value borrowed from this handle before the call (rule
+/// L1 in @ref conventions); pinned entries and iterators stay valid.
+/// Threads: rule T1; readers on other threads are not blocked until the final
+/// switch, writers wait for the compaction to finish.
+/// @ingroup lifecycle
 ///
 /// # Safety
 /// `store` as for `srd_close`.
@@ -199,8 +239,22 @@ pub unsafe extern "C" fn srd_compact(store: *mut srd_store) -> srd_status {
     })
 }
 
-/// Makes everything written so far durable (`fdatasync`). A no-op returning
-/// `SRD_OK` on a read-only store. Thread-safety: may be called from any thread.
+/// @brief Makes everything written so far durable (`fdatasync`).
+///
+/// A no-op on a read-only store and a store over memory.
+///
+/// @param store The store; not NULL.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL.
+/// @retval SRD_IO `fdatasync` failed: data written before may not be on disk,
+/// and every later write through the handle returns `SRD_BROKEN`.
+/// @retval SRD_BROKEN the handle can no longer write (an earlier failed
+/// `fdatasync` or roll-back), or was inherited across fork() (rule P1).
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T1 in @ref conventions); it does not wait for an
+/// open stream.
+/// @ingroup lifecycle
 ///
 /// # Safety
 /// `store` as for `srd_close`.
@@ -214,27 +268,38 @@ pub unsafe extern "C" fn srd_sync(store: *mut srd_store) -> srd_status {
     })
 }
 
-/// Makes room in the in-memory index for `additional_keys` more keys than
-/// the store holds now. A capacity hint for bulk loads (as `reserve` is for a
-/// vector): loading that many new keys then rebuilds the index once, here,
-/// instead of each time it doubles. Nothing is written to the file, writes
-/// beyond the reservation still work (the index grows as usual). The
-/// reservation lasts until `srd_compact` (which sizes the index for the live
-/// keys) or `srd_close`; the index file saved at close is sized for the keys,
-/// so a reopen is too. An index already large enough is kept; 0 is a no-op.
+/// @brief Makes room in the in-memory index for `additional_keys` more keys than
+/// the store holds now.
 ///
-/// Costs memory at once: 9 bytes per index slot, slots for at least 4/3 of
+/// A capacity hint for bulk loads (as `reserve` is for a vector): loading that
+/// many new keys then rebuilds the index once, here, instead of each time it
+/// doubles. Nothing is written to the file, and writes beyond the reservation
+/// still work (the index grows as usual). The reservation lasts until
+/// srd_compact() (which sizes the index for the live keys) or srd_close(); the
+/// index file saved at close is sized for the keys, so a reopen is too. An index
+/// already large enough is kept, and 0 changes nothing (the checks below still
+/// apply).
+///
+/// It costs memory at once: 9 bytes per index slot, slots for at least 4/3 of
 /// the live keys plus `additional_keys`, rounded up to a power of two, all
 /// written (zeroed) during the call.
-/// Errors: `SRD_READ_ONLY`; `SRD_INVALID_ARGUMENT` if the allocator refuses
-/// the memory for that many keys (the store is unchanged; where the system
+///
+/// @param store The store; not NULL.
+/// @param additional_keys How many keys beyond the live ones to make room for.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, or the allocator refuses the
+/// memory for that many keys (the store is unchanged; where the system
 /// overcommits memory, an allocation it grants but cannot back fails as any
-/// other memory exhaustion of the process does); `SRD_BUSY` if the calling
-/// thread has an open stream on the store; `SRD_BROKEN` if an earlier
-/// failure (or a fork) made the handle refuse writes; `SRD_CORRUPT` if the index points outside
-/// the file (a damaged index file).
-/// Thread-safety: may be called from any thread; it waits for the writer,
-/// and readers go on meanwhile.
+/// other memory exhaustion of the process does).
+/// @retval SRD_READ_ONLY the store is read-only.
+/// @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+/// @retval SRD_BROKEN the handle refuses writes (see `SRD_BROKEN`; rule P1).
+/// @retval SRD_CORRUPT the index points outside the file (a damaged index file).
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread; it waits for the writer, and readers go on meanwhile
+/// (rule T1 in @ref conventions).
+/// @ingroup lifecycle
 ///
 /// # Safety
 /// `store` as for `srd_close`.
@@ -248,8 +313,16 @@ pub unsafe extern "C" fn srd_reserve(store: *mut srd_store, additional_keys: u64
     })
 }
 
-/// Writes the number of live keys to `*out_live_keys`.
-/// Thread-safety: may be called from any thread.
+/// @brief Gives the number of live keys.
+///
+/// @param store The store; not NULL.
+/// @param out_live_keys Output, not NULL: the number of live keys.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` or `out_live_keys` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T1 in @ref conventions).
+/// @ingroup lifecycle
 ///
 /// # Safety
 /// `store` as for `srd_close`; `out_live_keys` writable.
@@ -265,11 +338,20 @@ pub unsafe extern "C" fn srd_count(store: *const srd_store, out_live_keys: *mut 
     })
 }
 
-/// Writes the size of the store's valid content in bytes to `*out_bytes`
-/// (the file's length, or for a read-only store with a torn tail, the length
-/// of the part that was recovered; the file of a store opened with
-/// `SRD_OPEN_PREALLOCATE` has zeros after it). Thread-safety: may be called
-/// from any thread.
+/// @brief Gives the size of the store's valid content in bytes.
+///
+/// That is the file's length or, for a read-only store with a torn tail, the
+/// length of the part that was recovered; the file of a store opened with
+/// `SRD_OPEN_PREALLOCATE` has zeros after it.
+///
+/// @param store The store; not NULL.
+/// @param out_bytes Output, not NULL: the size in bytes.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` or `out_bytes` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T1 in @ref conventions).
+/// @ingroup lifecycle
 ///
 /// # Safety
 /// `store` as for `srd_close`; `out_bytes` writable.
@@ -285,8 +367,17 @@ pub unsafe extern "C" fn srd_file_size(store: *const srd_store, out_bytes: *mut 
     })
 }
 
-/// Writes the number of entries in the file, counting old versions and
-/// tombstones, to `*out_entries`. Thread-safety: any thread.
+/// @brief Gives the number of entries in the file, counting old versions and
+/// tombstones.
+///
+/// @param store The store; not NULL.
+/// @param out_entries Output, not NULL: the number of entries.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` or `out_entries` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T1 in @ref conventions).
+/// @ingroup lifecycle
 ///
 /// # Safety
 /// `store` as for `srd_close`; `out_entries` writable.
@@ -305,16 +396,30 @@ pub unsafe extern "C" fn srd_entry_count(
     })
 }
 
-/// For a store opened with `SRD_OPEN_READ_ONLY`: takes in what a writer
+/// @brief For a store opened with `SRD_OPEN_READ_ONLY`: takes in what a writer
 /// (usually another process) appended since this handle was opened or last
-/// refreshed. Only the new entries are validated; one still being written is
-/// left for a later refresh. If the file was replaced by a compaction, the
-/// new file is opened and validated instead, and pointers from `srd_read` on
-/// this handle become invalid, as after `srd_compact` (pinned entries and
-/// iterators stay valid). A no-op (`SRD_OK`) on read-write and in-memory
-/// stores. Errors: `SRD_IO`, `SRD_NOT_FOUND` if the file is gone,
-/// `SRD_CORRUPT` if a replacing file is not a valid store.
-/// Thread-safety: may run while other threads read through the handle.
+/// refreshed.
+///
+/// Only the new entries are validated; one still being written is left for a
+/// later refresh (rule P2). If the file was replaced by a compaction, the new
+/// file is opened and validated instead. A no-op on read-write stores and
+/// stores over memory.
+///
+/// @param store The store; not NULL.
+/// @return `SRD_OK` on success (also when nothing changed), or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, the path now names something
+/// other than a regular file, or the file grew past the 16 TiB limit.
+/// @retval SRD_NOT_FOUND the file is gone.
+/// @retval SRD_CORRUPT a file that replaced the store is not a valid store, or
+/// the index points outside the file.
+/// @retval SRD_IO an operating-system call failed.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: taking in a compaction ends the values borrowed from this handle, as
+/// srd_compact() does (rule L1 in @ref conventions); pinned entries and
+/// iterators stay valid.
+/// Threads: may run while other threads read through the handle (rule T1).
+/// @ingroup lifecycle
 ///
 /// # Safety
 /// `store` as for `srd_close`.

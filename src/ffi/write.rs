@@ -6,8 +6,11 @@ use super::handle::Handle;
 use super::read::not_found;
 use super::store::srd_store;
 
-/// One key/value pair of `srd_write_batch`. The library only reads the
-/// pointed-to bytes during the call and keeps no reference to them.
+/// @brief One key/value pair of srd_write_batch().
+///
+/// The library only reads the pointed-to bytes during the call and keeps no
+/// reference to them (rule B1 in @ref conventions).
+/// @ingroup writes
 #[repr(C)]
 pub struct srd_kv {
     /// The key's bytes (`key_len` of them; must not be empty).
@@ -20,8 +23,11 @@ pub struct srd_kv {
     pub value_len: usize,
 }
 
-/// One key of `srd_delete_batch`. The library only reads the key during the
-/// call.
+/// @brief One key of srd_delete_batch() and srd_read_batch().
+///
+/// The library only reads the key during the call (rule B1 in @ref
+/// conventions).
+/// @ingroup writes
 #[repr(C)]
 pub struct srd_key {
     /// The key's bytes (`key_len` of them; must not be empty).
@@ -30,22 +36,38 @@ pub struct srd_key {
     pub key_len: usize,
 }
 
-/// Stores `value` under `key`, replacing any older value. The value is
-/// visible to every thread when the call returns and has reached the OS
-/// (durable too if the store was opened with `SRD_OPEN_SYNC`).
+/// @brief Stores `value` under `key`, replacing any older value.
 ///
-/// Errors: `SRD_INVALID_ARGUMENT` for a NULL store, an empty key, an empty
-/// value, a value that is exactly one 0x00 byte (the format's deletion
-/// marker), or a NULL pointer with a non-zero length; `SRD_READ_ONLY` on a
-/// read-only store; `SRD_IO` if the write failed (the file is cut back; the
-/// store stays consistent); `SRD_BROKEN` if the handle can no longer write
-/// (an earlier failed `fdatasync`, or a handle inherited across `fork()`).
-/// Nothing is written on failure. A value that would take the file past the
-/// 16 TiB limit gives `SRD_INVALID_ARGUMENT` before any of its bytes is
-/// read.
+/// The value is visible to every thread when the call returns and has reached
+/// the OS (durable too if the store was opened with `SRD_OPEN_SYNC`). On failure
+/// nothing is written, except that a failing `fdatasync` leaves the value in the
+/// file (see `SRD_OPEN_SYNC`).
 ///
-/// Ownership: `key` and `value` are only read during the call.
-/// Thread-safety: may be called from any thread; writers are serialized.
+/// @param store The store; not NULL.
+/// @param key The key's bytes; not NULL, and only read during the call (rule
+/// B1 in @ref conventions).
+/// @param key_len Length of `key`: at least 1 (rule B2).
+/// @param value The value's bytes; not NULL, and only read during the call.
+/// @param value_len Length of `value`: at least 1, and a one-byte value must not
+/// be 0x00 (the format's deletion marker; rule B2).
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, a NULL pointer has a non-zero
+/// length, the key or value is empty, the value is one 0x00 byte, or the value
+/// would take the file past the 16 TiB limit (refused before any of its bytes
+/// is read).
+/// @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+/// memory (srd_open_bytes(), srd_open_entry()).
+/// @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+/// @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+/// roll-back failed, or it was inherited across fork() (rule P1).
+/// @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+/// or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+/// @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+/// found when the index grows.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread; writers are serialized (rule T1).
+/// @ingroup writes
 ///
 /// # Safety
 /// `store` as for `srd_close`; `key` and `value` readable for their lengths.
@@ -69,14 +91,36 @@ pub unsafe extern "C" fn srd_write(
     })
 }
 
-/// Stores `count` key/value pairs with one append: they become visible all at
-/// once, and a later item wins over an earlier one with the same key. One
-/// invalid item (same rules as `srd_write`) rejects the whole batch before
-/// anything is written. `count` 0 is a no-op (`items` may then be NULL).
-/// A crash during the call may leave a prefix of the batch in the file.
+/// @brief Stores `count` key/value pairs with one append.
 ///
-/// Ownership: `items` and the bytes they point to are only read during the
-/// call. Thread-safety: as `srd_write`.
+/// They become visible all at once, and a later item wins over an earlier one
+/// with the same key. One invalid item (same rules as srd_write()) rejects the
+/// whole batch before anything is written; the message names the item ("batch
+/// item 3: ..."). A crash during the call may leave a prefix of the batch in the
+/// file.
+///
+/// @param store The store; not NULL.
+/// @param items Array of `count` pairs; NULL only if `count` is 0. It and the
+/// bytes it points to are only read during the call (rule B1 in @ref
+/// conventions).
+/// @param count Number of items; 0 is a no-op returning `SRD_OK` on any store.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, `items` is NULL with a non-zero
+/// `count`, an item is invalid as for srd_write(), or the batch would take the
+/// file past the 16 TiB limit.
+/// @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+/// memory (srd_open_bytes(), srd_open_entry()).
+/// @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+/// @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+/// roll-back failed, or it was inherited across fork() (rule P1).
+/// @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+/// or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+/// @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+/// found when the index grows.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: as srd_write().
+/// @ingroup writes
 ///
 /// # Safety
 /// `items` must point to `count` valid `srd_kv` whose pointers are readable
@@ -106,10 +150,30 @@ pub unsafe extern "C" fn srd_write_batch(
     })
 }
 
-/// Deletes `key` by appending a tombstone: `SRD_OK` if it had a value,
-/// `SRD_NOT_FOUND` (and nothing written) if not. Other errors as for
-/// `srd_write`. Pointers returned earlier by `srd_read` stay valid.
-/// Thread-safety: as `srd_write`.
+/// @brief Deletes `key` by appending a tombstone.
+///
+/// @param store The store; not NULL.
+/// @param key The key's bytes; not NULL, and only read during the call (rule
+/// B1 in @ref conventions).
+/// @param key_len Length of `key`: at least 1 (rule B2).
+/// @return `SRD_OK` if the key had a value (now deleted), or:
+/// @retval SRD_NOT_FOUND the key had no live value; nothing was written.
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, `key` is NULL with a non-zero
+/// length, the key is empty, or the file is at the 16 TiB limit.
+/// @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+/// memory (srd_open_bytes(), srd_open_entry()).
+/// @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+/// @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+/// roll-back failed, or it was inherited across fork() (rule P1).
+/// @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+/// or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+/// @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+/// found when the index grows.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: values borrowed earlier stay valid (rule L1).
+/// Threads: as srd_write().
+/// @ingroup writes
 ///
 /// # Safety
 /// `store` as for `srd_close`; `key` readable for `key_len` bytes.
@@ -132,13 +196,34 @@ pub unsafe extern "C" fn srd_delete(
     })
 }
 
-/// Deletes every key of `keys` that has a value, with one append; keys that
-/// are absent (or repeated) are skipped, and the call still returns `SRD_OK`.
-/// An invalid key (NULL with a length, or empty) rejects the whole call before
-/// anything is written. `count` 0 is a no-op (`keys` may then be NULL).
+/// @brief Deletes, with one append, every key of `keys` that has a value.
 ///
-/// Ownership: `keys` is only read during the call. Thread-safety: as
-/// `srd_write`.
+/// Keys that are absent (or repeated) are skipped, and the call still returns
+/// `SRD_OK`. An invalid key rejects the whole call before anything is written;
+/// the message names it ("batch key 3: ...").
+///
+/// @param store The store; not NULL.
+/// @param keys Array of `count` keys; NULL only if `count` is 0. Only read
+/// during the call (rule B1 in @ref conventions).
+/// @param count Number of keys; 0 is a no-op returning `SRD_OK` on any store.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, `keys` is NULL with a non-zero
+/// `count`, a key is NULL with a non-zero length or empty, or the file is at the
+/// 16 TiB limit.
+/// @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+/// memory (srd_open_bytes(), srd_open_entry()).
+/// @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+/// @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+/// roll-back failed, or it was inherited across fork() (rule P1).
+/// @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+/// or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+/// @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+/// found when the index grows.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: values borrowed earlier stay valid (rule L1).
+/// Threads: as srd_write().
+/// @ingroup writes
 ///
 /// # Safety
 /// `keys` must point to `count` valid `srd_key` whose pointers are readable.
@@ -164,8 +249,21 @@ pub unsafe extern "C" fn srd_delete_batch(
     })
 }
 
-/// As `srd_write`, for the key whose hash (from `srd_hash_key`) is
-/// `key_hash`. The same key written by name or by hash is the same key.
+/// @brief As srd_write(), for the key whose hash (from srd_hash_key()) is
+/// `key_hash`.
+///
+/// The same key written by name or by hash is the same key (rule B3 in @ref
+/// conventions).
+///
+/// @param store The store; not NULL.
+/// @param key_hash The key's hash, from srd_hash_key().
+/// @param value The value's bytes; not NULL, and only read during the call.
+/// @param value_len Length of `value`: at least 1, and a one-byte value must not
+/// be 0x00 (rule B2).
+/// @return As srd_write().
+///
+/// Threads: as srd_write().
+/// @ingroup writes
 ///
 /// # Safety
 /// As `srd_write`.
@@ -186,7 +284,14 @@ pub unsafe extern "C" fn srd_write_with_hash(
     })
 }
 
-/// As `srd_delete`, for the key with hash `key_hash`.
+/// @brief As srd_delete(), for the key with hash `key_hash`.
+///
+/// @param store The store; not NULL.
+/// @param key_hash The key's hash, from srd_hash_key().
+/// @return As srd_delete() (`SRD_NOT_FOUND` if the key had no live value).
+///
+/// Threads: as srd_write() (rule T1 in @ref conventions).
+/// @ingroup writes
 ///
 /// # Safety
 /// `store` as for `srd_close`.
