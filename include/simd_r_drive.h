@@ -875,7 +875,8 @@ srd_status srd_write(struct srd_store *store,
  * @param items Array of `count` pairs; NULL only if `count` is 0. It and the
  * bytes it points to are only read during the call (rule B1 in @ref
  * conventions).
- * @param count Number of items; 0 is a no-op returning `SRD_OK` on any store.
+ * @param count Number of items; 0 is a no-op (`SRD_OK` even on a read-only
+ * store).
  * @return `SRD_OK` on success, or:
  * @retval SRD_INVALID_ARGUMENT `store` is NULL, `items` is NULL with a non-zero
  * `count`, an item is invalid as for srd_write(), or the batch would take the
@@ -939,7 +940,8 @@ srd_status srd_delete(struct srd_store *store, const uint8_t *key, size_t key_le
  * @param store The store; not NULL.
  * @param keys Array of `count` keys; NULL only if `count` is 0. Only read
  * during the call (rule B1 in @ref conventions).
- * @param count Number of keys; 0 is a no-op returning `SRD_OK` on any store.
+ * @param count Number of keys; 0 is a no-op (`SRD_OK` even on a read-only
+ * store).
  * @return `SRD_OK` on success, or:
  * @retval SRD_INVALID_ARGUMENT `store` is NULL, `keys` is NULL with a non-zero
  * `count`, a key is NULL with a non-zero length or empty, or the file is at the
