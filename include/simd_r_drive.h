@@ -3,45 +3,143 @@
  * @brief simd-r-drive: an append-only, single-file key/value store with
  * zero-copy, 64-byte aligned reads.
  *
- * Conventions:
- * - Every fallible function returns an srd_status; SRD_OK (0) is success.
- *   On failure srd_last_error_message() describes what went wrong, on the
- *   calling thread. Outputs are written only on success.
- * - Buffers are passed as a pointer followed by a length. The library reads
- *   caller buffers only during the call and never keeps them.
- * - Handles (srd_store, srd_entry) are owned by the caller and released with
- *   srd_close / srd_entry_free, which accept NULL.
- * - Pointers from srd_read are borrowed: valid until srd_compact or srd_close
- *   on that store. Entries from srd_read_entry are pinned: valid until
- *   srd_entry_free.
- * - A store handle may be used from many threads at once (not srd_close).
- * - Only the 64-bit XXH3 hash of a key is stored: keys cannot be listed, and
- *   two keys with the same hash are the same key.
- * - fork(): a store handle belongs to the process that opened it. A child
- *   made by fork() may read through an inherited handle and may close it
- *   (srd_close there releases the child's memory only: never the parent's
- *   writer lock, and it saves no index file), but every write, delete,
- *   stream, sync or compaction through it returns SRD_BROKEN. The parent's
- *   srd_close releases the lock even while such a child lives. To write in
- *   the child, open the store there after the parent has closed it. Pinned
- *   entries, iterators and pointers stay readable in the child. As with
- *   LMDB, do not keep using a store across exec() (descriptors are
- *   close-on-exec).
- * - Other processes: read-only handles (SRD_OPEN_READ_ONLY) in other
- *   processes may open and srd_refresh a store while one process writes. A
- *   writer marks the range it has not published (an open stream, an append
- *   over 64 KiB, a torn tail being cut) with an F_OFD_SETLK lock, and
- *   readers stay below it (a stream whose range cannot be marked is spooled
- *   beside the store until its commit); other bytes not yet known to be complete entries
- *   are read with pread, never through the memory map. So the library's own
- *   truncations (aborted streams, failed appends, torn-tail recovery,
- *   preallocated space cut at a read-write open) do not make readers fault.
- *   Exception: a torn tail of more than 1 GiB left by a crashed writer is
- *   checked through the map beyond its last 64 KiB, and faults a reader
- *   scanning it if a read-write open cuts it at that moment. A program that
- *   truncates the file by other means can make readers fault (SIGBUS), as
- *   with any memory-mapped store.
+ * The rules every declaration follows (errors, buffers, ownership, pointer
+ * lifetimes, threads, fork() and other processes) are stated once, on the
+ * page @ref conventions; declarations refer to them by their labels (E1, B1,
+ * L1, T1, P1, ...). The functions are grouped by topic (see Modules).
  */
+
+/**
+ * @page conventions Conventions of the C API
+ *
+ * @section conventions_errors Errors (E)
+ * - **E1** Every fallible function returns an srd_status; `SRD_OK` (0) is
+ *   success. Outputs (the `out_` parameters) are written only on success,
+ *   unless the function says otherwise (srd_verify()).
+ * - **E2** On failure srd_last_error_message() describes what went wrong, on
+ *   the calling thread; successful calls do not change it.
+ * - **E3** Any function returning srd_status may return `SRD_PANIC`: a bug
+ *   inside the library, caught at the C boundary; the call had no effect that
+ *   can be relied on. Functions returning something else return a fixed
+ *   fallback instead (NULL, the empty string or nothing).
+ * - **E4** A NULL handle, a NULL output pointer or a NULL buffer with a
+ *   non-zero length gives `SRD_INVALID_ARGUMENT` before anything is changed.
+ *   Functions that release a handle accept NULL as a no-op.
+ *
+ * @section conventions_buffers Buffers, keys and ownership (B)
+ * - **B1** Buffers are passed as a pointer followed by a length; a length of 0
+ *   allows a NULL pointer. The library reads caller buffers (keys, values,
+ *   arrays, paths) only during the call and never keeps them.
+ * - **B2** A key has at least 1 byte. A value has at least 1 byte and is not
+ *   the single byte 0x00 (the format's deletion marker).
+ * - **B3** Only the 64-bit XXH3 hash of a key is stored: keys cannot be
+ *   listed, and two keys with the same hash are the same key. srd_hash_key()
+ *   gives the hash the `_with_hash` functions take.
+ * - **B4** Handles (srd_store, srd_entry, srd_iter, srd_stream) belong to the
+ *   caller from the call that makes them until the one that releases them:
+ *   srd_close(), srd_entry_free(), srd_iter_free(), and srd_stream_commit()
+ *   or srd_stream_abort(). A released handle must not be used again.
+ *
+ * @section conventions_lifetime Lifetimes of returned pointers (L)
+ * - **L1** Borrowed values (from srd_read(), srd_read_with_hash(),
+ *   srd_read_batch(), srd_read_batch_with_hash() and srd_read_last()) stay
+ *   valid and unchanged until srd_compact() (or srd_compact_progress()) or
+ *   srd_close() on that store handle, or an srd_refresh() on it that takes in
+ *   a compaction made by another process; overwriting or deleting the key and
+ *   the file growing do not end them. A thread that may run concurrently
+ *   with a compaction must use pinned entries (L2) instead.
+ * - **L2** A pinned entry (from srd_read_entry() or
+ *   srd_read_entry_with_hash()) and the pointer from srd_entry_data() stay
+ *   valid, with unchanged bytes, until srd_entry_free(), even after
+ *   srd_compact(), srd_refresh() and srd_close() on the store.
+ * - **L3** The values an iterator returns (srd_iter_next()) stay valid until
+ *   srd_iter_free(), not only until the next call, even after srd_compact()
+ *   and srd_close() on the store.
+ * - **L4** srd_status_str() and srd_version_string() return static strings.
+ *   srd_last_error_message() returns a string valid until the next failing
+ *   call on the same thread. Never free any of them.
+ * - **L5** A store opened over caller memory (srd_open_bytes()) reads that
+ *   memory in place: it must stay valid and unchanged until the store is
+ *   closed and every entry and iterator from it is freed. A store opened
+ *   over an entry (srd_open_entry()) keeps the entry's bytes alive itself.
+ * - **L6** Value pointers point into the memory map (or the caller's memory,
+ *   L5) and are read-only: never write through or free them. Values start at
+ *   multiples of 64 in the file, so every value pointer is 64-byte aligned
+ *   (for srd_open_bytes(), when the memory is).
+ *
+ * @section conventions_threads Threads (T)
+ * - **T1** A store handle may be used from any number of threads at once,
+ *   except srd_close(), which must be the last call on it, with no other
+ *   call running. Reads run in parallel and are not blocked by a writer's
+ *   I/O; writes, deletes, batches and compaction are serialized.
+ * - **T2** An open stream (srd_stream_begin()) owns the store's writer until
+ *   it is committed or aborted: writes, deletes, compactions and streams from
+ *   other threads wait; from the thread that began it they fail at once with
+ *   `SRD_BUSY` (they would wait for themselves).
+ * - **T3** An entry may be read from several threads at once. An iterator or
+ *   a stream is used by one thread at a time (any thread). Free each handle
+ *   once, when no thread uses it.
+ * - **T4** Functions that take no handle (srd_status_str(),
+ *   srd_last_error_message(), the version functions, srd_hash_key(),
+ *   srd_namespace_key(), srd_salvage()) may be called from any thread at any
+ *   time. Progress callbacks run on the calling thread and must not call
+ *   back into the library on the same store.
+ *
+ * @section conventions_processes fork() and other processes (P)
+ * - **P1** fork(): a store handle belongs to the process that opened it. A
+ *   child made by fork() may read through an inherited handle and may close
+ *   it (srd_close() there releases the child's memory only: never the
+ *   parent's writer lock, and it saves no index file), but every write,
+ *   delete, stream, sync or compaction through it returns `SRD_BROKEN`. The
+ *   parent's srd_close() releases the lock even while such a child lives. To
+ *   write in the child, open the store there after the parent has closed it.
+ *   Pinned entries, iterators and pointers stay readable in the child. As
+ *   with LMDB, do not keep using a store across exec() (descriptors are
+ *   close-on-exec).
+ * - **P2** Other processes: a read-write open takes an exclusive lock on the
+ *   file, so a second read-write open, from this process or another, fails
+ *   with `SRD_LOCKED`. Read-only handles (`SRD_OPEN_READ_ONLY`) in other
+ *   processes may open and srd_refresh() a store while one process writes. A
+ *   writer marks the range it has not published (an open stream, an append
+ *   over 64 KiB, a torn tail being cut) with an `F_OFD_SETLK` lock, and
+ *   readers stay below it (a stream whose range cannot be marked is spooled
+ *   beside the store until its commit); other bytes not yet known to be
+ *   complete entries are read with pread, never through the memory map. So
+ *   the library's own truncations (aborted streams, failed appends, torn-tail
+ *   recovery, preallocated space cut at a read-write open) do not make
+ *   readers fault. Exception: a torn tail of more than 1 GiB left by a
+ *   crashed writer is checked through the map beyond its last 64 KiB, and
+ *   faults a reader scanning it if a read-write open cuts it at that moment.
+ *   A program that truncates the file by other means can make readers fault
+ *   (SIGBUS), as with any memory-mapped store.
+ */
+
+/** @defgroup errors Status codes and error messages
+ *  @brief srd_status, its text, and the per-thread message of the last failure (rules E1 to E4). */
+/** @defgroup version Version
+ *  @brief The header's version macros and the loaded library's version. */
+/** @defgroup lifecycle Opening, closing and maintaining a store
+ *  @brief Open flags, srd_open(), srd_close(), compaction, sync, sizes and srd_refresh(). */
+/** @defgroup writes Writing and deleting
+ *  @brief Single keys, batches and prehashed keys; all serialized per store (rule T1). */
+/** @defgroup reads Reading
+ *  @brief Borrowed values (rule L1), pinned entries (rule L2), batches and prehashed keys. */
+/** @defgroup entries Pinned entries
+ *  @brief Values that outlive compaction and the store handle (rule L2). */
+/** @defgroup streams Streaming writes
+ *  @brief Values too large to hold in memory, written piece by piece (rule T2). */
+/** @defgroup iteration Iteration
+ *  @brief Snapshots of the live entries, whole or in parts (rule L3). */
+/** @defgroup keys Key hashes and namespaces
+ *  @brief The hash a key is stored under (rule B3), and namespaced keys. */
+/** @defgroup transfers Rename, copy and move
+ *  @brief Moving values between keys and between stores. */
+/** @defgroup verify Verification, compaction progress and space
+ *  @brief Checking every checksum, progress callbacks, reclaimable bytes. */
+/** @defgroup nested Stores over memory
+ *  @brief Read-only stores opened in place over bytes or a pinned entry (rule L5). */
+/** @defgroup salvage Salvage
+ *  @brief Recovering the intact entries of a damaged store file. */
 
 #ifndef SIMD_R_DRIVE_H
 #define SIMD_R_DRIVE_H
@@ -51,15 +149,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Major version of this header (the library's at build time). */
+/** Major version of this header (the library's at build time). @ingroup version */
 #define SRD_VERSION_MAJOR 0
-/** Minor version of this header. */
+/** Minor version of this header. @ingroup version */
 #define SRD_VERSION_MINOR 1
-/** Patch version of this header. */
+/** Patch version of this header. @ingroup version */
 #define SRD_VERSION_PATCH 1
-/** Version as MAJOR * 1000000 + MINOR * 1000 + PATCH; compare with srd_version_number(). */
+/** Version as MAJOR * 1000000 + MINOR * 1000 + PATCH; compare with srd_version_number(). @ingroup version */
 #define SRD_VERSION_NUMBER 1001
-/** Version as text; compare with srd_version_string(). */
+/** Version as text; compare with srd_version_string(). @ingroup version */
 #define SRD_VERSION_STRING "0.1.1"
 
 
@@ -67,11 +165,13 @@
  * Open flag: open without the writer lock and never modify the file (a torn
  * tail is recovered in memory only). Implies `SRD_OPEN_NO_CREATE`. Writes,
  * deletes and compaction return `SRD_READ_ONLY`.
+ * @ingroup lifecycle
  */
 #define SRD_OPEN_READ_ONLY 1
 
 /**
  * Open flag: fail with `SRD_NOT_FOUND` instead of creating a missing file.
+ * @ingroup lifecycle
  */
 #define SRD_OPEN_NO_CREATE 2
 
@@ -85,12 +185,14 @@
  * file (readers may already see it) but is not known to be durable, and
  * every later write through the handle returns `SRD_BROKEN` until it is
  * closed and the store reopened.
+ * @ingroup lifecycle
  */
 #define SRD_OPEN_SYNC 4
 
 /**
  * Open flag: do not verify a value's checksum on its first read (faster
  * first reads of large values; damaged values are then not detected).
+ * @ingroup lifecycle
  */
 #define SRD_OPEN_NO_VERIFY 8
 
@@ -102,6 +204,7 @@
  * indexing only entries appended since) instead of walking the whole file.
  * A missing, stale or damaged index file is ignored and never changes an
  * answer; it may be deleted at any time.
+ * @ingroup lifecycle
  */
 #define SRD_OPEN_NO_INDEX_FILE 16
 
@@ -125,20 +228,25 @@
  * disk fails the reservation, not a write into the mapping); elsewhere, and
  * with `SRD_OPEN_READ_ONLY`, the flag is ignored. Nothing but the store may
  * shorten the file while it is open (the mapping would fault).
+ * @ingroup lifecycle
  */
 #define SRD_OPEN_PREALLOCATE 32
 
 /**
- * Length in bytes of a key made by `srd_namespace_key`.
+ * @brief Length in bytes of a key made by srd_namespace_key().
+ * @ingroup keys
  */
 #define SRD_NAMESPACE_KEY_LEN 16
 
 /**
- * Result of every fallible `srd_` function. `SRD_OK` (0) is success; any
- * other value is a failure, described in more detail by
- * `srd_last_error_message()` on the same thread. In C the type is
- * `int32_t`; the set of codes may grow in later versions, so treat unknown
- * values as failures (`srd_status_str` names them "unknown status code").
+ * @brief Result of every fallible `srd_` function (rule E1 in @ref conventions).
+ *
+ * `SRD_OK` (0) is success; any other value is a failure, described in more
+ * detail by srd_last_error_message() on the same thread (rule E2). In C the type
+ * is `int32_t`; the set of codes may grow in later versions, so treat unknown
+ * values as failures (srd_status_str() names them "unknown status code"). Each
+ * function lists the codes it can return.
+ * @ingroup errors
  */
 enum srd_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -211,55 +319,71 @@ typedef int32_t srd_status;
 #endif // __cplusplus
 
 /**
- * A pinned value (opaque), from `srd_read_entry`. Its bytes stay mapped and
- * unchanged until `srd_entry_free`, even after `srd_compact` or `srd_close`
- * on the store it came from.
+ * @brief A pinned value (opaque handle), from srd_read_entry() or
+ * srd_read_entry_with_hash().
  *
- * Thread-safety: an entry may be read from several threads at once; free it
- * once, when no thread uses it any more.
+ * Owned by the caller and released with srd_entry_free() (rule B4 in @ref
+ * conventions). Its bytes stay mapped and unchanged until then, even after
+ * srd_compact() or srd_close() on the store it came from (rule L2).
+ *
+ * Threads: an entry may be read from several threads at once; free it once,
+ * when no thread uses it (rule T3).
+ * @ingroup entries
  */
 typedef struct srd_entry srd_entry;
 
 /**
- * An iterator over the live entries of a store (opaque), from
- * `srd_iter_new`: a snapshot as of that call, in file order (oldest first).
- * Later writes, deletes and compactions neither appear in it nor disturb
- * it. The value pointers it returns stay valid until `srd_iter_free`, even
- * after `srd_compact` or `srd_close` on the store.
+ * @brief An iterator over the live entries of a store (opaque handle), from
+ * srd_iter_new() or srd_iter_new_part().
  *
- * Thread-safety: use an iterator from one thread at a time; several
- * iterators (e.g. one per partition) may run in parallel.
+ * A snapshot as of that call, in file order (oldest first): later writes,
+ * deletes and compactions neither appear in it nor disturb it. Owned by the
+ * caller and released with srd_iter_free() (rule B4 in @ref conventions); the
+ * value pointers it returns stay valid until then, even after srd_compact() or
+ * srd_close() on the store (rule L3).
+ *
+ * Threads: use an iterator from one thread at a time; several iterators (e.g.
+ * one per part) may run in parallel (rule T3).
+ * @ingroup iteration
  */
 typedef struct srd_iter srd_iter;
 
 /**
- * An open store (opaque). Created by `srd_open`, destroyed by `srd_close`.
+ * @brief An open store (opaque handle).
  *
- * Thread-safety: one handle may be used from any number of threads at once,
- * except that `srd_close` must not run concurrently with any other call on
- * the same handle. Reads run in parallel and are not blocked by a writer's
- * I/O; writes, deletes and compaction are serialized.
+ * Made by srd_open(), srd_open_bytes() or srd_open_entry(); owned by the caller
+ * and released with srd_close() (rule B4 in @ref conventions).
+ *
+ * Threads: one handle may be used from any number of threads at once, except
+ * srd_close() (rule T1). Reads run in parallel and are not blocked by a writer's
+ * I/O; writes, deletes and compaction are serialized. After fork(), rule P1.
+ * @ingroup lifecycle
  */
 typedef struct srd_store srd_store;
 
 /**
- * An open streaming write (opaque), from `srd_stream_begin`. Finished by
- * exactly one call of `srd_stream_commit` or `srd_stream_abort`, which free
- * it.
+ * @brief An open streaming write (opaque handle), from srd_stream_begin().
  *
- * While it is open the stream owns the store's writer: writes, deletes,
- * compactions and other streams from other threads wait until it ends; from
- * the thread that began it they fail with `SRD_BUSY` instead of waiting for
- * themselves. Readers are never blocked and see nothing of the value before
- * the commit. A stream may be written and finished from any thread, one at a
- * time. It keeps its store alive: finish it before or after `srd_close`,
- * but finish it.
+ * Owned by the caller and finished by exactly one call of srd_stream_commit()
+ * or srd_stream_abort(), which free it (rule B4 in @ref conventions). It keeps
+ * its store alive: finish it before or after srd_close(), but finish it.
+ *
+ * While it is open the stream owns the store's writer (rule T2): writes,
+ * deletes, compactions and other streams from other threads wait until it
+ * ends; from the thread that began it they fail with `SRD_BUSY`. Readers are
+ * never blocked and see nothing of the value before the commit.
+ *
+ * Threads: written and finished from any thread, one at a time (rule T3).
+ * @ingroup streams
  */
 typedef struct srd_stream srd_stream;
 
 /**
- * One key/value pair of `srd_write_batch`. The library only reads the
- * pointed-to bytes during the call and keeps no reference to them.
+ * @brief One key/value pair of srd_write_batch().
+ *
+ * The library only reads the pointed-to bytes during the call and keeps no
+ * reference to them (rule B1 in @ref conventions).
+ * @ingroup writes
  */
 typedef struct srd_kv {
   /**
@@ -281,8 +405,11 @@ typedef struct srd_kv {
 } srd_kv;
 
 /**
- * One key of `srd_delete_batch`. The library only reads the key during the
- * call.
+ * @brief One key of srd_delete_batch() and srd_read_batch().
+ *
+ * The library only reads the key during the call (rule B1 in @ref
+ * conventions).
+ * @ingroup writes
  */
 typedef struct srd_key {
   /**
@@ -296,9 +423,11 @@ typedef struct srd_key {
 } srd_key;
 
 /**
- * One result of `srd_read_batch`: the value (borrowed, as from `srd_read`)
- * and the key's own status (`SRD_OK`, `SRD_NOT_FOUND` or `SRD_CORRUPT`).
- * `value` is NULL and `value_len` 0 unless `status` is `SRD_OK`.
+ * @brief One result of srd_read_batch() and srd_read_batch_with_hash().
+ *
+ * `value` is NULL and `value_len` 0 unless `status` is `SRD_OK`. The value is
+ * borrowed as from srd_read() (rule L1 in @ref conventions).
+ * @ingroup reads
  */
 typedef struct srd_read_result {
   /**
@@ -316,7 +445,10 @@ typedef struct srd_read_result {
 } srd_read_result;
 
 /**
- * What `srd_verify` found.
+ * @brief What srd_verify() found.
+ *
+ * Plain data, written by the library into caller memory.
+ * @ingroup verify
  */
 typedef struct srd_verify_report {
   /**
@@ -342,15 +474,22 @@ typedef struct srd_verify_report {
 } srd_verify_report;
 
 /**
- * Progress callback: `done` out of `total` units of work (bytes for
- * verification, live entries for compaction). Called on the calling thread,
- * a few hundred times at most, always with `done == total` at the end.
- * It must not call back into the library on the same store.
+ * @brief Progress callback: `done` out of `total` units of work (bytes for
+ * verification, live entries for compaction).
+ *
+ * Called on the calling thread, a few hundred times at most, always with `done
+ * == total` at the end. It must not call back into the library on the same
+ * store (rule T4 in @ref conventions). `user_data` is the pointer given with
+ * the callback, passed through untouched.
+ * @ingroup verify
  */
 typedef void (*srd_progress_fn)(void *user_data, uint64_t done, uint64_t total);
 
 /**
- * What `srd_salvage` recovered and lost.
+ * @brief What srd_salvage() recovered and lost.
+ *
+ * Plain data, written by the library into caller memory.
+ * @ingroup salvage
  */
 typedef struct srd_salvage_report {
   /**
@@ -384,109 +523,336 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Returns a short, static English description of a status code.
+ * @brief Returns a short, static English description of a status code.
  *
- * Ownership: the returned string is static; never free it. It is never NULL:
- * codes this version does not know give "unknown status code".
- * Thread-safety: may be called from any thread at any time.
+ * @param status Any value: codes this version does not know give "unknown
+ * status code".
+ * @return A static NUL-terminated string, never NULL; never free it (rule L4 in
+ * @ref conventions).
+ *
+ * Threads: any thread, at any time (rule T4).
+ * @ingroup errors
  */
 const char *srd_status_str(int32_t status);
 
 /**
- * Returns the message of the last failed `srd_` call on the calling thread:
- * what went wrong, with the path, offset and operating-system error where
- * they apply. Successful calls do not change it. Before any failure on this
- * thread it is the empty string.
+ * @brief Returns the message of the last failed `srd_` call on the calling
+ * thread.
  *
- * Ownership: the string belongs to the library; never free it.
- * Lifetime: valid until the next failing `srd_` call on the same thread.
- * Thread-safety: each thread has its own message.
+ * The message says what went wrong, with the path, offset and operating-system
+ * error where they apply. Successful calls do not change it (rule E2 in @ref
+ * conventions). Before any failure on this thread it is the empty string.
+ *
+ * @return A NUL-terminated string owned by the library, never NULL; never free
+ * it. Lifetime: until the next failing `srd_` call on the same thread (rule L4).
+ *
+ * Threads: each thread has its own message (rule E2).
+ * @ingroup errors
  */
 const char *srd_last_error_message(void);
 
 /**
- * Returns the library's version as `MAJOR * 1000000 + MINOR * 1000 + PATCH`,
- * the same formula as the header's `SRD_VERSION_NUMBER`. Comparing the two
+ * @brief Returns the library's version as `MAJOR * 1000000 + MINOR * 1000 +
+ * PATCH`.
+ *
+ * The formula is that of the header's `SRD_VERSION_NUMBER`: comparing the two
  * tells whether the library loaded at run time is the one compiled against.
  *
- * Thread-safety: may be called from any thread at any time.
+ * @return The version number of the library loaded at run time.
+ *
+ * Threads: any thread, at any time (rule T4 in @ref conventions).
+ * @ingroup version
  */
 uint32_t srd_version_number(void);
 
 /**
- * Returns the library's version as text, e.g. "0.1.1" (equal to the
- * header's `SRD_VERSION_STRING`).
+ * @brief Returns the library's version as text, e.g. "0.1.1".
  *
- * Ownership: static; never free it. Never NULL.
- * Thread-safety: may be called from any thread at any time.
+ * It equals the header's `SRD_VERSION_STRING` when the library loaded at run
+ * time is the one compiled against.
+ *
+ * @return A static NUL-terminated string, never NULL; never free it (rule L4 in
+ * @ref conventions).
+ *
+ * Threads: any thread, at any time (rule T4).
+ * @ingroup version
  */
 const char *srd_version_string(void);
 
 /**
- * Opens the store file at `path`, creating it if it does not exist (unless
- * `flags` has `SRD_OPEN_NO_CREATE` or `SRD_OPEN_READ_ONLY`).
+ * @brief Opens the store file at `path`, creating it if it does not exist
+ * (unless `flags` has `SRD_OPEN_NO_CREATE` or `SRD_OPEN_READ_ONLY`).
  *
- * The whole metadata chain is validated and the index built (or, for a
- * large store, the index file loaded and checked: see
- * `SRD_OPEN_NO_INDEX_FILE`). A torn tail (a
- * write cut short by a crash, or zeros or garbage after the last entry) is
- * recovered to the last complete entry; a read-write open truncates the file
- * there, a read-only open does so in memory only. A file that is not a store,
- * or whose chain is broken in the middle, gives `SRD_CORRUPT` and is left
- * untouched. A read-write open takes an exclusive advisory lock on the file:
- * a second read-write open, from this process or another, gives
- * `SRD_LOCKED` at once. Read-only opens take no lock.
+ * The whole metadata chain is validated and the index built (or, for a large
+ * store, the index file loaded and checked: see `SRD_OPEN_NO_INDEX_FILE`). A
+ * torn tail (a write cut short by a crash, or zeros or garbage after the last
+ * entry) is recovered to the last complete entry; a read-write open truncates
+ * the file there, a read-only open does so in memory only. A file that is not a
+ * store, or whose chain is broken in the middle, is left untouched. A read-write
+ * open takes an exclusive advisory lock on the file; read-only opens take no
+ * lock (rule P2).
  *
- * `flags` is 0 or an OR of `SRD_OPEN_*`; unknown bits give
- * `SRD_INVALID_ARGUMENT`. A missing file that may not be created gives
- * `SRD_NOT_FOUND`; a directory gives `SRD_INVALID_ARGUMENT`. The path is
- * passed to the OS as bytes (it need not be UTF-8).
+ * @param path The store file's path, NUL-terminated; not NULL, not empty. It is
+ * passed to the OS as bytes (it need not be UTF-8) and only read during the call
+ * (rule B1).
+ * @param flags 0 or an OR of `SRD_OPEN_*` flags.
+ * @param out_store Output, not NULL: on success a new handle, owned by the
+ * caller, to release with srd_close() (rule B4); not written on failure.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `path` or `out_store` is NULL, `path` is empty
+ * or names a directory or another non-regular file, `flags` has unknown bits,
+ * or the file is larger than the format's 16 TiB limit.
+ * @retval SRD_NOT_FOUND the file does not exist and may not be created.
+ * @retval SRD_LOCKED a read-write open, and another read-write handle (in this
+ * process or another) holds the file's writer lock.
+ * @retval SRD_CORRUPT the file is not a store, or its chain is broken in the
+ * middle.
+ * @retval SRD_IO an operating-system call (open, lock, stat, map, truncate)
+ * failed.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
  *
- * Ownership: on success `*out_store` receives a new handle that the caller
- * owns and must release with `srd_close`. On failure `*out_store` is not
- * written. `path` is only read during the call.
- * Thread-safety: may be called from any thread.
+ * Threads: any thread (rule T4).
+ * @ingroup lifecycle
  *
- * @pre `path` must be NULL or a NUL-terminated string; `out_store` must be NULL or
+ * @pre `path` must be NULL or a NUL-terminated string; `out_store` NULL or
  * writable.
  */
 srd_status srd_open(const char *path, uint32_t flags, struct srd_store **out_store);
 
 /**
- * Closes a store handle: releases the writer lock, the index and the file's
- * memory maps. NULL is a no-op. Data already written is not lost; call
- * `srd_sync` first if it must be durable. A read-write handle of a store
- * with 65,536 entries or more that changed saves its index to `<path>.idx`
- * first (about 19 bytes per key; see `SRD_OPEN_NO_INDEX_FILE`); a failure
- * to save it is ignored.
+ * @brief Closes a store handle: releases the writer lock, the index and the
+ * file's memory maps.
  *
- * Lifetime: every pointer returned by `srd_read` on this handle becomes
- * invalid; entries from `srd_read_entry` and iterators stay valid until
- * freed. An open stream keeps the store (and its writer lock) alive until it
- * is committed or aborted.
- * Thread-safety: no other call may use the handle during or after this one.
+ * Data already written is not lost; call srd_sync() first if it must be
+ * durable. A read-write handle of a store with 65,536 entries or more that
+ * changed saves its index to `<path>.idx` first (about 19 bytes per key; see
+ * `SRD_OPEN_NO_INDEX_FILE`); a failure to save it is ignored. An open stream
+ * keeps the store (and its writer lock) alive until it is committed or aborted.
+ * In a child made by fork() it releases the child's memory only (rule P1).
+ *
+ * @param store The handle to release, or NULL (a no-op). It must not be used
+ * after the call (rule B4).
+ *
+ * Lifetime: ends the values borrowed from this handle (rule L1 in @ref
+ * conventions); pinned entries and iterators stay valid until freed (rules L2,
+ * L3).
+ * Threads: no other call may use the handle during or after this one (rule
+ * T1).
+ * @ingroup lifecycle
  *
  * @pre `store` must be NULL or a handle from `srd_open` not yet closed.
  */
 void srd_close(struct srd_store *store);
 
 /**
- * Stores `value` under `key`, replacing any older value. The value is
- * visible to every thread when the call returns and has reached the OS
- * (durable too if the store was opened with `SRD_OPEN_SYNC`).
+ * @brief Rewrites the store file with only the live values (no old versions,
+ * no tombstones).
  *
- * Errors: `SRD_INVALID_ARGUMENT` for a NULL store, an empty key, an empty
- * value, a value that is exactly one 0x00 byte (the format's deletion
- * marker), or a NULL pointer with a non-zero length; `SRD_READ_ONLY` on a
- * read-only store; `SRD_IO` if the write failed (the file is cut back; the
- * store stays consistent); `SRD_BROKEN` if the handle can no longer write
- * (an earlier failed `fdatasync`, or a handle inherited across `fork()`).
- * Nothing is written on failure. A value that would take the file past the
- * 16 TiB limit gives `SRD_INVALID_ARGUMENT` before any of its bytes is
- * read.
+ * The new file is written beside the store (`<path>.compact.tmp`), synced with
+ * its directory, then atomically renamed over the store file: a crash at any
+ * moment leaves either the old or the new file, complete. The handle keeps
+ * working afterwards.
  *
- * Ownership: `key` and `value` are only read during the call.
- * Thread-safety: may be called from any thread; writers are serialized.
+ * @param store The store; not NULL.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL.
+ * @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+ * memory.
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN the handle can no longer write (see `SRD_BROKEN`; rule P1).
+ * @retval SRD_CORRUPT a live value fails its checksum, or an entry is
+ * malformed; nothing is changed.
+ * @retval SRD_IO writing the new file failed (the store is unchanged) or, after
+ * the switch, syncing the directory failed (the compaction has then taken
+ * effect but may not survive power loss).
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: ends every value borrowed from this handle before the call (rule
+ * L1 in @ref conventions); pinned entries and iterators stay valid.
+ * Threads: rule T1; readers on other threads are not blocked until the final
+ * switch, writers wait for the compaction to finish.
+ * @ingroup lifecycle
+ *
+ * @pre `store` as for `srd_close`.
+ */
+srd_status srd_compact(struct srd_store *store);
+
+/**
+ * @brief Makes everything written so far durable (`fdatasync`).
+ *
+ * A no-op on a read-only store and a store over memory.
+ *
+ * @param store The store; not NULL.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL.
+ * @retval SRD_IO `fdatasync` failed: data written before may not be on disk,
+ * and every later write through the handle returns `SRD_BROKEN`.
+ * @retval SRD_BROKEN the handle can no longer write (an earlier failed
+ * `fdatasync` or roll-back), or was inherited across fork() (rule P1).
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T1 in @ref conventions); it does not wait for an
+ * open stream.
+ * @ingroup lifecycle
+ *
+ * @pre `store` as for `srd_close`.
+ */
+srd_status srd_sync(struct srd_store *store);
+
+/**
+ * @brief Makes room in the in-memory index for `additional_keys` more keys than
+ * the store holds now.
+ *
+ * A capacity hint for bulk loads (as `reserve` is for a vector): loading that
+ * many new keys then rebuilds the index once, here, instead of each time it
+ * doubles. Nothing is written to the file, and writes beyond the reservation
+ * still work (the index grows as usual). The reservation lasts until
+ * srd_compact() (which sizes the index for the live keys) or srd_close(); the
+ * index file saved at close is sized for the keys, so a reopen is too. An index
+ * already large enough is kept, and 0 changes nothing (the checks below still
+ * apply).
+ *
+ * It costs memory at once: 9 bytes per index slot, slots for at least 4/3 of
+ * the live keys plus `additional_keys`, rounded up to a power of two, all
+ * written (zeroed) during the call.
+ *
+ * @param store The store; not NULL.
+ * @param additional_keys How many keys beyond the live ones to make room for.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, or the allocator refuses the
+ * memory for that many keys (the store is unchanged; where the system
+ * overcommits memory, an allocation it grants but cannot back fails as any
+ * other memory exhaustion of the process does).
+ * @retval SRD_READ_ONLY the store is read-only.
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN the handle refuses writes (see `SRD_BROKEN`; rule P1).
+ * @retval SRD_CORRUPT the index points outside the file (a damaged index file).
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread; it waits for the writer, and readers go on meanwhile
+ * (rule T1 in @ref conventions).
+ * @ingroup lifecycle
+ *
+ * @pre `store` as for `srd_close`.
+ */
+srd_status srd_reserve(struct srd_store *store, uint64_t additional_keys);
+
+/**
+ * @brief Gives the number of live keys.
+ *
+ * @param store The store; not NULL.
+ * @param out_live_keys Output, not NULL: the number of live keys.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_live_keys` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T1 in @ref conventions).
+ * @ingroup lifecycle
+ *
+ * @pre `store` as for `srd_close`; `out_live_keys` writable.
+ */
+srd_status srd_count(const struct srd_store *store, uint64_t *out_live_keys);
+
+/**
+ * @brief Gives the size of the store's valid content in bytes.
+ *
+ * That is the file's length or, for a read-only store with a torn tail, the
+ * length of the part that was recovered; the file of a store opened with
+ * `SRD_OPEN_PREALLOCATE` has zeros after it.
+ *
+ * @param store The store; not NULL.
+ * @param out_bytes Output, not NULL: the size in bytes.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_bytes` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T1 in @ref conventions).
+ * @ingroup lifecycle
+ *
+ * @pre `store` as for `srd_close`; `out_bytes` writable.
+ */
+srd_status srd_file_size(const struct srd_store *store, uint64_t *out_bytes);
+
+/**
+ * @brief Gives the number of entries in the file, counting old versions and
+ * tombstones.
+ *
+ * @param store The store; not NULL.
+ * @param out_entries Output, not NULL: the number of entries.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_entries` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T1 in @ref conventions).
+ * @ingroup lifecycle
+ *
+ * @pre `store` as for `srd_close`; `out_entries` writable.
+ */
+srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries);
+
+/**
+ * @brief For a store opened with `SRD_OPEN_READ_ONLY`: takes in what a writer
+ * (usually another process) appended since this handle was opened or last
+ * refreshed.
+ *
+ * Only the new entries are validated; one still being written is left for a
+ * later refresh (rule P2). If the file was replaced by a compaction, the new
+ * file is opened and validated instead. A no-op on read-write stores and
+ * stores over memory.
+ *
+ * @param store The store; not NULL.
+ * @return `SRD_OK` on success (also when nothing changed), or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, the path now names something
+ * other than a regular file, or the file grew past the 16 TiB limit.
+ * @retval SRD_NOT_FOUND the file is gone.
+ * @retval SRD_CORRUPT a file that replaced the store is not a valid store, or
+ * the index points outside the file.
+ * @retval SRD_IO an operating-system call failed.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: taking in a compaction ends the values borrowed from this handle, as
+ * srd_compact() does (rule L1 in @ref conventions); pinned entries and
+ * iterators stay valid.
+ * Threads: may run while other threads read through the handle (rule T1).
+ * @ingroup lifecycle
+ *
+ * @pre `store` as for `srd_close`.
+ */
+srd_status srd_refresh(struct srd_store *store);
+
+/**
+ * @brief Stores `value` under `key`, replacing any older value.
+ *
+ * The value is visible to every thread when the call returns and has reached
+ * the OS (durable too if the store was opened with `SRD_OPEN_SYNC`). On failure
+ * nothing is written, except that a failing `fdatasync` leaves the value in the
+ * file (see `SRD_OPEN_SYNC`).
+ *
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL, and only read during the call (rule
+ * B1 in @ref conventions).
+ * @param key_len Length of `key`: at least 1 (rule B2).
+ * @param value The value's bytes; not NULL, and only read during the call.
+ * @param value_len Length of `value`: at least 1, and a one-byte value must not
+ * be 0x00 (the format's deletion marker; rule B2).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, a NULL pointer has a non-zero
+ * length, the key or value is empty, the value is one 0x00 byte, or the value
+ * would take the file past the 16 TiB limit (refused before any of its bytes
+ * is read).
+ * @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+ * memory (srd_open_bytes(), srd_open_entry()).
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+ * roll-back failed, or it was inherited across fork() (rule P1).
+ * @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+ * or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+ * @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+ * found when the index grows.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread; writers are serialized (rule T1).
+ * @ingroup writes
  *
  * @pre `store` as for `srd_close`; `key` and `value` readable for their lengths.
  */
@@ -497,14 +863,37 @@ srd_status srd_write(struct srd_store *store,
                      size_t value_len);
 
 /**
- * Stores `count` key/value pairs with one append: they become visible all at
- * once, and a later item wins over an earlier one with the same key. One
- * invalid item (same rules as `srd_write`) rejects the whole batch before
- * anything is written. `count` 0 is a no-op (`items` may then be NULL).
- * A crash during the call may leave a prefix of the batch in the file.
+ * @brief Stores `count` key/value pairs with one append.
  *
- * Ownership: `items` and the bytes they point to are only read during the
- * call. Thread-safety: as `srd_write`.
+ * They become visible all at once, and a later item wins over an earlier one
+ * with the same key. One invalid item (same rules as srd_write()) rejects the
+ * whole batch before anything is written; the message names the item ("batch
+ * item 3: ..."). A crash during the call may leave a prefix of the batch in the
+ * file.
+ *
+ * @param store The store; not NULL.
+ * @param items Array of `count` pairs; NULL only if `count` is 0. It and the
+ * bytes it points to are only read during the call (rule B1 in @ref
+ * conventions).
+ * @param count Number of items; 0 is a no-op (`SRD_OK` even on a read-only
+ * store).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, `items` is NULL with a non-zero
+ * `count`, an item is invalid as for srd_write(), or the batch would take the
+ * file past the 16 TiB limit.
+ * @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+ * memory (srd_open_bytes(), srd_open_entry()).
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+ * roll-back failed, or it was inherited across fork() (rule P1).
+ * @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+ * or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+ * @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+ * found when the index grows.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: as srd_write().
+ * @ingroup writes
  *
  * @pre `items` must point to `count` valid `srd_kv` whose pointers are readable
  * for their lengths.
@@ -512,19 +901,138 @@ srd_status srd_write(struct srd_store *store,
 srd_status srd_write_batch(struct srd_store *store, const struct srd_kv *items, size_t count);
 
 /**
- * Looks up `key` and returns its value without copying: `*out_value`
- * receives a pointer into the store's memory map (64-byte aligned) and
- * `*out_len` its length (at least 1). `SRD_NOT_FOUND` if the key is absent
- * or deleted; `SRD_CORRUPT` if the value fails its checksum (checked on the
- * first read of each value unless `SRD_OPEN_NO_VERIFY`).
+ * @brief Deletes `key` by appending a tombstone.
  *
- * Lifetime: the pointer is borrowed from the store. Its bytes stay valid and
- * unchanged until `srd_compact` or `srd_close` is called on this store, even
- * if the key is later overwritten or deleted and the file grows. A thread
- * that may run concurrently with `srd_compact` must use `srd_read_entry`.
- * Never write through or free the pointer.
- * Thread-safety: any number of threads may read at once, while others write.
- * Outputs are written only on success. This call does not allocate.
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL, and only read during the call (rule
+ * B1 in @ref conventions).
+ * @param key_len Length of `key`: at least 1 (rule B2).
+ * @return `SRD_OK` if the key had a value (now deleted), or:
+ * @retval SRD_NOT_FOUND the key had no live value; nothing was written.
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, `key` is NULL with a non-zero
+ * length, the key is empty, or the file is at the 16 TiB limit.
+ * @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+ * memory (srd_open_bytes(), srd_open_entry()).
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+ * roll-back failed, or it was inherited across fork() (rule P1).
+ * @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+ * or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+ * @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+ * found when the index grows.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: values borrowed earlier stay valid (rule L1).
+ * Threads: as srd_write().
+ * @ingroup writes
+ *
+ * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
+ */
+srd_status srd_delete(struct srd_store *store, const uint8_t *key, size_t key_len);
+
+/**
+ * @brief Deletes, with one append, every key of `keys` that has a value.
+ *
+ * Keys that are absent (or repeated) are skipped, and the call still returns
+ * `SRD_OK`. An invalid key rejects the whole call before anything is written;
+ * the message names it ("batch key 3: ...").
+ *
+ * @param store The store; not NULL.
+ * @param keys Array of `count` keys; NULL only if `count` is 0. Only read
+ * during the call (rule B1 in @ref conventions).
+ * @param count Number of keys; 0 is a no-op (`SRD_OK` even on a read-only
+ * store).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, `keys` is NULL with a non-zero
+ * `count`, a key is NULL with a non-zero length or empty, or the file is at the
+ * 16 TiB limit.
+ * @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+ * memory (srd_open_bytes(), srd_open_entry()).
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+ * roll-back failed, or it was inherited across fork() (rule P1).
+ * @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+ * or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+ * @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+ * found when the index grows.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: values borrowed earlier stay valid (rule L1).
+ * Threads: as srd_write().
+ * @ingroup writes
+ *
+ * @pre `keys` must point to `count` valid `srd_key` whose pointers are readable.
+ */
+srd_status srd_delete_batch(struct srd_store *store, const struct srd_key *keys, size_t count);
+
+/**
+ * @brief As srd_write(), for the key whose hash (from srd_hash_key()) is
+ * `key_hash`.
+ *
+ * The same key written by name or by hash is the same key (rule B3 in @ref
+ * conventions).
+ *
+ * @param store The store; not NULL.
+ * @param key_hash The key's hash, from srd_hash_key().
+ * @param value The value's bytes; not NULL, and only read during the call.
+ * @param value_len Length of `value`: at least 1, and a one-byte value must not
+ * be 0x00 (rule B2).
+ * @return As srd_write().
+ *
+ * Threads: as srd_write().
+ * @ingroup writes
+ *
+ * @pre As `srd_write`.
+ */
+srd_status srd_write_with_hash(struct srd_store *store,
+                               uint64_t key_hash,
+                               const uint8_t *value,
+                               size_t value_len);
+
+/**
+ * @brief As srd_delete(), for the key with hash `key_hash`.
+ *
+ * @param store The store; not NULL.
+ * @param key_hash The key's hash, from srd_hash_key().
+ * @return As srd_delete() (`SRD_NOT_FOUND` if the key had no live value).
+ *
+ * Threads: as srd_write() (rule T1 in @ref conventions).
+ * @ingroup writes
+ *
+ * @pre `store` as for `srd_close`.
+ */
+srd_status srd_delete_with_hash(struct srd_store *store, uint64_t key_hash);
+
+/**
+ * @brief Looks up `key` and returns its value without copying.
+ *
+ * `*out_value` receives a pointer into the store's memory map, 64-byte aligned
+ * and read-only (rule L6 in @ref conventions), and `*out_len` its length (at
+ * least 1). This call does not allocate.
+ *
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL, and only read during the call (rule
+ * B1 in @ref conventions).
+ * @param key_len Length of `key`: at least 1 (rule B2).
+ * @param out_value Output, not NULL: the value, borrowed from the store (rule
+ * L1); written only on success.
+ * @param out_len Output, not NULL: the value's length; written only on success.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store`, `out_value` or `out_len` is NULL, `key`
+ * is NULL with a non-zero length, or the key is empty.
+ * @retval SRD_NOT_FOUND the key is absent or deleted.
+ * @retval SRD_CORRUPT the value fails its checksum (checked on the first read of
+ * each value unless `SRD_OPEN_NO_VERIFY`), or the index points at a malformed
+ * entry or beyond the file.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: rule L1: valid and unchanged until srd_compact() or srd_close() on
+ * this handle, or an srd_refresh() that takes in a compaction, even if the key
+ * is later overwritten or deleted. A thread that may run concurrently with a
+ * compaction must use srd_read_entry() instead.
+ * Threads: any number of threads may read at once, while others write (rule
+ * T1).
+ * @ingroup reads
  *
  * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes; outputs
  * writable.
@@ -536,14 +1044,29 @@ srd_status srd_read(const struct srd_store *store,
                     size_t *out_len);
 
 /**
- * Looks up `key` and returns a pinned entry: a handle to the value that stays
- * valid, with unchanged bytes, until `srd_entry_free`, even across
- * `srd_compact` and `srd_close`. Use `srd_entry_data` to get the bytes.
- * Errors as for `srd_read`.
+ * @brief Looks up `key` and returns a pinned entry of its value.
  *
- * Ownership: on success `*out_entry` receives a new entry the caller owns and
- * must release with `srd_entry_free`; not written on failure.
- * Thread-safety: as `srd_read`; the entry itself may be read from any thread.
+ * Use srd_entry_data() to get the bytes.
+ *
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL, and only read during the call (rule
+ * B1 in @ref conventions).
+ * @param key_len Length of `key`: at least 1 (rule B2).
+ * @param out_entry Output, not NULL: on success a new entry, owned by the
+ * caller, to release with srd_entry_free() (rule B4); not written on failure.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_entry` is NULL, `key` is NULL
+ * with a non-zero length, or the key is empty.
+ * @retval SRD_NOT_FOUND the key is absent or deleted.
+ * @retval SRD_CORRUPT the value fails its checksum (checked on the first read of
+ * each value unless `SRD_OPEN_NO_VERIFY`), or the index points at a malformed
+ * entry or beyond the file.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: rule L2: the entry and its bytes stay valid until srd_entry_free(),
+ * even across srd_compact(), srd_refresh() and srd_close().
+ * Threads: as srd_read(); the entry itself as rule T3.
+ * @ingroup reads
  *
  * @pre As `srd_read`.
  */
@@ -553,124 +1076,39 @@ srd_status srd_read_entry(const struct srd_store *store,
                           struct srd_entry **out_entry);
 
 /**
- * Tells whether `key` has a live value: `SRD_OK` if it does,
- * `SRD_NOT_FOUND` if not, or an error code for bad arguments. Does not check
- * the value's checksum. Thread-safety: as `srd_read`.
+ * @brief Tells whether `key` has a live value.
+ *
+ * Does not check the value's checksum.
+ *
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL, and only read during the call (rule
+ * B1 in @ref conventions).
+ * @param key_len Length of `key`: at least 1 (rule B2).
+ * @return `SRD_OK` if the key has a live value, or:
+ * @retval SRD_NOT_FOUND it has none.
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, `key` is NULL with a non-zero
+ * length, or the key is empty.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: as srd_read().
+ * @ingroup reads
  *
  * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
  */
 srd_status srd_exists(const struct srd_store *store, const uint8_t *key, size_t key_len);
 
 /**
- * Deletes `key` by appending a tombstone: `SRD_OK` if it had a value,
- * `SRD_NOT_FOUND` (and nothing written) if not. Other errors as for
- * `srd_write`. Pointers returned earlier by `srd_read` stay valid.
- * Thread-safety: as `srd_write`.
+ * @brief As srd_read(), for the key with hash `key_hash`.
  *
- * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes.
- */
-srd_status srd_delete(struct srd_store *store, const uint8_t *key, size_t key_len);
-
-/**
- * Deletes every key of `keys` that has a value, with one append; keys that
- * are absent (or repeated) are skipped, and the call still returns `SRD_OK`.
- * An invalid key (NULL with a length, or empty) rejects the whole call before
- * anything is written. `count` 0 is a no-op (`keys` may then be NULL).
+ * @param store The store; not NULL.
+ * @param key_hash The key's hash, from srd_hash_key().
+ * @param out_value Output, not NULL: the value, borrowed (rule L1 in @ref
+ * conventions); written only on success.
+ * @param out_len Output, not NULL: the value's length; written only on success.
+ * @return As srd_read().
  *
- * Ownership: `keys` is only read during the call. Thread-safety: as
- * `srd_write`.
- *
- * @pre `keys` must point to `count` valid `srd_key` whose pointers are readable.
- */
-srd_status srd_delete_batch(struct srd_store *store, const struct srd_key *keys, size_t count);
-
-/**
- * Rewrites the file with only the live values (no old versions, no
- * tombstones) into a temporary file beside it (`<path>.compact.tmp`), syncs
- * it and the directory, then atomically replaces the store file. A crash at
- * any moment leaves either the old or the new file, complete. The handle
- * keeps working afterwards. Readers on other threads are not blocked until
- * the final switch; writers wait for the compaction to finish.
- *
- * Lifetime: every pointer returned by `srd_read` on this store before the
- * call becomes invalid; pinned entries stay valid.
- * Errors: `SRD_READ_ONLY`; `SRD_IO` if writing the new file failed (the
- * store is unchanged) or, after the switch, if syncing the directory failed
- * (the compaction has then taken effect but may not survive power loss);
- * `SRD_CORRUPT` if a live value fails its checksum (nothing is changed).
- *
- * @pre `store` as for `srd_close`.
- */
-srd_status srd_compact(struct srd_store *store);
-
-/**
- * Makes everything written so far durable (`fdatasync`). A no-op returning
- * `SRD_OK` on a read-only store. Thread-safety: may be called from any thread.
- *
- * @pre `store` as for `srd_close`.
- */
-srd_status srd_sync(struct srd_store *store);
-
-/**
- * Makes room in the in-memory index for `additional_keys` more keys than
- * the store holds now. A capacity hint for bulk loads (as `reserve` is for a
- * vector): loading that many new keys then rebuilds the index once, here,
- * instead of each time it doubles. Nothing is written to the file, writes
- * beyond the reservation still work (the index grows as usual). The
- * reservation lasts until `srd_compact` (which sizes the index for the live
- * keys) or `srd_close`; the index file saved at close is sized for the keys,
- * so a reopen is too. An index already large enough is kept; 0 is a no-op.
- *
- * Costs memory at once: 9 bytes per index slot, slots for at least 4/3 of
- * the live keys plus `additional_keys`, rounded up to a power of two, all
- * written (zeroed) during the call.
- * Errors: `SRD_READ_ONLY`; `SRD_INVALID_ARGUMENT` if the allocator refuses
- * the memory for that many keys (the store is unchanged; where the system
- * overcommits memory, an allocation it grants but cannot back fails as any
- * other memory exhaustion of the process does); `SRD_BUSY` if the calling
- * thread has an open stream on the store; `SRD_BROKEN` if an earlier
- * failure (or a fork) made the handle refuse writes; `SRD_CORRUPT` if the index points outside
- * the file (a damaged index file).
- * Thread-safety: may be called from any thread; it waits for the writer,
- * and readers go on meanwhile.
- *
- * @pre `store` as for `srd_close`.
- */
-srd_status srd_reserve(struct srd_store *store, uint64_t additional_keys);
-
-/**
- * Writes the number of live keys to `*out_live_keys`.
- * Thread-safety: may be called from any thread.
- *
- * @pre `store` as for `srd_close`; `out_live_keys` writable.
- */
-srd_status srd_count(const struct srd_store *store, uint64_t *out_live_keys);
-
-/**
- * Writes the size of the store's valid content in bytes to `*out_bytes`
- * (the file's length, or for a read-only store with a torn tail, the length
- * of the part that was recovered; the file of a store opened with
- * `SRD_OPEN_PREALLOCATE` has zeros after it). Thread-safety: may be called
- * from any thread.
- *
- * @pre `store` as for `srd_close`; `out_bytes` writable.
- */
-srd_status srd_file_size(const struct srd_store *store, uint64_t *out_bytes);
-
-/**
- * As `srd_write`, for the key whose hash (from `srd_hash_key`) is
- * `key_hash`. The same key written by name or by hash is the same key.
- *
- * @pre As `srd_write`.
- */
-srd_status srd_write_with_hash(struct srd_store *store,
-                               uint64_t key_hash,
-                               const uint8_t *value,
-                               size_t value_len);
-
-/**
- * As `srd_read`, for the key with hash `key_hash` (same lifetime rules for
- * the returned pointer).
+ * Lifetime: rule L1, as srd_read(). Threads: as srd_read().
+ * @ingroup reads
  *
  * @pre As `srd_read`.
  */
@@ -680,7 +1118,16 @@ srd_status srd_read_with_hash(const struct srd_store *store,
                               size_t *out_len);
 
 /**
- * As `srd_read_entry`, for the key with hash `key_hash`.
+ * @brief As srd_read_entry(), for the key with hash `key_hash`.
+ *
+ * @param store The store; not NULL.
+ * @param key_hash The key's hash, from srd_hash_key().
+ * @param out_entry Output, not NULL: on success a new entry for
+ * srd_entry_free() (rule B4 in @ref conventions).
+ * @return As srd_read_entry().
+ *
+ * Lifetime: rule L2. Threads: as srd_read().
+ * @ingroup reads
  *
  * @pre As `srd_read_entry`.
  */
@@ -689,28 +1136,46 @@ srd_status srd_read_entry_with_hash(const struct srd_store *store,
                                     struct srd_entry **out_entry);
 
 /**
- * As `srd_exists`, for the key with hash `key_hash`.
+ * @brief As srd_exists(), for the key with hash `key_hash`.
+ *
+ * @param store The store; not NULL.
+ * @param key_hash The key's hash, from srd_hash_key().
+ * @return `SRD_OK` if the key has a live value, or:
+ * @retval SRD_NOT_FOUND it has none.
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: as srd_read() (rule T1 in @ref conventions).
+ * @ingroup reads
  *
  * @pre `store` as for `srd_close`.
  */
 srd_status srd_exists_with_hash(const struct srd_store *store, uint64_t key_hash);
 
 /**
- * As `srd_delete`, for the key with hash `key_hash`.
+ * @brief Looks up `count` keys under one consistent view and fills `out[i]`
+ * for `keys[i]`.
  *
- * @pre `store` as for `srd_close`.
- */
-srd_status srd_delete_with_hash(struct srd_store *store, uint64_t key_hash);
-
-/**
- * Looks up `count` keys under one consistent view (no write lands between
- * two of them) and fills `out[i]` for `keys[i]`. Returns `SRD_OK` when every
- * key was looked up, whatever each one's own status; an invalid key (NULL
- * with a length, or empty) fails the whole call before anything is written
- * to `out`. The pointers are borrowed exactly like those of `srd_read`.
+ * No write lands between two of the lookups. Each result has its own status;
+ * an invalid key fails the whole call, naming it ("batch key 3: ..."), before
+ * anything is written to `out`.
  *
- * Ownership: `keys` is only read during the call; `out` must have room for
- * `count` results. Thread-safety: as `srd_read`.
+ * @param store The store; not NULL.
+ * @param keys Array of `count` keys; NULL only if `count` is 0. Only read during
+ * the call (rule B1 in @ref conventions).
+ * @param count Number of keys.
+ * @param out Output array with room for `count` results; NULL only if `count`
+ * is 0. Written only when the call returns `SRD_OK`; each result's `status` is
+ * `SRD_OK`, `SRD_NOT_FOUND` or `SRD_CORRUPT` (as for srd_read()).
+ * @return `SRD_OK` when every key was looked up, whatever each one's own
+ * status, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, `keys` or `out` is NULL with a
+ * non-zero `count`, or a key is NULL with a non-zero length or empty.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: the values are borrowed exactly like those of srd_read() (rule L1).
+ * Threads: as srd_read().
+ * @ingroup reads
  *
  * @pre `keys` points to `count` valid `srd_key`; `out` to `count` writable slots.
  */
@@ -720,7 +1185,21 @@ srd_status srd_read_batch(const struct srd_store *store,
                           struct srd_read_result *out);
 
 /**
- * As `srd_read_batch`, for `count` key hashes.
+ * @brief As srd_read_batch(), for `count` key hashes.
+ *
+ * @param store The store; not NULL.
+ * @param key_hashes Array of `count` hashes (from srd_hash_key()); NULL only if
+ * `count` is 0. Only read during the call (rule B1 in @ref conventions).
+ * @param count Number of hashes.
+ * @param out Output array with room for `count` results; NULL only if `count`
+ * is 0. Written only when the call returns `SRD_OK`.
+ * @return `SRD_OK` when every key was looked up, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, or `key_hashes` or `out` is
+ * NULL with a non-zero `count`.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: rule L1, as srd_read(). Threads: as srd_read().
+ * @ingroup reads
  *
  * @pre `key_hashes` points to `count` hashes; `out` to `count` writable slots.
  */
@@ -730,9 +1209,23 @@ srd_status srd_read_batch_with_hash(const struct srd_store *store,
                                     struct srd_read_result *out);
 
 /**
- * Returns the newest live value: the one written last (largest offset in
- * the file) whose key was not overwritten or deleted since. `SRD_NOT_FOUND`
- * if the store has no live value. The pointer is borrowed as for `srd_read`.
+ * @brief Returns the newest live value: the one written last (largest offset
+ * in the file) whose key was not overwritten or deleted since.
+ *
+ * @param store The store; not NULL.
+ * @param out_key_hash Output, not NULL: the value's key hash.
+ * @param out_value Output, not NULL: the value, borrowed (rule L1 in @ref
+ * conventions).
+ * @param out_len Output, not NULL: the value's length.
+ * @return `SRD_OK` on success (outputs written only then), or:
+ * @retval SRD_NOT_FOUND the store has no live value.
+ * @retval SRD_INVALID_ARGUMENT `store` or an output is NULL.
+ * @retval SRD_CORRUPT the value fails its checksum, or an entry on the way is
+ * malformed.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: rule L1, as srd_read(). Threads: as srd_read() (rule T1).
+ * @ingroup reads
  *
  * @pre `store` as for `srd_close`; outputs writable.
  */
@@ -742,36 +1235,16 @@ srd_status srd_read_last(const struct srd_store *store,
                          size_t *out_len);
 
 /**
- * Writes the number of entries in the file, counting old versions and
- * tombstones, to `*out_entries`. Thread-safety: any thread.
+ * @brief Returns the entry's value and its length.
  *
- * @pre `store` as for `srd_close`; `out_entries` writable.
- */
-srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries);
-
-/**
- * For a store opened with `SRD_OPEN_READ_ONLY`: takes in what a writer
- * (usually another process) appended since this handle was opened or last
- * refreshed. Only the new entries are validated; one still being written is
- * left for a later refresh. If the file was replaced by a compaction, the
- * new file is opened and validated instead, and pointers from `srd_read` on
- * this handle become invalid, as after `srd_compact` (pinned entries and
- * iterators stay valid). A no-op (`SRD_OK`) on read-write and in-memory
- * stores. Errors: `SRD_IO`, `SRD_NOT_FOUND` if the file is gone,
- * `SRD_CORRUPT` if a replacing file is not a valid store.
- * Thread-safety: may run while other threads read through the handle.
+ * @param entry The entry, or NULL (then NULL is returned and 0 written).
+ * @param out_len Output, or NULL if not wanted: the value's length.
+ * @return The value's first byte, 64-byte aligned and read-only (rule L6 in
+ * @ref conventions); NULL for a NULL entry. Never free it.
  *
- * @pre `store` as for `srd_close`.
- */
-srd_status srd_refresh(struct srd_store *store);
-
-/**
- * Returns a pointer to the entry's value (64-byte aligned) and writes its
- * length to `*out_len` (if `out_len` is not NULL). For a NULL entry returns
- * NULL and writes 0.
- *
- * Lifetime: the pointer is valid until `srd_entry_free(entry)`. Never write
- * through or free it. Thread-safety: may be called from any thread.
+ * Lifetime: until srd_entry_free(entry) (rule L2).
+ * Threads: any thread (rule T3).
+ * @ingroup entries
  *
  * @pre `entry` must be NULL or a live entry from `srd_read_entry`; `out_len` NULL
  * or writable.
@@ -779,8 +1252,14 @@ srd_status srd_refresh(struct srd_store *store);
 const uint8_t *srd_entry_data(const struct srd_entry *entry, size_t *out_len);
 
 /**
- * Releases a pinned entry. NULL is a no-op. After this call the pointer from
- * `srd_entry_data` is invalid.
+ * @brief Releases a pinned entry.
+ *
+ * @param entry The entry, or NULL (a no-op). It must not be used after the
+ * call (rule B4 in @ref conventions).
+ *
+ * Lifetime: the pointer from srd_entry_data() becomes invalid (rule L2).
+ * Threads: no other thread may be using the entry (rule T3).
+ * @ingroup entries
  *
  * @pre `entry` must be NULL or a live entry from `srd_read_entry`, not freed
  * before and not in use by another thread.
@@ -788,12 +1267,22 @@ const uint8_t *srd_entry_data(const struct srd_entry *entry, size_t *out_len);
 void srd_entry_free(struct srd_entry *entry);
 
 /**
- * Copies up to `cap` bytes of the entry's value, starting `offset` bytes
- * into it, into `buf`, and writes the number copied to `*out_n`: for callers
- * that cannot hold pointers. `offset` equal to the value's length copies
- * nothing (`*out_n` = 0); beyond it gives `SRD_INVALID_ARGUMENT`.
+ * @brief Copies up to `cap` bytes of the entry's value, starting `offset`
+ * bytes into it, into `buf`: for callers that cannot hold pointers.
  *
- * Ownership: `buf` is caller memory. Thread-safety: any thread.
+ * @param entry The entry; not NULL.
+ * @param offset Where to start, in bytes from the value's start; equal to the
+ * value's length copies nothing.
+ * @param buf Caller memory with room for `cap` bytes; NULL only if `cap` is 0.
+ * @param cap Room in `buf`, in bytes.
+ * @param out_n Output, not NULL: the number of bytes copied.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `entry` or `out_n` is NULL, `buf` is NULL with
+ * a non-zero `cap`, or `offset` is beyond the value's length.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T3 in @ref conventions).
+ * @ingroup entries
  *
  * @pre `entry` NULL or live; `buf` writable for `cap` bytes; `out_n` writable.
  */
@@ -804,45 +1293,98 @@ srd_status srd_entry_read_at(const struct srd_entry *entry,
                              size_t *out_n);
 
 /**
- * Writes the entry's stored key hash (XXH3-64 of the key) to `*out_key_hash`.
+ * @brief Gives the entry's stored key hash (XXH3-64 of the key).
+ *
+ * @param entry The entry; not NULL.
+ * @param out_key_hash Output, not NULL: the key hash.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `entry` or `out_key_hash` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T3 in @ref conventions).
+ * @ingroup entries
  *
  * @pre `entry` NULL or live; output writable.
  */
 srd_status srd_entry_key_hash(const struct srd_entry *entry, uint64_t *out_key_hash);
 
 /**
- * Writes the entry's stored CRC-32 (of its value) to `*out_crc32`.
+ * @brief Gives the entry's stored CRC-32 (of its value).
+ *
+ * @param entry The entry; not NULL.
+ * @param out_crc32 Output, not NULL: the stored checksum.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `entry` or `out_crc32` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T3 in @ref conventions).
+ * @ingroup entries
  *
  * @pre `entry` NULL or live; output writable.
  */
 srd_status srd_entry_checksum(const struct srd_entry *entry, uint32_t *out_crc32);
 
 /**
- * Writes the file offset where the entry's value starts (a multiple of 64)
- * to `*out_offset`.
+ * @brief Gives the file offset where the entry's value starts (a multiple of
+ * 64).
+ *
+ * @param entry The entry; not NULL.
+ * @param out_offset Output, not NULL: the offset in bytes.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `entry` or `out_offset` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T3 in @ref conventions).
+ * @ingroup entries
  *
  * @pre `entry` NULL or live; output writable.
  */
 srd_status srd_entry_offset(const struct srd_entry *entry, uint64_t *out_offset);
 
 /**
- * Recomputes the CRC-32 of the entry's value now: `SRD_OK` if it matches the
- * stored checksum, `SRD_CORRUPT` if not.
+ * @brief Recomputes the CRC-32 of the entry's value now and compares it with
+ * the stored checksum.
+ *
+ * @param entry The entry; not NULL.
+ * @return `SRD_OK` if it matches, or:
+ * @retval SRD_CORRUPT it does not.
+ * @retval SRD_INVALID_ARGUMENT `entry` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T3 in @ref conventions).
+ * @ingroup entries
  *
  * @pre `entry` NULL or live.
  */
 srd_status srd_entry_verify(const struct srd_entry *entry);
 
 /**
- * Begins a streaming write of the value of `key`, for values too large to
- * hold in memory. Write the bytes with `srd_stream_write`, then publish them
- * with `srd_stream_commit` (or discard them with `srd_stream_abort`).
+ * @brief Begins a streaming write of the value of `key`, for values too large
+ * to hold in memory.
  *
- * Errors: as `srd_write` for the store and key; `SRD_BUSY` if this thread
- * already has a stream open on the store. Waits while another thread's
- * stream is open.
- * Ownership: on success `*out_stream` receives a stream the caller must
- * finish with `srd_stream_commit` or `srd_stream_abort`.
+ * Write the bytes with srd_stream_write(), then publish them with
+ * srd_stream_commit() (or discard them with srd_stream_abort()). Waits while
+ * another thread's stream is open on the store.
+ *
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL, and only read during the call (rule
+ * B1 in @ref conventions).
+ * @param key_len Length of `key`: at least 1 (rule B2).
+ * @param out_stream Output, not NULL: on success a new stream, owned by the
+ * caller, to finish with srd_stream_commit() or srd_stream_abort() (rule B4).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_stream` is NULL, `key` is NULL
+ * with a non-zero length, or the key is empty.
+ * @retval SRD_READ_ONLY the store is read-only.
+ * @retval SRD_BUSY this thread already has a stream open on the store (rule
+ * T2).
+ * @retval SRD_BROKEN the handle can no longer write (see `SRD_BROKEN`; rule
+ * P1).
+ * @retval SRD_IO creating the spool file or writing the padding failed.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: rule T2.
+ * @ingroup streams
  *
  * @pre `store` as for `srd_close`; `key` readable for `key_len` bytes;
  * `out_stream` writable.
@@ -853,7 +1395,24 @@ srd_status srd_stream_begin(struct srd_store *store,
                             struct srd_stream **out_stream);
 
 /**
- * As `srd_stream_begin`, for the key with hash `key_hash`.
+ * @brief As srd_stream_begin(), for the key with hash `key_hash`.
+ *
+ * @param store The store; not NULL.
+ * @param key_hash The key's hash, from srd_hash_key().
+ * @param out_stream Output, not NULL: on success a new stream (rule B4 in @ref
+ * conventions).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_stream` is NULL.
+ * @retval SRD_READ_ONLY the store is read-only.
+ * @retval SRD_BUSY this thread already has a stream open on the store (rule
+ * T2).
+ * @retval SRD_BROKEN the handle can no longer write (see `SRD_BROKEN`; rule
+ * P1).
+ * @retval SRD_IO creating the spool file or writing the padding failed.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: rule T2.
+ * @ingroup streams
  *
  * @pre As `srd_stream_begin`.
  */
@@ -862,51 +1421,115 @@ srd_status srd_stream_begin_with_hash(struct srd_store *store,
                                       struct srd_stream **out_stream);
 
 /**
- * Appends `len` bytes to the stream's value (`len` 0 is a no-op). The bytes
- * go to the file now but stay invisible until the commit. After a failure
- * (`SRD_IO`, e.g. disk full) the stream is poisoned: later writes and the
- * commit fail and the store is rolled back; the stream must still be
- * finished.
+ * @brief Appends `len` bytes to the stream's value.
+ *
+ * The bytes go to the file (or the spool file) now but stay invisible until the
+ * commit. After a failed write (`SRD_IO`, e.g. disk full, or the size limit)
+ * the stream is poisoned: later writes and the commit fail with `SRD_IO` and
+ * the store is rolled back; the stream must still be finished.
+ *
+ * @param stream The stream; not NULL.
+ * @param data The bytes; NULL only if `len` is 0. Only read during the call
+ * (rule B1 in @ref conventions).
+ * @param len Number of bytes; 0 writes nothing (but a poisoned stream still
+ * reports its failure).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `stream` is NULL, `data` is NULL with a
+ * non-zero `len`, or the value would pass the 16 TiB limit.
+ * @retval SRD_IO the write failed now or earlier.
+ * @retval SRD_BROKEN the handle can no longer write (see `SRD_BROKEN`; rule
+ * P1).
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: one thread at a time per stream (rule T3).
+ * @ingroup streams
  *
  * @pre `stream` NULL or a live stream; `data` readable for `len` bytes.
  */
 srd_status srd_stream_write(struct srd_stream *stream, const uint8_t *data, size_t len);
 
 /**
- * Publishes the streamed value under its key and frees the stream, whatever
- * the outcome. On failure nothing is stored and the store is exactly as it
- * was before `srd_stream_begin`: an empty value or a single 0x00 byte gives
- * `SRD_INVALID_ARGUMENT`, an earlier failed write or a failed metadata write
- * `SRD_IO`. With `SRD_OPEN_SYNC` the value is durable when this returns (see
- * `SRD_OPEN_SYNC` for a failing `fdatasync`).
+ * @brief Publishes the streamed value under its key and frees the stream,
+ * whatever the outcome.
+ *
+ * On failure nothing is stored and the store is as it was before
+ * srd_stream_begin(). With `SRD_OPEN_SYNC` the value is durable when this
+ * returns (see `SRD_OPEN_SYNC` for a failing `fdatasync`).
+ *
+ * @param stream The stream; not NULL. It must not be used after the call
+ * (rule B4 in @ref conventions).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `stream` is NULL, the value is empty or a single
+ * 0x00 byte (rule B2), or it would pass the 16 TiB limit.
+ * @retval SRD_IO an earlier write failed, or writing the metadata (or, with
+ * `SRD_OPEN_SYNC`, the `fdatasync`) failed.
+ * @retval SRD_BROKEN the handle can no longer write (see `SRD_BROKEN`; rule
+ * P1).
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread, with no other use of the stream (rule T3).
+ * @ingroup streams
  *
  * @pre `stream` NULL or a live stream, not used after this call.
  */
 srd_status srd_stream_commit(struct srd_stream *stream);
 
 /**
- * Discards the stream and frees it: the store is left exactly as it was
- * before `srd_stream_begin`, and waiting writers proceed. NULL is a no-op.
+ * @brief Discards the stream and frees it.
+ *
+ * The store is left as it was before srd_stream_begin(), and waiting writers
+ * proceed.
+ *
+ * @param stream The stream, or NULL (a no-op). It must not be used after the
+ * call (rule B4 in @ref conventions).
+ *
+ * Threads: any thread, with no other use of the stream (rule T3).
+ * @ingroup streams
  *
  * @pre `stream` NULL or a live stream, not used after this call.
  */
 void srd_stream_abort(struct srd_stream *stream);
 
 /**
- * Starts iterating over every live entry. Costs time and memory in
- * proportion to the live entries (not to everything ever written).
+ * @brief Starts iterating over every live entry.
  *
- * Ownership: on success `*out_iter` receives an iterator the caller must
- * release with `srd_iter_free`.
+ * Costs time and memory in proportion to the live entries (not to everything
+ * ever written).
+ *
+ * @param store The store; not NULL.
+ * @param out_iter Output, not NULL: on success a new iterator, owned by the
+ * caller, to release with srd_iter_free() (rule B4 in @ref conventions).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_iter` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: as srd_read() (rule T1).
+ * @ingroup iteration
  *
  * @pre `store` as for `srd_close`; `out_iter` writable.
  */
 srd_status srd_iter_new(const struct srd_store *store, struct srd_iter **out_iter);
 
 /**
- * Starts iterating over part `part` of `parts` (`parts` >= 1, `part` <
- * `parts`) of the live entries, for parallel scans: the parts split the
- * entries by key hash, so each live entry is in exactly one part.
+ * @brief Starts iterating over part `part` of `parts` of the live entries, for
+ * parallel scans.
+ *
+ * The parts split the entries by key hash, so each live entry is in exactly one
+ * part.
+ *
+ * @param store The store; not NULL.
+ * @param part Which part: less than `parts`.
+ * @param parts How many parts: at least 1.
+ * @param out_iter Output, not NULL: on success a new iterator for
+ * srd_iter_free() (rule B4 in @ref conventions).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_iter` is NULL, `parts` is 0 or
+ * `part` is not below `parts`.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: as srd_read(); iterators of different parts may run in parallel
+ * (rule T3).
+ * @ingroup iteration
  *
  * @pre As `srd_iter_new`.
  */
@@ -916,11 +1539,24 @@ srd_status srd_iter_new_part(const struct srd_store *store,
                              struct srd_iter **out_iter);
 
 /**
- * Moves to the next entry: `SRD_OK` with its key hash, value pointer (64-byte
- * aligned, valid until `srd_iter_free`) and length; `SRD_NOT_FOUND` when
- * there are no more; `SRD_CORRUPT` for a value that fails its checksum (the
- * iterator has moved past it, so keep calling). Outputs are written only on
- * `SRD_OK`.
+ * @brief Moves to the next entry and returns its key hash and value.
+ *
+ * @param iter The iterator; not NULL.
+ * @param out_key_hash Output, not NULL: the entry's key hash.
+ * @param out_value Output, not NULL: the value, 64-byte aligned and read-only
+ * (rule L6 in @ref conventions).
+ * @param out_len Output, not NULL: the value's length.
+ * @return `SRD_OK` with the next entry (outputs are written only then), or:
+ * @retval SRD_NOT_FOUND there are no more entries.
+ * @retval SRD_CORRUPT a value fails its checksum or an entry is malformed; the
+ * iterator has moved past it, so keep calling.
+ * @retval SRD_INVALID_ARGUMENT `iter` or an output is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: the value stays valid until srd_iter_free() (rule L3), not only
+ * until the next call.
+ * Threads: one thread at a time per iterator (rule T3).
+ * @ingroup iteration
  *
  * @pre `iter` NULL or a live iterator; outputs writable.
  */
@@ -930,34 +1566,66 @@ srd_status srd_iter_next(struct srd_iter *iter,
                          size_t *out_len);
 
 /**
- * Releases an iterator; NULL is a no-op. Pointers it returned become
- * invalid.
+ * @brief Releases an iterator.
+ *
+ * @param iter The iterator, or NULL (a no-op). It must not be used after the
+ * call (rule B4 in @ref conventions).
+ *
+ * Lifetime: the value pointers it returned become invalid (rule L3).
+ * Threads: no other thread may be using it (rule T3).
+ * @ingroup iteration
  *
  * @pre `iter` NULL or a live iterator, not used after this call.
  */
 void srd_iter_free(struct srd_iter *iter);
 
 /**
- * Writes the 64-bit hash under which `key` is stored (XXH3-64, seed 0,
- * identical to the Rust crate `simd-r-drive`) to `*out_hash`, for the
- * `_with_hash` functions. An empty key is hashed too (although the store
- * rejects empty keys). Returns a status rather than the hash so that a NULL
- * key with a non-zero length is reported, not hashed.
- * Thread-safety: any thread; no store needed.
+ * @brief Gives the 64-bit hash under which `key` is stored, for the
+ * `_with_hash` functions.
+ *
+ * The hash is XXH3-64 with seed 0, identical to the Rust crate `simd-r-drive`
+ * (rule B3 in @ref conventions). An empty key is hashed too (although the store
+ * rejects empty keys). Returns a status rather than the hash so that a NULL key
+ * with a non-zero length is reported, not hashed.
+ *
+ * @param key The key's bytes; NULL only if `key_len` is 0. Only read during
+ * the call (rule B1).
+ * @param key_len Length of `key`; may be 0.
+ * @param out_hash Output, not NULL: the hash.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `key` is NULL with a non-zero length, or
+ * `out_hash` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread; no store needed (rule T4).
+ * @ingroup keys
  *
  * @pre `key` readable for `key_len` bytes; `out_hash` writable.
  */
 srd_status srd_hash_key(const uint8_t *key, size_t key_len, uint64_t *out_hash);
 
 /**
- * Writes to `out_key` the `SRD_NAMESPACE_KEY_LEN` (16) bytes that name `key`
- * inside the namespace `prefix`: the little-endian XXH3-64 of the prefix,
- * then that of the key — the same bytes as the Rust crate's
- * `NamespaceHasher::namespace`. Use them as an ordinary key. The prefix must
- * not be empty; the key may be.
+ * @brief Makes the `SRD_NAMESPACE_KEY_LEN` (16) bytes that name `key` inside
+ * the namespace `prefix`.
  *
- * Ownership: `out_key` is caller memory with room for 16 bytes.
- * Thread-safety: any thread.
+ * They are the little-endian XXH3-64 of the prefix, then that of the key: the
+ * same bytes as the Rust crate's `NamespaceHasher::namespace`. Use them as an
+ * ordinary key.
+ *
+ * @param prefix The namespace's bytes; not NULL, not empty. Only read during
+ * the call (rule B1 in @ref conventions).
+ * @param prefix_len Length of `prefix`: at least 1.
+ * @param key The key's bytes; NULL only if `key_len` is 0. Only read during
+ * the call.
+ * @param key_len Length of `key`; may be 0.
+ * @param out_key Output, not NULL: caller memory with room for 16 bytes.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT a NULL pointer with a non-zero length, an empty
+ * prefix, or a NULL `out_key`.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T4).
+ * @ingroup keys
  *
  * @pre `prefix` and `key` readable for their lengths; `out_key` writable for 16
  * bytes.
@@ -969,11 +1637,37 @@ srd_status srd_namespace_key(const uint8_t *prefix,
                              uint8_t *out_key);
 
 /**
- * Gives the value of `old_key` to `new_key` and deletes `old_key`, with one
- * append, in which the new key's entry precedes the old key's tombstone (so
- * a crash can leave a prefix of that append, but never loses the value). `SRD_NOT_FOUND` if `old_key` has no value;
- * `SRD_INVALID_ARGUMENT` if the two keys are the same key. Other errors as
- * `srd_write`. Thread-safety: as `srd_write`.
+ * @brief Gives the value of `old_key` to `new_key` and deletes `old_key`, with
+ * one append.
+ *
+ * In the append the new key's entry precedes the old key's tombstone, so a
+ * crash can leave a prefix of it but never loses the value.
+ *
+ * @param store The store; not NULL.
+ * @param old_key The key to rename; not NULL. Only read during the call (rule
+ * B1 in @ref conventions).
+ * @param old_key_len Length of `old_key`: at least 1.
+ * @param new_key The new key; not NULL, not the same key as `old_key`. Only
+ * read during the call.
+ * @param new_key_len Length of `new_key`: at least 1.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_NOT_FOUND `old_key` has no live value; nothing was written.
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, a key is NULL with a non-zero
+ * length or empty, the two keys are the same key, or the file is at the 16 TiB
+ * limit.
+ * @retval SRD_READ_ONLY the store was opened with `SRD_OPEN_READ_ONLY`, or over
+ * memory (srd_open_bytes(), srd_open_entry()).
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN the handle can no longer write: an earlier `fdatasync` or
+ * roll-back failed, or it was inherited across fork() (rule P1).
+ * @retval SRD_IO the write failed (it is cut back: the store stays consistent)
+ * or, with `SRD_OPEN_SYNC`, the `fdatasync` did (see `SRD_OPEN_SYNC`).
+ * @retval SRD_CORRUPT the value of `old_key` fails its checksum, or the index
+ * points outside the file.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: as srd_write() (rule T1).
+ * @ingroup transfers
  *
  * @pre `store` as for `srd_close`; keys readable for their lengths.
  */
@@ -984,11 +1678,29 @@ srd_status srd_rename(struct srd_store *store,
                       size_t new_key_len);
 
 /**
- * Copies the value of `key` from `src` into `dst` under the same key.
- * `SRD_INVALID_ARGUMENT` if the two handles show the same file (compared by
- * device and inode, not by path); `SRD_NOT_FOUND` if `src` has no value for
- * `key`; `SRD_READ_ONLY` if `dst` is read-only. `src` may be read-only.
- * Thread-safety: as `srd_read` on `src` and `srd_write` on `dst`.
+ * @brief Copies the value of `key` from `src` into `dst`, under the same key.
+ *
+ * @param src The store to copy from; not NULL. It may be read-only.
+ * @param key The key; not NULL. Only read during the call (rule B1 in @ref
+ * conventions).
+ * @param key_len Length of `key`: at least 1.
+ * @param dst The store to copy into; not NULL, and not the same file as `src`
+ * (compared by device and inode, not by path).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_NOT_FOUND `src` has no live value for `key`.
+ * @retval SRD_INVALID_ARGUMENT `src` or `dst` is NULL, `key` is NULL with a
+ * non-zero length or empty, the two handles show the same file, or `dst` is at
+ * the 16 TiB limit.
+ * @retval SRD_CORRUPT the value fails its checksum in `src`, or the index of
+ * `dst` points outside its file.
+ * @retval SRD_READ_ONLY `dst` is read-only.
+ * @retval SRD_BUSY the calling thread has an open stream on `dst` (rule T2).
+ * @retval SRD_BROKEN `dst` can no longer write (see `SRD_BROKEN`; rule P1).
+ * @retval SRD_IO writing to `dst` failed.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: as srd_read() on `src` and srd_write() on `dst` (rule T1).
+ * @ingroup transfers
  *
  * @pre `src`, `dst` live handles; `key` readable for `key_len` bytes.
  */
@@ -998,10 +1710,33 @@ srd_status srd_copy(const struct srd_store *src,
                     struct srd_store *dst);
 
 /**
- * Moves the value of `key` from `src` to `dst`: it is written to `dst` and
- * made durable there (`fdatasync`) before its tombstone is written to `src`,
- * so a crash at any moment never loses it (at worst it is in both). Errors
- * as `srd_copy`, plus `SRD_READ_ONLY` if `src` is read-only.
+ * @brief Moves the value of `key` from `src` to `dst`.
+ *
+ * It is written to `dst` and made durable there (`fdatasync`) before its
+ * tombstone is written to `src`, so a crash at any moment never loses it (at
+ * worst it is in both).
+ *
+ * @param src The store to move from; not NULL, read-write.
+ * @param key The key; not NULL. Only read during the call (rule B1 in @ref
+ * conventions).
+ * @param key_len Length of `key`: at least 1.
+ * @param dst The store to move into; not NULL, read-write, and not the same
+ * file as `src`.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_NOT_FOUND `src` has no live value for `key`; nothing was written.
+ * @retval SRD_INVALID_ARGUMENT as srd_copy().
+ * @retval SRD_READ_ONLY `src` or `dst` is read-only.
+ * @retval SRD_BUSY the calling thread has an open stream on `src` or `dst`
+ * (rule T2); refused before anything changes.
+ * @retval SRD_BROKEN `src` or `dst` can no longer write (see `SRD_BROKEN`; rule
+ * P1).
+ * @retval SRD_CORRUPT as srd_copy().
+ * @retval SRD_IO writing or syncing `dst`, or writing the tombstone to `src`,
+ * failed (the value is then in `dst`, and may still be in `src`).
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: as srd_write() on both stores (rule T1).
+ * @ingroup transfers
  *
  * @pre `src`, `dst` live handles; `key` readable for `key_len` bytes.
  */
@@ -1011,20 +1746,42 @@ srd_status srd_move(struct srd_store *src,
                     struct srd_store *dst);
 
 /**
- * Checks the whole store: walks the metadata chain from the end to offset 0
- * and recomputes the checksum of every entry, old versions and tombstones
- * included. Returns `SRD_OK` if it is sound and `SRD_CORRUPT` if not, and
- * unlike other functions writes `*out_report` in BOTH cases (the message of
- * `srd_last_error_message` then says what and where the first problem is).
+ * @brief Checks the whole store: walks the metadata chain from the end to
+ * offset 0 and recomputes the checksum of every entry, old versions and
+ * tombstones included.
+ *
  * Readers and writers on other threads are not blocked.
+ *
+ * @param store The store; not NULL.
+ * @param out_report Output, not NULL: unlike other outputs (rule E1 in @ref
+ * conventions), written on `SRD_OK` and on `SRD_CORRUPT`.
+ * @return `SRD_OK` if the store is sound, or:
+ * @retval SRD_CORRUPT it is not; srd_last_error_message() says what and where
+ * the first problem is.
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_report` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T1).
+ * @ingroup verify
  *
  * @pre `store` as for `srd_close`; `out_report` writable.
  */
 srd_status srd_verify(const struct srd_store *store, struct srd_verify_report *out_report);
 
 /**
- * As `srd_verify`, calling `progress(user_data, done_bytes, total_bytes)`
- * as it goes (`progress` may be NULL).
+ * @brief As srd_verify(), calling `progress(user_data, done_bytes,
+ * total_bytes)` as it goes.
+ *
+ * @param store The store; not NULL.
+ * @param out_report Output, not NULL: written on `SRD_OK` and on
+ * `SRD_CORRUPT`.
+ * @param progress The callback, or NULL for none.
+ * @param user_data Passed to `progress` as is; may be anything.
+ * @return As srd_verify().
+ *
+ * Threads: `progress` runs on the calling thread (rule T4 in @ref
+ * conventions).
+ * @ingroup verify
  *
  * @pre As `srd_verify`; `progress`, if not NULL, callable with `user_data`.
  */
@@ -1034,33 +1791,63 @@ srd_status srd_verify_progress(const struct srd_store *store,
                                void *user_data);
 
 /**
- * As `srd_compact`, calling `progress(user_data, done, total)` with the
- * number of live entries copied so far (`progress` may be NULL).
+ * @brief As srd_compact(), calling `progress(user_data, done, total)` with the
+ * number of live entries copied so far.
+ *
+ * @param store The store; not NULL.
+ * @param progress The callback, or NULL for none.
+ * @param user_data Passed to `progress` as is; may be anything.
+ * @return As srd_compact().
+ *
+ * Lifetime: as srd_compact() (rule L1 in @ref conventions).
+ * Threads: as srd_compact(); `progress` runs on the calling thread (rule T4).
+ * @ingroup verify
  *
  * @pre As `srd_compact`; `progress`, if not NULL, callable with `user_data`.
  */
 srd_status srd_compact_progress(struct srd_store *store, srd_progress_fn progress, void *user_data);
 
 /**
- * Writes to `*out_bytes` how many bytes `srd_compact` would free now: old
- * versions, tombstones and the padding that compaction would save.
+ * @brief Gives how many bytes srd_compact() would free now: old versions,
+ * tombstones and the padding that compaction would save.
+ *
+ * @param store The store; not NULL.
+ * @param out_bytes Output, not NULL: the number of bytes.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_bytes` is NULL.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread (rule T1 in @ref conventions).
+ * @ingroup verify
  *
  * @pre `store` as for `srd_close`; `out_bytes` writable.
  */
 srd_status srd_reclaimable_bytes(const struct srd_store *store, uint64_t *out_bytes);
 
 /**
- * Opens a store file that is held in memory (for example one stored as a
- * value in another store), read-only and without copying: reads return
- * pointers into `data`. The bytes are validated like a file at `srd_open`
- * (a torn tail is ignored, a broken chain gives `SRD_CORRUPT`). Writes give
- * `SRD_READ_ONLY`. If `data` is 64-byte aligned, so is every value.
+ * @brief Opens a store file held in memory (for example one stored as a value
+ * in another store), read-only and without copying.
  *
- * Lifetime: `data` must stay valid and unchanged until `srd_close` on the
- * new store AND until every entry and iterator obtained from it is freed.
- * Prefer `srd_open_entry` to open a value of another store: it keeps the
- * bytes alive by itself.
- * Ownership: on success `*out_store` receives a handle for `srd_close`.
+ * Reads return pointers into `data`. The bytes are validated like a file at
+ * srd_open() (a torn tail is ignored). Writes give `SRD_READ_ONLY`. If `data`
+ * is 64-byte aligned, so is every value. Prefer srd_open_entry() to open a
+ * value of another store: it keeps the bytes alive by itself.
+ *
+ * @param data The store file's bytes; NULL only if `len` is 0.
+ * @param len Length of `data` in bytes.
+ * @param out_store Output, not NULL: on success a new handle, owned by the
+ * caller, to release with srd_close() (rule B4 in @ref conventions).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `out_store` is NULL, `data` is NULL with a
+ * non-zero `len`, or `len` is larger than any object.
+ * @retval SRD_CORRUPT the bytes are not a store, or their chain is broken in
+ * the middle.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: rule L5: `data` must stay valid and unchanged until srd_close() on
+ * the new store AND until every entry and iterator obtained from it is freed.
+ * Threads: the new handle as any store (rule T1).
+ * @ingroup nested
  *
  * @pre `data` readable for `len` bytes for the lifetime stated above;
  * `out_store` writable.
@@ -1068,30 +1855,54 @@ srd_status srd_reclaimable_bytes(const struct srd_store *store, uint64_t *out_by
 srd_status srd_open_bytes(const uint8_t *data, size_t len, struct srd_store **out_store);
 
 /**
- * Opens, read-only and in place, the store file kept as the value of a
- * pinned entry (a nested store): no bytes are copied, and the new store
- * keeps the value alive by itself, so `entry` may be freed at once. Nested
- * stores can be nested again. Errors as `srd_open_bytes`.
+ * @brief Opens, read-only and in place, the store file kept as the value of a
+ * pinned entry (a nested store).
  *
- * Ownership: on success `*out_store` receives a handle for `srd_close`.
+ * No bytes are copied, and the new store keeps the value alive by itself, so
+ * `entry` may be freed at once (rule L5). Nested stores can be nested again.
+ *
+ * @param entry The entry; not NULL.
+ * @param out_store Output, not NULL: on success a new handle, owned by the
+ * caller, to release with srd_close() (rule B4 in @ref conventions).
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `entry` or `out_store` is NULL.
+ * @retval SRD_CORRUPT the value is not a store, or its chain is broken in the
+ * middle.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: the new handle as any store (rule T1).
+ * @ingroup nested
  *
  * @pre `entry` NULL or a live entry; `out_store` writable.
  */
 srd_status srd_open_entry(const struct srd_entry *entry, struct srd_store **out_store);
 
 /**
- * Copies every intact entry of the (possibly damaged) store file `src_path`
- * into a new store at `dst_path`, which must not exist. The source is only
- * read, never modified. After a damaged stretch the scan resumes at the next
- * metadata whose link and checksum agree; the newest intact version of each
- * key is kept, and keys whose newest intact entry is a tombstone stay
- * deleted. The new store is synced before the call returns. `*out_report`
- * says what was recovered and what was lost.
+ * @brief Copies every intact entry of the (possibly damaged) store file
+ * `src_path` into a new store at `dst_path`.
  *
- * Errors: `SRD_INVALID_ARGUMENT` (NULL or empty path, or `dst_path` exists),
- * `SRD_NOT_FOUND` (no `src_path`), `SRD_IO`. Use this when `srd_open`
- * refuses a file with `SRD_CORRUPT`; do not run it on a store that is open
- * for writing.
+ * The source is only read, never modified. After a damaged stretch the scan
+ * resumes at the next metadata whose link and checksum agree; the newest intact
+ * version of each key is kept, and keys whose newest intact entry is a
+ * tombstone stay deleted. The new store is synced before the call returns. Use
+ * this when srd_open() refuses a file with `SRD_CORRUPT`; do not run it on a
+ * store that is open for writing.
+ *
+ * @param src_path The damaged store file, NUL-terminated; not NULL, not empty.
+ * Only read during the call (rule B1 in @ref conventions).
+ * @param dst_path The new store file, NUL-terminated; not NULL, not empty, and
+ * must not exist.
+ * @param out_report Output, not NULL: what was recovered and what was lost;
+ * written only on success.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT a path is NULL or empty, `out_report` is NULL,
+ * `dst_path` exists, or `src_path` is not a regular file.
+ * @retval SRD_NOT_FOUND `src_path` does not exist.
+ * @retval SRD_IO reading the source or writing the new store failed.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread; no store handle needed (rule T4).
+ * @ingroup salvage
  *
  * @pre Paths NULL or NUL-terminated; `out_report` writable.
  */

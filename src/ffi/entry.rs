@@ -1,31 +1,36 @@
 //! Pinned entries: values that outlive compaction and the store handle.
 
+use super::args::require_out;
 use super::error::{guard, guard_value, srd_status, Failure};
-use super::require_out;
+use super::handle::{impl_handle, Handle};
 use crate::store::Entry;
 
-/// A pinned value (opaque), from `srd_read_entry`. Its bytes stay mapped and
-/// unchanged until `srd_entry_free`, even after `srd_compact` or `srd_close`
-/// on the store it came from.
+/// @brief A pinned value (opaque handle), from srd_read_entry() or
+/// srd_read_entry_with_hash().
 ///
-/// Thread-safety: an entry may be read from several threads at once; free it
-/// once, when no thread uses it any more.
+/// Owned by the caller and released with srd_entry_free() (rule B4 in @ref
+/// conventions). Its bytes stay mapped and unchanged until then, even after
+/// srd_compact() or srd_close() on the store it came from (rule L2).
+///
+/// Threads: an entry may be read from several threads at once; free it once,
+/// when no thread uses it (rule T3).
+/// @ingroup entries
 pub struct srd_entry {
-    entry: Entry,
+    inner: Entry,
 }
 
-impl srd_entry {
-    pub(crate) fn into_raw(entry: Entry) -> *mut srd_entry {
-        Box::into_raw(Box::new(srd_entry { entry }))
-    }
-}
+impl_handle!(srd_entry, Entry, "entry");
 
-/// Returns a pointer to the entry's value (64-byte aligned) and writes its
-/// length to `*out_len` (if `out_len` is not NULL). For a NULL entry returns
-/// NULL and writes 0.
+/// @brief Returns the entry's value and its length.
 ///
-/// Lifetime: the pointer is valid until `srd_entry_free(entry)`. Never write
-/// through or free it. Thread-safety: may be called from any thread.
+/// @param entry The entry, or NULL (then NULL is returned and 0 written).
+/// @param out_len Output, or NULL if not wanted: the value's length.
+/// @return The value's first byte, 64-byte aligned and read-only (rule L6 in
+/// @ref conventions); NULL for a NULL entry. Never free it.
+///
+/// Lifetime: until srd_entry_free(entry) (rule L2).
+/// Threads: any thread (rule T3).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` must be NULL or a live entry from `srd_read_entry`; `out_len` NULL
@@ -33,12 +38,10 @@ impl srd_entry {
 #[no_mangle]
 pub unsafe extern "C" fn srd_entry_data(entry: *const srd_entry, out_len: *mut usize) -> *const u8 {
     guard_value(std::ptr::null(), || {
-        let (ptr, len) = if entry.is_null() {
-            (std::ptr::null(), 0)
-        } else {
-            // SAFETY: a live entry created by into_raw, per the contract.
-            let data = unsafe { &*entry }.entry.data();
-            (data.as_ptr(), data.len())
+        // SAFETY: NULL or a live entry, per the contract.
+        let (ptr, len) = match unsafe { srd_entry::try_borrow(entry) } {
+            None => (std::ptr::null(), 0),
+            Some(e) => (e.data().as_ptr(), e.data().len()),
         };
         if !out_len.is_null() {
             // SAFETY: non-NULL and writable per the contract.
@@ -48,8 +51,14 @@ pub unsafe extern "C" fn srd_entry_data(entry: *const srd_entry, out_len: *mut u
     })
 }
 
-/// Releases a pinned entry. NULL is a no-op. After this call the pointer from
-/// `srd_entry_data` is invalid.
+/// @brief Releases a pinned entry.
+///
+/// @param entry The entry, or NULL (a no-op). It must not be used after the
+/// call (rule B4 in @ref conventions).
+///
+/// Lifetime: the pointer from srd_entry_data() becomes invalid (rule L2).
+/// Threads: no other thread may be using the entry (rule T3).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` must be NULL or a live entry from `srd_read_entry`, not freed
@@ -57,36 +66,28 @@ pub unsafe extern "C" fn srd_entry_data(entry: *const srd_entry, out_len: *mut u
 #[no_mangle]
 pub unsafe extern "C" fn srd_entry_free(entry: *mut srd_entry) {
     guard_value((), || {
-        if !entry.is_null() {
-            // SAFETY: created by Box::into_raw in into_raw; the caller gives
-            // up all use of it.
-            drop(unsafe { Box::from_raw(entry) });
-        }
+        // SAFETY: NULL or a live entry, and the caller gives up all use of
+        // it (the contract above).
+        unsafe { srd_entry::free(entry) }
     })
 }
 
-impl srd_entry {
-    pub(crate) fn inner(&self) -> &Entry {
-        &self.entry
-    }
-}
-
-/// # Safety
-/// `entry` NULL or a live entry.
-unsafe fn entry_ref<'a>(entry: *const srd_entry) -> Result<&'a Entry, Failure> {
-    if entry.is_null() {
-        return Err(Failure::invalid("entry is NULL"));
-    }
-    // SAFETY: a live entry per the caller's contract.
-    Ok(unsafe { &(*entry).entry })
-}
-
-/// Copies up to `cap` bytes of the entry's value, starting `offset` bytes
-/// into it, into `buf`, and writes the number copied to `*out_n`: for callers
-/// that cannot hold pointers. `offset` equal to the value's length copies
-/// nothing (`*out_n` = 0); beyond it gives `SRD_INVALID_ARGUMENT`.
+/// @brief Copies up to `cap` bytes of the entry's value, starting `offset`
+/// bytes into it, into `buf`: for callers that cannot hold pointers.
 ///
-/// Ownership: `buf` is caller memory. Thread-safety: any thread.
+/// @param entry The entry; not NULL.
+/// @param offset Where to start, in bytes from the value's start; equal to the
+/// value's length copies nothing.
+/// @param buf Caller memory with room for `cap` bytes; NULL only if `cap` is 0.
+/// @param cap Room in `buf`, in bytes.
+/// @param out_n Output, not NULL: the number of bytes copied.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_n` is NULL, `buf` is NULL with
+/// a non-zero `cap`, or `offset` is beyond the value's length.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live; `buf` writable for `cap` bytes; `out_n` writable.
@@ -100,7 +101,7 @@ pub unsafe extern "C" fn srd_entry_read_at(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_n, "out_n")?;
         if buf.is_null() && cap != 0 {
             return Err(Failure::invalid(format!("buf is NULL but cap is {cap}")));
@@ -125,7 +126,16 @@ pub unsafe extern "C" fn srd_entry_read_at(
     })
 }
 
-/// Writes the entry's stored key hash (XXH3-64 of the key) to `*out_key_hash`.
+/// @brief Gives the entry's stored key hash (XXH3-64 of the key).
+///
+/// @param entry The entry; not NULL.
+/// @param out_key_hash Output, not NULL: the key hash.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_key_hash` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live; output writable.
@@ -136,7 +146,7 @@ pub unsafe extern "C" fn srd_entry_key_hash(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_key_hash, "out_key_hash")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_key_hash = e.key_hash() };
@@ -144,7 +154,16 @@ pub unsafe extern "C" fn srd_entry_key_hash(
     })
 }
 
-/// Writes the entry's stored CRC-32 (of its value) to `*out_crc32`.
+/// @brief Gives the entry's stored CRC-32 (of its value).
+///
+/// @param entry The entry; not NULL.
+/// @param out_crc32 Output, not NULL: the stored checksum.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_crc32` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live; output writable.
@@ -155,7 +174,7 @@ pub unsafe extern "C" fn srd_entry_checksum(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_crc32, "out_crc32")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_crc32 = e.checksum() };
@@ -163,8 +182,17 @@ pub unsafe extern "C" fn srd_entry_checksum(
     })
 }
 
-/// Writes the file offset where the entry's value starts (a multiple of 64)
-/// to `*out_offset`.
+/// @brief Gives the file offset where the entry's value starts (a multiple of
+/// 64).
+///
+/// @param entry The entry; not NULL.
+/// @param out_offset Output, not NULL: the offset in bytes.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_offset` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live; output writable.
@@ -175,7 +203,7 @@ pub unsafe extern "C" fn srd_entry_offset(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_offset, "out_offset")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_offset = e.offset() };
@@ -183,8 +211,17 @@ pub unsafe extern "C" fn srd_entry_offset(
     })
 }
 
-/// Recomputes the CRC-32 of the entry's value now: `SRD_OK` if it matches the
-/// stored checksum, `SRD_CORRUPT` if not.
+/// @brief Recomputes the CRC-32 of the entry's value now and compares it with
+/// the stored checksum.
+///
+/// @param entry The entry; not NULL.
+/// @return `SRD_OK` if it matches, or:
+/// @retval SRD_CORRUPT it does not.
+/// @retval SRD_INVALID_ARGUMENT `entry` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T3 in @ref conventions).
+/// @ingroup entries
 ///
 /// # Safety
 /// `entry` NULL or live.
@@ -192,7 +229,7 @@ pub unsafe extern "C" fn srd_entry_offset(
 pub unsafe extern "C" fn srd_entry_verify(entry: *const srd_entry) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let e = unsafe { entry_ref(entry) }?;
+        let e = unsafe { srd_entry::borrow(entry) }?;
         if e.verify() {
             Ok(())
         } else {

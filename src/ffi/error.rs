@@ -6,11 +6,14 @@ use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// Result of every fallible `srd_` function. `SRD_OK` (0) is success; any
-/// other value is a failure, described in more detail by
-/// `srd_last_error_message()` on the same thread. In C the type is
-/// `int32_t`; the set of codes may grow in later versions, so treat unknown
-/// values as failures (`srd_status_str` names them "unknown status code").
+/// @brief Result of every fallible `srd_` function (rule E1 in @ref conventions).
+///
+/// `SRD_OK` (0) is success; any other value is a failure, described in more
+/// detail by srd_last_error_message() on the same thread (rule E2). In C the type
+/// is `int32_t`; the set of codes may grow in later versions, so treat unknown
+/// values as failures (srd_status_str() names them "unknown status code"). Each
+/// function lists the codes it can return.
+/// @ingroup errors
 #[repr(i32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
@@ -177,11 +180,15 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
-/// Returns a short, static English description of a status code.
+/// @brief Returns a short, static English description of a status code.
 ///
-/// Ownership: the returned string is static; never free it. It is never NULL:
-/// codes this version does not know give "unknown status code".
-/// Thread-safety: may be called from any thread at any time.
+/// @param status Any value: codes this version does not know give "unknown
+/// status code".
+/// @return A static NUL-terminated string, never NULL; never free it (rule L4 in
+/// @ref conventions).
+///
+/// Threads: any thread, at any time (rule T4).
+/// @ingroup errors
 #[no_mangle]
 pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
     let text: &'static CStr = match status {
@@ -200,14 +207,18 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
     text.as_ptr()
 }
 
-/// Returns the message of the last failed `srd_` call on the calling thread:
-/// what went wrong, with the path, offset and operating-system error where
-/// they apply. Successful calls do not change it. Before any failure on this
-/// thread it is the empty string.
+/// @brief Returns the message of the last failed `srd_` call on the calling
+/// thread.
 ///
-/// Ownership: the string belongs to the library; never free it.
-/// Lifetime: valid until the next failing `srd_` call on the same thread.
-/// Thread-safety: each thread has its own message.
+/// The message says what went wrong, with the path, offset and operating-system
+/// error where they apply. Successful calls do not change it (rule E2 in @ref
+/// conventions). Before any failure on this thread it is the empty string.
+///
+/// @return A NUL-terminated string owned by the library, never NULL; never free
+/// it. Lifetime: until the next failing `srd_` call on the same thread (rule L4).
+///
+/// Threads: each thread has its own message (rule E2).
+/// @ingroup errors
 #[no_mangle]
 pub extern "C" fn srd_last_error_message() -> *const c_char {
     guard_value(c"".as_ptr(), || {

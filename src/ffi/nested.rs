@@ -1,8 +1,9 @@
 //! Stores opened over memory: nested stores, read-only and zero-copy.
 
+use super::args::require_out;
 use super::entry::srd_entry;
 use super::error::{guard, srd_status, Failure};
-use super::require_out;
+use super::handle::Handle;
 use super::store::srd_store;
 use crate::os::mapping::MemorySource;
 use crate::store::Store;
@@ -32,17 +33,29 @@ impl AsRef<[u8]> for CallerBytes {
     }
 }
 
-/// Opens a store file that is held in memory (for example one stored as a
-/// value in another store), read-only and without copying: reads return
-/// pointers into `data`. The bytes are validated like a file at `srd_open`
-/// (a torn tail is ignored, a broken chain gives `SRD_CORRUPT`). Writes give
-/// `SRD_READ_ONLY`. If `data` is 64-byte aligned, so is every value.
+/// @brief Opens a store file held in memory (for example one stored as a value
+/// in another store), read-only and without copying.
 ///
-/// Lifetime: `data` must stay valid and unchanged until `srd_close` on the
-/// new store AND until every entry and iterator obtained from it is freed.
-/// Prefer `srd_open_entry` to open a value of another store: it keeps the
-/// bytes alive by itself.
-/// Ownership: on success `*out_store` receives a handle for `srd_close`.
+/// Reads return pointers into `data`. The bytes are validated like a file at
+/// srd_open() (a torn tail is ignored). Writes give `SRD_READ_ONLY`. If `data`
+/// is 64-byte aligned, so is every value. Prefer srd_open_entry() to open a
+/// value of another store: it keeps the bytes alive by itself.
+///
+/// @param data The store file's bytes; NULL only if `len` is 0.
+/// @param len Length of `data` in bytes.
+/// @param out_store Output, not NULL: on success a new handle, owned by the
+/// caller, to release with srd_close() (rule B4 in @ref conventions).
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `out_store` is NULL, `data` is NULL with a
+/// non-zero `len`, or `len` is larger than any object.
+/// @retval SRD_CORRUPT the bytes are not a store, or their chain is broken in
+/// the middle.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: rule L5: `data` must stay valid and unchanged until srd_close() on
+/// the new store AND until every entry and iterator obtained from it is freed.
+/// Threads: the new handle as any store (rule T1).
+/// @ingroup nested
 ///
 /// # Safety
 /// `data` readable for `len` bytes for the lifetime stated above;
@@ -71,12 +84,23 @@ pub unsafe extern "C" fn srd_open_bytes(
     })
 }
 
-/// Opens, read-only and in place, the store file kept as the value of a
-/// pinned entry (a nested store): no bytes are copied, and the new store
-/// keeps the value alive by itself, so `entry` may be freed at once. Nested
-/// stores can be nested again. Errors as `srd_open_bytes`.
+/// @brief Opens, read-only and in place, the store file kept as the value of a
+/// pinned entry (a nested store).
 ///
-/// Ownership: on success `*out_store` receives a handle for `srd_close`.
+/// No bytes are copied, and the new store keeps the value alive by itself, so
+/// `entry` may be freed at once (rule L5). Nested stores can be nested again.
+///
+/// @param entry The entry; not NULL.
+/// @param out_store Output, not NULL: on success a new handle, owned by the
+/// caller, to release with srd_close() (rule B4 in @ref conventions).
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `entry` or `out_store` is NULL.
+/// @retval SRD_CORRUPT the value is not a store, or its chain is broken in the
+/// middle.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: the new handle as any store (rule T1).
+/// @ingroup nested
 ///
 /// # Safety
 /// `entry` NULL or a live entry; `out_store` writable.
@@ -86,13 +110,10 @@ pub unsafe extern "C" fn srd_open_entry(
     out_store: *mut *mut srd_store,
 ) -> srd_status {
     guard(|| {
-        if entry.is_null() {
-            return Err(Failure::invalid("entry is NULL"));
-        }
+        // SAFETY: NULL or a live entry per contract.
+        let e = unsafe { srd_entry::borrow(entry) }?;
         require_out(out_store, "out_store")?;
-        // SAFETY: a live entry per contract.
-        let e = unsafe { &*entry };
-        let store = Store::open_entry(e.inner())?;
+        let store = Store::open_entry(e)?;
         // SAFETY: out_store is non-NULL and writable per contract.
         unsafe { *out_store = srd_store::into_raw(store) };
         Ok(())

@@ -1,12 +1,15 @@
 //! Salvaging a damaged store from C.
 
+use super::args::require_out;
 use super::error::{guard, srd_status, Failure};
-use super::require_out;
 use std::ffi::{c_char, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// What `srd_salvage` recovered and lost.
+/// @brief What srd_salvage() recovered and lost.
+///
+/// Plain data, written by the library into caller memory.
+/// @ingroup salvage
 #[repr(C)]
 pub struct srd_salvage_report {
     /// Size of the damaged file, in bytes.
@@ -37,18 +40,31 @@ unsafe fn path_arg<'a>(p: *const c_char, what: &str) -> Result<&'a Path, Failure
     Ok(Path::new(OsStr::from_bytes(b)))
 }
 
-/// Copies every intact entry of the (possibly damaged) store file `src_path`
-/// into a new store at `dst_path`, which must not exist. The source is only
-/// read, never modified. After a damaged stretch the scan resumes at the next
-/// metadata whose link and checksum agree; the newest intact version of each
-/// key is kept, and keys whose newest intact entry is a tombstone stay
-/// deleted. The new store is synced before the call returns. `*out_report`
-/// says what was recovered and what was lost.
+/// @brief Copies every intact entry of the (possibly damaged) store file
+/// `src_path` into a new store at `dst_path`.
 ///
-/// Errors: `SRD_INVALID_ARGUMENT` (NULL or empty path, or `dst_path` exists),
-/// `SRD_NOT_FOUND` (no `src_path`), `SRD_IO`. Use this when `srd_open`
-/// refuses a file with `SRD_CORRUPT`; do not run it on a store that is open
-/// for writing.
+/// The source is only read, never modified. After a damaged stretch the scan
+/// resumes at the next metadata whose link and checksum agree; the newest intact
+/// version of each key is kept, and keys whose newest intact entry is a
+/// tombstone stay deleted. The new store is synced before the call returns. Use
+/// this when srd_open() refuses a file with `SRD_CORRUPT`; do not run it on a
+/// store that is open for writing.
+///
+/// @param src_path The damaged store file, NUL-terminated; not NULL, not empty.
+/// Only read during the call (rule B1 in @ref conventions).
+/// @param dst_path The new store file, NUL-terminated; not NULL, not empty, and
+/// must not exist.
+/// @param out_report Output, not NULL: what was recovered and what was lost;
+/// written only on success.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT a path is NULL or empty, `out_report` is NULL,
+/// `dst_path` exists, or `src_path` is not a regular file.
+/// @retval SRD_NOT_FOUND `src_path` does not exist.
+/// @retval SRD_IO reading the source or writing the new store failed.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread; no store handle needed (rule T4).
+/// @ingroup salvage
 ///
 /// # Safety
 /// Paths NULL or NUL-terminated; `out_report` writable.

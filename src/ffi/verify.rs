@@ -1,18 +1,26 @@
 //! Integrity checks, compaction progress and space accounting from C.
 
+use super::args::require_out;
 use super::error::{guard, srd_status, Failure};
-use super::require_out;
-use super::store::{srd_store, store_ref};
+use super::handle::Handle;
+use super::store::srd_store;
 use std::ffi::c_void;
 
-/// Progress callback: `done` out of `total` units of work (bytes for
-/// verification, live entries for compaction). Called on the calling thread,
-/// a few hundred times at most, always with `done == total` at the end.
-/// It must not call back into the library on the same store.
+/// @brief Progress callback: `done` out of `total` units of work (bytes for
+/// verification, live entries for compaction).
+///
+/// Called on the calling thread, a few hundred times at most, always with `done
+/// == total` at the end. It must not call back into the library on the same
+/// store (rule T4 in @ref conventions). `user_data` is the pointer given with
+/// the callback, passed through untouched.
+/// @ingroup verify
 pub type srd_progress_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, done: u64, total: u64)>;
 
-/// What `srd_verify` found.
+/// @brief What srd_verify() found.
+///
+/// Plain data, written by the library into caller memory.
+/// @ingroup verify
 #[repr(C)]
 pub struct srd_verify_report {
     /// Entries in the chain (all versions and tombstones) examined.
@@ -38,12 +46,23 @@ fn progress_of(cb: srd_progress_fn, user: *mut c_void) -> impl FnMut(u64, u64) {
     }
 }
 
-/// Checks the whole store: walks the metadata chain from the end to offset 0
-/// and recomputes the checksum of every entry, old versions and tombstones
-/// included. Returns `SRD_OK` if it is sound and `SRD_CORRUPT` if not, and
-/// unlike other functions writes `*out_report` in BOTH cases (the message of
-/// `srd_last_error_message` then says what and where the first problem is).
+/// @brief Checks the whole store: walks the metadata chain from the end to
+/// offset 0 and recomputes the checksum of every entry, old versions and
+/// tombstones included.
+///
 /// Readers and writers on other threads are not blocked.
+///
+/// @param store The store; not NULL.
+/// @param out_report Output, not NULL: unlike other outputs (rule E1 in @ref
+/// conventions), written on `SRD_OK` and on `SRD_CORRUPT`.
+/// @return `SRD_OK` if the store is sound, or:
+/// @retval SRD_CORRUPT it is not; srd_last_error_message() says what and where
+/// the first problem is.
+/// @retval SRD_INVALID_ARGUMENT `store` or `out_report` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T1).
+/// @ingroup verify
 ///
 /// # Safety
 /// `store` as for `srd_close`; `out_report` writable.
@@ -56,8 +75,19 @@ pub unsafe extern "C" fn srd_verify(
     unsafe { srd_verify_progress(store, out_report, None, std::ptr::null_mut()) }
 }
 
-/// As `srd_verify`, calling `progress(user_data, done_bytes, total_bytes)`
-/// as it goes (`progress` may be NULL).
+/// @brief As srd_verify(), calling `progress(user_data, done_bytes,
+/// total_bytes)` as it goes.
+///
+/// @param store The store; not NULL.
+/// @param out_report Output, not NULL: written on `SRD_OK` and on
+/// `SRD_CORRUPT`.
+/// @param progress The callback, or NULL for none.
+/// @param user_data Passed to `progress` as is; may be anything.
+/// @return As srd_verify().
+///
+/// Threads: `progress` runs on the calling thread (rule T4 in @ref
+/// conventions).
+/// @ingroup verify
 ///
 /// # Safety
 /// As `srd_verify`; `progress`, if not NULL, callable with `user_data`.
@@ -70,7 +100,7 @@ pub unsafe extern "C" fn srd_verify_progress(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         require_out(out_report, "out_report")?;
         let mut cb = progress_of(progress, user_data);
         let r = s.verify_with_progress(&mut cb);
@@ -94,8 +124,17 @@ pub unsafe extern "C" fn srd_verify_progress(
     })
 }
 
-/// As `srd_compact`, calling `progress(user_data, done, total)` with the
-/// number of live entries copied so far (`progress` may be NULL).
+/// @brief As srd_compact(), calling `progress(user_data, done, total)` with the
+/// number of live entries copied so far.
+///
+/// @param store The store; not NULL.
+/// @param progress The callback, or NULL for none.
+/// @param user_data Passed to `progress` as is; may be anything.
+/// @return As srd_compact().
+///
+/// Lifetime: as srd_compact() (rule L1 in @ref conventions).
+/// Threads: as srd_compact(); `progress` runs on the calling thread (rule T4).
+/// @ingroup verify
 ///
 /// # Safety
 /// As `srd_compact`; `progress`, if not NULL, callable with `user_data`.
@@ -107,15 +146,24 @@ pub unsafe extern "C" fn srd_compact_progress(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         let mut cb = progress_of(progress, user_data);
         s.compact_with_progress(&mut cb)?;
         Ok(())
     })
 }
 
-/// Writes to `*out_bytes` how many bytes `srd_compact` would free now: old
-/// versions, tombstones and the padding that compaction would save.
+/// @brief Gives how many bytes srd_compact() would free now: old versions,
+/// tombstones and the padding that compaction would save.
+///
+/// @param store The store; not NULL.
+/// @param out_bytes Output, not NULL: the number of bytes.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` or `out_bytes` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Threads: any thread (rule T1 in @ref conventions).
+/// @ingroup verify
 ///
 /// # Safety
 /// `store` as for `srd_close`; `out_bytes` writable.
@@ -126,7 +174,7 @@ pub unsafe extern "C" fn srd_reclaimable_bytes(
 ) -> srd_status {
     guard(|| {
         // SAFETY: the caller's contract.
-        let s = unsafe { store_ref(store) }?;
+        let s = unsafe { srd_store::borrow(store) }?;
         require_out(out_bytes, "out_bytes")?;
         // SAFETY: not NULL (refused above), writable by the caller's contract.
         unsafe { *out_bytes = s.reclaimable_bytes() };

@@ -27,21 +27,31 @@ const TEXT: &CStr =
         Err(_) => panic!("version contains a NUL byte"),
     };
 
-/// Returns the library's version as `MAJOR * 1000000 + MINOR * 1000 + PATCH`,
-/// the same formula as the header's `SRD_VERSION_NUMBER`. Comparing the two
+/// @brief Returns the library's version as `MAJOR * 1000000 + MINOR * 1000 +
+/// PATCH`.
+///
+/// The formula is that of the header's `SRD_VERSION_NUMBER`: comparing the two
 /// tells whether the library loaded at run time is the one compiled against.
 ///
-/// Thread-safety: may be called from any thread at any time.
+/// @return The version number of the library loaded at run time.
+///
+/// Threads: any thread, at any time (rule T4 in @ref conventions).
+/// @ingroup version
 #[no_mangle]
 pub extern "C" fn srd_version_number() -> u32 {
     NUMBER
 }
 
-/// Returns the library's version as text, e.g. "0.1.1" (equal to the
-/// header's `SRD_VERSION_STRING`).
+/// @brief Returns the library's version as text, e.g. "0.1.1".
 ///
-/// Ownership: static; never free it. Never NULL.
-/// Thread-safety: may be called from any thread at any time.
+/// It equals the header's `SRD_VERSION_STRING` when the library loaded at run
+/// time is the one compiled against.
+///
+/// @return A static NUL-terminated string, never NULL; never free it (rule L4 in
+/// @ref conventions).
+///
+/// Threads: any thread, at any time (rule T4).
+/// @ingroup version
 #[no_mangle]
 pub extern "C" fn srd_version_string() -> *const c_char {
     guard_value(c"".as_ptr(), || TEXT.as_ptr())
