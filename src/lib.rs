@@ -51,6 +51,3 @@ pub use ops::stream::Stream;
 pub use ops::verify::VerifyReport;
 pub use os::mapping;
 pub use os::mapping::MemorySource;
-
-/// The engine under its former name (the C API's modules still use it).
-pub(crate) use engine as store;

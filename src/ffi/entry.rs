@@ -3,7 +3,7 @@
 use super::args::require_out;
 use super::error::{guard, guard_value, srd_status, Failure};
 use super::handle::{impl_handle, Handle};
-use crate::store::Entry;
+use crate::engine::Entry;
 
 /// @brief A pinned value (opaque handle), from srd_read_entry() or
 /// srd_read_entry_with_hash().

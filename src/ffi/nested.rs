@@ -6,7 +6,7 @@ use super::error::{guard, srd_status, Failure};
 use super::handle::Handle;
 use super::store::srd_store;
 use crate::os::mapping::MemorySource;
-use crate::store::Store;
+use crate::engine::Store;
 use std::sync::Arc;
 
 /// A caller's buffer, borrowed for as long as the store opened over it lives.

@@ -7,7 +7,7 @@ use super::handle::Handle;
 use super::store::srd_store;
 use super::write::srd_key;
 use crate::format;
-use crate::store::Store;
+use crate::engine::Store;
 
 /// The failure for a key without a live value.
 pub(crate) fn not_found() -> Failure {

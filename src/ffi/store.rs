@@ -3,7 +3,7 @@
 use super::args::require_out;
 use super::error::{guard, guard_value, srd_status, Failure};
 use super::handle::{impl_handle, Handle};
-use crate::store::{OpenOptions, Store};
+use crate::engine::{OpenOptions, Store};
 use std::ffi::{c_char, CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::sync::Arc;

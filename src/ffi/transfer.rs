@@ -5,7 +5,7 @@ use super::error::{guard, srd_status, Failure};
 use super::handle::Handle;
 use super::read::not_found;
 use super::store::srd_store;
-use crate::store::Store;
+use crate::engine::Store;
 
 /// @brief Gives the value of `old_key` to `new_key` and deletes `old_key`, with
 /// one append.
