@@ -1170,7 +1170,8 @@ srd_status srd_exists_with_hash(const struct srd_store *store, uint64_t key_hash
  * @return `SRD_OK` when every key was looked up, whatever each one's own
  * status, or:
  * @retval SRD_INVALID_ARGUMENT `store` is NULL, `keys` or `out` is NULL with a
- * non-zero `count`, or a key is NULL with a non-zero length or empty.
+ * non-zero `count` or not aligned for its type, `count` is larger than
+ * any array, or a key is NULL with a non-zero length or empty.
  * @retval SRD_PANIC a bug in the library was caught (rule E3).
  *
  * Lifetime: the values are borrowed exactly like those of srd_read() (rule L1).
@@ -1195,7 +1196,8 @@ srd_status srd_read_batch(const struct srd_store *store,
  * is 0. Written only when the call returns `SRD_OK`.
  * @return `SRD_OK` when every key was looked up, or:
  * @retval SRD_INVALID_ARGUMENT `store` is NULL, or `key_hashes` or `out` is
- * NULL with a non-zero `count`.
+ * NULL with a non-zero `count` or not aligned for its type, or `count` is
+ * larger than any array.
  * @retval SRD_PANIC a bug in the library was caught (rule E3).
  *
  * Lifetime: rule L1, as srd_read(). Threads: as srd_read().
@@ -1891,7 +1893,9 @@ srd_status srd_open_entry(const struct srd_entry *entry, struct srd_store **out_
  * @param src_path The damaged store file, NUL-terminated; not NULL, not empty.
  * Only read during the call (rule B1 in @ref conventions).
  * @param dst_path The new store file, NUL-terminated; not NULL, not empty, and
- * must not exist.
+ * must not exist (it is created exclusively, never through a symbolic link:
+ * a file that appears there meanwhile is never written to). If the call
+ * fails after creating it, it is removed, so the call can be retried.
  * @param out_report Output, not NULL: what was recovered and what was lost;
  * written only on success.
  * @return `SRD_OK` on success, or:

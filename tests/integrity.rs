@@ -194,3 +194,42 @@ fn salvage_into_a_missing_directory_is_an_io_error() {
     let r = salvage(&src, &dir.file("no/such/dir/out.srd"));
     assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
 }
+
+#[test]
+fn salvage_never_writes_through_a_link_planted_at_the_destination() {
+    // A dangling symbolic link does not "exist" to a check that follows
+    // it; the destination is created exclusively, so the link is refused
+    // and its target never created.
+    let dir = Scratch::new("salvage-link");
+    let src = dir.file("s.srd");
+    fill(&src, 3, 1);
+    let target = dir.file("elsewhere.srd");
+    let dst = dir.file("out.srd");
+    std::os::unix::fs::symlink(&target, &dst).unwrap();
+    let r = salvage(&src, &dst);
+    assert!(
+        matches!(&r, Err(Error::InvalidArgument(m)) if m.contains("already exists")),
+        "{r:?}"
+    );
+    assert!(!target.exists(), "the link's target was created");
+    assert!(std::fs::symlink_metadata(&dst).unwrap().file_type().is_symlink());
+    // An existing destination is refused the same way, and left alone.
+    let existing = dir.file("existing.srd");
+    std::fs::write(&existing, b"not yours").unwrap();
+    let r = salvage(&src, &existing);
+    assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+    assert_eq!(std::fs::read(&existing).unwrap(), b"not yours");
+    // A failed salvage leaves no destination behind, so it can be retried:
+    // a directory planted where the first write goes makes it fail after
+    // the destination was created.
+    let out = dir.file("retry.srd");
+    let planted = dir.file("retry.srd.new.tmp");
+    std::fs::create_dir(&planted).unwrap();
+    std::fs::write(planted.join("f"), b"x").unwrap();
+    let r = salvage(&src, &out);
+    assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
+    assert!(!out.exists(), "a failed salvage left its destination");
+    std::fs::remove_dir_all(&planted).unwrap();
+    let ok = salvage(&src, &out).unwrap();
+    assert_eq!(ok.live_keys_written, 3);
+}

@@ -50,9 +50,10 @@ impl Writer {
                 }
             }
             Err(e) => {
-                self.broken = Some(format!(
-                    "could not cut the file back to {to} after {after}: {e}"
-                ))
+                // A writer already broken keeps its first reason.
+                self.broken.get_or_insert_with(|| {
+                    format!("could not cut the file back to {to} after {after}: {e}")
+                });
             }
         }
     }

@@ -53,6 +53,15 @@ pub(crate) unsafe fn input_array<'a, T>(
     if count == 0 {
         return Ok(&[]);
     }
+    check_array(ptr, count, what)?;
+    // SAFETY: non-NULL, aligned, size within isize::MAX, and initialized per
+    // the caller's contract stated above.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
+/// The checks of an array of `count` (non-zero) `T`s at `ptr`: non-NULL,
+/// its size within `isize::MAX`, aligned for `T`.
+fn check_array<T>(ptr: *const T, count: usize, what: &str) -> Result<(), Failure> {
     if ptr.is_null() {
         return Err(Failure::invalid(format!(
             "{what} is NULL but count is {count}"
@@ -71,9 +80,29 @@ pub(crate) unsafe fn input_array<'a, T>(
             "{what} is not aligned for its type"
         )));
     }
-    // SAFETY: non-NULL, aligned, size within isize::MAX, and initialized per
-    // the caller's contract stated above.
-    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+    Ok(())
+}
+
+/// Borrows the caller's output array of `count` `T`s, to be written (NULL
+/// allowed when `count` is 0), with the checks of [`input_array`]. Its
+/// elements may be uninitialized: they are only written.
+///
+/// # Safety
+/// If `count` is non-zero, `ptr` must point to `count` writable `T`s that
+/// stay valid, and that nothing else accesses, for the duration of the call.
+pub(crate) unsafe fn output_array<'a, T>(
+    ptr: *mut T,
+    count: usize,
+    what: &str,
+) -> Result<&'a mut [std::mem::MaybeUninit<T>], Failure> {
+    if count == 0 {
+        return Ok(&mut []);
+    }
+    check_array(ptr.cast_const(), count, what)?;
+    // SAFETY: non-NULL, aligned, size within isize::MAX, writable and
+    // unaliased per the caller's contract stated above; `MaybeUninit`
+    // accepts whatever the memory holds.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr.cast(), count) })
 }
 
 /// Fails unless the output pointer is non-NULL.

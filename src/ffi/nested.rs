@@ -5,8 +5,8 @@ use super::entry::srd_entry;
 use super::error::{guard, srd_status, Failure};
 use super::handle::Handle;
 use super::store::srd_store;
-use crate::os::mapping::MemorySource;
 use crate::engine::Store;
+use crate::os::mapping::MemorySource;
 use std::sync::Arc;
 
 /// A caller's buffer, borrowed for as long as the store opened over it lives.

@@ -1,13 +1,13 @@
 //! Reading from C: single keys, pinned entries, batches and prehashed keys.
 
-use super::args::{in_batch, input_array, key_arg, require_out};
+use super::args::{in_batch, input_array, key_arg, output_array, require_out};
 use super::entry::srd_entry;
 use super::error::{guard, srd_status, Failure};
 use super::handle::Handle;
 use super::store::srd_store;
 use super::write::srd_key;
-use crate::format;
 use crate::engine::Store;
+use crate::format;
 
 /// The failure for a key without a live value.
 pub(crate) fn not_found() -> Failure {
@@ -295,11 +295,10 @@ unsafe fn fill_batch(s: &Store, hashes: &[u64], out: *mut srd_read_result) -> Re
     if hashes.is_empty() {
         return Ok(());
     }
-    require_out(out, "out")?;
     // SAFETY: the caller provides `hashes.len()` writable slots at `out`.
-    let slots = unsafe { std::slice::from_raw_parts_mut(out, hashes.len()) };
+    let slots = unsafe { output_array(out, hashes.len(), "out") }?;
     s.read_batch_with(hashes, |i, r| {
-        slots[i] = match r {
+        slots[i].write(match r {
             Ok(Some(v)) => srd_read_result {
                 value: v.as_ptr(),
                 value_len: v.len(),
@@ -315,7 +314,7 @@ unsafe fn fill_batch(s: &Store, hashes: &[u64], out: *mut srd_read_result) -> Re
                 value_len: 0,
                 status: Failure::from(e).status,
             },
-        };
+        });
     });
     Ok(())
 }
@@ -337,7 +336,8 @@ unsafe fn fill_batch(s: &Store, hashes: &[u64], out: *mut srd_read_result) -> Re
 /// @return `SRD_OK` when every key was looked up, whatever each one's own
 /// status, or:
 /// @retval SRD_INVALID_ARGUMENT `store` is NULL, `keys` or `out` is NULL with a
-/// non-zero `count`, or a key is NULL with a non-zero length or empty.
+/// non-zero `count` or not aligned for its type, `count` is larger than
+/// any array, or a key is NULL with a non-zero length or empty.
 /// @retval SRD_PANIC a bug in the library was caught (rule E3).
 ///
 /// Lifetime: the values are borrowed exactly like those of srd_read() (rule L1).
@@ -381,7 +381,8 @@ pub unsafe extern "C" fn srd_read_batch(
 /// is 0. Written only when the call returns `SRD_OK`.
 /// @return `SRD_OK` when every key was looked up, or:
 /// @retval SRD_INVALID_ARGUMENT `store` is NULL, or `key_hashes` or `out` is
-/// NULL with a non-zero `count`.
+/// NULL with a non-zero `count` or not aligned for its type, or `count` is
+/// larger than any array.
 /// @retval SRD_PANIC a bug in the library was caught (rule E3).
 ///
 /// Lifetime: rule L1, as srd_read(). Threads: as srd_read().

@@ -53,7 +53,9 @@ unsafe fn path_arg<'a>(p: *const c_char, what: &str) -> Result<&'a Path, Failure
 /// @param src_path The damaged store file, NUL-terminated; not NULL, not empty.
 /// Only read during the call (rule B1 in @ref conventions).
 /// @param dst_path The new store file, NUL-terminated; not NULL, not empty, and
-/// must not exist.
+/// must not exist (it is created exclusively, never through a symbolic link:
+/// a file that appears there meanwhile is never written to). If the call
+/// fails after creating it, it is removed, so the call can be retried.
 /// @param out_report Output, not NULL: what was recovered and what was lost;
 /// written only on success.
 /// @return `SRD_OK` on success, or:

@@ -80,25 +80,39 @@ pub fn salvage(src: &Path, dst: &Path) -> Result<SalvageReport> {
     let mut live: Vec<&EntryLayout> = newest.into_values().flatten().collect();
     live.sort_unstable_by_key(|e| e.meta_offset);
 
+    // The destination is created here, exclusively: a file that appeared
+    // since the check above is never appended to. What a failure leaves of
+    // it is removed, so the call can be retried.
+    crate::os::file::create_new(dst).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::InvalidArgument(format!(
+            "{}: the salvage destination already exists",
+            dst.display()
+        )),
+        _ => Error::io(format!("{}: create", dst.display()), e),
+    })?;
+    let written = write_live(dst, bytes, &live);
+    if written.is_err() {
+        let _ = std::fs::remove_file(dst);
+        let _ = std::fs::remove_file(crate::os::paths::index_path(dst));
+    }
+    written?;
+    report.live_keys_written = live.len() as u64;
+    Ok(report)
+}
+
+/// Writes the values of `live` (entries of `bytes`) into the new, empty
+/// store at `dst`, in batches, and syncs it.
+fn write_live(dst: &Path, bytes: &[u8], live: &[&EntryLayout]) -> Result<()> {
     let out = Store::open(
         dst,
         OpenOptions {
-            create: true,
+            create: false,
             ..Default::default()
         },
-    )
-    .map_err(|e| match e {
-        // The source exists; a missing destination directory is an I/O
-        // problem, not a missing store.
-        Error::FileNotFound(p) => Error::io(
-            format!("{}: create", p.display()),
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        ),
-        other => other,
-    })?;
+    )?;
     let mut batch: Vec<Op> = Vec::new();
     let mut batch_bytes = 0usize;
-    for e in &live {
+    for e in live {
         let v = format::slice(bytes, e.payload.clone());
         batch.push(Op::Put(e.meta.key_hash, v));
         batch_bytes += v.len();
@@ -109,7 +123,5 @@ pub fn salvage(src: &Path, dst: &Path) -> Result<SalvageReport> {
         }
     }
     out.append(&batch)?;
-    out.sync()?;
-    report.live_keys_written = live.len() as u64;
-    Ok(report)
+    out.sync()
 }

@@ -176,9 +176,12 @@ impl Stream {
     /// left exactly as it was before the stream began. With `sync`, the value
     /// is made durable (sharing syncs with other writers) before this returns.
     pub fn commit(mut self) -> Result<()> {
-        self.finished = true;
         let store = Arc::clone(&self.store);
+        // A writer that broke meanwhile (a failed sync on another thread,
+        // or this is a fork child) refuses: dropping `self` then rolls the
+        // stream back as far as this process may.
         let mut w = store.lock_writer_raw()?;
+        self.finished = true;
         let result = self.finish(&store, &mut w);
         if result.is_err() {
             w.cut_back(self.start, "a failed stream");
@@ -318,10 +321,12 @@ impl Stream {
             w.end_stream();
         } else if let Some(mut w) = store.writer_for_cleanup() {
             // The writer is marked broken (or this is a forked child);
-            // still release the stream, and the pending mark if it is
-            // this process's (in a child the descriptor, and with it the
-            // mark, is the parent's).
+            // still release the stream. If the file is this process's (in
+            // a child the descriptor, and with it the mark, is the
+            // parent's), cut the stream's unpublished bytes back too, so
+            // the store is as it was before the stream began.
             if w.owner_is_current() {
+                w.cut_back(self.start, "an aborted stream");
                 crate::os::file::unmark_pending(w.file(), self.start);
             }
             w.end_stream();

@@ -42,6 +42,18 @@ pub(crate) fn create_fresh(path: &Path, mode: u32) -> io::Result<File> {
     Ok(file)
 }
 
+/// Creates `path`, which must not exist (`AlreadyExists` otherwise, also
+/// for a symbolic link, which is never followed), as an empty file with the
+/// default mode (0666 less the umask).
+pub(crate) fn create_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
 /// Opens an existing side file for reading if it is a regular file: not
 /// through a symbolic link, and without blocking on a FIFO (which, like
 /// every other kind of file, is then ignored: `None`).
