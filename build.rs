@@ -61,6 +61,7 @@ fn main() {
         "store.rs",
         "write.rs",
         "read.rs",
+        "conditional.rs",
         "entry.rs",
         "stream.rs",
         "iter.rs",
@@ -344,6 +345,8 @@ const HEADER_PREAMBLE: &str = "/**
  *  @brief Open flags, srd_open(), srd_close(), compaction, sync, sizes and srd_refresh(). */
 /** @defgroup writes Writing and deleting
  *  @brief Single keys, batches and prehashed keys; all serialized per store (rule T1). */
+/** @defgroup conditional Conditional writes
+ *  @brief Write only if a key is absent, or only if its version is the one read (compare-and-swap). */
 /** @defgroup reads Reading
  *  @brief Borrowed values (rule L1), pinned entries (rule L2), batches and prehashed keys. */
 /** @defgroup entries Pinned entries

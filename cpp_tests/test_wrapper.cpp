@@ -504,6 +504,26 @@ void test_read_last() {
     CHECK(!s.read_last());
 }
 
+void test_conditional_writes() {
+    srd::store s(fresh("conditional"));
+    CHECK(!s.version_of("k"));
+    CHECK(s.write_if_absent("k", "one"));
+    const std::uint64_t size = s.file_size();
+    CHECK(!s.write_if_absent("k", "two"));
+    CHECK(s.file_size() == size);
+    const std::optional<std::uint64_t> v1 = s.version_of("k");
+    CHECK(v1 && s.read_entry("k").offset() == *v1);
+    CHECK(s.write_if_version("k", *v1, "three"));
+    CHECK(!s.write_if_version("k", *v1, "stale"));
+    CHECK(sv(s.read("k")) == "three");
+    const std::optional<std::uint64_t> v2 = s.version_of("k");
+    CHECK(v2 && *v2 != *v1);
+    CHECK(!s.erase_if_version("k", *v1));
+    CHECK(s.erase_if_version("k", *v2));
+    CHECK(!s.version_of("k"));
+    CHECK(to_string(srd::status::conflict) == std::string(srd_status_str(SRD_CONFLICT)));
+}
+
 void test_entries() {
     const fs::path path = fresh("entry");
     srd::entry kept;
@@ -1123,6 +1143,7 @@ int main(int argc, char **argv) {
         test_hashes_and_namespaces();
         test_batches();
         test_read_last();
+        test_conditional_writes();
         test_entries();
         test_streams();
         test_iteration();

@@ -122,6 +122,8 @@
  *  @brief Open flags, srd_open(), srd_close(), compaction, sync, sizes and srd_refresh(). */
 /** @defgroup writes Writing and deleting
  *  @brief Single keys, batches and prehashed keys; all serialized per store (rule T1). */
+/** @defgroup conditional Conditional writes
+ *  @brief Write only if a key is absent, or only if its version is the one read (compare-and-swap). */
 /** @defgroup reads Reading
  *  @brief Borrowed values (rule L1), pinned entries (rule L2), batches and prehashed keys. */
 /** @defgroup entries Pinned entries
@@ -309,6 +311,13 @@ enum srd_status
    * store anew once the parent has closed it.
    */
   SRD_BROKEN = 9,
+  /**
+   * A conditional write (srd_write_if_absent(), srd_write_if_version(),
+   * srd_delete_if_version()) found its condition false: the key had a
+   * value where none was expected, or its live version is not the one
+   * expected. Nothing was written.
+   */
+  SRD_CONFLICT = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1235,6 +1244,140 @@ srd_status srd_read_last(const struct srd_store *store,
                          uint64_t *out_key_hash,
                          const uint8_t **out_value,
                          size_t *out_len);
+
+/**
+ * @brief Stores `value` under `key` only if the key has no live value.
+ *
+ * The condition is checked under the store's writer lock, against the index
+ * in memory (no extra I/O), so no other write through this handle comes
+ * between the check and the write. Otherwise as srd_write().
+ *
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL (rules B1, B2 in @ref conventions).
+ * @param key_len Length of `key`: at least 1.
+ * @param value The value's bytes; not NULL (rules B1, B2).
+ * @param value_len Length of `value`: at least 1, and a one-byte value must not
+ * be 0x00.
+ * @return `SRD_OK` if the value was stored, or:
+ * @retval SRD_CONFLICT the key has a live value; nothing was written.
+ * @retval SRD_INVALID_ARGUMENT as for srd_write().
+ * @retval SRD_READ_ONLY as for srd_write().
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN as for srd_write() (rule P1).
+ * @retval SRD_IO as for srd_write().
+ * @retval SRD_CORRUPT the index points at a malformed entry or outside the file.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread; writers are serialized (rule T1).
+ * @ingroup conditional
+ *
+ * @pre `store` as for `srd_close`; `key` and `value` readable for their lengths.
+ */
+srd_status srd_write_if_absent(struct srd_store *store,
+                               const uint8_t *key,
+                               size_t key_len,
+                               const uint8_t *value,
+                               size_t value_len);
+
+/**
+ * @brief Stores `value` under `key` only if the key's live value is the
+ * version `expected_version` (compare-and-swap).
+ *
+ * A version is the file offset where a value starts, as srd_version_of() or
+ * srd_entry_offset() give it. Every write or delete of the key makes a new
+ * version, and srd_compact() moves every value (so a version read before a
+ * compaction no longer matches). Checked as srd_write_if_absent() checks.
+ *
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL (rules B1, B2 in @ref conventions).
+ * @param key_len Length of `key`: at least 1.
+ * @param expected_version The version the caller read.
+ * @param value The value's bytes; not NULL (rules B1, B2).
+ * @param value_len Length of `value`: at least 1, and a one-byte value must not
+ * be 0x00.
+ * @return `SRD_OK` if the value was stored, or:
+ * @retval SRD_CONFLICT the key has no live value, or its live version is not
+ * `expected_version`; nothing was written.
+ * @retval SRD_INVALID_ARGUMENT as for srd_write().
+ * @retval SRD_READ_ONLY as for srd_write().
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN as for srd_write() (rule P1).
+ * @retval SRD_IO as for srd_write().
+ * @retval SRD_CORRUPT the index points at a malformed entry or outside the file.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread; writers are serialized (rule T1).
+ * @ingroup conditional
+ *
+ * @pre `store` as for `srd_close`; `key` and `value` readable for their lengths.
+ */
+srd_status srd_write_if_version(struct srd_store *store,
+                                const uint8_t *key,
+                                size_t key_len,
+                                uint64_t expected_version,
+                                const uint8_t *value,
+                                size_t value_len);
+
+/**
+ * @brief Deletes `key` only if its live value is the version
+ * `expected_version` (see srd_write_if_version()).
+ *
+ * @param store The store; not NULL.
+ * @param key The key's bytes; not NULL (rules B1, B2 in @ref conventions).
+ * @param key_len Length of `key`: at least 1.
+ * @param expected_version The version the caller read.
+ * @return `SRD_OK` if the key was deleted, or:
+ * @retval SRD_CONFLICT the key has no live value, or its live version is not
+ * `expected_version`; nothing was written.
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, or the key is NULL with a
+ * non-zero length, or empty.
+ * @retval SRD_READ_ONLY as for srd_write().
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN as for srd_write() (rule P1).
+ * @retval SRD_IO as for srd_delete().
+ * @retval SRD_CORRUPT the index points at a malformed entry or outside the file.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread; writers are serialized (rule T1).
+ * @ingroup conditional
+ *
+ * @pre `store` as for `srd_close`; `key` readable for its length.
+ */
+srd_status srd_delete_if_version(struct srd_store *store,
+                                 const uint8_t *key,
+                                 size_t key_len,
+                                 uint64_t expected_version);
+
+/**
+ * @brief Gives the version of the live value of `key`: the file offset
+ * where the value starts (the same as srd_entry_offset() of the entry
+ * srd_read_entry() would return), for srd_write_if_version() and
+ * srd_delete_if_version().
+ *
+ * Reads only the index and the entry's metadata: the value's checksum is not
+ * checked here.
+ *
+ * @param store The store; not NULL. Read-only handles work too.
+ * @param key The key's bytes; not NULL (rules B1, B2 in @ref conventions).
+ * @param key_len Length of `key`: at least 1.
+ * @param out_version Output, not NULL: the version; written only on success.
+ * @return `SRD_OK` if the key has a live value, or:
+ * @retval SRD_NOT_FOUND the key has no live value.
+ * @retval SRD_INVALID_ARGUMENT `store` or `out_version` is NULL, or the key is
+ * NULL with a non-zero length, or empty.
+ * @retval SRD_CORRUPT the index points at a malformed entry or outside the file.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread, alongside writers (rule T1).
+ * @ingroup conditional
+ *
+ * @pre `store` as for `srd_close`; `key` readable for its length; `out_version`
+ * writable.
+ */
+srd_status srd_version_of(const struct srd_store *store,
+                          const uint8_t *key,
+                          size_t key_len,
+                          uint64_t *out_version);
 
 /**
  * @brief Returns the entry's value and its length.

@@ -99,6 +99,7 @@ enum class status : std::int32_t {
     panic = SRD_PANIC,                        ///< A bug inside the library, caught.
     busy = SRD_BUSY,                          ///< This thread has an open stream on the store.
     broken = SRD_BROKEN,                      ///< This handle can no longer write (failed fdatasync, or inherited across fork()): reopen.
+    conflict = SRD_CONFLICT,                  ///< A conditional write's condition did not hold; nothing written.
 };
 
 /** Static English text of a status code (srd_status_str); never NULL. */
@@ -950,6 +951,45 @@ public:
                                           value.size()),
                       "srd::store::write");
     }
+    /**
+     * Stores `value` under `key` only if the key has no live value (srd_write_if_absent):
+     * true if stored, false (nothing written) if the key has a value.
+     */
+    bool write_if_absent(bytes_ref key, bytes_ref value) {
+        const srd_status st =
+            srd_write_if_absent(handle_, key.data(), key.size(), value.data(), value.size());
+        if (st == SRD_CONFLICT) return false;
+        detail::check(st, "srd::store::write_if_absent");
+        return true;
+    }
+    /**
+     * Stores `value` under `key` only if the key's live version is `expected` (compare-and-swap,
+     * srd_write_if_version; a version comes from version_of() or entry::offset()): true if
+     * stored, false (nothing written) if the key has no value or another version.
+     */
+    bool write_if_version(bytes_ref key, std::uint64_t expected, bytes_ref value) {
+        const srd_status st = srd_write_if_version(handle_, key.data(), key.size(), expected,
+                                                   value.data(), value.size());
+        if (st == SRD_CONFLICT) return false;
+        detail::check(st, "srd::store::write_if_version");
+        return true;
+    }
+    /** Deletes `key` only if its live version is `expected` (srd_delete_if_version). */
+    bool erase_if_version(bytes_ref key, std::uint64_t expected) {
+        const srd_status st = srd_delete_if_version(handle_, key.data(), key.size(), expected);
+        if (st == SRD_CONFLICT) return false;
+        detail::check(st, "srd::store::erase_if_version");
+        return true;
+    }
+    /** The version of the key's live value (srd_version_of), or nothing if it has none. */
+    std::optional<std::uint64_t> version_of(bytes_ref key) const {
+        std::uint64_t v = 0;
+        const srd_status st = srd_version_of(handle_, key.data(), key.size(), &v);
+        if (st == SRD_NOT_FOUND) return std::nullopt;
+        detail::check(st, "srd::store::version_of");
+        return v;
+    }
+
     /**
      * Stores several pairs with one append, visible all at once (srd_write_batch); one
      * invalid pair rejects the whole batch.

@@ -41,6 +41,15 @@ pub enum Error {
         /// What is wrong there.
         detail: String,
     },
+    /// A conditional write's condition did not hold: the key had a value
+    /// where none was expected, or its current version is not the one
+    /// expected. Nothing was written.
+    Conflict {
+        /// The store file.
+        path: PathBuf,
+        /// What was expected and what was found.
+        detail: String,
+    },
     /// An operating-system call failed.
     Io {
         /// What the engine was doing, with the path.
@@ -98,6 +107,11 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "{}: corrupt at offset {offset}: {detail}",
+                path.display()
+            ),
+            Error::Conflict { path, detail } => write!(
+                f,
+                "{}: conflict: {detail}; nothing was written",
                 path.display()
             ),
             Error::Io { context, source } => write!(f, "{context}: {source}"),

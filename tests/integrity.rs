@@ -212,7 +212,10 @@ fn salvage_never_writes_through_a_link_planted_at_the_destination() {
         "{r:?}"
     );
     assert!(!target.exists(), "the link's target was created");
-    assert!(std::fs::symlink_metadata(&dst).unwrap().file_type().is_symlink());
+    assert!(std::fs::symlink_metadata(&dst)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     // An existing destination is refused the same way, and left alone.
     let existing = dir.file("existing.srd");
     std::fs::write(&existing, b"not yours").unwrap();

@@ -1,6 +1,6 @@
 //! Writes: appends, deletes, the first write, reserve.
 
-use super::options::{check_key, check_size_limit, check_value, in_item};
+use super::options::{check_key, check_size_limit, check_value, in_item, Expect};
 use super::readers::Placed;
 use super::writer::Writer;
 use super::{Op, Store, PREFETCH_AHEAD};
@@ -78,6 +78,69 @@ impl Store {
             ops.push(Op::Put(format::key_hash(k), v));
         }
         self.append(&ops)
+    }
+
+    /// Stores `value` under the key with hash `key_hash` only if `expect`
+    /// holds for the key's newest entry, checked under the writer's lock
+    /// (so no other write of this handle comes between the check and the
+    /// write) against the index in memory: no extra I/O. Otherwise fails
+    /// with [`Error::Conflict`] and writes nothing.
+    pub fn write_hash_if(&self, key_hash: u64, value: &[u8], expect: Expect) -> Result<()> {
+        check_value(value)?;
+        let mut w = self.lock_writer()?;
+        self.check_expectation(key_hash, expect)?;
+        let tail = self.append_locked(&mut w, &[Op::Put(key_hash, value)])?;
+        let generation = w.generation;
+        drop(w);
+        self.make_durable(generation, tail)
+    }
+
+    /// [`Store::write_hash_if`] for a key.
+    pub fn write_if(&self, key: &[u8], value: &[u8], expect: Expect) -> Result<()> {
+        check_key(key)?;
+        self.write_hash_if(format::key_hash(key), value, expect)
+    }
+
+    /// Deletes the key with hash `key_hash` only if its live value is the
+    /// version at `version` (see [`Expect::Version`]); otherwise fails with
+    /// [`Error::Conflict`] and writes nothing.
+    pub fn delete_hash_if(&self, key_hash: u64, version: u64) -> Result<()> {
+        let mut w = self.lock_writer()?;
+        self.check_expectation(key_hash, Expect::Version(version))?;
+        let tail = self.append_locked(&mut w, &[Op::Delete(key_hash)])?;
+        let generation = w.generation;
+        drop(w);
+        self.make_durable(generation, tail)
+    }
+
+    /// [`Store::delete_hash_if`] for a key.
+    pub fn delete_if(&self, key: &[u8], version: u64) -> Result<()> {
+        check_key(key)?;
+        self.delete_hash_if(format::key_hash(key), version)
+    }
+
+    /// Fails with [`Error::Conflict`] unless `expect` holds for the newest
+    /// entry of `key_hash`. The caller holds the writer (the table cannot
+    /// change meanwhile); reads only the index and the entry's metadata.
+    fn check_expectation(&self, key_hash: u64, expect: Expect) -> Result<()> {
+        let current = self.current_version(key_hash)?;
+        let detail = match (expect, current) {
+            (Expect::Absent, None) => return Ok(()),
+            (Expect::Version(want), Some(have)) if want == have => return Ok(()),
+            (Expect::Absent, Some(have)) => {
+                format!("the key has a value (version {have}) and none was expected")
+            }
+            (Expect::Version(want), None) => {
+                format!("the key has no value and version {want} was expected")
+            }
+            (Expect::Version(want), Some(have)) => {
+                format!("the key's value is version {have} and version {want} was expected")
+            }
+        };
+        Err(Error::Conflict {
+            path: self.path.clone(),
+            detail,
+        })
     }
 
     /// Deletes `key`. Returns `false` (and writes nothing) if it had no value.

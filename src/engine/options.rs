@@ -97,3 +97,16 @@ pub(super) fn in_item(e: Error, i: usize) -> Error {
         other => other,
     }
 }
+
+/// The condition of a conditional write ([`crate::Store::write_if`]),
+/// checked under the writer's lock against the key's newest entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// The key has no live value (never written, or deleted).
+    Absent,
+    /// The key's live value is the version at this file offset (the start
+    /// of its value, as [`crate::Entry::offset`] gives it). Any write or
+    /// delete of the key since makes the condition fail, and so does a
+    /// compaction (which moves every value).
+    Version(u64),
+}

@@ -172,6 +172,35 @@ impl Store {
         self.read_with(format::key_hash(key), |b| b.to_vec())
     }
 
+    /// The version of the live value of `key_hash` (the file offset where
+    /// the value starts, as [`Entry::offset`] gives it), or `None` if the
+    /// key has no live value. Reads the index and the entry's metadata
+    /// only (no checksum check).
+    pub fn version_of_hash(&self, key_hash: u64) -> Result<Option<u64>> {
+        self.current_version(key_hash)
+    }
+
+    /// [`Store::version_of_hash`] for a key.
+    pub fn version_of(&self, key: &[u8]) -> Result<Option<u64>> {
+        check_key(key)?;
+        self.current_version(format::key_hash(key))
+    }
+
+    pub(crate) fn current_version(&self, key_hash: u64) -> Result<Option<u64>> {
+        let Some((view, slot)) = self.find_slot(key_hash)? else {
+            return Ok(None);
+        };
+        let meta_offset = slot.meta_offset();
+        let layout = format::entry_at(view.bytes(), meta_offset).map_err(|e| {
+            Error::corrupt(
+                &self.path,
+                meta_offset,
+                format!("index points at a malformed entry ({e:?})"),
+            )
+        })?;
+        Ok(Some(layout.payload.start))
+    }
+
     /// Finds the newest entry of `key_hash` in the current view, which it
     /// returns with the entry (the view keeps the mapping alive). Checks the
     /// value's checksum the first time it is read (unless verification is

@@ -54,6 +54,11 @@ pub enum srd_status {
     /// the store again (like LMDB's `MDB_PANIC`); in a forked child, open the
     /// store anew once the parent has closed it.
     SRD_BROKEN = 9,
+    /// A conditional write (srd_write_if_absent(), srd_write_if_version(),
+    /// srd_delete_if_version()) found its condition false: the key had a
+    /// value where none was expected, or its live version is not the one
+    /// expected. Nothing was written.
+    SRD_CONFLICT = 10,
 }
 
 use srd_status::*;
@@ -120,6 +125,7 @@ impl From<Error> for Failure {
             Error::Busy(_) => SRD_BUSY,
             Error::Broken { .. } => SRD_BROKEN,
             Error::Corrupt { .. } => SRD_CORRUPT,
+            Error::Conflict { .. } => SRD_CONFLICT,
             Error::Io { .. } => SRD_IO,
         };
         Failure::new(status, e.to_string())
@@ -202,6 +208,7 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
         7 => c"internal error (panic caught at the C boundary)",
         8 => c"busy: this thread has an open stream on the store",
         9 => c"broken: this handle can no longer write; close it and open the store again",
+        10 => c"conflict: the condition of a conditional write did not hold",
         _ => c"unknown status code",
     };
     text.as_ptr()

@@ -35,6 +35,7 @@ from ._lib import (
     HEADER_VERSION,
     SRD_BUSY,
     SRD_BROKEN,
+    SRD_CONFLICT,
     SRD_CORRUPT,
     SRD_INVALID_ARGUMENT,
     SRD_IO,
@@ -48,6 +49,7 @@ from ._lib import (
 from .errors import (
     BusyError,
     BrokenError,
+    ConflictError,
     CorruptError,
     InternalError,
     InvalidArgumentError,
@@ -95,6 +97,7 @@ __all__ = [
     "InternalError",
     "BusyError",
     "BrokenError",
+    "ConflictError",
     "Key",
     "Value",
     "PathArg",
@@ -108,4 +111,5 @@ __all__ = [
     "SRD_PANIC",
     "SRD_BUSY",
     "SRD_BROKEN",
+    "SRD_CONFLICT",
 ]

@@ -57,6 +57,7 @@ SRD_READ_ONLY = 6
 SRD_PANIC = 7
 SRD_BUSY = 8
 SRD_BROKEN = 9
+SRD_CONFLICT = 10
 
 # Open flags.
 SRD_OPEN_READ_ONLY = 1
@@ -139,6 +140,15 @@ _SIGNATURES: Dict[str, Tuple[object, List[object], bool]] = {
     "srd_refresh": (_status, [_handle], False),
     # --- additions (0.1.1) ---
     "srd_reserve": (_status, [_handle, ctypes.c_uint64], False),
+    # --- additions (0.1.2) ---
+    "srd_write_if_absent": (_status, [_handle, _bytes, _size, _bytes, _size], False),
+    "srd_write_if_version": (
+        _status,
+        [_handle, _bytes, _size, ctypes.c_uint64, _bytes, _size],
+        False,
+    ),
+    "srd_delete_if_version": (_status, [_handle, _bytes, _size, ctypes.c_uint64], False),
+    "srd_version_of": (_status, [_handle, _bytes, _size, _out_u64], False),
 }
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "InternalError",
     "BusyError",
     "BrokenError",
+    "ConflictError",
     "error_for_status",
 ]
 
@@ -106,6 +107,12 @@ class BrokenError(SrdError):
     it). Reads still work; close the store and open it again."""
 
 
+class ConflictError(SrdError):
+    """``SRD_CONFLICT``: a conditional write found its condition false (the
+    key had a value where none was expected, or its live version is not the
+    one expected). Nothing was written."""
+
+
 _BY_STATUS: Dict[int, Type[SrdError]] = {
     _lib.SRD_NOT_FOUND: NotFoundError,
     _lib.SRD_INVALID_ARGUMENT: InvalidArgumentError,
@@ -116,6 +123,7 @@ _BY_STATUS: Dict[int, Type[SrdError]] = {
     _lib.SRD_PANIC: InternalError,
     _lib.SRD_BUSY: BusyError,
     _lib.SRD_BROKEN: BrokenError,
+    _lib.SRD_CONFLICT: ConflictError,
 }
 
 

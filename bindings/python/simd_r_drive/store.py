@@ -14,6 +14,7 @@ from typing import Any, Generator, Iterable, Iterator, Optional, Tuple, Union
 
 from . import _lib
 from ._lib import (
+    SRD_CONFLICT,
     SRD_CORRUPT,
     SRD_NOT_FOUND,
     SRD_OK,
@@ -579,6 +580,56 @@ class Store:
         k, kn = _buffer(key, "key", True)
         v, vn = _buffer(value, "value", False)
         self._call(_lib.api.srd_write, k, kn, v, vn)
+
+    def write_if_absent(self, key: Key, value: Value) -> bool:
+        """Stores ``value`` under ``key`` only if the key has no live value
+        (``srd_write_if_absent``). Returns True if stored, False (nothing
+        written) if the key has a value. The check and the write happen
+        under the store's writer lock.
+
+        Raises: as :meth:`write`.
+        """
+        k, kn = _buffer(key, "key", True)
+        v, vn = _buffer(value, "value", False)
+        fn = _lib.api.require("srd_write_if_absent")
+        st = self._call(fn, k, kn, v, vn, ok=(SRD_OK, SRD_CONFLICT))
+        return st == SRD_OK
+
+    def write_if_version(self, key: Key, expected: int, value: Value) -> bool:
+        """Stores ``value`` under ``key`` only if the key's live version is
+        ``expected`` (compare-and-swap, ``srd_write_if_version``). A version
+        comes from :meth:`version_of` or :attr:`Entry.offset`; every write or
+        delete of the key makes a new one, and compaction moves them all.
+        Returns True if stored, False (nothing written) otherwise.
+
+        Raises: as :meth:`write`.
+        """
+        k, kn = _buffer(key, "key", True)
+        v, vn = _buffer(value, "value", False)
+        fn = _lib.api.require("srd_write_if_version")
+        st = self._call(fn, k, kn, int(expected), v, vn, ok=(SRD_OK, SRD_CONFLICT))
+        return st == SRD_OK
+
+    def delete_if_version(self, key: Key, expected: int) -> bool:
+        """Deletes ``key`` only if its live version is ``expected``
+        (``srd_delete_if_version``). Returns True if deleted, False (nothing
+        written) otherwise.
+
+        Raises: as :meth:`delete`.
+        """
+        k, kn = _buffer(key, "key", True)
+        fn = _lib.api.require("srd_delete_if_version")
+        st = self._call(fn, k, kn, int(expected), ok=(SRD_OK, SRD_CONFLICT))
+        return st == SRD_OK
+
+    def version_of(self, key: Key) -> Optional[int]:
+        """The version of the key's live value (``srd_version_of``), or None
+        if it has none."""
+        k, kn = _buffer(key, "key", True)
+        out = ctypes.c_uint64()
+        fn = _lib.api.require("srd_version_of")
+        st = self._call(fn, k, kn, ctypes.byref(out), ok=(SRD_OK, SRD_NOT_FOUND))
+        return out.value if st == SRD_OK else None
 
     def write_batch(self, items: Union[Mapping, Iterable[Tuple[Key, Value]]]) -> None:
         """Stores many values with one append; they become visible at once,

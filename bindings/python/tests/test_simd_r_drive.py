@@ -428,6 +428,61 @@ class PreallocateTest(StoreTestCase):
         self.assertEqual(os.path.getsize(self.path), size)
 
 
+class ConditionalWriteTest(StoreTestCase):
+    """write_if_absent / write_if_version / delete_if_version (SRD_CONFLICT)."""
+
+    def test_conditions_hold_or_nothing_is_written(self) -> None:
+        s = self.open()
+        self.assertIsNone(s.version_of(b"k"))
+        self.assertTrue(s.write_if_absent(b"k", b"one"))
+        size = s.file_size
+        self.assertFalse(s.write_if_absent(b"k", b"two"))
+        self.assertEqual(s.file_size, size, "a failed condition wrote something")
+        v1 = s.version_of(b"k")
+        with s.read_entry(b"k") as e:
+            self.assertEqual(e.offset, v1)
+        self.assertTrue(s.write_if_version(b"k", v1, b"three"))
+        self.assertFalse(s.write_if_version(b"k", v1, b"stale"))
+        self.assertEqual(s.read(b"k"), b"three")
+        v2 = s.version_of(b"k")
+        self.assertNotEqual(v1, v2)
+        self.assertFalse(s.delete_if_version(b"k", v1))
+        self.assertTrue(s.delete_if_version(b"k", v2))
+        self.assertIsNone(s.read(b"k"))
+        self.assertFalse(s.write_if_version(b"k", v2, b"gone"))
+        self.assertTrue(s.write_if_absent(b"k", b"again"))
+
+    def test_compare_and_swap_counter_from_threads_loses_no_increment(self) -> None:
+        s = self.open()
+        s.write(b"n", b"0")
+        threads, per = 4, 300
+
+        def bump() -> None:
+            for _ in range(per):
+                while True:
+                    v = s.version_of(b"n")
+                    n = int(s.read(b"n"))
+                    if s.write_if_version(b"n", v, str(n + 1).encode()):
+                        break
+
+        ts = [threading.Thread(target=bump) for _ in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(int(s.read(b"n")), threads * per)
+
+    def test_conflict_error_and_read_only(self) -> None:
+        s = self.open()
+        s.write(b"k", b"v")
+        self.assertIsInstance(srd.error_for_status(srd.SRD_CONFLICT), srd.ConflictError)
+        s.close()
+        r = self.open(read_only=True)
+        self.assertIsNotNone(r.version_of(b"k"))
+        with self.assertRaises(srd.ReadOnlyError):
+            r.write_if_absent(b"x", b"y")
+
+
 class ReadWriteTest(StoreTestCase):
     def test_write_read_roundtrip(self) -> None:
         s = self.open()
