@@ -524,6 +524,30 @@ void test_conditional_writes() {
     CHECK(to_string(srd::status::conflict) == std::string(srd_status_str(SRD_CONFLICT)));
 }
 
+void test_snapshot() {
+    std::optional<srd::store> snap;
+    {
+        srd::store s(fresh("snapshot"));
+        s.write("a", "1");
+        s.write("b", "2");
+        snap.emplace(s.snapshot());
+        s.write("a", "changed");
+        s.erase("b");
+        s.write("c", "new");
+        s.compact();
+        CHECK(sv(snap->read("a")) == "1" && sv(snap->read("b")) == "2" && !snap->try_read("c"));
+        CHECK(snap->count() == 2);
+    }
+    CHECK(sv(snap->read("a")) == "1");  // outlives the store
+    bool refused = false;
+    try {
+        snap->write("a", "x");
+    } catch (const srd::error &e) {
+        refused = e.code() == srd::status::read_only;
+    }
+    CHECK(refused);
+}
+
 void test_entries() {
     const fs::path path = fresh("entry");
     srd::entry kept;
@@ -1144,6 +1168,7 @@ int main(int argc, char **argv) {
         test_batches();
         test_read_last();
         test_conditional_writes();
+        test_snapshot();
         test_entries();
         test_streams();
         test_iteration();

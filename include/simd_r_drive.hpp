@@ -1254,6 +1254,16 @@ public:
      * Rewrites the file with only the live values (srd_compact). Views from read() taken
      * before become invalid; entries stay valid.
      */
+    /**
+     * A read-only store frozen at this moment (srd_snapshot): reads through it see what this
+     * store holds now and nothing written, deleted or compacted later; it does not depend on
+     * this store staying open.
+     */
+    store snapshot() const {
+        srd_store *out = nullptr;
+        detail::check(srd_snapshot(handle_, &out), "srd::store::snapshot");
+        return store(out);
+    }
     void compact() { detail::check(srd_compact(handle_), "srd::store::compact"); }
     /** As compact(), reporting a failure in `ec` instead of throwing. */
     void compact(std::error_code &ec) noexcept { detail::set(ec, srd_compact(handle_)); }

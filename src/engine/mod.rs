@@ -19,6 +19,7 @@ mod open;
 mod options;
 mod read;
 mod readers;
+mod snapshot;
 mod writer;
 
 pub use crate::os::paths::compaction_temp_path;
@@ -113,7 +114,7 @@ impl Store {
 
     /// Number of live keys.
     pub fn len(&self) -> u64 {
-        self.readers.load().table.len()
+        self.readers.load().live_count()
     }
 
     /// Whether the store has no live keys.

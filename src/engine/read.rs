@@ -40,7 +40,7 @@ impl Store {
         {
             let view = self.readers.load();
             let bytes = view.bytes();
-            match view.table.find(key_hash, bytes) {
+            match view.find(key_hash, bytes) {
                 Probe::Absent => return Ok(None),
                 Probe::Found(slot) if !self.must_check(slot) => {
                     if let Ok(layout) = format::entry_at(bytes, slot.meta_offset()) {
@@ -97,7 +97,7 @@ impl Store {
                 let view = self.readers.load();
                 let bytes = view.bytes();
                 probes.clear();
-                probes.extend(key_hashes.iter().map(|&h| view.table.find(h, bytes)));
+                probes.extend(key_hashes.iter().map(|&h| view.find(h, bytes)));
                 break view;
             }
             let s1 = self.readers.seq(Ordering::Acquire);
@@ -118,7 +118,7 @@ impl Store {
                 }
             }
             probes.clear();
-            probes.extend(key_hashes.iter().map(|&h| view.table.find(h, bytes)));
+            probes.extend(key_hashes.iter().map(|&h| view.find(h, bytes)));
             fence(Ordering::Acquire);
             let stale = probes.iter().any(|p| matches!(p, Probe::Stale));
             if !stale && self.readers.seq(Ordering::Relaxed) == s1 {
@@ -154,7 +154,7 @@ impl Store {
             })?;
             let h = entry.meta.key_hash;
             if !entry.tombstone {
-                if let Probe::Found(slot) = view.table.find(h, bytes) {
+                if let Probe::Found(slot) = view.find(h, bytes) {
                     if slot.meta_offset() == meta_offset {
                         let layout = self.layout_of(&view.table, bytes, slot)?;
                         return Ok(Some(f(h, format::slice(bytes, layout.payload))));
@@ -224,7 +224,7 @@ impl Store {
         let mut stale = Backoff::default();
         loop {
             let view = self.readers.load();
-            match view.table.find(key_hash, view.bytes()) {
+            match view.find(key_hash, view.bytes()) {
                 Probe::Absent => return Ok(None),
                 Probe::Found(slot) => return Ok(Some((view, slot))),
                 Probe::Stale if stale.rounds() > 8 && self.stale_for_good(key_hash) => {
@@ -276,7 +276,7 @@ impl Store {
             return false;
         }
         let view = self.readers.load();
-        let stale = matches!(view.table.find(key_hash, view.bytes()), Probe::Stale);
+        let stale = matches!(view.find(key_hash, view.bytes()), Probe::Stale);
         fence(Ordering::Acquire);
         stale
             && self.readers.seq(Ordering::Relaxed) == s1

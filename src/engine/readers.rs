@@ -1,11 +1,12 @@
 //! What readers see, and how writers publish to them.
 
+use super::snapshot::{record_for_snapshots, Frozen};
 use super::PREFETCH_AHEAD;
-use crate::index::{prefetch, Table};
+use crate::index::{prefetch, Probe, SlotRef, Table};
 use crate::os::mapping::Mapping;
 use crate::sync::view_cell::{ViewCell, ViewGuard};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// What readers see: the index and the mapping it points into. Readers load
 /// it without a lock ([`ViewCell`]); a new `View` replaces it when the table is
@@ -19,6 +20,9 @@ pub(crate) struct View {
     /// it is a complete entry, and every slot of `table` written before `len`
     /// was stored points below it.
     pub(crate) len: AtomicU64,
+    /// Set for a snapshot's view: what it shows is frozen at `len` (see
+    /// [`super::snapshot`]), whatever the writer does to `table` since.
+    pub(crate) frozen: Option<Arc<Frozen>>,
 }
 
 impl View {
@@ -27,7 +31,37 @@ impl View {
             table,
             map,
             len: AtomicU64::new(len),
+            frozen: None,
         })
+    }
+
+    /// Looks `key_hash` up in the table, as of the snapshot for a
+    /// snapshot's view. `bytes` is [`View::bytes`].
+    #[inline(always)]
+    pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
+        match &self.frozen {
+            None => self.table.find(key_hash, bytes),
+            Some(f) => f.find(&self.table, key_hash, bytes),
+        }
+    }
+
+    /// The live slots (as of the snapshot for a snapshot's view), in no
+    /// particular order. Consistent only while publishers are held off
+    /// (the `shared` mutex) for a store's own view; a snapshot's is
+    /// consistent at any time.
+    pub(crate) fn live_entries(&self) -> Vec<SlotRef> {
+        match &self.frozen {
+            None => self.table.live_entries(),
+            Some(f) => f.live_entries(&self.table, self.bytes()),
+        }
+    }
+
+    /// Number of live keys (as of the snapshot for a snapshot's view).
+    pub(crate) fn live_count(&self) -> u64 {
+        match &self.frozen {
+            None => self.table.len(),
+            Some(f) => f.live,
+        }
     }
 
     /// The published length.
@@ -52,6 +86,9 @@ pub(crate) struct Shared {
     pub(crate) entries: u64,
     /// Device and inode of the file shown (None for a store in memory).
     pub(crate) file_id: Option<(u64, u64)>,
+    /// The snapshots taken of this store that may still be alive: before
+    /// changing a slot of their table, publishers record it for them.
+    pub(crate) snapshots: Vec<Weak<Frozen>>,
 }
 
 /// An entry placed by an append: key hash, metadata offset, tombstone.
@@ -79,6 +116,7 @@ impl Readers {
                 retired: Vec::new(),
                 entries,
                 file_id,
+                snapshots: Vec::new(),
             }),
             seq: AtomicU64::new(0),
         }
@@ -132,6 +170,9 @@ impl Readers {
             cur
         };
         let bytes = view.map.bytes(tail);
+        if !sh.snapshots.is_empty() {
+            record_for_snapshots(&mut sh.snapshots, &view.table, placed, bytes);
+        }
         let s = self.seq_begin();
         for (i, &(h, meta_offset, tombstone)) in placed.iter().enumerate() {
             // Start loading the slots a few entries ahead: a large batch

@@ -199,6 +199,55 @@ pub unsafe extern "C" fn srd_close(store: *mut srd_store) {
     })
 }
 
+/// @brief Takes a snapshot: a read-only store handle frozen at this moment
+/// (what LMDB calls a read transaction).
+///
+/// Every read function works on the snapshot (srd_read(), srd_read_entry(),
+/// srd_read_batch(), srd_exists(), srd_count(), srd_entry_count(),
+/// srd_file_size(), srd_read_last(), iterators, srd_verify(), the
+/// `*_with_hash` variants, srd_version_of()) and sees exactly what `store`
+/// held when the snapshot was taken: nothing written, deleted or compacted
+/// later, by this handle or any other. Writes, deletes, streams and
+/// compaction through it return `SRD_READ_ONLY`; srd_refresh() on it does
+/// nothing. Nothing is copied: while a snapshot lives, each later change of a
+/// key it holds keeps a few bytes for it, and its file's pages stay mapped.
+/// A snapshot of a snapshot shows the same moment.
+///
+/// @param store The store (any handle, read-write or read-only, or a
+/// snapshot); not NULL.
+/// @param out_snapshot Output, not NULL: the new handle, written only on
+/// success. Owned by the caller: release it with srd_close(). It does not
+/// depend on `store` staying open.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` or `out_snapshot` is NULL.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3 in @ref
+/// conventions).
+///
+/// Lifetime: values read through the snapshot stay valid until srd_close() of
+/// the snapshot, across srd_compact() and srd_close() of `store` (rule L1
+/// applies with the snapshot's own close; the snapshot is never compacted).
+/// Threads: as any store handle (rule T1); taking a snapshot waits only for a
+/// publication under way, never for a writer's I/O.
+/// @ingroup lifecycle
+///
+/// # Safety
+/// `store` NULL or a live handle; `out_snapshot` writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_snapshot(
+    store: *const srd_store,
+    out_snapshot: *mut *mut srd_store,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract: NULL or a live handle of this library.
+        let s = unsafe { srd_store::borrow(store) }?;
+        require_out(out_snapshot, "out_snapshot")?;
+        let snap = s.snapshot()?;
+        // SAFETY: out_snapshot is non-NULL and writable per contract.
+        unsafe { *out_snapshot = srd_store::into_raw(snap) };
+        Ok(())
+    })
+}
+
 /// @brief Rewrites the store file with only the live values (no old versions,
 /// no tombstones).
 ///

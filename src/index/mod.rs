@@ -75,6 +75,33 @@ impl SlotRef {
     pub(crate) fn is_verified(&self) -> bool {
         self.value & VERIFIED != 0
     }
+
+    /// Whether the slot marks the key deleted.
+    pub(crate) fn is_tombstone(&self) -> bool {
+        self.value & TOMBSTONE != 0
+    }
+
+    /// A slot value kept outside any table (a snapshot's record of a slot
+    /// as it was): [`Table::mark_verified`] leaves it alone.
+    pub(crate) fn detached(value: u64) -> SlotRef {
+        SlotRef {
+            index: usize::MAX,
+            value,
+        }
+    }
+}
+
+/// Result of [`Table::find_below`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Below {
+    /// The key's slot, pointing below the limit.
+    Found(SlotRef),
+    /// The key's slot points below the limit, at a tombstone.
+    Deleted,
+    /// No slot of the key points below the limit; `passed` tells whether the
+    /// probe passed slots it could not tell apart (pointing at or above the
+    /// limit: written later, by this key or another).
+    Absent { passed: bool },
 }
 
 /// Result of a lookup.
@@ -328,10 +355,59 @@ impl Table {
         Probe::Absent
     }
 
+    /// Looks `key_hash` up among the slots that point below `bytes.len()`
+    /// (a snapshot's length), passing over slots that point at or beyond it:
+    /// those were written after the snapshot, and their keys cannot be read
+    /// from `bytes`. See [`Below`].
+    pub(crate) fn find_below(&self, key_hash: u64, bytes: &[u8]) -> Below {
+        let (mut i, tag) = self.start(key_hash);
+        let c = ctrl_of(tag);
+        let (mask, ctrl, slots) = self.probe_arrays();
+        let mut passed = false;
+        for _ in 0..ctrl.len() {
+            let ci = ctrl[i].load(Ordering::Acquire);
+            if ci == 0 {
+                return Below::Absent { passed };
+            }
+            if ci == c {
+                let v = slots[i].load(Ordering::Acquire);
+                if v & TAG_MASK == tag {
+                    match key_at(bytes, v & OFFSET_MASK) {
+                        None => passed = true,
+                        Some(k) if k == key_hash => {
+                            return if v & TOMBSTONE != 0 {
+                                Below::Deleted
+                            } else {
+                                Below::Found(SlotRef { index: i, value: v })
+                            };
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        Below::Absent { passed }
+    }
+
+    /// Writer side: the slot value `key_hash` has now (0 if it has none);
+    /// `bytes` shows every entry the table points at.
+    pub(crate) fn current(&self, key_hash: u64, bytes: &[u8]) -> u64 {
+        match self.slot_for_write(key_hash, bytes).0 {
+            Some((_, v)) => v,
+            None => 0,
+        }
+    }
+
     /// Records that the checksum of the entry `slot` pointed at matched, if
     /// the slot still points at it.
     pub(crate) fn mark_verified(&self, slot: SlotRef) {
-        let _ = self.slots()[slot.index].compare_exchange(
+        // A slot of a snapshot's own record (`SlotRef::detached`) is in no
+        // table: nothing to mark.
+        let Some(s) = self.slots().get(slot.index) else {
+            return;
+        };
+        let _ = s.compare_exchange(
             slot.value,
             slot.value | VERIFIED,
             Ordering::Relaxed,

@@ -41,7 +41,7 @@ impl Store {
             // Publishers wait while the table is read.
             let _sh = self.readers.lock_shared();
             let view = self.readers.load_full();
-            let items = view.table.live_entries();
+            let items = view.live_entries();
             (view, items)
         };
         let (map, len) = (Arc::clone(&view.map), view.len());

@@ -53,7 +53,8 @@ impl Store {
     /// is opened and validated instead; borrowed values then become invalid,
     /// as after a compaction. A no-op for read-write and in-memory stores.
     pub fn refresh(&self) -> Result<RefreshStats> {
-        if !self.is_read_only() {
+        if !self.is_read_only() || self.is_snapshot() {
+            // A snapshot stays as it was taken.
             return Ok(RefreshStats::default());
         }
         let Some(id) = self.file_id() else {
@@ -160,11 +161,14 @@ impl Store {
                 retired: Vec::new(),
                 entries: 0,
                 file_id: None,
+                snapshots: Vec::new(),
             },
         );
         let entries = new_shared.entries;
         let mut sh = self.readers.lock_shared();
         self.readers.replace_view(fresh.readers.load_full());
+        // Snapshots taken before keep the old table, which nothing
+        // changes any more: they need no records from now on.
         *sh = new_shared;
         Ok(RefreshStats {
             new_entries: entries,

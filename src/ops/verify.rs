@@ -100,7 +100,6 @@ impl Store {
             let _sh = self.readers.lock_shared();
             let view = self.readers.load_full();
             let live: Vec<u64> = view
-                .table
                 .live_entries()
                 .into_iter()
                 .map(|s| s.meta_offset())

@@ -149,6 +149,7 @@ _SIGNATURES: Dict[str, Tuple[object, List[object], bool]] = {
     ),
     "srd_delete_if_version": (_status, [_handle, _bytes, _size, ctypes.c_uint64], False),
     "srd_version_of": (_status, [_handle, _bytes, _size, _out_u64], False),
+    "srd_snapshot": (_status, [_handle, _out_handle], False),
 }
 
 

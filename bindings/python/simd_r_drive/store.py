@@ -454,6 +454,32 @@ class Store:
             raise error_for_status(st)
         self._handle = out.value
 
+    @classmethod
+    def _adopt(cls, handle: int, path: Union[str, bytes]) -> "Store":
+        """A read-only Store around a handle the library just returned."""
+        self = cls.__new__(cls)
+        self._handle = handle
+        self._cond = threading.Condition(threading.Lock())
+        self._shared = 0
+        self._exclusive = False
+        self._exclusive_waiting = 0
+        self.path = path
+        self.read_only = True
+        return self
+
+    def snapshot(self) -> "Store":
+        """A read-only Store frozen at this moment (``srd_snapshot``): every
+        read through it sees what this store held now and nothing written,
+        deleted or compacted later, for as long as it is open; writes
+        through it raise :class:`ReadOnlyError`. It does not depend on this
+        store staying open; close it (or use ``with``) when done. Nothing is
+        copied.
+        """
+        out = ctypes.c_void_p()
+        fn = _lib.api.require("srd_snapshot")
+        self._call(fn, ctypes.byref(out))
+        return Store._adopt(out.value, self.path)
+
     # -- handle guard --------------------------------------------------------
 
     def _acquire(self) -> int:

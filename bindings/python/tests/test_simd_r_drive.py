@@ -483,6 +483,35 @@ class ConditionalWriteTest(StoreTestCase):
             r.write_if_absent(b"x", b"y")
 
 
+class SnapshotTest(StoreTestCase):
+    """Store.snapshot(): a read-only handle frozen at a moment."""
+
+    def test_a_snapshot_sees_its_moment_and_outlives_the_store(self) -> None:
+        s = self.open()
+        for i in range(100):
+            s.write(b"k%d" % i, b"old%d" % i)
+        snap = s.snapshot()
+        self._stores.append(snap)
+        for i in range(100):
+            if i % 2:
+                s.delete(b"k%d" % i)
+            else:
+                s.write(b"k%d" % i, b"new%d" % i)
+        s.write(b"extra", b"x")
+        s.compact()
+        self.assertEqual(len(snap), 100)
+        self.assertIsNone(snap.read(b"extra"))
+        for i in range(100):
+            self.assertEqual(snap.read(b"k%d" % i), b"old%d" % i)
+        self.assertEqual(sorted(v for _, v in snap.items()), sorted(b"old%d" % i for i in range(100)))
+        with self.assertRaises(srd.ReadOnlyError):
+            snap.write(b"k1", b"y")
+        s.close()
+        self.assertEqual(snap.read(b"k7"), b"old7")
+        with snap.snapshot() as again:
+            self.assertEqual(again.read(b"k8"), b"old8")
+
+
 class ReadWriteTest(StoreTestCase):
     def test_write_read_roundtrip(self) -> None:
         s = self.open()
