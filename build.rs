@@ -59,6 +59,7 @@ fn main() {
         "error.rs",
         "version.rs",
         "store.rs",
+        "backup.rs",
         "write.rs",
         "read.rs",
         "conditional.rs",

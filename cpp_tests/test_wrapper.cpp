@@ -548,6 +548,19 @@ void test_snapshot() {
     CHECK(refused);
 }
 
+void test_backup() {
+    const fs::path dst = fresh("backup-dst");
+    srd::store s(fresh("backup"));
+    s.write("a", "1");
+    std::uint64_t last_done = 0, last_total = 1;
+    s.backup(dst, [&](std::uint64_t d, std::uint64_t t) { last_done = d, last_total = t; });
+    CHECK(last_done == last_total && last_total == s.file_size());
+    s.write("b", "2");
+    s.backup(dst);
+    srd::store b(dst, srd::open_flags::read_only);
+    CHECK(sv(b.read("a")) == "1" && sv(b.read("b")) == "2");
+}
+
 void test_entries() {
     const fs::path path = fresh("entry");
     srd::entry kept;
@@ -1169,6 +1182,7 @@ int main(int argc, char **argv) {
         test_read_last();
         test_conditional_writes();
         test_snapshot();
+        test_backup();
         test_entries();
         test_streams();
         test_iteration();

@@ -388,6 +388,18 @@ typedef struct srd_store srd_store;
 typedef struct srd_stream srd_stream;
 
 /**
+ * @brief Progress callback: `done` out of `total` units of work (bytes for
+ * verification, live entries for compaction).
+ *
+ * Called on the calling thread, a few hundred times at most, always with `done
+ * == total` at the end. It must not call back into the library on the same
+ * store (rule T4 in @ref conventions). `user_data` is the pointer given with
+ * the callback, passed through untouched.
+ * @ingroup verify
+ */
+typedef void (*srd_progress_fn)(void *user_data, uint64_t done, uint64_t total);
+
+/**
  * @brief One key/value pair of srd_write_batch().
  *
  * The library only reads the pointed-to bytes during the call and keeps no
@@ -481,18 +493,6 @@ typedef struct srd_verify_report {
    */
   uint64_t bad_entries;
 } srd_verify_report;
-
-/**
- * @brief Progress callback: `done` out of `total` units of work (bytes for
- * verification, live entries for compaction).
- *
- * Called on the calling thread, a few hundred times at most, always with `done
- * == total` at the end. It must not call back into the library on the same
- * store (rule T4 in @ref conventions). `user_data` is the pointer given with
- * the callback, passed through untouched.
- * @ingroup verify
- */
-typedef void (*srd_progress_fn)(void *user_data, uint64_t done, uint64_t total);
 
 /**
  * @brief What srd_salvage() recovered and lost.
@@ -864,6 +864,50 @@ srd_status srd_entry_count(const struct srd_store *store, uint64_t *out_entries)
  * @pre `store` as for `srd_close`.
  */
 srd_status srd_refresh(struct srd_store *store);
+
+/**
+ * @brief Writes a consistent, synced copy of the store as it is now to
+ * `dst_path`, while writers and readers go on; the copy opens on its own (and
+ * with the crate).
+ *
+ * The copy is of a snapshot (srd_snapshot()): the store's complete entries at
+ * this moment, nothing written later. If `dst_path` already holds an earlier
+ * backup of this store, only what is new is appended to it and synced: a crash
+ * meanwhile leaves the earlier backup, with a torn tail that every open cuts
+ * off. Otherwise (no file there, a backup made before a compaction, or another
+ * store) the copy is written to `<dst_path>.backup.tmp`, synced, renamed over
+ * `dst_path`, and the directory synced: a crash leaves the earlier file or
+ * none. Unlike a plain `cp` of a live store, which can copy the last write
+ * half done (a torn tail, cut at the next open) and is not synced, the
+ * backup holds exactly the entries of one moment and is on disk when the call
+ * returns.
+ *
+ * @param store The store (read-write, read-only, a snapshot or over memory);
+ * not NULL.
+ * @param dst_path The backup file, NUL-terminated; not NULL, not empty.
+ * @param progress Called as bytes are written with (user_data, bytes written,
+ * bytes to write); may be NULL. Runs on the calling thread and must not call
+ * into this store (rule T4 in @ref conventions).
+ * @param user_data Passed to `progress` untouched.
+ * @return `SRD_OK` once the backup is complete and durable, or:
+ * @retval SRD_INVALID_ARGUMENT `store` or `dst_path` is NULL, `dst_path` is
+ * empty, is the store's own file, is not a regular file, or is a file that is
+ * not a store (left alone).
+ * @retval SRD_LOCKED `dst_path` is a store open for writing.
+ * @retval SRD_IO reading, writing, syncing or renaming failed; an earlier
+ * backup at `dst_path` stays usable.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Threads: any thread, alongside readers and writers of `store` (rule T1).
+ * @ingroup lifecycle
+ *
+ * @pre `store` NULL or a live handle; `dst_path` NULL or NUL-terminated; `progress`
+ * NULL or a valid function for the duration of the call.
+ */
+srd_status srd_backup(const struct srd_store *store,
+                      const char *dst_path,
+                      srd_progress_fn progress,
+                      void *user_data);
 
 /**
  * @brief Stores `value` under `key`, replacing any older value.

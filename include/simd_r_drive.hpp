@@ -1255,6 +1255,21 @@ public:
      * before become invalid; entries stay valid.
      */
     /**
+     * Writes a consistent, synced copy of the store as it is now to `dst` while writers go on
+     * (srd_backup); extends `dst` with only what is new when it holds an earlier backup.
+     */
+    void backup(const std::filesystem::path &dst) const {
+        detail::check(srd_backup(handle_, dst.c_str(), nullptr, nullptr), "srd::store::backup");
+    }
+    /** As backup(dst), calling `progress(bytes written, bytes to write)` on this thread. */
+    template <class F, std::enable_if_t<std::is_invocable_v<F &, std::uint64_t, std::uint64_t>, int> = 0>
+    void backup(const std::filesystem::path &dst, F &&progress) const {
+        detail::progress_context<std::remove_reference_t<F>> ctx{&progress, nullptr};
+        detail::check(srd_backup(handle_, dst.c_str(), &decltype(ctx)::call, &ctx),
+                      "srd::store::backup");
+        ctx.rethrow();
+    }
+    /**
      * A read-only store frozen at this moment (srd_snapshot): reads through it see what this
      * store holds now and nothing written, deleted or compacted later; it does not depend on
      * this store staying open.

@@ -44,6 +44,7 @@ pub use ops::salvage;
 
 pub use engine::{CompactStats, Entry, Expect, OpenOptions, Store};
 pub use error::{Error, Result};
+pub use ops::backup::BackupReport;
 pub use ops::iter::Iter;
 pub use ops::refresh::RefreshStats;
 pub use ops::salvage::{salvage, SalvageReport};

@@ -153,3 +153,24 @@ fn message_of(f: &Failure) -> String {
         .trim_start_matches("invalid argument: ")
         .to_string()
 }
+
+/// Borrows a NUL-terminated path from the caller; fails if it is NULL or
+/// empty.
+///
+/// # Safety
+/// `p` NULL or NUL-terminated, valid for the duration of the call.
+pub(crate) unsafe fn path_arg<'a>(
+    p: *const std::ffi::c_char,
+    what: &str,
+) -> Result<&'a std::path::Path, Failure> {
+    use std::os::unix::ffi::OsStrExt;
+    if p.is_null() {
+        return Err(Failure::invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL and NUL-terminated per contract.
+    let b = unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes();
+    if b.is_empty() {
+        return Err(Failure::invalid(format!("{what} is empty")));
+    }
+    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(b)))
+}

@@ -8,6 +8,7 @@
 //! into C), and writes its outputs only on success.
 
 pub(crate) mod args;
+pub mod backup;
 pub mod conditional;
 pub mod entry;
 pub mod error;

@@ -1,10 +1,8 @@
 //! Salvaging a damaged store from C.
 
-use super::args::require_out;
-use super::error::{guard, srd_status, Failure};
-use std::ffi::{c_char, CStr, OsStr};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use super::args::{path_arg, require_out};
+use super::error::{guard, srd_status};
+use std::ffi::c_char;
 
 /// @brief What srd_salvage() recovered and lost.
 ///
@@ -24,20 +22,6 @@ pub struct srd_salvage_report {
     pub bytes_lost: u64,
     /// Offset of the first damaged stretch; `UINT64_MAX` if none.
     pub first_damage_offset: u64,
-}
-
-/// # Safety
-/// `p` NULL or NUL-terminated.
-unsafe fn path_arg<'a>(p: *const c_char, what: &str) -> Result<&'a Path, Failure> {
-    if p.is_null() {
-        return Err(Failure::invalid(format!("{what} is NULL")));
-    }
-    // SAFETY: non-NULL and NUL-terminated per contract.
-    let b = unsafe { CStr::from_ptr(p) }.to_bytes();
-    if b.is_empty() {
-        return Err(Failure::invalid(format!("{what} is empty")));
-    }
-    Ok(Path::new(OsStr::from_bytes(b)))
 }
 
 /// @brief Copies every intact entry of the (possibly damaged) store file

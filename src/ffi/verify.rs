@@ -36,7 +36,7 @@ pub struct srd_verify_report {
 }
 
 /// Wraps a C callback as a Rust closure.
-fn progress_of(cb: srd_progress_fn, user: *mut c_void) -> impl FnMut(u64, u64) {
+pub(crate) fn progress_of(cb: srd_progress_fn, user: *mut c_void) -> impl FnMut(u64, u64) {
     move |done, total| {
         if let Some(f) = cb {
             // SAFETY: the caller promised a valid function and user pointer

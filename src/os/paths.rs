@@ -7,6 +7,7 @@
 //! | `<store>.compact.tmp` | the file a compaction writes, renamed over the store |
 //! | `<store>.new.tmp` | a store's first write, renamed over the empty store |
 //! | `<store>.stream.tmp` | the spool of a stream into an empty store, renamed over it |
+//! | `<backup>.backup.tmp` | a full backup being written, renamed over the backup |
 //!
 //! All are created by [`crate::os::file::create_fresh`]; docs/FORMAT.md
 //! (part 3) describes them for users.
@@ -44,4 +45,10 @@ pub(crate) fn first_write_path(store: &Path) -> PathBuf {
 /// Path of the spool file of a stream into an empty store.
 pub(crate) fn stream_spool_path(store: &Path) -> PathBuf {
     beside(store, ".stream.tmp")
+}
+
+/// Path of the file a full backup is written to before it is renamed over
+/// the backup at `backup`.
+pub(crate) fn backup_temp_path(backup: &Path) -> PathBuf {
+    beside(backup, ".backup.tmp")
 }

@@ -91,6 +91,8 @@ class SrdKey(ctypes.Structure):
 
 
 _status = ctypes.c_int32
+#: srd_progress_fn: void (*)(void *user_data, uint64_t done, uint64_t total)
+PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64)
 _handle = ctypes.c_void_p  # srd_store *, srd_entry *, srd_iter * (opaque)
 _bytes = ctypes.c_void_p  # const uint8_t * (input buffers)
 _size = ctypes.c_size_t
@@ -150,6 +152,7 @@ _SIGNATURES: Dict[str, Tuple[object, List[object], bool]] = {
     "srd_delete_if_version": (_status, [_handle, _bytes, _size, ctypes.c_uint64], False),
     "srd_version_of": (_status, [_handle, _bytes, _size, _out_u64], False),
     "srd_snapshot": (_status, [_handle, _out_handle], False),
+    "srd_backup": (_status, [_handle, ctypes.c_char_p, PROGRESS_FN, ctypes.c_void_p], False),
 }
 
 

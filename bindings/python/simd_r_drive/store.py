@@ -467,6 +467,39 @@ class Store:
         self.read_only = True
         return self
 
+    def backup(self, dst: PathArg, progress=None) -> None:
+        """Writes a consistent, synced copy of the store as it is now to
+        ``dst`` while writers go on (``srd_backup``). When ``dst`` holds an
+        earlier backup of this store, only what is new is appended; else the
+        copy replaces it atomically. ``progress(done, total)`` (bytes) is
+        called as it goes, on this thread; an exception it raises is
+        re-raised when the backup ends.
+
+        Raises:
+            InvalidArgumentError: ``dst`` is this store's file, not a regular
+                file, or a file that is not a store (left alone).
+            LockedError: ``dst`` is a store open for writing.
+            StoreIOError: the copy failed; an earlier backup stays usable.
+        """
+        raw = os.fsencode(os.fspath(dst))
+        if b"\x00" in raw:
+            raise ValueError("path contains a NUL byte")
+        failure = []
+
+        def call(_user, done, total):
+            if failure or progress is None:
+                return
+            try:
+                progress(done, total)
+            except BaseException as e:  # re-raised below
+                failure.append(e)
+
+        cb = _lib.PROGRESS_FN(call)
+        fn = _lib.api.require("srd_backup")
+        self._call(fn, raw, cb, None)
+        if failure:
+            raise failure[0]
+
     def snapshot(self) -> "Store":
         """A read-only Store frozen at this moment (``srd_snapshot``): every
         read through it sees what this store held now and nothing written,

@@ -511,6 +511,27 @@ class SnapshotTest(StoreTestCase):
         with snap.snapshot() as again:
             self.assertEqual(again.read(b"k8"), b"old8")
 
+    def test_backup_copies_the_moment_and_extends_an_earlier_backup(self) -> None:
+        s = self.open()
+        for i in range(50):
+            s.write(b"k%d" % i, b"v%d" % i * 20)
+        dst = os.path.join(self.dir, "backup.srd")
+        seen = []
+        s.backup(dst, lambda d, t: seen.append((d, t)))
+        self.assertEqual(seen[-1], (s.file_size, s.file_size))
+        s.write(b"later", b"x")
+        s.backup(dst)
+        with srd.Store(dst, read_only=True) as b:
+            self.assertEqual(len(b), 51)
+            self.assertEqual(b.read(b"k3"), b"v3" * 20)
+        notes = os.path.join(self.dir, "notes.txt")
+        with open(notes, "wb") as f:
+            f.write(b"not a store")
+        with self.assertRaises(srd.InvalidArgumentError):
+            s.backup(notes)
+        with open(notes, "rb") as f:
+            self.assertEqual(f.read(), b"not a store")
+
 
 class ReadWriteTest(StoreTestCase):
     def test_write_read_roundtrip(self) -> None:

@@ -1,0 +1,205 @@
+//! Online backup: a consistent, synced copy of a store that opens on its
+//! own, made while writers go on (SQLite's backup API, LMDB's
+//! `mdb_env_copy2`).
+//!
+//! The copy is of a snapshot ([`Store::snapshot`]): the store's bytes up to
+//! its length at that moment, which are complete entries and never change
+//! (the file is append-only; a compaction writes a new file, and the
+//! snapshot keeps the old one mapped). When the destination already holds
+//! an earlier backup of the same store (its bytes are a prefix of the
+//! store's), only what is new is appended to it, then synced: a crash
+//! meanwhile leaves the earlier backup with a torn tail, which every open
+//! cuts back to (the crate's too). Otherwise the copy is written to
+//! `<dst>.backup.tmp`, synced and renamed over the destination, then the
+//! directory is synced: a crash leaves the earlier backup, or none.
+
+use crate::engine::Store;
+use crate::error::{Error, Result};
+use crate::os::paths::backup_temp_path;
+use std::fs::{File, TryLockError};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::Path;
+
+/// What [`Store::backup`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BackupReport {
+    /// Size of the backup, in bytes (the store's size at the moment copied).
+    pub size: u64,
+    /// Bytes written: all of them for a full copy, the new ones only when
+    /// an earlier backup was extended.
+    pub bytes_copied: u64,
+    /// Whether an earlier backup was extended rather than replaced.
+    pub incremental: bool,
+}
+
+/// Bytes compared at each end of an existing destination to decide that it
+/// is an earlier backup of the same store.
+const HEAD_CHECK: u64 = 64 << 10;
+const TAIL_CHECK: u64 = 1 << 20;
+/// Bytes written per system call (and per progress report).
+const CHUNK: usize = 8 << 20;
+
+impl Store {
+    /// Writes a consistent, synced copy of the store as it is now to `dst`
+    /// (see the module docs), calling `progress(done, total)` with the bytes
+    /// written so far and to write. Writers and readers of the store go on
+    /// meanwhile. `dst` may not exist, or hold an earlier backup of this
+    /// store (extended when it is a prefix of the store, else replaced), or
+    /// another store (replaced); anything else there (a file that is not a
+    /// store, a directory, the store itself, a store open for writing) is
+    /// refused and left alone.
+    pub fn backup(&self, dst: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<BackupReport> {
+        if dst.as_os_str().is_empty() {
+            return Err(Error::InvalidArgument("backup path is empty".into()));
+        }
+        let snap = self.snapshot()?;
+        let view = snap.readers.load_full();
+        let len = view.len();
+        let bytes = view.map.bytes(len);
+        let io = |what: &str, e| Error::io(format!("{}: backup: {what}", dst.display()), e);
+        match std::fs::symlink_metadata(dst) {
+            Ok(m) if !m.is_file() => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: the backup destination is not a regular file",
+                    dst.display()
+                )))
+            }
+            Ok(m) if self.file_id() == Some((m.dev(), m.ino())) => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: the backup destination is the store itself",
+                    dst.display()
+                )))
+            }
+            Ok(_) => {
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open(dst)
+                    .map_err(|e| io("open", e))?;
+                lock(&file, dst)?;
+                if let Some(have) = earlier_backup(&file, bytes).map_err(|e| io("read", e))? {
+                    let total = len - have;
+                    progress(0, total);
+                    write_from(&file, bytes, have, total, progress).map_err(|e| io("write", e))?;
+                    file.sync_data().map_err(|e| io("fdatasync", e))?;
+                    return Ok(BackupReport {
+                        size: len,
+                        bytes_copied: total,
+                        incremental: true,
+                    });
+                }
+                // Not a prefix of this store: replaced only if it is a store.
+                let other = Store::open(
+                    dst,
+                    crate::engine::OpenOptions {
+                        read_only: true,
+                        index_file: false,
+                        ..Default::default()
+                    },
+                );
+                if let Err(e) = other {
+                    return Err(Error::InvalidArgument(format!(
+                        "{}: the backup destination exists and is not a store ({e}); \
+                         it was left alone",
+                        dst.display()
+                    )));
+                }
+                // `file` keeps the lock until the new copy is in place.
+                full_copy(&self.path, dst, bytes, progress)?;
+                drop(file);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                full_copy(&self.path, dst, bytes, progress)?;
+            }
+            Err(e) => return Err(io("stat", e)),
+        }
+        Ok(BackupReport {
+            size: len,
+            bytes_copied: len,
+            incremental: false,
+        })
+    }
+}
+
+/// Takes the writer lock of the store file at `dst`: no handle writes it
+/// while the backup does.
+fn lock(file: &File, dst: &Path) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(Error::Locked(dst.to_path_buf())),
+        Err(TryLockError::Error(e)) => {
+            Err(Error::io(format!("{}: backup: flock", dst.display()), e))
+        }
+    }
+}
+
+/// The length of `file` if it is an earlier backup of the store whose bytes
+/// are `bytes`: no longer, and equal to them at both ends (its first 64 KiB
+/// and last 1 MiB; a store is append-only, so a backup of it is a prefix).
+fn earlier_backup(file: &File, bytes: &[u8]) -> std::io::Result<Option<u64>> {
+    let have = file.metadata()?.len();
+    if have > bytes.len() as u64 {
+        return Ok(None);
+    }
+    let same = |from: u64, n: u64| -> std::io::Result<bool> {
+        let mut buf = vec![0u8; n as usize];
+        file.read_exact_at(&mut buf, from)?;
+        Ok(buf[..] == bytes[from as usize..(from + n) as usize])
+    };
+    let head = have.min(HEAD_CHECK);
+    let tail = have.min(TAIL_CHECK);
+    Ok((same(0, head)? && same(have - tail, tail)?).then_some(have))
+}
+
+/// Writes `bytes[from..]` (`total` bytes) to `file` at the same offsets.
+fn write_from(
+    file: &File,
+    bytes: &[u8],
+    from: u64,
+    total: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> std::io::Result<()> {
+    let mut at = from as usize;
+    while at < bytes.len() {
+        let end = (at + CHUNK).min(bytes.len());
+        file.write_all_at(&bytes[at..end], at as u64)?;
+        at = end;
+        progress(at as u64 - from, total);
+    }
+    Ok(())
+}
+
+/// Writes all of `bytes` to `<dst>.backup.tmp`, syncs it and renames it
+/// over `dst`, then syncs the directory. On failure the temporary file is
+/// removed and `dst` is as it was.
+fn full_copy(
+    store: &Path,
+    dst: &Path,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<()> {
+    let tmp = backup_temp_path(dst);
+    let io = |what: &str, e| Error::io(format!("{}: backup: {what}", tmp.display()), e);
+    let mode = std::fs::metadata(store)
+        .map(|m| m.mode() & 0o777)
+        .unwrap_or(0o644);
+    let file = crate::os::file::create_fresh(&tmp, mode).map_err(|e| io("create", e))?;
+    let total = bytes.len() as u64;
+    progress(0, total);
+    let res = write_from(&file, bytes, 0, total, progress)
+        .map_err(|e| io("write", e))
+        .and_then(|()| file.sync_all().map_err(|e| io("fsync", e)))
+        .and_then(|()| {
+            std::fs::rename(&tmp, dst).map_err(|e| {
+                Error::io(
+                    format!("{}: backup: rename over the backup", dst.display()),
+                    e,
+                )
+            })
+        });
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return res;
+    }
+    crate::os::file::sync_parent_dir(dst)
+}
