@@ -17,6 +17,7 @@ endif()
 add_executable(srd
   "${SRD_TOOL_DIR}/srd.c"
   "${SRD_TOOL_DIR}/transfer.c"
+  "${SRD_TOOL_DIR}/dump.c"
   "${SRD_TOOL_DIR}/manifest.c"
   "${SRD_TOOL_DIR}/fsutil.c"
   "${SRD_TOOL_DIR}/progress.c")
