@@ -583,16 +583,15 @@ static void print_main_help(FILE *out) {
     for (size_t i = 0; i < N_COMMANDS; i++) {
         char head[64];
         snprintf(head, sizeof head, "%s %s", COMMANDS[i].name, COMMANDS[i].arg_usage);
-        fprintf(out, "  %-24s %s\n", head, COMMANDS[i].summary);
+        fprintf(out, "  %-26s %s\n", head, COMMANDS[i].summary);
     }
     fprintf(out,
             "\n"
             "read, exists, metadata, list, info, verify, export, dump (and the source of\n"
             "copy) open STORE read-only: no lock is taken and a missing STORE is an error.\n"
             "write, import, load and the TARGET_STORE of copy and move are created if\n"
-            "missing;\n"
-            "delete, rename, move and compact need STORE to exist. A store open for\n"
-            "writing by another process is locked: commands that write to it fail\n"
+            "missing; delete, rename, move and compact need STORE to exist. A store open\n"
+            "for writing by another process is locked: commands that write to it fail\n"
             "with status 1 (readers are never blocked).\n"
             "\n"
             "Keys: the file stores only a 64-bit hash of each key, so keys cannot be\n"
