@@ -17,6 +17,7 @@ endif()
 add_executable(srd
   "${SRD_TOOL_DIR}/srd.c"
   "${SRD_TOOL_DIR}/transfer.c"
+  "${SRD_TOOL_DIR}/dump.c"
   "${SRD_TOOL_DIR}/manifest.c"
   "${SRD_TOOL_DIR}/fsutil.c"
   "${SRD_TOOL_DIR}/progress.c")
@@ -88,7 +89,12 @@ set(SRD_CLI_CASES
   import_export_round_trip_of_a_directory_tree
   export_refuses_unsafe_manifest_paths_and_symbolic_links
   progress_bar_only_when_stderr_is_a_terminal
-  read_only_commands_never_modify_the_store)
+  read_only_commands_never_modify_the_store
+  hash_option_reads_inspects_deletes_and_writes_entries_by_key_hash
+  dash_means_stdin_and_value_option_stores_text_literally
+  dump_load_round_trip_through_a_pipe_binary_values_and_an_existing_store
+  load_refuses_malformed_truncated_or_corrupted_dumps_and_writes_nothing
+  dump_refuses_a_damaged_store_and_its_own_store_file)
 set(SRD_CLI_VALGRIND_CASES
   write_read_round_trip_text_binary_nul_bytes_and_multi_mib_stdin
   copy_and_move_between_stores
@@ -96,7 +102,12 @@ set(SRD_CLI_VALGRIND_CASES
   verify_passes_a_sound_store_and_fails_a_damaged_or_torn_one
   locked_store_refuses_writers_with_status_1_while_readers_continue
   import_export_round_trip_of_a_directory_tree
-  export_refuses_unsafe_manifest_paths_and_symbolic_links)
+  export_refuses_unsafe_manifest_paths_and_symbolic_links
+  hash_option_reads_inspects_deletes_and_writes_entries_by_key_hash
+  dash_means_stdin_and_value_option_stores_text_literally
+  dump_load_round_trip_through_a_pipe_binary_values_and_an_existing_store
+  load_refuses_malformed_truncated_or_corrupted_dumps_and_writes_nothing
+  dump_refuses_a_damaged_store_and_its_own_store_file)
 foreach(_case IN LISTS SRD_CLI_CASES)
   add_test(NAME srd_cli_${_case}
     COMMAND "${SRD_BASH}" "${SRD_TOOL_DIR}/tests/srd_cli_tests.sh"

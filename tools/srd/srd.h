@@ -3,6 +3,7 @@
  *
  *   srd.c        argument parsing, help, opening stores, the simple commands
  *   transfer.c   streaming values in (write from stdin, import) and out (export)
+ *   dump.c       dump and load: (key hash, value) pairs as a portable text stream
  *   manifest.c   the import manifest: which relative paths were imported
  *   fsutil.c     directory walking, safe relative paths, creating files
  *   progress.c   the progress bar drawn on a terminal's stderr
@@ -51,6 +52,15 @@ void srdcli_errorf(const char *cmd, const char *fmt, ...)
 
 /* Keeps the worst of two exit codes (failure outranks not-found and usage). */
 int srdcli_worse(int a, int b);
+
+/* ---- hex (srd.c) ------------------------------------------------------------ */
+/* The value of a hex digit (either case), or -1. */
+int srdcli_hex_digit(int ch);
+/* Parses n (1..16) hex digits. Returns 0, or -1 if one is not a hex digit. */
+int srdcli_parse_hex_u64(const char *text, size_t n, uint64_t *out);
+/* Parses a --hash argument: exactly 16 hex digits, either case, optionally after
+ * "0x" or "0X". Returns 0, or -1 if text is anything else. */
+int srdcli_parse_key_hash(const char *text, uint64_t *out);
 
 /* ---- progress bar (progress.c) -------------------------------------------- */
 typedef struct srdcli_progress {
@@ -143,17 +153,27 @@ srd_status srdcli_manifest_save(srd_store *store, const srdcli_manifest *m);
 void srdcli_manifest_free(srdcli_manifest *m);
 
 /* ---- transfer commands (transfer.c) -------------------------------------- */
-/* Streams all of `in` into key with srd_stream_begin/write/commit, in SRDCLI_CHUNK_SIZE
- * chunks, never holding more than one chunk in memory. `first` (first_len bytes, may
+/* Streams all of `in` into key (or, when key is NULL, into the key whose hash is
+ * key_hash) with srd_stream_begin/write/commit, in SRDCLI_CHUNK_SIZE chunks, never holding more than one chunk in memory. `first` (first_len bytes, may
  * be 0) is written before anything read from `in`. Returns the library status, or
  * SRDCLI_READ_ERROR with *read_errno set if reading `in` failed (the stream is then
  * aborted and nothing is stored). The progress bar pg (may be NULL) advances by the
  * bytes written: *done is added to, out of total. */
-srd_status srdcli_stream_from(srd_store *store, const uint8_t *key, size_t key_len, FILE *in,
-                           const uint8_t *first, size_t first_len, srdcli_progress *pg,
+srd_status srdcli_stream_from(srd_store *store, const uint8_t *key, size_t key_len,
+                              uint64_t key_hash, FILE *in, const uint8_t *first, size_t first_len, srdcli_progress *pg,
                            uint64_t *done, uint64_t total, int *read_errno);
 
 int srdcli_cmd_import(const char *cmd, srd_store *store, const char *store_path, const char *dir);
 int srdcli_cmd_export(const char *cmd, srd_store *store, const char *dir);
+
+/* ---- dump and load (dump.c) ---------------------------------------------- */
+/* CRC-32/ISO-HDLC (the store's and zlib's): start with crc = 0. */
+uint32_t srdcli_crc32(uint32_t crc, const uint8_t *data, size_t len);
+
+/* Writes every live (key hash, value) pair of store to file ("-": stdout). */
+int srdcli_cmd_dump(const char *cmd, srd_store *store, const char *store_path, const char *file);
+/* Checks the whole dump in file ("-": stdin), then opens (creating if missing)
+ * the store at store_path and writes every record into it. */
+int srdcli_cmd_load(const char *cmd, const char *store_path, const char *file);
 
 #endif /* SRD_TOOL_H */

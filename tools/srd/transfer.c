@@ -20,11 +20,13 @@
 static uint8_t stream_buf[SRDCLI_CHUNK_SIZE];
 static uint8_t first_buf[SRDCLI_CHUNK_SIZE];
 
-srd_status srdcli_stream_from(srd_store *store, const uint8_t *key, size_t key_len, FILE *in,
-                           const uint8_t *first, size_t first_len, srdcli_progress *pg,
-                           uint64_t *done, uint64_t total, int *read_errno) {
+srd_status srdcli_stream_from(srd_store *store, const uint8_t *key, size_t key_len,
+                              uint64_t key_hash, FILE *in, const uint8_t *first, size_t first_len,
+                              srdcli_progress *pg, uint64_t *done, uint64_t total,
+                              int *read_errno) {
     srd_stream *s = NULL;
-    srd_status st = srd_stream_begin(store, key, key_len, &s);
+    srd_status st = key != NULL ? srd_stream_begin(store, key, key_len, &s)
+                                : srd_stream_begin_with_hash(store, key_hash, &s);
     if (st != SRD_OK) return st;
     if (first_len > 0) {
         st = srd_stream_write(s, first, first_len);
@@ -91,7 +93,7 @@ static int import_file(const char *cmd, srd_store *store, const char *dir, const
     } else {
         *kind = SRD_MANIFEST_VALUE;
         int rerr = 0;
-        srd_status st = srdcli_stream_from(store, key, key_len, f, first_buf, n, pg, done, total, &rerr);
+        srd_status st = srdcli_stream_from(store, key, key_len, 0, f, first_buf, n, pg, done, total, &rerr);
         if (st == SRDCLI_READ_ERROR) {
             srdcli_errorf(cmd, "%s: %s", full, strerror(rerr));
             rc = SRDCLI_EXIT_FAILURE;

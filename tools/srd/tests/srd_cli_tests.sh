@@ -107,7 +107,7 @@ case_help_and_version_work_for_the_tool_and_every_command() {
         out_has '^  3  not found'
         err_empty
     done
-    for c in write read delete rename copy move exists metadata list info compact verify import export; do
+    for c in write read delete rename copy move exists metadata list info compact verify import export dump load; do
         expect 0 help "$c"
         out_has "^usage: srd STORE $c"
         cp "$O" "$T/help1"
@@ -666,6 +666,389 @@ case_read_only_commands_never_modify_the_store() {
     # nor does a refused write
     expect 2 s.srd write a ""
     same_file s.srd orig.srd
+}
+
+# list's first column for the line whose size is SIZE (a unique size in the test).
+hash_of_size() { "${LAUNCH[@]}" "$SRD_BIN" "$1" list | awk -v n="$2" '$2 == n { print $1 }'; }
+
+case_hash_option_reads_inspects_deletes_and_writes_entries_by_key_hash() {
+    expect 0 s.srd write alpha "first"
+    printf 'a\0b\nc\n' >bin.in
+    expect 0 s.srd write beta <bin.in
+    expect 0 s.srd metadata alpha
+    local ha hb
+    ha=$(field 'key hash')
+    expect 0 s.srd metadata beta
+    hb=$(field 'key hash')
+    expect 0 s.srd list
+    out_has "^$ha 5 "
+    # read: bare, 0x, 0X, upper case, --hash=HEX
+    local form
+    for form in "$ha" "0x$ha" "0X$ha" "${ha^^}" "0x${ha^^}"; do
+        expect 0 s.srd read --hash "$form"
+        out_is first
+        err_empty
+    done
+    expect 0 s.srd read --hash="$ha"
+    out_is first
+    expect 0 s.srd read --hash "$hb"
+    same_file "$O" bin.in
+    # metadata, exists by hash: the same answers as by key
+    expect 0 s.srd metadata beta
+    cp "$O" meta.key
+    expect 0 s.srd metadata --hash "$hb"
+    same_file "$O" meta.key
+    expect 0 s.srd exists --hash "$ha"
+    out_is ""
+    expect 3 s.srd exists --hash 0000000000000000
+    err_empty
+    expect_error 3 read s.srd read --hash 0000000000000000
+    expect_error 3 metadata s.srd metadata --hash 0000000000000000
+    expect_error 3 delete s.srd delete --hash 0000000000000000
+    # write by hash replaces the value of the key with that hash, from text or stdin
+    expect 0 s.srd write --hash "$ha" second
+    expect 0 s.srd read alpha
+    out_is second
+    expect 0 s.srd write --hash "0x$ha" <bin.in
+    expect 0 s.srd read alpha
+    same_file "$O" bin.in
+    expect 0 s.srd write --hash "$ha" --value -
+    expect 0 s.srd read alpha
+    out_is -
+    # delete by hash
+    expect 0 s.srd delete --hash "$hb"
+    out_is ""
+    expect 3 s.srd exists beta
+    expect 0 s.srd list
+    check "one live key left" test "$(wc -l <"$O")" = 1
+    # bad hashes: exit 2, one line, nothing changed, nothing created
+    cp s.srd before.srd
+    local badh
+    for badh in 123 "${ha}0" "${ha:1}" 0x 0x123 "" "g${ha:1}" "0x${ha:1}z" " $ha" "$ha " "-$ha" "0x0x${ha:4}"; do
+        expect_error 2 read s.srd read --hash "$badh"
+        err_has 'not a key hash.*16 hex digits'
+        expect_error 2 delete s.srd delete --hash "$badh"
+    done
+    expect_error 2 read s.srd read --hash
+    err_has -- '--hash needs a value'
+    expect_error 2 read s.srd read alpha --hash "$ha"
+    err_has 'wrong number of arguments'
+    expect_error 2 read s.srd read --hash "$ha" --hash "$ha"
+    err_has 'given twice'
+    expect_error 2 write s.srd write --hash "$ha" a b
+    expect_error 2 write s.srd write alpha v --value w
+    for c in "rename --hash $ha x" "copy --hash $ha t.srd" "move --hash $ha t.srd" "list --hash $ha" "info --hash $ha" "dump --hash $ha" "read --frobnicate alpha"; do
+        # shellcheck disable=SC2086
+        expect_error 2 "${c%% *}" s.srd $c
+        err_has 'unknown option'
+    done
+    same_file s.srd before.srd
+    expect_error 2 read new.srd read --hash nothex
+    expect_error 2 write new.srd write --hash nothex v
+    check "a refused --hash creates no store" test ! -e new.srd -a ! -e t.srd
+    # a key that looks like an option still works after --
+    expect 0 s.srd write -- --hash v
+    expect 0 s.srd read -- --hash
+    out_is v
+    # the by-hash names of export are accepted as they are
+    expect 0 s.srd export out
+    local f
+    f=$(ls out/by-hash | head -1)
+    expect 0 s.srd read --hash "${f%.bin}"
+    same_file "$O" "out/by-hash/$f"
+}
+
+case_dash_means_stdin_and_value_option_stores_text_literally() {
+    # '-' as VALUE: stdin, binary-safe (NUL and newline bytes)
+    printf '\0line one\nline two\n\0\r\n' >nl.in
+    expect 0 s.srd write k - <nl.in
+    expect 0 s.srd read k
+    same_file "$O" nl.in
+    # a value over 1 MiB through a pipe, streamed
+    head -c $((1024 * 1024 + 4321)) /dev/urandom >big.in
+    cat big.in | "${LAUNCH[@]}" "$SRD_BIN" s.srd write big - 2>"$E"
+    check "write KEY - from a pipe exits 0" test $? = 0
+    expect 0 s.srd read big
+    same_file "$O" big.in
+    # after --, '-' still means stdin (as for cat -- -)
+    printf 'from stdin' >s.in
+    expect 0 s.srd write k -- - <s.in
+    expect 0 s.srd read k
+    out_is "from stdin"
+    # the text '-' itself, and text starting with '--', with --value
+    expect 0 s.srd write k --value - </dev/null
+    expect 0 s.srd read k
+    out_is -
+    expect 0 s.srd write k --value=--help
+    expect 0 s.srd read k
+    out_is --help
+    expect 0 s.srd write k --value ""-x
+    expect 0 s.srd read k
+    out_is -x
+    expect 0 s.srd write k -- --also-literal
+    expect 0 s.srd read k
+    out_is --also-literal
+    # refusals: empty stdin, a lone 0x00, too many values, --value with VALUE
+    expect_error 2 write s.srd write k - </dev/null
+    printf '\0' >nul.in
+    expect_error 2 write s.srd write k - <nul.in
+    expect_error 2 write s.srd write k --value ""
+    expect_error 2 write s.srd write k - extra
+    expect_error 2 write s.srd write k - --value x
+    expect_error 2 write s.srd write k --value
+    expect 0 s.srd read k
+    out_is --also-literal
+    # unreadable stdin: nothing stored
+    expect_error 1 write s.srd write dir - <.
+    expect 3 s.srd exists dir
+}
+
+# dump_of STORE OUT: srd STORE dump - >OUT, checking it succeeds
+dump_of() {
+    "${LAUNCH[@]}" "$SRD_BIN" "$1" dump - >"$2" 2>"$E"
+    check "srd $1 dump - exits 0" test $? = 0
+}
+
+case_dump_load_round_trip_through_a_pipe_binary_values_and_an_existing_store() {
+    printf 'a\0b\nc\n\n' >nl.bin
+    all_bytes 2 >all.bin
+    head -c $((1024 * 1024 + 77)) /dev/urandom >big.bin
+    printf '\0' >lead.bin
+    printf 'x' >>lead.bin
+    expect 0 a.srd write text "hello world"
+    expect 0 a.srd write nl - <nl.bin
+    expect 0 a.srd write all <all.bin
+    expect 0 a.srd write big <big.bin
+    expect 0 a.srd write lead <lead.bin
+    expect 0 a.srd write text "newest wins"
+    expect 0 a.srd write gone x
+    expect 0 a.srd delete gone
+    # the format: header, one record per live key in file order, end line
+    expect 0 a.srd dump
+    err_empty
+    cp "$O" a.dump
+    check "first line is the format and version" test "$(head -1 a.dump)" = "srd-dump 1"
+    out_has '^created-by srd [0-9]+\.[0-9]+\.[0-9]+ \(simd-r-drive library [0-9]+\.[0-9]+\.[0-9]+\)$'
+    out_has '^encoding hex$'
+    out_has '^end-header$'
+    check "one record per live key" test "$(grep -c '^value ' a.dump)" = 5
+    out_has "^end 5 $((11 + 7 + 512 + 1024 * 1024 + 77 + 2)) [0-9a-f]{8}\$"
+    check "the end line is the last line" test "$(tail -1 a.dump | cut -d' ' -f1)" = end
+    check "records are in file order, as list prints them" \
+        test "$(grep '^value ' a.dump | cut -d' ' -f2,3)" = "$("$SRD_BIN" a.srd list | cut -d' ' -f1,2)"
+    check "data lines hold at most 128 hex digits" test "$(grep -v ' ' a.dump | awk '{ if (length($0) > m) m = length($0) } END { print m }')" = 128
+    expect 0 a.srd metadata all
+    local crc
+    crc=$(field crc32)
+    check "a record's CRC-32 is the value's, as metadata prints it" grep -q "^value [0-9a-f]* 512 $crc\$" a.dump
+    # dump to FILE, and to -
+    expect 0 a.srd dump a2.dump
+    out_is "dumped 5 values ($((11 + 7 + 512 + 1024 * 1024 + 77 + 2)) bytes) to a2.dump"
+    same_file a2.dump a.dump
+    expect 0 a.srd dump -
+    same_file "$O" a.dump
+    # round trip through a pipe into a new store
+    "${LAUNCH[@]}" "$SRD_BIN" a.srd dump - 2>dump.err | "${LAUNCH[@]}" "$SRD_BIN" b.srd load - >load.out 2>"$E"
+    check "dump - | load - exits 0" test $? = 0
+    check "load prints what it stored" grep -qx "loaded 5 values ($((11 + 7 + 512 + 1024 * 1024 + 77 + 2)) bytes)" load.out
+    err_empty
+    dump_of b.srd b.dump
+    same_file b.dump a.dump
+    expect 0 a.srd list
+    cut -d' ' -f1,2 "$O" >a.list
+    expect 0 b.srd list
+    cut -d' ' -f1,2 "$O" >b.list
+    same_file b.list a.list
+    local k
+    for k in nl all big lead; do
+        expect 0 b.srd read "$k"
+        same_file "$O" "$k.bin"
+    done
+    expect 0 b.srd read text
+    out_is "newest wins"
+    expect 3 b.srd exists gone
+    expect 0 b.srd verify
+    # load from FILE and from stdin redirected from a file
+    expect 0 c.srd load a.dump
+    dump_of c.srd c.dump
+    same_file c.dump a.dump
+    expect 0 d.srd load - <a.dump
+    dump_of d.srd d.dump
+    same_file d.dump a.dump
+    expect 0 d2.srd load <a.dump
+    dump_of d2.srd d2.dump
+    same_file d2.dump a.dump
+    # into an existing store: keys of the dump replaced, other keys kept
+    expect 0 e.srd write text "old text"
+    expect 0 e.srd write own "kept"
+    expect 0 e.srd load a.dump
+    expect 0 e.srd read text
+    out_is "newest wins"
+    expect 0 e.srd read own
+    out_is kept
+    expect 0 e.srd read big
+    same_file "$O" big.bin
+    expect 0 e.srd info
+    check "the dump's 5 keys plus the store's own" test "$(field 'live keys')" = 6
+    # loading the same dump again changes no answer
+    expect 0 e.srd load a.dump
+    expect 0 e.srd info
+    check "still 6 live keys" test "$(field 'live keys')" = 6
+    # an empty store gives an empty dump, which loads
+    expect 0 empty.srd write k v
+    expect 0 empty.srd delete k
+    expect 0 empty.srd dump
+    check "an empty store's dump has no record" test "$(grep -c '^value ' "$O")" = 0
+    out_has '^end 0 0 [0-9a-f]{8}$'
+    cp "$O" empty.dump
+    expect 0 f.srd load empty.dump
+    out_is "loaded 0 values (0 bytes)"
+    # an imported tree keeps its manifest: export from the loaded store gives it back
+    mkdir -p tree/sub
+    echo one >tree/sub/one.txt
+    cp nl.bin tree/nl.bin
+    expect 0 t.srd import tree
+    "${LAUNCH[@]}" "$SRD_BIN" t.srd dump - | "${LAUNCH[@]}" "$SRD_BIN" t2.srd load - >/dev/null 2>"$E"
+    check "dump | load of an imported store" test $? = 0
+    expect 0 t2.srd export out
+    if diff -r tree out >diff.txt; then ok; else fail "export after load differs: $(head -5 diff.txt)"; fi
+}
+
+# refused NAME DUMPFILE: load into a new store and into an existing one is refused
+# with status 1 and one error line, and changes nothing.
+refused() {
+    local what="$1" dumpf="$2"
+    rm -f new.srd
+    expect_error 1 load new.srd load "$dumpf"
+    check "$what: a refused load creates no store" test ! -e new.srd
+    cp existing.srd existing.before
+    expect_error 1 load existing.srd load - <"$dumpf"
+    same_file existing.srd existing.before
+    cat "$dumpf" | "${LAUNCH[@]}" "$SRD_BIN" existing.srd load - >"$O" 2>"$E"
+    check "$what: refused from a pipe too" test $? = 1
+    same_file existing.srd existing.before
+}
+
+case_load_refuses_malformed_truncated_or_corrupted_dumps_and_writes_nothing() {
+    expect 0 a.srd write one "first value"
+    head -c 200000 /dev/urandom >big.bin
+    expect 0 a.srd write big <big.bin
+    expect 0 a.srd write three "third"
+    dump_of a.srd good.dump
+    expect 0 existing.srd write mine "mine"
+    local size lines
+    size=$(file_size good.dump)
+    lines=$(wc -l <good.dump)
+    # truncated: inside the header, inside a value, between records, the end line gone
+    head -c 20 good.dump >t1.dump
+    refused "cut in the header" t1.dump
+    err_has 'truncated'
+    head -c $((size / 2)) good.dump >t2.dump
+    refused "cut inside a value" t2.dump
+    err_has 'truncated'
+    head -n $((lines - 1)) good.dump >t3.dump
+    refused "no end line" t3.dump
+    err_has "without the 'end' line"
+    head -c $((size - 3)) good.dump >t4.dump
+    refused "cut inside the end line" t4.dump
+    # corrupted: a value digit, a key hash, the end line's count, bytes or CRC
+    sed '6s/^./X/' good.dump >c1.dump
+    refused "a non-hex value digit" c1.dump
+    err_has 'not two hex digits'
+    awk 'NR == 6 { c = substr($0, 1, 1); $0 = (c == "0" ? "1" : "0") substr($0, 2) } { print }' good.dump >c2.dump
+    refused "a changed value digit" c2.dump
+    err_has 'fails its CRC-32.*corrupted'
+    awk 'NR == 5 { c = substr($2, 1, 1); $2 = (c == "0" ? "1" : "0") substr($2, 2) } { print }' good.dump >c3.dump
+    refused "a changed key hash" c3.dump
+    err_has 'dump fails its CRC-32'
+    awk '/^end / { $2 = $2 + 1 } { print }' good.dump >c4.dump
+    refused "a wrong record count" c4.dump
+    err_has 'counts 4 records'
+    awk '/^end / { $3 = $3 - 1 } { print }' good.dump >c5.dump
+    refused "a wrong byte count" c5.dump
+    awk '/^end / { $4 = "00000000" } { print }' good.dump >c6.dump
+    refused "a wrong stream CRC" c6.dump
+    awk 'NR == 5 { $3 = $3 + 1 } { print }' good.dump >c7.dump
+    refused "a value length too long" c7.dump
+    awk 'NR == 5 { $3 = $3 - 1 } { print }' good.dump >c8.dump
+    refused "a value length too short" c8.dump
+    awk 'NR == 5 { $2 = "xyz" } { print }' good.dump >c9.dump
+    refused "a key hash that is not hex" c9.dump
+    err_has 'not 16 hex digits'
+    sed 's/$/\r/' good.dump >crlf.dump
+    refused "CR LF line ends" crlf.dump
+    cp good.dump extra.dump
+    echo more >>extra.dump
+    refused "data after the end line" extra.dump
+    err_has 'after the end line'
+    # headers: wrong version, not a dump, empty, unknown encoding, no encoding
+    sed '1s/.*/srd-dump 2/' good.dump >v2.dump
+    refused "format version 2" v2.dump
+    err_has "unsupported dump format version '2'"
+    sed '1s/.*/mdb-dump 1/' good.dump >v3.dump
+    refused "another format" v3.dump
+    err_has 'not an srd dump'
+    : >empty.dump
+    refused "empty input" empty.dump
+    err_has 'empty'
+    sed 's/^encoding hex$/encoding base64/' good.dump >e1.dump
+    refused "another encoding" e1.dump
+    err_has "unsupported encoding"
+    grep -v '^encoding ' good.dump >e2.dump
+    refused "no encoding line" e2.dump
+    # records the store cannot hold (CRC-32 of "" is 0, of "\0" d202ef8d)
+    printf 'srd-dump 1\nencoding hex\nend-header\nvalue 0123456789abcdef 0 00000000\n\nend 1 0 00000000\n' >z1.dump
+    refused "an empty value" z1.dump
+    printf 'srd-dump 1\nencoding hex\nend-header\nvalue 0123456789abcdef 1 d202ef8d\n00\nend 1 1 00000000\n' >z2.dump
+    refused "a single 0x00 value" z2.dump
+    err_has 'one 0x00 byte'
+    # a missing dump file: status 3, nothing created
+    expect_error 3 load new.srd load no-such.dump
+    check "no store for a missing dump" test ! -e new.srd
+    # a hand-written dump with an unknown header line and split data lines loads
+    local crc
+    printf 'srd-dump 1\ncomment written by hand\nencoding hex\nend-header\nvalue 0123456789abcdef 3 352441c2\n61\n6263\n' >hand.dump
+    if command -v python3 >/dev/null; then
+        crc=$(python3 -c 'import sys,zlib; print("%08x" % zlib.crc32(open(sys.argv[1],"rb").read()))' hand.dump)
+        printf 'end 1 3 %s\n' "$crc" >>hand.dump
+        expect 0 h.srd load hand.dump
+        expect 0 h.srd read --hash 0123456789abcdef
+        out_is abc
+    fi
+}
+
+case_dump_refuses_a_damaged_store_and_its_own_store_file() {
+    expect 0 s.srd write first one
+    head -c 3000 /dev/zero | tr '\0' 'A' >a.val
+    expect 0 s.srd write middle <a.val
+    expect 0 s.srd write last three
+    cp s.srd orig.srd
+    # the store file itself as FILE: refused, nothing changed
+    expect_error 2 dump s.srd dump s.srd
+    err_has 'the store itself'
+    same_file s.srd orig.srd
+    # a missing store: status 3, no dump file
+    expect_error 3 dump none.srd dump out.dump
+    check "no dump of a missing store" test ! -e out.dump -a ! -e none.srd
+    expect_error 2 dump s.srd dump a b
+    # a damaged value: status 1, FILE removed, and the stdout dump has no end line
+    expect 0 s.srd metadata middle
+    local off
+    off=$(field offset)
+    printf 'B' | dd of=s.srd bs=1 seek=$((off + 1000)) conv=notrunc status=none
+    expect_error 1 dump s.srd dump out.dump
+    check "an incomplete dump file is removed" test ! -e out.dump
+    expect 1 s.srd dump -
+    check "no end line after a failure" test "$(grep -c '^end ' "$O")" = 0
+    cp "$O" partial.dump
+    expect_error 1 load new.srd load partial.dump
+    check "the partial dump loads nothing" test ! -e new.srd
+    # salvage first, then dump
+    expect 0 s.srd salvage saved.srd
+    expect 0 saved.srd dump saved.dump
+    expect 0 back.srd load saved.dump
+    expect 0 back.srd read last
+    out_is three
 }
 
 # ---------------------------------------------------------------------------
