@@ -240,8 +240,9 @@ const HEADER_PREAMBLE: &str = "/**
  * - **E1** Every fallible function returns an srd_status; `SRD_OK` (0) is
  *   success. Outputs (the `out_` parameters) are written only on success,
  *   unless the function says otherwise (srd_verify()).
- * - **E2** On failure srd_last_error_message() describes what went wrong, on
- *   the calling thread; successful calls do not change it.
+ * - **E2** On failure srd_last_error_message() describes what went wrong, and
+ *   srd_last_error_os_errno() gives the operating-system error number (0 if
+ *   none), on the calling thread; successful calls do not change them.
  * - **E3** Any function returning srd_status may return `SRD_PANIC`: a bug
  *   inside the library, caught at the C boundary; the call had no effect that
  *   can be relied on. Functions returning something else return a fixed
@@ -249,6 +250,15 @@ const HEADER_PREAMBLE: &str = "/**
  * - **E4** A NULL handle, a NULL output pointer or a NULL buffer with a
  *   non-zero length gives `SRD_INVALID_ARGUMENT` before anything is changed.
  *   Functions that release a handle accept NULL as a no-op.
+ * - **E5** The detail of E2 is kept per OS thread and describes the last
+ *   failing call on that thread. Read it on the same OS thread, right after
+ *   the failing call and before any other `srd_` call there. Runtimes that
+ *   move calls between OS threads or make them on worker threads (Go's
+ *   goroutines, Node's async work and worker threads, async FFI calls such
+ *   as koffi's) must make the call and read its detail inside one native
+ *   function, on one thread, and hand the copies back with the status: the
+ *   Go binding (bindings/go) and the Node binding (bindings/node) do so, and
+ *   every caller gets the detail of its own call.
  *
  * @section conventions_buffers Buffers, keys and ownership (B)
  * - **B1** Buffers are passed as a pointer followed by a length; a length of 0
@@ -339,7 +349,7 @@ const HEADER_PREAMBLE: &str = "/**
  */
 
 /** @defgroup errors Status codes and error messages
- *  @brief srd_status, its text, and the per-thread message of the last failure (rules E1 to E4). */
+ *  @brief srd_status, its text, and the per-thread message and OS error number of the last failure (rules E1 to E5). */
 /** @defgroup version Version
  *  @brief The header's version macros and the loaded library's version. */
 /** @defgroup lifecycle Opening, closing and maintaining a store

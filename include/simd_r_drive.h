@@ -16,8 +16,9 @@
  * - **E1** Every fallible function returns an srd_status; `SRD_OK` (0) is
  *   success. Outputs (the `out_` parameters) are written only on success,
  *   unless the function says otherwise (srd_verify()).
- * - **E2** On failure srd_last_error_message() describes what went wrong, on
- *   the calling thread; successful calls do not change it.
+ * - **E2** On failure srd_last_error_message() describes what went wrong, and
+ *   srd_last_error_os_errno() gives the operating-system error number (0 if
+ *   none), on the calling thread; successful calls do not change them.
  * - **E3** Any function returning srd_status may return `SRD_PANIC`: a bug
  *   inside the library, caught at the C boundary; the call had no effect that
  *   can be relied on. Functions returning something else return a fixed
@@ -25,6 +26,15 @@
  * - **E4** A NULL handle, a NULL output pointer or a NULL buffer with a
  *   non-zero length gives `SRD_INVALID_ARGUMENT` before anything is changed.
  *   Functions that release a handle accept NULL as a no-op.
+ * - **E5** The detail of E2 is kept per OS thread and describes the last
+ *   failing call on that thread. Read it on the same OS thread, right after
+ *   the failing call and before any other `srd_` call there. Runtimes that
+ *   move calls between OS threads or make them on worker threads (Go's
+ *   goroutines, Node's async work and worker threads, async FFI calls such
+ *   as koffi's) must make the call and read its detail inside one native
+ *   function, on one thread, and hand the copies back with the status: the
+ *   Go binding (bindings/go) and the Node binding (bindings/node) do so, and
+ *   every caller gets the detail of its own call.
  *
  * @section conventions_buffers Buffers, keys and ownership (B)
  * - **B1** Buffers are passed as a pointer followed by a length; a length of 0
@@ -115,7 +125,7 @@
  */
 
 /** @defgroup errors Status codes and error messages
- *  @brief srd_status, its text, and the per-thread message of the last failure (rules E1 to E4). */
+ *  @brief srd_status, its text, and the per-thread message and OS error number of the last failure (rules E1 to E5). */
 /** @defgroup version Version
  *  @brief The header's version macros and the loaded library's version. */
 /** @defgroup lifecycle Opening, closing and maintaining a store
@@ -156,11 +166,11 @@
 /** Minor version of this header. @ingroup version */
 #define SRD_VERSION_MINOR 1
 /** Patch version of this header. @ingroup version */
-#define SRD_VERSION_PATCH 1
+#define SRD_VERSION_PATCH 2
 /** Version as MAJOR * 1000000 + MINOR * 1000 + PATCH; compare with srd_version_number(). @ingroup version */
-#define SRD_VERSION_NUMBER 1001
+#define SRD_VERSION_NUMBER 1002
 /** Version as text; compare with srd_version_string(). @ingroup version */
-#define SRD_VERSION_STRING "0.1.1"
+#define SRD_VERSION_STRING "0.1.2"
 
 
 /**
@@ -244,7 +254,8 @@
  * @brief Result of every fallible `srd_` function (rule E1 in @ref conventions).
  *
  * `SRD_OK` (0) is success; any other value is a failure, described in more
- * detail by srd_last_error_message() on the same thread (rule E2). In C the type
+ * detail by srd_last_error_message() and srd_last_error_os_errno() on the same
+ * thread (rules E2 and E5). In C the type
  * is `int32_t`; the set of codes may grow in later versions, so treat unknown
  * values as failures (srd_status_str() names them "unknown status code"). Each
  * function lists the codes it can return.
@@ -555,10 +566,36 @@ const char *srd_status_str(int32_t status);
  * @return A NUL-terminated string owned by the library, never NULL; never free
  * it. Lifetime: until the next failing `srd_` call on the same thread (rule L4).
  *
- * Threads: each thread has its own message (rule E2).
+ * Threads: each OS thread has its own message; read it on the thread that made
+ * the failing call, before any other `srd_` call there (rule E5: Go, Node and
+ * other runtimes that move calls between threads must read it inside the same
+ * native function as the call).
  * @ingroup errors
  */
 const char *srd_last_error_message(void);
+
+/**
+ * @brief Returns the operating-system error number (`errno`) of the last failed
+ * `srd_` call on the calling thread, or 0 if that failure had none.
+ *
+ * Like SQLite's `sqlite3_system_errno()`: it tells apart the causes of an
+ * `SRD_IO` failure (`ENOSPC`, `EACCES`, `EIO`, ...) without parsing the
+ * message. It is set by every failure: to the number the failing OS call
+ * reported for `SRD_IO` (0 in the rare case the OS gave none, such as a file
+ * that ended early) and for `SRD_NOT_FOUND` from opening a path (`ENOENT`),
+ * and to 0 for every other failure (a missing key, an invalid argument, a
+ * corrupt file, a lock held by another writer, ...). Successful calls do not
+ * change it (rule E2 in @ref conventions). Before any failure on this thread
+ * it is 0.
+ *
+ * @return The `errno` value of the last failure on this thread (positive, as
+ * in `<errno.h>`), or 0 if it had none.
+ *
+ * Threads: each OS thread has its own value; read it on the thread that made
+ * the failing call, before any other `srd_` call there (rule E5).
+ * @ingroup errors
+ */
+int32_t srd_last_error_os_errno(void);
 
 /**
  * @brief Returns the library's version as `MAJOR * 1000000 + MINOR * 1000 +
@@ -575,7 +612,7 @@ const char *srd_last_error_message(void);
 uint32_t srd_version_number(void);
 
 /**
- * @brief Returns the library's version as text, e.g. "0.1.1".
+ * @brief Returns the library's version as text, e.g. "0.1.2".
  *
  * It equals the header's `SRD_VERSION_STRING` when the library loaded at run
  * time is the one compiled against.

@@ -3,7 +3,8 @@
 # compatibility with the simd-r-drive crate, header drift), the C suite
 # through CMake/ctest, both again through the generic Unix path (forced on
 # Linux with --cfg srd_generic_unix), and the C suite under
-# AddressSanitizer+UBSan and valgrind.
+# AddressSanitizer+UBSan and valgrind; the Python, Go and Node bindings'
+# tests.
 # Installs CMake into .venv if it is missing. Exits non-zero if anything fails.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,6 +53,8 @@ step rust-tests-generic-unix env RUSTFLAGS="--cfg srd_generic_unix" \
 step c-tests c_suite build
 step c-tests-generic-unix c_suite build-generic -DSRD_GENERIC_UNIX=ON
 step python-bindings bindings/python/run_tests.sh
+step go-bindings bindings/go/run_tests.sh
+step node-bindings bindings/node/run_tests.sh
 step fuzz-corpus-replay scripts/fuzz.sh --replay
 step fuzz-short-session env SRD_FUZZ_NO_SAVE=1 scripts/fuzz.sh --run "${SRD_FUZZ_SECONDS:-15}"
 step c-tests-asan-ubsan c_suite build-asan -DSRD_SANITIZE=ON

@@ -1,4 +1,5 @@
-//! Status codes, the panic boundary and the thread-local error message.
+//! Status codes, the panic boundary and the thread-local error detail (the
+//! message and the OS error number of the last failure).
 
 use crate::error::Error;
 use std::any::Any;
@@ -9,7 +10,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// @brief Result of every fallible `srd_` function (rule E1 in @ref conventions).
 ///
 /// `SRD_OK` (0) is success; any other value is a failure, described in more
-/// detail by srd_last_error_message() on the same thread (rule E2). In C the type
+/// detail by srd_last_error_message() and srd_last_error_os_errno() on the same
+/// thread (rules E2 and E5). In C the type
 /// is `int32_t`; the set of codes may grow in later versions, so treat unknown
 /// values as failures (srd_status_str() names them "unknown status code"). Each
 /// function lists the codes it can return.
@@ -78,12 +80,16 @@ thread_local! {
     /// The message when `LAST_FIXED` is `None`: a formatted text. Kept (not
     /// freed) while a fixed text is shown, until the next formatted one.
     static LAST_OWNED: RefCell<Option<CString>> = const { RefCell::new(None) };
+    /// The OS error number of the last failure (0: it had none).
+    static LAST_ERRNO: Cell<i32> = const { Cell::new(0) };
 }
 
-/// A failed call: its status and the message for `srd_last_error_message`.
+/// A failed call: its status, the message for `srd_last_error_message` and
+/// the OS error number for `srd_last_error_os_errno` (0: none).
 pub(crate) struct Failure {
     pub(crate) status: srd_status,
     message: LastError,
+    errno: i32,
 }
 
 impl Failure {
@@ -92,6 +98,7 @@ impl Failure {
         Failure {
             status,
             message: LastError::Static(message),
+            errno: 0,
         }
     }
 
@@ -103,6 +110,7 @@ impl Failure {
         Failure {
             status,
             message: LastError::Owned(text),
+            errno: 0,
         }
     }
 
@@ -128,12 +136,24 @@ impl From<Error> for Failure {
             Error::Conflict { .. } => SRD_CONFLICT,
             Error::Io { .. } => SRD_IO,
         };
-        Failure::new(status, e.to_string())
+        // The OS error number, where the failure came from an OS call that
+        // gave one. `FileNotFound` is made only from an open that failed
+        // with `io::ErrorKind::NotFound`, which is ENOENT on Unix.
+        let errno = match &e {
+            Error::Io { source, .. } => source.raw_os_error().unwrap_or(0),
+            Error::FileNotFound(_) => libc::ENOENT,
+            _ => 0,
+        };
+        let mut f = Failure::new(status, e.to_string());
+        f.errno = errno;
+        f
     }
 }
 
+/// Records a failure's detail for this thread.
 #[inline]
-fn set_last(message: LastError) {
+fn set_last(message: LastError, errno: i32) {
+    LAST_ERRNO.set(errno);
     match message {
         LastError::Static(s) => LAST_FIXED.set(Some(s)),
         LastError::Owned(s) => set_last_owned(s),
@@ -165,7 +185,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> srd_status {
         Ok(Ok(())) => SRD_OK,
         Ok(Err(f)) => {
             let status = f.status;
-            set_last(f.message);
+            set_last(f.message, f.errno);
             status
         }
         Err(payload) => panicked(payload),
@@ -177,7 +197,7 @@ pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> srd_status {
 #[inline(never)]
 fn panicked(payload: Box<dyn Any + Send>) -> srd_status {
     let msg = format!("internal error (panic): {}", panic_text(&*payload));
-    set_last(Failure::new(SRD_PANIC, msg).message);
+    set_last(Failure::new(SRD_PANIC, msg).message, 0);
     SRD_PANIC
 }
 
@@ -224,7 +244,10 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
 /// @return A NUL-terminated string owned by the library, never NULL; never free
 /// it. Lifetime: until the next failing `srd_` call on the same thread (rule L4).
 ///
-/// Threads: each thread has its own message (rule E2).
+/// Threads: each OS thread has its own message; read it on the thread that made
+/// the failing call, before any other `srd_` call there (rule E5: Go, Node and
+/// other runtimes that move calls between threads must read it inside the same
+/// native function as the call).
 /// @ingroup errors
 #[no_mangle]
 pub extern "C" fn srd_last_error_message() -> *const c_char {
@@ -236,6 +259,30 @@ pub extern "C" fn srd_last_error_message() -> *const c_char {
         // message replaces it.
         LAST_OWNED.with(|m| m.borrow().as_ref().map_or(c"".as_ptr(), |s| s.as_ptr()))
     })
+}
+
+/// @brief Returns the operating-system error number (`errno`) of the last failed
+/// `srd_` call on the calling thread, or 0 if that failure had none.
+///
+/// Like SQLite's `sqlite3_system_errno()`: it tells apart the causes of an
+/// `SRD_IO` failure (`ENOSPC`, `EACCES`, `EIO`, ...) without parsing the
+/// message. It is set by every failure: to the number the failing OS call
+/// reported for `SRD_IO` (0 in the rare case the OS gave none, such as a file
+/// that ended early) and for `SRD_NOT_FOUND` from opening a path (`ENOENT`),
+/// and to 0 for every other failure (a missing key, an invalid argument, a
+/// corrupt file, a lock held by another writer, ...). Successful calls do not
+/// change it (rule E2 in @ref conventions). Before any failure on this thread
+/// it is 0.
+///
+/// @return The `errno` value of the last failure on this thread (positive, as
+/// in `<errno.h>`), or 0 if it had none.
+///
+/// Threads: each OS thread has its own value; read it on the thread that made
+/// the failing call, before any other `srd_` call there (rule E5).
+/// @ingroup errors
+#[no_mangle]
+pub extern "C" fn srd_last_error_os_errno() -> i32 {
+    guard_value(0, || LAST_ERRNO.get())
 }
 
 impl Failure {
@@ -296,6 +343,30 @@ mod tests {
         assert_eq!(last(), "invalid argument: second");
         // Each thread has its own message, empty before its first failure.
         assert_eq!(std::thread::spawn(last).join().unwrap(), "");
+    }
+
+    #[test]
+    fn the_os_errno_follows_the_last_failure() {
+        let fresh = std::thread::spawn(|| srd_last_error_os_errno());
+        assert_eq!(fresh.join().unwrap(), 0);
+        let io = Error::io("x: write", std::io::Error::from_raw_os_error(libc::ENOSPC));
+        assert_eq!(guard(|| Err(io.into())), SRD_IO);
+        assert_eq!(srd_last_error_os_errno(), libc::ENOSPC);
+        assert!(last().contains("x: write"), "{}", last());
+        // Successes keep it; a failure without an OS error clears it.
+        assert_eq!(guard(|| Ok(())), SRD_OK);
+        assert_eq!(srd_last_error_os_errno(), libc::ENOSPC);
+        let missing = Error::FileNotFound("/no/such".into());
+        assert_eq!(guard(|| Err(missing.into())), SRD_NOT_FOUND);
+        assert_eq!(srd_last_error_os_errno(), libc::ENOENT);
+        let st = guard(|| Err(Failure::fixed(SRD_NOT_FOUND, c"key not found")));
+        assert_eq!(st, SRD_NOT_FOUND);
+        assert_eq!(srd_last_error_os_errno(), 0);
+        let other = Error::io("y", std::io::Error::other("no number"));
+        assert_eq!(guard(|| Err(other.into())), SRD_IO);
+        assert_eq!(srd_last_error_os_errno(), 0);
+        assert_eq!(guard(|| panic!("boom")), SRD_PANIC);
+        assert_eq!(srd_last_error_os_errno(), 0);
     }
 
     #[test]

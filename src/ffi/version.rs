@@ -42,7 +42,7 @@ pub extern "C" fn srd_version_number() -> u32 {
     NUMBER
 }
 
-/// @brief Returns the library's version as text, e.g. "0.1.1".
+/// @brief Returns the library's version as text, e.g. "0.1.2".
 ///
 /// It equals the header's `SRD_VERSION_STRING` when the library loaded at run
 /// time is the one compiled against.

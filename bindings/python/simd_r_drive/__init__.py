@@ -74,7 +74,7 @@ from .store import (
 )
 
 #: Version of these bindings.
-__version__: str = "0.1.1"
+__version__: str = "0.1.2"
 
 __all__ = [
     "Store",
