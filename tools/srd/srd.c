@@ -367,6 +367,19 @@ static int cmd_verify(ctx *c) {
     return SRDCLI_EXIT_OK;
 }
 
+static int cmd_backup(ctx *c) {
+    const char *dst = c->args[0];
+    srdcli_progress pg;
+    srdcli_progress_init(&pg, "backup");
+    srd_status st = srd_backup(c->store, dst, srdcli_progress_callback, &pg);
+    srdcli_progress_finish(&pg);
+    if (st != SRD_OK) return srdcli_report(c->cmd, st);
+    struct stat sb;
+    if (stat(dst, &sb) != 0) return srdcli_report(c->cmd, SRD_IO);
+    printf("backed up %lld bytes to %s\n", (long long)sb.st_size, dst);
+    return SRDCLI_EXIT_OK;
+}
+
 static int cmd_salvage(ctx *c) {
     srd_salvage_report r;
     memset(&r, 0, sizeof r);
@@ -494,6 +507,16 @@ static const command COMMANDS[] = {
      "cannot be opened at all and also gives 1. STORE is opened read-only. Bytes\n"
      "after the last entry while another process holds the store open for writing\n"
      "are reported as a write in progress (a value being streamed), not damage.\n",
+     0},
+    {"backup", "DST", 1, 1, OPEN_READ_ONLY, cmd_backup,
+     "write a consistent, synced copy of STORE to DST while writers go on",
+     "Copies STORE as it is at this moment to DST (srd_backup), while other processes\n"
+     "go on writing to it, and returns once the copy is on disk. If DST holds an\n"
+     "earlier backup of STORE, only what is new is appended; otherwise the copy is\n"
+     "written to DST.backup.tmp and renamed over DST (a crash leaves the earlier\n"
+     "DST, or none). DST must not be STORE or a file that is not a store (exit\n"
+     "status 2, DST left alone). Draws a progress bar on stderr when it is a\n"
+     "terminal. Prints 'backed up <bytes> bytes to DST'.\n",
      0},
     {"salvage", "DST", 1, 1, OPEN_NONE, cmd_salvage,
      "copy every intact entry of a damaged STORE into a new store DST",

@@ -405,6 +405,34 @@ case_compact_shrinks_the_file_and_keeps_every_value() {
     out_is "$after bytes -> $after bytes (0 bytes freed)"
 }
 
+case_backup_copies_the_store_then_appends_only_what_is_new() {
+    head -c 300000 /dev/urandom >v1
+    expect 0 s.srd write a <v1
+    expect 0 s.srd write b small
+    expect 0 s.srd backup b.srd
+    err_empty
+    out_is "backed up $(file_size s.srd) bytes to b.srd"
+    same_file s.srd b.srd
+    check "no temporary file is left" test ! -e b.srd.backup.tmp
+    expect 0 b.srd read a
+    same_file "$O" v1
+    # Later writes: the next backup extends the earlier one.
+    expect 0 s.srd write c later
+    expect 0 s.srd backup b.srd
+    same_file s.srd b.srd
+    expect 0 b.srd read c
+    out_is "later"
+    # After a compaction the backup is copied whole again.
+    expect 0 s.srd compact
+    expect 0 s.srd backup b.srd
+    same_file s.srd b.srd
+    # Not a store: refused, left alone.
+    printf 'my notes\n' >notes.txt
+    expect_error 2 backup s.srd backup notes.txt
+    check "notes.txt is unchanged" test "$(cat notes.txt)" = "my notes"
+    expect_error 2 backup s.srd backup s.srd
+}
+
 case_verify_passes_a_sound_store_and_fails_a_damaged_or_torn_one() {
     head -c 3000 /dev/zero | tr '\0' 'A' >a.val
     expect 0 s.srd write first one
