@@ -245,6 +245,19 @@
 #define SRD_OPEN_PREALLOCATE 32
 
 /**
+ * srd_op kind: store `value` under `key`.
+ * @ingroup writes
+ */
+#define SRD_OP_WRITE 1
+
+/**
+ * srd_op kind: delete `key` (skipped if it has no value at that point of the
+ * batch).
+ * @ingroup writes
+ */
+#define SRD_OP_DELETE 2
+
+/**
  * @brief Length in bytes of a key made by srd_namespace_key().
  * @ingroup keys
  */
@@ -453,6 +466,37 @@ typedef struct srd_key {
    */
   size_t key_len;
 } srd_key;
+
+/**
+ * @brief One operation of srd_apply_batch().
+ *
+ * The library only reads the pointed-to bytes during the call and keeps no
+ * reference to them (rule B1 in @ref conventions).
+ * @ingroup writes
+ */
+typedef struct srd_op {
+  /**
+   * `SRD_OP_WRITE` or `SRD_OP_DELETE`.
+   */
+  uint32_t kind;
+  /**
+   * The key's bytes (`key_len` of them; must not be empty).
+   */
+  const uint8_t *key;
+  /**
+   * Length of the key.
+   */
+  size_t key_len;
+  /**
+   * For `SRD_OP_WRITE`: the value's bytes (not empty, not a single 0x00).
+   * Ignored for `SRD_OP_DELETE`.
+   */
+  const uint8_t *value;
+  /**
+   * Length of the value (ignored for `SRD_OP_DELETE`).
+   */
+  size_t value_len;
+} srd_op;
 
 /**
  * @brief One result of srd_read_batch() and srd_read_batch_with_hash().
@@ -994,8 +1038,9 @@ srd_status srd_write(struct srd_store *store,
  * They become visible all at once, and a later item wins over an earlier one
  * with the same key. One invalid item (same rules as srd_write()) rejects the
  * whole batch before anything is written; the message names the item ("batch
- * item 3: ..."). A crash during the call may leave a prefix of the batch in the
- * file.
+ * item 3: ..."). A batch of more than one item is crash-atomic: after a crash or
+ * power cut during the call, the store holds all of it or none of it (it begins
+ * with a batch marker entry; see docs/FORMAT.md, "Batches").
  *
  * @param store The store; not NULL.
  * @param items Array of `count` pairs; NULL only if `count` is 0. It and the
@@ -1090,6 +1135,50 @@ srd_status srd_delete(struct srd_store *store, const uint8_t *key, size_t key_le
  * @pre `keys` must point to `count` valid `srd_key` whose pointers are readable.
  */
 srd_status srd_delete_batch(struct srd_store *store, const struct srd_key *keys, size_t count);
+
+/**
+ * @brief Applies `count` writes and deletes, in order, with one append:
+ * all-or-nothing, even across a crash or power cut.
+ *
+ * Readers see the whole batch at once. After a crash or power cut during the
+ * call the store holds every operation of the batch or none (a batch of more
+ * than one entry begins with a batch marker; see docs/FORMAT.md, "Batches").
+ * A later item wins over an earlier one with the same key; a delete of a key
+ * that has no value at that point (none before the batch, or deleted earlier
+ * in it) is skipped. One invalid item rejects the whole batch before anything
+ * is written; the message names it ("batch item 3: ...").
+ *
+ * @param store The store; not NULL.
+ * @param ops Array of `count` operations; NULL only if `count` is 0. Only read
+ * during the call (rule B1 in @ref conventions).
+ * @param count Number of operations; 0 is a no-op (`SRD_OK` even on a
+ * read-only store).
+ * @param out_deleted Output, may be NULL: how many deletes were applied;
+ * written only on success.
+ * @return `SRD_OK` on success, or:
+ * @retval SRD_INVALID_ARGUMENT `store` is NULL, `ops` is NULL with a non-zero
+ * `count`, an item has an unknown kind, a NULL pointer with a non-zero length,
+ * an empty key, or (writes) an empty or single 0x00 value, or the batch would
+ * take the file past the 16 TiB limit.
+ * @retval SRD_READ_ONLY as for srd_write().
+ * @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+ * @retval SRD_BROKEN as for srd_write() (rule P1).
+ * @retval SRD_IO as for srd_write_batch().
+ * @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+ * found when the index grows.
+ * @retval SRD_PANIC a bug in the library was caught (rule E3).
+ *
+ * Lifetime: values borrowed earlier stay valid (rule L1).
+ * Threads: as srd_write().
+ * @ingroup writes
+ *
+ * @pre `ops` must point to `count` valid `srd_op` whose pointers are readable;
+ * `out_deleted` NULL or writable.
+ */
+srd_status srd_apply_batch(struct srd_store *store,
+                           const struct srd_op *ops,
+                           size_t count,
+                           uint64_t *out_deleted);
 
 /**
  * @brief As srd_write(), for the key whose hash (from srd_hash_key()) is

@@ -177,6 +177,43 @@ pub fn checksum_ok(file: &[u8], entry: &EntryLayout) -> bool {
     checksum(slice(file, entry.payload.clone())) == entry.meta.checksum
 }
 
+/// Key hash of batch markers (docs/FORMAT.md, "Batches"): the entry this
+/// library writes first in every append of more than one entry. Its value
+/// is [`BATCH_MAGIC`] then the little-endian offset where the batch ends. A
+/// view of the store whose end falls after a marker and before the end it
+/// declares ends before the marker instead: a batch is there entirely or
+/// not at all. Markers are never indexed (reads of this hash find nothing,
+/// writes under it are refused, compaction drops them); the crate sees
+/// them as one key whose value is the newest marker.
+pub const BATCH_KEY_HASH: u64 = 0x7372_645f_6261_7463;
+
+/// The first 8 bytes of a batch marker's value.
+pub const BATCH_MAGIC: [u8; 8] = *b"srdBATCH";
+
+/// Length of a batch marker's value.
+pub const BATCH_MARKER_LEN: usize = 16;
+
+/// The value of a batch marker for a batch that ends at `end`.
+pub fn batch_marker(end: u64) -> [u8; BATCH_MARKER_LEN] {
+    let mut v = [0u8; BATCH_MARKER_LEN];
+    v[..8].copy_from_slice(&BATCH_MAGIC);
+    v[8..].copy_from_slice(&end.to_le_bytes());
+    v
+}
+
+/// If `entry` (in `file`) is a batch marker, the offset where its batch
+/// ends.
+pub fn batch_end(file: &[u8], entry: &EntryLayout) -> Option<u64> {
+    if entry.meta.key_hash != BATCH_KEY_HASH
+        || entry.tombstone
+        || entry.payload_len() != BATCH_MARKER_LEN as u64
+    {
+        return None;
+    }
+    let v = file.get(entry.payload.start as usize..entry.payload.end as usize)?;
+    (v[..8] == BATCH_MAGIC).then(|| u64::from_le_bytes(v[8..].try_into().expect("8 bytes")))
+}
+
 /// Plans the bytes of one entry appended at `tail`: returns the padding length,
 /// the metadata bytes, and the new tail after the entry.
 pub fn plan_value(tail: u64, key_hash: u64, payload: &[u8]) -> (u64, [u8; METADATA_SIZE], u64) {

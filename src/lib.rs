@@ -42,7 +42,7 @@ mod sync;
 pub use index::persist;
 pub use ops::salvage;
 
-pub use engine::{CompactStats, Entry, Expect, OpenOptions, Store};
+pub use engine::{BatchOp, CompactStats, Entry, Expect, OpenOptions, Store};
 pub use error::{Error, Result};
 pub use ops::backup::BackupReport;
 pub use ops::iter::Iter;

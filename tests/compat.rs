@@ -1,6 +1,8 @@
 //! Byte compatibility with the Rust crate `simd-r-drive` 0.17.5-alpha: files
 //! written by either open in the other with identical answers, and the same
-//! operations give byte-identical files.
+//! operations give byte-identical files (a batch of more than one entry is
+//! the crate's batch with this library's batch marker first: docs/FORMAT.md,
+//! "Batches").
 
 mod common;
 
@@ -112,6 +114,43 @@ fn apply_crate(store: &DataStore, ops: &[Op]) {
     }
 }
 
+/// As [`apply_crate`], but each batch of more than one entry gets the batch
+/// marker this library writes first (docs/FORMAT.md, "Batches"), through
+/// the crate's own batch write: the same operations as [`apply_ours`].
+fn apply_crate_as_ours(store: &DataStore, path: &std::path::Path, ops: &[Op]) {
+    use simd_r_drive::format::{batch_marker, key_hash, pad_len, BATCH_KEY_HASH};
+    let marked = |items: Vec<(u64, Vec<u8>)>| {
+        let mut tail = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        tail += pad_len(tail) + 16 + 20;
+        for (_, v) in &items {
+            tail += if v == &[0] {
+                1 + 20
+            } else {
+                pad_len(tail) + v.len() as u64 + 20
+            };
+        }
+        let marker = batch_marker(tail).to_vec();
+        let mut all = vec![(BATCH_KEY_HASH, marker)];
+        all.extend(items);
+        let refs: Vec<(u64, &[u8])> = all.iter().map(|(h, v)| (*h, &v[..])).collect();
+        store.batch_write_with_key_hashes(refs, true).unwrap();
+    };
+    for op in ops {
+        match op {
+            Op::Batch(items) if items.len() > 1 => marked(
+                items
+                    .iter()
+                    .map(|(k, v)| (key_hash(k), v.clone()))
+                    .collect(),
+            ),
+            Op::DeleteBatch(ks) if ks.len() > 1 => {
+                marked(ks.iter().map(|k| (key_hash(k), vec![0u8])).collect())
+            }
+            other => apply_crate(store, std::slice::from_ref(other)),
+        }
+    }
+}
+
 fn apply_ours(store: &Store, ops: &[Op]) {
     for op in ops {
         match op {
@@ -171,7 +210,7 @@ fn same_operations_give_byte_identical_files() {
         let (ops, _) = operations(seed);
         let a = dir.file(&format!("crate-{seed}.bin"));
         let b = dir.file(&format!("ours-{seed}.bin"));
-        apply_crate(&DataStore::open(&a).unwrap(), &ops);
+        apply_crate_as_ours(&DataStore::open(&a).unwrap(), &a, &ops);
         apply_ours(&Store::open(&b, OpenOptions::default()).unwrap(), &ops);
         let (fa, fb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         assert_eq!(fa.len(), fb.len(), "seed {seed}: file sizes differ");

@@ -1,6 +1,6 @@
 //! Writes: appends, deletes, the first write, reserve.
 
-use super::options::{check_key, check_size_limit, check_value, in_item, Expect};
+use super::options::{check_key, check_size_limit, check_value, in_item, BatchOp, Expect};
 use super::readers::Placed;
 use super::writer::Writer;
 use super::{Op, Store, PREFETCH_AHEAD};
@@ -143,6 +143,60 @@ impl Store {
         })
     }
 
+    /// Applies writes and deletes with one append: after a crash or power
+    /// cut, all of them are in the store or none (see
+    /// `format::BATCH_KEY_HASH`), and readers see them all at once. A delete
+    /// of a key that has no value at that point of the batch (none before
+    /// it, or deleted earlier in it) is skipped. One invalid item rejects
+    /// the whole batch before anything is written. Returns how many deletes
+    /// were applied.
+    pub fn apply(&self, batch: &[BatchOp]) -> Result<u64> {
+        let mut hashed = Vec::with_capacity(batch.len());
+        for (i, op) in batch.iter().enumerate() {
+            match *op {
+                BatchOp::Write(k, v) => {
+                    check_key(k).map_err(|e| in_item(e, i))?;
+                    check_value(v).map_err(|e| in_item(e, i))?;
+                    hashed.push(Op::Put(format::key_hash(k), v));
+                }
+                BatchOp::Delete(k) => {
+                    check_key(k).map_err(|e| in_item(e, i))?;
+                    hashed.push(Op::Delete(format::key_hash(k)));
+                }
+            }
+        }
+        if hashed.is_empty() {
+            return Ok(0);
+        }
+        let mut w = self.lock_writer()?;
+        // Under the writer's mutex the table cannot change meanwhile.
+        let mut live: std::collections::HashMap<u64, bool> = std::collections::HashMap::new();
+        let mut deleted = 0u64;
+        let ops: Vec<Op> = hashed
+            .into_iter()
+            .filter(|op| match *op {
+                Op::Put(h, _) => {
+                    live.insert(h, true);
+                    true
+                }
+                Op::Delete(h) => {
+                    let was = *live.entry(h).or_insert_with(|| self.contains_hash(h));
+                    live.insert(h, false);
+                    deleted += u64::from(was);
+                    was
+                }
+            })
+            .collect();
+        if ops.is_empty() {
+            return Ok(0);
+        }
+        let tail = self.append_locked(&mut w, &ops)?;
+        let generation = w.generation;
+        drop(w);
+        self.make_durable(generation, tail)?;
+        Ok(deleted)
+    }
+
     /// Deletes `key`. Returns `false` (and writes nothing) if it had no value.
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
         check_key(key)?;
@@ -255,9 +309,26 @@ impl Store {
         check_size_limit(&self.path, append_end(start, ops))?;
         let AppendScratch { buf, segs, placed } = sc;
         let mut tail = start;
+        if ops.len() > 1 {
+            // A batch begins with its marker, which says where it ends: a
+            // view that ends inside the batch ends before the marker (see
+            // `format::BATCH_KEY_HASH`), so a batch is all or nothing.
+            let marker = format::batch_marker(append_end(start, ops));
+            let (pad, meta, end) = format::plan_value(tail, format::BATCH_KEY_HASH, &marker);
+            push_buf(segs, buf, &format::ZEROS[..pad as usize]);
+            push_buf(segs, buf, &marker);
+            push_buf(segs, buf, &meta);
+            tail = end;
+        }
         for (i, op) in ops.iter().enumerate() {
             if let Some(Op::Put(_, ahead)) = ops.get(i + PREFETCH_AHEAD) {
                 prefetch_bytes(ahead);
+            }
+            let h = match *op {
+                Op::Put(h, _) | Op::Delete(h) => h,
+            };
+            if h == format::BATCH_KEY_HASH {
+                return Err(reserved_hash(i, ops.len()));
             }
             match *op {
                 Op::Put(h, v) => {
@@ -473,6 +544,12 @@ impl Store {
 /// every limit). Arithmetic only: no value byte is read.
 fn append_end(start: u64, ops: &[Op]) -> u64 {
     let mut tail = start;
+    if ops.len() > 1 {
+        // The batch marker.
+        tail = tail
+            .saturating_add(format::pad_len(tail))
+            .saturating_add((format::BATCH_MARKER_LEN + METADATA_SIZE) as u64);
+    }
     for op in ops {
         let add = match *op {
             Op::Put(_, v) => format::pad_len(tail)
@@ -552,4 +629,19 @@ fn write_all_at(file: &mut File, offset: u64, mut slices: &mut [IoSlice<'_>]) ->
         }
     }
     Ok(())
+}
+
+/// The error of an operation under the key hash reserved for batch markers
+/// (`format::BATCH_KEY_HASH`), item `i` of `n`.
+#[cold]
+fn reserved_hash(i: usize, n: usize) -> Error {
+    let what = format!(
+        "key hash {:#018x} is reserved for batch markers",
+        format::BATCH_KEY_HASH
+    );
+    Error::InvalidArgument(if n > 1 {
+        format!("batch item {i}: {what}")
+    } else {
+        what
+    })
 }

@@ -24,7 +24,7 @@ mod writer;
 
 pub use crate::os::paths::compaction_temp_path;
 pub use entry::Entry;
-pub use options::{CompactStats, Expect, OpenOptions, INDEX_FILE_MIN_ENTRIES};
+pub use options::{BatchOp, CompactStats, Expect, OpenOptions, INDEX_FILE_MIN_ENTRIES};
 
 pub(crate) use crate::os::file::open_file;
 pub(crate) use options::{check_key, check_size_limit};

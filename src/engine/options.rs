@@ -110,3 +110,12 @@ pub enum Expect {
     /// compaction (which moves every value).
     Version(u64),
 }
+
+/// One operation of a mixed batch ([`crate::Store::apply`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchOp<'a> {
+    /// Store the value under the key.
+    Write(&'a [u8], &'a [u8]),
+    /// Delete the key, if it has a value at that point of the batch.
+    Delete(&'a [u8]),
+}

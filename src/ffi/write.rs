@@ -96,8 +96,9 @@ pub unsafe extern "C" fn srd_write(
 /// They become visible all at once, and a later item wins over an earlier one
 /// with the same key. One invalid item (same rules as srd_write()) rejects the
 /// whole batch before anything is written; the message names the item ("batch
-/// item 3: ..."). A crash during the call may leave a prefix of the batch in the
-/// file.
+/// item 3: ..."). A batch of more than one item is crash-atomic: after a crash or
+/// power cut during the call, the store holds all of it or none of it (it begins
+/// with a batch marker entry; see docs/FORMAT.md, "Batches").
 ///
 /// @param store The store; not NULL.
 /// @param items Array of `count` pairs; NULL only if `count` is 0. It and the
@@ -247,6 +248,112 @@ pub unsafe extern "C" fn srd_delete_batch(
             ks.push(unsafe { key_arg(k.key, k.key_len) }.map_err(at)?);
         }
         s.delete_batch(&ks)?;
+        Ok(())
+    })
+}
+
+/// srd_op kind: store `value` under `key`.
+/// @ingroup writes
+pub const SRD_OP_WRITE: u32 = 1;
+/// srd_op kind: delete `key` (skipped if it has no value at that point of the
+/// batch).
+/// @ingroup writes
+pub const SRD_OP_DELETE: u32 = 2;
+
+/// @brief One operation of srd_apply_batch().
+///
+/// The library only reads the pointed-to bytes during the call and keeps no
+/// reference to them (rule B1 in @ref conventions).
+/// @ingroup writes
+#[repr(C)]
+pub struct srd_op {
+    /// `SRD_OP_WRITE` or `SRD_OP_DELETE`.
+    pub kind: u32,
+    /// The key's bytes (`key_len` of them; must not be empty).
+    pub key: *const u8,
+    /// Length of the key.
+    pub key_len: usize,
+    /// For `SRD_OP_WRITE`: the value's bytes (not empty, not a single 0x00).
+    /// Ignored for `SRD_OP_DELETE`.
+    pub value: *const u8,
+    /// Length of the value (ignored for `SRD_OP_DELETE`).
+    pub value_len: usize,
+}
+
+/// @brief Applies `count` writes and deletes, in order, with one append:
+/// all-or-nothing, even across a crash or power cut.
+///
+/// Readers see the whole batch at once. After a crash or power cut during the
+/// call the store holds every operation of the batch or none (a batch of more
+/// than one entry begins with a batch marker; see docs/FORMAT.md, "Batches").
+/// A later item wins over an earlier one with the same key; a delete of a key
+/// that has no value at that point (none before the batch, or deleted earlier
+/// in it) is skipped. One invalid item rejects the whole batch before anything
+/// is written; the message names it ("batch item 3: ...").
+///
+/// @param store The store; not NULL.
+/// @param ops Array of `count` operations; NULL only if `count` is 0. Only read
+/// during the call (rule B1 in @ref conventions).
+/// @param count Number of operations; 0 is a no-op (`SRD_OK` even on a
+/// read-only store).
+/// @param out_deleted Output, may be NULL: how many deletes were applied;
+/// written only on success.
+/// @return `SRD_OK` on success, or:
+/// @retval SRD_INVALID_ARGUMENT `store` is NULL, `ops` is NULL with a non-zero
+/// `count`, an item has an unknown kind, a NULL pointer with a non-zero length,
+/// an empty key, or (writes) an empty or single 0x00 value, or the batch would
+/// take the file past the 16 TiB limit.
+/// @retval SRD_READ_ONLY as for srd_write().
+/// @retval SRD_BUSY the calling thread has an open stream on the store (rule T2).
+/// @retval SRD_BROKEN as for srd_write() (rule P1).
+/// @retval SRD_IO as for srd_write_batch().
+/// @retval SRD_CORRUPT the index points outside the file (a damaged index file),
+/// found when the index grows.
+/// @retval SRD_PANIC a bug in the library was caught (rule E3).
+///
+/// Lifetime: values borrowed earlier stay valid (rule L1).
+/// Threads: as srd_write().
+/// @ingroup writes
+///
+/// # Safety
+/// `ops` must point to `count` valid `srd_op` whose pointers are readable;
+/// `out_deleted` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn srd_apply_batch(
+    store: *mut srd_store,
+    ops: *const srd_op,
+    count: usize,
+    out_deleted: *mut u64,
+) -> srd_status {
+    guard(|| {
+        // SAFETY: the caller's contract above.
+        let s = unsafe { srd_store::borrow(store) }?;
+        // SAFETY: the caller's contract: readable for the call (or NULL).
+        let ops = unsafe { input_array(ops, count, "ops") }?;
+        let mut batch = Vec::with_capacity(ops.len());
+        for (i, op) in ops.iter().enumerate() {
+            let at = |f| in_batch("batch item", i, f);
+            // SAFETY: each key is readable per the contract.
+            let k = unsafe { key_arg(op.key, op.key_len) }.map_err(at)?;
+            batch.push(match op.kind {
+                SRD_OP_WRITE => {
+                    // SAFETY: each value is readable per the contract.
+                    let v = unsafe { input(op.value, op.value_len, "value") }.map_err(at)?;
+                    crate::engine::BatchOp::Write(k, v)
+                }
+                SRD_OP_DELETE => crate::engine::BatchOp::Delete(k),
+                other => {
+                    return Err(at(super::error::Failure::invalid(format!(
+                        "kind {other} is neither SRD_OP_WRITE (1) nor SRD_OP_DELETE (2)"
+                    ))))
+                }
+            });
+        }
+        let deleted = s.apply(&batch)?;
+        if !out_deleted.is_null() {
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { out_deleted.write(deleted) };
+        }
         Ok(())
     })
 }

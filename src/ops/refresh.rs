@@ -130,6 +130,12 @@ impl Store {
                     added
                 }
             };
+        let mut added = added;
+        if let Some(end) = added.last().map(|e| e.end()) {
+            // A batch the writer has not finished writing is not taken in
+            // part: this handle stops before its marker.
+            crate::recovery::without_torn_batch(bytes, &mut added, end);
+        }
         let new_tail = added.last().map(|e| e.end()).unwrap_or(len);
         let marked = crate::os::file::pending_from(&file).is_some_and(|p| p < new_tail)
             || crate::recovery::probe::passed_over(&file, new_tail);
@@ -141,6 +147,7 @@ impl Store {
         crate::engine::check_size_limit(&self.path, new_tail)?;
         let placed: Vec<crate::engine::Placed> = added
             .iter()
+            .filter(|e| e.meta.key_hash != crate::format::BATCH_KEY_HASH)
             .map(|e| (e.meta.key_hash, e.meta_offset, e.tombstone))
             .collect();
         // Only refreshes change a read-only handle's table, one at a time.

@@ -49,6 +49,11 @@ fn open_spool(path: &std::path::Path, mode: u32) -> std::io::Result<File> {
 impl Store {
     /// Begins a streaming write of the value of the key with hash `key_hash`.
     pub fn begin_stream(self: &Arc<Self>, key_hash: u64) -> Result<Stream> {
+        if key_hash == crate::format::BATCH_KEY_HASH {
+            return Err(Error::InvalidArgument(format!(
+                "key hash {key_hash:#018x} is reserved for batch markers"
+            )));
+        }
         let mut w = self.lock_writer()?;
         let start = w.tail();
         // The bytes from `start` on are the stream's until it ends: readers

@@ -135,11 +135,26 @@ pub(crate) fn extend(
     let mut table = from.table;
     let mut found: Vec<(u64, u64, bool)> = Vec::new();
     let mut cursor = len;
+    let mut len = len;
+    let mut marker_seen = false;
     while cursor > from.len {
         let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
         let entry = entry_at(file, meta_offset).ok()?;
         if found.is_empty() && !format::checksum_ok(file, &entry) {
             return None;
+        }
+        if !marker_seen {
+            if let Some(end) = batch_marker_end(file, &entry) {
+                marker_seen = true;
+                if end > len {
+                    // A torn batch (see `walk_back`): the store ends before
+                    // its marker.
+                    len = entry.meta.prev_tail;
+                    found.clear();
+                    cursor = len;
+                    continue;
+                }
+            }
         }
         found.push((entry.meta.key_hash, meta_offset, entry.tombstone));
         cursor = entry.meta.prev_tail;
@@ -147,6 +162,8 @@ pub(crate) fn extend(
     if cursor != from.len {
         return None;
     }
+    found.retain(|&(h, _, _)| h != format::BATCH_KEY_HASH);
+    let entries = found.len() as u64;
     if !table.has_room_for(found.len() as u64) {
         table = table.rebuilt(found.len() as u64, file).ok()?;
     }
@@ -156,7 +173,7 @@ pub(crate) fn extend(
     Some(Recovered {
         tail: len,
         index: table,
-        entries: from.entries + found.len() as u64,
+        entries: from.entries + entries,
     })
 }
 
@@ -353,6 +370,27 @@ fn links_to_zero(file: &[u8], end: u64) -> Option<u64> {
     Some(n)
 }
 
+/// If `entry` is a batch marker whose value checks out, where its batch
+/// ends (see [`format::BATCH_KEY_HASH`]).
+pub(crate) fn batch_marker_end(file: &[u8], entry: &EntryLayout) -> Option<u64> {
+    let end = format::batch_end(file, entry)?;
+    format::checksum_ok(file, entry).then_some(end)
+}
+
+/// `entries` (oldest first, ending at `tail`) without a torn batch at
+/// their end: if the newest batch marker among them declares an end beyond
+/// `tail`, the entries from that marker on are dropped.
+pub(crate) fn without_torn_batch(file: &[u8], entries: &mut Vec<EntryLayout>, tail: u64) {
+    if let Some(i) = entries
+        .iter()
+        .rposition(|e| batch_marker_end(file, e).is_some())
+    {
+        if batch_marker_end(file, &entries[i]).is_some_and(|end| end > tail) {
+            entries.truncate(i);
+        }
+    }
+}
+
 /// Walks the chain back from `tail` to offset 0, building the index. Returns
 /// `None` unless every link is well formed and the newest entry's checksum
 /// matches. The oldest entry is refused too if it fails its checksum while
@@ -366,16 +404,32 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
     let mut entries = 0u64;
     let mut cursor = tail;
     let mut oldest = None;
+    let mut marker_seen = false;
+    let mut markers = 0u64;
     while cursor > 0 {
         let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
         let entry = entry_at(file, meta_offset).ok()?;
         if entries == 0 && !format::checksum_ok(file, &entry) {
             return None;
         }
-        if !index.has_room_for(1) {
-            index = index.grown(index.len().max(1024), file).ok()?;
+        if !marker_seen {
+            if let Some(end) = batch_marker_end(file, &entry) {
+                marker_seen = true;
+                if end > tail {
+                    // The newest batch is not all there: the store ends
+                    // before its marker (a batch is all or nothing).
+                    return walk_back(file, entry.meta.prev_tail);
+                }
+            }
         }
-        index.note_older(entry.meta.key_hash, meta_offset, entry.tombstone, file);
+        if entry.meta.key_hash == format::BATCH_KEY_HASH {
+            markers += 1;
+        } else {
+            if !index.has_room_for(1) {
+                index = index.grown(index.len().max(1024), file).ok()?;
+            }
+            index.note_older(entry.meta.key_hash, meta_offset, entry.tombstone, file);
+        }
         entries += 1;
         cursor = entry.meta.prev_tail;
         oldest = Some(entry);
@@ -394,7 +448,8 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
     Some(Recovered {
         tail,
         index,
-        entries,
+        // Batch markers are not counted (as the writer does not).
+        entries: entries - markers,
     })
 }
 
