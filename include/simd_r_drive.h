@@ -1991,8 +1991,8 @@ srd_status srd_namespace_key(const uint8_t *prefix,
  * @brief Gives the value of `old_key` to `new_key` and deletes `old_key`, with
  * one append.
  *
- * In the append the new key's entry precedes the old key's tombstone, so a
- * crash can leave a prefix of it but never loses the value.
+ * The append is a batch: after a crash or power cut the rename happened
+ * entirely or not at all (docs/FORMAT.md, "Batches").
  *
  * @param store The store; not NULL.
  * @param old_key The key to rename; not NULL. Only read during the call (rule
