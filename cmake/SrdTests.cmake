@@ -59,7 +59,7 @@ function(srd_c_program target source)
     set_target_properties(${target} PROPERTIES
       C_STANDARD ${A_C_STANDARD} C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
   endif()
-  target_include_directories(${target} PRIVATE "${SRD_TEST_DIR}")
+  target_include_directories(${target} PRIVATE "${SRD_TEST_DIR}/lib")
   target_compile_options(${target} PRIVATE ${SRD_C_WARNINGS} ${SRD_SANITIZE_FLAGS})
   if(A_PEDANTIC)
     target_compile_options(${target} PRIVATE -pedantic)
@@ -80,76 +80,76 @@ function(srd_c_test name target)
 endfunction()
 
 # --- behaviour tests -------------------------------------------------------
-srd_c_program(test_api "${SRD_TEST_DIR}/test_api.c")
+srd_c_program(test_api "${SRD_TEST_DIR}/api/test_api.c")
 srd_c_test(c_api_every_function_and_error_path test_api)
 
-srd_c_program(test_model "${SRD_TEST_DIR}/test_model.c")
+srd_c_program(test_model "${SRD_TEST_DIR}/api/test_model.c")
 srd_c_test(c_model_random_ops_match_in_memory_map test_model)
 
-srd_c_program(test_threads "${SRD_TEST_DIR}/test_threads.c")
+srd_c_program(test_threads "${SRD_TEST_DIR}/concurrency/test_threads.c")
 srd_c_test(c_threads_readers_writers_compactor_see_only_real_values test_threads)
 
-srd_c_program(test_recovery "${SRD_TEST_DIR}/test_recovery.c")
+srd_c_program(test_recovery "${SRD_TEST_DIR}/robustness/test_recovery.c")
 srd_c_test(c_recovery_torn_tails_recover_and_corruption_is_refused test_recovery)
 
-srd_c_program(test_static_link "${SRD_TEST_DIR}/test_static_link.c" STATIC)
+srd_c_program(test_static_link "${SRD_TEST_DIR}/link/test_static_link.c" STATIC)
 srd_c_test(c_static_library_links_and_works test_static_link)
 
-srd_c_program(test_features "${SRD_TEST_DIR}/test_features.c")
+srd_c_program(test_features "${SRD_TEST_DIR}/api/test_features.c")
 srd_c_test(c_features_hashing_batches_streams_entries_transfer_iteration_verify_nested
            test_features)
 
-srd_c_program(test_simd_views "${SRD_TEST_DIR}/test_simd_views.c")
+srd_c_program(test_simd_views "${SRD_TEST_DIR}/api/test_simd_views.c")
 srd_c_test(c_simd_aligned_vector_loads_over_stored_arrays_match_scalar_sums test_simd_views)
 
 # --- robustness: damage, hostile input, non-stores, salvage, stress, processes ---
-srd_c_program(test_damage_sweep "${SRD_TEST_DIR}/test_damage_sweep.c")
+srd_c_program(test_damage_sweep "${SRD_TEST_DIR}/robustness/test_damage_sweep.c")
 srd_c_test(c_robust_every_damaged_byte_opens_or_refuses_and_never_invents_values
            test_damage_sweep)
 
-srd_c_program(test_hostile_input "${SRD_TEST_DIR}/test_hostile_input.c")
+srd_c_program(test_hostile_input "${SRD_TEST_DIR}/robustness/test_hostile_input.c")
 srd_c_test(c_robust_hostile_arguments_to_every_function_get_documented_status
            test_hostile_input)
 
-srd_c_program(test_not_a_store "${SRD_TEST_DIR}/test_not_a_store.c")
+srd_c_program(test_not_a_store "${SRD_TEST_DIR}/robustness/test_not_a_store.c")
 srd_c_test(c_robust_files_that_are_not_stores_are_refused_and_never_changed test_not_a_store)
 
-srd_c_program(test_salvage "${SRD_TEST_DIR}/test_salvage.c")
+srd_c_program(test_salvage "${SRD_TEST_DIR}/robustness/test_salvage.c")
 srd_c_test(c_robust_salvage_recovers_every_intact_entry_with_exact_report test_salvage)
 
-srd_c_program(test_stress "${SRD_TEST_DIR}/test_stress.c")
+srd_c_program(test_stress "${SRD_TEST_DIR}/concurrency/test_stress.c")
 srd_c_test(c_robust_stress_threads_see_only_real_values_and_end_in_model_state test_stress)
 
-srd_c_program(test_multiprocess "${SRD_TEST_DIR}/test_multiprocess.c")
+srd_c_program(test_multiprocess "${SRD_TEST_DIR}/concurrency/test_multiprocess.c")
 srd_c_test(c_robust_processes_lock_refresh_streams_and_compaction test_multiprocess)
-srd_c_program(test_reliability "${SRD_TEST_DIR}/test_reliability.c")
+srd_c_program(test_reliability "${SRD_TEST_DIR}/robustness/test_reliability.c")
 srd_c_test(c_reliability_stale_index_fork_sigbus_first_write_side_files test_reliability)
 
 # --- data safety: crashes, power loss, disk full, files past 4 GiB ----------
-srd_c_program(test_crash "${SRD_TEST_DIR}/test_crash.c")
+srd_c_program(test_crash "${SRD_TEST_DIR}/safety/test_crash.c")
 target_link_libraries(test_crash PRIVATE m)
 srd_c_test(c_safety_sigkilled_writer_loses_no_acknowledged_operation test_crash)
 
-srd_c_program(test_power_loss "${SRD_TEST_DIR}/test_power_loss.c")
+srd_c_program(test_power_loss "${SRD_TEST_DIR}/safety/test_power_loss.c")
 target_link_libraries(test_power_loss PRIVATE ${CMAKE_DL_LIBS})
 srd_c_test(c_safety_power_loss_states_reopen_to_last_complete_entry test_power_loss)
 
-srd_c_program(test_disk_full "${SRD_TEST_DIR}/test_disk_full.c")
+srd_c_program(test_disk_full "${SRD_TEST_DIR}/safety/test_disk_full.c")
 srd_c_test(c_safety_disk_full_fails_with_srd_io_and_changes_nothing test_disk_full)
 
 # LONG mode: skipped (exit 0) unless SRD_LONG_TESTS=1; needs ~5.5 GiB free disk space.
-srd_c_program(test_large_file "${SRD_TEST_DIR}/test_large_file.c")
+srd_c_program(test_large_file "${SRD_TEST_DIR}/safety/test_large_file.c")
 srd_c_test(c_safety_long_large_file_past_4_gib_reads_back_exactly test_large_file)
 set_tests_properties(c_safety_long_large_file_past_4_gib_reads_back_exactly PROPERTIES TIMEOUT 3600)
 
 # --- the header as strict C99/C11 and C++11/C++17 ---------------------------
 foreach(_std 99 11)
-  srd_c_program(header_check_c${_std} "${SRD_TEST_DIR}/header_check.c"
+  srd_c_program(header_check_c${_std} "${SRD_TEST_DIR}/link/header_check.c"
                 C_STANDARD ${_std} PEDANTIC DEFINITIONS "HEADER_CHECK_DIALECT=\"C${_std}\"")
   srd_c_test(header_compiles_and_links_as_c${_std} header_check_c${_std})
 endforeach()
 foreach(_std 11 17)
-  srd_c_program(header_check_cxx${_std} "${SRD_TEST_DIR}/header_check.cpp"
+  srd_c_program(header_check_cxx${_std} "${SRD_TEST_DIR}/link/header_check.cpp"
                 CXX_STANDARD ${_std} PEDANTIC DEFINITIONS "HEADER_CHECK_DIALECT=\"C++${_std}\"")
   srd_c_test(header_compiles_and_links_as_cxx${_std} header_check_cxx${_std})
 endforeach()
@@ -165,8 +165,8 @@ foreach(_tool nm readelf objdump)
 endforeach()
 
 add_test(NAME shared_library_exports_only_srd_symbols_and_has_soname
-  COMMAND sh "${SRD_TEST_DIR}/check_shared_library.sh"
+  COMMAND sh "${SRD_TEST_DIR}/link/check_shared_library.sh"
           "${SRD_SHARED_LINK}" "${SRD_SONAME}" "${SRD_NM}" "${SRD_READELF}" "${SRD_OBJDUMP}")
 add_test(NAME static_test_program_does_not_need_the_shared_library
-  COMMAND sh "${SRD_TEST_DIR}/check_static_executable.sh"
+  COMMAND sh "${SRD_TEST_DIR}/link/check_static_executable.sh"
           $<TARGET_FILE:test_static_link> "${SRD_READELF}")

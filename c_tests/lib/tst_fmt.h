@@ -1,5 +1,5 @@
 /*
- * tst_fmt_build.h - building store files (and look-alikes) byte by byte, for the
+ * tst_fmt.h - building store files (and look-alikes) byte by byte, for the
  * robustness tests: a growable buffer, CRC-32/ISO-HDLC (the crc32fast crate's), and an
  * entry writer parameterised by alignment and metadata layout so that files "written by
  * older, incompatible versions of the format" can be produced by hand.

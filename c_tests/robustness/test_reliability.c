@@ -53,7 +53,7 @@
  */
 #include "tst_robust.h"
 #include "tst_safety.h"
-#include "tst_fmt_build.h"
+#include "tst_fmt.h"
 
 #include <dirent.h>
 #include <sys/mman.h>

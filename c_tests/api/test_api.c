@@ -6,7 +6,7 @@
  * file untouched, and borrowed pointers must stay valid and 64-byte aligned.
  */
 #include "tst_test.h"
-#include "tst_api_helpers.h"
+#include "tst_api.h"
 
 #include <pthread.h>
 #include <strings.h>

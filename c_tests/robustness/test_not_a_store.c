@@ -28,7 +28,7 @@
  * Controls: an empty file and the hand-built real format (alignment 64, little-endian
  * 20-byte metadata) do open, which proves the builder writes real entries.
  */
-#include "tst_fmt_build.h"
+#include "tst_fmt.h"
 #include "tst_robust.h"
 
 #include <dirent.h>

@@ -10,7 +10,7 @@
  * on success (checked with sentinels); failures must leave the file untouched.
  */
 #include "tst_test.h"
-#include "tst_api_helpers.h"
+#include "tst_api.h"
 
 #include <pthread.h>
 #include <signal.h>
