@@ -17,97 +17,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#define SENTINEL_STREAM ((srd_stream *)(uintptr_t)0x5A5A5A80u)
-#define SENTINEL_ITER ((srd_iter *)(uintptr_t)0x5A5A5A90u)
-#define SENTINEL_U32 UINT32_C(0xA5A5DEAD)
-#define SENTINEL_STATUS ((srd_status)0x7777)
-
 #define XXH3_EMPTY UINT64_C(0x2D06800538D394C2)
 #define XXH3_A UINT64_C(0xE6C632B61E964E1F)
-
-/* ------------------------------------------------------------------ */
-/* helpers                                                             */
-/* ------------------------------------------------------------------ */
-
-static uint64_t hash_of(const char *key) {
-    uint64_t h = SENTINEL_U64;
-    CHECK_OK(srd_hash_key(SRD_U8(key), strlen(key), &h));
-    return h;
-}
-
-static uint8_t *pattern(size_t len, uint32_t seed) {
-    uint8_t *b = (uint8_t *)malloc(len ? len : 1);
-    REQUIRE(b != NULL);
-    fill_pattern(b, len, seed);
-    return b;
-}
-
-/* CRC-32/ISO-HDLC (poly 0xEDB88320 reflected, init and xorout 0xFFFFFFFF). */
-static uint32_t crc_table[256];
-
-static void crc32_init(void) {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-static uint32_t crc32_of(const uint8_t *p, size_t n) {
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) c = crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-static uint32_t le32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Reads n bytes at `off` of the file with stdio. Returns 1 on success. */
-static int read_file_at(const char *path, uint64_t off, void *buf, size_t n) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return 0;
-    int ok = fseeko(f, (off_t)off, SEEK_SET) == 0 && fread(buf, 1, n, f) == n;
-    fclose(f);
-    return ok;
-}
-
-/* XORs the byte at `off` of the file with 0xFF. Returns 1 on success. */
-static int flip_byte(const char *path, uint64_t off) { return tst_xor_byte(path, off, 0xFF); }
-
-static int copy_file(const char *from, const char *to) {
-    size_t n = 0;
-    uint8_t *b = tst_slurp(from, &n);
-    if (b == NULL) return 0;
-    int ok = tst_spit(to, b, n) == 0;
-    free(b);
-    return ok;
-}
-
-/* File offset of the value of `key` (via a pinned entry), or UINT64_MAX. */
-static uint64_t value_offset(const srd_store *s, const char *key) {
-    srd_entry *e = NULL;
-    uint64_t off = UINT64_MAX;
-    if (!CHECK_OK(srd_read_entry(s, SRD_U8(key), strlen(key), &e))) return UINT64_MAX;
-    CHECK_OK(srd_entry_offset(e, &off));
-    srd_entry_free(e);
-    return off;
-}
-
-static uint64_t entry_count_of(const srd_store *s) {
-    uint64_t v = UINT64_MAX;
-    if (srd_entry_count(s, &v) != SRD_OK) return UINT64_MAX;
-    return v;
-}
-
-static int in_range(const void *p, size_t n, const void *base, size_t base_len) {
-    uintptr_t a = (uintptr_t)p, b = (uintptr_t)base;
-    return a >= b && a + n <= b + base_len;
-}
 
 /* ------------------------------------------------------------------ */
 /* srd_hash_key, srd_namespace_key                                     */
@@ -129,7 +40,7 @@ static void test_hash_key_gives_known_xxh3_vectors_and_rejects_null_with_length(
     /* deterministic, and different keys differ */
     uint64_t h1 = SENTINEL_U64, h2 = SENTINEL_U64;
     uint8_t big[4096];
-    fill_pattern(big, sizeof big, 7);
+    tst_fill_pattern(big, sizeof big, 7);
     CHECK_OK(srd_hash_key(big, sizeof big, &h1));
     CHECK_OK(srd_hash_key(big, sizeof big, &h2));
     CHECK_EQ_U(h1, h2);
@@ -148,10 +59,10 @@ static void test_hash_key_gives_known_xxh3_vectors_and_rejects_null_with_length(
 
 static void test_hash_key_is_the_hash_the_store_writes_and_looks_up(void) {
     const char *p = tst_path("hash-consistency.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     /* the key "a" written by name is found under the known vector */
-    put_str(s, "a", "value-of-a");
+    tst_put_str(s, "a", "value-of-a");
     const uint8_t *v = NULL;
     size_t n = 0;
     if (CHECK_OK(srd_read_with_hash(s, XXH3_A, &v, &n))) {
@@ -161,22 +72,22 @@ static void test_hash_key_is_the_hash_the_store_writes_and_looks_up(void) {
     /* ... and the file's metadata holds exactly that hash (FORMAT.md) */
     uint8_t meta[20];
     uint64_t sz = tst_size_of(s);
-    CHECK(read_file_at(p, sz - 20, meta, 20));
+    CHECK(tst_read_file_at(p, sz - 20, meta, 20));
     CHECK_EQ_U(tst_le64(meta), XXH3_A);
-    CHECK_EQ_U(tst_le64(meta), hash_of("a"));
+    CHECK_EQ_U(tst_le64(meta), tst_hash_of("a"));
     /* the empty key cannot be written by name, but its hash can be used directly */
     CHECK_OK(srd_write_with_hash(s, XXH3_EMPTY, SRD_U8("empty-key"), 9));
     sz = tst_size_of(s);
-    CHECK(read_file_at(p, sz - 20, meta, 20));
+    CHECK(tst_read_file_at(p, sz - 20, meta, 20));
     CHECK_EQ_U(tst_le64(meta), XXH3_EMPTY);
     if (CHECK_OK(srd_read_with_hash(s, XXH3_EMPTY, &v, &n))) CHECK_MEM(v, "empty-key", 9);
     /* a long binary key: the store's metadata hash equals srd_hash_key */
     uint8_t key[1000];
-    fill_pattern(key, sizeof key, 99);
+    tst_fill_pattern(key, sizeof key, 99);
     CHECK_OK(srd_write(s, key, sizeof key, SRD_U8("long"), 4));
     uint64_t h = 0;
     CHECK_OK(srd_hash_key(key, sizeof key, &h));
-    CHECK(read_file_at(p, tst_size_of(s) - 20, meta, 20));
+    CHECK(tst_read_file_at(p, tst_size_of(s) - 20, meta, 20));
     CHECK_EQ_U(tst_le64(meta), h);
     CHECK_OK(srd_exists_with_hash(s, h));
     srd_close(s);
@@ -188,15 +99,15 @@ static void test_namespace_key_is_le_prefix_hash_then_le_key_hash(void) {
     CHECK_EQ(SRD_NAMESPACE_KEY_LEN, 16);
     memset(out, 0xAB, sizeof out);
     CHECK_OK(srd_namespace_key(SRD_U8("users"), 5, SRD_U8("alice"), 5, out));
-    put_le64(want, hash_of("users"));
-    put_le64(want + 8, hash_of("alice"));
+    tst_put_le64(want, tst_hash_of("users"));
+    tst_put_le64(want + 8, tst_hash_of("alice"));
     CHECK_MEM(out, want, 16);
     for (int i = 16; i < 20; i++) CHECK_EQ(out[i], 0xAB); /* exactly 16 bytes written */
 
     /* the known vectors: prefix "a", empty key */
     CHECK_OK(srd_namespace_key(SRD_U8("a"), 1, SRD_U8(""), 0, out));
-    put_le64(want, XXH3_A);
-    put_le64(want + 8, XXH3_EMPTY);
+    tst_put_le64(want, XXH3_A);
+    tst_put_le64(want + 8, XXH3_EMPTY);
     CHECK_MEM(out, want, 16);
     CHECK_OK(srd_namespace_key(SRD_U8("a"), 1, NULL, 0, out));
     CHECK_MEM(out, want, 16);
@@ -213,7 +124,7 @@ static void test_namespace_key_is_le_prefix_hash_then_le_key_hash(void) {
 
 static void test_namespace_keys_work_as_keys_and_separate_namespaces(void) {
     const char *p = tst_path("namespaces.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     uint8_t k1[16], k2[16];
     CHECK_OK(srd_namespace_key(SRD_U8("ns1"), 3, SRD_U8("id"), 2, k1));
@@ -221,12 +132,12 @@ static void test_namespace_keys_work_as_keys_and_separate_namespaces(void) {
     CHECK(memcmp(k1, k2, 16) != 0);
     CHECK_OK(srd_write(s, k1, 16, SRD_U8("one"), 3));
     CHECK_OK(srd_write(s, k2, 16, SRD_U8("two"), 3));
-    put_str(s, "id", "plain");
+    tst_put_str(s, "id", "plain");
     const uint8_t *v = NULL;
     size_t n = 0;
     if (CHECK_OK(srd_read(s, k1, 16, &v, &n)) && CHECK_EQ_U(n, 3)) CHECK_MEM(v, "one", 3);
     if (CHECK_OK(srd_read(s, k2, 16, &v, &n)) && CHECK_EQ_U(n, 3)) CHECK_MEM(v, "two", 3);
-    expect_str(s, "id", "plain");
+    tst_expect_str(s, "id", "plain");
     /* the stored hash is the hash of the 16 key bytes */
     uint64_t h = 0, eh = 1;
     CHECK_OK(srd_hash_key(k1, 16, &h));
@@ -238,7 +149,7 @@ static void test_namespace_keys_work_as_keys_and_separate_namespaces(void) {
     }
     CHECK_EQ_U(tst_count_of(s), 3);
     srd_close(s);
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (!s) return;
     if (CHECK_OK(srd_read(s, k2, 16, &v, &n)) && CHECK_EQ_U(n, 3)) CHECK_MEM(v, "two", 3);
     srd_close(s);
@@ -250,12 +161,12 @@ static void test_namespace_keys_work_as_keys_and_separate_namespaces(void) {
 
 static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     const char *p = tst_path("with-hash.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    uint64_t hn = hash_of("by-name"), hh = hash_of("by-hash");
+    uint64_t hn = tst_hash_of("by-name"), hh = tst_hash_of("by-hash");
 
     /* written by name, read by hash */
-    put_str(s, "by-name", "N-value");
+    tst_put_str(s, "by-name", "N-value");
     const uint8_t *v = NULL, *v2 = NULL;
     size_t n = 0, n2 = 0;
     if (CHECK_OK(srd_read_with_hash(s, hn, &v, &n))) {
@@ -280,7 +191,7 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
 
     /* written by hash, read by name */
     CHECK_OK(srd_write_with_hash(s, hh, SRD_U8("H-value"), 7));
-    expect_str(s, "by-hash", "H-value");
+    tst_expect_str(s, "by-hash", "H-value");
     CHECK_OK(srd_exists(s, SRD_U8("by-hash"), 7));
     e = NULL;
     if (CHECK_OK(srd_read_entry(s, SRD_U8("by-hash"), 7, &e))) {
@@ -291,7 +202,7 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
         srd_entry_free(e);
     }
     /* overwriting by the other route replaces the value: still one key */
-    put_str(s, "by-hash", "H2");
+    tst_put_str(s, "by-hash", "H2");
     if (CHECK_OK(srd_read_with_hash(s, hh, &v, &n))) CHECK(n == 2 && memcmp(v, "H2", 2) == 0);
     CHECK_EQ_U(tst_count_of(s), 2);
 
@@ -299,7 +210,7 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     uint64_t size_before = tst_size_of(s);
     CHECK_OK(srd_delete_with_hash(s, hn));
     CHECK_EQ_U(tst_size_of(s), tst_tombstone_end(size_before));
-    expect_absent(s, "by-name");
+    tst_expect_absent(s, "by-name");
     CHECK_STATUS(srd_exists_with_hash(s, hn), SRD_NOT_FOUND);
     size_before = tst_size_of(s);
     CHECK_STATUS(srd_delete_with_hash(s, hn), SRD_NOT_FOUND);
@@ -331,9 +242,9 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     CHECK_STATUS(srd_delete_with_hash(NULL, hh), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_exists_with_hash(NULL, hh), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_read_with_hash(NULL, hh, &v, &n), SRD_INVALID_ARGUMENT);
-    put_str(s, "k", "v");
+    tst_put_str(s, "k", "v");
     size_before = tst_size_of(s);
-    uint64_t hk = hash_of("k");
+    uint64_t hk = tst_hash_of("k");
     CHECK_STATUS(srd_read_with_hash(s, hk, NULL, &n), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_read_with_hash(s, hk, &v, NULL), SRD_INVALID_ARGUMENT);
     CHECK(v == SENTINEL_PTR && n == SENTINEL_LEN);
@@ -346,7 +257,7 @@ static void test_with_hash_variants_address_the_same_key_as_by_name(void) {
     srd_close(s);
 
     /* survives reopen; read-only handles refuse hashed writes and deletes */
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (!s) return;
     if (CHECK_OK(srd_read_with_hash(s, hh, &v, &n))) CHECK(n == 2 && v[0] == 0 && v[1] == 0);
     CHECK_OK(srd_read_with_hash(s, hk, &v, &n));
@@ -380,7 +291,7 @@ static int results_untouched(const srd_read_result *r, size_t n) {
 
 static void test_read_batch_reports_each_key_and_matches_srd_read(void) {
     const char *p = tst_path("read-batch.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     char keys[8][16];
     uint8_t *vals[8];
@@ -388,12 +299,12 @@ static void test_read_batch_reports_each_key_and_matches_srd_read(void) {
     for (int i = 0; i < 8; i++) {
         snprintf(keys[i], sizeof keys[i], "rb-%d", i);
         lens[i] = (size_t)(1 + i * 37);
-        vals[i] = pattern(lens[i], (uint32_t)i + 100);
-        put(s, keys[i], vals[i], lens[i]);
+        vals[i] = tst_pattern(lens[i], (uint32_t)i + 100);
+        tst_put(s, keys[i], vals[i], lens[i]);
     }
     CHECK_OK(srd_delete(s, SRD_U8(keys[3]), strlen(keys[3])));
     CHECK_OK(srd_delete(s, SRD_U8(keys[6]), strlen(keys[6])));
-    put_str(s, keys[5], "overwritten"); /* newest value wins */
+    tst_put_str(s, keys[5], "overwritten"); /* newest value wins */
 
     /* present, absent, deleted, overwritten, repeated */
     const char *ask[] = {keys[0], "absent", keys[3], keys[5], keys[7], keys[0], keys[6], keys[1]};
@@ -404,7 +315,7 @@ static void test_read_batch_reports_each_key_and_matches_srd_read(void) {
     for (int i = 0; i < N; i++) {
         k[i].key = SRD_U8(ask[i]);
         k[i].key_len = strlen(ask[i]);
-        hashes[i] = hash_of(ask[i]);
+        hashes[i] = tst_hash_of(ask[i]);
     }
     for (int pass = 0; pass < 2; pass++) {
         srd_read_result r[N];
@@ -479,25 +390,25 @@ static void test_read_batch_reports_each_key_and_matches_srd_read(void) {
 
 static void test_read_batch_reports_a_corrupt_value_in_its_slot_only(void) {
     const char *p = tst_path("read-batch-corrupt.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    uint8_t *v0 = pattern(300, 1), *v1 = pattern(300, 2), *v2 = pattern(300, 3);
-    put(s, "c0", v0, 300);
-    put(s, "c1", v1, 300);
-    put(s, "c2", v2, 300);
-    uint64_t off1 = value_offset(s, "c1");
+    uint8_t *v0 = tst_pattern(300, 1), *v1 = tst_pattern(300, 2), *v2 = tst_pattern(300, 3);
+    tst_put(s, "c0", v0, 300);
+    tst_put(s, "c1", v1, 300);
+    tst_put(s, "c2", v2, 300);
+    uint64_t off1 = tst_value_offset(s, "c1");
     srd_close(s);
     REQUIRE(off1 != UINT64_MAX);
-    REQUIRE(flip_byte(p, off1 + 123));
+    REQUIRE(tst_flip_byte(p, off1 + 123));
 
     for (int ro = 0; ro < 2; ro++) {
-        s = open_flags(p, ro ? SRD_OPEN_READ_ONLY : 0);
+        s = tst_open_flags(p, ro ? SRD_OPEN_READ_ONLY : 0);
         if (!s) return;
         tst_ctx("read-only %d", ro);
         for (int pass = 0; pass < 2; pass++) {
             srd_key k[4] = {{SRD_U8("c0"), 2}, {SRD_U8("c1"), 2}, {SRD_U8("c2"), 2},
                             {SRD_U8("zz"), 2}};
-            uint64_t h[4] = {hash_of("c0"), hash_of("c1"), hash_of("c2"), hash_of("zz")};
+            uint64_t h[4] = {tst_hash_of("c0"), tst_hash_of("c1"), tst_hash_of("c2"), tst_hash_of("zz")};
             srd_read_result r[4];
             fill_result_sentinels(r, 4);
             int32_t st = pass == 0 ? srd_read_batch(s, k, 4, r) : srd_read_batch_with_hash(s, h, 4, r);
@@ -528,7 +439,7 @@ static void expect_last(const srd_store *s, const char *key, const char *val) {
     const uint8_t *v = SENTINEL_PTR;
     size_t n = SENTINEL_LEN;
     if (!CHECK_OK(srd_read_last(s, &h, &v, &n))) return;
-    CHECK_EQ_U(h, hash_of(key));
+    CHECK_EQ_U(h, tst_hash_of(key));
     if (CHECK_EQ_U(n, strlen(val))) CHECK_MEM(v, val, n);
     CHECK_EQ_U((uintptr_t)v % 64, 0);
     const uint8_t *rv = NULL;
@@ -546,27 +457,27 @@ static void expect_no_last(const srd_store *s) {
 
 static void test_read_last_returns_the_newest_live_value(void) {
     const char *p = tst_path("read-last.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     expect_no_last(s);
-    put_str(s, "a", "A1");
+    tst_put_str(s, "a", "A1");
     expect_last(s, "a", "A1");
-    put_str(s, "b", "B1");
-    put_str(s, "c", "C1");
+    tst_put_str(s, "b", "B1");
+    tst_put_str(s, "c", "C1");
     expect_last(s, "c", "C1");
-    put_str(s, "b", "B2"); /* overwrite at the tail */
+    tst_put_str(s, "b", "B2"); /* overwrite at the tail */
     expect_last(s, "b", "B2");
     CHECK_OK(srd_delete(s, SRD_U8("b"), 1)); /* delete at the tail */
     expect_last(s, "c", "C1");
     CHECK_OK(srd_delete(s, SRD_U8("c"), 1));
     expect_last(s, "a", "A1");
-    put_str(s, "d", "D1");
-    put_str(s, "a", "A2");
+    tst_put_str(s, "d", "D1");
+    tst_put_str(s, "a", "A2");
     CHECK_OK(srd_delete(s, SRD_U8("a"), 1));
     expect_last(s, "d", "D1");
     srd_close(s);
 
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (!s) return;
     expect_last(s, "d", "D1");
     uint64_t h;
@@ -578,15 +489,15 @@ static void test_read_last_returns_the_newest_live_value(void) {
     CHECK_STATUS(srd_read_last(s, &h, &v, NULL), SRD_INVALID_ARGUMENT);
     srd_close(s);
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
     CHECK_OK(srd_delete(s, SRD_U8("d"), 1));
     expect_no_last(s); /* only tombstones and dead versions remain */
     srd_close(s);
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
     expect_no_last(s);
-    put_str(s, "e", "E1");
+    tst_put_str(s, "e", "E1");
     CHECK_OK(srd_compact(s));
     expect_last(s, "e", "E1");
     srd_close(s);
@@ -605,13 +516,13 @@ static srd_stream *begin_stream(srd_store *s, const char *key) {
 
 static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(void) {
     const char *p = tst_path("stream-big.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "before", "x"); /* the stream's value must be padded to 64 */
-    put_str(s, "big", "old-value");
+    tst_put_str(s, "before", "x"); /* the stream's value must be padded to 64 */
+    tst_put_str(s, "big", "old-value");
     size_t total = (size_t)tst_scaled(6L << 20, 2L << 20) + 12345;
-    uint8_t *data = pattern(total, 4242);
-    uint64_t count0 = tst_count_of(s), entries0 = entry_count_of(s), size0 = tst_size_of(s);
+    uint8_t *data = tst_pattern(total, 4242);
+    uint64_t count0 = tst_count_of(s), entries0 = tst_entry_count_of(s), size0 = tst_size_of(s);
     const uint8_t *borrowed = NULL; /* must stay valid while the stream grows the file */
     size_t borrowed_len = 0;
     CHECK_OK(srd_read(s, SRD_U8("big"), 3, &borrowed, &borrowed_len));
@@ -635,15 +546,15 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
         chunks++;
         if (chunks == 3) {
             /* nothing of the value is visible before the commit */
-            expect_str(s, "big", "old-value");
+            tst_expect_str(s, "big", "old-value");
             CHECK_EQ_U(tst_count_of(s), count0);
-            CHECK_EQ_U(entry_count_of(s), entries0);
+            CHECK_EQ_U(tst_entry_count_of(s), entries0);
             CHECK_EQ_U(tst_size_of(s), size0);
-            expect_absent(s, "never-written");
+            tst_expect_absent(s, "never-written");
             /* a read-only handle opened now sees the stream's bytes as a torn tail */
-            srd_store *ro = open_ro(p);
+            srd_store *ro = tst_open_ro(p);
             if (ro) {
-                expect_str(ro, "big", "old-value");
+                tst_expect_str(ro, "big", "old-value");
                 CHECK_EQ_U(tst_count_of(ro), count0);
                 CHECK_EQ_U(tst_size_of(ro), size0);
                 srd_close(ro);
@@ -661,7 +572,7 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
         uint32_t crc = 0;
         uint64_t eoff = 0;
         CHECK_OK(srd_entry_checksum(e, &crc));
-        CHECK_EQ_U(crc, crc32_of(data, total));
+        CHECK_EQ_U(crc, tst_crc32(data, total));
         CHECK_OK(srd_entry_offset(e, &eoff));
         CHECK_EQ_U(eoff, tst_align_up(size0));
         CHECK_OK(srd_entry_verify(e));
@@ -675,38 +586,38 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
         CHECK_EQ_U((uintptr_t)v % 64, 0);
     }
     CHECK_EQ_U(tst_count_of(s), count0);
-    CHECK_EQ_U(entry_count_of(s), entries0 + 1);
+    CHECK_EQ_U(tst_entry_count_of(s), entries0 + 1);
     CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(size0, total));
     CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
     /* the metadata is the format's: hash, prev_tail, CRC-32 of the whole value */
     uint8_t meta[20];
-    CHECK(read_file_at(p, tst_size_of(s) - 20, meta, 20));
-    CHECK_EQ_U(tst_le64(meta), hash_of("big"));
+    CHECK(tst_read_file_at(p, tst_size_of(s) - 20, meta, 20));
+    CHECK_EQ_U(tst_le64(meta), tst_hash_of("big"));
     CHECK_EQ_U(tst_le64(meta + 8), size0);
-    CHECK_EQ_U(le32(meta + 16), crc32_of(data, total));
+    CHECK_EQ_U(tst_le32(meta + 16), tst_crc32(data, total));
     srd_verify_report rep;
     CHECK_OK(srd_verify(s, &rep));
     srd_close(s);
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) {
         free(data);
         return;
     }
     if (CHECK_OK(srd_read(s, SRD_U8("big"), 3, &v, &n)) && CHECK_EQ_U(n, total))
         CHECK_MEM(v, data, total);
-    expect_str(s, "before", "x");
+    tst_expect_str(s, "before", "x");
     /* a stream by hash, on a store opened with SRD_OPEN_SYNC too */
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_SYNC);
+    s = tst_open_flags(p, SRD_OPEN_SYNC);
     if (s) {
         srd_stream *st2 = NULL;
-        if (CHECK_OK(srd_stream_begin_with_hash(s, hash_of("hashed"), &st2))) {
+        if (CHECK_OK(srd_stream_begin_with_hash(s, tst_hash_of("hashed"), &st2))) {
             CHECK_OK(srd_stream_write(st2, SRD_U8("he"), 2));
             CHECK_OK(srd_stream_write(st2, SRD_U8("llo"), 3));
             CHECK_OK(srd_stream_commit(st2));
         }
-        expect_str(s, "hashed", "hello");
+        tst_expect_str(s, "hashed", "hello");
         srd_close(s);
     }
     free(data);
@@ -714,18 +625,18 @@ static void test_stream_multi_chunk_value_is_invisible_until_commit_then_exact(v
 
 static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
     const char *p = tst_path("stream-abort.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "a", "1");
-    put_str(s, "b", "22");
+    tst_put_str(s, "a", "1");
+    tst_put_str(s, "b", "22");
     CHECK_OK(srd_sync(s));
     size_t orig_len = 0;
     uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
-    uint64_t entries0 = entry_count_of(s);
+    uint64_t entries0 = tst_entry_count_of(s);
 
     size_t big = (size_t)tst_scaled(1L << 20, 256L << 10) + 3;
-    uint8_t *data = pattern(big, 5);
+    uint8_t *data = tst_pattern(big, 5);
     srd_stream *st = begin_stream(s, "a");
     if (st) {
         CHECK_OK(srd_stream_write(st, data, big / 2));
@@ -734,14 +645,14 @@ static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
     }
     CHECK(tst_file_equals(p, orig, orig_len));
     CHECK_EQ_U(tst_size_of(s), orig_len);
-    CHECK_EQ_U(entry_count_of(s), entries0);
-    expect_str(s, "a", "1");
+    CHECK_EQ_U(tst_entry_count_of(s), entries0);
+    tst_expect_str(s, "a", "1");
     /* an abort with nothing written, and one by hash */
     st = begin_stream(s, "c");
     srd_stream_abort(st);
     CHECK(tst_file_equals(p, orig, orig_len));
     srd_stream *sh = NULL;
-    if (CHECK_OK(srd_stream_begin_with_hash(s, hash_of("c"), &sh))) {
+    if (CHECK_OK(srd_stream_begin_with_hash(s, tst_hash_of("c"), &sh))) {
         CHECK_OK(srd_stream_write(sh, SRD_U8("zzz"), 3));
         srd_stream_abort(sh);
     }
@@ -749,7 +660,7 @@ static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
     srd_stream_abort(NULL); /* a no-op */
 
     /* later writes (plain and streamed) work and survive reopen */
-    put_str(s, "after", "abort");
+    tst_put_str(s, "after", "abort");
     CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(orig_len, 5));
     st = begin_stream(s, "streamed");
     if (st) {
@@ -757,13 +668,13 @@ static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
         CHECK_OK(srd_stream_commit(st));
     }
     srd_close(s);
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (s) {
-        expect_str(s, "a", "1");
-        expect_str(s, "b", "22");
-        expect_str(s, "after", "abort");
-        expect_value(s, "streamed", data, 1000);
-        expect_absent(s, "c");
+        tst_expect_str(s, "a", "1");
+        tst_expect_str(s, "b", "22");
+        tst_expect_str(s, "after", "abort");
+        tst_expect_value(s, "streamed", data, 1000);
+        tst_expect_absent(s, "c");
         srd_verify_report rep;
         CHECK_OK(srd_verify(s, &rep));
         CHECK_EQ_U(rep.entries_checked, entries0 + 2);
@@ -775,7 +686,7 @@ static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
 
 static void test_stream_on_an_empty_store_starts_at_offset_zero_and_becomes_the_last_value(void) {
     const char *p = tst_path("stream-empty-store.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     srd_stream *st = begin_stream(s, "first");
     if (st) {
@@ -790,25 +701,25 @@ static void test_stream_on_an_empty_store_starts_at_offset_zero_and_becomes_the_
         CHECK_OK(srd_stream_write(st, SRD_U8("abc"), 3));
         CHECK_OK(srd_stream_commit(st));
     }
-    CHECK_EQ_U(value_offset(s, "first"), 0);
+    CHECK_EQ_U(tst_value_offset(s, "first"), 0);
     CHECK_EQ_U(tst_size_of(s), 3 + 20);
     expect_last(s, "first", "abc");
-    put_str(s, "second", "x");
+    tst_put_str(s, "second", "x");
     st = begin_stream(s, "third");
     if (st) {
         CHECK_OK(srd_stream_write(st, SRD_U8("333"), 3));
         CHECK_OK(srd_stream_commit(st));
     }
     expect_last(s, "third", "333");
-    CHECK_EQ_U(value_offset(s, "third"), 128);
+    CHECK_EQ_U(tst_value_offset(s, "third"), 128);
     srd_close(s);
 }
 
 static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_changes_nothing(void) {
     const char *p = tst_path("stream-invalid.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "k", "v");
+    tst_put_str(s, "k", "v");
     size_t orig_len = 0;
     uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
@@ -817,7 +728,7 @@ static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_chang
     srd_stream *st = begin_stream(s, "k");
     if (st) CHECK_STATUS(srd_stream_commit(st), SRD_INVALID_ARGUMENT);
     CHECK(tst_file_equals(p, orig, orig_len));
-    expect_str(s, "k", "v");
+    tst_expect_str(s, "k", "v");
 
     st = begin_stream(s, "k");
     if (st) {
@@ -833,7 +744,7 @@ static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_chang
         CHECK(srd_last_error_message()[0] != '\0');
     }
     CHECK(tst_file_equals(p, orig, orig_len));
-    expect_str(s, "k", "v");
+    tst_expect_str(s, "k", "v");
     CHECK_EQ_U(tst_size_of(s), orig_len);
 
     /* the stream was released by the failed commits: this thread may write again */
@@ -855,9 +766,9 @@ static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_chang
     }
     if (CHECK_OK(srd_read(s, SRD_U8("one"), 3, &v, &n))) CHECK(n == 1 && v[0] == 1);
     srd_close(s);
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
-        expect_str(s, "k", "v");
+        tst_expect_str(s, "k", "v");
         if (CHECK_OK(srd_read(s, SRD_U8("zz"), 2, &v, &n))) CHECK_EQ_U(n, 2);
         srd_close(s);
     }
@@ -867,17 +778,17 @@ static void test_stream_commit_of_empty_or_single_zero_byte_is_invalid_and_chang
 static void test_stream_owner_thread_gets_busy_for_writes_deletes_compaction_and_streams(void) {
     const char *p = tst_path("stream-busy.srd");
     const char *p2 = tst_path("stream-busy-other.srd");
-    srd_store *s = open_rw(p);
-    srd_store *o = open_rw(p2);
+    srd_store *s = tst_open_rw(p);
+    srd_store *o = tst_open_rw(p2);
     if (!s || !o) {
         srd_close(s);
         srd_close(o);
         return;
     }
-    put_str(s, "k", "v");
-    put_str(s, "gone", "soon");
-    put_str(o, "ok", "from-other");
-    put_str(o, "mv", "move-me");
+    tst_put_str(s, "k", "v");
+    tst_put_str(s, "gone", "soon");
+    tst_put_str(o, "ok", "from-other");
+    tst_put_str(o, "mv", "move-me");
     srd_stream *st = begin_stream(s, "streamed");
     if (!st) {
         srd_close(s);
@@ -885,15 +796,15 @@ static void test_stream_owner_thread_gets_busy_for_writes_deletes_compaction_and
         return;
     }
     CHECK_OK(srd_stream_write(st, SRD_U8("abc"), 3));
-    uint64_t size0 = tst_size_of(s), entries0 = entry_count_of(s);
+    uint64_t size0 = tst_size_of(s), entries0 = tst_entry_count_of(s);
 
     CHECK_STATUS(srd_write(s, SRD_U8("k"), 1, SRD_U8("w"), 1), SRD_BUSY);
     CHECK_STATUS(srd_write(s, SRD_U8("new"), 3, SRD_U8("w"), 1), SRD_BUSY);
-    CHECK_STATUS(srd_write_with_hash(s, hash_of("new"), SRD_U8("w"), 1), SRD_BUSY);
+    CHECK_STATUS(srd_write_with_hash(s, tst_hash_of("new"), SRD_U8("w"), 1), SRD_BUSY);
     srd_kv kv = {SRD_U8("new"), 3, SRD_U8("w"), 1};
     CHECK_STATUS(srd_write_batch(s, &kv, 1), SRD_BUSY);
     CHECK_STATUS(srd_delete(s, SRD_U8("gone"), 4), SRD_BUSY);
-    CHECK_STATUS(srd_delete_with_hash(s, hash_of("gone")), SRD_BUSY);
+    CHECK_STATUS(srd_delete_with_hash(s, tst_hash_of("gone")), SRD_BUSY);
     srd_key dk = {SRD_U8("gone"), 4};
     CHECK_STATUS(srd_delete_batch(s, &dk, 1), SRD_BUSY);
     CHECK_STATUS(srd_rename(s, SRD_U8("k"), 1, SRD_U8("k3"), 2), SRD_BUSY);
@@ -904,18 +815,18 @@ static void test_stream_owner_thread_gets_busy_for_writes_deletes_compaction_and
     CHECK_OK(srd_exists(o, SRD_U8("mv"), 2)); /* the failed move left the source alone */
     srd_stream *st2 = SENTINEL_STREAM;
     CHECK_STATUS(srd_stream_begin(s, SRD_U8("other"), 5, &st2), SRD_BUSY);
-    CHECK_STATUS(srd_stream_begin_with_hash(s, hash_of("other"), &st2), SRD_BUSY);
+    CHECK_STATUS(srd_stream_begin_with_hash(s, tst_hash_of("other"), &st2), SRD_BUSY);
     CHECK(st2 == SENTINEL_STREAM);
     CHECK(srd_last_error_message()[0] != '\0');
 
     /* nothing changed, and readers are not blocked */
     CHECK_EQ_U(tst_size_of(s), size0);
-    CHECK_EQ_U(entry_count_of(s), entries0);
-    expect_str(s, "k", "v");
-    expect_str(s, "gone", "soon");
-    expect_absent(s, "new");
-    expect_absent(s, "k3");
-    expect_absent(s, "ok");
+    CHECK_EQ_U(tst_entry_count_of(s), entries0);
+    tst_expect_str(s, "k", "v");
+    tst_expect_str(s, "gone", "soon");
+    tst_expect_absent(s, "new");
+    tst_expect_absent(s, "k3");
+    tst_expect_absent(s, "ok");
     CHECK_OK(srd_exists(s, SRD_U8("k"), 1));
     CHECK_OK(srd_sync(s));
     srd_iter *it = NULL;
@@ -926,11 +837,11 @@ static void test_stream_owner_thread_gets_busy_for_writes_deletes_compaction_and
     if (so) {
         CHECK_OK(srd_stream_write(so, SRD_U8("os"), 2));
         CHECK_OK(srd_stream_commit(so));
-        expect_str(o, "o-stream", "os");
+        tst_expect_str(o, "o-stream", "os");
     }
 
     CHECK_OK(srd_stream_commit(st));
-    expect_str(s, "streamed", "abc");
+    tst_expect_str(s, "streamed", "abc");
     /* after the commit, everything works again from this thread */
     CHECK_OK(srd_write(s, SRD_U8("new"), 3, SRD_U8("w"), 1));
     CHECK_OK(srd_delete(s, SRD_U8("gone"), 4));
@@ -942,9 +853,9 @@ static void test_stream_owner_thread_gets_busy_for_writes_deletes_compaction_and
         CHECK_OK(srd_stream_write(st3, SRD_U8("z"), 1));
         CHECK_OK(srd_stream_commit(st3));
     }
-    expect_str(s, "again", "z");
-    expect_str(s, "k3", "v");
-    expect_str(s, "ok", "from-other");
+    tst_expect_str(s, "again", "z");
+    tst_expect_str(s, "k3", "v");
+    tst_expect_str(s, "ok", "from-other");
     srd_close(s);
     srd_close(o);
 }
@@ -1002,9 +913,9 @@ static int join_within(pthread_t t, double seconds) {
 
 static void test_stream_makes_other_threads_writers_wait_until_commit(void) {
     const char *p = tst_path("stream-blocks.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "to-delete", "x");
+    tst_put_str(s, "to-delete", "x");
 
     /* round 0: a writer, a deleter and a second stream wait for a commit;
        round 1: a compactor waits for a commit; round 2: a writer waits for an abort */
@@ -1034,9 +945,9 @@ static void test_stream_makes_other_threads_writers_wait_until_commit(void) {
         usleep(300 * 1000);
         for (int i = 0; i < nops; i++) CHECK_MSG(!atomic_load(&ops[i].done), "op %d finished while the stream was open", i);
         if (round == 0) {
-            expect_absent(s, "from-thread");
-            expect_str(s, "to-delete", "x");
-            expect_absent(s, "thread-stream");
+            tst_expect_absent(s, "from-thread");
+            tst_expect_str(s, "to-delete", "x");
+            tst_expect_absent(s, "thread-stream");
         }
         CHECK_OK(srd_stream_write(st, SRD_U8("part2"), 5));
         atomic_store(&commit_started, 1);
@@ -1056,32 +967,32 @@ static void test_stream_makes_other_threads_writers_wait_until_commit(void) {
         }
         tst_ctx("round %d", round);
         if (round < 2) {
-            expect_str(s, stream_key[round], "part1-part2");
+            tst_expect_str(s, stream_key[round], "part1-part2");
         } else {
             /* aborted: the waiting write took the place the stream had */
-            expect_absent(s, stream_key[round]);
-            expect_str(s, "from-thread", "T");
-            CHECK_EQ_U(value_offset(s, "from-thread"), tst_align_up(size_before));
+            tst_expect_absent(s, stream_key[round]);
+            tst_expect_str(s, "from-thread", "T");
+            CHECK_EQ_U(tst_value_offset(s, "from-thread"), tst_align_up(size_before));
             CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(size_before, 1));
         }
         if (round == 0) {
             /* the waiting writers landed after the stream's value in the file */
-            uint64_t ms = value_offset(s, "main-stream");
-            CHECK(value_offset(s, "from-thread") > ms);
-            CHECK(value_offset(s, "thread-stream") > ms);
-            expect_str(s, "from-thread", "T");
-            expect_str(s, "thread-stream", "TS");
-            expect_absent(s, "to-delete");
+            uint64_t ms = tst_value_offset(s, "main-stream");
+            CHECK(tst_value_offset(s, "from-thread") > ms);
+            CHECK(tst_value_offset(s, "thread-stream") > ms);
+            tst_expect_str(s, "from-thread", "T");
+            tst_expect_str(s, "thread-stream", "TS");
+            tst_expect_absent(s, "to-delete");
         }
     }
     tst_ctx_clear();
     srd_close(s);
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
-        expect_str(s, "main-stream", "part1-part2");
-        expect_str(s, "main-stream-2", "part1-part2");
-        expect_str(s, "thread-stream", "TS");
-        expect_absent(s, "main-stream-3");
+        tst_expect_str(s, "main-stream", "part1-part2");
+        tst_expect_str(s, "main-stream-2", "part1-part2");
+        tst_expect_str(s, "thread-stream", "TS");
+        tst_expect_absent(s, "main-stream-3");
         srd_close(s);
     }
 }
@@ -1111,9 +1022,9 @@ static void *begin_stream_thread(void *arg) {
 
 static void test_stream_may_be_finished_on_another_thread_than_it_began(void) {
     const char *p = tst_path("stream-handoff.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    uint8_t *data = pattern(200000, 31);
+    uint8_t *data = tst_pattern(200000, 31);
 
     /* begun here, finished by another thread */
     struct stream_handoff h = {s, NULL, data, 70000, 200000, -1, -1, -1};
@@ -1125,7 +1036,7 @@ static void test_stream_may_be_finished_on_another_thread_than_it_began(void) {
         CHECK(join_within(t, 60));
         CHECK_OK(h.write_status);
         CHECK_OK(h.commit_status);
-        expect_value(s, "handed-off", data, 200000);
+        tst_expect_value(s, "handed-off", data, 200000);
         /* the stream is over: this thread is not BUSY any more */
         CHECK_OK(srd_write(s, SRD_U8("after"), 5, SRD_U8("1"), 1));
     }
@@ -1139,15 +1050,15 @@ static void test_stream_may_be_finished_on_another_thread_than_it_began(void) {
         CHECK_OK(g.write_status);
         CHECK_OK(srd_stream_write(g.st, data + 1000, 500));
         CHECK_OK(srd_stream_commit(g.st));
-        expect_value(s, "begun-elsewhere", data, 1500);
+        tst_expect_value(s, "begun-elsewhere", data, 1500);
         CHECK_OK(srd_write(s, SRD_U8("after2"), 6, SRD_U8("2"), 1));
     }
     srd_close(s);
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
-        expect_value(s, "handed-off", data, 200000);
-        expect_value(s, "begun-elsewhere", data, 1500);
-        expect_str(s, "after2", "2");
+        tst_expect_value(s, "handed-off", data, 200000);
+        tst_expect_value(s, "begun-elsewhere", data, 1500);
+        tst_expect_str(s, "after2", "2");
         srd_close(s);
     }
     free(data);
@@ -1155,9 +1066,9 @@ static void test_stream_may_be_finished_on_another_thread_than_it_began(void) {
 
 static void test_stream_keeps_a_closed_store_and_its_lock_alive_until_finished(void) {
     const char *p = tst_path("stream-close.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "k", "v");
+    tst_put_str(s, "k", "v");
     size_t orig_len = 0;
     uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
@@ -1174,25 +1085,25 @@ static void test_stream_keeps_a_closed_store_and_its_lock_alive_until_finished(v
     srd_store *x = SENTINEL_STORE;
     CHECK_STATUS(srd_open(p, 0, &x), SRD_LOCKED); /* the stream holds the writer lock */
     CHECK(x == SENTINEL_STORE);
-    srd_store *ro = open_ro(p);
+    srd_store *ro = tst_open_ro(p);
     if (ro) {
-        expect_absent(ro, "late");
+        tst_expect_absent(ro, "late");
         srd_close(ro);
     }
     CHECK_OK(srd_stream_write(st, SRD_U8("second"), 6));
     CHECK_OK(srd_stream_commit(st));
-    s = open_rw(p); /* the lock was released with the stream */
+    s = tst_open_rw(p); /* the lock was released with the stream */
     if (!s) {
         free(orig);
         return;
     }
-    expect_str(s, "late", "first-second");
-    expect_str(s, "k", "v");
+    tst_expect_str(s, "late", "first-second");
+    tst_expect_str(s, "k", "v");
     srd_close(s);
 
     /* close, then abort: file as it was, lock released */
     REQUIRE(tst_spit(p, orig, orig_len) == 0);
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) {
         free(orig);
         return;
@@ -1207,10 +1118,10 @@ static void test_stream_keeps_a_closed_store_and_its_lock_alive_until_finished(v
         srd_close(s);
     }
     CHECK(tst_file_equals(p, orig, orig_len));
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (s) {
-        expect_absent(s, "aborted");
-        expect_str(s, "k", "v");
+        tst_expect_absent(s, "aborted");
+        tst_expect_str(s, "k", "v");
         srd_close(s);
     }
     free(orig);
@@ -1218,23 +1129,23 @@ static void test_stream_keeps_a_closed_store_and_its_lock_alive_until_finished(v
 
 static void test_stream_rejects_read_only_stores_and_null_arguments(void) {
     const char *p = tst_path("stream-errors.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "k", "v");
+    tst_put_str(s, "k", "v");
     srd_close(s);
     long long len0 = tst_file_len(p);
 
-    srd_store *ro = open_ro(p);
+    srd_store *ro = tst_open_ro(p);
     if (ro) {
         srd_stream *st = SENTINEL_STREAM;
         CHECK_STATUS(srd_stream_begin(ro, SRD_U8("k"), 1, &st), SRD_READ_ONLY);
-        CHECK_STATUS(srd_stream_begin_with_hash(ro, hash_of("k"), &st), SRD_READ_ONLY);
+        CHECK_STATUS(srd_stream_begin_with_hash(ro, tst_hash_of("k"), &st), SRD_READ_ONLY);
         CHECK(st == SENTINEL_STREAM);
         srd_close(ro);
     }
     CHECK_EQ(tst_file_len(p), len0);
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
     srd_stream *st = SENTINEL_STREAM;
     CHECK_STATUS(srd_stream_begin(NULL, SRD_U8("k"), 1, &st), SRD_INVALID_ARGUMENT);
@@ -1259,7 +1170,7 @@ static void test_stream_rejects_read_only_stores_and_null_arguments(void) {
         CHECK_STATUS(srd_stream_write(st, NULL, 5), SRD_INVALID_ARGUMENT);
         CHECK_OK(srd_stream_write(st, SRD_U8("cd"), 2));
         CHECK_OK(srd_stream_commit(st));
-        expect_str(s, "nd", "abcd");
+        tst_expect_str(s, "nd", "abcd");
     }
     srd_close(s);
 }
@@ -1283,13 +1194,13 @@ static void test_busy_status_has_its_own_text(void) {
 }
 
 static void test_crc32_helper_matches_the_check_value(void) {
-    CHECK_EQ_U(crc32_of(SRD_U8("123456789"), 9), 0xCBF43926u);
-    CHECK_EQ_U(crc32_of(SRD_U8(""), 0), 0);
+    CHECK_EQ_U(tst_crc32(SRD_U8("123456789"), 9), 0xCBF43926u);
+    CHECK_EQ_U(tst_crc32(SRD_U8(""), 0), 0);
 }
 
 static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
     const char *p = tst_path("entry-meta.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     const size_t sizes[] = {1, 3, 63, 64, 65, 1000, 100003};
     enum { NS = sizeof sizes / sizeof sizes[0] };
@@ -1297,9 +1208,9 @@ static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
     char keys[NS][16];
     for (int i = 0; i < NS; i++) {
         snprintf(keys[i], sizeof keys[i], "e%d", i);
-        vals[i] = pattern(sizes[i], (uint32_t)i * 3 + 1);
-        put(s, keys[i], vals[i], sizes[i]);
-        put_str(s, "spacer", "odd-length"); /* forces padding before the next value */
+        vals[i] = tst_pattern(sizes[i], (uint32_t)i * 3 + 1);
+        tst_put(s, keys[i], vals[i], sizes[i]);
+        tst_put_str(s, "spacer", "odd-length"); /* forces padding before the next value */
     }
     for (int i = 0; i < NS; i++) {
         tst_ctx("value %d (%zu bytes)", i, sizes[i]);
@@ -1353,20 +1264,20 @@ static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
         /* key hash, checksum, offset, verify */
         uint64_t kh = SENTINEL_U64;
         CHECK_OK(srd_entry_key_hash(e, &kh));
-        CHECK_EQ_U(kh, hash_of(keys[i]));
+        CHECK_EQ_U(kh, tst_hash_of(keys[i]));
         uint32_t crc = SENTINEL_U32;
         CHECK_OK(srd_entry_checksum(e, &crc));
-        CHECK_EQ_U(crc, crc32_of(vals[i], sizes[i]));
+        CHECK_EQ_U(crc, tst_crc32(vals[i], sizes[i]));
         uint64_t off = SENTINEL_U64;
         CHECK_OK(srd_entry_offset(e, &off));
         CHECK_EQ_U(off % 64, 0);
         CHECK_EQ_U((uintptr_t)d % 64, 0);
         uint8_t *fbuf = (uint8_t *)malloc(sizes[i] + 20);
         REQUIRE(fbuf != NULL);
-        if (CHECK(read_file_at(p, off, fbuf, sizes[i] + 20))) {
+        if (CHECK(tst_read_file_at(p, off, fbuf, sizes[i] + 20))) {
             CHECK_MEM(fbuf, vals[i], sizes[i]);
             CHECK_EQ_U(tst_le64(fbuf + sizes[i]), kh);          /* metadata: key hash */
-            CHECK_EQ_U(le32(fbuf + sizes[i] + 16), crc);        /* metadata: CRC */
+            CHECK_EQ_U(tst_le32(fbuf + sizes[i] + 16), crc);        /* metadata: CRC */
         }
         free(fbuf);
         CHECK_OK(srd_entry_verify(e));
@@ -1399,9 +1310,9 @@ static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
     CHECK_OK(srd_entry_verify(e));
     uint64_t kh = 0;
     CHECK_OK(srd_entry_key_hash(e, &kh));
-    CHECK_EQ_U(kh, hash_of("e1"));
+    CHECK_EQ_U(kh, tst_hash_of("e1"));
     CHECK_OK(srd_entry_checksum(e, &c));
-    CHECK_EQ_U(c, crc32_of(vals[1], sizes[1]));
+    CHECK_EQ_U(c, tst_crc32(vals[1], sizes[1]));
     n = 0;
     CHECK_OK(srd_entry_read_at(e, 0, b, 3, &n));
     if (CHECK_EQ_U(n, 3)) CHECK_MEM(b, vals[1], 3);
@@ -1411,20 +1322,20 @@ static void test_entry_metadata_functions_describe_the_value_in_the_file(void) {
 
 static void test_entry_verify_detects_a_damaged_value_read_without_verification(void) {
     const char *p = tst_path("entry-verify.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    uint8_t *v = pattern(5000, 8);
+    uint8_t *v = tst_pattern(5000, 8);
     /* Not the first entry: damage there makes srd_open refuse the file. */
-    put_str(s, "first", "the first entry");
-    put(s, "dmg", v, 5000);
-    put_str(s, "ok", "fine");
-    uint64_t off = value_offset(s, "dmg");
+    tst_put_str(s, "first", "the first entry");
+    tst_put(s, "dmg", v, 5000);
+    tst_put_str(s, "ok", "fine");
+    uint64_t off = tst_value_offset(s, "dmg");
     srd_close(s);
     REQUIRE(off != UINT64_MAX);
-    REQUIRE(flip_byte(p, off + 4321));
+    REQUIRE(tst_flip_byte(p, off + 4321));
 
     /* with verification, the read itself fails */
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
         srd_entry *e = SENTINEL_ENTRY;
         CHECK_STATUS(srd_read_entry(s, SRD_U8("dmg"), 3, &e), SRD_CORRUPT);
@@ -1432,7 +1343,7 @@ static void test_entry_verify_detects_a_damaged_value_read_without_verification(
         srd_close(s);
     }
     /* without, the entry is handed out and srd_entry_verify finds the damage */
-    s = open_flags(p, SRD_OPEN_READ_ONLY | SRD_OPEN_NO_VERIFY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY | SRD_OPEN_NO_VERIFY);
     if (s) {
         srd_entry *e = NULL;
         if (CHECK_OK(srd_read_entry(s, SRD_U8("dmg"), 3, &e))) {
@@ -1440,7 +1351,7 @@ static void test_entry_verify_detects_a_damaged_value_read_without_verification(
             CHECK(srd_last_error_message()[0] != '\0');
             uint32_t c = 0;
             CHECK_OK(srd_entry_checksum(e, &c)); /* the stored CRC, of the original value */
-            CHECK_EQ_U(c, crc32_of(v, 5000));
+            CHECK_EQ_U(c, tst_crc32(v, 5000));
             size_t n = 0;
             const uint8_t *d = srd_entry_data(e, &n);
             CHECK(n == 5000 && (d[4321] ^ v[4321]) == 0xFF);
@@ -1461,17 +1372,17 @@ static void test_entry_verify_detects_a_damaged_value_read_without_verification(
 
 static void test_rename_moves_the_value_and_tombstones_the_old_key(void) {
     const char *p = tst_path("rename.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    uint8_t *v = pattern(777, 12);
-    put(s, "old", v, 777);
-    put_str(s, "other", "o");
+    uint8_t *v = tst_pattern(777, 12);
+    tst_put(s, "old", v, 777);
+    tst_put_str(s, "other", "o");
     const uint8_t *oldp = NULL;
     size_t oldn = 0;
     CHECK_OK(srd_read(s, SRD_U8("old"), 3, &oldp, &oldn));
 
     /* errors: missing old key, same key, invalid keys, NULL store; nothing written */
-    uint64_t size0 = tst_size_of(s), entries0 = entry_count_of(s);
+    uint64_t size0 = tst_size_of(s), entries0 = tst_entry_count_of(s);
     CHECK_STATUS(srd_rename(s, SRD_U8("missing"), 7, SRD_U8("new"), 3), SRD_NOT_FOUND);
     CHECK_STATUS(srd_rename(s, SRD_U8("old"), 3, SRD_U8("old"), 3), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_rename(s, SRD_U8("old"), 3, SRD_U8("oldx"), 3), SRD_INVALID_ARGUMENT);
@@ -1482,62 +1393,62 @@ static void test_rename_moves_the_value_and_tombstones_the_old_key(void) {
     CHECK_STATUS(srd_rename(NULL, SRD_U8("old"), 3, SRD_U8("new"), 3), SRD_INVALID_ARGUMENT);
     CHECK_EQ_U(tst_size_of(s), size0);
     CHECK_EQ(tst_file_len(p), (long long)size0);
-    CHECK_EQ_U(entry_count_of(s), entries0);
-    expect_absent(s, "new");
+    CHECK_EQ_U(tst_entry_count_of(s), entries0);
+    tst_expect_absent(s, "new");
 
     CHECK_OK(srd_rename(s, SRD_U8("old"), 3, SRD_U8("new"), 3));
-    expect_value(s, "new", v, 777);
-    expect_absent(s, "old");
+    tst_expect_value(s, "new", v, 777);
+    tst_expect_absent(s, "old");
     CHECK_EQ_U(tst_count_of(s), 2);
-    CHECK_EQ_U(entry_count_of(s), entries0 + 2);
+    CHECK_EQ_U(tst_entry_count_of(s), entries0 + 2);
     CHECK_MEM(oldp, v, 777); /* earlier borrowed pointers stay valid */
     /* one append: the new key's entry, then the old key's tombstone */
     uint64_t size1 = tst_size_of(s);
     CHECK_EQ_U(size1, tst_tombstone_end(tst_value_entry_end(size0, 777)));
     uint8_t tail[21];
-    if (CHECK(read_file_at(p, size1 - 21, tail, 21))) {
+    if (CHECK(tst_read_file_at(p, size1 - 21, tail, 21))) {
         CHECK_EQ(tail[0], 0);
-        CHECK_EQ_U(tst_le64(tail + 1), hash_of("old"));
+        CHECK_EQ_U(tst_le64(tail + 1), tst_hash_of("old"));
         CHECK_EQ_U(tst_le64(tail + 9), size1 - 21);
     }
     uint8_t meta[20];
-    if (CHECK(read_file_at(p, size1 - 21 - 20, meta, 20))) {
-        CHECK_EQ_U(tst_le64(meta), hash_of("new"));
+    if (CHECK(tst_read_file_at(p, size1 - 21 - 20, meta, 20))) {
+        CHECK_EQ_U(tst_le64(meta), tst_hash_of("new"));
         CHECK_EQ_U(tst_le64(meta + 8), size0);
     }
-    CHECK_EQ_U(value_offset(s, "new"), tst_align_up(size0));
+    CHECK_EQ_U(tst_value_offset(s, "new"), tst_align_up(size0));
 
     /* renaming onto an existing key replaces its value */
     CHECK_OK(srd_rename(s, SRD_U8("new"), 3, SRD_U8("other"), 5));
-    expect_value(s, "other", v, 777);
-    expect_absent(s, "new");
+    tst_expect_value(s, "other", v, 777);
+    tst_expect_absent(s, "new");
     CHECK_EQ_U(tst_count_of(s), 1);
     /* the old key is really gone: renaming it again is NOT_FOUND */
     CHECK_STATUS(srd_rename(s, SRD_U8("new"), 3, SRD_U8("x"), 1), SRD_NOT_FOUND);
     /* a large value (written from the mapping itself) */
-    uint8_t *large = pattern(3 << 20, 44);
-    put(s, "large", large, 3 << 20);
+    uint8_t *large = tst_pattern(3 << 20, 44);
+    tst_put(s, "large", large, 3 << 20);
     CHECK_OK(srd_rename(s, SRD_U8("large"), 5, SRD_U8("large2"), 6));
-    expect_value(s, "large2", large, 3 << 20);
-    expect_absent(s, "large");
+    tst_expect_value(s, "large2", large, 3 << 20);
+    tst_expect_absent(s, "large");
     srd_close(s);
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
-        expect_value(s, "large2", large, 3 << 20);
+        tst_expect_value(s, "large2", large, 3 << 20);
         srd_verify_report r;
         CHECK_OK(srd_verify(s, &r));
         srd_close(s);
     }
     free(large);
 
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (!s) {
         free(v);
         return;
     }
-    expect_value(s, "other", v, 777);
-    expect_absent(s, "old");
-    expect_absent(s, "new");
+    tst_expect_value(s, "other", v, 777);
+    tst_expect_absent(s, "old");
+    tst_expect_absent(s, "new");
     long long len = tst_file_len(p);
     CHECK_STATUS(srd_rename(s, SRD_U8("other"), 5, SRD_U8("y"), 1), SRD_READ_ONLY);
     CHECK_EQ(tst_file_len(p), len);
@@ -1549,27 +1460,27 @@ static void test_copy_and_move_between_stores_and_refuse_the_same_file(void) {
     const char *pa = tst_path("xfer-a.srd");
     const char *pb = tst_path("xfer-b.srd");
     const char *link = tst_path("xfer-a-link.srd");
-    srd_store *a = open_rw(pa);
-    srd_store *b = open_rw(pb);
+    srd_store *a = tst_open_rw(pa);
+    srd_store *b = tst_open_rw(pb);
     if (!a || !b) {
         srd_close(a);
         srd_close(b);
         return;
     }
-    uint8_t *big = pattern(300000, 9);
-    put(a, "big", big, 300000);
-    put_str(a, "small", "s");
-    put_str(a, "mv", "moving");
-    put_str(b, "b-only", "b");
+    uint8_t *big = tst_pattern(300000, 9);
+    tst_put(a, "big", big, 300000);
+    tst_put_str(a, "small", "s");
+    tst_put_str(a, "mv", "moving");
+    tst_put_str(b, "b-only", "b");
 
     /* copy: both keep the value */
     CHECK_OK(srd_copy(a, SRD_U8("big"), 3, b));
-    expect_value(b, "big", big, 300000);
-    expect_value(a, "big", big, 300000);
+    tst_expect_value(b, "big", big, 300000);
+    tst_expect_value(a, "big", big, 300000);
     CHECK_OK(srd_copy(a, SRD_U8("small"), 5, b));
-    expect_str(b, "small", "s");
-    put_str(b, "small", "changed-in-b"); /* independent copies */
-    expect_str(a, "small", "s");
+    tst_expect_str(b, "small", "s");
+    tst_put_str(b, "small", "changed-in-b"); /* independent copies */
+    tst_expect_str(a, "small", "s");
 
     /* missing key: NOT_FOUND, destination untouched */
     uint64_t bsize = tst_size_of(b);
@@ -1581,41 +1492,41 @@ static void test_copy_and_move_between_stores_and_refuse_the_same_file(void) {
     uint64_t asize = tst_size_of(a);
     CHECK_STATUS(srd_copy(a, SRD_U8("small"), 5, a), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_move(a, SRD_U8("small"), 5, a), SRD_INVALID_ARGUMENT);
-    srd_store *a_ro = open_ro(pa);
+    srd_store *a_ro = tst_open_ro(pa);
     if (a_ro) {
         CHECK_STATUS(srd_copy(a_ro, SRD_U8("small"), 5, a), SRD_INVALID_ARGUMENT);
         CHECK_STATUS(srd_copy(a, SRD_U8("small"), 5, a_ro), SRD_INVALID_ARGUMENT);
         CHECK_STATUS(srd_move(a, SRD_U8("small"), 5, a_ro), SRD_INVALID_ARGUMENT);
     }
     REQUIRE(symlink("xfer-a.srd", link) == 0); /* relative to the link's directory */
-    srd_store *a_link = open_ro(link);
+    srd_store *a_link = tst_open_ro(link);
     if (a_link) {
         CHECK_STATUS(srd_copy(a, SRD_U8("small"), 5, a_link), SRD_INVALID_ARGUMENT);
         CHECK_STATUS(srd_copy(a_link, SRD_U8("small"), 5, a), SRD_INVALID_ARGUMENT);
         srd_close(a_link);
     }
     CHECK_EQ_U(tst_size_of(a), asize);
-    expect_str(a, "small", "s");
+    tst_expect_str(a, "small", "s");
 
     /* a read-only destination: READ_ONLY, nothing written; read-only source is fine */
-    srd_store *b_ro = open_ro(pb);
+    srd_store *b_ro = tst_open_ro(pb);
     if (b_ro) {
         long long blen = tst_file_len(pb);
         CHECK_STATUS(srd_copy(a, SRD_U8("mv"), 2, b_ro), SRD_READ_ONLY);
         CHECK_STATUS(srd_move(a, SRD_U8("mv"), 2, b_ro), SRD_READ_ONLY);
         CHECK_EQ(tst_file_len(pb), blen);
-        expect_str(a, "mv", "moving"); /* the failed move left the source alone */
+        tst_expect_str(a, "mv", "moving"); /* the failed move left the source alone */
         /* read-only source: copy works, move is READ_ONLY */
         CHECK_STATUS(srd_move(b_ro, SRD_U8("b-only"), 6, a), SRD_READ_ONLY);
-        expect_absent(a, "b-only");
+        tst_expect_absent(a, "b-only");
         CHECK_OK(srd_copy(b_ro, SRD_U8("b-only"), 6, a));
-        expect_str(a, "b-only", "b");
+        tst_expect_str(a, "b-only", "b");
         srd_close(b_ro);
     }
     if (a_ro) {
         /* a read-only handle of A is a fine source for another file */
         CHECK_OK(srd_copy(a_ro, SRD_U8("small"), 5, b));
-        expect_str(b, "small", "s");
+        tst_expect_str(b, "small", "s");
         srd_close(a_ro);
     }
 
@@ -1628,30 +1539,30 @@ static void test_copy_and_move_between_stores_and_refuse_the_same_file(void) {
     CHECK_STATUS(srd_move(a, SRD_U8("mv"), 2, NULL), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_move(a, NULL, 2, b), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_move(a, SRD_U8("mv"), 0, b), SRD_INVALID_ARGUMENT);
-    expect_str(a, "mv", "moving");
+    tst_expect_str(a, "mv", "moving");
 
     /* move: gone from the source, in the destination, across reopening both */
     CHECK_OK(srd_move(a, SRD_U8("mv"), 2, b));
-    expect_absent(a, "mv");
-    expect_str(b, "mv", "moving");
+    tst_expect_absent(a, "mv");
+    tst_expect_str(b, "mv", "moving");
     CHECK_OK(srd_move(a, SRD_U8("big"), 3, b)); /* replaces b's copy */
-    expect_absent(a, "big");
-    expect_value(b, "big", big, 300000);
+    tst_expect_absent(a, "big");
+    tst_expect_value(b, "big", big, 300000);
     CHECK_STATUS(srd_move(a, SRD_U8("mv"), 2, b), SRD_NOT_FOUND);
     srd_close(a);
     srd_close(b);
-    a = open_rw(pa);
-    b = open_rw(pb);
+    a = tst_open_rw(pa);
+    b = tst_open_rw(pb);
     if (a && b) {
-        expect_absent(a, "mv");
-        expect_absent(a, "big");
-        expect_str(b, "mv", "moving");
-        expect_value(b, "big", big, 300000);
-        expect_str(a, "small", "s");
-        expect_str(b, "small", "s");
+        tst_expect_absent(a, "mv");
+        tst_expect_absent(a, "big");
+        tst_expect_str(b, "mv", "moving");
+        tst_expect_value(b, "big", big, 300000);
+        tst_expect_str(a, "small", "s");
+        tst_expect_str(b, "small", "s");
         /* after a compaction the file is a new inode: still recognised as the same */
         CHECK_OK(srd_compact(a));
-        srd_store *a2 = open_ro(pa);
+        srd_store *a2 = tst_open_ro(pa);
         if (a2) {
             CHECK_STATUS(srd_copy(a, SRD_U8("small"), 5, a2), SRD_INVALID_ARGUMENT);
             CHECK_STATUS(srd_copy(a2, SRD_U8("small"), 5, a), SRD_INVALID_ARGUMENT);
@@ -1694,10 +1605,10 @@ static size_t model_live(const struct model *m) {
 static void model_set(srd_store *s, struct model_entry *me, tst_rng *rng) {
     size_t len = 1 + (size_t)tst_rng_below(rng, 300);
     free(me->val);
-    me->val = pattern(len, (uint32_t)tst_rng_next(rng));
+    me->val = tst_pattern(len, (uint32_t)tst_rng_next(rng));
     me->len = len;
     me->live = 1;
-    put(s, me->key, me->val, len);
+    tst_put(s, me->key, me->val, len);
 }
 
 /* Writes n keys with overwrites and deletes; the model holds what must be live. */
@@ -1708,7 +1619,7 @@ static void model_build(srd_store *s, struct model *m, size_t n, uint64_t seed) 
     REQUIRE(m->e != NULL);
     for (size_t i = 0; i < n; i++) {
         snprintf(m->e[i].key, sizeof m->e[i].key, "it-%zu", i);
-        m->e[i].hash = hash_of(m->e[i].key);
+        m->e[i].hash = tst_hash_of(m->e[i].key);
         model_set(s, &m->e[i], &rng);
     }
     for (size_t r = 0; r < n; r++) {
@@ -1805,7 +1716,7 @@ static size_t drain_and_check(const srd_store *s, srd_iter *it, const struct mod
 
 static void test_iter_yields_exactly_the_live_entries_in_file_order(void) {
     const char *p = tst_path("iter.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     /* an empty store yields nothing */
     srd_iter *it = SENTINEL_ITER;
@@ -1843,7 +1754,7 @@ static void test_iter_yields_exactly_the_live_entries_in_file_order(void) {
         CHECK_STATUS(srd_iter_next(it, &h, &v, &n), SRD_NOT_FOUND); /* stays exhausted */
         srd_iter_free(it);
         srd_close(s);
-        s = open_ro(p);
+        s = tst_open_ro(p);
         if (!s) break;
     }
     tst_ctx_clear();
@@ -1878,7 +1789,7 @@ static void test_iter_yields_exactly_the_live_entries_in_file_order(void) {
 
 static void test_iter_is_a_snapshot_unaffected_by_writes_compaction_and_close(void) {
     const char *p = tst_path("iter-snapshot.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     struct model m;
     model_build(s, &m, (size_t)tst_scaled(1000, 40), 99);
@@ -1919,10 +1830,10 @@ static void test_iter_is_a_snapshot_unaffected_by_writes_compaction_and_close(vo
             for (int i = 0; i < 50; i++) {
                 char k[32];
                 snprintf(k, sizeof k, "added-%d", i);
-                put_str(s, k, "new");
+                tst_put_str(s, k, "new");
             }
             CHECK_OK(srd_compact(s));
-            put_str(s, "after-compact", "x");
+            tst_put_str(s, "after-compact", "x");
             srd_close(s);
             s = NULL;
         }
@@ -1955,7 +1866,7 @@ static void test_iter_is_a_snapshot_unaffected_by_writes_compaction_and_close(vo
     srd_iter_free(it);
 
     /* the store itself moved on */
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
         CHECK_EQ_U(tst_count_of(s), model_live(&m) + 51);
         srd_close(s);
@@ -1989,7 +1900,7 @@ static void *part_thread(void *arg) {
 
 static void test_iter_parts_split_the_live_entries_exactly_once(void) {
     const char *p = tst_path("iter-parts.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     struct model m;
     model_build(s, &m, (size_t)tst_scaled(1500, 50), 4321);
@@ -2066,16 +1977,16 @@ static void test_iter_parts_split_the_live_entries_exactly_once(void) {
 
 static void test_iter_reports_a_damaged_value_and_continues(void) {
     const char *p = tst_path("iter-corrupt.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "i0", "zero");
-    put_str(s, "i1", "one-is-damaged");
-    put_str(s, "i2", "two");
-    uint64_t off = value_offset(s, "i1");
+    tst_put_str(s, "i0", "zero");
+    tst_put_str(s, "i1", "one-is-damaged");
+    tst_put_str(s, "i2", "two");
+    uint64_t off = tst_value_offset(s, "i1");
     srd_close(s);
-    REQUIRE(flip_byte(p, off + 2));
+    REQUIRE(tst_flip_byte(p, off + 2));
     /* with SRD_OPEN_NO_VERIFY the damaged value is yielded like the others */
-    s = open_flags(p, SRD_OPEN_READ_ONLY | SRD_OPEN_NO_VERIFY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY | SRD_OPEN_NO_VERIFY);
     if (s) {
         srd_iter *it = NULL;
         size_t ok = 0;
@@ -2091,21 +2002,21 @@ static void test_iter_reports_a_damaged_value_and_continues(void) {
         CHECK_EQ_U(ok, 3);
         srd_close(s);
     }
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (!s) return;
     srd_iter *it = NULL;
     if (CHECK_OK(srd_iter_new(s, &it))) {
         uint64_t h = 0;
         const uint8_t *v = NULL;
         size_t n = 0;
-        if (CHECK_OK(srd_iter_next(it, &h, &v, &n))) CHECK_EQ_U(h, hash_of("i0"));
+        if (CHECK_OK(srd_iter_next(it, &h, &v, &n))) CHECK_EQ_U(h, tst_hash_of("i0"));
         h = SENTINEL_U64;
         v = SENTINEL_PTR;
         n = SENTINEL_LEN;
         CHECK_STATUS(srd_iter_next(it, &h, &v, &n), SRD_CORRUPT);
         CHECK(h == SENTINEL_U64 && v == SENTINEL_PTR && n == SENTINEL_LEN);
         if (CHECK_OK(srd_iter_next(it, &h, &v, &n))) {
-            CHECK_EQ_U(h, hash_of("i2"));
+            CHECK_EQ_U(h, tst_hash_of("i2"));
             CHECK(n == 3 && memcmp(v, "two", 3) == 0);
         }
         CHECK_STATUS(srd_iter_next(it, &h, &v, &n), SRD_NOT_FOUND);
@@ -2155,7 +2066,7 @@ static void fill_report_sentinels(srd_verify_report *r) {
 
 static void test_verify_reports_a_sound_store_with_exact_totals(void) {
     const char *p = tst_path("verify-ok.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     srd_verify_report r;
     fill_report_sentinels(&r);
@@ -2174,8 +2085,8 @@ static void test_verify_reports_a_sound_store_with_exact_totals(void) {
         char k[16];
         snprintf(k, sizeof k, "v%d", i % (nkeys / 2));
         size_t len = 1 + (size_t)tst_rng_below(&rng, 5000);
-        uint8_t *v = pattern(len, (uint32_t)i);
-        put(s, k, v, len);
+        uint8_t *v = tst_pattern(len, (uint32_t)i);
+        tst_put(s, k, v, len);
         free(v);
         entries++;
         payload += len;
@@ -2198,7 +2109,7 @@ static void test_verify_reports_a_sound_store_with_exact_totals(void) {
         entries++;
         payload += 5;
     }
-    CHECK_EQ_U(entry_count_of(s), entries);
+    CHECK_EQ_U(tst_entry_count_of(s), entries);
 
     for (int with_cb = 0; with_cb < 3; with_cb++) {
         tst_ctx("variant %d", with_cb);
@@ -2217,13 +2128,13 @@ static void test_verify_reports_a_sound_store_with_exact_totals(void) {
     }
     tst_ctx_clear();
     srd_close(s);
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
         fill_report_sentinels(&r);
         CHECK_OK(srd_verify(s, &r));
         CHECK_EQ_U(r.entries_checked, entries);
         CHECK_EQ_U(r.file_size, (uint64_t)tst_file_len(p));
-        CHECK_EQ_U(entry_count_of(s), entries);
+        CHECK_EQ_U(tst_entry_count_of(s), entries);
         CHECK_STATUS(srd_verify(NULL, &r), SRD_INVALID_ARGUMENT);
         CHECK_STATUS(srd_verify(s, NULL), SRD_INVALID_ARGUMENT);
         CHECK_STATUS(srd_verify_progress(NULL, &r, NULL, NULL), SRD_INVALID_ARGUMENT);
@@ -2236,7 +2147,7 @@ static void test_verify_finds_flipped_payload_bytes_and_fills_the_report(void) {
     const char *p = tst_path("verify-src.srd");
     const char *c1 = tst_path("verify-copy1.srd");
     const char *c2 = tst_path("verify-copy2.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     char keys[6][8];
     uint64_t offs[6];
@@ -2244,20 +2155,20 @@ static void test_verify_finds_flipped_payload_bytes_and_fills_the_report(void) {
     for (int i = 0; i < 6; i++) {
         snprintf(keys[i], sizeof keys[i], "f%d", i);
         lens[i] = (size_t)(100 + i * 333);
-        uint8_t *v = pattern(lens[i], (uint32_t)i + 50);
-        put(s, keys[i], v, lens[i]);
+        uint8_t *v = tst_pattern(lens[i], (uint32_t)i + 50);
+        tst_put(s, keys[i], v, lens[i]);
         free(v);
-        offs[i] = value_offset(s, keys[i]);
+        offs[i] = tst_value_offset(s, keys[i]);
     }
     CHECK_OK(srd_delete(s, SRD_U8("f5"), 2));
     uint64_t total = tst_size_of(s);
     srd_close(s);
-    REQUIRE(copy_file(p, c1) && copy_file(p, c2));
+    REQUIRE(tst_copy_file(p, c1) == 0 && tst_copy_file(p, c2) == 0);
 
     /* one flipped byte in f3 */
     uint64_t flip = offs[3] + 77;
-    REQUIRE(flip_byte(c1, flip));
-    s = open_ro(c1);
+    REQUIRE(tst_flip_byte(c1, flip));
+    s = tst_open_ro(c1);
     if (s) {
         srd_verify_report r;
         fill_report_sentinels(&r);
@@ -2288,9 +2199,9 @@ static void test_verify_finds_flipped_payload_bytes_and_fills_the_report(void) {
     }
     /* two flipped bytes, in f1 and in the deleted f5 (dead versions are checked too):
        the lowest is reported */
-    REQUIRE(flip_byte(c2, offs[5] + 5));
-    REQUIRE(flip_byte(c2, offs[1] + lens[1] - 1));
-    s = open_ro(c2);
+    REQUIRE(tst_flip_byte(c2, offs[5] + 5));
+    REQUIRE(tst_flip_byte(c2, offs[1] + lens[1] - 1));
+    s = tst_open_ro(c2);
     if (s) {
         srd_verify_report r;
         fill_report_sentinels(&r);
@@ -2302,7 +2213,7 @@ static void test_verify_finds_flipped_payload_bytes_and_fills_the_report(void) {
         srd_close(s);
     }
     /* the original is still sound */
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
         srd_verify_report r;
         CHECK_OK(srd_verify(s, &r));
@@ -2313,7 +2224,7 @@ static void test_verify_finds_flipped_payload_bytes_and_fills_the_report(void) {
 
 static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) {
     const char *p = tst_path("compact-progress.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     uint64_t rb = SENTINEL_U64, ec = SENTINEL_U64;
     CHECK_OK(srd_reclaimable_bytes(s, &rb));
@@ -2322,8 +2233,8 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
     CHECK_EQ_U(ec, 0);
 
     /* distinct keys only: nothing to reclaim, compaction keeps the size */
-    put_str(s, "a", "1");
-    put_str(s, "b", "22");
+    tst_put_str(s, "a", "1");
+    tst_put_str(s, "b", "22");
     CHECK_OK(srd_reclaimable_bytes(s, &rb));
     CHECK_EQ_U(rb, 0);
     /* the documented small case: delete "a" -> "b" moves to offset 0 */
@@ -2332,19 +2243,19 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
     CHECK_EQ_U(before, 64 + 2 + 20 + 21);
     CHECK_OK(srd_reclaimable_bytes(s, &rb));
     CHECK_EQ_U(rb, before - 22);
-    CHECK_EQ_U(entry_count_of(s), 3);
+    CHECK_EQ_U(tst_entry_count_of(s), 3);
     CHECK_OK(srd_compact(s));
     CHECK_EQ_U(tst_size_of(s), 22);
-    CHECK_EQ_U(entry_count_of(s), 1);
+    CHECK_EQ_U(tst_entry_count_of(s), 1);
 
     /* many versions and tombstones */
     int n = (int)tst_scaled(500, 40);
-    uint64_t written = entry_count_of(s);
+    uint64_t written = tst_entry_count_of(s);
     for (int i = 0; i < n; i++) {
         char k[16];
         snprintf(k, sizeof k, "k%d", i % 37);
-        uint8_t *v = pattern((size_t)(1 + i % 190), (uint32_t)i);
-        put(s, k, v, (size_t)(1 + i % 190));
+        uint8_t *v = tst_pattern((size_t)(1 + i % 190), (uint32_t)i);
+        tst_put(s, k, v, (size_t)(1 + i % 190));
         free(v);
         written++;
         if (i % 5 == 4) {
@@ -2353,7 +2264,7 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
         }
     }
     uint64_t live = tst_count_of(s);
-    CHECK_EQ_U(entry_count_of(s), written);
+    CHECK_EQ_U(tst_entry_count_of(s), written);
     before = tst_size_of(s);
     CHECK_OK(srd_reclaimable_bytes(s, &rb));
     CHECK(rb > 0);
@@ -2366,7 +2277,7 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
     CHECK_EQ(tst_file_len(p), (long long)after);
     CHECK_OK(srd_reclaimable_bytes(s, &rb));
     CHECK_EQ_U(rb, 0);
-    CHECK_EQ_U(entry_count_of(s), live);
+    CHECK_EQ_U(tst_entry_count_of(s), live);
     CHECK_EQ_U(tst_count_of(s), live);
     srd_verify_report r;
     CHECK_OK(srd_verify(s, &r));
@@ -2376,7 +2287,7 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
     CHECK_EQ_U(tst_size_of(s), after);
     srd_close(s);
 
-    s = open_rw(tst_path("compact-progress-empty.srd"));
+    s = tst_open_rw(tst_path("compact-progress-empty.srd"));
     if (s) {
         memset(&log, 0, sizeof log);
         CHECK_OK(srd_compact_progress(s, progress_cb, &log));
@@ -2385,13 +2296,13 @@ static void test_compact_progress_reclaimable_bytes_and_entry_count_agree(void) 
     }
 
     /* read-only handles: compaction refused, queries fine; NULL arguments */
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
         memset(&log, 0, sizeof log);
         CHECK_STATUS(srd_compact_progress(s, progress_cb, &log), SRD_READ_ONLY);
         CHECK_OK(srd_reclaimable_bytes(s, &rb));
         CHECK_EQ_U(rb, 0);
-        CHECK_EQ_U(entry_count_of(s), live);
+        CHECK_EQ_U(tst_entry_count_of(s), live);
         uint64_t u = SENTINEL_U64;
         CHECK_STATUS(srd_reclaimable_bytes(NULL, &u), SRD_INVALID_ARGUMENT);
         CHECK_STATUS(srd_reclaimable_bytes(s, NULL), SRD_INVALID_ARGUMENT);
@@ -2416,7 +2327,7 @@ static void expect_read_only_everywhere(srd_store *s, const char *existing) {
     srd_kv kv = {SRD_U8("w"), 1, SRD_U8("x"), 1};
     CHECK_STATUS(srd_write_batch(s, &kv, 1), SRD_READ_ONLY);
     CHECK_STATUS(srd_delete(s, SRD_U8(existing), el), SRD_READ_ONLY);
-    CHECK_STATUS(srd_delete_with_hash(s, hash_of(existing)), SRD_READ_ONLY);
+    CHECK_STATUS(srd_delete_with_hash(s, tst_hash_of(existing)), SRD_READ_ONLY);
     srd_key k = {SRD_U8(existing), el};
     CHECK_STATUS(srd_delete_batch(s, &k, 1), SRD_READ_ONLY);
     CHECK_STATUS(srd_rename(s, SRD_U8(existing), el, SRD_U8("l2"), 2), SRD_READ_ONLY);
@@ -2432,9 +2343,9 @@ static void expect_read_only_everywhere(srd_store *s, const char *existing) {
 
 static uint8_t *build_store_bytes(const char *path, const char *const *keys, const uint8_t *const *vals,
                                   const size_t *lens, int n, size_t *out_len) {
-    srd_store *s = open_rw(path);
+    srd_store *s = tst_open_rw(path);
     if (!s) return NULL;
-    for (int i = 0; i < n; i++) put(s, keys[i], vals[i], lens[i]);
+    for (int i = 0; i < n; i++) tst_put(s, keys[i], vals[i], lens[i]);
     srd_close(s);
     return tst_slurp(path, out_len);
 }
@@ -2442,7 +2353,7 @@ static uint8_t *build_store_bytes(const char *path, const char *const *keys, con
 static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(void) {
     /* innermost: a 64-byte aligned array and a few more values */
     size_t leaf_len = 4096 * 3 + 8;
-    uint8_t *leaf = pattern(leaf_len, 1001);
+    uint8_t *leaf = tst_pattern(leaf_len, 1001);
     const char *ik[] = {"pre", "leaf", "x"};
     const uint8_t *iv[] = {SRD_U8("odd"), leaf, SRD_U8("y")};
     const size_t il[] = {3, leaf_len, 1};
@@ -2457,10 +2368,10 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
     REQUIRE(middle != NULL);
 
     const char *po = tst_path("outer.srd");
-    srd_store *outer = open_rw(po);
+    srd_store *outer = tst_open_rw(po);
     if (!outer) return;
-    put_str(outer, "z", "1");
-    put(outer, "middle", middle, middle_len);
+    tst_put_str(outer, "z", "1");
+    tst_put(outer, "middle", middle, middle_len);
 
     srd_entry *e_mid = NULL;
     REQUIRE(srd_read_entry(outer, SRD_U8("middle"), 6, &e_mid) == SRD_OK);
@@ -2470,8 +2381,8 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
     srd_store *s_mid = SENTINEL_STORE;
     REQUIRE(srd_open_entry(e_mid, &s_mid) == SRD_OK);
     CHECK(s_mid != SENTINEL_STORE);
-    expect_str(s_mid, "pad", "abcde");
-    expect_str(s_mid, "tail", "t");
+    tst_expect_str(s_mid, "pad", "abcde");
+    tst_expect_str(s_mid, "tail", "t");
     CHECK_EQ_U(tst_count_of(s_mid), 3);
     CHECK_EQ_U(tst_size_of(s_mid), middle_len);
 
@@ -2480,7 +2391,7 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
     size_t di_len = 0;
     const uint8_t *di = srd_entry_data(e_in, &di_len);
     CHECK_EQ_U(di_len, inner_len);
-    CHECK(in_range(di, di_len, dm, dm_len)); /* the middle store's value is in the outer's */
+    CHECK(tst_in_range(di, di_len, dm, dm_len)); /* the middle store's value is in the outer's */
     CHECK_EQ_U((uintptr_t)di % 64, 0);
     uint64_t off_in = 0;
     CHECK_OK(srd_entry_offset(e_in, &off_in)); /* offset inside the middle store's bytes */
@@ -2495,16 +2406,16 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
         CHECK_MEM(lp, leaf, leaf_len);
         CHECK_EQ_U((uintptr_t)lp % 64, 0);
         /* zero-copy: the innermost value lies inside the outer pinned entry's bytes */
-        CHECK(in_range(lp, ln, dm, dm_len));
-        CHECK(in_range(lp, ln, di, di_len));
-        uint64_t off_leaf = value_offset(s_in, "leaf");
+        CHECK(tst_in_range(lp, ln, dm, dm_len));
+        CHECK(tst_in_range(lp, ln, di, di_len));
+        uint64_t off_leaf = tst_value_offset(s_in, "leaf");
         CHECK(lp == dm + off_in + off_leaf);
         const uint8_t *op = NULL;
         size_t on = 0;
         CHECK_OK(srd_read(outer, SRD_U8("middle"), 6, &op, &on));
         CHECK(op == dm);
     }
-    expect_str(s_in, "pre", "odd");
+    tst_expect_str(s_in, "pre", "odd");
     /* batch reads, iteration, last value and verify work on nested stores */
     srd_read_result rr[2];
     srd_key bk[2] = {{SRD_U8("leaf"), 4}, {SRD_U8("nope"), 4}};
@@ -2519,7 +2430,7 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
         const uint8_t *v;
         size_t n;
         while (srd_iter_next(it, &h, &v, &n) == SRD_OK) {
-            CHECK(in_range(v, n, dm, dm_len));
+            CHECK(tst_in_range(v, n, dm, dm_len));
             items++;
         }
         srd_iter_free(it);
@@ -2538,20 +2449,20 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
     CHECK_STATUS(srd_copy(outer, SRD_U8("z"), 1, s_mid), SRD_READ_ONLY);
     CHECK_STATUS(srd_move(s_mid, SRD_U8("pad"), 3, outer), SRD_READ_ONLY);
     CHECK_OK(srd_copy(s_in, SRD_U8("pre"), 3, outer)); /* a nested store can be a source */
-    expect_str(outer, "pre", "odd");
+    tst_expect_str(outer, "pre", "odd");
 
     /* lifetimes: free the source entries, rewrite, compact and close the outer store */
     srd_entry_free(e_mid);
-    put_str(outer, "middle", "replaced");
+    tst_put_str(outer, "middle", "replaced");
     CHECK_OK(srd_compact(outer));
     srd_close(outer);
-    expect_str(s_mid, "pad", "abcde");
+    tst_expect_str(s_mid, "pad", "abcde");
     if (CHECK_OK(srd_read(s_in, SRD_U8("leaf"), 4, &lp, &ln))) CHECK_MEM(lp, leaf, leaf_len);
     srd_entry *pinned_leaf = NULL;
     CHECK_OK(srd_read_entry(s_in, SRD_U8("leaf"), 4, &pinned_leaf));
     srd_entry_free(e_in);
     srd_close(s_mid);
-    expect_value(s_in, "leaf", leaf, leaf_len);
+    tst_expect_value(s_in, "leaf", leaf, leaf_len);
     srd_close(s_in);
     /* a pinned entry of the innermost store outlives all three stores */
     if (pinned_leaf) {
@@ -2570,7 +2481,7 @@ static void test_nested_stores_open_in_place_zero_copy_and_outlive_their_source(
 
 static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
     size_t val_len = 1000;
-    uint8_t *val = pattern(val_len, 77);
+    uint8_t *val = tst_pattern(val_len, 77);
     const char *k[] = {"one", "arr", "two"};
     const uint8_t *v[] = {SRD_U8("1"), val, SRD_U8("22")};
     const size_t l[] = {1, val_len, 2};
@@ -2589,11 +2500,11 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
         size_t n = 0;
         if (CHECK_OK(srd_read(s, SRD_U8("arr"), 3, &p, &n))) {
             CHECK(n == val_len && memcmp(p, val, n) == 0);
-            CHECK(in_range(p, n, al, len));
+            CHECK(tst_in_range(p, n, al, len));
             CHECK_EQ_U((uintptr_t)p % 64, 0);
         }
-        expect_str(s, "one", "1");
-        expect_str(s, "two", "22");
+        tst_expect_str(s, "one", "1");
+        tst_expect_str(s, "two", "22");
         CHECK_EQ_U(tst_count_of(s), 3);
         CHECK_EQ_U(tst_size_of(s), len);
         expect_read_only_everywhere(s, "one");
@@ -2605,7 +2516,7 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
         if (e) { /* entries from it stay valid while the buffer does */
             size_t en = 0;
             const uint8_t *ed = srd_entry_data(e, &en);
-            CHECK(en == val_len && memcmp(ed, val, en) == 0 && in_range(ed, en, al, len));
+            CHECK(en == val_len && memcmp(ed, val, en) == 0 && tst_in_range(ed, en, al, len));
             srd_entry_free(e);
         }
     }
@@ -2621,7 +2532,7 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
         size_t n = 0;
         if (CHECK_OK(srd_read(s, SRD_U8("arr"), 3, &p, &n))) {
             CHECK(n == val_len && memcmp(p, val, n) == 0);
-            CHECK(in_range(p, n, mb + 1, len));
+            CHECK(tst_in_range(p, n, mb + 1, len));
         }
         srd_close(s);
     }
@@ -2632,7 +2543,7 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
     memcpy(torn + len, "garbage", 7);
     s = NULL;
     if (CHECK_OK(srd_open_bytes(torn, len + 7, &s))) {
-        expect_str(s, "two", "22");
+        tst_expect_str(s, "two", "22");
         CHECK_EQ_U(tst_size_of(s), len);
         srd_close(s);
     }
@@ -2661,9 +2572,9 @@ static void test_open_bytes_over_caller_memory_and_rejects_garbage(void) {
     CHECK(s == SENTINEL_STORE);
 
     /* srd_open_entry: a value that is not a store, NULL arguments */
-    srd_store *fs = open_rw(tst_path("not-a-store.srd"));
+    srd_store *fs = tst_open_rw(tst_path("not-a-store.srd"));
     if (fs) {
-        put(fs, "junk", garbage, sizeof garbage);
+        tst_put(fs, "junk", garbage, sizeof garbage);
         srd_entry *e = NULL;
         if (CHECK_OK(srd_read_entry(fs, SRD_U8("junk"), 4, &e))) {
             CHECK_STATUS(srd_open_entry(e, &s), SRD_CORRUPT);
@@ -2699,9 +2610,9 @@ static char self_exe[PATH_MAX];
 
 static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
     const char *p = tst_path("stream-crash.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "kept", "yes");
+    tst_put_str(s, "kept", "yes");
     srd_close(s);
     size_t orig_len = 0;
     uint8_t *orig = tst_slurp(p, &orig_len);
@@ -2716,10 +2627,10 @@ static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
     REQUIRE(waitpid(pid, &wst, 0) == pid);
     CHECK(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
     CHECK(tst_file_len(p) > (long long)orig_len + (1 << 20) - 1); /* the bytes reached the file */
-    s = open_ro(p); /* read-only: recovered in memory */
+    s = tst_open_ro(p); /* read-only: recovered in memory */
     if (s) {
-        expect_absent(s, "doomed");
-        expect_str(s, "kept", "yes");
+        tst_expect_absent(s, "doomed");
+        tst_expect_str(s, "kept", "yes");
         CHECK_EQ_U(tst_size_of(s), orig_len);
         srd_verify_report r;
         CHECK_OK(srd_verify(s, &r));
@@ -2727,11 +2638,11 @@ static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
         CHECK_EQ_U(r.entries_checked, 1);
         srd_close(s);
     }
-    s = open_rw(p); /* read-write: cut back */
+    s = tst_open_rw(p); /* read-write: cut back */
     if (s) {
-        expect_absent(s, "doomed");
+        tst_expect_absent(s, "doomed");
         CHECK(tst_file_equals(p, orig, orig_len));
-        put_str(s, "after", "crash");
+        tst_put_str(s, "after", "crash");
         srd_close(s);
     }
     free(orig);
@@ -2781,7 +2692,7 @@ static long batch_version(const srd_read_result *r) {
 
 static void test_read_batch_sees_one_consistent_view_under_concurrent_batches(void) {
     const char *p = tst_path("read-batch-consistent.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     char keys[PAIR_KEYS][16];
     srd_key k[PAIR_KEYS];
@@ -2790,8 +2701,8 @@ static void test_read_batch_sees_one_consistent_view_under_concurrent_batches(vo
         pair_key(keys[j], sizeof keys[j], j);
         k[j].key = SRD_U8(keys[j]);
         k[j].key_len = strlen(keys[j]);
-        h[j] = hash_of(keys[j]);
-        put_str(s, keys[j], "0");
+        h[j] = tst_hash_of(keys[j]);
+        tst_put_str(s, keys[j], "0");
     }
     struct pair_writer w = {s, tst_scaled(10000, 200), 0, -1};
     pthread_t t;
@@ -2825,17 +2736,17 @@ static void test_read_batch_sees_one_consistent_view_under_concurrent_batches(vo
 
 static void test_verify_of_a_read_only_store_with_a_torn_tail_checks_the_recovered_part(void) {
     const char *p = tst_path("verify-torn.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "a", "alpha");
-    put_str(s, "b", "beta");
+    tst_put_str(s, "a", "alpha");
+    tst_put_str(s, "b", "beta");
     uint64_t good = tst_size_of(s);
     srd_close(s);
     int fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
     REQUIRE(fd >= 0);
     REQUIRE(write(fd, "torn-tail-bytes", 15) == 15);
     close(fd);
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (!s) return;
     srd_verify_report r;
     fill_report_sentinels(&r);
@@ -2845,7 +2756,7 @@ static void test_verify_of_a_read_only_store_with_a_torn_tail_checks_the_recover
     CHECK_EQ_U(r.entries_checked, 2);
     CHECK_EQ_U(r.bytes_checked, 9);
     CHECK_EQ_U(r.first_bad_offset, UINT64_MAX);
-    CHECK_EQ_U(entry_count_of(s), 2);
+    CHECK_EQ_U(tst_entry_count_of(s), 2);
     CHECK_EQ(tst_file_len(p), (long long)good + 15); /* the read-only open left the file alone */
     srd_close(s);
 }
@@ -2864,17 +2775,17 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
     struct rlimit saved;
     REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
     signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of a signal */
-    srd_store *s = open_rw(p);
-    srd_store *src = open_rw(p2);
+    srd_store *s = tst_open_rw(p);
+    srd_store *src = tst_open_rw(p2);
     if (!s || !src) {
         srd_close(s);
         srd_close(src);
         return;
     }
-    uint8_t *big = pattern(100000, 17);
-    put_str(s, "k", "v");
-    put(s, "old", big, 1000);
-    put(src, "mv-big", big, 2000);
+    uint8_t *big = tst_pattern(100000, 17);
+    tst_put_str(s, "k", "v");
+    tst_put(s, "old", big, 1000);
+    tst_put(src, "mv-big", big, 2000);
     size_t orig_len = 0;
     uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
@@ -2889,13 +2800,13 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
         CHECK(srd_stream_write(st, SRD_U8("x"), 1) != SRD_OK);
         /* still this thread's stream until it is finished */
         CHECK_STATUS(srd_write(s, SRD_U8("k"), 1, SRD_U8("w"), 1), SRD_BUSY);
-        expect_absent(s, "big");
+        tst_expect_absent(s, "big");
         CHECK_STATUS(srd_stream_commit(st), SRD_IO);
     }
     CHECK(tst_file_equals(p, orig, orig_len));
     CHECK_EQ_U(tst_size_of(s), orig_len);
-    expect_absent(s, "big");
-    expect_str(s, "k", "v");
+    tst_expect_absent(s, "big");
+    tst_expect_str(s, "k", "v");
 
     /* 2. a poisoned stream that is aborted */
     st = begin_stream(s, "big");
@@ -2913,21 +2824,21 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
         CHECK_STATUS(srd_stream_commit(st), SRD_IO);
     }
     CHECK(tst_file_equals(p, orig, orig_len));
-    expect_absent(s, "meta");
+    tst_expect_absent(s, "meta");
 
     /* 4. appends by hash, rename and move past the limit: SRD_IO, nothing changed */
     REQUIRE(set_file_size_limit((rlim_t)(orig_len + 100)));
-    CHECK_STATUS(srd_write_with_hash(s, hash_of("h"), big, 5000), SRD_IO);
+    CHECK_STATUS(srd_write_with_hash(s, tst_hash_of("h"), big, 5000), SRD_IO);
     CHECK_STATUS(srd_rename(s, SRD_U8("old"), 3, SRD_U8("new"), 3), SRD_IO);
     CHECK(tst_file_equals(p, orig, orig_len));
-    expect_value(s, "old", big, 1000);
-    expect_absent(s, "new");
-    CHECK_STATUS(srd_exists_with_hash(s, hash_of("h")), SRD_NOT_FOUND);
+    tst_expect_value(s, "old", big, 1000);
+    tst_expect_absent(s, "new");
+    CHECK_STATUS(srd_exists_with_hash(s, tst_hash_of("h")), SRD_NOT_FOUND);
     tst_ctx("move into a destination past the limit");
     CHECK_STATUS(srd_move(src, SRD_U8("mv-big"), 6, s), SRD_IO);
     CHECK_STATUS(srd_copy(src, SRD_U8("mv-big"), 6, s), SRD_IO);
-    expect_value(src, "mv-big", big, 2000); /* never lost */
-    expect_absent(s, "mv-big");
+    tst_expect_value(src, "mv-big", big, 2000); /* never lost */
+    tst_expect_absent(s, "mv-big");
     CHECK(tst_file_equals(p, orig, orig_len));
     tst_ctx_clear();
 
@@ -2937,7 +2848,7 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
     memset(&log, 0, sizeof log);
     CHECK_STATUS(srd_compact_progress(s, progress_cb, &log), SRD_IO);
     CHECK(tst_file_equals(p, orig, orig_len));
-    expect_value(s, "old", big, 1000);
+    tst_expect_value(s, "old", big, 1000);
 
     /* the limit lifted, everything works again and survives reopen */
     REQUIRE(setrlimit(RLIMIT_FSIZE, &saved) == 0);
@@ -2952,12 +2863,12 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
     CHECK_OK(srd_compact(s));
     srd_close(s);
     srd_close(src);
-    s = open_ro(p);
+    s = tst_open_ro(p);
     if (s) {
-        expect_value(s, "big", big, 100000);
-        expect_value(s, "new", big, 1000);
-        expect_value(s, "mv-big", big, 2000);
-        expect_str(s, "k", "v");
+        tst_expect_value(s, "big", big, 100000);
+        tst_expect_value(s, "new", big, 1000);
+        tst_expect_value(s, "mv-big", big, 2000);
+        tst_expect_str(s, "k", "v");
         srd_verify_report r;
         CHECK_OK(srd_verify(s, &r));
         srd_close(s);
@@ -2971,7 +2882,7 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
  * values appended afterwards by a handle that saved none; a damaged or stale
  * index file is ignored; SRD_OPEN_NO_INDEX_FILE neither reads nor writes it. */
 static void check_index_store(const char *p, uint32_t flags, uint32_t n, uint32_t extra) {
-    srd_store *s = open_flags(p, flags | SRD_OPEN_READ_ONLY);
+    srd_store *s = tst_open_flags(p, flags | SRD_OPEN_READ_ONLY);
     if (!s) return;
     uint64_t count = 0;
     CHECK_OK(srd_count(s, &count));
@@ -2980,13 +2891,13 @@ static void check_index_store(const char *p, uint32_t flags, uint32_t n, uint32_
     for (uint32_t i = 0; i < n + extra; i += 97) {
         snprintf(k, sizeof k, "idx-key-%u", i);
         if (i >= n && (i - n) % 2 == 1) {
-            expect_absent(s, k);
+            tst_expect_absent(s, k);
             continue;
         }
         snprintf(v, sizeof v, "value-%u-%u", i, i >= n ? 2u : 1u);
-        expect_value(s, k, v, strlen(v));
+        tst_expect_value(s, k, v, strlen(v));
     }
-    expect_absent(s, "idx-key-never");
+    tst_expect_absent(s, "idx-key-never");
     srd_close(s);
 }
 
@@ -2995,7 +2906,7 @@ static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(v
     char idx[4096];
     snprintf(idx, sizeof idx, "%s.idx", p);
     const uint32_t n = 70000;
-    srd_store *s = open_flags(p, SRD_OPEN_NO_INDEX_FILE);
+    srd_store *s = tst_open_flags(p, SRD_OPEN_NO_INDEX_FILE);
     if (!s) return;
     {
         static srd_kv kv[1000];
@@ -3015,7 +2926,7 @@ static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(v
     check_index_store(p, 0, n, 0);
     CHECK_MSG(!tst_file_exists(idx), "a read-only handle wrote an index file");
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
     CHECK_OK(srd_write(s, (const uint8_t *)"idx-key-0", 9, (const uint8_t *)"value-0-1", 9));
     srd_close(s);
@@ -3025,7 +2936,7 @@ static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(v
 
     /* Appended by a handle that saves no index: overwrites of new keys and deletes. */
     const uint32_t extra = 3000;
-    s = open_flags(p, SRD_OPEN_NO_INDEX_FILE);
+    s = tst_open_flags(p, SRD_OPEN_NO_INDEX_FILE);
     if (!s) return;
     char k[32], v[32];
     for (uint32_t i = n; i < n + extra; i++) {
@@ -3052,14 +2963,14 @@ static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(v
     check_index_store(p, 0, n, extra);
 
     /* A stale one (from before a compaction) too. */
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
     CHECK_OK(srd_write(s, (const uint8_t *)"idx-key-0", 9, (const uint8_t *)"value-0-1", 9));
     srd_close(s);
     char saved[4200];
     snprintf(saved, sizeof saved, "%s.saved", idx);
     REQUIRE(rename(idx, saved) == 0);
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
     CHECK_OK(srd_compact(s));
     srd_close(s);
@@ -3071,7 +2982,6 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--crash-mid-stream") == 0) return crash_mid_stream(argv[2]);
     if (realpath(argv[0], self_exe) == NULL) snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
     tst_test_init(argc, argv, "test_features");
-    crc32_init();
 
     test_crc32_helper_matches_the_check_value();
     test_busy_status_has_its_own_text();

@@ -1,12 +1,13 @@
-/* Helpers shared by the API and feature suites (test_api.c, test_features.c):
- * opening stores, writing and checking values by string key. Included after
- * tst_test.h. */
+/*
+ * tst_api.h - helpers shared by the API suites (c_tests/api/): opening stores, writing and
+ * checking values by string key, sentinels for outputs that must stay untouched, and small
+ * look-ups (key hash, value offset, entry count). On top of tst_test.h; compiled once in
+ * tst_api.c.
+ */
 #ifndef SRD_API_HELPERS_H
 #define SRD_API_HELPERS_H
 
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
+#include "tst_test.h"
 
 /* Values no call may write into an output it leaves untouched. */
 #define SENTINEL_STORE ((srd_store *)(uintptr_t)0x5A5A5A50u)
@@ -14,60 +15,46 @@
 #define SENTINEL_PTR ((const uint8_t *)(uintptr_t)0x5A5A5A70u)
 #define SENTINEL_LEN ((size_t)0xA5A5A5A5u)
 #define SENTINEL_U64 UINT64_C(0xA5A5A5A5DEADBEEF)
+#define SENTINEL_STREAM ((srd_stream *)(uintptr_t)0x5A5A5A80u)
+#define SENTINEL_ITER ((srd_iter *)(uintptr_t)0x5A5A5A90u)
+#define SENTINEL_U32 UINT32_C(0xA5A5DEAD)
+#define SENTINEL_STATUS ((srd_status)0x7777)
 
-static inline srd_store *open_flags(const char *path, uint32_t flags) {
-    srd_store *s = NULL;
-    if (!CHECK_OK(srd_open(path, flags, &s))) return NULL;
-    CHECK(s != NULL);
-    return s;
-}
+/* srd_open, one check (SRD_OK); NULL on failure. */
+srd_store *tst_open_ok(const char *path, uint32_t flags);
+/* srd_open, two checks (SRD_OK, a non-NULL handle); NULL on failure. */
+srd_store *tst_open_flags(const char *path, uint32_t flags);
+srd_store *tst_open_rw(const char *path);
+srd_store *tst_open_ro(const char *path);
 
-static inline srd_store *open_rw(const char *path) { return open_flags(path, 0); }
-static inline srd_store *open_ro(const char *path) { return open_flags(path, SRD_OPEN_READ_ONLY); }
+/* srd_write by string key, checked. */
+int tst_put(srd_store *s, const char *key, const void *val, size_t len);
+int tst_put_str(srd_store *s, const char *key, const char *val);
 
-static inline int put(srd_store *s, const char *key, const void *val, size_t len) {
-    return CHECK_OK(srd_write(s, SRD_U8(key), strlen(key), (const uint8_t *)val, len));
-}
+/* Checks that key reads back as exactly val[0..len) through srd_read, 64-byte aligned. */
+void tst_expect_value(const srd_store *s, const char *key, const void *val, size_t len);
+void tst_expect_str(const srd_store *s, const char *key, const char *val);
+/* Checks that srd_read, srd_exists and srd_read_entry give SRD_NOT_FOUND, outputs untouched. */
+void tst_expect_absent(const srd_store *s, const char *key);
 
-static inline int put_str(srd_store *s, const char *key, const char *val) {
-    return put(s, key, val, strlen(val));
-}
+/* A deterministic byte pattern from a 32-bit seed (never a lone 0x00). */
+void tst_fill_pattern(uint8_t *buf, size_t len, uint32_t seed);
+/* The same pattern in a malloc'd buffer (never NULL). */
+uint8_t *tst_pattern(size_t len, uint32_t seed);
 
-/* Checks that key reads back as exactly val[0..len) through srd_read. */
-static inline void expect_value(const srd_store *s, const char *key, const void *val, size_t len) {
-    const uint8_t *p = NULL;
-    size_t n = 0;
-    if (!CHECK_OK(srd_read(s, SRD_U8(key), strlen(key), &p, &n))) {
-        fprintf(stderr, "    (key \"%s\")\n", key);
-        return;
-    }
-    if (CHECK_EQ_U(n, len)) CHECK_MEM(p, val, len);
-    CHECK_EQ_U((uintptr_t)p % 64, 0);
-}
+/* srd_hash_key of a string key, checked (SENTINEL_U64 on failure). */
+uint64_t tst_hash_of(const char *key);
+/* File offset of the value of `key` (via a pinned entry), or UINT64_MAX. */
+uint64_t tst_value_offset(const srd_store *s, const char *key);
+/* srd_entry_count, or UINT64_MAX on failure. */
+uint64_t tst_entry_count_of(const srd_store *s);
+/* 1 if p[0..n) lies inside base[0..base_len). */
+int tst_in_range(const void *p, size_t n, const void *base, size_t base_len);
 
-static inline void expect_str(const srd_store *s, const char *key, const char *val) {
-    expect_value(s, key, val, strlen(val));
-}
+/* Reads n bytes at `off` of the file with stdio. Returns 1 on success. */
+int tst_read_file_at(const char *path, uint64_t off, void *buf, size_t n);
+/* XORs the byte at `off` of the file with 0xFF. Returns 1 on success. */
+int tst_flip_byte(const char *path, uint64_t off);
 
-static inline void expect_absent(const srd_store *s, const char *key) {
-    const uint8_t *p = SENTINEL_PTR;
-    size_t n = SENTINEL_LEN;
-    CHECK_STATUS(srd_read(s, SRD_U8(key), strlen(key), &p, &n), SRD_NOT_FOUND);
-    CHECK(p == SENTINEL_PTR);
-    CHECK(n == SENTINEL_LEN);
-    CHECK_STATUS(srd_exists(s, SRD_U8(key), strlen(key)), SRD_NOT_FOUND);
-    srd_entry *e = SENTINEL_ENTRY;
-    CHECK_STATUS(srd_read_entry(s, SRD_U8(key), strlen(key), &e), SRD_NOT_FOUND);
-    CHECK(e == SENTINEL_ENTRY);
-}
-
-static inline void fill_pattern(uint8_t *buf, size_t len, uint32_t seed) {
-    uint32_t x = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < len; i++) {
-        x = x * 1103515245u + 12345u;
-        buf[i] = (uint8_t)(x >> 16);
-    }
-    if (len == 1 && buf[0] == 0) buf[0] = 1; /* a lone 0x00 is a tombstone, not a value */
-}
 
 #endif

@@ -20,6 +20,7 @@
  * SRD_TEST_SCALE < 1 (valgrind) samples the long tails more sparsely in the same way.
  */
 #include "tst_test.h"
+#include "tst_api.h"
 
 #define NK 48
 #define MAXE 128
@@ -129,16 +130,10 @@ static int check_state(const srd_store *s, const struct ent *cur[NK]) {
     return check_state_plus(s, cur, 0);
 }
 
-static srd_store *open_ok(const char *path, uint32_t flags) {
-    srd_store *s = NULL;
-    if (!CHECK_OK(srd_open(path, flags, &s))) return NULL;
-    return s;
-}
-
 /* The base store: a few dozen entries of varied sizes, overwrites, tombstones, a batch. */
 static void build_base(const char *path, struct history *h) {
     h->n = 0;
-    srd_store *s = open_ok(path, 0);
+    srd_store *s = tst_open_ok(path, 0);
     REQUIRE(s != NULL);
     const size_t sizes[] = {1, 63, 64, 65, 1000, 100 * 1024, 7, 128, 127, 129, 4095, 4096,
                             4097, 2, 500, 192, 1, 65, 63, 1000, 33, 200, 300, 100 * 1024 + 1};
@@ -197,7 +192,7 @@ static void cut_everywhere(const char *label, const char *path, const struct his
         int ok = 1;
 
         /* read-only: recovered view, file untouched */
-        srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+        srd_store *s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
         if (s == NULL) break;
         ok &= CHECK_EQ_U(tst_size_of(s), rec);
         ok &= check_state(s, cur);
@@ -205,7 +200,7 @@ static void cut_everywhere(const char *label, const char *path, const struct his
         ok &= CHECK_MSG(tst_file_equals(path, full, c), "read-only open modified the file");
 
         /* read-write: truncated to the recovered length, then writable */
-        s = open_ok(path, 0);
+        s = tst_open_ok(path, 0);
         if (s == NULL) break;
         ok &= CHECK_EQ_U(tst_size_of(s), rec);
         ok &= CHECK_EQ(tst_file_len(path), (long long)rec);
@@ -220,7 +215,7 @@ static void cut_everywhere(const char *label, const char *path, const struct his
         same = rec;
 
         /* the new write and the recovered values survive a reopen */
-        s = open_ok(path, SRD_OPEN_NO_CREATE);
+        s = tst_open_ok(path, SRD_OPEN_NO_CREATE);
         if (s == NULL) break;
         ok &= check_state_plus(s, cur, 1);
         const uint8_t *p = NULL;
@@ -257,7 +252,7 @@ static void tail_case(enum tail_kind kind, const char *label, const uint8_t *bas
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
     int first_tail = h->n;
-    srd_store *s = open_ok(path, 0);
+    srd_store *s = tst_open_ok(path, 0);
     if (s == NULL) {
         free(h);
         return;
@@ -345,7 +340,7 @@ static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len
         size_t len = base_len + n;
         REQUIRE(tst_spit(path, buf, len) == 0);
 
-        srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+        srd_store *s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
         if (s) {
             CHECK_EQ_U(tst_size_of(s), base_len);
             check_state(s, cur);
@@ -353,7 +348,7 @@ static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len
         }
         CHECK_MSG(tst_file_equals(path, buf, len), "read-only open modified the file");
 
-        s = open_ok(path, 0);
+        s = tst_open_ok(path, 0);
         if (s) {
             CHECK_EQ_U(tst_size_of(s), base_len);
             CHECK_EQ(tst_file_len(path), (long long)base_len);
@@ -361,7 +356,7 @@ static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len
             CHECK_OK(srd_write(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), SRD_U8("new"), 3));
             srd_close(s);
         }
-        s = open_ok(path, SRD_OPEN_READ_ONLY);
+        s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
         if (s) {
             check_state_plus(s, cur, 1);
             const uint8_t *p = NULL;
@@ -478,7 +473,7 @@ static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, s
             buf[at[a]] ^= 0x10;
             REQUIRE(tst_spit(path, buf, base_len) == 0);
             for (int ro = 0; ro < 2; ro++) {
-                srd_store *s = open_ok(path, ro ? SRD_OPEN_READ_ONLY : 0);
+                srd_store *s = tst_open_ok(path, ro ? SRD_OPEN_READ_ONLY : 0);
                 if (s == NULL) continue;
                 CHECK_EQ_U(tst_size_of(s), base_len);
                 for (int k = 0; k < NK; k++) {
@@ -504,7 +499,7 @@ static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, s
                 CHECK_MSG(tst_file_equals(path, buf, base_len), "open changed a file with a bad payload");
             }
             /* documented: SRD_OPEN_NO_VERIFY skips the check and hands out the bytes as stored */
-            srd_store *s = open_ok(path, SRD_OPEN_NO_VERIFY | SRD_OPEN_READ_ONLY);
+            srd_store *s = tst_open_ok(path, SRD_OPEN_NO_VERIFY | SRD_OPEN_READ_ONLY);
             if (s) {
                 const uint8_t *p = NULL;
                 size_t n = 0;
@@ -537,7 +532,7 @@ int main(int argc, char **argv) {
     {
         const struct ent *cur[NK];
         state_at(base_h, base_len, cur);
-        srd_store *s = open_ok(base_path, SRD_OPEN_READ_ONLY);
+        srd_store *s = tst_open_ok(base_path, SRD_OPEN_READ_ONLY);
         if (s) {
             check_state(s, cur);
             CHECK_EQ_U(tst_size_of(s), base_len);

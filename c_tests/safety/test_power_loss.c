@@ -58,6 +58,7 @@
  * the bytes of a clean compaction, and survive a reopen.
  */
 #include "tst_safety.h"
+#include "tst_api.h"
 
 #include <dlfcn.h>
 
@@ -286,12 +287,6 @@ static int verify_sound(const srd_store *s) {
     return ok;
 }
 
-static srd_store *open_ok(const char *path, uint32_t flags) {
-    srd_store *s = NULL;
-    if (!CHECK_OK(srd_open(path, flags, &s))) return NULL;
-    return s;
-}
-
 /*
  * The recovery point of a damaged copy: the end of the longest run of entries (from the
  * start) whose bytes in `got` equal those of the intact file `full`.
@@ -321,14 +316,14 @@ static int check_variant(const char *path, const struct history *h, const uint8_
     state_at(h, rec, cur);
     int ok = 1;
 
-    srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+    srd_store *s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
     if (s == NULL) return 0;
     ok &= CHECK_EQ_U(tst_size_of(s), rec);
     ok &= check_state(s, h, cur, 0);
     srd_close(s);
     ok &= CHECK_MSG(tst_file_equals(path, got, got_len), "a read-only open modified the file");
 
-    s = open_ok(path, 0);
+    s = tst_open_ok(path, 0);
     if (s == NULL) return 0;
     ok &= CHECK_EQ_U(tst_size_of(s), rec);
     ok &= CHECK_EQ(tst_file_len(path), (long long)rec);
@@ -344,7 +339,7 @@ static int check_variant(const char *path, const struct history *h, const uint8_
         ok &= CHECK_OK(srd_write(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), fresh, flen));
         ok &= CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(rec, flen));
         srd_close(s);
-        s = open_ok(path, SRD_OPEN_NO_CREATE);
+        s = tst_open_ok(path, SRD_OPEN_NO_CREATE);
         if (s == NULL) return 0;
         ok &= check_state(s, h, cur, 1);
         const uint8_t *p = NULL;
@@ -418,7 +413,7 @@ static int every_key_some_version(const srd_store *s, const struct history *h, u
         }
         if (!good) {
             snprintf(why, whylen, "key %s reads %s%s, which it never had", key_name[k],
-                     tst_status_name_(st), st == SRD_OK ? " with bytes" : "");
+                     tst_status_name(st), st == SRD_OK ? " with bytes" : "");
             return 0;
         }
     }
@@ -434,13 +429,13 @@ static int hole_salvageable(const char *path, const srd_store *s, const struct h
     srd_salvage_report rep;
     int32_t rc = srd_salvage(path, dst, &rep);
     if (rc != SRD_OK) {
-        snprintf(why, whylen, "srd_salvage: %s (%s)", tst_status_name_(rc), srd_last_error_message());
+        snprintf(why, whylen, "srd_salvage: %s (%s)", tst_status_name(rc), srd_last_error_message());
         return 0;
     }
     srd_store *t = NULL;
     rc = srd_open(dst, SRD_OPEN_READ_ONLY, &t);
     if (rc != SRD_OK) {
-        snprintf(why, whylen, "salvaged store does not open: %s", tst_status_name_(rc));
+        snprintf(why, whylen, "salvaged store does not open: %s", tst_status_name(rc));
         unlink(dst);
         return 0;
     }
@@ -468,7 +463,7 @@ static int hole_compare(const srd_store *s, const struct history *h, const int c
         if (cur[k] < 0) {
             if (st != SRD_NOT_FOUND && !extra++)
                 snprintf(why_extra, sizeof why_extra, "key %s should be absent, read gives %s",
-                         key_name[k], tst_status_name_(st));
+                         key_name[k], tst_status_name(st));
             continue;
         }
         live++;
@@ -477,12 +472,12 @@ static int hole_compare(const srd_store *s, const struct history *h, const int c
             if (e->end <= lo) { /* written before the last write: acknowledged */
                 if (!lost++)
                     snprintf(why, whylen, "key %s (acknowledged, %zu bytes) reads back as %s%s",
-                             key_name[k], e->len, tst_status_name_(st),
+                             key_name[k], e->len, tst_status_name(st),
                              st == SRD_OK ? " with other bytes" : "");
             } else if (!extra++) {
                 snprintf(why_extra, sizeof why_extra,
                          "key %s (intact item of the last write, %zu bytes) reads back as %s%s",
-                         key_name[k], e->len, tst_status_name_(st),
+                         key_name[k], e->len, tst_status_name(st),
                          st == SRD_OK ? " with other bytes" : "");
             }
         }
@@ -554,7 +549,7 @@ static int hole_variant(const char *path, const struct history *h, const uint8_t
         } else {
             o = HOLE_OTHER;
             snprintf(why, whylen, "%s open: %s (%s)", rw ? "read-write" : "read-only",
-                     tst_status_name_(rc), srd_last_error_message());
+                     tst_status_name(rc), srd_last_error_message());
         }
         if (!rw && o == HOLE_PREFIX && !tst_file_equals(path, got, got_len)) {
             o = HOLE_OTHER;
@@ -580,7 +575,7 @@ static unsigned long hole_counts[HOLE_OUTCOMES];
 
 static void build_base(const char *path, struct history *h) {
     h->n = 0;
-    srd_store *s = open_ok(path, 0);
+    srd_store *s = tst_open_ok(path, 0);
     REQUIRE(s != NULL);
     const size_t sizes[] = {1,    63,  64,  65,   1000, 20000, 7,   128, 127, 129, 4095, 4096,
                             4097, 2,   500, 192,  1,    65,    63,  1000, 33, 200, 300, 20001};
@@ -696,7 +691,7 @@ static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base
     struct history *h = (struct history *)malloc(sizeof *h);
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
-    srd_store *s = open_ok(path, 0);
+    srd_store *s = tst_open_ok(path, 0);
     REQUIRE(s != NULL);
     int sampled = 0;
     int first = do_tail(kind, h, s, &sampled);
@@ -835,7 +830,7 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     size_t want_len = cs->renamed ? new_len : old_len;
 
     /* read-only: the store file as it is, untouched, whatever the temp file holds */
-    srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+    srd_store *s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
     if (s == NULL) return 0;
     ok &= check_state(s, h, cur, 0);
     ok &= CHECK_EQ_U(tst_size_of(s), want_len);
@@ -843,7 +838,7 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     ok &= CHECK_MSG(tst_file_equals(path, want, want_len), "a read-only open modified the store");
 
     /* read-write: exactly the old or the new file, the temp file gone */
-    s = open_ok(path, 0);
+    s = tst_open_ok(path, 0);
     if (s == NULL) return 0;
     ok &= CHECK_MSG(tst_file_equals(path, want, want_len), "the store is not exactly the %s file",
                     cs->renamed ? "new" : "old");
@@ -866,7 +861,7 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     ok &= check_state(s, h, cur, 0);
     ok &= CHECK_EQ_U(tst_size_of(s), new_len);
     srd_close(s);
-    s = open_ok(path, SRD_OPEN_NO_CREATE);
+    s = tst_open_ok(path, SRD_OPEN_NO_CREATE);
     if (s == NULL) return 0;
     ok &= check_state(s, h, cur, 0);
     ok &= verify_sound(s);
@@ -886,7 +881,7 @@ static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
     struct history *h = (struct history *)malloc(sizeof *h);
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
-    srd_store *s = open_ok(oldp, 0);
+    srd_store *s = tst_open_ok(oldp, 0);
     REQUIRE(s != NULL);
     h_write(h, s, 3, 5000);
     h_write(h, s, 20, 3);
@@ -903,7 +898,7 @@ static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
     /* the new file: a clean compaction of a copy */
     const char *newp = tst_path("compact-new.srd");
     REQUIRE(tst_spit(newp, old_b, old_len) == 0);
-    s = open_ok(newp, 0);
+    s = tst_open_ok(newp, 0);
     REQUIRE(s != NULL);
     REQUIRE(CHECK_OK(srd_compact(s)));
     srd_close(s);
@@ -1006,7 +1001,7 @@ static void test_durability_calls(void) {
         const char *path = tst_path(sync ? "durable-sync.srd" : "durable.srd");
         g_nevents = 0;
         g_recording = 1;
-        srd_store *s = open_ok(path, sync ? SRD_OPEN_SYNC : 0);
+        srd_store *s = tst_open_ok(path, sync ? SRD_OPEN_SYNC : 0);
         g_recording = 0;
         REQUIRE(s != NULL);
         char real[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX + 16];
@@ -1088,7 +1083,7 @@ static void test_durability_calls(void) {
  */
 static void test_failed_fdatasync_breaks_the_handle(void) {
     const char *path = tst_path("broken.srd");
-    srd_store *s = open_ok(path, SRD_OPEN_SYNC);
+    srd_store *s = tst_open_ok(path, SRD_OPEN_SYNC);
     REQUIRE(s != NULL);
     CHECK_OK(srd_write(s, KEY(0), KLEN(0), (const uint8_t *)"before", 6));
     g_fail_fdatasync = 1;
@@ -1108,13 +1103,13 @@ static void test_failed_fdatasync_breaks_the_handle(void) {
     if (CHECK_OK(srd_read(s, KEY(0), KLEN(0), &p, &n))) CHECK(n == 6 && memcmp(p, "before", 6) == 0);
     CHECK_EQ(srd_read(s, KEY(2), KLEN(2), &p, &n), SRD_NOT_FOUND);
     srd_close(s);
-    s = open_ok(path, SRD_OPEN_SYNC);
+    s = tst_open_ok(path, SRD_OPEN_SYNC);
     REQUIRE(s != NULL);
     CHECK_OK(srd_write(s, KEY(2), KLEN(2), (const uint8_t *)"after", 5));
     if (CHECK_OK(srd_read(s, KEY(0), KLEN(0), &p, &n))) CHECK(n == 6 && memcmp(p, "before", 6) == 0);
     srd_close(s);
     /* The same through srd_sync on a store opened without SRD_OPEN_SYNC. */
-    s = open_ok(path, 0);
+    s = tst_open_ok(path, 0);
     REQUIRE(s != NULL);
     CHECK_OK(srd_write(s, KEY(4), KLEN(4), (const uint8_t *)"x", 1));
     g_fail_fdatasync = 1;
