@@ -107,7 +107,7 @@ srd_c_test(c_model_random_ops_match_in_memory_map test_model)
 srd_c_program(test_simd_views "${SRD_TEST_DIR}/api/test_simd_views.c")
 srd_c_test(c_simd_aligned_vector_loads_over_stored_arrays_match_scalar_sums test_simd_views)
 
-srd_c_program(test_features "${SRD_TEST_DIR}/api/test_features.c")
+srd_c_program(test_features "${SRD_TEST_DIR}/api/test_streams.c")
 srd_c_test(c_features_hashing_batches_streams_entries_transfer_iteration_verify_nested
            test_features)
 
