@@ -103,3 +103,62 @@ int tst_read_file_at(const char *path, uint64_t off, void *buf, size_t n) {
 }
 
 int tst_flip_byte(const char *path, uint64_t off) { return tst_xor_byte(path, off, 0xFF); }
+
+void tst_expect_last(const srd_store *s, const char *key, const char *val) {
+    uint64_t h = SENTINEL_U64;
+    const uint8_t *v = SENTINEL_PTR;
+    size_t n = SENTINEL_LEN;
+    if (!CHECK_OK(srd_read_last(s, &h, &v, &n))) return;
+    CHECK_EQ_U(h, tst_hash_of(key));
+    if (CHECK_EQ_U(n, strlen(val))) CHECK_MEM(v, val, n);
+    CHECK_EQ_U((uintptr_t)v % 64, 0);
+    const uint8_t *rv = NULL;
+    size_t rn = 0;
+    if (CHECK_OK(srd_read(s, SRD_U8(key), strlen(key), &rv, &rn))) CHECK(rv == v);
+}
+
+void tst_expect_no_last(const srd_store *s) {
+    uint64_t h = SENTINEL_U64;
+    const uint8_t *v = SENTINEL_PTR;
+    size_t n = SENTINEL_LEN;
+    CHECK_STATUS(srd_read_last(s, &h, &v, &n), SRD_NOT_FOUND);
+    CHECK(h == SENTINEL_U64 && v == SENTINEL_PTR && n == SENTINEL_LEN);
+}
+
+srd_stream *tst_begin_stream(srd_store *s, const char *key) {
+    srd_stream *st = NULL;
+    if (!CHECK_OK(srd_stream_begin(s, SRD_U8(key), strlen(key), &st))) return NULL;
+    CHECK(st != NULL);
+    return st;
+}
+
+int tst_join_within(pthread_t t, double seconds) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)seconds;
+    return pthread_timedjoin_np(t, NULL, &ts) == 0;
+}
+
+void tst_progress_cb(void *user, uint64_t done, uint64_t total) {
+    struct tst_progress_log *l = (struct tst_progress_log *)user;
+    if (l->calls == 0) l->first_total = total;
+    else {
+        if (total != l->first_total) l->total_changed = 1;
+        if (done < l->last_done) l->went_back = 1;
+    }
+    if (done > total) l->done_over_total = 1;
+    l->last_done = done;
+    l->last_total = total;
+    l->calls++;
+}
+
+void tst_check_progress(const struct tst_progress_log *l, uint64_t want_total) {
+    CHECK(l->calls >= 1);
+    CHECK(l->calls <= 1000);
+    CHECK_EQ_U(l->first_total, want_total);
+    CHECK_EQ_U(l->last_total, want_total);
+    CHECK_EQ_U(l->last_done, want_total); /* ends with done == total */
+    CHECK(!l->total_changed);
+    CHECK(!l->went_back);
+    CHECK(!l->done_over_total);
+}

@@ -9,6 +9,8 @@
 
 #include "tst_test.h"
 
+#include <pthread.h>
+
 /* Values no call may write into an output it leaves untouched. */
 #define SENTINEL_STORE ((srd_store *)(uintptr_t)0x5A5A5A50u)
 #define SENTINEL_ENTRY ((srd_entry *)(uintptr_t)0x5A5A5A60u)
@@ -56,5 +58,27 @@ int tst_read_file_at(const char *path, uint64_t off, void *buf, size_t n);
 /* XORs the byte at `off` of the file with 0xFF. Returns 1 on success. */
 int tst_flip_byte(const char *path, uint64_t off);
 
+/* srd_read_last gives `key` with value `val` (64-aligned, the same pointer as srd_read's). */
+void tst_expect_last(const srd_store *s, const char *key, const char *val);
+/* srd_read_last gives SRD_NOT_FOUND, outputs untouched. */
+void tst_expect_no_last(const srd_store *s);
+
+/* srd_stream_begin, checked (SRD_OK, a non-NULL stream); NULL on failure. */
+srd_stream *tst_begin_stream(srd_store *s, const char *key);
+
+/* Joins with a deadline; 0 if the thread did not finish (a deadlock). */
+int tst_join_within(pthread_t t, double seconds);
+
+/* What a srd_progress_fn saw (tst_progress_cb's user pointer). */
+struct tst_progress_log {
+    uint64_t calls;
+    uint64_t first_total, last_done, last_total;
+    int total_changed, went_back, done_over_total;
+};
+
+void tst_progress_cb(void *user, uint64_t done, uint64_t total);
+/* At least 1 and at most 1000 calls, a constant total equal to want_total, done never
+ * going back or past the total, ending with done == total. */
+void tst_check_progress(const struct tst_progress_log *l, uint64_t want_total);
 
 #endif
