@@ -42,10 +42,8 @@ int tst_pass_(void) {
     return 1;
 }
 
-int tst_check_(int ok, const char *file, int line, const char *expr) {
-    if (ok) return tst_pass_();
+void tst_check_failed_(const char *file, int line, const char *expr) {
     tst_fail_(file, line, "CHECK(%s)", expr);
-    return 0;
 }
 
 int tst_check_msg_(int ok, const char *file, int line, const char *expr,
@@ -60,18 +58,14 @@ int tst_check_msg_(int ok, const char *file, int line, const char *expr,
     return 0;
 }
 
-int tst_check_eq_(long long a, long long b, const char *file, int line,
-                                const char *ea, const char *eb) {
-    if (a == b) return tst_pass_();
+void tst_check_eq_failed_(long long a, long long b, const char *file, int line, const char *ea,
+                          const char *eb) {
     tst_fail_(file, line, "CHECK_EQ(%s, %s): %lld != %lld", ea, eb, a, b);
-    return 0;
 }
 
-int tst_check_eq_u_(unsigned long long a, unsigned long long b, const char *file,
-                                  int line, const char *ea, const char *eb) {
-    if (a == b) return tst_pass_();
+void tst_check_eq_u_failed_(unsigned long long a, unsigned long long b, const char *file,
+                            int line, const char *ea, const char *eb) {
     tst_fail_(file, line, "CHECK_EQ(%s, %s): %llu != %llu", ea, eb, a, b);
-    return 0;
 }
 
 const char *tst_status_name(int32_t s) {
@@ -90,29 +84,29 @@ const char *tst_status_name(int32_t s) {
     }
 }
 
-int tst_check_status_(int32_t got, int32_t want, const char *file, int line,
-                                    const char *expr) {
-    if (got == want) return tst_pass_();
+void tst_check_status_failed_(int32_t got, int32_t want, const char *file, int line,
+                              const char *expr) {
     tst_fail_(file, line, "%s returned %d (%s), expected %d (%s); last error: \"%s\"", expr,
               (int)got, tst_status_name(got), (int)want, tst_status_name(want),
               srd_last_error_message());
-    return 0;
 }
 
-int tst_check_mem_(const void *got, const void *want, size_t n, const char *file,
-                                 int line, const char *eg, const char *ew) {
+int tst_mem_same_(const void *got, const void *want, size_t n) {
+    if (got == NULL || want == NULL) return n == 0;
+    return memcmp(got, want, n) == 0;
+}
+
+void tst_check_mem_failed_(const void *got, const void *want, size_t n, const char *file,
+                           int line, const char *eg, const char *ew) {
     if (got == NULL || want == NULL) {
-        if (n == 0) return tst_pass_();
         tst_fail_(file, line, "CHECK_MEM(%s, %s, %zu): NULL pointer", eg, ew, n);
-        return 0;
+        return;
     }
-    if (memcmp(got, want, n) == 0) return tst_pass_();
     const unsigned char *a = (const unsigned char *)got, *b = (const unsigned char *)want;
     size_t i = 0;
     while (i < n && a[i] == b[i]) i++;
     tst_fail_(file, line, "CHECK_MEM(%s, %s, %zu): first difference at byte %zu (0x%02x != 0x%02x)",
               eg, ew, n, i, a[i], b[i]);
-    return 0;
 }
 
 /* ------------------------------------------------------------------ */

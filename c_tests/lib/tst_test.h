@@ -67,17 +67,75 @@ void tst_ctx_clear(void);
 
 void tst_fail_(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Counts one passed check; returns 1. */
 int tst_pass_(void);
-int tst_check_(int ok, const char *file, int line, const char *expr);
 int tst_check_msg_(int ok, const char *file, int line, const char *expr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-int tst_check_eq_(long long a, long long b, const char *file, int line, const char *ea,
-                  const char *eb);
-int tst_check_eq_u_(unsigned long long a, unsigned long long b, const char *file, int line,
-                    const char *ea, const char *eb);
-int tst_check_status_(int32_t got, int32_t want, const char *file, int line, const char *expr);
-int tst_check_mem_(const void *got, const void *want, size_t n, const char *file, int line,
-                   const char *eg, const char *ew);
+
+/* Failure reports of the checks below (their bodies are in tst_test.c). */
+void tst_check_failed_(const char *file, int line, const char *expr);
+void tst_check_eq_failed_(long long a, long long b, const char *file, int line, const char *ea,
+                          const char *eb);
+void tst_check_eq_u_failed_(unsigned long long a, unsigned long long b, const char *file,
+                            int line, const char *ea, const char *eb);
+void tst_check_status_failed_(int32_t got, int32_t want, const char *file, int line,
+                              const char *expr);
+/* 1 if got[0..n) equals want[0..n) (NULL is equal only for n == 0). */
+int tst_mem_same_(const void *got, const void *want, size_t n);
+void tst_check_mem_failed_(const void *got, const void *want, size_t n, const char *file,
+                           int line, const char *eg, const char *ew);
+
+/* The checks stay inline so that the compiler sees that a check returns 1 exactly when its
+ * condition held (`if (!CHECK(p != NULL)) return;` proves p non-NULL to -Wformat-overflow,
+ * -Wnull-dereference and the like); they only count and call the reports above. */
+static inline int tst_check_(int ok, const char *file, int line, const char *expr) {
+    if (ok) {
+        tst_pass_();
+        return 1;
+    }
+    tst_check_failed_(file, line, expr);
+    return 0;
+}
+
+static inline int tst_check_eq_(long long a, long long b, const char *file, int line,
+                                const char *ea, const char *eb) {
+    if (a == b) {
+        tst_pass_();
+        return 1;
+    }
+    tst_check_eq_failed_(a, b, file, line, ea, eb);
+    return 0;
+}
+
+static inline int tst_check_eq_u_(unsigned long long a, unsigned long long b, const char *file,
+                                  int line, const char *ea, const char *eb) {
+    if (a == b) {
+        tst_pass_();
+        return 1;
+    }
+    tst_check_eq_u_failed_(a, b, file, line, ea, eb);
+    return 0;
+}
+
+static inline int tst_check_status_(int32_t got, int32_t want, const char *file, int line,
+                                    const char *expr) {
+    if (got == want) {
+        tst_pass_();
+        return 1;
+    }
+    tst_check_status_failed_(got, want, file, line, expr);
+    return 0;
+}
+
+static inline int tst_check_mem_(const void *got, const void *want, size_t n, const char *file,
+                                 int line, const char *eg, const char *ew) {
+    if (tst_mem_same_(got, want, n)) {
+        tst_pass_();
+        return 1;
+    }
+    tst_check_mem_failed_(got, want, n, file, line, eg, ew);
+    return 0;
+}
 
 /* The name of a status code ("SRD_OK" .. "SRD_BROKEN", or "(unknown status)"). */
 const char *tst_status_name(int32_t s);
