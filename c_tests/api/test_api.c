@@ -16,8 +16,6 @@
 #error "SRD_CARGO_VERSION (the version from Cargo.toml) must be defined by the build"
 #endif
 
-static char self_exe[PATH_MAX];
-
 /* `test_api --lock-probe <path>`: run in a child process by the lock test. */
 static int lock_probe(const char *path) {
     srd_store *c = NULL;
@@ -288,7 +286,7 @@ static void test_second_writer_gets_locked_and_readers_still_open(void) {
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        execl(self_exe, self_exe, "--lock-probe", p, (char *)NULL);
+        execl(tst_self_exe(), tst_self_exe(), "--lock-probe", p, (char *)NULL);
         _exit(99);
     }
     if (CHECK(pid > 0)) {
@@ -1274,7 +1272,7 @@ static void test_reserve_is_a_capacity_hint_that_changes_no_data(void) {
 
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--lock-probe") == 0) return lock_probe(argv[2]);
-    if (realpath(argv[0], self_exe) == NULL) snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
+    tst_self_exe(); /* resolved before any fork */
     /* must come first: nothing has failed on this thread yet */
     test_last_error_is_empty_before_any_failure();
     tst_test_init(argc, argv, "test_api");

@@ -1,7 +1,7 @@
 /*
- * test_batches.c - srd_read_batch and srd_read_batch_with_hash: per-key statuses, pointers equal to
- * srd_read's, outputs untouched on invalid input, a damaged value reported in its own slot
- * only, and one consistent view while another thread writes batches.
+ * test_batches.c - srd_read_batch and srd_read_batch_with_hash: per-key statuses, pointers
+ * equal to srd_read's, outputs untouched on invalid input, a damaged value reported in its own
+ * slot only, and one consistent view while another thread writes batches.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave

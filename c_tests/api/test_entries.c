@@ -1,6 +1,6 @@
 /*
- * test_entries.c - pinned entry functions (srd_entry_read_at, offsets, key hash, CRC-32 computed in the
- * test, srd_entry_verify) and the text of SRD_BUSY.
+ * test_entries.c - pinned entry functions (srd_entry_read_at, offsets, key hash, CRC-32
+ * computed in the test, srd_entry_verify) and the text of SRD_BUSY.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave

@@ -1,6 +1,7 @@
 /*
- * test_index_file.c - the index file <path>.idx: used for the very file it was saved from, ignored when
- * stale or damaged, never written by read-only handles or with SRD_OPEN_NO_INDEX_FILE.
+ * test_index_file.c - the index file <path>.idx: used for the very file it was saved from,
+ * ignored when stale or damaged, never written by read-only handles or with
+ * SRD_OPEN_NO_INDEX_FILE.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave

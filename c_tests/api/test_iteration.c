@@ -1,6 +1,6 @@
 /*
- * test_iteration.c - srd_iter: exactly the live entries in file order, a snapshot unaffected by writes,
- * deletes, compaction and close, partitions covering each live entry once (also on
+ * test_iteration.c - srd_iter: exactly the live entries in file order, a snapshot unaffected
+ * by writes, deletes, compaction and close, partitions covering each live entry once (also on
  * threads), damaged values reported and skipped.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.

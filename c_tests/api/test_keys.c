@@ -1,7 +1,7 @@
 /*
- * test_keys.c - srd_hash_key and srd_namespace_key (known XXH3-64 vectors, the hash written to the
- * file, le64(hash(prefix)) ++ le64(hash(key))) and the _with_hash variants, which must name
- * the same key as by name.
+ * test_keys.c - srd_hash_key and srd_namespace_key (known XXH3-64 vectors, the hash written to
+ * the file, le64(hash(prefix)) ++ le64(hash(key))) and the _with_hash variants, which must
+ * name the same key as by name.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave

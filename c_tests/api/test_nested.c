@@ -1,6 +1,6 @@
 /*
- * test_nested.c - nested stores (a store in a store in a store, opened in place, outliving its source)
- * and srd_open_bytes over caller memory.
+ * test_nested.c - nested stores (a store in a store in a store, opened in place, outliving its
+ * source) and srd_open_bytes over caller memory.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave

@@ -1,5 +1,6 @@
 /*
- * test_read_last.c - srd_read_last: the newest live value after overwrites, and deletes at the tail.
+ * test_read_last.c - srd_read_last: the newest live value after overwrites, and deletes at the
+ * tail.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave

@@ -1,8 +1,8 @@
 /*
- * test_streams.c - streaming writes: visibility only after the commit, abort and failed commits that
- * leave the file byte for byte unchanged, SRD_BUSY on the owning thread, other threads
- * waiting for the commit, finishing on another thread, close while streaming, a process
- * killed mid-stream, and I/O failures that poison a stream.
+ * test_streams.c - streaming writes: visibility only after the commit, abort and failed
+ * commits that leave the file byte for byte unchanged, SRD_BUSY on the owning thread, other
+ * threads waiting for the commit, finishing on another thread, close while streaming, a
+ * process killed mid-stream, and I/O failures that poison a stream.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave
@@ -686,8 +686,6 @@ static int crash_mid_stream(const char *path) {
     _exit(0); /* no commit, no abort, no close: as if the process crashed */
 }
 
-static char self_exe[PATH_MAX];
-
 static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
     const char *p = tst_path("stream-crash.srd");
     srd_store *s = tst_open_rw(p);
@@ -700,7 +698,7 @@ static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        execl(self_exe, self_exe, "--crash-mid-stream", p, (char *)NULL);
+        execl(tst_self_exe(), tst_self_exe(), "--crash-mid-stream", p, (char *)NULL);
         _exit(99);
     }
     int wst = 0;
@@ -846,7 +844,7 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
 
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--crash-mid-stream") == 0) return crash_mid_stream(argv[2]);
-    if (realpath(argv[0], self_exe) == NULL) snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
+    tst_self_exe(); /* resolved before any fork */
     tst_test_init(argc, argv, "test_streams");
 
     test_stream_multi_chunk_value_is_invisible_until_commit_then_exact();

@@ -1,6 +1,6 @@
 /*
- * test_transfer.c - srd_rename, srd_copy and srd_move: the layout of the rename append, the same file
- * refused (by handle, read-only handle, symlink, after compaction), read-only sides.
+ * test_transfer.c - srd_rename, srd_copy and srd_move: the layout of the rename append, the
+ * same file refused (by handle, read-only handle, symlink, after compaction), read-only sides.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave

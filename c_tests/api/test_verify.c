@@ -1,6 +1,6 @@
 /*
- * test_verify.c - srd_verify (exact report totals, flipped bytes, a read-only store with a torn tail),
- * compaction progress, srd_reclaimable_bytes and srd_entry_count.
+ * test_verify.c - srd_verify (exact report totals, flipped bytes, a read-only store with a
+ * torn tail), compaction progress, srd_reclaimable_bytes and srd_entry_count.
  *
  * Split from test_features.c. Each test_* function states the behaviour it proves.
  * Outputs must be written only on success (checked with sentinels); failures must leave

@@ -357,7 +357,6 @@ struct child {
     struct tst_chan ch;
 };
 
-static char self_exe[PATH_MAX];
 static double reply_timeout = 120.0;
 
 static int spawn(struct child *c, const char *name, const char *role, const char *path) {
@@ -372,7 +371,7 @@ static int spawn(struct child *c, const char *name, const char *role, const char
         char rfd[16], wfd[16];
         snprintf(rfd, sizeof rfd, "%d", to_child[0]);
         snprintf(wfd, sizeof wfd, "%d", from_child[1]);
-        execl(self_exe, self_exe, "--child", role, path, rfd, wfd, (char *)NULL);
+        execl(tst_self_exe(), tst_self_exe(), "--child", role, path, rfd, wfd, (char *)NULL);
         _exit(99);
     }
     close(to_child[0]);
@@ -749,9 +748,7 @@ int main(int argc, char **argv) {
     }
     tst_test_init(argc, argv, "test_multiprocess");
     signal(SIGPIPE, SIG_IGN);
-    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-    REQUIRE(n > 0);
-    self_exe[n] = '\0';
+    REQUIRE(tst_self_exe() != NULL);
     if (tst_scale() < 1.0) reply_timeout = 600.0;
     parent();
     return tst_test_finish();

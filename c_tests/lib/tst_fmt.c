@@ -46,7 +46,7 @@ size_t tst_meta_size(enum tst_meta_kind mk) {
 }
 
 void tst_fb_entry(struct tst_fbuf *f, unsigned align, enum tst_meta_kind mk, uint64_t key_hash,
-                            const uint8_t *val, size_t len) {
+                  const uint8_t *val, size_t len) {
     uint64_t prev = f->n;
     static const uint8_t zero = 0;
     if (val == NULL) {

@@ -21,7 +21,7 @@ void tst_snap_free(struct tst_snap *s) {
 /* 1 if the path is exactly as in the snapshot (existence, type, inode, size, bytes, and
  * mtime if check_mtime). On a difference, writes a description into why. */
 int tst_snap_same_ex(const struct tst_snap *s, const char *path, char *why,
-                                   size_t whylen, int check_mtime) {
+                     size_t whylen, int check_mtime) {
     struct tst_snap now;
     tst_snap_take(&now, path);
     int same = 1;
@@ -54,7 +54,7 @@ int tst_snap_same_ex(const struct tst_snap *s, const char *path, char *why,
 }
 
 int tst_snap_same(const struct tst_snap *s, const char *path, char *why,
-                                size_t whylen) {
+                  size_t whylen) {
     return tst_snap_same_ex(s, path, why, whylen, 1);
 }
 

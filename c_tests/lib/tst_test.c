@@ -47,7 +47,7 @@ void tst_check_failed_(const char *file, int line, const char *expr) {
 }
 
 int tst_check_msg_(int ok, const char *file, int line, const char *expr,
-                                 const char *fmt, ...) {
+                   const char *fmt, ...) {
     if (ok) return tst_pass_();
     char msg[768];
     va_list ap;
@@ -378,6 +378,16 @@ int tst_copy_file(const char *src, const char *dst) {
     int rc = tst_spit(dst, b, n);
     free(b);
     return rc;
+}
+
+const char *tst_self_exe(void) {
+    static char path[PATH_MAX];
+    if (path[0] == '\0') {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        if (n <= 0) return NULL;
+        path[n] = '\0';
+    }
+    return path;
 }
 
 uint32_t tst_le32(const uint8_t *p) {

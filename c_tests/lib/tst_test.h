@@ -200,6 +200,9 @@ int tst_restore_tail(const char *path, const void *data, size_t len, size_t same
 int tst_file_equals(const char *path, const void *data, size_t len);
 /* Copies a file byte for byte (dst replaced); 0 on success. */
 int tst_copy_file(const char *src, const char *dst);
+/* The path of this program (/proc/self/exe, resolved once), for fork + exec of itself;
+ * NULL if it cannot be read. */
+const char *tst_self_exe(void);
 
 /* ------------------------------------------------------------------ */
 /* Deterministic random numbers (splitmix64)                           */

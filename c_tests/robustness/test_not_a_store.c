@@ -34,8 +34,6 @@
 
 #include <dirent.h>
 
-static const char *self_exe;
-
 static int count_dir_entries(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return -1;
@@ -225,7 +223,7 @@ static void test_text_and_random(void) {
         free(b);
     }
     size_t elf_len = 0;
-    uint8_t *elf = tst_slurp(self_exe, &elf_len);
+    uint8_t *elf = tst_slurp(tst_self_exe(), &elf_len);
     if (CHECK(elf != NULL && elf_len > 0)) candidate_bytes("an ELF executable (this test)", elf, elf_len);
     free(elf);
 }
@@ -363,11 +361,7 @@ static void test_special_paths(void) {
 
 int main(int argc, char **argv) {
     tst_test_init(argc, argv, "test_not_a_store");
-    static char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    REQUIRE(n > 0);
-    exe[n] = '\0';
-    self_exe = exe;
+    REQUIRE(tst_self_exe() != NULL);
 
     test_controls();
     test_text_and_random();

@@ -62,7 +62,6 @@
 
 #define TST_KEY_LEN 16
 
-static char tst_self[PATH_MAX];
 
 /* ================================================================== */
 /* Small helpers                                                        */
@@ -160,7 +159,7 @@ static int tst_probe(const char *mode, const char *path) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
-        execl(tst_self, tst_self, mode, path, (char *)NULL);
+        execl(tst_self_exe(), tst_self_exe(), mode, path, (char *)NULL);
         _exit(127);
     }
     int status = 0;
@@ -574,7 +573,8 @@ static void tst_stale_case(const char *test, int how) {
          * then ends without srd_close (no new index copy): the old one stays */
         how_s = "deleted and rebuilt by a process that _exit()ed without srd_close";
         struct tst_rebuild_arg ra = {a, &pb};
-        if (!tst_run_in_child("rebuilding the store in a child process", 120, TST_CHILD_QUICK_EXIT, tst_rebuild_child, &ra))
+        if (!tst_run_in_child("rebuilding the store in a child process", 120, TST_CHILD_QUICK_EXIT,
+                              tst_rebuild_child, &ra))
             goto out;
     } else {
         if (tst_build(b, &pb, NULL) != 0) goto out;
@@ -1754,8 +1754,10 @@ static void test_fifo_index_file(void) {
     CHECK(mkfifo(tst_side(path, ".idx"), 0644) == 0);
     unsigned secs = tst_scale() >= 1.0 ? 5 : 20;
     struct tst_fifo_arg ro = {path, SRD_OPEN_READ_ONLY}, rw = {path, 0};
-    int a = tst_run_in_child("read-only srd_open with a FIFO at <store>.idx", secs, TST_CHILD_QUICK_EXIT, tst_fifo_child, &ro);
-    int b = tst_run_in_child("read-write srd_open with a FIFO at <store>.idx", secs, TST_CHILD_QUICK_EXIT, tst_fifo_child, &rw);
+    int a = tst_run_in_child("read-only srd_open with a FIFO at <store>.idx", secs,
+                             TST_CHILD_QUICK_EXIT, tst_fifo_child, &ro);
+    int b = tst_run_in_child("read-write srd_open with a FIFO at <store>.idx", secs,
+                             TST_CHILD_QUICK_EXIT, tst_fifo_child, &rw);
     printf("  test_fifo_index_file: read-only open %s, read-write open %s (deadline %u s each)\n",
            a ? "returned and worked" : "FAILED", b ? "returned and worked" : "FAILED", secs);
     tst_remove_store(path);
@@ -1972,9 +1974,7 @@ int main(int argc, char **argv) {
         return tst_probe_main(argv[1], argv[2]);
     tst_test_init(argc, argv, "test_reliability");
     signal(SIGPIPE, SIG_IGN);
-    ssize_t n = readlink("/proc/self/exe", tst_self, sizeof tst_self - 1);
-    REQUIRE(n > 0);
-    tst_self[n] = '\0';
+    REQUIRE(tst_self_exe() != NULL);
     double t0 = tst_now();
     static const struct {
         const char *name;
