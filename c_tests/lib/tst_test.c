@@ -390,6 +390,10 @@ const char *tst_self_exe(void) {
     return path;
 }
 
+uint64_t tst_history_end(const struct tst_history *h) {
+    return h->n ? h->e[h->n - 1].end : 0;
+}
+
 uint32_t tst_le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }

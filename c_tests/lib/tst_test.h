@@ -230,6 +230,26 @@ uint64_t tst_value_entry_end(uint64_t prev_end, uint64_t len);
 /* Where a tombstone appended at `prev_end` ends (one 0x00 byte, no padding). */
 uint64_t tst_tombstone_end(uint64_t prev_end);
 
+/* A record of the entries a test appended to a store, in file order, with where each ends
+ * (test_recovery keeps the values, test_power_loss the seeds they are computed from). */
+#define TST_HISTORY_MAX 256
+
+struct tst_hist_ent {
+    int key;            /* the test's index of the key */
+    const uint8_t *val; /* the value's bytes, if the test keeps them (NULL: tombstone) */
+    uint64_t seed;      /* or the seed they are computed from */
+    size_t len;         /* 0 for a tombstone */
+    uint64_t end;       /* file offset where the entry ends */
+};
+
+struct tst_history {
+    struct tst_hist_ent e[TST_HISTORY_MAX];
+    int n;
+};
+
+/* Where the last recorded entry ends (0: none). */
+uint64_t tst_history_end(const struct tst_history *h);
+
 /* Little-endian integers. */
 uint64_t tst_le64(const uint8_t *p);
 uint32_t tst_le32(const uint8_t *p);
