@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, the Rust tests (engine, format
-# compatibility with the simd-r-drive crate, header drift), the C suite
-# through CMake/ctest, and the C suite again under AddressSanitizer+UBSan.
+# compatibility with the simd-r-drive crate, header drift, and the C suite at
+# SRD_TEST_SCALE=0.05 through tests/c_suite.rs, which proves that path works),
+# the C suite through CMake/ctest, and the C suite again under
+# AddressSanitizer+UBSan and under valgrind.
 # Installs CMake into .venv if it is missing. Exits non-zero if anything fails.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -5,14 +5,15 @@
 //! contributor the same programs through `cargo test`:
 //!
 //! 1. The library. `cargo test` builds the crate's lib target with every crate type of
-//!    `[lib]` (rlib, cdylib, staticlib) before it builds this test, and places
-//!    `libsimd_r_drive.so` and `libsimd_r_drive.a` in the profile directory
-//!    (`target/<profile>/`, or under `$CARGO_TARGET_DIR`, or `target/<triple>/<profile>/`).
-//!    That directory is found from this test's own path (`<profile>/deps/c_suite-*`), so it
-//!    is always the library built from the same sources, profile and target dir as this
-//!    test: no nested `cargo build`, no second build lock. The programs link the `.so`
-//!    (copied under its SONAME into `<profile>/c_suite/lib/`, found through an rpath), as
-//!    under CMake; `test_static_link` links the `.a`.
+//!    `[lib]` (rlib, cdylib, staticlib) before it builds this test, and leaves
+//!    `libsimd_r_drive.so` and `libsimd_r_drive.a` in `<profile>/deps/` (it copies them up
+//!    to `<profile>/` only for `cargo build`, so the copies there may be stale: they are not
+//!    used). `<profile>/deps/` is this test's own directory (`target/<profile>/deps/`, also
+//!    under `$CARGO_TARGET_DIR` or `target/<triple>/`), so the library is always the one
+//!    built from the same sources, profile and target dir as this test: no nested
+//!    `cargo build`, no second build lock. The programs link the `.so` (copied under its
+//!    SONAME into `<profile>/c_suite/lib/`, found through an rpath), as under CMake;
+//!    `test_static_link` links the `.a`.
 //! 2. The harness. `c_tests/lib/*.c` is compiled once with the `cc` crate into
 //!    `libtst_harness.a`; `cc::Build::get_compiler()` then gives the compiler and flags to
 //!    compile and link each program (`c_tests/{api,robustness,concurrency,safety}/test_*.c`,
@@ -57,7 +58,8 @@ struct Paths {
     manifest: PathBuf,
     c_tests: PathBuf,
     include: PathBuf,
-    profile: PathBuf,
+    /// `<profile>/deps`: where `cargo test` leaves the cdylib and the staticlib.
+    deps: PathBuf,
     work: PathBuf,
     lib: PathBuf,
 }
@@ -89,18 +91,20 @@ fn paths() -> Paths {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let exe = std::env::current_exe().expect("current_exe");
     // <profile>/deps/c_suite-<hash>
-    let profile = exe
+    let deps = exe
         .parent()
-        .and_then(Path::parent)
         .expect("the test binary lives in <profile>/deps")
         .to_path_buf();
-    let work = profile.join("c_suite");
+    let work = deps
+        .parent()
+        .expect("the test binary lives in <profile>/deps")
+        .join("c_suite");
     Paths {
         c_tests: manifest.join("c_tests"),
         include: manifest.join("include"),
         lib: work.join("lib"),
         manifest,
-        profile,
+        deps,
         work,
     }
 }
@@ -147,7 +151,7 @@ fn base_build(p: &Paths, cxx: bool) -> cc::Build {
 
 /// Copies the cargo-built shared library under its SONAME (and the unversioned name).
 fn stage_shared_library(p: &Paths) -> PathBuf {
-    let built = p.profile.join("libsimd_r_drive.so");
+    let built = p.deps.join("libsimd_r_drive.so");
     assert!(
         built.exists(),
         "{} is missing: cargo builds it with the lib target (crate-type cdylib)",
@@ -281,7 +285,7 @@ fn link_program(p: &Paths, pr: &Program, harness: &Path) -> Result<PathBuf, Stri
     cmd.arg("-o").arg(&exe);
     match pr.kind {
         Kind::Static => {
-            cmd.arg(p.profile.join("libsimd_r_drive.a"));
+            cmd.arg(p.deps.join("libsimd_r_drive.a"));
             // what `cargo rustc -- --print native-static-libs` reports (as in CMakeLists.txt)
             for l in ["gcc_s", "util", "rt", "pthread", "m", "dl", "c"] {
                 cmd.arg(format!("-l{l}"));
