@@ -204,10 +204,10 @@ if(SRD_BUILD_TESTS)
               --nm "${_srd_nm}")
 
     # --- the header in every dialect, under gcc and clang ----------------------------------------
-    # c_tests/ builds C99, C11, C++11 and C++17 with the project's compiler (gcc); these add the
+    # c_tests/link/ builds C99, C11, C++11 and C++17 with the project's compiler (gcc); these add the
     # other dialects and clang. Compilers are looked up when the test runs; a missing one skips.
-    set(_srd_header_src_c "${CMAKE_SOURCE_DIR}/c_tests/header_check.c")
-    set(_srd_header_src_cxx "${CMAKE_SOURCE_DIR}/c_tests/header_check.cpp")
+    set(_srd_header_src_c "${CMAKE_SOURCE_DIR}/c_tests/link/header_check.c")
+    set(_srd_header_src_cxx "${CMAKE_SOURCE_DIR}/c_tests/link/header_check.cpp")
     set(_srd_header_flags -Wall -Wextra -Werror -pedantic)
     set(_srd_header_cases "gcc c17" "gcc c++20"
         "clang c99" "clang c11" "clang c17" "clang c++11" "clang c++17" "clang c++20")
@@ -228,7 +228,7 @@ if(SRD_BUILD_TESTS)
         COMMAND sh "${_srd_compile}" "${_srd_cc}" "${_srd_std}" "${_srd_src}"
                 "${_srd_ct_dir}/header-${_srd_tag}-${_srd_cc}" "${SRD_INCLUDE_DIR}" "${SRD_LIB_DIR}"
                 --
-                ${_srd_header_flags} "-I${CMAKE_SOURCE_DIR}/c_tests"
+                ${_srd_header_flags} "-I${CMAKE_SOURCE_DIR}/c_tests/link"
                 "-DHEADER_CHECK_DIALECT=\"${_srd_dialect} (${_srd_cc})\""
                 "-DSRD_CARGO_VERSION=\"${SRD_CARGO_VERSION}\"")
       set_tests_properties(${_srd_name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

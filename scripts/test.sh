@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting and lints, the Rust tests (engine, format
-# compatibility with the simd-r-drive crate, header drift), the C suite
-# through CMake/ctest, both again through the generic Unix path (forced on
-# Linux with --cfg srd_generic_unix), and the C suite under
-# AddressSanitizer+UBSan and valgrind; the Python, Go and Node bindings'
-# tests.
+# compatibility with the simd-r-drive crate, header drift, and the C suite at
+# SRD_TEST_SCALE=0.05 through tests/c_suite.rs, which proves that path works),
+# the C suite through CMake/ctest, the Rust tests and the C suite again through
+# the generic Unix path (forced on Linux with --cfg srd_generic_unix), the C
+# suite under AddressSanitizer+UBSan and valgrind; the Python, Go and Node
+# bindings' tests.
 # Installs CMake into .venv if it is missing. Exits non-zero if anything fails.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

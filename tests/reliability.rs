@@ -3,7 +3,7 @@
 //! planted links and get the store's mode, a FIFO at `<store>.idx` never
 //! blocks an open, a write past the size limit is refused before its value
 //! is read. (The fork, SIGBUS, racing-reader and first-write-crash promises
-//! need real processes: `c_tests/test_reliability.c`.)
+//! need real processes: `c_tests/robustness/test_reliability.c`.)
 
 mod common;
 

@@ -6,7 +6,7 @@
  * file untouched, and borrowed pointers must stay valid and 64-byte aligned.
  */
 #include "tst_test.h"
-#include "tst_api_helpers.h"
+#include "tst_api.h"
 
 #include <pthread.h>
 #include <strings.h>
@@ -15,8 +15,6 @@
 #ifndef SRD_CARGO_VERSION
 #error "SRD_CARGO_VERSION (the version from Cargo.toml) must be defined by the build"
 #endif
-
-static char self_exe[PATH_MAX];
 
 /* `test_api --lock-probe <path>`: run in a child process by the lock test. */
 static int lock_probe(const char *path) {
@@ -228,23 +226,23 @@ static void test_open_missing_file_with_no_create_or_read_only_is_not_found(void
 
 static void test_open_creates_an_empty_store(void) {
     const char *p = tst_path("create.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     CHECK(tst_file_exists(p));
     CHECK_EQ_U(tst_count_of(s), 0);
     CHECK_EQ_U(tst_size_of(s), 0);
     CHECK_EQ(tst_file_len(p), 0);
-    expect_absent(s, "anything");
+    tst_expect_absent(s, "anything");
     srd_close(s);
     CHECK(tst_file_exists(p));
 
     /* an existing empty file opens read-write with NO_CREATE and read-only */
-    s = open_flags(p, SRD_OPEN_NO_CREATE);
+    s = tst_open_flags(p, SRD_OPEN_NO_CREATE);
     if (s) {
         CHECK_EQ_U(tst_count_of(s), 0);
         srd_close(s);
     }
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
         CHECK_EQ_U(tst_count_of(s), 0);
         CHECK_EQ_U(tst_size_of(s), 0);
@@ -269,9 +267,9 @@ static void test_open_directory_is_invalid_argument(void) {
 
 static void test_second_writer_gets_locked_and_readers_still_open(void) {
     const char *p = tst_path("lock.srd");
-    srd_store *w = open_rw(p);
+    srd_store *w = tst_open_rw(p);
     if (!w) return;
-    put_str(w, "k", "from-writer");
+    tst_put_str(w, "k", "from-writer");
 
     double t0 = tst_now();
     srd_store *s = SENTINEL_STORE;
@@ -288,7 +286,7 @@ static void test_second_writer_gets_locked_and_readers_still_open(void) {
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        execl(self_exe, self_exe, "--lock-probe", p, (char *)NULL);
+        execl(tst_self_exe(), tst_self_exe(), "--lock-probe", p, (char *)NULL);
         _exit(99);
     }
     if (CHECK(pid > 0)) {
@@ -300,43 +298,43 @@ static void test_second_writer_gets_locked_and_readers_still_open(void) {
     }
 
     /* read-only opens work while the writer holds the lock */
-    srd_store *r1 = open_flags(p, SRD_OPEN_READ_ONLY);
-    srd_store *r2 = open_flags(p, SRD_OPEN_READ_ONLY);
-    if (r1) expect_str(r1, "k", "from-writer");
-    if (r2) expect_str(r2, "k", "from-writer");
+    srd_store *r1 = tst_open_flags(p, SRD_OPEN_READ_ONLY);
+    srd_store *r2 = tst_open_flags(p, SRD_OPEN_READ_ONLY);
+    if (r1) tst_expect_str(r1, "k", "from-writer");
+    if (r2) tst_expect_str(r2, "k", "from-writer");
     srd_close(w);
     /* the lock is released on close; readers do not hold it */
-    w = open_rw(p);
+    w = tst_open_rw(p);
     if (w) {
-        expect_str(w, "k", "from-writer");
-        put_str(w, "k2", "second");
+        tst_expect_str(w, "k", "from-writer");
+        tst_put_str(w, "k2", "second");
         srd_close(w);
     }
     srd_close(r1);
     srd_close(r2);
-    w = open_rw(p);
+    w = tst_open_rw(p);
     if (w) {
-        expect_str(w, "k2", "second");
+        tst_expect_str(w, "k2", "second");
         srd_close(w);
     }
 }
 
 static void test_read_only_store_rejects_changes_and_never_touches_the_file(void) {
     const char *p = tst_path("ro.srd");
-    srd_store *w = open_rw(p);
+    srd_store *w = tst_open_rw(p);
     if (!w) return;
-    put_str(w, "a", "alpha");
-    put_str(w, "b", "beta");
-    put_str(w, "a", "alpha2");
+    tst_put_str(w, "a", "alpha");
+    tst_put_str(w, "b", "beta");
+    tst_put_str(w, "a", "alpha2");
     srd_close(w);
     size_t before_len = 0;
     uint8_t *before = tst_slurp(p, &before_len);
     REQUIRE(before != NULL);
 
-    srd_store *r = open_flags(p, SRD_OPEN_READ_ONLY);
+    srd_store *r = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (r) {
-        expect_str(r, "a", "alpha2");
-        expect_str(r, "b", "beta");
+        tst_expect_str(r, "a", "alpha2");
+        tst_expect_str(r, "b", "beta");
         CHECK_EQ_U(tst_count_of(r), 2);
         CHECK_EQ_U(tst_size_of(r), before_len);
         CHECK_STATUS(srd_write(r, SRD_U8("c"), 1, SRD_U8("x"), 1), SRD_READ_ONLY);
@@ -349,9 +347,9 @@ static void test_read_only_store_rejects_changes_and_never_touches_the_file(void
         CHECK_STATUS(srd_delete_batch(r, &k, 1), SRD_READ_ONLY);
         CHECK_STATUS(srd_compact(r), SRD_READ_ONLY);
         CHECK_OK(srd_sync(r)); /* documented: a no-op on a read-only store */
-        expect_str(r, "a", "alpha2");
-        expect_str(r, "b", "beta");
-        expect_absent(r, "c");
+        tst_expect_str(r, "a", "alpha2");
+        tst_expect_str(r, "b", "beta");
+        tst_expect_absent(r, "c");
         CHECK_EQ_U(tst_count_of(r), 2);
         srd_close(r);
     }
@@ -361,43 +359,43 @@ static void test_read_only_store_rejects_changes_and_never_touches_the_file(void
 
 static void test_sync_flag_store_writes_and_reads(void) {
     const char *p = tst_path("sync.srd");
-    srd_store *s = open_flags(p, SRD_OPEN_SYNC);
+    srd_store *s = tst_open_flags(p, SRD_OPEN_SYNC);
     if (!s) return;
-    put_str(s, "k", "synced");
+    tst_put_str(s, "k", "synced");
     srd_kv kv[2] = {{SRD_U8("b1"), 2, SRD_U8("one"), 3}, {SRD_U8("b2"), 2, SRD_U8("two"), 3}};
     CHECK_OK(srd_write_batch(s, kv, 2));
     CHECK_OK(srd_delete(s, SRD_U8("b1"), 2));
-    expect_str(s, "k", "synced");
-    expect_str(s, "b2", "two");
-    expect_absent(s, "b1");
+    tst_expect_str(s, "k", "synced");
+    tst_expect_str(s, "b2", "two");
+    tst_expect_absent(s, "b1");
     CHECK_OK(srd_sync(s));
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
-        expect_str(s, "k", "synced");
-        expect_str(s, "b2", "two");
-        expect_absent(s, "b1");
+        tst_expect_str(s, "k", "synced");
+        tst_expect_str(s, "b2", "two");
+        tst_expect_absent(s, "b1");
         srd_close(s);
     }
 }
 
 static void test_no_verify_flag_store_works(void) {
     const char *p = tst_path("noverify.srd");
-    srd_store *s = open_flags(p, SRD_OPEN_NO_VERIFY);
+    srd_store *s = tst_open_flags(p, SRD_OPEN_NO_VERIFY);
     if (!s) return;
-    put_str(s, "k", "value");
-    expect_str(s, "k", "value");
+    tst_put_str(s, "k", "value");
+    tst_expect_str(s, "k", "value");
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_NO_VERIFY | SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_NO_VERIFY | SRD_OPEN_READ_ONLY);
     if (s) {
-        expect_str(s, "k", "value");
+        tst_expect_str(s, "k", "value");
         srd_close(s);
     }
 }
 
 static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) {
     const char *p = tst_path("prealloc.srd");
-    srd_store *s = open_flags(p, SRD_OPEN_PREALLOCATE);
+    srd_store *s = tst_open_flags(p, SRD_OPEN_PREALLOCATE);
     if (!s) return;
     uint8_t v[5000];
     const uint8_t *first = NULL;
@@ -407,13 +405,13 @@ static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) 
         snprintf(key, sizeof key, "pre-%d", i);
         /* mostly small values (copied into the mapping), some large (written) */
         size_t len = i % 10 == 9 ? sizeof v : 1 + (size_t)(i % 200);
-        fill_pattern(v, len, (uint32_t)i);
-        if (!put(s, key, v, len)) break;
+        tst_fill_pattern(v, len, (uint32_t)i);
+        if (!tst_put(s, key, v, len)) break;
         if (i == 0) CHECK_OK(srd_read(s, SRD_U8("pre-0"), 5, &first, &n));
     }
     uint64_t size = tst_size_of(s);
     CHECK_MSG(tst_file_len(p) > (long long)size, "file %lld bytes, store %" PRIu64, tst_file_len(p), size);
-    fill_pattern(v, 1, 0);
+    tst_fill_pattern(v, 1, 0);
     if (CHECK(first != NULL) && CHECK_EQ_U(n, 1)) {
         CHECK_MEM(first, v, 1);
         CHECK_EQ_U((uintptr_t)first % 64, 0);
@@ -422,12 +420,12 @@ static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) 
     srd_close(s);
     /* the reserved zeros stay after close (a reader elsewhere may be scanning them) */
     CHECK_EQ_U((uint64_t)tst_file_len(p), (uint64_t)reserved);
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (!s) return;
     CHECK_EQ_U(tst_size_of(s), size);
     srd_close(s);
     /* a read-write open without the flag cuts them off */
-    s = open_flags(p, 0);
+    s = tst_open_flags(p, 0);
     if (!s) return;
     CHECK_EQ_U(tst_size_of(s), size);
     CHECK_EQ_U((uint64_t)tst_file_len(p), size);
@@ -435,8 +433,8 @@ static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) 
         char key[32];
         snprintf(key, sizeof key, "pre-%d", i);
         size_t len = i % 10 == 9 ? sizeof v : 1 + (size_t)(i % 200);
-        fill_pattern(v, len, (uint32_t)i);
-        expect_value(s, key, v, len);
+        tst_fill_pattern(v, len, (uint32_t)i);
+        tst_expect_value(s, key, v, len);
     }
     srd_close(s);
 }
@@ -447,9 +445,9 @@ static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) 
 
 static void test_write_rejects_invalid_arguments_and_writes_nothing(void) {
     const char *p = tst_path("write-args.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "existing", "value");
+    tst_put_str(s, "existing", "value");
     uint64_t size0 = tst_size_of(s);
     const uint8_t zero = 0x00;
 
@@ -470,32 +468,32 @@ static void test_write_rejects_invalid_arguments_and_writes_nothing(void) {
     CHECK_EQ_U(tst_size_of(s), size0);
     CHECK_EQ(tst_file_len(p), (long long)size0);
     CHECK_EQ_U(tst_count_of(s), 1);
-    expect_absent(s, "k");
-    expect_str(s, "existing", "value");
+    tst_expect_absent(s, "k");
+    tst_expect_str(s, "existing", "value");
 
     /* the only one-byte value that is rejected is 0x00; two zero bytes are a value */
     const uint8_t two_zeros[2] = {0, 0};
     const uint8_t one = 0x01, ff = 0xFF;
-    put(s, "two-zeros", two_zeros, 2);
-    put(s, "one", &one, 1);
-    put(s, "ff", &ff, 1);
-    expect_value(s, "two-zeros", two_zeros, 2);
-    expect_value(s, "one", &one, 1);
-    expect_value(s, "ff", &ff, 1);
+    tst_put(s, "two-zeros", two_zeros, 2);
+    tst_put(s, "one", &one, 1);
+    tst_put(s, "ff", &ff, 1);
+    tst_expect_value(s, "two-zeros", two_zeros, 2);
+    tst_expect_value(s, "one", &one, 1);
+    tst_expect_value(s, "ff", &ff, 1);
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
-        expect_value(s, "two-zeros", two_zeros, 2);
-        expect_value(s, "one", &one, 1);
-        expect_str(s, "existing", "value");
-        expect_absent(s, "k");
+        tst_expect_value(s, "two-zeros", two_zeros, 2);
+        tst_expect_value(s, "one", &one, 1);
+        tst_expect_str(s, "existing", "value");
+        tst_expect_absent(s, "k");
         srd_close(s);
     }
 }
 
 static void test_write_appends_entries_in_the_documented_layout(void) {
     const char *p = tst_path("layout.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     uint64_t end = 0;
     const size_t sizes[] = {1, 63, 64, 65, 1000, 7, 128, 4096, 3};
@@ -503,8 +501,8 @@ static void test_write_appends_entries_in_the_documented_layout(void) {
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         char key[32];
         snprintf(key, sizeof key, "layout-%zu", i);
-        fill_pattern(buf, sizes[i], (uint32_t)i);
-        put(s, key, buf, sizes[i]);
+        tst_fill_pattern(buf, sizes[i], (uint32_t)i);
+        tst_put(s, key, buf, sizes[i]);
         end = tst_value_entry_end(end, sizes[i]);
         tst_ctx("entry %zu of %zu bytes", i, sizes[i]);
         CHECK_EQ_U(tst_size_of(s), end);
@@ -528,34 +526,34 @@ static void test_write_appends_entries_in_the_documented_layout(void) {
 
 static void test_newest_write_wins_and_survives_reopen(void) {
     const char *p = tst_path("overwrite.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "k", "first");
-    expect_str(s, "k", "first");
+    tst_put_str(s, "k", "first");
+    tst_expect_str(s, "k", "first");
     uint8_t big[5000];
-    fill_pattern(big, sizeof big, 7);
-    put(s, "k", big, sizeof big);
-    expect_value(s, "k", big, sizeof big);
-    put_str(s, "k", "third");
-    expect_str(s, "k", "third");
-    put_str(s, "other", "o");
+    tst_fill_pattern(big, sizeof big, 7);
+    tst_put(s, "k", big, sizeof big);
+    tst_expect_value(s, "k", big, sizeof big);
+    tst_put_str(s, "k", "third");
+    tst_expect_str(s, "k", "third");
+    tst_put_str(s, "other", "o");
     CHECK_EQ_U(tst_count_of(s), 2);
     srd_close(s);
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
-    expect_str(s, "k", "third");
-    expect_str(s, "other", "o");
+    tst_expect_str(s, "k", "third");
+    tst_expect_str(s, "other", "o");
     CHECK_EQ_U(tst_count_of(s), 2);
     srd_close(s);
 }
 
 static void test_binary_keys_and_values_round_trip(void) {
     const char *p = tst_path("binary.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     const uint8_t k1[] = {0x00}, k2[] = {0x00, 0x00}, k3[] = {0xFF, 0x00, 0x7F};
     uint8_t longkey[1000];
-    fill_pattern(longkey, sizeof longkey, 99);
+    tst_fill_pattern(longkey, sizeof longkey, 99);
     const uint8_t v1[] = {0x00, 0x01}, v2[] = {0x80}, v3[] = {0, 0, 0, 0};
     CHECK_OK(srd_write(s, k1, 1, v1, 2));
     CHECK_OK(srd_write(s, k2, 2, v2, 1));
@@ -574,9 +572,9 @@ static void test_binary_keys_and_values_round_trip(void) {
 
 static void test_read_errors_leave_outputs_untouched(void) {
     const char *p = tst_path("read-errors.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "k", "v");
+    tst_put_str(s, "k", "v");
     const uint8_t *out = SENTINEL_PTR;
     size_t len = SENTINEL_LEN;
 
@@ -629,16 +627,16 @@ static void test_free_functions_accept_null(void) {
 
 static void test_every_returned_pointer_is_64_byte_aligned(void) {
     const char *p = tst_path("align.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     uint8_t buf[300];
     for (size_t n = 1; n <= 300; n++) {
         char key[32];
         snprintf(key, sizeof key, "size-%zu", n);
-        fill_pattern(buf, n, (uint32_t)n);
-        put(s, key, buf, n);
+        tst_fill_pattern(buf, n, (uint32_t)n);
+        tst_put(s, key, buf, n);
         /* also a 1-byte entry in between, so every start offset modulo 64 occurs */
-        if (n % 7 == 0) put(s, "filler", "f", 1);
+        if (n % 7 == 0) tst_put(s, "filler", "f", 1);
     }
     const size_t large[] = {4095, 4096, 4097, 65536, 65537, (1u << 20) + 3};
     uint8_t *big = (uint8_t *)malloc((1u << 20) + 3);
@@ -646,15 +644,15 @@ static void test_every_returned_pointer_is_64_byte_aligned(void) {
     for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {
         char key[32];
         snprintf(key, sizeof key, "large-%zu", large[i]);
-        fill_pattern(big, large[i], (uint32_t)large[i]);
-        put(s, key, big, large[i]);
+        tst_fill_pattern(big, large[i], (uint32_t)large[i]);
+        tst_put(s, key, big, large[i]);
     }
     for (int pass = 0; pass < 2; pass++) {
         for (size_t n = 1; n <= 300; n++) {
             char key[32];
             snprintf(key, sizeof key, "size-%zu", n);
             tst_ctx("pass %d, value of %zu bytes", pass, n);
-            fill_pattern(buf, n, (uint32_t)n);
+            tst_fill_pattern(buf, n, (uint32_t)n);
             const uint8_t *v = NULL;
             size_t len = 0;
             if (CHECK_OK(srd_read(s, SRD_U8(key), strlen(key), &v, &len))) {
@@ -674,7 +672,7 @@ static void test_every_returned_pointer_is_64_byte_aligned(void) {
             char key[32];
             snprintf(key, sizeof key, "large-%zu", large[i]);
             tst_ctx("pass %d, value of %zu bytes", pass, large[i]);
-            fill_pattern(big, large[i], (uint32_t)large[i]);
+            tst_fill_pattern(big, large[i], (uint32_t)large[i]);
             const uint8_t *v = NULL;
             size_t len = 0;
             if (CHECK_OK(srd_read(s, SRD_U8(key), strlen(key), &v, &len))) {
@@ -685,7 +683,7 @@ static void test_every_returned_pointer_is_64_byte_aligned(void) {
         tst_ctx_clear();
         /* second pass: after reopening, and after compaction */
         srd_close(s);
-        s = open_rw(p);
+        s = tst_open_rw(p);
         if (!s) break;
         CHECK_OK(srd_compact(s));
     }
@@ -695,12 +693,12 @@ static void test_every_returned_pointer_is_64_byte_aligned(void) {
 
 static void test_read_pointer_is_zero_copy_into_the_file_mapping(void) {
     const char *p = tst_path("zerocopy.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     uint8_t v1[777], v2[99];
-    fill_pattern(v1, sizeof v1, 1);
-    fill_pattern(v2, sizeof v2, 2);
-    put(s, "k", v1, sizeof v1);
+    tst_fill_pattern(v1, sizeof v1, 1);
+    tst_fill_pattern(v2, sizeof v2, 2);
+    tst_put(s, "k", v1, sizeof v1);
     const uint8_t *a = NULL, *b = NULL;
     size_t n = 0;
     if (!CHECK_OK(srd_read(s, SRD_U8("k"), 1, &a, &n))) goto out;
@@ -717,9 +715,9 @@ static void test_read_pointer_is_zero_copy_into_the_file_mapping(void) {
         srd_entry_free(e);
     }
     /* overwriting the key leaves the old borrowed bytes alone */
-    put(s, "k", v2, sizeof v2);
+    tst_put(s, "k", v2, sizeof v2);
     CHECK_MEM(a, v1, sizeof v1);
-    expect_value(s, "k", v2, sizeof v2);
+    tst_expect_value(s, "k", v2, sizeof v2);
     /* deleting it too */
     CHECK_OK(srd_delete(s, SRD_U8("k"), 1));
     CHECK_MEM(a, v1, sizeof v1);
@@ -729,11 +727,11 @@ out:
 
 static void test_borrowed_pointer_survives_40_mib_of_later_writes(void) {
     const char *p = tst_path("grow.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     uint8_t small[1000];
-    fill_pattern(small, sizeof small, 42);
-    put(s, "old", small, sizeof small);
+    tst_fill_pattern(small, sizeof small, 42);
+    tst_put(s, "old", small, sizeof small);
     const uint8_t *old = NULL;
     size_t n = 0;
     if (!CHECK_OK(srd_read(s, SRD_U8("old"), 3, &old, &n)) || !CHECK_EQ_U(n, sizeof small)) {
@@ -749,7 +747,7 @@ static void test_borrowed_pointer_survives_40_mib_of_later_writes(void) {
         snprintf(key, sizeof key, "grow-%d", i);
         memset(big, 0x11 + i, mib);
         big[0] = (uint8_t)i;
-        if (!put(s, key, big, mib)) break;
+        if (!tst_put(s, key, big, mib)) break;
         if (i % 10 == 0) CHECK_MEM(old, small, sizeof small);
     }
     CHECK_MSG(tst_size_of(s) > (uint64_t)count * mib, "file only %" PRIu64 " bytes", tst_size_of(s));
@@ -761,7 +759,7 @@ static void test_borrowed_pointer_survives_40_mib_of_later_writes(void) {
         snprintf(key, sizeof key, "grow-%d", i);
         memset(big, 0x11 + i, mib);
         big[0] = (uint8_t)i;
-        expect_value(s, key, big, mib);
+        tst_expect_value(s, key, big, mib);
     }
     /* and the old key still reads as the same pointer */
     const uint8_t *again = NULL;
@@ -773,15 +771,15 @@ static void test_borrowed_pointer_survives_40_mib_of_later_writes(void) {
 
 static void test_pinned_entry_outlives_compact_and_close(void) {
     const char *p = tst_path("pinned.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     uint8_t v1[5000], v2[3000], v3[100];
-    fill_pattern(v1, sizeof v1, 11);
-    fill_pattern(v2, sizeof v2, 12);
-    fill_pattern(v3, sizeof v3, 13);
-    put(s, "k", v1, sizeof v1);
-    put(s, "k", v2, sizeof v2);
-    put(s, "other", v3, sizeof v3);
+    tst_fill_pattern(v1, sizeof v1, 11);
+    tst_fill_pattern(v2, sizeof v2, 12);
+    tst_fill_pattern(v3, sizeof v3, 13);
+    tst_put(s, "k", v1, sizeof v1);
+    tst_put(s, "k", v2, sizeof v2);
+    tst_put(s, "other", v3, sizeof v3);
     srd_entry *e = SENTINEL_ENTRY;
     if (!CHECK_OK(srd_read_entry(s, SRD_U8("k"), 1, &e)) || !CHECK(e != SENTINEL_ENTRY && e != NULL)) {
         srd_close(s);
@@ -797,13 +795,13 @@ static void test_pinned_entry_outlives_compact_and_close(void) {
     srd_entry *e2 = NULL;
     if (CHECK_OK(srd_read_entry(s, SRD_U8("k"), 1, &e2))) srd_entry_free(e2);
 
-    put(s, "k", v3, sizeof v3);
+    tst_put(s, "k", v3, sizeof v3);
     CHECK_OK(srd_delete(s, SRD_U8("other"), 5));
     uint64_t before = tst_size_of(s);
     CHECK_OK(srd_compact(s));
     CHECK(tst_size_of(s) < before);
     CHECK_MEM(d, v2, sizeof v2);
-    expect_value(s, "k", v3, sizeof v3);
+    tst_expect_value(s, "k", v3, sizeof v3);
     srd_close(s);
 
     size_t len2 = 0;
@@ -814,10 +812,10 @@ static void test_pinned_entry_outlives_compact_and_close(void) {
     CHECK(srd_entry_data(e, NULL) == d);
 
     /* closing the store released its lock even though an entry is still pinned */
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (s) {
-        expect_value(s, "k", v3, sizeof v3);
-        expect_absent(s, "other");
+        tst_expect_value(s, "k", v3, sizeof v3);
+        tst_expect_absent(s, "other");
         srd_close(s);
     }
     CHECK_MEM(d, v2, sizeof v2);
@@ -826,14 +824,14 @@ static void test_pinned_entry_outlives_compact_and_close(void) {
 
 static void test_exists_reports_ok_or_not_found(void) {
     const char *p = tst_path("exists.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     CHECK_STATUS(srd_exists(s, SRD_U8("k"), 1), SRD_NOT_FOUND);
-    put_str(s, "k", "v");
+    tst_put_str(s, "k", "v");
     CHECK_OK(srd_exists(s, SRD_U8("k"), 1));
     CHECK_OK(srd_delete(s, SRD_U8("k"), 1));
     CHECK_STATUS(srd_exists(s, SRD_U8("k"), 1), SRD_NOT_FOUND);
-    put_str(s, "k", "again");
+    tst_put_str(s, "k", "again");
     CHECK_OK(srd_exists(s, SRD_U8("k"), 1));
     srd_close(s);
 }
@@ -844,18 +842,18 @@ static void test_exists_reports_ok_or_not_found(void) {
 
 static void test_delete_appends_a_tombstone_only_for_existing_keys(void) {
     const char *p = tst_path("delete.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "a", "alpha");
-    put_str(s, "b", "beta");
-    put_str(s, "c", "gamma");
+    tst_put_str(s, "a", "alpha");
+    tst_put_str(s, "b", "beta");
+    tst_put_str(s, "c", "gamma");
     CHECK_EQ_U(tst_count_of(s), 3);
 
     uint64_t size0 = tst_size_of(s);
     CHECK_OK(srd_delete(s, SRD_U8("b"), 1));
     CHECK_EQ_U(tst_size_of(s), tst_tombstone_end(size0));
     CHECK_EQ(tst_file_len(p), (long long)tst_tombstone_end(size0));
-    expect_absent(s, "b");
+    tst_expect_absent(s, "b");
     CHECK_EQ_U(tst_count_of(s), 2);
 
     uint64_t size1 = tst_size_of(s);
@@ -869,24 +867,24 @@ static void test_delete_appends_a_tombstone_only_for_existing_keys(void) {
     int32_t st = srd_delete(s, SRD_U8("a"), 0);
     CHECK_MSG(st == SRD_INVALID_ARGUMENT, "empty key delete gave %d", (int)st);
     CHECK_EQ_U(tst_size_of(s), size1);
-    expect_str(s, "a", "alpha");
+    tst_expect_str(s, "a", "alpha");
     srd_close(s);
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
-    expect_absent(s, "b");
-    expect_str(s, "a", "alpha");
-    expect_str(s, "c", "gamma");
+    tst_expect_absent(s, "b");
+    tst_expect_str(s, "a", "alpha");
+    tst_expect_str(s, "c", "gamma");
     CHECK_EQ_U(tst_count_of(s), 2);
     CHECK_STATUS(srd_delete(s, SRD_U8("b"), 1), SRD_NOT_FOUND);
     /* a deleted key can be written again */
-    put_str(s, "b", "beta2");
-    expect_str(s, "b", "beta2");
+    tst_put_str(s, "b", "beta2");
+    tst_expect_str(s, "b", "beta2");
     CHECK_EQ_U(tst_count_of(s), 3);
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
-        expect_str(s, "b", "beta2");
+        tst_expect_str(s, "b", "beta2");
         CHECK_EQ_U(tst_count_of(s), 3);
         srd_close(s);
     }
@@ -894,13 +892,13 @@ static void test_delete_appends_a_tombstone_only_for_existing_keys(void) {
 
 static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void) {
     const char *p = tst_path("delete-batch.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     for (int i = 0; i < 10; i++) {
         char key[16], val[16];
         snprintf(key, sizeof key, "k%d", i);
         snprintf(val, sizeof val, "value-%d", i);
-        put_str(s, key, val);
+        tst_put_str(s, key, val);
     }
     uint64_t size0 = tst_size_of(s);
 
@@ -923,8 +921,8 @@ static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void
     CHECK_EQ_U(tst_size_of(s), size0);
     CHECK_EQ(tst_file_len(p), (long long)size0);
     CHECK_EQ_U(tst_count_of(s), 10);
-    expect_str(s, "k1", "value-1");
-    expect_str(s, "k2", "value-2");
+    tst_expect_str(s, "k1", "value-1");
+    tst_expect_str(s, "k2", "value-2");
 
     /* all absent: OK and nothing written */
     srd_key absent[2] = {{SRD_U8("nope"), 4}, {SRD_U8("nada"), 4}};
@@ -937,29 +935,29 @@ static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void
     CHECK_OK(srd_delete_batch(s, mix, 5));
     CHECK_EQ_U(tst_size_of(s), size0 + 3 * 21);
     CHECK_EQ(tst_file_len(p), (long long)(size0 + 3 * 21));
-    expect_absent(s, "k1");
-    expect_absent(s, "k3");
-    expect_absent(s, "k5");
-    expect_str(s, "k2", "value-2");
+    tst_expect_absent(s, "k1");
+    tst_expect_absent(s, "k3");
+    tst_expect_absent(s, "k5");
+    tst_expect_str(s, "k2", "value-2");
     CHECK_EQ_U(tst_count_of(s), 7);
 
     /* a key repeated in one batch is simply deleted */
     srd_key dup[3] = {{SRD_U8("k7"), 2}, {SRD_U8("k7"), 2}, {SRD_U8("k1"), 2}};
     CHECK_OK(srd_delete_batch(s, dup, 3));
-    expect_absent(s, "k7");
+    tst_expect_absent(s, "k7");
     CHECK_EQ_U(tst_count_of(s), 6);
     srd_close(s);
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
     const char *gone[] = {"k1", "k3", "k5", "k7"};
-    for (int i = 0; i < 4; i++) expect_absent(s, gone[i]);
+    for (int i = 0; i < 4; i++) tst_expect_absent(s, gone[i]);
     const int live[] = {0, 2, 4, 6, 8, 9};
     for (int i = 0; i < 6; i++) {
         char key[16], val[16];
         snprintf(key, sizeof key, "k%d", live[i]);
         snprintf(val, sizeof val, "value-%d", live[i]);
-        expect_str(s, key, val);
+        tst_expect_str(s, key, val);
     }
     CHECK_EQ_U(tst_count_of(s), 6);
     srd_close(s);
@@ -971,16 +969,16 @@ static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void
 
 static void test_write_batch_appends_all_items_later_item_wins(void) {
     const char *p = tst_path("batch.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "pre", "existing");
+    tst_put_str(s, "pre", "existing");
     uint64_t size0 = tst_size_of(s);
 
     CHECK_OK(srd_write_batch(s, NULL, 0));
     CHECK_EQ_U(tst_size_of(s), size0);
 
     uint8_t big[3000];
-    fill_pattern(big, sizeof big, 5);
+    tst_fill_pattern(big, sizeof big, 5);
     srd_kv items[5] = {
         {SRD_U8("b1"), 2, SRD_U8("one"), 3},
         {SRD_U8("b2"), 2, big, sizeof big},
@@ -993,28 +991,28 @@ static void test_write_batch_appends_all_items_later_item_wins(void) {
     for (int i = 0; i < 5; i++) end = tst_value_entry_end(end, items[i].value_len);
     CHECK_EQ_U(tst_size_of(s), end);
     CHECK_EQ(tst_file_len(p), (long long)end);
-    expect_str(s, "b1", "one");
-    expect_value(s, "b2", big, sizeof big);
-    expect_str(s, "dup", "second");
-    expect_str(s, "pre", "overwritten");
+    tst_expect_str(s, "b1", "one");
+    tst_expect_value(s, "b2", big, sizeof big);
+    tst_expect_str(s, "dup", "second");
+    tst_expect_str(s, "pre", "overwritten");
     CHECK_EQ_U(tst_count_of(s), 4);
     srd_close(s);
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
-    expect_str(s, "b1", "one");
-    expect_value(s, "b2", big, sizeof big);
-    expect_str(s, "dup", "second");
-    expect_str(s, "pre", "overwritten");
+    tst_expect_str(s, "b1", "one");
+    tst_expect_value(s, "b2", big, sizeof big);
+    tst_expect_str(s, "dup", "second");
+    tst_expect_str(s, "pre", "overwritten");
     CHECK_EQ_U(tst_count_of(s), 4);
     srd_close(s);
 }
 
 static void test_write_batch_with_one_bad_item_writes_nothing(void) {
     const char *p = tst_path("batch-bad.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "pre", "existing");
+    tst_put_str(s, "pre", "existing");
     uint64_t size0 = tst_size_of(s);
     const uint8_t zero = 0x00;
     const srd_kv good1 = {SRD_U8("g1"), 2, SRD_U8("good-1"), 6};
@@ -1044,15 +1042,15 @@ static void test_write_batch_with_one_bad_item_writes_nothing(void) {
     CHECK_STATUS(srd_write_batch(s, NULL, 2), SRD_INVALID_ARGUMENT);
     CHECK_STATUS(srd_write_batch(NULL, &good1, 1), SRD_INVALID_ARGUMENT);
     CHECK_EQ_U(tst_size_of(s), size0);
-    expect_absent(s, "g1");
-    expect_absent(s, "k");
-    expect_str(s, "pre", "existing");
+    tst_expect_absent(s, "g1");
+    tst_expect_absent(s, "k");
+    tst_expect_str(s, "pre", "existing");
     CHECK_EQ_U(tst_count_of(s), 1);
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
-        expect_absent(s, "g1");
-        expect_str(s, "pre", "existing");
+        tst_expect_absent(s, "g1");
+        tst_expect_str(s, "pre", "existing");
         srd_close(s);
     }
 }
@@ -1063,7 +1061,7 @@ static void test_write_batch_with_one_bad_item_writes_nothing(void) {
 
 static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(void) {
     const char *p = tst_path("compact.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     CHECK_OK(srd_compact(s)); /* empty store */
     CHECK_EQ_U(tst_size_of(s), 0);
@@ -1073,8 +1071,8 @@ static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(vo
         for (int i = 0; i < 20; i++) {
             char key[16];
             snprintf(key, sizeof key, "k%02d", i);
-            fill_pattern(v, 100 + (size_t)i * 50, (uint32_t)(round * 100 + i));
-            put(s, key, v, 100 + (size_t)i * 50);
+            tst_fill_pattern(v, 100 + (size_t)i * 50, (uint32_t)(round * 100 + i));
+            tst_put(s, key, v, 100 + (size_t)i * 50);
         }
     }
     for (int i = 0; i < 20; i += 4) {
@@ -1096,10 +1094,10 @@ static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(vo
         char key[16];
         snprintf(key, sizeof key, "k%02d", i);
         if (i % 4 == 0) {
-            expect_absent(s, key);
+            tst_expect_absent(s, key);
         } else {
-            fill_pattern(v, 100 + (size_t)i * 50, (uint32_t)(4 * 100 + i));
-            expect_value(s, key, v, 100 + (size_t)i * 50);
+            tst_fill_pattern(v, 100 + (size_t)i * 50, (uint32_t)(4 * 100 + i));
+            tst_expect_value(s, key, v, 100 + (size_t)i * 50);
         }
     }
     /* compacting a compacted store changes nothing observable */
@@ -1108,32 +1106,32 @@ static void test_compact_keeps_only_live_entries_and_the_handle_keeps_working(vo
     CHECK(tst_size_of(s) <= after);
 
     /* the same handle keeps working: writes and deletes after compaction survive reopen */
-    put_str(s, "after", "compaction");
+    tst_put_str(s, "after", "compaction");
     CHECK_OK(srd_delete(s, SRD_U8("k01"), 3));
-    put_str(s, "k00", "revived");
+    tst_put_str(s, "k00", "revived");
     srd_kv kv[2] = {{SRD_U8("ba"), 2, SRD_U8("batch-a"), 7}, {SRD_U8("bb"), 2, SRD_U8("batch-b"), 7}};
     CHECK_OK(srd_write_batch(s, kv, 2));
     CHECK_OK(srd_sync(s));
     CHECK_EQ_U(tst_count_of(s), 18);
     srd_close(s);
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
-    expect_str(s, "after", "compaction");
-    expect_str(s, "k00", "revived");
-    expect_str(s, "ba", "batch-a");
-    expect_str(s, "bb", "batch-b");
-    expect_absent(s, "k01");
-    expect_absent(s, "k04");
-    fill_pattern(v, 100 + 19 * 50, 4 * 100 + 19);
-    expect_value(s, "k19", v, 100 + 19 * 50);
+    tst_expect_str(s, "after", "compaction");
+    tst_expect_str(s, "k00", "revived");
+    tst_expect_str(s, "ba", "batch-a");
+    tst_expect_str(s, "bb", "batch-b");
+    tst_expect_absent(s, "k01");
+    tst_expect_absent(s, "k04");
+    tst_fill_pattern(v, 100 + 19 * 50, 4 * 100 + 19);
+    tst_expect_value(s, "k19", v, 100 + 19 * 50);
     CHECK_EQ_U(tst_count_of(s), 18);
     CHECK_OK(srd_compact(s));
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
-        expect_str(s, "after", "compaction");
-        expect_absent(s, "k01");
+        tst_expect_str(s, "after", "compaction");
+        tst_expect_absent(s, "k01");
         CHECK_EQ_U(tst_count_of(s), 18);
         CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
         srd_close(s);
@@ -1144,19 +1142,19 @@ static void test_compact_ignores_a_stale_temp_file(void) {
     const char *p = tst_path("stale.srd");
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.compact.tmp", p);
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     for (int i = 0; i < 10; i++) {
         char key[16], val[32];
         snprintf(key, sizeof key, "k%d", i);
         snprintf(val, sizeof val, "old-%d", i);
-        put_str(s, key, val);
+        tst_put_str(s, key, val);
     }
     for (int i = 0; i < 10; i++) {
         char key[16], val[32];
         snprintf(key, sizeof key, "k%d", i);
         snprintf(val, sizeof val, "new-%d", i);
-        put_str(s, key, val);
+        tst_put_str(s, key, val);
     }
     CHECK_OK(srd_delete(s, SRD_U8("k9"), 2));
 
@@ -1175,55 +1173,55 @@ static void test_compact_ignores_a_stale_temp_file(void) {
         char key[16], val[32];
         snprintf(key, sizeof key, "k%d", i);
         snprintf(val, sizeof val, "new-%d", i);
-        expect_str(s, key, val);
+        tst_expect_str(s, key, val);
     }
-    expect_absent(s, "k9");
+    tst_expect_absent(s, "k9");
     CHECK_EQ_U(tst_count_of(s), 9);
-    put_str(s, "post", "write");
+    tst_put_str(s, "post", "write");
     srd_close(s);
 
-    s = open_rw(p);
+    s = tst_open_rw(p);
     if (!s) return;
     for (int i = 0; i < 9; i++) {
         char key[16], val[32];
         snprintf(key, sizeof key, "k%d", i);
         snprintf(val, sizeof val, "new-%d", i);
-        expect_str(s, key, val);
+        tst_expect_str(s, key, val);
     }
-    expect_absent(s, "k9");
-    expect_str(s, "post", "write");
+    tst_expect_absent(s, "k9");
+    tst_expect_str(s, "post", "write");
     CHECK_EQ_U(tst_count_of(s), 10);
     /* a second stale file (empty this time) and a second compaction */
     REQUIRE(tst_spit(tmp, "", 0) == 0);
     CHECK_OK(srd_compact(s));
-    expect_str(s, "post", "write");
+    tst_expect_str(s, "post", "write");
     CHECK_EQ_U(tst_count_of(s), 10);
     srd_close(s);
 }
 
 static void test_count_and_file_size_track_the_store(void) {
     const char *p = tst_path("count.srd");
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
     uint64_t c = SENTINEL_U64, sz = SENTINEL_U64;
     CHECK_OK(srd_count(s, &c));
     CHECK_OK(srd_file_size(s, &sz));
     CHECK_EQ_U(c, 0);
     CHECK_EQ_U(sz, 0);
-    put_str(s, "a", "1");
+    tst_put_str(s, "a", "1");
     CHECK_EQ_U(tst_size_of(s), 21);
     CHECK_EQ_U(tst_count_of(s), 1);
-    put_str(s, "a", "2");
+    tst_put_str(s, "a", "2");
     CHECK_EQ_U(tst_count_of(s), 1);
     CHECK_EQ_U(tst_size_of(s), 64 + 1 + 20);
-    put_str(s, "b", "3");
+    tst_put_str(s, "b", "3");
     CHECK_EQ_U(tst_count_of(s), 2);
     CHECK_OK(srd_delete(s, SRD_U8("a"), 1));
     CHECK_EQ_U(tst_count_of(s), 1);
     CHECK_OK(srd_sync(s));
     CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
         CHECK_EQ_U(tst_count_of(s), 1);
         CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
@@ -1234,18 +1232,18 @@ static void test_count_and_file_size_track_the_store(void) {
 static void test_reserve_is_a_capacity_hint_that_changes_no_data(void) {
     const char *p = tst_path("reserve.srd");
     CHECK_STATUS(srd_reserve(NULL, 10), SRD_INVALID_ARGUMENT);
-    srd_store *s = open_rw(p);
+    srd_store *s = tst_open_rw(p);
     if (!s) return;
-    put_str(s, "a", "1");
-    put_str(s, "b", "2");
+    tst_put_str(s, "a", "1");
+    tst_put_str(s, "b", "2");
     CHECK_OK(srd_delete(s, SRD_U8("b"), 1));
     uint64_t size = tst_size_of(s);
     CHECK_OK(srd_reserve(s, 0));
     CHECK_OK(srd_reserve(s, 20000));
     CHECK_EQ_U(tst_size_of(s), size); /* nothing written */
     CHECK_EQ_U(tst_count_of(s), 1);
-    expect_str(s, "a", "1");
-    expect_absent(s, "b");
+    tst_expect_str(s, "a", "1");
+    tst_expect_absent(s, "b");
     /* more keys than reserved still go in */
     char k[32], v[32];
     for (int i = 0; i < 30000; i++) {
@@ -1254,17 +1252,17 @@ static void test_reserve_is_a_capacity_hint_that_changes_no_data(void) {
         CHECK_OK(srd_write(s, (const uint8_t *)k, strlen(k), (const uint8_t *)v, strlen(v)));
     }
     CHECK_EQ_U(tst_count_of(s), 30001);
-    expect_str(s, "key0", "val0");
-    expect_str(s, "key29999", "val29999");
+    tst_expect_str(s, "key0", "val0");
+    tst_expect_str(s, "key29999", "val29999");
     /* too much to allocate: a clear error, and the store is unchanged */
     size = tst_size_of(s);
     CHECK_STATUS(srd_reserve(s, UINT64_MAX), SRD_INVALID_ARGUMENT);
     CHECK_MSG(contains_ci(srd_last_error_message(), "cannot allocate"), "message \"%s\"",
               srd_last_error_message());
     CHECK_EQ_U(tst_size_of(s), size);
-    expect_str(s, "key12345", "val12345");
+    tst_expect_str(s, "key12345", "val12345");
     srd_close(s);
-    s = open_flags(p, SRD_OPEN_READ_ONLY);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
     if (s) {
         CHECK_STATUS(srd_reserve(s, 10), SRD_READ_ONLY);
         CHECK_EQ_U(tst_count_of(s), 30001);
@@ -1274,7 +1272,7 @@ static void test_reserve_is_a_capacity_hint_that_changes_no_data(void) {
 
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--lock-probe") == 0) return lock_probe(argv[2]);
-    if (realpath(argv[0], self_exe) == NULL) snprintf(self_exe, sizeof self_exe, "%s", argv[0]);
+    tst_self_exe(); /* resolved before any fork */
     /* must come first: nothing has failed on this thread yet */
     test_last_error_is_empty_before_any_failure();
     tst_test_init(argc, argv, "test_api");

@@ -58,24 +58,12 @@
  * the bytes of a clean compaction, and survive a reopen.
  */
 #include "tst_safety.h"
+#include "tst_api.h"
 
 #include <dlfcn.h>
 
 #define NK 48
-#define MAXE 256
 #define FRESH_KEY "fresh-after-power-loss"
-
-struct ent {
-    int key;
-    uint64_t seed;
-    size_t len; /* 0: tombstone */
-    uint64_t end;
-};
-
-struct history {
-    struct ent e[MAXE];
-    int n;
-};
 
 static char key_name[NK][24];
 static unsigned long total_variants, total_cut_points, total_zero_filled;
@@ -160,7 +148,6 @@ int rename(const char *from, const char *to) {
 
 static const uint8_t *KEY(int k) { return (const uint8_t *)key_name[k]; }
 static size_t KLEN(int k) { return strlen(key_name[k]); }
-static uint64_t last_end(const struct history *h) { return h->n ? h->e[h->n - 1].end : 0; }
 
 static uint8_t *value_bytes(uint64_t seed, size_t len) {
     uint8_t *v = (uint8_t *)malloc(len);
@@ -169,23 +156,23 @@ static uint8_t *value_bytes(uint64_t seed, size_t len) {
     return v;
 }
 
-static uint64_t next_seed(const struct history *h, int key) {
+static uint64_t next_seed(const struct tst_history *h, int key) {
     return tst_sv_mix(((uint64_t)h->n << 16) ^ (uint64_t)key ^ 0x9A11);
 }
 
-static int h_write(struct history *h, srd_store *s, int key, size_t len) {
+static int h_write(struct tst_history *h, srd_store *s, int key, size_t len) {
     uint64_t seed = next_seed(h, key);
     uint8_t *v = value_bytes(seed, len);
     int ok = CHECK_OK(srd_write(s, KEY(key), KLEN(key), v, len));
     free(v);
     if (!ok) return 0;
-    uint64_t end = tst_value_entry_end(last_end(h), len);
+    uint64_t end = tst_value_entry_end(tst_history_end(h), len);
     CHECK_EQ_U(tst_size_of(s), end);
-    h->e[h->n++] = (struct ent){key, seed, len, end};
+    h->e[h->n++] = (struct tst_hist_ent){.key = key, .seed = seed, .len = len, .end = end};
     return 1;
 }
 
-static int h_stream(struct history *h, srd_store *s, int key, size_t len) {
+static int h_stream(struct tst_history *h, srd_store *s, int key, size_t len) {
     uint64_t seed = next_seed(h, key);
     uint8_t *v = value_bytes(seed, len);
     srd_stream *st = NULL;
@@ -200,34 +187,34 @@ static int h_stream(struct history *h, srd_store *s, int key, size_t len) {
     if (st != NULL) ok &= CHECK_OK(srd_stream_commit(st));
     free(v);
     if (!ok) return 0;
-    uint64_t end = tst_value_entry_end(last_end(h), len);
+    uint64_t end = tst_value_entry_end(tst_history_end(h), len);
     CHECK_EQ_U(tst_size_of(s), end);
-    h->e[h->n++] = (struct ent){key, seed, len, end};
+    h->e[h->n++] = (struct tst_hist_ent){.key = key, .seed = seed, .len = len, .end = end};
     return 1;
 }
 
-static int h_delete(struct history *h, srd_store *s, int key) {
+static int h_delete(struct tst_history *h, srd_store *s, int key) {
     if (!CHECK_OK(srd_delete(s, KEY(key), KLEN(key)))) return 0;
-    uint64_t end = tst_tombstone_end(last_end(h));
+    uint64_t end = tst_tombstone_end(tst_history_end(h));
     CHECK_EQ_U(tst_size_of(s), end);
-    h->e[h->n++] = (struct ent){key, 0, 0, end};
+    h->e[h->n++] = (struct tst_hist_ent){.key = key, .seed = 0, .len = 0, .end = end};
     return 1;
 }
 
 /* keys must all have values (every key becomes one tombstone, in order) */
-static int h_delete_batch(struct history *h, srd_store *s, const int *keys, size_t n) {
+static int h_delete_batch(struct tst_history *h, srd_store *s, const int *keys, size_t n) {
     srd_key k[16];
     for (size_t i = 0; i < n; i++) k[i] = (srd_key){KEY(keys[i]), KLEN(keys[i])};
     if (!CHECK_OK(srd_delete_batch(s, k, n))) return 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t end = tst_tombstone_end(last_end(h));
-        h->e[h->n++] = (struct ent){keys[i], 0, 0, end};
+        uint64_t end = tst_tombstone_end(tst_history_end(h));
+        h->e[h->n++] = (struct tst_hist_ent){.key = keys[i], .seed = 0, .len = 0, .end = end};
     }
-    CHECK_EQ_U(tst_size_of(s), last_end(h));
+    CHECK_EQ_U(tst_size_of(s), tst_history_end(h));
     return 1;
 }
 
-static int h_batch(struct history *h, srd_store *s, const int *keys, const size_t *lens, size_t n) {
+static int h_batch(struct tst_history *h, srd_store *s, const int *keys, const size_t *lens, size_t n) {
     srd_kv items[16];
     uint64_t seeds[16];
     for (size_t i = 0; i < n; i++) {
@@ -238,22 +225,23 @@ static int h_batch(struct history *h, srd_store *s, const int *keys, const size_
     for (size_t i = 0; i < n; i++) {
         free((void *)items[i].value);
         if (ok) {
-            uint64_t end = tst_value_entry_end(last_end(h), lens[i]);
-            h->e[h->n++] = (struct ent){keys[i], seeds[i], lens[i], end};
+            uint64_t end = tst_value_entry_end(tst_history_end(h), lens[i]);
+            h->e[h->n++] =
+                (struct tst_hist_ent){.key = keys[i], .seed = seeds[i], .len = lens[i], .end = end};
         }
     }
-    if (ok) CHECK_EQ_U(tst_size_of(s), last_end(h));
+    if (ok) CHECK_EQ_U(tst_size_of(s), tst_history_end(h));
     return ok;
 }
 
 /* The live value (entry index) of each key after the entries that end at or before rec. */
-static void state_at(const struct history *h, uint64_t rec, int cur[NK]) {
+static void state_at(const struct tst_history *h, uint64_t rec, int cur[NK]) {
     for (int k = 0; k < NK; k++) cur[k] = -1;
     for (int i = 0; i < h->n && h->e[i].end <= rec; i++) cur[h->e[i].key] = h->e[i].len ? i : -1;
 }
 
 /* Every key as in cur[] (byte-exact or NOT_FOUND); srd_count = live + extra. */
-static int check_state(const srd_store *s, const struct history *h, const int cur[NK],
+static int check_state(const srd_store *s, const struct tst_history *h, const int cur[NK],
                        uint64_t extra) {
     int ok = 1;
     uint64_t live = 0;
@@ -267,7 +255,7 @@ static int check_state(const srd_store *s, const struct history *h, const int cu
             continue;
         }
         live++;
-        const struct ent *e = &h->e[cur[k]];
+        const struct tst_hist_ent *e = &h->e[cur[k]];
         ok &= CHECK_OK(st);
         if (ok) ok &= CHECK_EQ_U(n, e->len);
         if (ok) ok &= CHECK_MSG(tst_sv_equals(e->seed, p, n), "key %s: bytes differ", key_name[k]);
@@ -286,17 +274,11 @@ static int verify_sound(const srd_store *s) {
     return ok;
 }
 
-static srd_store *open_ok(const char *path, uint32_t flags) {
-    srd_store *s = NULL;
-    if (!CHECK_OK(srd_open(path, flags, &s))) return NULL;
-    return s;
-}
-
 /*
  * The recovery point of a damaged copy: the end of the longest run of entries (from the
  * start) whose bytes in `got` equal those of the intact file `full`.
  */
-static uint64_t expected_recovery(const struct history *h, const uint8_t *full, const uint8_t *got,
+static uint64_t expected_recovery(const struct tst_history *h, const uint8_t *full, const uint8_t *got,
                                   size_t got_len) {
     uint64_t rec = 0;
     for (int i = 0; i < h->n; i++) {
@@ -311,7 +293,7 @@ static uint64_t expected_recovery(const struct history *h, const uint8_t *full, 
  * Puts `got` (which shares its first `same` bytes with the file on disk) at `path` and checks
  * both kinds of open. `do_write`: also a write after recovery, then a reopen.
  */
-static int check_variant(const char *path, const struct history *h, const uint8_t *full,
+static int check_variant(const char *path, const struct tst_history *h, const uint8_t *full,
                          const uint8_t *got, size_t got_len, size_t same, int do_write) {
     total_variants++;
     if (!CHECK_MSG(tst_restore_tail(path, got, got_len, same) == 0, "cannot write the copy"))
@@ -321,14 +303,14 @@ static int check_variant(const char *path, const struct history *h, const uint8_
     state_at(h, rec, cur);
     int ok = 1;
 
-    srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+    srd_store *s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
     if (s == NULL) return 0;
     ok &= CHECK_EQ_U(tst_size_of(s), rec);
     ok &= check_state(s, h, cur, 0);
     srd_close(s);
     ok &= CHECK_MSG(tst_file_equals(path, got, got_len), "a read-only open modified the file");
 
-    s = open_ok(path, 0);
+    s = tst_open_ok(path, 0);
     if (s == NULL) return 0;
     ok &= CHECK_EQ_U(tst_size_of(s), rec);
     ok &= CHECK_EQ(tst_file_len(path), (long long)rec);
@@ -344,7 +326,7 @@ static int check_variant(const char *path, const struct history *h, const uint8_
         ok &= CHECK_OK(srd_write(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), fresh, flen));
         ok &= CHECK_EQ_U(tst_size_of(s), tst_value_entry_end(rec, flen));
         srd_close(s);
-        s = open_ok(path, SRD_OPEN_NO_CREATE);
+        s = tst_open_ok(path, SRD_OPEN_NO_CREATE);
         if (s == NULL) return 0;
         ok &= check_state(s, h, cur, 1);
         const uint8_t *p = NULL;
@@ -379,13 +361,13 @@ enum hole_outcome { HOLE_PREFIX, HOLE_REFUSED, HOLE_SALVAGED, HOLE_LOST, HOLE_NO
  * damaged file must give back every acknowledged value that the last write did not
  * replace with an intact one.
  */
-static int last_write_touched(const struct history *h, uint64_t lo, int k) {
+static int last_write_touched(const struct tst_history *h, uint64_t lo, int k) {
     for (int i = 0; i < h->n; i++)
         if (h->e[i].end > lo && h->e[i].key == k) return 1;
     return 0;
 }
 
-static int some_version(const struct history *h, uint64_t lo, const int cur[NK], int k, int32_t st,
+static int some_version(const struct tst_history *h, uint64_t lo, const int cur[NK], int k, int32_t st,
                         const uint8_t *p, size_t n, int allow_corrupt) {
     if (st == SRD_CORRUPT) return allow_corrupt && last_write_touched(h, lo, k);
     if (st == SRD_NOT_FOUND) {
@@ -397,13 +379,13 @@ static int some_version(const struct history *h, uint64_t lo, const int cur[NK],
     if (st != SRD_OK) return 0;
     if (cur[k] >= 0 && h->e[cur[k]].len == n && tst_sv_equals(h->e[cur[k]].seed, p, n)) return 1;
     for (int i = 0; i < h->n; i++) {
-        const struct ent *e = &h->e[i];
+        const struct tst_hist_ent *e = &h->e[i];
         if (e->end > lo && e->key == k && e->len == n && n > 0 && tst_sv_equals(e->seed, p, n)) return 1;
     }
     return 0;
 }
 
-static int every_key_some_version(const srd_store *s, const struct history *h, uint64_t lo,
+static int every_key_some_version(const srd_store *s, const struct tst_history *h, uint64_t lo,
                                   const int cur[NK], int allow_corrupt, int untouched_exact,
                                   char *why, size_t whylen) {
     for (int k = 0; k < NK; k++) {
@@ -418,14 +400,14 @@ static int every_key_some_version(const srd_store *s, const struct history *h, u
         }
         if (!good) {
             snprintf(why, whylen, "key %s reads %s%s, which it never had", key_name[k],
-                     tst_status_name_(st), st == SRD_OK ? " with bytes" : "");
+                     tst_status_name(st), st == SRD_OK ? " with bytes" : "");
             return 0;
         }
     }
     return 1;
 }
 
-static int hole_salvageable(const char *path, const srd_store *s, const struct history *h,
+static int hole_salvageable(const char *path, const srd_store *s, const struct tst_history *h,
                             uint64_t lo, const int cur[NK], char *why, size_t whylen) {
     if (!every_key_some_version(s, h, lo, cur, 1, 1, why, whylen)) return 0;
     char dst[4096];
@@ -434,13 +416,13 @@ static int hole_salvageable(const char *path, const srd_store *s, const struct h
     srd_salvage_report rep;
     int32_t rc = srd_salvage(path, dst, &rep);
     if (rc != SRD_OK) {
-        snprintf(why, whylen, "srd_salvage: %s (%s)", tst_status_name_(rc), srd_last_error_message());
+        snprintf(why, whylen, "srd_salvage: %s (%s)", tst_status_name(rc), srd_last_error_message());
         return 0;
     }
     srd_store *t = NULL;
     rc = srd_open(dst, SRD_OPEN_READ_ONLY, &t);
     if (rc != SRD_OK) {
-        snprintf(why, whylen, "salvaged store does not open: %s", tst_status_name_(rc));
+        snprintf(why, whylen, "salvaged store does not open: %s", tst_status_name(rc));
         unlink(dst);
         return 0;
     }
@@ -455,7 +437,7 @@ static int hole_salvageable(const char *path, const srd_store *s, const struct h
 }
 
 /* Compares the open store with the prefix state silently: 0 same, else HOLE_LOST/NOT_PREFIX. */
-static int hole_compare(const srd_store *s, const struct history *h, const int cur[NK], uint64_t rec,
+static int hole_compare(const srd_store *s, const struct tst_history *h, const int cur[NK], uint64_t rec,
                         uint64_t lo, char *why, size_t whylen) {
     int lost = 0, extra = 0;
     char why_extra[256] = "";
@@ -468,21 +450,21 @@ static int hole_compare(const srd_store *s, const struct history *h, const int c
         if (cur[k] < 0) {
             if (st != SRD_NOT_FOUND && !extra++)
                 snprintf(why_extra, sizeof why_extra, "key %s should be absent, read gives %s",
-                         key_name[k], tst_status_name_(st));
+                         key_name[k], tst_status_name(st));
             continue;
         }
         live++;
-        const struct ent *e = &h->e[cur[k]];
+        const struct tst_hist_ent *e = &h->e[cur[k]];
         if (st != SRD_OK || n != e->len || !tst_sv_equals(e->seed, p, n)) {
             if (e->end <= lo) { /* written before the last write: acknowledged */
                 if (!lost++)
                     snprintf(why, whylen, "key %s (acknowledged, %zu bytes) reads back as %s%s",
-                             key_name[k], e->len, tst_status_name_(st),
+                             key_name[k], e->len, tst_status_name(st),
                              st == SRD_OK ? " with other bytes" : "");
             } else if (!extra++) {
                 snprintf(why_extra, sizeof why_extra,
                          "key %s (intact item of the last write, %zu bytes) reads back as %s%s",
-                         key_name[k], e->len, tst_status_name_(st),
+                         key_name[k], e->len, tst_status_name(st),
                          st == SRD_OK ? " with other bytes" : "");
             }
         }
@@ -506,7 +488,7 @@ static int hole_compare(const srd_store *s, const struct history *h, const int c
     return extra ? HOLE_NOT_PREFIX : 0;
 }
 
-static int hole_variant(const char *path, const struct history *h, const uint8_t *full,
+static int hole_variant(const char *path, const struct tst_history *h, const uint8_t *full,
                         const uint8_t *got, size_t got_len, size_t same, char *why, size_t whylen) {
     uint64_t lo = same; /* callers pass the start of the last write */
     total_variants++;
@@ -554,7 +536,7 @@ static int hole_variant(const char *path, const struct history *h, const uint8_t
         } else {
             o = HOLE_OTHER;
             snprintf(why, whylen, "%s open: %s (%s)", rw ? "read-write" : "read-only",
-                     tst_status_name_(rc), srd_last_error_message());
+                     tst_status_name(rc), srd_last_error_message());
         }
         if (!rw && o == HOLE_PREFIX && !tst_file_equals(path, got, got_len)) {
             o = HOLE_OTHER;
@@ -578,9 +560,9 @@ static unsigned long hole_counts[HOLE_OUTCOMES];
 /* Torn last writes                                                    */
 /* ------------------------------------------------------------------ */
 
-static void build_base(const char *path, struct history *h) {
+static void build_base(const char *path, struct tst_history *h) {
     h->n = 0;
-    srd_store *s = open_ok(path, 0);
+    srd_store *s = tst_open_ok(path, 0);
     REQUIRE(s != NULL);
     const size_t sizes[] = {1,    63,  64,  65,   1000, 20000, 7,   128, 127, 129, 4095, 4096,
                             4097, 2,   500, 192,  1,    65,    63,  1000, 33, 200, 300, 20001};
@@ -600,7 +582,7 @@ static void build_base(const char *path, struct history *h) {
     }
     h_write(h, s, 5, 65); /* overwrite the 20000-byte value with a small one */
     srd_close(s);
-    REQUIRE(tst_file_len(path) == (long long)last_end(h));
+    REQUIRE(tst_file_len(path) == (long long)tst_history_end(h));
 }
 
 enum tail_kind {
@@ -626,7 +608,7 @@ static const char *const TAIL_NAMES[T_COUNT] = {
 };
 
 /* Performs the last write; returns the history index where it starts. */
-static int do_tail(enum tail_kind kind, struct history *h, srd_store *s, int *sampled) {
+static int do_tail(enum tail_kind kind, struct tst_history *h, srd_store *s, int *sampled) {
     int first = h->n;
     *sampled = 0;
     switch (kind) {
@@ -674,7 +656,7 @@ static int do_tail(enum tail_kind kind, struct history *h, srd_store *s, int *sa
 
 /* Cut points to try: every byte, or (sampled) every byte near an entry boundary of the tail. */
 static uint64_t g_window = 80;
-static int want_cut(const struct history *h, int first, uint64_t c, uint64_t lo, long step) {
+static int want_cut(const struct tst_history *h, int first, uint64_t c, uint64_t lo, long step) {
     if (step <= 1 || (c - lo) % (uint64_t)step == 0) return 1;
     for (int i = first; i < h->n; i++) {
         uint64_t start = i > 0 ? h->e[i - 1].end : 0;
@@ -690,20 +672,20 @@ static int want_cut(const struct history *h, int first, uint64_t c, uint64_t lo,
 }
 
 static void torn_tail_case(enum tail_kind kind, const uint8_t *base, size_t base_len,
-                           const struct history *base_h) {
+                           const struct tst_history *base_h) {
     const char *path = tst_path("torn.srd");
     REQUIRE(tst_spit(path, base, base_len) == 0);
-    struct history *h = (struct history *)malloc(sizeof *h);
+    struct tst_history *h = (struct tst_history *)malloc(sizeof *h);
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
-    srd_store *s = open_ok(path, 0);
+    srd_store *s = tst_open_ok(path, 0);
     REQUIRE(s != NULL);
     int sampled = 0;
     int first = do_tail(kind, h, s, &sampled);
     srd_close(s);
     size_t full_len = 0;
     uint8_t *full = tst_slurp(path, &full_len);
-    REQUIRE(full != NULL && full_len == last_end(h));
+    REQUIRE(full != NULL && full_len == tst_history_end(h));
     uint64_t lo = h->e[first - 1].end, hi = full_len;
 
     long step = 1;
@@ -815,7 +797,7 @@ struct cstate {
     int renamed; /* 1: <path> is the new file */
 };
 
-static int compaction_state(const char *label, const struct cstate *cs, const struct history *h,
+static int compaction_state(const char *label, const struct cstate *cs, const struct tst_history *h,
                             const uint8_t *old_b, size_t old_len, const uint8_t *new_b,
                             size_t new_len) {
     static unsigned seq;
@@ -830,12 +812,12 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     REQUIRE(tst_spit(path, cs->store, cs->store_len) == 0);
     if (cs->tmp != NULL) REQUIRE(tst_spit(tmp, cs->tmp, cs->tmp_len) == 0);
     int cur[NK];
-    state_at(h, last_end(h), cur);
+    state_at(h, tst_history_end(h), cur);
     const uint8_t *want = cs->renamed ? new_b : old_b;
     size_t want_len = cs->renamed ? new_len : old_len;
 
     /* read-only: the store file as it is, untouched, whatever the temp file holds */
-    srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+    srd_store *s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
     if (s == NULL) return 0;
     ok &= check_state(s, h, cur, 0);
     ok &= CHECK_EQ_U(tst_size_of(s), want_len);
@@ -843,7 +825,7 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     ok &= CHECK_MSG(tst_file_equals(path, want, want_len), "a read-only open modified the store");
 
     /* read-write: exactly the old or the new file, the temp file gone */
-    s = open_ok(path, 0);
+    s = tst_open_ok(path, 0);
     if (s == NULL) return 0;
     ok &= CHECK_MSG(tst_file_equals(path, want, want_len), "the store is not exactly the %s file",
                     cs->renamed ? "new" : "old");
@@ -866,7 +848,7 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
     ok &= check_state(s, h, cur, 0);
     ok &= CHECK_EQ_U(tst_size_of(s), new_len);
     srd_close(s);
-    s = open_ok(path, SRD_OPEN_NO_CREATE);
+    s = tst_open_ok(path, SRD_OPEN_NO_CREATE);
     if (s == NULL) return 0;
     ok &= check_state(s, h, cur, 0);
     ok &= verify_sound(s);
@@ -879,14 +861,14 @@ static int compaction_state(const char *label, const struct cstate *cs, const st
 }
 
 static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
-                                        const struct history *base_h) {
+                                        const struct tst_history *base_h) {
     /* the old file: the base plus more overwrites and deletes, so compaction changes it */
     const char *oldp = tst_path("compact-old.srd");
     REQUIRE(tst_spit(oldp, base, base_len) == 0);
-    struct history *h = (struct history *)malloc(sizeof *h);
+    struct tst_history *h = (struct tst_history *)malloc(sizeof *h);
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
-    srd_store *s = open_ok(oldp, 0);
+    srd_store *s = tst_open_ok(oldp, 0);
     REQUIRE(s != NULL);
     h_write(h, s, 3, 5000);
     h_write(h, s, 20, 3);
@@ -898,12 +880,12 @@ static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
     srd_close(s);
     size_t old_len = 0;
     uint8_t *old_b = tst_slurp(oldp, &old_len);
-    REQUIRE(old_b != NULL && old_len == last_end(h));
+    REQUIRE(old_b != NULL && old_len == tst_history_end(h));
 
     /* the new file: a clean compaction of a copy */
     const char *newp = tst_path("compact-new.srd");
     REQUIRE(tst_spit(newp, old_b, old_len) == 0);
-    s = open_ok(newp, 0);
+    s = tst_open_ok(newp, 0);
     REQUIRE(s != NULL);
     REQUIRE(CHECK_OK(srd_compact(s)));
     srd_close(s);
@@ -912,16 +894,16 @@ static void test_interrupted_compaction(const uint8_t *base, size_t base_len,
     REQUIRE(new_b != NULL && new_len > 0 && new_len < old_len);
 
     /* entry boundaries of the new file (walk its prev_tail chain back from the end) */
-    uint64_t bounds[MAXE];
+    uint64_t bounds[TST_HISTORY_MAX];
     int nb = 0;
-    for (uint64_t cur = new_len; cur > 0 && nb < MAXE;) {
+    for (uint64_t cur = new_len; cur > 0 && nb < TST_HISTORY_MAX;) {
         bounds[nb++] = cur;
         uint64_t prev = tst_le64(new_b + cur - SRD_FMT_META + 8);
         if (prev >= cur) break;
         cur = prev;
     }
 
-    size_t lens[64 + 3 * MAXE];
+    size_t lens[64 + 3 * TST_HISTORY_MAX];
     int nl = 0;
     const size_t fixed[] = {0, 1, 19, 20, 21, 63, 64, 65, 100, 4096, new_len / 2, new_len - 1};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) lens[nl++] = fixed[i];
@@ -1006,7 +988,7 @@ static void test_durability_calls(void) {
         const char *path = tst_path(sync ? "durable-sync.srd" : "durable.srd");
         g_nevents = 0;
         g_recording = 1;
-        srd_store *s = open_ok(path, sync ? SRD_OPEN_SYNC : 0);
+        srd_store *s = tst_open_ok(path, sync ? SRD_OPEN_SYNC : 0);
         g_recording = 0;
         REQUIRE(s != NULL);
         char real[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX + 16];
@@ -1088,7 +1070,7 @@ static void test_durability_calls(void) {
  */
 static void test_failed_fdatasync_breaks_the_handle(void) {
     const char *path = tst_path("broken.srd");
-    srd_store *s = open_ok(path, SRD_OPEN_SYNC);
+    srd_store *s = tst_open_ok(path, SRD_OPEN_SYNC);
     REQUIRE(s != NULL);
     CHECK_OK(srd_write(s, KEY(0), KLEN(0), (const uint8_t *)"before", 6));
     g_fail_fdatasync = 1;
@@ -1108,13 +1090,13 @@ static void test_failed_fdatasync_breaks_the_handle(void) {
     if (CHECK_OK(srd_read(s, KEY(0), KLEN(0), &p, &n))) CHECK(n == 6 && memcmp(p, "before", 6) == 0);
     CHECK_EQ(srd_read(s, KEY(2), KLEN(2), &p, &n), SRD_NOT_FOUND);
     srd_close(s);
-    s = open_ok(path, SRD_OPEN_SYNC);
+    s = tst_open_ok(path, SRD_OPEN_SYNC);
     REQUIRE(s != NULL);
     CHECK_OK(srd_write(s, KEY(2), KLEN(2), (const uint8_t *)"after", 5));
     if (CHECK_OK(srd_read(s, KEY(0), KLEN(0), &p, &n))) CHECK(n == 6 && memcmp(p, "before", 6) == 0);
     srd_close(s);
     /* The same through srd_sync on a store opened without SRD_OPEN_SYNC. */
-    s = open_ok(path, 0);
+    s = tst_open_ok(path, 0);
     REQUIRE(s != NULL);
     CHECK_OK(srd_write(s, KEY(4), KLEN(4), (const uint8_t *)"x", 1));
     g_fail_fdatasync = 1;
@@ -1130,7 +1112,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "pl-key-%02d", k);
     double t0 = tst_now();
 
-    struct history *base_h = (struct history *)malloc(sizeof *base_h);
+    struct tst_history *base_h = (struct tst_history *)malloc(sizeof *base_h);
     REQUIRE(base_h != NULL);
     const char *basep = tst_path("base.srd");
     build_base(basep, base_h);

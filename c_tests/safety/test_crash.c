@@ -218,7 +218,7 @@ static void send_msg(uint32_t type, uint32_t id, int32_t status) {
 
 static void child_fail(uint32_t id, int32_t status, const char *what) {
     fprintf(stderr, "crash child: op %u (%s) returned %d (%s), last error \"%s\"\n", id, what,
-            (int)status, tst_status_name_(status), srd_last_error_message());
+            (int)status, tst_status_name(status), srd_last_error_message());
     send_msg(MSG_ERR, id, status);
     _exit(3);
 }
@@ -366,7 +366,7 @@ static int check_after_kill(const char *path, struct model *acked, int64_t fid, 
         int32_t status;
         obs[k] = observe_key(s, k, acked, fid, fo, &status);
         if (!CHECK_MSG(status == SRD_OK || status == SRD_NOT_FOUND,
-                       "key %d: srd_read returned %s: %s", k, tst_status_name_(status),
+                       "key %d: srd_read returned %s: %s", k, tst_status_name(status),
                        srd_last_error_message()))
             ok = 0;
     }

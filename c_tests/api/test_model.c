@@ -13,6 +13,7 @@
  * Failures print the seed and step (tst_ctx) so a run can be replayed.
  */
 #include "tst_test.h"
+#include "tst_api.h"
 
 #define NKEYS 200
 #define MAX_VALUE (10 * 1024)
@@ -126,12 +127,6 @@ static int check_all(const srd_store *s, const struct model *m, int with_entry) 
     return ok;
 }
 
-static srd_store *open_store(const char *path, uint32_t flags) {
-    srd_store *s = NULL;
-    if (!CHECK_OK(srd_open(path, flags, &s))) return NULL;
-    return s;
-}
-
 /* One seeded run of `steps` operations with the writer opened with `flags`. Returns 0 if
  * it had to stop early. */
 static int run_seed(uint64_t seed, long steps, uint32_t flags) {
@@ -145,7 +140,7 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
     unsigned long n_ops[8] = {0};
 
     tst_ctx("seed %" PRIu64 " flags 0x%x open", seed, (unsigned)flags);
-    srd_store *s = open_store(path, flags);
+    srd_store *s = tst_open_ok(path, flags);
     uint32_t reopen_flags = flags; /* the flags the store was last opened with */
     if (s == NULL) return 0;
     int ok = 1;
@@ -265,13 +260,13 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
             /* with the flag, half of the reopens go without it (cutting the zeros) */
             reopen_flags = flags;
             if ((flags & SRD_OPEN_PREALLOCATE) && tst_rng_below(&rng, 2)) reopen_flags &= ~SRD_OPEN_PREALLOCATE;
-            s = open_store(path, reopen_flags | (tst_rng_below(&rng, 2) ? 0 : SRD_OPEN_NO_CREATE));
+            s = tst_open_ok(path, reopen_flags | (tst_rng_below(&rng, 2) ? 0 : SRD_OPEN_NO_CREATE));
             if (s == NULL) return 0;
             ok &= check_all(s, &m, 0);
         } else if (op < 80) { /* a read-only handle next to the writer sees the same state */
             tst_ctx("seed %" PRIu64 " step %ld: read-only handle", seed, step);
             n_ops[6]++;
-            srd_store *r = open_store(path, SRD_OPEN_READ_ONLY);
+            srd_store *r = tst_open_ok(path, SRD_OPEN_READ_ONLY);
             if (r) {
                 ok &= check_all(r, &m, 1);
                 srd_close(r);
@@ -293,7 +288,7 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
     if (ok) ok &= check_all(s, &m, 1);
     srd_close(s);
     if (ok) {
-        s = open_store(path, SRD_OPEN_READ_ONLY);
+        s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
         if (s) {
             ok &= check_all(s, &m, 1);
             srd_close(s);

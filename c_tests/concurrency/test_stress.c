@@ -63,16 +63,6 @@ static int key_of_hash(uint64_t h) {
     return -1;
 }
 
-static void put32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t get32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static void put64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static size_t value_len(int key, uint64_t gen) {
     tst_rng r = {((uint64_t)key << 40) ^ gen ^ 0xC0FFEE};
     uint64_t x = tst_rng_next(&r);
@@ -91,11 +81,11 @@ static uint8_t *make_value(int key, uint64_t gen, int aborted, size_t *len) {
     size_t n = value_len(key, gen);
     uint8_t *v = (uint8_t *)malloc(n);
     if (!v) abort();
-    put32(v, MAGIC);
-    put32(v + 4, (uint32_t)key);
-    put64(v + 8, gen);
-    put32(v + 16, (uint32_t)n);
-    put32(v + 20, aborted ? 1u : 0u);
+    tst_put_le32(v, MAGIC);
+    tst_put_le32(v + 4, (uint32_t)key);
+    tst_put_le64(v + 8, gen);
+    tst_put_le32(v + 16, (uint32_t)n);
+    tst_put_le32(v + 20, aborted ? 1u : 0u);
     body_fill(v + HDR, n - HDR, key, gen);
     *len = n;
     return v;
@@ -104,15 +94,15 @@ static uint8_t *make_value(int key, uint64_t gen, int aborted, size_t *len) {
 /* Checks that (p, n) is exactly the value written for `key` at some generation; returns
  * that generation, or 0 after recording a failure. */
 static uint64_t check_value(int key, const uint8_t *p, size_t n, const char *how) {
-    if (n < HDR || get32(p) != MAGIC) {
+    if (n < HDR || tst_le32(p) != MAGIC) {
         atomic_fetch_add(&n_bad, 1);
         CHECK_MSG(0, "%s(%s): %zu bytes that are no value of this test", how, key_name[key], n);
         return 0;
     }
-    uint32_t k = get32(p + 4);
+    uint32_t k = tst_le32(p + 4);
     uint64_t gen = tst_le64(p + 8);
-    uint32_t len = get32(p + 16);
-    uint32_t aborted = get32(p + 20);
+    uint32_t len = tst_le32(p + 16);
+    uint32_t aborted = tst_le32(p + 20);
     if (k != (uint32_t)key) {
         atomic_fetch_add(&n_bad, 1);
         CHECK_MSG(0, "%s(%s): the value of key %u (gen %llu)", how, key_name[key], k,
@@ -230,8 +220,8 @@ static void *deleter(void *arg) {
         } else if (op < 8) {
             int32_t st = op == 7 ? srd_delete_with_hash(db, key_hash[k]) : srd_delete(db, K(k), KL(k));
             int32_t want = model_gen[k] ? SRD_OK : SRD_NOT_FOUND;
-            CHECK_MSG(st == want, "delete(%s): %s, expected %s", key_name[k], tst_rb_status(st),
-                      tst_rb_status(want));
+            CHECK_MSG(st == want, "delete(%s): %s, expected %s", key_name[k], tst_status_name(st),
+                      tst_status_name(want));
             model_gen[k] = 0;
             atomic_fetch_add(&n_deletes, 1);
         } else {
@@ -327,7 +317,7 @@ static void observed(struct reader *rd, int key, uint64_t gen, const char *how) 
 static void check_status(int32_t st, const char *how, int key) {
     if (st != SRD_OK && st != SRD_NOT_FOUND) {
         atomic_fetch_add(&n_bad, 1);
-        CHECK_MSG(0, "%s(%s): %s (%s)", how, key >= 0 ? key_name[key] : "-", tst_rb_status(st),
+        CHECK_MSG(0, "%s(%s): %s (%s)", how, key >= 0 ? key_name[key] : "-", tst_status_name(st),
                   srd_last_error_message());
     }
 }
@@ -487,13 +477,13 @@ static void check_final(const char *path, uint32_t flags) {
         if (model_gen[k]) {
             live++;
             if (CHECK_MSG(st == SRD_OK, "final %s: %s, expected gen %llu", key_name[k],
-                          tst_rb_status(st), (unsigned long long)model_gen[k]))
+                          tst_status_name(st), (unsigned long long)model_gen[k]))
                 CHECK_MSG(check_value(k, p, n, "final read") == model_gen[k],
                           "final %s: not the last generation written (%llu)", key_name[k],
                           (unsigned long long)model_gen[k]);
         } else {
             CHECK_MSG(st == SRD_NOT_FOUND, "final %s: %s, expected SRD_NOT_FOUND", key_name[k],
-                      tst_rb_status(st));
+                      tst_status_name(st));
         }
     }
     CHECK_EQ_U(tst_count_of(s), live);

@@ -706,15 +706,15 @@ static void run_table(void) {
         CHECK_MSG(r.before[0] == '\0', "a fresh thread's message is \"%s\"", r.before);
         int ok = r.st == hc->want || (hc->alt != NOALT && r.st == hc->alt);
         CHECK_MSG(ok, "%s: returned %s (%d), expected %s%s%s; message \"%s\"", hc->what,
-                  tst_rb_status(r.st), (int)r.st, tst_rb_status(hc->want),
-                  hc->alt != NOALT ? " or " : "", hc->alt != NOALT ? tst_rb_status(hc->alt) : "",
+                  tst_status_name(r.st), (int)r.st, tst_status_name(hc->want),
+                  hc->alt != NOALT ? " or " : "", hc->alt != NOALT ? tst_status_name(hc->alt) : "",
                   r.msg);
         if (hc->alt != NOALT)
-            printf("  (status left open by the header) %s -> %s\n", hc->what, tst_rb_status(r.st));
+            printf("  (status left open by the header) %s -> %s\n", hc->what, tst_status_name(r.st));
         if (r.st != SRD_OK) {
             n_failed_calls++;
             CHECK_MSG(r.msg[0] != '\0', "%s: failed with %s but the message is empty", hc->what,
-                      tst_rb_status(r.st));
+                      tst_status_name(r.st));
             CHECK_MSG(memcmp(&C.o, &sentinel, sizeof C.o) == 0, "%s: outputs written on failure",
                       hc->what);
         } else {
@@ -754,7 +754,7 @@ static const char *marker(void) {
         snprintf(mk_, sizeof mk_, "%s", marker());                                              \
         int32_t st_ = (call);                                                                   \
         CHECK_MSG(st_ == SRD_BUSY, "%s during this thread's stream: %s (%s)", #call,            \
-                  tst_rb_status(st_), srd_last_error_message());                                \
+                  tst_status_name(st_), srd_last_error_message());                                \
         CHECK_MSG(strcmp(srd_last_error_message(), mk_) != 0 && srd_last_error_message()[0],   \
                   "%s: message not set", #call);                                                \
         n_busy++;                                                                               \
@@ -937,7 +937,7 @@ static void test_iterators(void) {
 /* Sizes                                                               */
 /* ------------------------------------------------------------------ */
 
-static void fill_pattern(uint8_t *b, size_t n, uint64_t seed) {
+static void fill_seeded(uint8_t *b, size_t n, uint64_t seed) {
     tst_rng r = {seed};
     tst_rng_fill(&r, b, n);
     if (n == 1 && b[0] == 0) b[0] = 1;
@@ -962,9 +962,9 @@ static void test_sizes(void) {
     for (size_t i = 0; i < npairs; i++) {
         size_t kl = key_sizes[i % nks], vl = val_sizes[i % nvs];
         tst_ctx("key %zu B, value %zu B", kl, vl);
-        fill_pattern(kbuf, kl, 1000 + i);
+        fill_seeded(kbuf, kl, 1000 + i);
         kbuf[0] = (uint8_t)i; /* distinct keys even at 1 byte */
-        fill_pattern(vbuf, vl, 2000 + i);
+        fill_seeded(vbuf, vl, 2000 + i);
         double t0 = tst_now();
         if (!CHECK_OK(srd_write(s, kbuf, kl, vbuf, vl))) continue;
         const uint8_t *p = NULL;
@@ -1006,9 +1006,9 @@ static void test_sizes(void) {
     for (size_t i = 0; i < npairs; i++) {
         size_t kl = key_sizes[i % nks], vl = val_sizes[i % nvs];
         tst_ctx("reopened: key %zu B, value %zu B", kl, vl);
-        fill_pattern(kbuf, kl, 1000 + i);
+        fill_seeded(kbuf, kl, 1000 + i);
         kbuf[0] = (uint8_t)i;
-        fill_pattern(vbuf, vl, 2000 + i);
+        fill_seeded(vbuf, vl, 2000 + i);
         const uint8_t *p = NULL;
         size_t n = 0;
         if (CHECK_OK(srd_read(s, kbuf, kl, &p, &n))) CHECK(n == vl && memcmp(p, vbuf, vl) == 0);
@@ -1018,7 +1018,7 @@ static void test_sizes(void) {
     REQUIRE(srd_open(path, 0, &s) == SRD_OK);
     for (size_t i = 0; i < npairs; i++) {
         size_t kl = key_sizes[i % nks];
-        fill_pattern(kbuf, kl, 1000 + i);
+        fill_seeded(kbuf, kl, 1000 + i);
         kbuf[0] = (uint8_t)i;
         CHECK_OK(srd_delete(s, kbuf, kl));
         CHECK_STATUS(srd_exists(s, kbuf, kl), SRD_NOT_FOUND);

@@ -20,25 +20,13 @@
  * SRD_TEST_SCALE < 1 (valgrind) samples the long tails more sparsely in the same way.
  */
 #include "tst_test.h"
+#include "tst_api.h"
 
 #define NK 48
-#define MAXE 128
 #define FRESH_KEY "fresh-after-recovery"
 
-struct ent {
-    int key;            /* index into key_name */
-    const uint8_t *val; /* NULL: tombstone */
-    size_t len;
-    uint64_t end; /* file offset where the entry ends */
-};
-
-struct history {
-    struct ent e[MAXE];
-    int n;
-};
-
 static char key_name[NK][16];
-static uint8_t *owned[MAXE * 4];
+static uint8_t *owned[TST_HISTORY_MAX * 4];
 static int n_owned;
 static unsigned long total_cuts;
 
@@ -55,26 +43,25 @@ static const uint8_t *make_val(size_t len, uint64_t seed) {
     return v;
 }
 
-static uint64_t last_end(const struct history *h) { return h->n ? h->e[h->n - 1].end : 0; }
 
-static int h_write(struct history *h, srd_store *s, int key, size_t len) {
+static int h_write(struct tst_history *h, srd_store *s, int key, size_t len) {
     const uint8_t *v = make_val(len, (uint64_t)h->n * 131 + (uint64_t)key);
     if (!CHECK_OK(srd_write(s, KEY(key), KLEN(key), v, len))) return 0;
-    uint64_t end = tst_value_entry_end(last_end(h), len);
+    uint64_t end = tst_value_entry_end(tst_history_end(h), len);
     CHECK_EQ_U(tst_size_of(s), end);
-    h->e[h->n++] = (struct ent){key, v, len, end};
+    h->e[h->n++] = (struct tst_hist_ent){.key = key, .val = v, .len = len, .end = end};
     return 1;
 }
 
-static int h_delete(struct history *h, srd_store *s, int key) {
+static int h_delete(struct tst_history *h, srd_store *s, int key) {
     if (!CHECK_OK(srd_delete(s, KEY(key), KLEN(key)))) return 0;
-    uint64_t end = tst_tombstone_end(last_end(h));
+    uint64_t end = tst_tombstone_end(tst_history_end(h));
     CHECK_EQ_U(tst_size_of(s), end);
-    h->e[h->n++] = (struct ent){key, NULL, 0, end};
+    h->e[h->n++] = (struct tst_hist_ent){.key = key, .val = NULL, .len = 0, .end = end};
     return 1;
 }
 
-static int h_batch(struct history *h, srd_store *s, const int *keys, const size_t *lens, size_t n) {
+static int h_batch(struct tst_history *h, srd_store *s, const int *keys, const size_t *lens, size_t n) {
     srd_kv items[16];
     for (size_t i = 0; i < n; i++) {
         items[i].key = KEY(keys[i]);
@@ -84,15 +71,16 @@ static int h_batch(struct history *h, srd_store *s, const int *keys, const size_
     }
     if (!CHECK_OK(srd_write_batch(s, items, n))) return 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t end = tst_value_entry_end(last_end(h), lens[i]);
-        h->e[h->n++] = (struct ent){keys[i], items[i].value, lens[i], end};
+        uint64_t end = tst_value_entry_end(tst_history_end(h), lens[i]);
+        h->e[h->n++] =
+            (struct tst_hist_ent){.key = keys[i], .val = items[i].value, .len = lens[i], .end = end};
     }
-    CHECK_EQ_U(tst_size_of(s), last_end(h));
+    CHECK_EQ_U(tst_size_of(s), tst_history_end(h));
     return 1;
 }
 
 /* State after the entries ending at or before `cut`; returns the recovered length. */
-static uint64_t state_at(const struct history *h, uint64_t cut, const struct ent *cur[NK]) {
+static uint64_t state_at(const struct tst_history *h, uint64_t cut, const struct tst_hist_ent *cur[NK]) {
     for (int k = 0; k < NK; k++) cur[k] = NULL;
     uint64_t rec = 0;
     for (int i = 0; i < h->n && h->e[i].end <= cut; i++) {
@@ -103,7 +91,7 @@ static uint64_t state_at(const struct history *h, uint64_t cut, const struct ent
 }
 
 /* Every key reads back as in `cur` (bytes or NOT_FOUND); count matches (plus `extra` other keys). */
-static int check_state_plus(const srd_store *s, const struct ent *cur[NK], uint64_t extra) {
+static int check_state_plus(const srd_store *s, const struct tst_hist_ent *cur[NK], uint64_t extra) {
     int ok = 1;
     uint64_t live = 0;
     for (int k = 0; k < NK && ok; k++) {
@@ -125,20 +113,14 @@ static int check_state_plus(const srd_store *s, const struct ent *cur[NK], uint6
     return ok;
 }
 
-static int check_state(const srd_store *s, const struct ent *cur[NK]) {
+static int check_state(const srd_store *s, const struct tst_hist_ent *cur[NK]) {
     return check_state_plus(s, cur, 0);
 }
 
-static srd_store *open_ok(const char *path, uint32_t flags) {
-    srd_store *s = NULL;
-    if (!CHECK_OK(srd_open(path, flags, &s))) return NULL;
-    return s;
-}
-
 /* The base store: a few dozen entries of varied sizes, overwrites, tombstones, a batch. */
-static void build_base(const char *path, struct history *h) {
+static void build_base(const char *path, struct tst_history *h) {
     h->n = 0;
-    srd_store *s = open_ok(path, 0);
+    srd_store *s = tst_open_ok(path, 0);
     REQUIRE(s != NULL);
     const size_t sizes[] = {1, 63, 64, 65, 1000, 100 * 1024, 7, 128, 127, 129, 4095, 4096,
                             4097, 2, 500, 192, 1, 65, 63, 1000, 33, 200, 300, 100 * 1024 + 1};
@@ -158,11 +140,11 @@ static void build_base(const char *path, struct history *h) {
     }
     h_write(h, s, 5, 65); /* overwrite the 100 KiB value with a small one */
     srd_close(s);
-    CHECK_EQ(tst_file_len(path), (long long)last_end(h));
+    CHECK_EQ(tst_file_len(path), (long long)tst_history_end(h));
 }
 
 /* Which cut points of [lo, hi) to try: all of them at scale >= 1, else every byte near entry ends. */
-static int want_cut(const struct history *h, int first_tail, uint64_t c, uint64_t lo, uint64_t hi,
+static int want_cut(const struct tst_history *h, int first_tail, uint64_t c, uint64_t lo, uint64_t hi,
                     long step) {
     if (step <= 1 || c - lo < 80 || hi - c <= 80 || (c - lo) % (uint64_t)step == 0) return 1;
     for (int i = first_tail; i < h->n; i++) {
@@ -174,12 +156,12 @@ static int want_cut(const struct history *h, int first_tail, uint64_t c, uint64_
 
 /*
  * Cuts `full` (the file with history h) at every chosen byte in [h->e[first_tail-1].end,
- * last_end) and checks read-only and read-write recovery.
+ * tst_history_end) and checks read-only and read-write recovery.
  */
-static void cut_everywhere(const char *label, const char *path, const struct history *h,
+static void cut_everywhere(const char *label, const char *path, const struct tst_history *h,
                            int first_tail, const uint8_t *full, size_t full_len, long step) {
     uint64_t lo = h->e[first_tail - 1].end, hi = full_len;
-    const struct ent *cur[NK];
+    const struct tst_hist_ent *cur[NK];
     unsigned long tried = 0;
     uint64_t same = 0; /* how many leading bytes of the file on disk equal full[] */
     REQUIRE(tst_spit(path, full, lo) == 0);
@@ -197,7 +179,7 @@ static void cut_everywhere(const char *label, const char *path, const struct his
         int ok = 1;
 
         /* read-only: recovered view, file untouched */
-        srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+        srd_store *s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
         if (s == NULL) break;
         ok &= CHECK_EQ_U(tst_size_of(s), rec);
         ok &= check_state(s, cur);
@@ -205,7 +187,7 @@ static void cut_everywhere(const char *label, const char *path, const struct his
         ok &= CHECK_MSG(tst_file_equals(path, full, c), "read-only open modified the file");
 
         /* read-write: truncated to the recovered length, then writable */
-        s = open_ok(path, 0);
+        s = tst_open_ok(path, 0);
         if (s == NULL) break;
         ok &= CHECK_EQ_U(tst_size_of(s), rec);
         ok &= CHECK_EQ(tst_file_len(path), (long long)rec);
@@ -220,7 +202,7 @@ static void cut_everywhere(const char *label, const char *path, const struct his
         same = rec;
 
         /* the new write and the recovered values survive a reopen */
-        s = open_ok(path, SRD_OPEN_NO_CREATE);
+        s = tst_open_ok(path, SRD_OPEN_NO_CREATE);
         if (s == NULL) break;
         ok &= check_state_plus(s, cur, 1);
         const uint8_t *p = NULL;
@@ -250,14 +232,14 @@ enum tail_kind {
 };
 
 static void tail_case(enum tail_kind kind, const char *label, const uint8_t *base, size_t base_len,
-                      const struct history *base_h) {
+                      const struct tst_history *base_h) {
     const char *path = tst_path("cut.srd");
     REQUIRE(tst_spit(path, base, base_len) == 0);
-    struct history *h = (struct history *)malloc(sizeof *h);
+    struct tst_history *h = (struct tst_history *)malloc(sizeof *h);
     REQUIRE(h != NULL);
     memcpy(h, base_h, sizeof *h);
     int first_tail = h->n;
-    srd_store *s = open_ok(path, 0);
+    srd_store *s = tst_open_ok(path, 0);
     if (s == NULL) {
         free(h);
         return;
@@ -296,7 +278,7 @@ static void tail_case(enum tail_kind kind, const char *label, const uint8_t *bas
     srd_close(s);
     size_t full_len = 0;
     uint8_t *full = tst_slurp(path, &full_len);
-    if (CHECK(full != NULL) && CHECK_EQ_U(full_len, last_end(h)))
+    if (CHECK(full != NULL) && CHECK_EQ_U(full_len, tst_history_end(h)))
         cut_everywhere(label, path, h, first_tail, full, full_len, step);
     free(full);
     free(h);
@@ -304,9 +286,9 @@ static void tail_case(enum tail_kind kind, const char *label, const uint8_t *bas
 
 /* Zeros or random garbage after the last entry are dropped on open. */
 static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len,
-                                            const struct history *h) {
+                                            const struct tst_history *h) {
     const char *path = tst_path("appended.srd");
-    const struct ent *cur[NK];
+    const struct tst_hist_ent *cur[NK];
     state_at(h, base_len, cur);
     uint8_t *buf = (uint8_t *)malloc(base_len + 8192);
     REQUIRE(buf != NULL);
@@ -345,7 +327,7 @@ static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len
         size_t len = base_len + n;
         REQUIRE(tst_spit(path, buf, len) == 0);
 
-        srd_store *s = open_ok(path, SRD_OPEN_READ_ONLY);
+        srd_store *s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
         if (s) {
             CHECK_EQ_U(tst_size_of(s), base_len);
             check_state(s, cur);
@@ -353,7 +335,7 @@ static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len
         }
         CHECK_MSG(tst_file_equals(path, buf, len), "read-only open modified the file");
 
-        s = open_ok(path, 0);
+        s = tst_open_ok(path, 0);
         if (s) {
             CHECK_EQ_U(tst_size_of(s), base_len);
             CHECK_EQ(tst_file_len(path), (long long)base_len);
@@ -361,7 +343,7 @@ static void test_appended_bytes_are_dropped(const uint8_t *base, size_t base_len
             CHECK_OK(srd_write(s, SRD_U8(FRESH_KEY), strlen(FRESH_KEY), SRD_U8("new"), 3));
             srd_close(s);
         }
-        s = open_ok(path, SRD_OPEN_READ_ONLY);
+        s = tst_open_ok(path, SRD_OPEN_READ_ONLY);
         if (s) {
             check_state_plus(s, cur, 1);
             const uint8_t *p = NULL;
@@ -418,7 +400,7 @@ static void test_files_without_entries_are_corrupt(void) {
  * valid prefix" would silently drop everything after the break).
  */
 static void test_broken_chain_in_the_middle_is_corrupt(const uint8_t *base, size_t base_len,
-                                                       const struct history *h) {
+                                                       const struct tst_history *h) {
     const size_t extra_max = 600;
     uint8_t *buf = (uint8_t *)malloc(base_len + extra_max);
     REQUIRE(buf != NULL);
@@ -458,15 +440,15 @@ static void test_broken_chain_in_the_middle_is_corrupt(const uint8_t *base, size
 
 /* A damaged payload is found when that key is read; everything else still reads. */
 static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, size_t base_len,
-                                                          const struct history *h) {
+                                                          const struct tst_history *h) {
     const char *path = tst_path("payload.srd");
-    const struct ent *cur[NK];
+    const struct tst_hist_ent *cur[NK];
     state_at(h, base_len, cur);
     uint8_t *buf = (uint8_t *)malloc(base_len);
     REQUIRE(buf != NULL);
     int tested = 0;
     for (int i = 1; i < h->n - 1 && tested < 6; i += 3) {
-        const struct ent *e = &h->e[i];
+        const struct tst_hist_ent *e = &h->e[i];
         if (e->val == NULL || e->len < 2 || cur[e->key] != e) continue; /* live values only */
         tested++;
         uint64_t payload_end = e->end - 20, payload_start = payload_end - e->len;
@@ -478,7 +460,7 @@ static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, s
             buf[at[a]] ^= 0x10;
             REQUIRE(tst_spit(path, buf, base_len) == 0);
             for (int ro = 0; ro < 2; ro++) {
-                srd_store *s = open_ok(path, ro ? SRD_OPEN_READ_ONLY : 0);
+                srd_store *s = tst_open_ok(path, ro ? SRD_OPEN_READ_ONLY : 0);
                 if (s == NULL) continue;
                 CHECK_EQ_U(tst_size_of(s), base_len);
                 for (int k = 0; k < NK; k++) {
@@ -504,7 +486,7 @@ static void test_flipped_payload_byte_fails_only_that_key(const uint8_t *base, s
                 CHECK_MSG(tst_file_equals(path, buf, base_len), "open changed a file with a bad payload");
             }
             /* documented: SRD_OPEN_NO_VERIFY skips the check and hands out the bytes as stored */
-            srd_store *s = open_ok(path, SRD_OPEN_NO_VERIFY | SRD_OPEN_READ_ONLY);
+            srd_store *s = tst_open_ok(path, SRD_OPEN_NO_VERIFY | SRD_OPEN_READ_ONLY);
             if (s) {
                 const uint8_t *p = NULL;
                 size_t n = 0;
@@ -524,20 +506,20 @@ int main(int argc, char **argv) {
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "rkey-%02d", k);
     double t0 = tst_now();
 
-    struct history *base_h = (struct history *)calloc(1, sizeof *base_h);
+    struct tst_history *base_h = (struct tst_history *)calloc(1, sizeof *base_h);
     REQUIRE(base_h != NULL);
     const char *base_path = tst_path("base.srd");
     build_base(base_path, base_h);
     size_t base_len = 0;
     uint8_t *base = tst_slurp(base_path, &base_len);
-    REQUIRE(base != NULL && base_len == last_end(base_h));
+    REQUIRE(base != NULL && base_len == tst_history_end(base_h));
     printf("base store: %d entries, %zu bytes\n", base_h->n, base_len);
 
     /* the base itself opens with every value intact */
     {
-        const struct ent *cur[NK];
+        const struct tst_hist_ent *cur[NK];
         state_at(base_h, base_len, cur);
-        srd_store *s = open_ok(base_path, SRD_OPEN_READ_ONLY);
+        srd_store *s = tst_open_ok(base_path, SRD_OPEN_READ_ONLY);
         if (s) {
             check_state(s, cur);
             CHECK_EQ_U(tst_size_of(s), base_len);

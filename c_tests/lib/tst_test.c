@@ -1,55 +1,9 @@
-/*
- * tst_test.h - a tiny header-only harness shared by the C test programs.
- *
- * - CHECK* macros record a failure with file:line (plus the current context
- *   string, e.g. a seed or a cut offset) and keep going; they return 1 when the
- *   check passed so callers can stop a branch early: `if (!CHECK(p)) return;`.
- * - tst_test_init() creates a private scratch directory below argv[1] (or
- *   $SRD_TEST_DIR, or /tmp); tst_path() names files inside it.
- * - tst_test_finish() prints "<name>: N passed, N failed", removes the scratch
- *   directory when everything passed, and returns the process exit code.
- * - SRD_TEST_SCALE (a positive number, default 1) scales iteration counts down
- *   (e.g. 0.05 under valgrind) or up.
- *
- * Counters are atomic, so checks may run on several threads at once.
- */
-#ifndef SRD_TEST_H
-#define SRD_TEST_H
+/* tst_test.c - the harness core (see tst_test.h). */
+#include "tst_test.h"
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
+#include <pthread.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "simd_r_drive.h"
-
-#define SRD_TEST_MAX_PRINTED_FAILURES 100
-
-struct tst_test_state {
-    const char *name;
-    char dir[PATH_MAX];
-    double scale;
-    atomic_ulong passed;
-    atomic_ulong failed;
-    atomic_ulong printed;
-};
-
-static struct tst_test_state tst_test_g;
+struct tst_test_state tst_test_g;
 static _Thread_local char tst_test_ctx[512];
 
 /* ------------------------------------------------------------------ */
@@ -57,19 +11,16 @@ static _Thread_local char tst_test_ctx[512];
 /* ------------------------------------------------------------------ */
 
 /* Sets a context string (seed, step, offset...) printed with each failure on this thread. */
-static inline void tst_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static inline void tst_ctx(const char *fmt, ...) {
+void tst_ctx(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(tst_test_ctx, sizeof tst_test_ctx, fmt, ap);
     va_end(ap);
 }
 
-static inline void tst_ctx_clear(void) { tst_test_ctx[0] = '\0'; }
+void tst_ctx_clear(void) { tst_test_ctx[0] = '\0'; }
 
-static inline void tst_fail_(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static inline void tst_fail_(const char *file, int line, const char *fmt, ...) {
+void tst_fail_(const char *file, int line, const char *fmt, ...) {
     unsigned long n = atomic_fetch_add(&tst_test_g.failed, 1);
     (void)n;
     unsigned long printed = atomic_fetch_add(&tst_test_g.printed, 1);
@@ -86,21 +37,17 @@ static inline void tst_fail_(const char *file, int line, const char *fmt, ...) {
     }
 }
 
-static inline int tst_pass_(void) {
+int tst_pass_(void) {
     atomic_fetch_add(&tst_test_g.passed, 1);
     return 1;
 }
 
-static inline int tst_check_(int ok, const char *file, int line, const char *expr) {
-    if (ok) return tst_pass_();
+void tst_check_failed_(const char *file, int line, const char *expr) {
     tst_fail_(file, line, "CHECK(%s)", expr);
-    return 0;
 }
 
-static inline int tst_check_msg_(int ok, const char *file, int line, const char *expr,
-                                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static inline int tst_check_msg_(int ok, const char *file, int line, const char *expr,
-                                 const char *fmt, ...) {
+int tst_check_msg_(int ok, const char *file, int line, const char *expr,
+                   const char *fmt, ...) {
     if (ok) return tst_pass_();
     char msg[768];
     va_list ap;
@@ -111,87 +58,62 @@ static inline int tst_check_msg_(int ok, const char *file, int line, const char 
     return 0;
 }
 
-static inline int tst_check_eq_(long long a, long long b, const char *file, int line,
-                                const char *ea, const char *eb) {
-    if (a == b) return tst_pass_();
+void tst_check_eq_failed_(long long a, long long b, const char *file, int line, const char *ea,
+                          const char *eb) {
     tst_fail_(file, line, "CHECK_EQ(%s, %s): %lld != %lld", ea, eb, a, b);
-    return 0;
 }
 
-static inline int tst_check_eq_u_(unsigned long long a, unsigned long long b, const char *file,
-                                  int line, const char *ea, const char *eb) {
-    if (a == b) return tst_pass_();
+void tst_check_eq_u_failed_(unsigned long long a, unsigned long long b, const char *file,
+                            int line, const char *ea, const char *eb) {
     tst_fail_(file, line, "CHECK_EQ(%s, %s): %llu != %llu", ea, eb, a, b);
-    return 0;
 }
 
-static inline const char *tst_status_name_(int32_t s) {
+const char *tst_status_name(int32_t s) {
     switch (s) {
-    case 0: return "SRD_OK";
-    case 1: return "SRD_NOT_FOUND";
-    case 2: return "SRD_INVALID_ARGUMENT";
-    case 3: return "SRD_IO";
-    case 4: return "SRD_CORRUPT";
-    case 5: return "SRD_LOCKED";
-    case 6: return "SRD_READ_ONLY";
-    case 7: return "SRD_PANIC";
-    case 8: return "SRD_BUSY";
-    default: return "?";
+    case SRD_OK: return "SRD_OK";
+    case SRD_NOT_FOUND: return "SRD_NOT_FOUND";
+    case SRD_INVALID_ARGUMENT: return "SRD_INVALID_ARGUMENT";
+    case SRD_IO: return "SRD_IO";
+    case SRD_CORRUPT: return "SRD_CORRUPT";
+    case SRD_LOCKED: return "SRD_LOCKED";
+    case SRD_READ_ONLY: return "SRD_READ_ONLY";
+    case SRD_PANIC: return "SRD_PANIC";
+    case SRD_BUSY: return "SRD_BUSY";
+    case SRD_BROKEN: return "SRD_BROKEN";
+    default: return "(unknown status)";
     }
 }
 
-static inline int tst_check_status_(int32_t got, int32_t want, const char *file, int line,
-                                    const char *expr) {
-    if (got == want) return tst_pass_();
+void tst_check_status_failed_(int32_t got, int32_t want, const char *file, int line,
+                              const char *expr) {
     tst_fail_(file, line, "%s returned %d (%s), expected %d (%s); last error: \"%s\"", expr,
-              (int)got, tst_status_name_(got), (int)want, tst_status_name_(want),
+              (int)got, tst_status_name(got), (int)want, tst_status_name(want),
               srd_last_error_message());
-    return 0;
 }
 
-static inline int tst_check_mem_(const void *got, const void *want, size_t n, const char *file,
-                                 int line, const char *eg, const char *ew) {
+int tst_mem_same_(const void *got, const void *want, size_t n) {
+    if (got == NULL || want == NULL) return n == 0;
+    return memcmp(got, want, n) == 0;
+}
+
+void tst_check_mem_failed_(const void *got, const void *want, size_t n, const char *file,
+                           int line, const char *eg, const char *ew) {
     if (got == NULL || want == NULL) {
-        if (n == 0) return tst_pass_();
         tst_fail_(file, line, "CHECK_MEM(%s, %s, %zu): NULL pointer", eg, ew, n);
-        return 0;
+        return;
     }
-    if (memcmp(got, want, n) == 0) return tst_pass_();
     const unsigned char *a = (const unsigned char *)got, *b = (const unsigned char *)want;
     size_t i = 0;
     while (i < n && a[i] == b[i]) i++;
     tst_fail_(file, line, "CHECK_MEM(%s, %s, %zu): first difference at byte %zu (0x%02x != 0x%02x)",
               eg, ew, n, i, a[i], b[i]);
-    return 0;
 }
-
-#define CHECK(cond) tst_check_((cond) ? 1 : 0, __FILE__, __LINE__, #cond)
-#define CHECK_MSG(cond, ...) tst_check_msg_((cond) ? 1 : 0, __FILE__, __LINE__, #cond, __VA_ARGS__)
-#define CHECK_EQ(a, b) tst_check_eq_((long long)(a), (long long)(b), __FILE__, __LINE__, #a, #b)
-#define CHECK_EQ_U(a, b) \
-    tst_check_eq_u_((unsigned long long)(a), (unsigned long long)(b), __FILE__, __LINE__, #a, #b)
-#define CHECK_STATUS(expr, want) \
-    tst_check_status_((int32_t)(expr), (int32_t)(want), __FILE__, __LINE__, #expr)
-#define CHECK_OK(expr) CHECK_STATUS(expr, SRD_OK)
-#define CHECK_MEM(got, want, n) tst_check_mem_((got), (want), (n), __FILE__, __LINE__, #got, #want)
-#define CHECK_STR(got, want)                                                                    \
-    CHECK_MSG((got) != NULL && strcmp((got), (want)) == 0, "\"%s\" != \"%s\"",                  \
-              (got) ? (got) : "(null)", (want))
-
-/* Aborts the program after a failure from which nothing sensible can follow. */
-#define REQUIRE(cond)                                                                           \
-    do {                                                                                        \
-        if (!CHECK(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: required check failed, stopping\n", __FILE__, __LINE__);    \
-            exit(tst_test_finish());                                                            \
-        }                                                                                       \
-    } while (0)
 
 /* ------------------------------------------------------------------ */
 /* Scratch directory                                                   */
 /* ------------------------------------------------------------------ */
 
-static inline int tst_mkdir_p(const char *path) {
+int tst_mkdir_p(const char *path) {
     char tmp[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++) {
@@ -205,21 +127,19 @@ static inline int tst_mkdir_p(const char *path) {
     return 0;
 }
 
-static inline int tst_rm_cb_(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+static int tst_rm_cb_(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
     (void)sb;
     (void)type;
     (void)ftw;
     return remove(path);
 }
 
-static inline void tst_rm_rf(const char *path) {
+void tst_rm_rf(const char *path) {
     nftw(path, tst_rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static inline int tst_test_finish(void);
-
 /* argv[1] (or $SRD_TEST_DIR, or /tmp) is the base; a fresh unique directory is made inside. */
-static inline void tst_test_init(int argc, char **argv, const char *name) {
+void tst_test_init(int argc, char **argv, const char *name) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     tst_test_g.name = name;
     const char *base = argc > 1 ? argv[1] : getenv("SRD_TEST_DIR");
@@ -243,7 +163,7 @@ static inline void tst_test_init(int argc, char **argv, const char *name) {
 }
 
 /* A path inside the scratch directory (a ring of per-thread buffers: valid for 16 calls). */
-static inline const char *tst_path(const char *file) {
+const char *tst_path(const char *file) {
     static _Thread_local char bufs[16][PATH_MAX];
     static _Thread_local unsigned next;
     char *b = bufs[next++ % 16];
@@ -255,16 +175,16 @@ static inline const char *tst_path(const char *file) {
     return b;
 }
 
-static inline double tst_scale(void) { return tst_test_g.scale; }
+double tst_scale(void) { return tst_test_g.scale; }
 
 /* n scaled by SRD_TEST_SCALE, at least `min`. */
-static inline long tst_scaled(long n, long min) {
+long tst_scaled(long n, long min) {
     double v = (double)n * tst_test_g.scale;
     long r = (long)v;
     return r < min ? min : r;
 }
 
-static inline int tst_test_finish(void) {
+int tst_test_finish(void) {
     unsigned long p = atomic_load(&tst_test_g.passed);
     unsigned long f = atomic_load(&tst_test_g.failed);
     if (p == 0 && f == 0) {
@@ -286,14 +206,14 @@ static inline int tst_test_finish(void) {
 /* ------------------------------------------------------------------ */
 
 /* Size of a file, or -1 if it does not exist. */
-static inline long long tst_file_len(const char *path) {
+long long tst_file_len(const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) return -1;
     return (long long)st.st_size;
 }
 
 /* XORs the byte at `off` of the file with `mask`, in place. Returns 1 on success. */
-static inline int tst_xor_byte(const char *path, uint64_t off, uint8_t mask) {
+int tst_xor_byte(const char *path, uint64_t off, uint8_t mask) {
     int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) return 0;
     uint8_t b = 0;
@@ -303,13 +223,13 @@ static inline int tst_xor_byte(const char *path, uint64_t off, uint8_t mask) {
     return close(fd) == 0 && ok;
 }
 
-static inline int tst_file_exists(const char *path) {
+int tst_file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
 /* Whole file into a malloc'd buffer (never NULL on success, even for empty files). */
-static inline uint8_t *tst_slurp(const char *path, size_t *out_len) {
+uint8_t *tst_slurp(const char *path, size_t *out_len) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
     struct stat st;
@@ -335,7 +255,7 @@ static inline uint8_t *tst_slurp(const char *path, size_t *out_len) {
 }
 
 /* Replaces the file's content with data[0..len). Returns 0 on success. */
-static inline int tst_spit(const char *path, const void *data, size_t len) {
+int tst_spit(const char *path, const void *data, size_t len) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
     size_t off = 0;
@@ -351,7 +271,7 @@ static inline int tst_spit(const char *path, const void *data, size_t len) {
 }
 
 /* Makes the file equal to data[0..len) assuming its first `same` bytes already match. */
-static inline int tst_restore_tail(const char *path, const void *data, size_t len, size_t same) {
+int tst_restore_tail(const char *path, const void *data, size_t len, size_t same) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = 0;
@@ -367,7 +287,7 @@ static inline int tst_restore_tail(const char *path, const void *data, size_t le
 }
 
 /* 1 if the file's bytes equal data[0..len). */
-static inline int tst_file_equals(const char *path, const void *data, size_t len) {
+int tst_file_equals(const char *path, const void *data, size_t len) {
     size_t got_len = 0;
     uint8_t *got = tst_slurp(path, &got_len);
     if (got == NULL) return 0;
@@ -380,11 +300,7 @@ static inline int tst_file_equals(const char *path, const void *data, size_t len
 /* Deterministic random numbers (splitmix64)                           */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-    uint64_t s;
-} tst_rng;
-
-static inline uint64_t tst_rng_next(tst_rng *r) {
+uint64_t tst_rng_next(tst_rng *r) {
     uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -392,9 +308,9 @@ static inline uint64_t tst_rng_next(tst_rng *r) {
 }
 
 /* Uniform in [0, n), n > 0. */
-static inline uint64_t tst_rng_below(tst_rng *r, uint64_t n) { return tst_rng_next(r) % n; }
+uint64_t tst_rng_below(tst_rng *r, uint64_t n) { return tst_rng_next(r) % n; }
 
-static inline void tst_rng_fill(tst_rng *r, uint8_t *buf, size_t n) {
+void tst_rng_fill(tst_rng *r, uint8_t *buf, size_t n) {
     size_t i = 0;
     while (i < n) {
         uint64_t v = tst_rng_next(r);
@@ -406,22 +322,19 @@ static inline void tst_rng_fill(tst_rng *r, uint8_t *buf, size_t n) {
 /* On-disk layout (FORMAT.md): payloads 64-aligned, 20 metadata bytes   */
 /* ------------------------------------------------------------------ */
 
-#define SRD_FMT_ALIGN 64u
-#define SRD_FMT_META 20u
-
-static inline uint64_t tst_align_up(uint64_t x) {
+uint64_t tst_align_up(uint64_t x) {
     return (x + (SRD_FMT_ALIGN - 1)) & ~(uint64_t)(SRD_FMT_ALIGN - 1);
 }
 
 /* Where a value entry of `len` payload bytes appended at `prev_end` ends. */
-static inline uint64_t tst_value_entry_end(uint64_t prev_end, uint64_t len) {
+uint64_t tst_value_entry_end(uint64_t prev_end, uint64_t len) {
     return tst_align_up(prev_end) + len + SRD_FMT_META;
 }
 
 /* Where a tombstone appended at `prev_end` ends (one 0x00 byte, no padding). */
-static inline uint64_t tst_tombstone_end(uint64_t prev_end) { return prev_end + 1 + SRD_FMT_META; }
+uint64_t tst_tombstone_end(uint64_t prev_end) { return prev_end + 1 + SRD_FMT_META; }
 
-static inline uint64_t tst_le64(const uint8_t *p) {
+uint64_t tst_le64(const uint8_t *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
     return v;
@@ -431,26 +344,82 @@ static inline uint64_t tst_le64(const uint8_t *p) {
 /* Small API helpers                                                   */
 /* ------------------------------------------------------------------ */
 
-#define SRD_U8(s) ((const uint8_t *)(s))
-
 /* srd_file_size, or UINT64_MAX on failure. */
-static inline uint64_t tst_size_of(const srd_store *s) {
+uint64_t tst_size_of(const srd_store *s) {
     uint64_t v = UINT64_MAX;
     if (srd_file_size(s, &v) != SRD_OK) return UINT64_MAX;
     return v;
 }
 
 /* srd_count, or UINT64_MAX on failure. */
-static inline uint64_t tst_count_of(const srd_store *s) {
+uint64_t tst_count_of(const srd_store *s) {
     uint64_t v = UINT64_MAX;
     if (srd_count(s, &v) != SRD_OK) return UINT64_MAX;
     return v;
 }
 
-static inline double tst_now(void) {
+double tst_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-#endif /* SRD_TEST_H */
+void tst_sleep_us(long us) {
+    if (us <= 0) return;
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+int tst_copy_file(const char *src, const char *dst) {
+    size_t n = 0;
+    uint8_t *b = tst_slurp(src, &n);
+    if (b == NULL) return -1;
+    int rc = tst_spit(dst, b, n);
+    free(b);
+    return rc;
+}
+
+const char *tst_self_exe(void) {
+    static char path[PATH_MAX];
+    if (path[0] == '\0') {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        if (n <= 0) return NULL;
+        path[n] = '\0';
+    }
+    return path;
+}
+
+uint64_t tst_history_end(const struct tst_history *h) {
+    return h->n ? h->e[h->n - 1].end : 0;
+}
+
+uint32_t tst_le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+void tst_put_le32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+void tst_put_le64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t tst_crc_table[256];
+static pthread_once_t tst_crc_once = PTHREAD_ONCE_INIT;
+
+static void tst_crc_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        tst_crc_table[i] = c;
+    }
+}
+
+uint32_t tst_crc32(const uint8_t *p, size_t n) {
+    pthread_once(&tst_crc_once, tst_crc_init);
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) c = tst_crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}

@@ -28,12 +28,11 @@
  * Controls: an empty file and the hand-built real format (alignment 64, little-endian
  * 20-byte metadata) do open, which proves the builder writes real entries.
  */
-#include "tst_fmt_build.h"
+#include "tst_api.h"
+#include "tst_fmt.h"
 #include "tst_robust.h"
 
 #include <dirent.h>
-
-static const char *self_exe;
 
 static int count_dir_entries(const char *dir) {
     DIR *d = opendir(dir);
@@ -78,7 +77,7 @@ static void expect_refused(const char *what, const char *path) {
         if (!CHECK_MSG(st == SRD_CORRUPT || st == SRD_INVALID_ARGUMENT,
                        "%s: srd_open(flags 0x%x) returned %s, expected SRD_CORRUPT or "
                        "SRD_INVALID_ARGUMENT",
-                       what, open_flags[i], tst_rb_status(st))) {
+                       what, open_flags[i], tst_status_name(st))) {
             refused_all = 0;
             if (st == SRD_OK && s != NULL && s != (srd_store *)(uintptr_t)0x1) {
                 uint64_t live = 0, entries = 0, size = 0;
@@ -121,7 +120,7 @@ static void candidate_bytes(const char *what, const uint8_t *bytes, size_t len) 
     tst_ctx("%s (srd_open_bytes)", what);
     srd_store *s = (srd_store *)(uintptr_t)0x1;
     int32_t st = srd_open_bytes(bytes, len, &s);
-    CHECK_MSG(st == SRD_CORRUPT, "%s: srd_open_bytes returned %s", what, tst_rb_status(st));
+    CHECK_MSG(st == SRD_CORRUPT, "%s: srd_open_bytes returned %s", what, tst_status_name(st));
     if (st == SRD_OK) srd_close(s);
     else CHECK(s == (srd_store *)(uintptr_t)0x1);
     tst_ctx_clear();
@@ -129,19 +128,13 @@ static void candidate_bytes(const char *what, const uint8_t *bytes, size_t len) 
 
 /* ------------------------------------------------------------------ */
 
-static uint64_t hash_of(const char *key) {
-    uint64_t h = 0;
-    REQUIRE(srd_hash_key((const uint8_t *)key, strlen(key), &h) == SRD_OK);
-    return h;
-}
-
 /* A small history of entries (some overwrites; tombstones if asked) in a given layout. */
-static void build_history(struct fbuf *f, unsigned align, enum tst_meta_kind mk, int tombstones) {
+static void build_history(struct tst_fbuf *f, unsigned align, enum tst_meta_kind mk, int tombstones) {
     static const char *keys[] = {"alpha", "beta", "gamma", "delta"};
     for (int i = 0; i < 8; i++) {
         const char *k = keys[i % 4];
         if (tombstones && (i == 5 || i == 6)) {
-            fb_entry(f, align, mk, hash_of(keys[i - 4]), NULL, 0);
+            tst_fb_entry(f, align, mk, tst_hash_of(keys[i - 4]), NULL, 0);
             continue;
         }
         size_t n = (size_t)(5 + 37 * i);
@@ -149,7 +142,7 @@ static void build_history(struct fbuf *f, unsigned align, enum tst_meta_kind mk,
         tst_rng r = {(uint64_t)i * 31 + 7};
         tst_rng_fill(&r, v, n);
         v[0] |= 1;
-        fb_entry(f, align, mk, hash_of(k), v, n);
+        tst_fb_entry(f, align, mk, tst_hash_of(k), v, n);
     }
 }
 
@@ -163,7 +156,7 @@ static void test_controls(void) {
         srd_close(s);
     }
     /* The builder's real format opens and reads back. */
-    struct fbuf f = {0};
+    struct tst_fbuf f = {0};
     build_history(&f, 64, META_LE20, 1);
     const char *real = tst_path("control-real.srd");
     REQUIRE(tst_spit(real, f.p, f.n) == 0);
@@ -175,21 +168,21 @@ static void test_controls(void) {
         CHECK_EQ_U(tst_count_of(s), 2); /* alpha, beta overwritten; gamma, delta deleted */
         srd_close(s);
     }
-    fb_free(&f);
+    tst_fb_free(&f);
 }
 
 static void test_text_and_random(void) {
     const char *line = "hello world\n";
     candidate_bytes("text: one line", (const uint8_t *)line, strlen(line));
 
-    struct fbuf doc = {0};
+    struct tst_fbuf doc = {0};
     for (int i = 0; i < 40; i++) {
         char l[128];
         int n = snprintf(l, sizeof l, "Line %d: the quick brown fox jumps over the lazy dog.\n", i);
-        fb_put(&doc, l, (size_t)n);
+        tst_fb_put(&doc, l, (size_t)n);
     }
     candidate_bytes("text: multi-line document", doc.p, doc.n);
-    fb_free(&doc);
+    tst_fb_free(&doc);
 
     const char *json = "{\n  \"name\": \"simd-r-drive\",\n  \"entries\": [1, 2, 3],\n  \"ok\": true\n}\n";
     candidate_bytes("text: JSON", (const uint8_t *)json, strlen(json));
@@ -230,7 +223,7 @@ static void test_text_and_random(void) {
         free(b);
     }
     size_t elf_len = 0;
-    uint8_t *elf = tst_slurp(self_exe, &elf_len);
+    uint8_t *elf = tst_slurp(tst_self_exe(), &elf_len);
     if (CHECK(elf != NULL && elf_len > 0)) candidate_bytes("an ELF executable (this test)", elf, elf_len);
     free(elf);
 }
@@ -253,56 +246,56 @@ static void test_old_formats(void) {
         {"old format: big-endian metadata, unpadded", 1, META_BE20, 0},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        struct fbuf f = {0};
+        struct tst_fbuf f = {0};
         build_history(&f, v[i].align, v[i].mk, v[i].tombstones);
         candidate_bytes(v[i].what, f.p, f.n);
-        fb_free(&f);
+        tst_fb_free(&f);
     }
 
     /* Metadata before the payload: [hash][prev_tail][crc][len u32][payload], padded. */
     {
-        struct fbuf f = {0};
+        struct tst_fbuf f = {0};
         for (int i = 0; i < 6; i++) {
             uint64_t prev = f.n;
-            fb_fill(&f, 0, (size_t)((64 - prev % 64) % 64));
+            tst_fb_fill(&f, 0, (size_t)((64 - prev % 64) % 64));
             uint8_t val[300];
             size_t n = (size_t)(10 + 41 * i);
             tst_rng r = {(uint64_t)i + 99};
             tst_rng_fill(&r, val, n);
-            fb_le(&f, hash_of(i % 2 ? "odd" : "even"), 8);
-            fb_le(&f, prev, 8);
-            fb_le(&f, tst_crc32(val, n), 4);
-            fb_le(&f, n, 4);
-            fb_put(&f, val, n);
+            tst_fb_le(&f, tst_hash_of(i % 2 ? "odd" : "even"), 8);
+            tst_fb_le(&f, prev, 8);
+            tst_fb_le(&f, tst_crc32(val, n), 4);
+            tst_fb_le(&f, n, 4);
+            tst_fb_put(&f, val, n);
         }
         candidate_bytes("old format: metadata before the payload", f.p, f.n);
-        fb_free(&f);
+        tst_fb_free(&f);
     }
     /* A 64-byte header ("SRDRIVE", version 1) in front of entries whose offsets count it. */
     {
-        struct fbuf f = {0};
-        fb_put(&f, "SRDRIVE\0", 8);
-        fb_le(&f, 1, 4);
-        fb_fill(&f, 0, 52);
-        uint64_t h = hash_of("k");
+        struct tst_fbuf f = {0};
+        tst_fb_put(&f, "SRDRIVE\0", 8);
+        tst_fb_le(&f, 1, 4);
+        tst_fb_fill(&f, 0, 52);
+        uint64_t h = tst_hash_of("k");
         for (int i = 0; i < 5; i++) {
             uint8_t val[64];
             memset(val, 'a' + i, sizeof val);
-            fb_entry(&f, 64, META_LE20, h, val, (size_t)(20 + 9 * i));
+            tst_fb_entry(&f, 64, META_LE20, h, val, (size_t)(20 + 9 * i));
         }
         candidate_bytes("old format: 64-byte file header before the entries", f.p, f.n);
-        fb_free(&f);
+        tst_fb_free(&f);
     }
     /* A real store shifted by one byte. */
     {
-        struct fbuf f = {0};
-        fb_put(&f, "\x01", 1);
-        struct fbuf g = {0};
+        struct tst_fbuf f = {0};
+        tst_fb_put(&f, "\x01", 1);
+        struct tst_fbuf g = {0};
         build_history(&g, 64, META_LE20, 1);
-        fb_put(&f, g.p, g.n);
+        tst_fb_put(&f, g.p, g.n);
         candidate_bytes("a valid store with one byte in front of it", f.p, f.n);
-        fb_free(&f);
-        fb_free(&g);
+        tst_fb_free(&f);
+        tst_fb_free(&g);
     }
 }
 
@@ -318,7 +311,7 @@ static int fifo_child(void *p) {
         int32_t st = srd_open(a->path, open_flags[i], &s);
         if (st != SRD_INVALID_ARGUMENT && st != SRD_CORRUPT) {
             fprintf(stderr, "fifo: srd_open(flags 0x%x) returned %s\n", open_flags[i],
-                    tst_rb_status(st));
+                    tst_status_name(st));
             return 10 + (int)i;
         }
         if (s != (srd_store *)(uintptr_t)0x1) return 30;
@@ -357,7 +350,7 @@ static void test_special_paths(void) {
         srd_store *s = (srd_store *)(uintptr_t)0x1;
         int32_t r = srd_open("/dev/null", open_flags[i], &s);
         CHECK_MSG(r == SRD_INVALID_ARGUMENT || r == SRD_CORRUPT,
-                  "/dev/null flags 0x%x: %s", open_flags[i], tst_rb_status(r));
+                  "/dev/null flags 0x%x: %s", open_flags[i], tst_status_name(r));
         if (r == SRD_OK) srd_close(s);
     }
     struct stat dn;
@@ -368,11 +361,7 @@ static void test_special_paths(void) {
 
 int main(int argc, char **argv) {
     tst_test_init(argc, argv, "test_not_a_store");
-    static char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    REQUIRE(n > 0);
-    exe[n] = '\0';
-    self_exe = exe;
+    REQUIRE(tst_self_exe() != NULL);
 
     test_controls();
     test_text_and_random();

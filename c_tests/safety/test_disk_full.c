@@ -114,7 +114,7 @@ static void expect_full(const char *what, int32_t rc, const srd_store *s, const 
     CHECK_EQ(tst_file_len(path), (long long)size_before);
     CHECK_EQ_U(tst_size_of(s), size_before);
     check_model(s, m);
-    printf("  %-58s -> %s: \"%s\"\n", what, tst_status_name_(rc), copy);
+    printf("  %-58s -> %s: \"%s\"\n", what, tst_status_name(rc), copy);
     tst_ctx_clear();
 }
 
@@ -202,7 +202,7 @@ static void scenario(void *arg) {
             CHECK_STATUS(rc, SRD_IO);
             CHECK_MSG(strstr(msg, path) != NULL || strstr(msg, "File too large") != NULL,
                       "stream write message: \"%s\"", msg);
-            printf("  %-58s -> %s: \"%s\"\n", "srd_stream_write past the limit", tst_status_name_(rc),
+            printf("  %-58s -> %s: \"%s\"\n", "srd_stream_write past the limit", tst_status_name(rc),
                    msg);
             CHECK_STATUS(srd_stream_write(st, big, 10), SRD_IO); /* poisoned */
             int32_t crc = srd_stream_commit(st);
@@ -339,7 +339,7 @@ int main(int argc, char **argv) {
     tst_test_init(argc, argv, "test_disk_full");
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "full-key-%02d", k);
     uint32_t modes[2] = {0, SRD_OPEN_SYNC};
-    tst_run_in_child("disk full, no sync", scenario, &modes[0]);
-    tst_run_in_child("disk full, SRD_OPEN_SYNC", scenario, &modes[1]);
+    tst_run_in_child("disk full, no sync", 0, TST_CHILD_EXIT, scenario, &modes[0]);
+    tst_run_in_child("disk full, SRD_OPEN_SYNC", 0, TST_CHILD_EXIT, scenario, &modes[1]);
     return tst_test_finish();
 }

@@ -168,7 +168,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
         res[k].ver = -1;
         if (!allowed_read_status(st)) {
             cnt.bad_status++;
-            CHECK_MSG(0, "srd_read(%s) returned %s", key_name[k], tst_rb_status(st));
+            CHECK_MSG(0, "srd_read(%s) returned %s", key_name[k], tst_status_name(st));
         } else if (st == SRD_OK) {
             res[k].ver = version_index(k, p, n);
             if (res[k].ver < 0) {
@@ -187,7 +187,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
         count_read(st2);
         if (!allowed_read_status(st2)) {
             cnt.bad_status++;
-            CHECK_MSG(0, "srd_read_entry(%s) returned %s", key_name[k], tst_rb_status(st2));
+            CHECK_MSG(0, "srd_read_entry(%s) returned %s", key_name[k], tst_status_name(st2));
         } else if (st2 == SRD_OK) {
             size_t en = 0;
             const uint8_t *ep = srd_entry_data(e, &en);
@@ -203,11 +203,11 @@ static void read_everything(srd_store *s, struct key_result *res) {
             CHECK_MSG(e == (srd_entry *)(uintptr_t)0x1, "srd_read_entry wrote out_entry on failure");
         }
         CHECK_MSG(st2 == st, "srd_read and srd_read_entry disagree on %s: %s vs %s", key_name[k],
-                  tst_rb_status(st), tst_rb_status(st2));
+                  tst_status_name(st), tst_status_name(st2));
         if (k >= NKEYS) {
             CHECK_MSG(st == SRD_NOT_FOUND && st2 == SRD_NOT_FOUND,
-                      "never-written key %s gave %s / %s", key_name[k], tst_rb_status(st),
-                      tst_rb_status(st2));
+                      "never-written key %s gave %s / %s", key_name[k], tst_status_name(st),
+                      tst_status_name(st2));
             if (st == SRD_OK || st2 == SRD_OK) cnt.invented++;
         }
     }
@@ -220,13 +220,13 @@ static void read_everything(srd_store *s, struct key_result *res) {
         keys[k].key_len = KL(k);
     }
     int32_t bst = srd_read_batch(s, keys, NKEYS + NGHOST, out);
-    if (CHECK_MSG(bst == SRD_OK, "srd_read_batch returned %s", tst_rb_status(bst))) {
+    if (CHECK_MSG(bst == SRD_OK, "srd_read_batch returned %s", tst_status_name(bst))) {
         for (int k = 0; k < NKEYS + NGHOST; k++) {
             count_read(out[k].status);
             if (!allowed_read_status(out[k].status)) {
                 cnt.bad_status++;
                 CHECK_MSG(0, "srd_read_batch status for %s: %s", key_name[k],
-                          tst_rb_status(out[k].status));
+                          tst_status_name(out[k].status));
             } else if (out[k].status == SRD_OK) {
                 if (!is_version_of(k, out[k].value, out[k].value_len)) {
                     cnt.invented++;
@@ -247,7 +247,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
     count_read(lst);
     if (!allowed_read_status(lst)) {
         cnt.bad_status++;
-        CHECK_MSG(0, "srd_read_last returned %s", tst_rb_status(lst));
+        CHECK_MSG(0, "srd_read_last returned %s", tst_status_name(lst));
     } else if (lst == SRD_OK) {
         int k = key_of_hash(lh);
         if (k < 0) {
@@ -272,7 +272,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
                 cnt.iter_corrupt++;
                 continue;
             }
-            if (!CHECK_MSG(ist == SRD_OK, "srd_iter_next returned %s", tst_rb_status(ist))) {
+            if (!CHECK_MSG(ist == SRD_OK, "srd_iter_next returned %s", tst_status_name(ist))) {
                 cnt.bad_status++;
                 break;
             }
@@ -296,7 +296,7 @@ static void read_everything(srd_store *s, struct key_result *res) {
     int32_t vst = srd_verify(s, &rep);
     if (vst == SRD_OK) cnt.verify_ok++;
     else if (vst == SRD_CORRUPT) cnt.verify_corrupt++;
-    else CHECK_MSG(0, "srd_verify returned %s", tst_rb_status(vst));
+    else CHECK_MSG(0, "srd_verify returned %s", tst_status_name(vst));
 
     uint64_t c = 0;
     CHECK_OK(srd_count(s, &c));
@@ -333,7 +333,7 @@ static void open_and_read(uint32_t flags, struct view *v) {
     } else {
         cnt.bad_status++;
         CHECK_MSG(0, "srd_open(%s) returned %s: %s", ro ? "read-only" : "read-write",
-                  tst_rb_status(v->st), srd_last_error_message());
+                  tst_status_name(v->st), srd_last_error_message());
     }
 }
 
@@ -348,7 +348,7 @@ static void try_damage(uint64_t pos, uint8_t mask, const uint8_t *orig, size_t l
     struct view ro, rw;
     open_and_read(SRD_OPEN_READ_ONLY, &ro);
     CHECK_MSG(tst_file_equals(work, img, img_len), "a read-only open (%s) changed the file",
-              tst_rb_status(ro.st));
+              tst_status_name(ro.st));
 
     open_and_read(0, &rw);
     long long now = tst_file_len(work);
@@ -373,19 +373,19 @@ static void try_damage(uint64_t pos, uint8_t mask, const uint8_t *orig, size_t l
         }
     } else {
         CHECK_MSG(tst_file_equals(work, img, img_len),
-                  "srd_open refused (%s) but the file changed", tst_rb_status(rw.st));
+                  "srd_open refused (%s) but the file changed", tst_status_name(rw.st));
     }
 
     /* Both views come from the same recovery: they must agree. */
-    CHECK_MSG(ro.st == rw.st, "read-only open %s, read-write open %s", tst_rb_status(ro.st),
-              tst_rb_status(rw.st));
+    CHECK_MSG(ro.st == rw.st, "read-only open %s, read-write open %s", tst_status_name(ro.st),
+              tst_status_name(rw.st));
     if (ro.st == SRD_OK && rw.st == SRD_OK) {
         CHECK_EQ_U(ro.size, rw.size);
         CHECK_EQ_U(ro.live, rw.live);
         for (int k = 0; k < NKEYS + NGHOST; k++)
             CHECK_MSG(ro.res[k].st == rw.res[k].st && ro.res[k].ver == rw.res[k].ver,
                       "key %s: read-only view %s v%d, read-write view %s v%d", key_name[k],
-                      tst_rb_status(ro.res[k].st), ro.res[k].ver, tst_rb_status(rw.res[k].st),
+                      tst_status_name(ro.res[k].st), ro.res[k].ver, tst_status_name(rw.res[k].st),
                       rw.res[k].ver);
     }
 

@@ -53,34 +53,19 @@
  */
 #include "tst_robust.h"
 #include "tst_safety.h"
-#include "tst_fmt_build.h"
+#include "tst_fmt.h"
 
 #include <dirent.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#ifndef SRD_BROKEN
-#define SRD_BROKEN 9
-#endif
 
 #define TST_KEY_LEN 16
 
-static char tst_self[PATH_MAX];
 
 /* ================================================================== */
 /* Small helpers                                                        */
 /* ================================================================== */
-
-static const char *tst_status(int32_t s) {
-    return s == SRD_BROKEN ? "SRD_BROKEN" : tst_rb_status(s);
-}
-
-static void tst_sleep_us(long us) {
-    if (us <= 0) return;
-    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 /* `path` + `suffix` (a ring of buffers: valid for 16 calls). */
 static const char *tst_side(const char *path, const char *suffix) {
@@ -120,14 +105,6 @@ static size_t tst_small_value(uint32_t key, uint32_t ver, uint8_t *buf /* >= 22 
  * le32 length, then tst_sv_fill(seed(key, version)) bytes. */
 #define TST_SD_HDR 20
 
-static void tst_put32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t tst_get32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t tst_sd_seed(uint32_t key, uint64_t ver) {
     return ((uint64_t)key << 40) ^ (ver * 0x9E3779B97F4A7C15ull) ^ 0x5D5Dull;
 }
@@ -138,86 +115,20 @@ static size_t tst_sd_len(uint32_t key, uint64_t ver, size_t max_body) {
 
 static void tst_sd_make(uint32_t key, uint64_t ver, uint8_t *buf, size_t len) {
     memcpy(buf, "RLV1", 4);
-    tst_put32(buf + 4, key);
-    tst_put32(buf + 8, (uint32_t)ver);
-    tst_put32(buf + 12, (uint32_t)(ver >> 32));
-    tst_put32(buf + 16, (uint32_t)len);
+    tst_put_le32(buf + 4, key);
+    tst_put_le32(buf + 8, (uint32_t)ver);
+    tst_put_le32(buf + 12, (uint32_t)(ver >> 32));
+    tst_put_le32(buf + 16, (uint32_t)len);
     tst_sv_fill(tst_sd_seed(key, ver), buf + TST_SD_HDR, len - TST_SD_HDR);
 }
 
 /* 1 if p[0..n) is a complete value once written for `key`. */
 static int tst_sd_ok(uint32_t key, const uint8_t *p, size_t n) {
-    if (n < TST_SD_HDR + 1 || memcmp(p, "RLV1", 4) != 0 || tst_get32(p + 4) != key ||
-        tst_get32(p + 16) != n)
+    if (n < TST_SD_HDR + 1 || memcmp(p, "RLV1", 4) != 0 || tst_le32(p + 4) != key ||
+        tst_le32(p + 16) != n)
         return 0;
-    uint64_t ver = (uint64_t)tst_get32(p + 8) | (uint64_t)tst_get32(p + 12) << 32;
+    uint64_t ver = (uint64_t)tst_le32(p + 8) | (uint64_t)tst_le32(p + 12) << 32;
     return tst_sv_equals(tst_sd_seed(key, ver), p + TST_SD_HDR, n - TST_SD_HDR);
-}
-
-static void tst_describe_wait(int status, char *out, size_t n) {
-    if (WIFEXITED(status))
-        snprintf(out, n, "exited with status %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(out, n, "was killed by signal %d (%s)%s", WTERMSIG(status),
-                 strsignal(WTERMSIG(status)),
-                 WTERMSIG(status) == SIGALRM ? ": its deadline passed, a call did not return" : "");
-    else
-        snprintf(out, n, "ended with wait status 0x%x", status);
-}
-
-/* waitpid with a deadline: SIGKILLs the child when it passes. Returns 0 (status set) or
- * -1 if the child had to be killed. */
-static int tst_wait(pid_t pid, double secs, int *status) {
-    double deadline = tst_now() + secs;
-    for (;;) {
-        pid_t r = waitpid(pid, status, WNOHANG);
-        if (r == pid) return 0;
-        if (r < 0 && errno != EINTR) return -1;
-        if (tst_now() > deadline) {
-            kill(pid, SIGKILL);
-            while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
-            }
-            return -1;
-        }
-        tst_sleep_us(2000); /* polling for the child's exit, not synchronization */
-    }
-}
-
-/* Runs fn(arg) in a forked child with alarm(secs); its checks count towards this
- * process's totals. Returns 1 if the child ran to completion. */
-static int tst_in_child(const char *what, unsigned secs, void (*fn)(void *), void *arg) {
-    int p[2];
-    if (!CHECK(pipe2(p, O_CLOEXEC) == 0)) return 0;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (!CHECK(pid >= 0)) {
-        close(p[0]);
-        close(p[1]);
-        return 0;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        alarm(secs);
-        atomic_store(&tst_test_g.passed, 0);
-        atomic_store(&tst_test_g.failed, 0);
-        fn(arg);
-        tst_child_counts_send(p[1]);
-        fflush(stdout);
-        fflush(stderr);
-        _exit(0);
-    }
-    close(p[1]);
-    int got = tst_child_counts_take(p[0]);
-    close(p[0]);
-    int status = 0;
-    tst_wait(pid, secs + 30.0, &status);
-    char how[160];
-    tst_describe_wait(status, how, sizeof how);
-    int ok = CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: the child process %s",
-                       what, how);
-    if (ok) ok = CHECK_MSG(got, "%s: the child process sent no results", what);
-    return ok;
 }
 
 /* A separate process (fork + exec of this program) that opens `path` read-write; with
@@ -248,7 +159,7 @@ static int tst_probe(const char *mode, const char *path) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
-        execl(tst_self, tst_self, mode, path, (char *)NULL);
+        execl(tst_self_exe(), tst_self_exe(), mode, path, (char *)NULL);
         _exit(127);
     }
     int status = 0;
@@ -496,7 +407,7 @@ static int tst_is_special(const struct tst_model *m, uint32_t i) {
 static void tst_describe_read(char *out, size_t n, uint32_t i, int32_t r, const uint8_t *p,
                               size_t len) {
     if (r != SRD_OK) {
-        snprintf(out, n, "%s", tst_status(r));
+        snprintf(out, n, "%s", tst_status_name(r));
         return;
     }
     if (i == ST_BIG) {
@@ -592,7 +503,7 @@ static void tst_check_store(const char *path, const struct tst_model *m, const c
         tst_expect_model(s, m, what);
         int32_t r = srd_compact(s);
         CHECK_MSG(r == want_compact, "%s: srd_compact returned %s, expected %s", label,
-                  tst_status(r), tst_status(want_compact));
+                  tst_status_name(r), tst_status_name(want_compact));
         snprintf(what, sizeof what, "%s, after srd_compact on that handle", label);
         tst_expect_model(s, m, what);
         srd_close(s);
@@ -662,7 +573,8 @@ static void tst_stale_case(const char *test, int how) {
          * then ends without srd_close (no new index copy): the old one stays */
         how_s = "deleted and rebuilt by a process that _exit()ed without srd_close";
         struct tst_rebuild_arg ra = {a, &pb};
-        if (!tst_in_child("rebuilding the store in a child process", 120, tst_rebuild_child, &ra))
+        if (!tst_run_in_child("rebuilding the store in a child process", 120, TST_CHILD_QUICK_EXIT,
+                              tst_rebuild_child, &ra))
             goto out;
     } else {
         if (tst_build(b, &pb, NULL) != 0) goto out;
@@ -717,7 +629,7 @@ static void test_stale_index_flipped_bytes(void) {
     struct tst_plan pb, pa;
     tst_plan_changed(&pb);
     tst_plan_base(&pa);
-    uint64_t *meta = (uint64_t *)malloc((pb.n > pa.n ? pb.n : pa.n) * sizeof *meta);
+    uint64_t *meta = (uint64_t *)calloc(pb.n > pa.n ? pb.n : pa.n, sizeof *meta);
     struct tst_model *m = (struct tst_model *)malloc(sizeof *m);
     if (!meta || !m) abort();
 
@@ -853,7 +765,7 @@ static void tst_expect_broken(const char *line, const char *when) {
     if (!CHECK_MSG(sscanf(line, "write %d", &st) == 1, "%s: odd reply \"%s\"", when, line)) return;
     CHECK_MSG(st == SRD_BROKEN, "%s: srd_write through the handle inherited across fork returned "
               "%d (%s) (\"%s\"); expected SRD_BROKEN (9): the write must be refused, not "
-              "reported done", when, st, tst_status(st), msg);
+              "reported done", when, st, tst_status_name(st), msg);
     CHECK_MSG(msg[0] != '\0' && strcasestr(msg, "fork") != NULL,
               "%s: the message of the refused write does not mention fork: \"%s\"", when, msg);
 }
@@ -888,7 +800,7 @@ static void test_fork_child_close_keeps_parent_lock(void) {
     int st = tst_probe("--probe-open", path);
     CHECK_MSG(st == SRD_LOCKED, "after a forked child called srd_close on its inherited copy of "
               "the handle, a read-write open from a third process returned %d (%s); the parent "
-              "still has the store open, so expected SRD_LOCKED", st, tst_status(st));
+              "still has the store open, so expected SRD_LOCKED", st, tst_status_name(st));
     unsigned bad = 0;
     for (uint32_t k = 0; k < FK_KEYS; k++) bad += !tst_has_small(s, k, 1);
     CHECK_MSG(bad == 0, "%u of the parent's values changed after the child's close", bad);
@@ -900,7 +812,7 @@ static void test_fork_child_close_keeps_parent_lock(void) {
     tst_expect_small_store(path, FK_KEYS + 10, ver, 0, "after the parent closed");
     tst_remove_store(path);
     printf("  test_fork_child_close_keeps_parent_lock: child srd_close, then a third process's "
-           "read-write open: %d (%s)\n", st, tst_status(st));
+           "read-write open: %d (%s)\n", st, tst_status_name(st));
     tst_ctx_clear();
 }
 
@@ -951,7 +863,7 @@ static void test_fork_child_write_is_refused(void) {
     CHECK_MSG(st == SRD_LOCKED, "after a forked child wrote and exit()ed through an atexit handler "
               "that closed its inherited copy of the handle, a read-write open from a third "
               "process returned %d (%s); the parent still has the store open, so expected "
-              "SRD_LOCKED", st, tst_status(st));
+              "SRD_LOCKED", st, tst_status_name(st));
     unsigned bad = 0;
     for (uint32_t k = 0; k < FK_KEYS; k++) bad += !tst_has_small(s, k, 1);
     CHECK_MSG(bad == 0, "%u of the parent's values changed after the child's write", bad);
@@ -959,7 +871,7 @@ static void test_fork_child_write_is_refused(void) {
     for (uint32_t k = FK_KEYS; k < FK_KEYS + 10; k++) {
         int32_t r = tst_put_small(s, k, 1);
         CHECK_MSG(r == SRD_OK, "the parent's write of key %u after the child's: %s (%s)", k,
-                  tst_status(r), srd_last_error_message());
+                  tst_status_name(r), srd_last_error_message());
         ver[k] = 1;
     }
     bad = 0;
@@ -969,7 +881,7 @@ static void test_fork_child_write_is_refused(void) {
     tst_expect_small_store(path, FK_KEYS + 10, ver, 0, "reopened after the parent closed");
     tst_remove_store(path);
     printf("  test_fork_child_write_is_refused: the child's write: \"%s\"; then a third "
-           "process's read-write open: %d (%s)\n", line, st, tst_status(st));
+           "process's read-write open: %d (%s)\n", line, st, tst_status_name(st));
     tst_ctx_clear();
 }
 
@@ -1019,7 +931,7 @@ static void test_fork_parent_close_releases_lock(void) {
     CHECK_MSG(st == SRD_OK, "the parent closed its handle while a forked child (alive) holds an "
               "inherited copy; a read-write open and write from a third process then returned "
               "%d (%s): expected SRD_OK (the parent's close must release the lock)", st,
-              st >= 100 ? tst_status(st - 100) : tst_status(st));
+              st >= 100 ? tst_status_name(st - 100) : tst_status_name(st));
     char line[800] = "";
     CHECK(tst_chan_send(&ch, "write") == 0 && tst_chan_recv(&ch, line, sizeof line, 30) == 0);
     tst_expect_broken(line, "in a forked child, after the parent closed and a third process wrote");
@@ -1034,7 +946,7 @@ static void test_fork_parent_close_releases_lock(void) {
                            "after the parent, the third process and the child");
     tst_remove_store(path);
     printf("  test_fork_parent_close_releases_lock: third process after the parent's close: %d "
-           "(%s); the child's later write: \"%s\"\n", st, tst_status(st), line);
+           "(%s); the child's later write: \"%s\"\n", st, tst_status_name(st), line);
     tst_ctx_clear();
 }
 
@@ -1062,7 +974,7 @@ static void tst_note(struct tst_reader_stats *st, int32_t r, const char *what) {
     if (st->first[0] == '\0') {
         char msg[300];
         tst_last_error(msg, sizeof msg);
-        snprintf(st->first, sizeof st->first, "%s: %s: %.200s", what, tst_status(r), msg);
+        snprintf(st->first, sizeof st->first, "%s: %s: %.200s", what, tst_status_name(r), msg);
     }
 }
 
@@ -1686,7 +1598,7 @@ static int tst_first_check(const char *path, const uint8_t *val, size_t len, int
     *outcome = -1;
     if (!CHECK_MSG(r == SRD_OK, "killed %ld us into the first write of a new store (file length "
                    "%lld%s): srd_open read-write returned %s: %s", delay_us, flen,
-                   acked ? ", write acknowledged" : "", tst_status(r), srd_last_error_message()))
+                   acked ? ", write acknowledged" : "", tst_status_name(r), srd_last_error_message()))
         return 0;
     uint64_t n = tst_count_of(s);
     uint8_t k[TST_KEY_LEN];
@@ -1703,7 +1615,7 @@ static int tst_first_check(const char *path, const uint8_t *val, size_t len, int
         ok = CHECK_MSG(n == 1 && rr == SRD_OK && plen == len && memcmp(p, val, len) == 0,
                        "killed %ld us in: %llu keys, the value read %s with %zu bytes (expected "
                        "exactly the %zu-byte value)", delay_us, (unsigned long long)n,
-                       tst_status(rr), plen, len);
+                       tst_status_name(rr), plen, len);
         *outcome = 1;
     }
     srd_close(s);
@@ -1842,8 +1754,10 @@ static void test_fifo_index_file(void) {
     CHECK(mkfifo(tst_side(path, ".idx"), 0644) == 0);
     unsigned secs = tst_scale() >= 1.0 ? 5 : 20;
     struct tst_fifo_arg ro = {path, SRD_OPEN_READ_ONLY}, rw = {path, 0};
-    int a = tst_in_child("read-only srd_open with a FIFO at <store>.idx", secs, tst_fifo_child, &ro);
-    int b = tst_in_child("read-write srd_open with a FIFO at <store>.idx", secs, tst_fifo_child, &rw);
+    int a = tst_run_in_child("read-only srd_open with a FIFO at <store>.idx", secs,
+                             TST_CHILD_QUICK_EXIT, tst_fifo_child, &ro);
+    int b = tst_run_in_child("read-write srd_open with a FIFO at <store>.idx", secs,
+                             TST_CHILD_QUICK_EXIT, tst_fifo_child, &rw);
     printf("  test_fifo_index_file: read-only open %s, read-write open %s (deadline %u s each)\n",
            a ? "returned and worked" : "FAILED", b ? "returned and worked" : "FAILED", secs);
     tst_remove_store(path);
@@ -1877,7 +1791,7 @@ static void tst_limit_child(void *arg) {
         int32_t r = srd_write(s, k, TST_KEY_LEN, (const uint8_t *)p, len);
         double dt = tst_now() - t0;
         CHECK_MSG(r == SRD_INVALID_ARGUMENT, "srd_write of 2^44 + 4096 bytes returned %s after %.1f s "
-                  "(%s): expected SRD_INVALID_ARGUMENT", tst_status(r), dt, srd_last_error_message());
+                  "(%s): expected SRD_INVALID_ARGUMENT", tst_status_name(r), dt, srd_last_error_message());
         CHECK_EQ_U(tst_count_of(s), 0);
         CHECK_EQ_U(tst_size_of(s), 0);
         srd_close(s);
@@ -2060,9 +1974,7 @@ int main(int argc, char **argv) {
         return tst_probe_main(argv[1], argv[2]);
     tst_test_init(argc, argv, "test_reliability");
     signal(SIGPIPE, SIG_IGN);
-    ssize_t n = readlink("/proc/self/exe", tst_self, sizeof tst_self - 1);
-    REQUIRE(n > 0);
-    tst_self[n] = '\0';
+    REQUIRE(tst_self_exe() != NULL);
     double t0 = tst_now();
     static const struct {
         const char *name;

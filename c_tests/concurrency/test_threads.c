@@ -60,12 +60,6 @@ static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n) {
     return h;
 }
 
-static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static uint32_t get32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint64_t checksum_of(const uint8_t *v, size_t len) {
     uint64_t h = fnv1a(0xCBF29CE484222325ull, v, 24);
     return fnv1a(h, v + HDR, len - HDR);
@@ -74,14 +68,14 @@ static uint64_t checksum_of(const uint8_t *v, size_t len) {
 /* Builds value number `ver` of `key` into buf; returns its length. */
 static size_t make_value(uint8_t *buf, uint32_t key, uint64_t ver) {
     size_t len = value_len_for(key, ver);
-    put32(buf, MAGIC);
-    put32(buf + 4, key);
-    put64(buf + 8, ver);
-    put32(buf + 16, (uint32_t)len);
-    put32(buf + 20, 0);
+    tst_put_le32(buf, MAGIC);
+    tst_put_le32(buf + 4, key);
+    tst_put_le64(buf + 8, ver);
+    tst_put_le32(buf + 16, (uint32_t)len);
+    tst_put_le32(buf + 20, 0);
     tst_rng r = {mix(ver, key)};
     tst_rng_fill(&r, buf + HDR, len - HDR);
-    put64(buf + 24, checksum_of(buf, len));
+    tst_put_le64(buf + 24, checksum_of(buf, len));
     return len;
 }
 
@@ -92,7 +86,7 @@ static size_t make_value(uint8_t *buf, uint32_t key, uint64_t ver) {
 static uint64_t verify_value(const uint8_t *p, size_t n, uint32_t key, uint64_t min_ver,
                              uint64_t max_ver, const char *how) {
     if (!CHECK_MSG(p != NULL && n >= 40, "%s: key %u: value of %zu bytes", how, key, n)) return 0;
-    uint32_t magic = get32(p), k = get32(p + 4), len = get32(p + 16);
+    uint32_t magic = tst_le32(p), k = tst_le32(p + 4), len = tst_le32(p + 16);
     uint64_t ver = tst_le64(p + 8);
     int ok = CHECK_MSG(magic == MAGIC && k == key && len == n && ver >= 1,
                        "%s: key %u: header magic %08x key %u len %u (n %zu) version %" PRIu64, how,

@@ -146,13 +146,13 @@ static void expect_state(const char *path, const struct state *st) {
         size_t n = 0;
         int32_t r = srd_read(s, K(k), KL(k), &v, &n);
         if (st->val[k]) {
-            if (CHECK_MSG(r == SRD_OK, "%s: %s, expected its value", key_name[k], tst_rb_status(r)))
+            if (CHECK_MSG(r == SRD_OK, "%s: %s, expected its value", key_name[k], tst_status_name(r)))
                 CHECK_MSG(n == st->len[k] && memcmp(v, st->val[k], n) == 0,
                           "%s: salvaged value differs (%zu bytes, expected %zu)", key_name[k], n,
                           st->len[k]);
         } else {
             CHECK_MSG(r == SRD_NOT_FOUND, "%s: %s, expected SRD_NOT_FOUND", key_name[k],
-                      tst_rb_status(r));
+                      tst_status_name(r));
         }
     }
     srd_close(s);
@@ -203,7 +203,7 @@ static void salvage_scenario(const char *what, const uint8_t *bytes, size_t len,
     int32_t st = srd_salvage(src, dst, &rep);
     double dt = tst_now() - t0;
     CHECK_UNCHANGED(&snap, src);
-    if (!CHECK_MSG(st == SRD_OK, "srd_salvage: %s (%s)", tst_rb_status(st), srd_last_error_message())) {
+    if (!CHECK_MSG(st == SRD_OK, "srd_salvage: %s (%s)", tst_status_name(st), srd_last_error_message())) {
         tst_snap_free(&snap);
         return;
     }
@@ -388,7 +388,7 @@ static void test_errors(void) {
               "srd_salvage with dst in a missing directory returned %s (\"%s\"); the header "
               "documents SRD_NOT_FOUND only for a missing src_path, so a caller would wrongly "
               "conclude that the source is missing",
-              tst_rb_status(st), srd_last_error_message());
+              tst_status_name(st), srd_last_error_message());
     CHECK(memcmp(&rep, &sentinel, sizeof rep) == 0);
     CHECK(!tst_file_exists(dst_in_missing_dir));
     CHECK_UNCHANGED(&ssrc, src);

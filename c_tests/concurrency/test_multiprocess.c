@@ -48,13 +48,6 @@ static void init_keys(void) {
     for (int k = 0; k < NKEYS; k++) snprintf(key_name[k], sizeof key_name[k], "mp-%02d", k);
 }
 
-static void put32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t get32(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static size_t big_len(void) { return 8u << 20; }
 
 static size_t value_len(int key, uint64_t gen) {
@@ -69,11 +62,11 @@ static uint8_t *make_value(int key, uint64_t gen, size_t *len) {
     size_t n = value_len(key, gen);
     uint8_t *v = (uint8_t *)malloc(n);
     if (!v) abort();
-    put32(v, MAGIC);
-    put32(v + 4, (uint32_t)key);
-    put32(v + 8, (uint32_t)gen);
-    put32(v + 12, (uint32_t)(gen >> 32));
-    put32(v + 16, (uint32_t)n);
+    tst_put_le32(v, MAGIC);
+    tst_put_le32(v + 4, (uint32_t)key);
+    tst_put_le32(v + 8, (uint32_t)gen);
+    tst_put_le32(v + 12, (uint32_t)(gen >> 32));
+    tst_put_le32(v + 16, (uint32_t)n);
     tst_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
     tst_rng_fill(&r, v + HDR, n - HDR);
     *len = n;
@@ -82,9 +75,9 @@ static uint8_t *make_value(int key, uint64_t gen, size_t *len) {
 
 /* The generation of a complete, correct value of `key`, or 0. */
 static uint64_t value_gen(int key, const uint8_t *p, size_t n) {
-    if (n < HDR || get32(p) != MAGIC || get32(p + 4) != (uint32_t)key) return 0;
-    uint64_t gen = (uint64_t)get32(p + 8) | (uint64_t)get32(p + 12) << 32;
-    if (gen == 0 || get32(p + 16) != n || value_len(key, gen) != n) return 0;
+    if (n < HDR || tst_le32(p) != MAGIC || tst_le32(p + 4) != (uint32_t)key) return 0;
+    uint64_t gen = (uint64_t)tst_le32(p + 8) | (uint64_t)tst_le32(p + 12) << 32;
+    if (gen == 0 || tst_le32(p + 16) != n || value_len(key, gen) != n) return 0;
     uint8_t tmp[4096];
     tst_rng r = {((uint64_t)key << 48) ^ (gen * 0x9E3779B97F4A7C15ull)};
     for (size_t off = HDR; off < n;) {
@@ -364,7 +357,6 @@ struct child {
     struct tst_chan ch;
 };
 
-static char self_exe[PATH_MAX];
 static double reply_timeout = 120.0;
 
 static int spawn(struct child *c, const char *name, const char *role, const char *path) {
@@ -379,7 +371,7 @@ static int spawn(struct child *c, const char *name, const char *role, const char
         char rfd[16], wfd[16];
         snprintf(rfd, sizeof rfd, "%d", to_child[0]);
         snprintf(wfd, sizeof wfd, "%d", from_child[1]);
-        execl(self_exe, self_exe, "--child", role, path, rfd, wfd, (char *)NULL);
+        execl(tst_self_exe(), tst_self_exe(), "--child", role, path, rfd, wfd, (char *)NULL);
         _exit(99);
     }
     close(to_child[0]);
@@ -756,9 +748,7 @@ int main(int argc, char **argv) {
     }
     tst_test_init(argc, argv, "test_multiprocess");
     signal(SIGPIPE, SIG_IGN);
-    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-    REQUIRE(n > 0);
-    self_exe[n] = '\0';
+    REQUIRE(tst_self_exe() != NULL);
     if (tst_scale() < 1.0) reply_timeout = 600.0;
     parent();
     return tst_test_finish();

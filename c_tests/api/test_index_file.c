@@ -1,0 +1,124 @@
+/*
+ * test_index_file.c - the index file <path>.idx: used for the very file it was saved from,
+ * ignored when stale or damaged, never written by read-only handles or with
+ * SRD_OPEN_NO_INDEX_FILE.
+ *
+ * Split from test_features.c. Each test_* function states the behaviour it proves.
+ * Outputs must be written only on success (checked with sentinels); failures must leave
+ * the file untouched.
+ */
+#include "tst_test.h"
+#include "tst_api.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+/* The index file: a large store closed by a read-write handle leaves
+ * <path>.idx; the next open uses it and answers exactly as before, also for
+ * values appended afterwards by a handle that saved none; a damaged or stale
+ * index file is ignored; SRD_OPEN_NO_INDEX_FILE neither reads nor writes it. */
+static void check_index_store(const char *p, uint32_t flags, uint32_t n, uint32_t extra) {
+    srd_store *s = tst_open_flags(p, flags | SRD_OPEN_READ_ONLY);
+    if (!s) return;
+    uint64_t count = 0;
+    CHECK_OK(srd_count(s, &count));
+    CHECK_EQ_U(count, (uint64_t)n + extra - extra / 2);
+    char k[32], v[32];
+    for (uint32_t i = 0; i < n + extra; i += 97) {
+        snprintf(k, sizeof k, "idx-key-%u", i);
+        if (i >= n && (i - n) % 2 == 1) {
+            tst_expect_absent(s, k);
+            continue;
+        }
+        snprintf(v, sizeof v, "value-%u-%u", i, i >= n ? 2u : 1u);
+        tst_expect_value(s, k, v, strlen(v));
+    }
+    tst_expect_absent(s, "idx-key-never");
+    srd_close(s);
+}
+
+static void test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged(void) {
+    const char *p = tst_path("index-file.srd");
+    char idx[4096];
+    snprintf(idx, sizeof idx, "%s.idx", p);
+    const uint32_t n = 70000;
+    srd_store *s = tst_open_flags(p, SRD_OPEN_NO_INDEX_FILE);
+    if (!s) return;
+    {
+        static srd_kv kv[1000];
+        static char keys[1000][32], vals[1000][32];
+        for (uint32_t b = 0; b < n; b += 1000) {
+            for (uint32_t j = 0; j < 1000; j++) {
+                snprintf(keys[j], sizeof keys[j], "idx-key-%u", b + j);
+                snprintf(vals[j], sizeof vals[j], "value-%u-1", b + j);
+                kv[j] = (srd_kv){(const uint8_t *)keys[j], strlen(keys[j]), (const uint8_t *)vals[j],
+                                 strlen(vals[j])};
+            }
+            CHECK_OK(srd_write_batch(s, kv, 1000));
+        }
+    }
+    srd_close(s);
+    CHECK_MSG(!tst_file_exists(idx), "SRD_OPEN_NO_INDEX_FILE wrote an index file");
+    check_index_store(p, 0, n, 0);
+    CHECK_MSG(!tst_file_exists(idx), "a read-only handle wrote an index file");
+
+    s = tst_open_rw(p);
+    if (!s) return;
+    CHECK_OK(srd_write(s, (const uint8_t *)"idx-key-0", 9, (const uint8_t *)"value-0-1", 9));
+    srd_close(s);
+    CHECK_MSG(tst_file_exists(idx), "closing a large store saved no index file");
+    check_index_store(p, 0, n, 0);
+    check_index_store(p, SRD_OPEN_NO_INDEX_FILE, n, 0);
+
+    /* Appended by a handle that saves no index: overwrites of new keys and deletes. */
+    const uint32_t extra = 3000;
+    s = tst_open_flags(p, SRD_OPEN_NO_INDEX_FILE);
+    if (!s) return;
+    char k[32], v[32];
+    for (uint32_t i = n; i < n + extra; i++) {
+        snprintf(k, sizeof k, "idx-key-%u", i);
+        snprintf(v, sizeof v, "value-%u-2", i);
+        CHECK_OK(srd_write(s, (const uint8_t *)k, strlen(k), (const uint8_t *)v, strlen(v)));
+        if ((i - n) % 2 == 1) CHECK_OK(srd_delete(s, (const uint8_t *)k, strlen(k)));
+    }
+    srd_close(s);
+    check_index_store(p, 0, n, extra);
+
+    /* A damaged index file is ignored. */
+    long long len = tst_file_len(idx);
+    REQUIRE(len > 4096);
+    int fd = open(idx, O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    for (long long at = 0; at < len; at += len / 7) {
+        unsigned char b;
+        REQUIRE(pread(fd, &b, 1, at) == 1);
+        b ^= 0x5a;
+        REQUIRE(pwrite(fd, &b, 1, at) == 1);
+    }
+    close(fd);
+    check_index_store(p, 0, n, extra);
+
+    /* A stale one (from before a compaction) too. */
+    s = tst_open_rw(p);
+    if (!s) return;
+    CHECK_OK(srd_write(s, (const uint8_t *)"idx-key-0", 9, (const uint8_t *)"value-0-1", 9));
+    srd_close(s);
+    char saved[4200];
+    snprintf(saved, sizeof saved, "%s.saved", idx);
+    REQUIRE(rename(idx, saved) == 0);
+    s = tst_open_rw(p);
+    if (!s) return;
+    CHECK_OK(srd_compact(s));
+    srd_close(s);
+    REQUIRE(rename(saved, idx) == 0);
+    check_index_store(p, 0, n, extra);
+}
+
+int main(int argc, char **argv) {
+    tst_test_init(argc, argv, "test_index_file");
+
+    test_index_file_speeds_reopen_and_is_ignored_when_stale_or_damaged();
+    return tst_test_finish();
+}
