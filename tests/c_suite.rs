@@ -146,6 +146,12 @@ fn base_build(p: &Paths, cxx: bool) -> cc::Build {
         .flag("-Werror")
         .include(&p.include)
         .include(p.c_tests.join("lib"));
+    if cfg!(srd_generic_unix) {
+        // The library was built for the generic Unix path: the tests of
+        // Linux-only behaviour check the generic path's instead (as CMake
+        // does with -DSRD_GENERIC_UNIX=ON).
+        b.define("TST_GENERIC_UNIX", "1");
+    }
     b
 }
 

@@ -704,7 +704,18 @@ static void test_stream_cut_short_by_a_crash_is_recovered_on_open(void) {
     int wst = 0;
     REQUIRE(waitpid(pid, &wst, 0) == pid);
     CHECK(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+#ifdef TST_GENERIC_UNIX
+    /* The generic Unix path has no range locks to mark a stream written in
+     * place: it is spooled beside the store, which a crash leaves behind. */
+    CHECK(tst_file_len(p) == (long long)orig_len);
+    {
+        char spool[4096];
+        snprintf(spool, sizeof spool, "%s.stream.tmp", p);
+        CHECK(tst_file_len(spool) > (1 << 20) - 1); /* the bytes reached the spool */
+    }
+#else
     CHECK(tst_file_len(p) > (long long)orig_len + (1 << 20) - 1); /* the bytes reached the file */
+#endif
     s = tst_open_ro(p); /* read-only: recovered in memory */
     if (s) {
         tst_expect_absent(s, "doomed");

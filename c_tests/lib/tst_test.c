@@ -80,6 +80,7 @@ const char *tst_status_name(int32_t s) {
     case SRD_PANIC: return "SRD_PANIC";
     case SRD_BUSY: return "SRD_BUSY";
     case SRD_BROKEN: return "SRD_BROKEN";
+    case SRD_CONFLICT: return "SRD_CONFLICT";
     default: return "(unknown status)";
     }
 }

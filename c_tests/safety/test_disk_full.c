@@ -196,7 +196,13 @@ static void scenario(void *arg) {
                 rc = srd_stream_write(st, big, 4096);
                 chunks++;
             }
+#ifdef TST_GENERIC_UNIX
+            /* The generic Unix path spools every stream to STORE.stream.tmp,
+             * which starts empty: the limit stops it after as many chunks. */
+            CHECK_EQ(chunks, (int)((size + 20000) / 4096) + 1);
+#else
             CHECK_EQ(chunks, 5); /* 4 chunks fit in 20000 bytes, the 5th does not */
+#endif
             char msg[512];
             snprintf(msg, sizeof msg, "%s", srd_last_error_message());
             CHECK_STATUS(rc, SRD_IO);
