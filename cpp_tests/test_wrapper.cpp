@@ -548,6 +548,15 @@ void test_snapshot() {
     CHECK(refused);
 }
 
+void test_apply() {
+    srd::store s(fresh("apply"));
+    s.write("old", "x");
+    const std::uint64_t n = s.apply({srd::op::write("a", "1"), srd::op::remove("old"),
+                                     srd::op::remove("never"), srd::op::write("b", "2")});
+    CHECK(n == 1);
+    CHECK(sv(s.read("a")) == "1" && sv(s.read("b")) == "2" && !s.try_read("old"));
+}
+
 void test_backup() {
     const fs::path dst = fresh("backup-dst");
     srd::store s(fresh("backup"));
@@ -1183,6 +1192,7 @@ int main(int argc, char **argv) {
         test_conditional_writes();
         test_snapshot();
         test_backup();
+        test_apply();
         test_entries();
         test_streams();
         test_iteration();

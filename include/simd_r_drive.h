@@ -528,11 +528,12 @@ typedef struct srd_read_result {
  */
 typedef struct srd_verify_report {
   /**
-   * Entries in the chain (all versions and tombstones) examined.
+   * Entries in the chain (all versions and tombstones) examined. Batch
+   * markers are checked too but not counted, as in srd_entry_count().
    */
   uint64_t entries_checked;
   /**
-   * Payload bytes whose CRC-32 was recomputed.
+   * Payload bytes whose CRC-32 was recomputed (batch markers' not counted).
    */
   uint64_t bytes_checked;
   /**
@@ -902,6 +903,9 @@ srd_status srd_file_size(const struct srd_store *store, uint64_t *out_bytes);
 /**
  * @brief Gives the number of entries in the file, counting old versions and
  * tombstones.
+ *
+ * The marker entry a batch begins with (docs/FORMAT.md, "Batches") is not
+ * counted: the count is of values and tombstones written.
  *
  * @param store The store; not NULL.
  * @param out_entries Output, not NULL: the number of entries.

@@ -381,6 +381,18 @@ struct kv {
     bytes_ref value;  ///< The value.
 };
 
+/** One operation of store::apply: a write (`value` set) or a delete (`value` empty). */
+struct op {
+    bytes_ref key;          ///< The key.
+    bytes_ref value;        ///< The value to write; for a delete, leave it empty.
+    bool erase = false;     ///< true: delete `key` (skipped if it has no value then).
+
+    /** Stores `value` under `key`. */
+    static op write(bytes_ref key, bytes_ref value) { return op{key, value, false}; }
+    /** Deletes `key`. */
+    static op remove(bytes_ref key) { return op{key, bytes_ref(), true}; }
+};
+
 /** A live entry seen by iteration or store::read_last: its key hash and its value. */
 struct item {
     key_hash hash;     ///< The hash of the entry's key.
@@ -1005,6 +1017,24 @@ public:
     }
 
     /**
+     * Applies writes and deletes, in order, with one append (srd_apply_batch): readers see them
+     * at once, and after a crash or power cut all of them are in the store or none. A delete
+     * of a key with no value at that point is skipped. Returns how many deletes applied.
+     */
+    std::uint64_t apply(const std::vector<op> &ops) {
+        std::vector<srd_op> c;
+        c.reserve(ops.size());
+        for (const op &o : ops) {
+            c.push_back(srd_op{static_cast<std::uint32_t>(o.erase ? SRD_OP_DELETE : SRD_OP_WRITE),
+                               o.key.data(), o.key.size(),
+                               o.erase ? nullptr : o.value.data(), o.erase ? 0 : o.value.size()});
+        }
+        std::uint64_t deleted = 0;
+        detail::check(srd_apply_batch(handle_, c.data(), c.size(), &deleted), "srd::store::apply");
+        return deleted;
+    }
+
+    /**
      * Begins a streaming write of the value of `key` (srd_stream_begin), for values too large
      * to hold in memory; throws status::busy if this thread already has a stream open here.
      */
@@ -1251,10 +1281,6 @@ public:
     // --- maintenance -----------------------------------------------------------------------
 
     /**
-     * Rewrites the file with only the live values (srd_compact). Views from read() taken
-     * before become invalid; entries stay valid.
-     */
-    /**
      * Writes a consistent, synced copy of the store as it is now to `dst` while writers go on
      * (srd_backup); extends `dst` with only what is new when it holds an earlier backup.
      */
@@ -1279,6 +1305,10 @@ public:
         detail::check(srd_snapshot(handle_, &out), "srd::store::snapshot");
         return store(out);
     }
+    /**
+     * Rewrites the file with only the live values (srd_compact). Views from read() taken
+     * before become invalid; entries stay valid.
+     */
     void compact() { detail::check(srd_compact(handle_), "srd::store::compact"); }
     /** As compact(), reporting a failure in `ec` instead of throwing. */
     void compact(std::error_code &ec) noexcept { detail::set(ec, srd_compact(handle_)); }

@@ -29,7 +29,8 @@ static int lock_probe(const char *path) {
 
 static const int32_t all_status_codes[] = {SRD_OK,      SRD_NOT_FOUND, SRD_INVALID_ARGUMENT,
                                            SRD_IO,      SRD_CORRUPT,   SRD_LOCKED,
-                                           SRD_READ_ONLY, SRD_PANIC, SRD_BUSY, SRD_BROKEN};
+                                           SRD_READ_ONLY, SRD_PANIC, SRD_BUSY, SRD_BROKEN,
+                                           SRD_CONFLICT};
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -116,7 +117,7 @@ static void test_status_str_gives_static_text_for_every_code(void) {
                       (int)all_status_codes[i], (int)all_status_codes[j], s);
         }
     }
-    const int32_t unknown[] = {-1, 10, 11, 100, 1000, INT32_MIN, INT32_MAX};
+    const int32_t unknown[] = {-1, 11, 12, 100, 1000, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         tst_ctx("unknown status %d", (int)unknown[i]);
         const char *s = srd_status_str(unknown[i]);
@@ -934,12 +935,13 @@ static void test_delete_batch_removes_existing_keys_and_ignores_absent_ones(void
     CHECK_OK(srd_delete_batch(s, absent, 2));
     CHECK_EQ_U(tst_size_of(s), size0);
 
-    /* a mix: existing ones deleted (one tombstone each), absent ones ignored */
+    /* a mix: existing ones deleted (one tombstone each, after the batch marker that
+     * begins a batch of more than one entry), absent ones ignored */
     srd_key mix[5] = {{SRD_U8("k1"), 2}, {SRD_U8("absent"), 6}, {SRD_U8("k3"), 2},
                       {SRD_U8("k5"), 2}, {SRD_U8("zzz"), 3}};
     CHECK_OK(srd_delete_batch(s, mix, 5));
-    CHECK_EQ_U(tst_size_of(s), size0 + 3 * 21);
-    CHECK_EQ(tst_file_len(p), (long long)(size0 + 3 * 21));
+    CHECK_EQ_U(tst_size_of(s), tst_marker_end(size0) + 3 * 21);
+    CHECK_EQ(tst_file_len(p), (long long)(tst_marker_end(size0) + 3 * 21));
     tst_expect_absent(s, "k1");
     tst_expect_absent(s, "k3");
     tst_expect_absent(s, "k5");
@@ -992,7 +994,7 @@ static void test_write_batch_appends_all_items_later_item_wins(void) {
         {SRD_U8("dup"), 3, SRD_U8("second"), 6},
     };
     CHECK_OK(srd_write_batch(s, items, 5));
-    uint64_t end = size0;
+    uint64_t end = tst_marker_end(size0); /* a batch begins with its marker */
     for (int i = 0; i < 5; i++) end = tst_value_entry_end(end, items[i].value_len);
     CHECK_EQ_U(tst_size_of(s), end);
     CHECK_EQ(tst_file_len(p), (long long)end);

@@ -29,7 +29,11 @@ static void test_busy_status_has_its_own_text(void) {
     if (!CHECK(k != NULL && k[0] != '\0')) return;
     CHECK(strcmp(k, srd_status_str(-1)) != 0);
     for (int32_t c = SRD_OK; c < SRD_BROKEN; c++) CHECK(strcmp(k, srd_status_str(c)) != 0);
-    CHECK(strcmp(srd_status_str(10), srd_status_str(-1)) == 0);
+    CHECK_EQ(SRD_CONFLICT, 10);
+    const char *c10 = srd_status_str(SRD_CONFLICT);
+    if (!CHECK(c10 != NULL && c10[0] != '\0')) return;
+    for (int32_t c = SRD_OK; c < SRD_CONFLICT; c++) CHECK(strcmp(c10, srd_status_str(c)) != 0);
+    CHECK(strcmp(srd_status_str(11), srd_status_str(-1)) == 0);
 }
 
 static void test_crc32_helper_matches_the_check_value(void) {

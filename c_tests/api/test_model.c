@@ -188,7 +188,8 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
             int has_dup = 0;
             for (size_t i = 0; i < n; i++)
                 for (size_t j = 0; j < i; j++) has_dup |= ks[i] == ks[j];
-            uint64_t all_items_end = m.size;
+            /* a batch of more than one entry begins with its marker (FORMAT.md, "Batches") */
+            uint64_t all_items_end = n > 1 ? tst_marker_end(m.size) : m.size;
             for (size_t i = 0; i < n; i++) {
                 all_items_end = tst_value_entry_end(all_items_end, items[i].value_len);
                 model_set(&m, ks[i], vals[i], items[i].value_len);
@@ -226,6 +227,7 @@ static int run_seed(uint64_t seed, long steps, uint32_t flags) {
                     present);
             n_ops[3]++;
             ok &= CHECK_OK(srd_delete_batch(s, dk, n));
+            if (present > 1) m.size = tst_marker_end(m.size);
             m.size += present * (1 + SRD_FMT_META);
             for (size_t i = 0; i < n; i++) model_del(&m, ks[i]);
             for (size_t i = 0; i < n; i++) ok &= check_key(s, &m, ks[i], 0);

@@ -50,9 +50,10 @@ static void test_rename_moves_the_value_and_tombstones_the_old_key(void) {
     CHECK_EQ_U(tst_count_of(s), 2);
     CHECK_EQ_U(tst_entry_count_of(s), entries0 + 2);
     CHECK_MEM(oldp, v, 777); /* earlier borrowed pointers stay valid */
-    /* one append: the new key's entry, then the old key's tombstone */
+    /* one append, a batch: its marker, the new key's entry, then the old key's tombstone */
     uint64_t size1 = tst_size_of(s);
-    CHECK_EQ_U(size1, tst_tombstone_end(tst_value_entry_end(size0, 777)));
+    const uint64_t marker_end = tst_marker_end(size0);
+    CHECK_EQ_U(size1, tst_tombstone_end(tst_value_entry_end(marker_end, 777)));
     uint8_t tail[21];
     if (CHECK(tst_read_file_at(p, size1 - 21, tail, 21))) {
         CHECK_EQ(tail[0], 0);
@@ -62,9 +63,14 @@ static void test_rename_moves_the_value_and_tombstones_the_old_key(void) {
     uint8_t meta[20];
     if (CHECK(tst_read_file_at(p, size1 - 21 - 20, meta, 20))) {
         CHECK_EQ_U(tst_le64(meta), tst_hash_of("new"));
-        CHECK_EQ_U(tst_le64(meta + 8), size0);
+        CHECK_EQ_U(tst_le64(meta + 8), marker_end);
     }
-    CHECK_EQ_U(tst_value_offset(s, "new"), tst_align_up(size0));
+    CHECK_EQ_U(tst_value_offset(s, "new"), tst_align_up(marker_end));
+    uint8_t marker[20];
+    if (CHECK(tst_read_file_at(p, marker_end - 20, marker, 20))) {
+        CHECK_EQ_U(tst_le64(marker), TST_BATCH_KEY_HASH);
+        CHECK_EQ_U(tst_le64(marker + 8), size0);
+    }
 
     /* renaming onto an existing key replaces its value */
     CHECK_OK(srd_rename(s, SRD_U8("new"), 3, SRD_U8("other"), 5));

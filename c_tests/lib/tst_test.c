@@ -335,6 +335,8 @@ uint64_t tst_value_entry_end(uint64_t prev_end, uint64_t len) {
 /* Where a tombstone appended at `prev_end` ends (one 0x00 byte, no padding). */
 uint64_t tst_tombstone_end(uint64_t prev_end) { return prev_end + 1 + SRD_FMT_META; }
 
+uint64_t tst_marker_end(uint64_t prev_end) { return tst_value_entry_end(prev_end, TST_BATCH_MARKER_LEN); }
+
 uint64_t tst_le64(const uint8_t *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
@@ -393,6 +395,24 @@ const char *tst_self_exe(void) {
 
 uint64_t tst_history_end(const struct tst_history *h) {
     return h->n ? h->e[h->n - 1].end : 0;
+}
+
+uint64_t tst_history_recovered_end(const struct tst_history *h, uint64_t cut) {
+    uint64_t rec = 0;
+    for (int i = 0; i < h->n && h->e[i].end <= cut; i++) {
+        if (h->e[i].batch_end > cut) return h->e[i].batch_start;
+        rec = h->e[i].end;
+    }
+    return rec;
+}
+
+void tst_history_mark_batch(struct tst_history *h, int n, uint64_t start) {
+    if (n < 2) return;
+    uint64_t end = h->e[h->n - 1].end;
+    for (int i = h->n - n; i < h->n; i++) {
+        h->e[i].batch_start = start;
+        h->e[i].batch_end = end;
+    }
 }
 
 uint32_t tst_le32(const uint8_t *p) {

@@ -229,6 +229,12 @@ uint64_t tst_align_up(uint64_t x);
 uint64_t tst_value_entry_end(uint64_t prev_end, uint64_t len);
 /* Where a tombstone appended at `prev_end` ends (one 0x00 byte, no padding). */
 uint64_t tst_tombstone_end(uint64_t prev_end);
+/* Where the batch marker that begins a batch of more than one entry, appended at
+ * `prev_end`, ends (FORMAT.md, "Batches": a 16-byte value, padded like any value). */
+uint64_t tst_marker_end(uint64_t prev_end);
+/* The batch marker's key hash and value length. */
+#define TST_BATCH_KEY_HASH 0x7372645f62617463ull
+#define TST_BATCH_MARKER_LEN 16u
 
 /* A record of the entries a test appended to a store, in file order, with where each ends
  * (test_recovery keeps the values, test_power_loss the seeds they are computed from). */
@@ -240,6 +246,11 @@ struct tst_hist_ent {
     uint64_t seed;      /* or the seed they are computed from */
     size_t len;         /* 0 for a tombstone */
     uint64_t end;       /* file offset where the entry ends */
+    /* For an entry of a batch of more than one entry: where the batch (its marker) starts
+     * and where its last entry ends; 0 and 0 otherwise. A cut inside a batch recovers to
+     * `batch_start` (FORMAT.md, "Batches"). */
+    uint64_t batch_start;
+    uint64_t batch_end;
 };
 
 struct tst_history {
@@ -249,6 +260,13 @@ struct tst_history {
 
 /* Where the last recorded entry ends (0: none). */
 uint64_t tst_history_end(const struct tst_history *h);
+/* Where a store holding the history's file cut at `cut` ends once recovered: the end of
+ * the last entry that ends at or before `cut`, or, if that entry's batch does not, where
+ * the batch starts. Entries ending at or before the result are the recovered state. */
+uint64_t tst_history_recovered_end(const struct tst_history *h, uint64_t cut);
+/* Marks the last `n` recorded entries (appended by one call that began at `start`) as one
+ * batch, if `n` > 1 (then their ends must already count the marker). */
+void tst_history_mark_batch(struct tst_history *h, int n, uint64_t start);
 
 /* Little-endian integers. */
 uint64_t tst_le64(const uint8_t *p);

@@ -107,9 +107,15 @@ static volatile unsigned cur_mask;
 static uint8_t *hash_field; /* 1 for file offsets inside a metadata key-hash field */
 
 /* A real value returned under a key hash nobody wrote: acceptable only when the damaged
- * byte is inside a metadata key-hash field (which no checksum covers). */
+ * byte is inside a metadata key-hash field (which no checksum covers). A batch marker
+ * whose key hash is damaged is such a value too: the library wrote it. */
+/* A batch marker's value (FORMAT.md, "Batches"): written by the library, not the test. */
+static int is_batch_marker_value(const uint8_t *p, size_t n) {
+    return n == TST_BATCH_MARKER_LEN && memcmp(p, "srdBATCH", 8) == 0;
+}
+
 static void unknown_hash_value(const uint8_t *p, size_t n, const char *how) {
-    if (is_any_value(p, n) && hash_field[cur_pos]) {
+    if ((is_any_value(p, n) || is_batch_marker_value(p, n)) && hash_field[cur_pos]) {
         cnt.misattributed++;
         return;
     }
@@ -488,7 +494,9 @@ int main(int argc, char **argv) {
             REQUIRE(prev < meta);
             cur = prev;
         }
-        REQUIRE(cur == 0 && guard == (int)entries);
+        /* srd_entry_count does not count the markers of the 3 batches (write batch,
+         * delete batch, rename; FORMAT.md, "Batches"); the chain holds them. */
+        REQUIRE(cur == 0 && guard == (int)entries + 3);
     }
     work = tst_path("work.srd");
     REQUIRE(tst_spit(work, orig, len) == 0);

@@ -1083,15 +1083,15 @@ static void test_non_utf8_paths(void) {
 /* ------------------------------------------------------------------ */
 
 static void test_status_and_version(void) {
-    const char *seen[9];
-    for (int32_t code = 0; code <= 8; code++) {
+    const char *seen[11];
+    for (int32_t code = 0; code <= 10; code++) {
         const char *t = srd_status_str(code);
         CHECK(t != NULL && t[0] != '\0');
         CHECK_MSG(t && strcmp(t, "unknown status code") != 0, "code %d unnamed", (int)code);
         seen[code] = t;
         for (int32_t j = 0; j < code; j++) CHECK_MSG(strcmp(seen[j], t) != 0, "codes %d and %d share text", (int)j, (int)code);
     }
-    const int32_t unknown[] = {-1, 10, 11, 100, INT32_MIN, INT32_MAX, -7};
+    const int32_t unknown[] = {-1, 11, 12, 100, INT32_MIN, INT32_MAX, -7};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         CHECK_STR(srd_status_str(unknown[i]), "unknown status code");
     CHECK_EQ_U(srd_version_number(), SRD_VERSION_NUMBER);

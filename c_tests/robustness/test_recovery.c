@@ -70,11 +70,14 @@ static int h_batch(struct tst_history *h, srd_store *s, const int *keys, const s
         items[i].value_len = lens[i];
     }
     if (!CHECK_OK(srd_write_batch(s, items, n))) return 0;
+    const uint64_t start = tst_history_end(h);
+    uint64_t end = n > 1 ? tst_marker_end(start) : start; /* the batch marker */
     for (size_t i = 0; i < n; i++) {
-        uint64_t end = tst_value_entry_end(tst_history_end(h), lens[i]);
+        end = tst_value_entry_end(end, lens[i]);
         h->e[h->n++] =
             (struct tst_hist_ent){.key = keys[i], .val = items[i].value, .len = lens[i], .end = end};
     }
+    tst_history_mark_batch(h, (int)n, start);
     CHECK_EQ_U(tst_size_of(s), tst_history_end(h));
     return 1;
 }
@@ -82,11 +85,8 @@ static int h_batch(struct tst_history *h, srd_store *s, const int *keys, const s
 /* State after the entries ending at or before `cut`; returns the recovered length. */
 static uint64_t state_at(const struct tst_history *h, uint64_t cut, const struct tst_hist_ent *cur[NK]) {
     for (int k = 0; k < NK; k++) cur[k] = NULL;
-    uint64_t rec = 0;
-    for (int i = 0; i < h->n && h->e[i].end <= cut; i++) {
-        cur[h->e[i].key] = h->e[i].val ? &h->e[i] : NULL;
-        rec = h->e[i].end;
-    }
+    const uint64_t rec = tst_history_recovered_end(h, cut); /* a torn batch: none of it */
+    for (int i = 0; i < h->n && h->e[i].end <= rec; i++) cur[h->e[i].key] = h->e[i].val ? &h->e[i] : NULL;
     return rec;
 }
 

@@ -206,10 +206,13 @@ static int h_delete_batch(struct tst_history *h, srd_store *s, const int *keys, 
     srd_key k[16];
     for (size_t i = 0; i < n; i++) k[i] = (srd_key){KEY(keys[i]), KLEN(keys[i])};
     if (!CHECK_OK(srd_delete_batch(s, k, n))) return 0;
+    const uint64_t start = tst_history_end(h);
+    uint64_t end = n > 1 ? tst_marker_end(start) : start; /* the batch marker */
     for (size_t i = 0; i < n; i++) {
-        uint64_t end = tst_tombstone_end(tst_history_end(h));
+        end = tst_tombstone_end(end);
         h->e[h->n++] = (struct tst_hist_ent){.key = keys[i], .seed = 0, .len = 0, .end = end};
     }
+    tst_history_mark_batch(h, (int)n, start);
     CHECK_EQ_U(tst_size_of(s), tst_history_end(h));
     return 1;
 }
@@ -222,14 +225,17 @@ static int h_batch(struct tst_history *h, srd_store *s, const int *keys, const s
         items[i] = (srd_kv){KEY(keys[i]), KLEN(keys[i]), value_bytes(seeds[i], lens[i]), lens[i]};
     }
     int ok = CHECK_OK(srd_write_batch(s, items, n));
+    const uint64_t start = tst_history_end(h);
+    uint64_t end = n > 1 ? tst_marker_end(start) : start; /* the batch marker */
     for (size_t i = 0; i < n; i++) {
         free((void *)items[i].value);
         if (ok) {
-            uint64_t end = tst_value_entry_end(tst_history_end(h), lens[i]);
+            end = tst_value_entry_end(end, lens[i]);
             h->e[h->n++] =
                 (struct tst_hist_ent){.key = keys[i], .seed = seeds[i], .len = lens[i], .end = end};
         }
     }
+    if (ok) tst_history_mark_batch(h, (int)n, start);
     if (ok) CHECK_EQ_U(tst_size_of(s), tst_history_end(h));
     return ok;
 }
@@ -276,16 +282,22 @@ static int verify_sound(const srd_store *s) {
 
 /*
  * The recovery point of a damaged copy: the end of the longest run of entries (from the
- * start) whose bytes in `got` equal those of the intact file `full`.
+ * start) whose bytes in `got` equal those of the intact file `full`, or where the batch
+ * that run stops inside begins.
  */
 static uint64_t expected_recovery(const struct tst_history *h, const uint8_t *full, const uint8_t *got,
                                   size_t got_len) {
     uint64_t rec = 0;
+    int last = -1;
     for (int i = 0; i < h->n; i++) {
         uint64_t e = h->e[i].end;
         if (e > got_len || memcmp(got + rec, full + rec, (size_t)(e - rec)) != 0) break;
         rec = e;
+        last = i;
     }
+    /* A batch is all or nothing (FORMAT.md, "Batches"): a run that stops inside one ends
+     * before its marker. */
+    if (last >= 0 && h->e[last].batch_end > rec) rec = h->e[last].batch_start;
     return rec;
 }
 

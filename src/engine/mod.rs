@@ -127,7 +127,8 @@ impl Store {
         self.readers.load().len()
     }
 
-    /// Entries in the file, counting old versions and tombstones.
+    /// Entries in the file, counting old versions and tombstones (not batch
+    /// markers: see `format::BATCH_KEY_HASH`).
     pub fn entry_count(&self) -> u64 {
         self.readers.lock_shared().entries
     }

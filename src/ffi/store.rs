@@ -419,6 +419,9 @@ pub unsafe extern "C" fn srd_file_size(store: *const srd_store, out_bytes: *mut 
 /// @brief Gives the number of entries in the file, counting old versions and
 /// tombstones.
 ///
+/// The marker entry a batch begins with (docs/FORMAT.md, "Batches") is not
+/// counted: the count is of values and tombstones written.
+///
 /// @param store The store; not NULL.
 /// @param out_entries Output, not NULL: the number of entries.
 /// @return `SRD_OK` on success, or:

@@ -23,9 +23,10 @@ pub type srd_progress_fn =
 /// @ingroup verify
 #[repr(C)]
 pub struct srd_verify_report {
-    /// Entries in the chain (all versions and tombstones) examined.
+    /// Entries in the chain (all versions and tombstones) examined. Batch
+    /// markers are checked too but not counted, as in srd_entry_count().
     pub entries_checked: u64,
-    /// Payload bytes whose CRC-32 was recomputed.
+    /// Payload bytes whose CRC-32 was recomputed (batch markers' not counted).
     pub bytes_checked: u64,
     /// Bytes of the store examined.
     pub file_size: u64,

@@ -71,6 +71,13 @@ pub fn salvage(src: &Path, dst: &Path) -> Result<SalvageReport> {
             }
         }
     }
+    // A batch cut short at the end of the file is not recovered in part
+    // (docs/FORMAT.md, "Batches"); batch markers are not entries of the
+    // report, nor values to copy.
+    if let Some(end) = found.last().map(|e| e.end()) {
+        crate::recovery::without_torn_batch(bytes, &mut found, end);
+    }
+    found.retain(|e| e.meta.key_hash != format::BATCH_KEY_HASH);
     report.entries_recovered = found.len() as u64;
 
     let mut newest: HashMap<u64, Option<&EntryLayout>> = HashMap::new();

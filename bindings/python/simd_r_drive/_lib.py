@@ -90,6 +90,21 @@ class SrdKey(ctypes.Structure):
     ]
 
 
+class SrdOp(ctypes.Structure):
+    """``struct srd_op``: one operation of ``srd_apply_batch``."""
+
+    _fields_ = [
+        ("kind", ctypes.c_uint32),
+        ("key", ctypes.c_void_p),
+        ("key_len", ctypes.c_size_t),
+        ("value", ctypes.c_void_p),
+        ("value_len", ctypes.c_size_t),
+    ]
+
+
+SRD_OP_WRITE = 1
+SRD_OP_DELETE = 2
+
 _status = ctypes.c_int32
 #: srd_progress_fn: void (*)(void *user_data, uint64_t done, uint64_t total)
 PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64)
@@ -152,6 +167,7 @@ _SIGNATURES: Dict[str, Tuple[object, List[object], bool]] = {
     "srd_delete_if_version": (_status, [_handle, _bytes, _size, ctypes.c_uint64], False),
     "srd_version_of": (_status, [_handle, _bytes, _size, _out_u64], False),
     "srd_snapshot": (_status, [_handle, _out_handle], False),
+    "srd_apply_batch": (_status, [_handle, ctypes.POINTER(SrdOp), _size, _out_u64], False),
     "srd_backup": (_status, [_handle, ctypes.c_char_p, PROGRESS_FN, ctypes.c_void_p], False),
 }
 

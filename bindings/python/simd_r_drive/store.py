@@ -722,6 +722,43 @@ class Store:
         self._call(_lib.api.srd_write_batch, arr, count)
         del keep
 
+    def apply(self, ops: Iterable[Tuple]) -> int:
+        """Applies writes and deletes, in order, with one append
+        (``srd_apply_batch``): readers see them at once, and after a crash or
+        power cut all of them are in the store or none. Each op is
+        ``("write", key, value)`` or ``("delete", key)``; a later op wins
+        over an earlier one with the same key, and a delete of a key that has
+        no value at that point is skipped. Returns how many deletes were
+        applied.
+
+        Raises:
+            InvalidArgumentError: an op is invalid (nothing is written then).
+            ReadOnlyError, StoreIOError, TypeError, ValueError: as for
+                :meth:`write`.
+        """
+        keep = []
+        items = []
+        for op in ops:
+            kind = op[0] if isinstance(op, tuple) and op else None
+            if kind == "write" and len(op) == 3:
+                k, kn = _buffer(op[1], "key", True)
+                v, vn = _buffer(op[2], "value", False)
+                keep.extend((k, v))
+                items.append((_lib.SRD_OP_WRITE, _address(k), kn, _address(v), vn))
+            elif kind == "delete" and len(op) == 2:
+                k, kn = _buffer(op[1], "key", True)
+                keep.append(k)
+                items.append((_lib.SRD_OP_DELETE, _address(k), kn, None, 0))
+            else:
+                raise TypeError("apply ops must be ('write', key, value) or ('delete', key)")
+        count = len(items)
+        arr = (_lib.SrdOp * count)(*items) if count else None  # type: ignore[misc]
+        deleted = ctypes.c_uint64()
+        fn = _lib.api.require("srd_apply_batch")
+        self._call(fn, arr, count, ctypes.byref(deleted))
+        del keep
+        return deleted.value
+
     def delete(self, key: Key) -> bool:
         """Deletes ``key`` (appends a tombstone). Returns True if it had a
         value, False if it did not (nothing is written then).

@@ -533,6 +533,27 @@ class SnapshotTest(StoreTestCase):
             self.assertEqual(f.read(), b"not a store")
 
 
+class ApplyBatchTest(StoreTestCase):
+    """Store.apply(): mixed, crash-atomic batches."""
+
+    def test_writes_and_deletes_in_order(self) -> None:
+        s = self.open()
+        s.write(b"old", b"x")
+        n = s.apply([("write", b"a", b"1"), ("delete", b"old"), ("write", b"b", b"2"),
+                     ("delete", b"b"), ("delete", b"never"), ("write", b"b", b"3")])
+        self.assertEqual(n, 2)
+        self.assertEqual(s.read(b"a"), b"1")
+        self.assertEqual(s.read(b"b"), b"3")
+        self.assertIsNone(s.read(b"old"))
+        size = s.file_size
+        with self.assertRaises(srd.InvalidArgumentError) as cm:
+            s.apply([("write", b"c", b"1"), ("write", b"d", b"")])
+        self.assertIn("batch item 1", cm.exception.message)
+        self.assertEqual(s.file_size, size)
+        with self.assertRaises(TypeError):
+            s.apply([("upsert", b"k", b"v")])
+
+
 class ReadWriteTest(StoreTestCase):
     def test_write_read_roundtrip(self) -> None:
         s = self.open()
