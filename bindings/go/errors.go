@@ -23,6 +23,7 @@ const (
 	StatusPanic           Status = 7
 	StatusBusy            Status = 8
 	StatusBroken          Status = 9
+	StatusConflict        Status = 10
 )
 
 // Sentinel errors, one per failure status, for errors.Is.
@@ -36,11 +37,15 @@ var (
 	ErrPanic           error = StatusPanic
 	ErrBusy            error = StatusBusy
 	ErrBroken          error = StatusBroken
+	// ErrConflict: a conditional write (PutIfAbsent, PutIfVersion,
+	// DeleteIfVersion) found its condition false; nothing was written.
+	ErrConflict error = StatusConflict
 )
 
 var statusNames = [...]string{
 	"SRD_OK", "SRD_NOT_FOUND", "SRD_INVALID_ARGUMENT", "SRD_IO", "SRD_CORRUPT",
 	"SRD_LOCKED", "SRD_READ_ONLY", "SRD_PANIC", "SRD_BUSY", "SRD_BROKEN",
+	"SRD_CONFLICT",
 }
 
 // Code is the status's name in the C API, e.g. "SRD_NOT_FOUND".

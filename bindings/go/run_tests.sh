@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Go binding's checks and tests: gofmt, go vet, go test (with the
-# race detector on the per-goroutine error test). Links the static library
-# target/release/libsimd_r_drive.a, building it first if cargo finds it stale.
+# race detector on the per-goroutine error, CAS, snapshot and backup
+# tests). Links the static library target/release/libsimd_r_drive.a,
+# building it first if cargo finds it stale.
 # No network: the module has no dependencies (GOPROXY=off), and Go's caches
 # go under build/go (GOCACHE, GOPATH) unless set.
 set -euo pipefail
@@ -21,5 +22,5 @@ if ! go test -count=1 -v ./... >"$log" 2>&1; then
     cat "$log"
     exit 1
 fi
-grep -E '^(--- |ok)|srd_test.go' "$log"
-go test -count=1 -race -run 'Own|ZeroCopy' ./... | tail -1
+grep -E '^(--- |ok)|_test.go:' "$log"
+go test -count=1 -race -run 'Own|ZeroCopy|CAS|Snapshot|Backup' ./... | tail -1

@@ -150,6 +150,96 @@ static srd_status srdgo_hash_key(const void *k, size_t kl, uint64_t *out, srdgo_
 	return srdgo_capture(srd_hash_key(k, kl, out), e);
 }
 
+static srd_status srdgo_write_if_absent(srd_store *s, const void *k, size_t kl, const void *v,
+                                       size_t vl, srdgo_err *e) {
+	return srdgo_capture(srd_write_if_absent(s, k, kl, v, vl), e);
+}
+
+static srd_status srdgo_write_if_version(srd_store *s, const void *k, size_t kl, uint64_t ver,
+                                        const void *v, size_t vl, srdgo_err *e) {
+	return srdgo_capture(srd_write_if_version(s, k, kl, ver, v, vl), e);
+}
+
+static srd_status srdgo_delete_if_version(srd_store *s, const void *k, size_t kl, uint64_t ver,
+                                         srdgo_err *e) {
+	return srdgo_capture(srd_delete_if_version(s, k, kl, ver), e);
+}
+
+static srd_status srdgo_version_of(srd_store *s, const void *k, size_t kl, uint64_t *out,
+                                   srdgo_err *e) {
+	return srdgo_capture(srd_version_of(s, k, kl, out), e);
+}
+
+// Pins the value and reports its bytes and its version (the offset of that
+// very value), all in one call.
+static srd_status srdgo_read_versioned(srd_store *s, const void *k, size_t kl, srd_entry **out,
+                                       const uint8_t **data, size_t *len, uint64_t *ver,
+                                       srdgo_err *e) {
+	srd_status st = srd_read_entry(s, k, kl, out);
+	if (st == SRD_OK) {
+		st = srd_entry_offset(*out, ver);
+		if (st == SRD_OK) {
+			*data = srd_entry_data(*out, len);
+		} else {
+			srdgo_capture(st, e);
+			srd_entry_free(*out);
+			*out = NULL;
+			return st;
+		}
+	}
+	return srdgo_capture(st, e);
+}
+
+static srd_status srdgo_entry_offset(srd_entry *en, uint64_t *out, srdgo_err *e) {
+	return srdgo_capture(srd_entry_offset(en, out), e);
+}
+
+static srd_status srdgo_snapshot(srd_store *s, srd_store **out, srdgo_err *e) {
+	return srdgo_capture(srd_snapshot(s, out), e);
+}
+
+// The Go side of a backup's progress callback (backup.go). user_data carries
+// a cgo.Handle, never a Go pointer.
+extern void srdgoBackupProgress(uintptr_t handle, uint64_t done, uint64_t total);
+
+static void srdgo_progress_trampoline(void *user_data, uint64_t done, uint64_t total) {
+	srdgoBackupProgress((uintptr_t)user_data, done, total);
+}
+
+// handle 0: no progress callback (NULL is passed to the library).
+static srd_status srdgo_backup(srd_store *s, const char *dst, uintptr_t handle, srdgo_err *e) {
+	srd_progress_fn fn = handle ? srdgo_progress_trampoline : NULL;
+	return srdgo_capture(srd_backup(s, dst, fn, (void *)handle), e);
+}
+
+// A mixed batch: keys and values packed one after another in buf, lens
+// holding 2*count lengths (key, value; 0 for a delete's value), kinds the
+// SRD_OP_* of each item. The srd_op array is built here, in C memory.
+static srd_status srdgo_apply_batch(srd_store *s, const uint8_t *buf, const size_t *lens,
+                                    const uint32_t *kinds, size_t count, uint64_t *deleted,
+                                    srdgo_err *e) {
+	srd_op *ops = malloc((count ? count : 1) * sizeof *ops);
+	if (!ops) {
+		e->status = SRD_IO;
+		e->os_errno = 12; // ENOMEM
+		e->message = strdup("out of memory building the batch");
+		return SRD_IO;
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < count; i++) {
+		ops[i].kind = kinds[i];
+		ops[i].key = lens[2 * i] ? buf + off : NULL;
+		ops[i].key_len = lens[2 * i];
+		off += lens[2 * i];
+		ops[i].value = lens[2 * i + 1] ? buf + off : NULL;
+		ops[i].value_len = lens[2 * i + 1];
+		off += lens[2 * i + 1];
+	}
+	srd_status st = srdgo_capture(srd_apply_batch(s, ops, count, deleted), e);
+	free(ops);
+	return st;
+}
+
 // For the test that shows why the detail must be read in the same call:
 // the failing call alone, its detail left in the thread-local.
 static srd_status srdgo_open_only(const char *path, uint32_t flags) {
@@ -162,6 +252,7 @@ static srd_status srdgo_open_only(const char *path, uint32_t flags) {
 import "C"
 
 import (
+	"runtime/cgo"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -579,6 +670,250 @@ func (it *Iterator) Close() error {
 		it.value = nil
 	}
 	return nil
+}
+
+// PutIfAbsent writes value under key only if key has no live value;
+// ErrConflict (nothing written) if it has one. The check and the write are
+// one step under the store's writer lock.
+func (s *Store) PutIfAbsent(key, value []byte) error {
+	p, err := s.use()
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	var e C.srdgo_err
+	st := C.srdgo_write_if_absent(p, ptr(key), C.size_t(len(key)), ptr(value), C.size_t(len(value)), &e)
+	if st != C.SRD_OK {
+		return fail("PutIfAbsent", st, &e)
+	}
+	return nil
+}
+
+// PutIfVersion writes value under key only if key's live value is still
+// the version expected (compare-and-swap); ErrConflict (nothing written) if
+// the key was written, deleted or compacted since, or has no value.
+//
+// A version is the file offset of a value: take it with GetWithVersion (the
+// value and its version in one read), Entry.Version, or Version. Read the
+// version before the value, never after: a version read after the value may
+// belong to a newer value, and the swap would then overwrite a value the
+// caller never saw.
+//
+//	for {
+//		v, ver, err := st.GetWithVersion(key)
+//		...
+//		err = st.PutIfVersion(key, ver, next(v))
+//		if !errors.Is(err, srd.ErrConflict) {
+//			return err // nil: swapped
+//		}
+//	}
+func (s *Store) PutIfVersion(key []byte, version uint64, value []byte) error {
+	p, err := s.use()
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	var e C.srdgo_err
+	st := C.srdgo_write_if_version(p, ptr(key), C.size_t(len(key)), C.uint64_t(version),
+		ptr(value), C.size_t(len(value)), &e)
+	if st != C.SRD_OK {
+		return fail("PutIfVersion", st, &e)
+	}
+	return nil
+}
+
+// DeleteIfVersion deletes key only if its live value is the version
+// expected; ErrConflict (nothing written) otherwise (see PutIfVersion).
+func (s *Store) DeleteIfVersion(key []byte, version uint64) error {
+	p, err := s.use()
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	var e C.srdgo_err
+	if st := C.srdgo_delete_if_version(p, ptr(key), C.size_t(len(key)), C.uint64_t(version), &e); st != C.SRD_OK {
+		return fail("DeleteIfVersion", st, &e)
+	}
+	return nil
+}
+
+// Version returns the version of key's live value (its file offset), for
+// PutIfVersion and DeleteIfVersion; ErrNotFound if it has none. Every write
+// or delete of the key, and every Compact, changes it.
+func (s *Store) Version(key []byte) (uint64, error) {
+	p, err := s.use()
+	if err != nil {
+		return 0, err
+	}
+	defer s.done()
+	var e C.srdgo_err
+	var v C.uint64_t
+	if st := C.srdgo_version_of(p, ptr(key), C.size_t(len(key)), &v, &e); st != C.SRD_OK {
+		return 0, fail("Version", st, &e)
+	}
+	return uint64(v), nil
+}
+
+// GetWithVersion returns a copy of key's value and the version of that very
+// value (one read of a pinned entry), the input of a compare-and-swap with
+// PutIfVersion; ErrNotFound if it has no live value.
+func (s *Store) GetWithVersion(key []byte) ([]byte, uint64, error) {
+	p, err := s.use()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer s.done()
+	var e C.srdgo_err
+	var en *C.srd_entry
+	var data *C.uint8_t
+	var n C.size_t
+	var ver C.uint64_t
+	st := C.srdgo_read_versioned(p, ptr(key), C.size_t(len(key)), &en, &data, &n, &ver, &e)
+	if st != C.SRD_OK {
+		return nil, 0, fail("GetWithVersion", st, &e)
+	}
+	out := C.GoBytes(unsafe.Pointer(data), C.int(n))
+	C.srd_entry_free(en)
+	return out, uint64(ver), nil
+}
+
+// Version is the version of the entry's value (its file offset), as
+// Store.Version gives it while the value is live.
+func (en *Entry) Version() (uint64, error) {
+	if en.p == nil {
+		return 0, ErrClosed
+	}
+	var e C.srdgo_err
+	var v C.uint64_t
+	if st := C.srdgo_entry_offset(en.p, &v, &e); st != C.SRD_OK {
+		return 0, fail("Entry.Version", st, &e)
+	}
+	return uint64(v), nil
+}
+
+// Snapshot returns a read-only Store frozen at this moment: its reads see
+// exactly what s held now, nothing written, deleted or compacted later, and
+// its writes fail with ErrReadOnly. It does not depend on s staying open;
+// Close it when done (while it lives, the file's pages stay mapped and each
+// later change of a key it holds keeps a few bytes for it). Nothing is
+// copied.
+func (s *Store) Snapshot() (*Store, error) {
+	p, err := s.use()
+	if err != nil {
+		return nil, err
+	}
+	defer s.done()
+	var e C.srdgo_err
+	var snap *C.srd_store
+	if st := C.srdgo_snapshot(p, &snap, &e); st != C.SRD_OK {
+		return nil, fail("Snapshot", st, &e)
+	}
+	return &Store{p: snap}, nil
+}
+
+// Backup writes a consistent, synced copy of the store as it is now to dst,
+// while other goroutines go on reading and writing. If dst holds an earlier
+// backup of this store, only what is new is appended to it; otherwise the
+// copy is written beside dst and renamed over it. Either way a crash leaves
+// a usable earlier backup (or none).
+//
+// progress, if not nil, is called on the calling goroutine with the bytes
+// written so far and the bytes to write, ending with done == total. It must
+// not call methods of this Store (rule T4 of the C header; it could wait
+// for itself). If it panics, the backup still runs to its end, progress is
+// not called again, and the panic is raised again when Backup returns.
+func (s *Store) Backup(dst string, progress func(done, total uint64)) error {
+	cdst := C.CString(dst)
+	defer C.free(unsafe.Pointer(cdst))
+	p, err := s.use()
+	if err != nil {
+		return err
+	}
+	defer s.done()
+	var h cgo.Handle
+	var pr *backupProgress
+	if progress != nil {
+		pr = &backupProgress{fn: progress}
+		h = cgo.NewHandle(pr)
+		defer h.Delete()
+	}
+	var e C.srdgo_err
+	st := C.srdgo_backup(p, cdst, C.uintptr_t(h), &e)
+	if pr != nil && pr.panicked {
+		panic(pr.panicValue)
+	}
+	if st != C.SRD_OK {
+		return fail("Backup", st, &e)
+	}
+	return nil
+}
+
+// OpKind is the kind of an Op: OpPut or OpDelete.
+type OpKind uint32
+
+// The kinds of Op (SRD_OP_WRITE, SRD_OP_DELETE).
+const (
+	OpPut    OpKind = C.SRD_OP_WRITE
+	OpDelete OpKind = C.SRD_OP_DELETE
+)
+
+// Op is one operation of Apply: a put of Value under Key, or a delete of Key
+// (Value ignored). PutOp and DeleteOp make them.
+type Op struct {
+	Kind       OpKind
+	Key, Value []byte
+}
+
+// PutOp is the Op that writes value under key.
+func PutOp(key, value []byte) Op { return Op{Kind: OpPut, Key: key, Value: value} }
+
+// DeleteOp is the Op that deletes key.
+func DeleteOp(key []byte) Op { return Op{Kind: OpDelete, Key: key} }
+
+// Apply applies puts and deletes, in order, as one append: all or nothing,
+// even across a crash or power cut, and readers see the whole batch at
+// once. A later op on a key wins over an earlier one; a delete of a key
+// that has no value at that point is skipped. It returns how many deletes
+// were applied. One invalid op rejects the whole batch before anything is
+// written (ErrInvalidArgument, its Message naming "batch item N", counted
+// from 0). An empty batch succeeds.
+func (s *Store) Apply(ops []Op) (deleted uint64, err error) {
+	total := 0
+	for _, op := range ops {
+		total += len(op.Key)
+		if op.Kind != OpDelete {
+			total += len(op.Value)
+		}
+	}
+	buf := make([]byte, 0, total)
+	lens := make([]C.size_t, 0, 2*len(ops)+1)
+	kinds := make([]C.uint32_t, 0, len(ops)+1)
+	for _, op := range ops {
+		buf = append(buf, op.Key...)
+		vl := 0
+		if op.Kind != OpDelete {
+			buf = append(buf, op.Value...)
+			vl = len(op.Value)
+		}
+		lens = append(lens, C.size_t(len(op.Key)), C.size_t(vl))
+		kinds = append(kinds, C.uint32_t(op.Kind))
+	}
+	p, err := s.use()
+	if err != nil {
+		return 0, err
+	}
+	defer s.done()
+	var e C.srdgo_err
+	var n C.uint64_t
+	var kp *C.uint32_t
+	if len(kinds) > 0 {
+		kp = &kinds[0]
+	}
+	st := C.srdgo_apply_batch(p, (*C.uint8_t)(ptr(buf)), sizePtr(lens), kp, C.size_t(len(ops)), &n, &e)
+	if st != C.SRD_OK {
+		return 0, fail("Apply", st, &e)
+	}
+	return uint64(n), nil
 }
 
 // openThenReadDetailSeparately is the pattern this package avoids, kept for

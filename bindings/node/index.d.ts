@@ -38,7 +38,33 @@ export class Store {
   deleteAsync(key: Bytes): Promise<void>;
   compactAsync(): Promise<void>;
   entries(): Generator<[bigint, Buffer]>;
+  fileSize(): number;
+
+  /** Conditional writes: a false condition throws code 'SRD_CONFLICT'. */
+  putIfAbsent(key: Bytes, value: Bytes): void;
+  putIfVersion(key: Bytes, version: Version, value: Bytes): void;
+  deleteIfVersion(key: Bytes, version: Version): void;
+  /** The file offset of the key's live value. */
+  version(key: Bytes): number;
+  getWithVersion(key: Bytes): { value: Buffer; version: number };
+  putIfAbsentAsync(key: Bytes, value: Bytes): Promise<void>;
+  putIfVersionAsync(key: Bytes, version: Version, value: Bytes): Promise<void>;
+  deleteIfVersionAsync(key: Bytes, version: Version): Promise<void>;
+  versionAsync(key: Bytes): Promise<number>;
+  getWithVersionAsync(key: Bytes): Promise<{ value: Buffer; version: number }>;
+
+  /** A read-only store frozen at this moment. */
+  snapshot(): Store;
+  backup(dst: string, progress?: (done: number, total: number) => void): void;
+  backupAsync(dst: string, progress?: (done: number, total: number) => void): Promise<void>;
+  /** Returns the number of deletes applied. */
+  apply(ops: Iterable<Op>): number;
+  applyAsync(ops: Iterable<Op>): Promise<number>;
 }
+
+/** A version: the file offset of a value (a Number; a BigInt is accepted). */
+export type Version = number | bigint;
+export type Op = { op: 'put'; key: Bytes; value: Bytes } | { op: 'delete'; key: Bytes };
 
 export function open(path: string, options?: OpenOptions | number): Store;
 export function openAsync(path: string, options?: OpenOptions | number): Promise<Store>;

@@ -52,6 +52,36 @@ const flags = {
   PREALLOCATE: addon.PREALLOCATE,
 };
 
+const opKinds = { put: 1, delete: 2 }; // SRD_OP_WRITE, SRD_OP_DELETE
+
+// An SRD_INVALID_ARGUMENT error made here, shaped as the addon's.
+function invalidArgument(message) {
+  const err = new Error(`invalid argument: ${message}`);
+  Object.assign(err, { code: 'SRD_INVALID_ARGUMENT', status: 2, errno: 0, osCode: '' });
+  return err;
+}
+
+// apply()'s [{op, key, value}] as the addon's parallel arrays (kinds, keys,
+// values); the addon checks the keys and values, the library the rest.
+function splitOps(ops) {
+  const kinds = [];
+  const keys = [];
+  const values = [];
+  let i = 0;
+  for (const o of ops) {
+    const kind = o && Object.hasOwn(opKinds, o.op) ? opKinds[o.op] : 0;
+    if (!kind) {
+      throw invalidArgument(`batch item ${i}: op must be 'put' or 'delete', ` +
+        `not ${o ? JSON.stringify(o.op) : o}`);
+    }
+    kinds.push(kind);
+    keys.push(o.key);
+    values.push(kind === opKinds.put ? o.value : undefined);
+    i++;
+  }
+  return [kinds, keys, values];
+}
+
 function flagBits(options) {
   if (typeof options === 'number') return options;
   const o = options || {};
@@ -110,6 +140,66 @@ class Store {
   getEntryAsync(key) { return callAsync(addon.getEntryAsync, this._h, key); }
   deleteAsync(key) { return callAsync(addon.deleteAsync, this._h, key); }
   compactAsync() { return callAsync(addon.compactAsync, this._h); }
+  /** The size of the store's content in bytes. */
+  fileSize() { return call(addon.fileSize, this._h); }
+
+  // Conditional writes. A version is the file offset of a value (a Number);
+  // every write or delete of the key, and every compact(), changes it. A
+  // condition found false throws (or rejects) with code 'SRD_CONFLICT', and
+  // nothing is written.
+
+  /** Writes only if the key has no live value. */
+  putIfAbsent(key, value) { call(addon.putIfAbsent, this._h, key, value); }
+  /** Writes only if the key's live value is still `version` (compare-and-swap). */
+  putIfVersion(key, version, value) { call(addon.putIfVersion, this._h, key, version, value); }
+  /** Deletes only if the key's live value is still `version`. */
+  deleteIfVersion(key, version) { call(addon.deleteIfVersion, this._h, key, version); }
+  /** The version of the key's live value; throws SRD_NOT_FOUND if none. */
+  version(key) { return call(addon.versionOf, this._h, key); }
+  /** {value: Buffer (a copy), version}: the value and the version of that very
+   * value, in one read: the input of a compare-and-swap. */
+  getWithVersion(key) { return call(addon.getWithVersion, this._h, key); }
+  putIfAbsentAsync(key, value) { return callAsync(addon.putIfAbsentAsync, this._h, key, value); }
+  putIfVersionAsync(key, version, value) {
+    return callAsync(addon.putIfVersionAsync, this._h, key, version, value);
+  }
+  deleteIfVersionAsync(key, version) {
+    return callAsync(addon.deleteIfVersionAsync, this._h, key, version);
+  }
+  versionAsync(key) { return callAsync(addon.versionOfAsync, this._h, key); }
+  getWithVersionAsync(key) { return callAsync(addon.getWithVersionAsync, this._h, key); }
+
+  /** A read-only Store frozen at this moment: it sees nothing written,
+   * deleted or compacted later, survives close() of this store, and its
+   * writes throw 'SRD_READ_ONLY'. Close it when done. */
+  snapshot() { return new Store(call(addon.snapshot, this._h)); }
+
+  /** Writes a consistent, synced copy of the store to `dst`; a later backup
+   * to the same file appends only what is new. `progress(done, total)` (bytes)
+   * is optional; it runs inside the call and may not use this store. Blocks
+   * the JS thread: prefer backupAsync. */
+  backup(dst, progress) { call(addon.backup, this._h, String(dst), progress); }
+  /** As backup(), on the thread pool, while other calls go on. `progress`
+   * runs on the JS thread, every call of it before the promise settles. */
+  backupAsync(dst, progress) {
+    return callAsync(addon.backupAsync, this._h, String(dst), progress);
+  }
+
+  /** Applies [{op: 'put', key, value} | {op: 'delete', key}] in order, as one
+   * append: all or nothing, even across a crash. A later item wins; a delete
+   * of a key with no value at that point is skipped. Returns the number of
+   * deletes applied. One invalid item rejects all ('SRD_INVALID_ARGUMENT',
+   * the message naming "batch item N", from 0). */
+  apply(ops) { return call(addon.apply, this._h, ...splitOps(ops)); }
+  applyAsync(ops) {
+    let args;
+    try {
+      args = splitOps(ops);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return callAsync(addon.applyAsync, this._h, ...args);
+  }
 
   /** Iterates [keyHash (bigint), value (Buffer copy)] over a snapshot of the
    * live entries. */
