@@ -289,3 +289,49 @@ fn a_backup_process_killed_midway_leaves_the_earlier_backup_usable() {
         same(&dst, &model);
     }
 }
+
+#[test]
+fn concurrent_backups_to_one_destination_never_leave_a_partial_copy() {
+    // Each backup either completes or is refused as Locked (another one
+    // holds the destination or its temporary file); the destination is
+    // always a complete copy, never one backup's half-written file.
+    let dir = Scratch::new("backup-concurrent");
+    let (src, dst) = (dir.file("s.srd"), dir.file("b.srd"));
+    let s = std::sync::Arc::new(Store::open(&src, OpenOptions::default()).unwrap());
+    let mut rng = Rng::new(5);
+    let big = rng.bytes(1 << 20);
+    for i in 0..12 {
+        s.write(format!("big{i}").as_bytes(), &big).unwrap();
+    }
+    let size = s.file_size();
+    let (mut ok, mut locked) = (0, 0);
+    for _round in 0..4 {
+        let _ = std::fs::remove_file(&dst);
+        let results: Vec<_> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| {
+                    let s = std::sync::Arc::clone(&s);
+                    let dst = dst.clone();
+                    sc.spawn(move || s.backup(&dst, &mut |_, _| {}))
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in results {
+            match r {
+                Ok(r) => {
+                    assert_eq!(r.size, size);
+                    ok += 1;
+                }
+                Err(Error::Locked(_)) => locked += 1,
+                Err(e) => panic!("a concurrent backup failed otherwise: {e}"),
+            }
+        }
+        assert_eq!(std::fs::read(&dst).unwrap(), std::fs::read(&src).unwrap());
+        assert!(!dir.file("b.srd.backup.tmp").exists());
+    }
+    assert!(
+        ok >= 4,
+        "at least one backup per round completed ({ok} ok, {locked} locked)"
+    );
+}

@@ -105,9 +105,11 @@ pub enum Expect {
     /// The key has no live value (never written, or deleted).
     Absent,
     /// The key's live value is the version at this file offset (the start
-    /// of its value, as [`crate::Entry::offset`] gives it). Any write or
-    /// delete of the key since makes the condition fail, and so does a
-    /// compaction (which moves every value).
+    /// of its value, as [`crate::Entry::offset`] gives it; the first value
+    /// of a store is version 0). Any write or delete of the key since makes
+    /// the condition fail. A compaction moves every value: a version read
+    /// before one must be read again after it (another value of the key may
+    /// land at the same offset by chance).
     Version(u64),
 }
 

@@ -59,9 +59,11 @@ pub unsafe extern "C" fn srd_write_if_absent(
 /// version `expected_version` (compare-and-swap).
 ///
 /// A version is the file offset where a value starts, as srd_version_of() or
-/// srd_entry_offset() give it. Every write or delete of the key makes a new
-/// version, and srd_compact() moves every value (so a version read before a
-/// compaction no longer matches). Checked as srd_write_if_absent() checks.
+/// srd_entry_offset() give it (the first value of a store has version 0). Every
+/// write or delete of the key makes a new version. srd_compact() moves every
+/// value: a version read before a compaction must not be used after it, because
+/// another value of the key may land at the same offset by chance and match;
+/// read it again with srd_version_of(). Checked as srd_write_if_absent() checks.
 ///
 /// @param store The store; not NULL.
 /// @param key The key's bytes; not NULL (rules B1, B2 in @ref conventions).

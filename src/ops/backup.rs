@@ -183,12 +183,22 @@ fn full_copy(
     let mode = std::fs::metadata(store)
         .map(|m| m.mode() & 0o777)
         .unwrap_or(0o644);
-    let file = crate::os::file::create_fresh(&tmp, mode).map_err(|e| io("create", e))?;
+    let file = claim_temp(&tmp, mode, dst)?;
     let total = bytes.len() as u64;
     progress(0, total);
     let res = write_from(&file, bytes, 0, total, progress)
         .map_err(|e| io("write", e))
         .and_then(|()| file.sync_all().map_err(|e| io("fsync", e)))
+        .and_then(|()| {
+            // `tmp` must still name this copy (locked since just after its
+            // creation, so no other backup removes it now): one that raced
+            // this backup's creation took the name over.
+            let ours = file.metadata().map_err(|e| io("stat", e))?;
+            match std::fs::symlink_metadata(&tmp) {
+                Ok(m) if (m.dev(), m.ino()) == (ours.dev(), ours.ino()) => Ok(()),
+                _ => Err(Error::Locked(dst.to_path_buf())),
+            }
+        })
         .and_then(|()| {
             std::fs::rename(&tmp, dst).map_err(|e| {
                 Error::io(
@@ -197,9 +207,61 @@ fn full_copy(
                 )
             })
         });
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-        return res;
+    if let Err(e) = res {
+        // Remove the temporary file only if it is this copy.
+        let ours = file.metadata().ok().map(|m| (m.dev(), m.ino()));
+        let there = std::fs::symlink_metadata(&tmp)
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
+        if ours.is_some() && ours == there {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return Err(e);
     }
     crate::os::file::sync_parent_dir(dst)
+}
+
+/// Creates `tmp` for a full backup and locks it, so that two backups to the
+/// same destination never write or rename each other's copy: a `tmp` that
+/// exists and is locked is another backup's (`Locked`); one that exists
+/// unlocked is a leftover of a crashed backup, removed and created anew.
+fn claim_temp(tmp: &Path, mode: u32, dst: &Path) -> Result<File> {
+    let io = |what: &str, e| Error::io(format!("{}: backup: {what}", tmp.display()), e);
+    for _ in 0..8 {
+        match crate::os::file::create_new(tmp) {
+            Ok(file) => {
+                match file.try_lock() {
+                    Ok(()) => {}
+                    // Another backup opened it between its creation and now.
+                    Err(TryLockError::WouldBlock) => return Err(Error::Locked(dst.to_path_buf())),
+                    Err(TryLockError::Error(e)) => return Err(io("flock", e)),
+                }
+                use std::os::unix::fs::PermissionsExt;
+                file.set_permissions(std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| io("chmod", e))?;
+                return Ok(file);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let Some(old) = crate::os::file::open_regular(tmp) else {
+                    // Not a regular file (a planted link, a directory): removed
+                    // if it can be, never followed.
+                    let _ = std::fs::remove_file(tmp);
+                    continue;
+                };
+                match old.try_lock() {
+                    Err(TryLockError::WouldBlock) => {
+                        return Err(Error::Locked(dst.to_path_buf()));
+                    }
+                    _ => {
+                        let _ = std::fs::remove_file(tmp);
+                    }
+                }
+            }
+            Err(e) => return Err(io("create", e)),
+        }
+    }
+    Err(io(
+        "create",
+        std::io::Error::other("the temporary file kept reappearing"),
+    ))
 }
