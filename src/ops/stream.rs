@@ -77,15 +77,20 @@ impl Store {
             )
         };
         let pad = format::pad_len(start);
-        let ctx = || format!("{}: stream: padding at offset {start}", self.path.display());
-        w.file_mut()
-            .seek(SeekFrom::Start(start))
-            .and_then(|_| w.file_mut().write_all(&format::ZEROS[..pad as usize]))
-            .map_err(|e| {
-                w.cut_back(start, "a failed stream");
-                crate::os::file::unmark_pending(w.file(), start);
-                Error::io(ctx(), e)
-            })?;
+        if spool.is_none() {
+            // Written in place: the padding first. (A spooled value gets
+            // its padding when it is copied in: the store holds nothing of
+            // the stream before its commit.)
+            let ctx = || format!("{}: stream: padding at offset {start}", self.path.display());
+            w.file_mut()
+                .seek(SeekFrom::Start(start))
+                .and_then(|_| w.file_mut().write_all(&format::ZEROS[..pad as usize]))
+                .map_err(|e| {
+                    w.cut_back(start, "a failed stream");
+                    crate::os::file::unmark_pending(w.file(), start);
+                    Error::io(ctx(), e)
+                })?;
+        }
         w.begin_stream();
         Ok(Stream {
             store: Arc::clone(self),
@@ -230,9 +235,11 @@ impl Stream {
                 // A spooled value for a store that is not empty: copy it
                 // into place (copy_file_range where the kernel offers it);
                 // the metadata follows below.
+                let pad = (self.payload_start - self.start) as usize;
                 let copied = spool
                     .seek(SeekFrom::Start(0))
-                    .and_then(|_| w.file_mut().seek(SeekFrom::Start(self.payload_start)))
+                    .and_then(|_| w.file_mut().seek(SeekFrom::Start(self.start)))
+                    .and_then(|_| w.file_mut().write_all(&format::ZEROS[..pad]))
                     .and_then(|_| std::io::copy(&mut spool, w.file_mut()));
                 drop(spool);
                 let _ = std::fs::remove_file(stream_spool_path(&store.path));
