@@ -128,6 +128,11 @@ srd_c_program(test_nested "${SRD_TEST_DIR}/api/test_nested.c")
 srd_c_test(c_api_nested_stores_and_open_bytes_open_in_place test_nested)
 srd_c_program(test_index_file "${SRD_TEST_DIR}/api/test_index_file.c")
 srd_c_test(c_api_index_file_is_used_only_for_its_own_file test_index_file)
+srd_c_program(test_conditional "${SRD_TEST_DIR}/api/test_conditional.c")
+srd_c_test(c_api_conditional_writes_conflict_without_writing_and_cas_loses_nothing
+           test_conditional)
+srd_c_program(test_snapshot "${SRD_TEST_DIR}/api/test_snapshot.c")
+srd_c_test(c_api_snapshots_stay_at_their_moment_across_changes_and_processes test_snapshot)
 
 # --- robustness: torn tails, damage, hostile input, non-stores, salvage, reliability ---
 srd_c_program(test_recovery "${SRD_TEST_DIR}/robustness/test_recovery.c")
