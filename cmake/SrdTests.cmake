@@ -177,6 +177,9 @@ srd_c_test(c_safety_power_loss_states_reopen_to_last_complete_entry test_power_l
 srd_c_program(test_disk_full "${SRD_TEST_DIR}/safety/test_disk_full.c")
 srd_c_test(c_safety_disk_full_fails_with_srd_io_and_changes_nothing test_disk_full)
 
+srd_c_program(test_batch_crash "${SRD_TEST_DIR}/safety/test_batch_crash.c")
+srd_c_test(c_safety_sigkilled_and_cut_batches_are_all_or_nothing test_batch_crash)
+
 # LONG mode: skipped (exit 0) unless SRD_LONG_TESTS=1; needs ~5.5 GiB free disk space.
 srd_c_program(test_large_file "${SRD_TEST_DIR}/safety/test_large_file.c")
 srd_c_test(c_safety_long_large_file_past_4_gib_reads_back_exactly test_large_file)
