@@ -135,6 +135,8 @@ srd_c_program(test_snapshot "${SRD_TEST_DIR}/api/test_snapshot.c")
 srd_c_test(c_api_snapshots_stay_at_their_moment_across_changes_and_processes test_snapshot)
 srd_c_program(test_backup "${SRD_TEST_DIR}/api/test_backup.c")
 srd_c_test(c_api_backups_are_consistent_incremental_and_survive_killed_copies test_backup)
+srd_c_program(test_os_errno "${SRD_TEST_DIR}/api/test_os_errno.c")
+srd_c_test(c_api_os_errno_is_the_failing_os_calls_per_thread_and_zero_otherwise test_os_errno)
 
 # --- robustness: torn tails, damage, hostile input, non-stores, salvage, reliability ---
 srd_c_program(test_recovery "${SRD_TEST_DIR}/robustness/test_recovery.c")
