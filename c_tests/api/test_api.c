@@ -29,7 +29,8 @@ static int lock_probe(const char *path) {
 
 static const int32_t all_status_codes[] = {SRD_OK,      SRD_NOT_FOUND, SRD_INVALID_ARGUMENT,
                                            SRD_IO,      SRD_CORRUPT,   SRD_LOCKED,
-                                           SRD_READ_ONLY, SRD_PANIC, SRD_BUSY, SRD_BROKEN};
+                                           SRD_READ_ONLY, SRD_PANIC, SRD_BUSY, SRD_BROKEN,
+                                           SRD_CONFLICT};
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -116,7 +117,7 @@ static void test_status_str_gives_static_text_for_every_code(void) {
                       (int)all_status_codes[i], (int)all_status_codes[j], s);
         }
     }
-    const int32_t unknown[] = {-1, 10, 11, 100, 1000, INT32_MIN, INT32_MAX};
+    const int32_t unknown[] = {-1, 11, 12, 100, 1000, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         tst_ctx("unknown status %d", (int)unknown[i]);
         const char *s = srd_status_str(unknown[i]);
