@@ -128,6 +128,15 @@ srd_c_program(test_nested "${SRD_TEST_DIR}/api/test_nested.c")
 srd_c_test(c_api_nested_stores_and_open_bytes_open_in_place test_nested)
 srd_c_program(test_index_file "${SRD_TEST_DIR}/api/test_index_file.c")
 srd_c_test(c_api_index_file_is_used_only_for_its_own_file test_index_file)
+srd_c_program(test_conditional "${SRD_TEST_DIR}/api/test_conditional.c")
+srd_c_test(c_api_conditional_writes_conflict_without_writing_and_cas_loses_nothing
+           test_conditional)
+srd_c_program(test_snapshot "${SRD_TEST_DIR}/api/test_snapshot.c")
+srd_c_test(c_api_snapshots_stay_at_their_moment_across_changes_and_processes test_snapshot)
+srd_c_program(test_backup "${SRD_TEST_DIR}/api/test_backup.c")
+srd_c_test(c_api_backups_are_consistent_incremental_and_survive_killed_copies test_backup)
+srd_c_program(test_os_errno "${SRD_TEST_DIR}/api/test_os_errno.c")
+srd_c_test(c_api_os_errno_is_the_failing_os_calls_per_thread_and_zero_otherwise test_os_errno)
 
 # --- robustness: torn tails, damage, hostile input, non-stores, salvage, reliability ---
 srd_c_program(test_recovery "${SRD_TEST_DIR}/robustness/test_recovery.c")
@@ -171,6 +180,9 @@ srd_c_test(c_safety_power_loss_states_reopen_to_last_complete_entry test_power_l
 
 srd_c_program(test_disk_full "${SRD_TEST_DIR}/safety/test_disk_full.c")
 srd_c_test(c_safety_disk_full_fails_with_srd_io_and_changes_nothing test_disk_full)
+
+srd_c_program(test_batch_crash "${SRD_TEST_DIR}/safety/test_batch_crash.c")
+srd_c_test(c_safety_sigkilled_and_cut_batches_are_all_or_nothing test_batch_crash)
 
 # LONG mode: skipped (exit 0) unless SRD_LONG_TESTS=1; needs ~5.5 GiB free disk space.
 srd_c_program(test_large_file "${SRD_TEST_DIR}/safety/test_large_file.c")

@@ -1,6 +1,8 @@
 /* tst_proc.c - child processes and pipes (see tst_proc.h). */
 #include "tst_proc.h"
 
+#include <stdarg.h>
+
 /* Writes the whole buffer to a pipe or file descriptor; 0 on success. */
 int tst_write_full(int fd, const void *buf, size_t len) {
     const uint8_t *p = (const uint8_t *)buf;
@@ -189,4 +191,24 @@ int tst_chan_recv(struct tst_chan *c, char *out, size_t outlen, double seconds) 
         if (r <= 0) return -2;
         c->have += (size_t)r;
     }
+}
+
+pid_t tst_spawn_self(const char *arg1, ...) {
+    const char *args[17];
+    int n = 0;
+    args[n++] = tst_self_exe();
+    va_list ap;
+    va_start(ap, arg1);
+    for (const char *a = arg1; a != NULL && n < 16; a = va_arg(ap, const char *)) args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+    if (args[0] == NULL) return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(args[0], (char *const *)args);
+        _exit(127);
+    }
+    return pid;
 }

@@ -49,6 +49,11 @@ int tst_wait(pid_t pid, double secs, int *status);
 /* "exited with status N", "was killed by signal N (...)", ... */
 void tst_describe_wait(int status, char *out, size_t n);
 
+/* Forks and execs this program (tst_self_exe()) with the given arguments (argv[1].., up to a
+ * NULL; at most 15); the child's stdin, stdout and stderr are this process's. Returns the
+ * child's pid, or -1 if fork failed (a failed exec makes the child _exit(127)). */
+pid_t tst_spawn_self(const char *arg1, ...);
+
 /* In a child: sends its check counters to the parent. */
 void tst_child_counts_send(int fd);
 /* In the parent: adds a child's counters; returns 0 if none arrived (child died early). */

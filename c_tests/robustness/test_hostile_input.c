@@ -1083,8 +1083,8 @@ static void test_non_utf8_paths(void) {
 /* ------------------------------------------------------------------ */
 
 static void test_status_and_version(void) {
-    const char *seen[11];
-    for (int32_t code = 0; code <= 10; code++) {
+    const char *seen[SRD_CONFLICT + 1];
+    for (int32_t code = 0; code <= SRD_CONFLICT; code++) {
         const char *t = srd_status_str(code);
         CHECK(t != NULL && t[0] != '\0');
         CHECK_MSG(t && strcmp(t, "unknown status code") != 0, "code %d unnamed", (int)code);
@@ -1200,6 +1200,124 @@ static void setup(void) {
     watched[6] = empty;
 }
 
+/* ------------------------------------------------------------------ */
+/* 0.1.2 additions: misaligned batch results, bad apply_batch items,    */
+/* salvage into a dangling symlink                                      */
+/* ------------------------------------------------------------------ */
+
+static void test_misaligned_read_batch_out_and_bad_apply_batch_items_change_nothing(void) {
+    const char *p = tst_path("hostile-012.srd");
+    srd_store *s = NULL;
+    REQUIRE(srd_open(p, 0, &s) == SRD_OK);
+    REQUIRE(srd_write(s, P("k1"), 2, P("value one"), 9) == SRD_OK);
+    REQUIRE(srd_write(s, P("k2"), 2, P("value two"), 9) == SRD_OK);
+    srd_key keys[2] = {{P("k1"), 2}, {P("k2"), 2}};
+    uint64_t hashes[2];
+    REQUIRE(srd_hash_key(P("k1"), 2, &hashes[0]) == SRD_OK);
+    REQUIRE(srd_hash_key(P("k2"), 2, &hashes[1]) == SRD_OK);
+
+    /* a misaligned `out` array: refused, not one byte of it written */
+    static uint8_t buf[3 * sizeof(srd_read_result) + 64] __attribute__((aligned(64)));
+    static uint8_t want[sizeof buf];
+    for (size_t off = 1; off < 8; off += 3) {
+        memset(buf, 0xA5, sizeof buf);
+        memcpy(want, buf, sizeof buf);
+        srd_read_result *out = (srd_read_result *)(void *)((char *)buf + off);
+        tst_ctx("out misaligned by %zu", off);
+        CHECK_STATUS(srd_read_batch(s, keys, 2, out), SRD_INVALID_ARGUMENT);
+        CHECK(strlen(srd_last_error_message()) > 0);
+        CHECK_MEM(buf, want, sizeof buf);
+        CHECK_STATUS(srd_read_batch_with_hash(s, hashes, 2, out), SRD_INVALID_ARGUMENT);
+        CHECK_MEM(buf, want, sizeof buf);
+        tst_ctx_clear();
+    }
+
+    /* srd_apply_batch: an invalid item anywhere rejects the whole batch, named by index */
+    struct tst_snap before;
+    tst_snap_take(&before, p);
+    uint64_t deleted = UINT64_C(0xA5A5A5A5DEADBEEF);
+    const uint8_t zero = 0;
+    srd_op good_w = {SRD_OP_WRITE, P("new"), 3, P("new value"), 9};
+    srd_op good_d = {SRD_OP_DELETE, P("k1"), 2, NULL, 0};
+    struct {
+        srd_op bad;
+        const char *what;
+    } bads[] = {
+        {{7, P("x"), 1, P("v"), 1}, "unknown kind 7"},
+        {{0, P("x"), 1, P("v"), 1}, "kind 0"},
+        {{UINT32_MAX, P("x"), 1, P("v"), 1}, "kind UINT32_MAX"},
+        {{SRD_OP_WRITE, NULL, 3, P("v"), 1}, "write, NULL key with length 3"},
+        {{SRD_OP_DELETE, NULL, 3, NULL, 0}, "delete, NULL key with length 3"},
+        {{SRD_OP_WRITE, P("x"), 0, P("v"), 1}, "write, empty key"},
+        {{SRD_OP_DELETE, P("x"), 0, NULL, 0}, "delete, empty key"},
+        {{SRD_OP_WRITE, P("x"), 1, P("v"), 0}, "write, empty value"},
+        {{SRD_OP_WRITE, P("x"), 1, NULL, 0}, "write, NULL empty value"},
+        {{SRD_OP_WRITE, P("x"), 1, NULL, 5}, "write, NULL value with length 5"},
+        {{SRD_OP_WRITE, P("x"), 1, &zero, 1}, "write, single 0x00 value"},
+    };
+    for (size_t b = 0; b < sizeof bads / sizeof bads[0]; b++) {
+        for (size_t pos = 0; pos < 3; pos++) {
+            srd_op ops[3] = {good_w, good_d, good_w};
+            ops[pos] = bads[b].bad;
+            tst_ctx("%s at item %zu", bads[b].what, pos);
+            CHECK_STATUS(srd_apply_batch(s, ops, 3, &deleted), SRD_INVALID_ARGUMENT);
+            char name[32];
+            snprintf(name, sizeof name, "batch item %zu", pos);
+            CHECK_MSG(strstr(srd_last_error_message(), name) != NULL, "message \"%s\" does not name %s",
+                      srd_last_error_message(), name);
+            CHECK_EQ(srd_last_error_os_errno(), 0);
+            CHECK_EQ_U(deleted, UINT64_C(0xA5A5A5A5DEADBEEF));
+            tst_ctx_clear();
+        }
+    }
+    CHECK_STATUS(srd_apply_batch(NULL, &good_w, 1, &deleted), SRD_INVALID_ARGUMENT);
+    CHECK_STATUS(srd_apply_batch(s, NULL, 2, &deleted), SRD_INVALID_ARGUMENT);
+    CHECK_EQ_U(deleted, UINT64_C(0xA5A5A5A5DEADBEEF));
+    CHECK_OK(srd_apply_batch(s, NULL, 0, &deleted)); /* count 0: a no-op */
+    CHECK_SAME_BYTES(&before, p);
+    tst_snap_free(&before);
+    const uint8_t *v = NULL;
+    size_t n = 0;
+    CHECK_STATUS(srd_read(s, P("new"), 3, &v, &n), SRD_NOT_FOUND);
+    if (CHECK_OK(srd_read(s, P("k1"), 2, &v, &n))) CHECK(n == 9 && memcmp(v, "value one", 9) == 0);
+    /* the same batch, valid, is applied */
+    srd_op ok_ops[3] = {good_w, good_d, good_d};
+    deleted = UINT64_C(0xA5A5A5A5DEADBEEF);
+    CHECK_OK(srd_apply_batch(s, ok_ops, 3, &deleted));
+    CHECK_EQ_U(deleted, 1); /* the second delete of k1 is skipped */
+    CHECK_STATUS(srd_read(s, P("k1"), 2, &v, &n), SRD_NOT_FOUND);
+    srd_close(s);
+}
+
+static void test_salvage_into_dangling_symlink_is_refused_and_target_not_created(void) {
+    const char *src = tst_path("salvage-src.srd");
+    srd_store *s = NULL;
+    REQUIRE(srd_open(src, 0, &s) == SRD_OK);
+    REQUIRE(srd_write(s, P("k"), 1, P("v"), 1) == SRD_OK);
+    srd_close(s);
+    const char *target = tst_path("salvage-link-target.srd");
+    const char *link = tst_path("salvage-link.srd");
+    REQUIRE(symlink(target, link) == 0);
+    srd_salvage_report rep;
+    memset(&rep, 0xA5, sizeof rep);
+    srd_salvage_report want;
+    memcpy(&want, &rep, sizeof rep);
+    CHECK_STATUS(srd_salvage(src, link, &rep), SRD_INVALID_ARGUMENT);
+    CHECK(memcmp(&rep, &want, sizeof rep) == 0);
+    CHECK(!tst_file_exists(target));
+    struct stat st;
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    char buf[PATH_MAX];
+    ssize_t r = readlink(link, buf, sizeof buf - 1);
+    CHECK(r > 0 && (size_t)r == strlen(target) && memcmp(buf, target, (size_t)r) == 0);
+    /* a symlink in a directory that does not exist yet: the same */
+    const char *link2 = tst_path("salvage-link2.srd");
+    const char *target2 = tst_path("no-such-dir-yet/target.srd");
+    REQUIRE(symlink(target2, link2) == 0);
+    CHECK(srd_salvage(src, link2, &rep) != SRD_OK);
+    CHECK(!tst_file_exists(target2));
+}
+
 int main(int argc, char **argv) {
     tst_test_init(argc, argv, "test_hostile_input");
     signal(SIGALRM, on_alarm);
@@ -1228,6 +1346,8 @@ int main(int argc, char **argv) {
     srd_close(C.rw);
 
     test_sizes();
+    test_misaligned_read_batch_out_and_bad_apply_batch_items_change_nothing();
+    test_salvage_into_dangling_symlink_is_refused_and_target_not_created();
     free(C.too_long);
     free(C.long_component);
     return tst_test_finish();

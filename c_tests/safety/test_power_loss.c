@@ -1119,10 +1119,69 @@ static void test_failed_fdatasync_breaks_the_handle(void) {
     srd_close(s);
 }
 
+/*
+ * A stream begun on a non-empty store, some bytes written, then srd_sync fails (fdatasync
+ * EIO): the handle is SRD_BROKEN, so srd_stream_commit returns SRD_BROKEN and the store file
+ * is back to its size before srd_stream_begin (no stream bytes, no <store>.stream.tmp); the
+ * writer is not stuck (srd_close returns, in a child with a deadline, and a new read-write
+ * open gets the lock); a reopen reads the old values and not the stream's key.
+ */
+static void broken_stream_child(void *arg) {
+    const char *path = (const char *)arg;
+    srd_store *s = tst_open_ok(path, 0);
+    if (!s) return;
+    CHECK_OK(srd_write(s, KEY(0), KLEN(0), (const uint8_t *)"old zero", 8));
+    CHECK_OK(srd_write(s, KEY(1), KLEN(1), (const uint8_t *)"old one", 7));
+    CHECK_OK(srd_sync(s));
+    long long size0 = tst_file_len(path);
+    uint64_t fsize0 = tst_size_of(s);
+    srd_stream *st = NULL;
+    if (!CHECK_OK(srd_stream_begin(s, KEY(2), KLEN(2), &st))) {
+        srd_close(s);
+        return;
+    }
+    uint8_t chunk[65536];
+    tst_sv_fill(42, chunk, sizeof chunk);
+    for (int i = 0; i < 5; i++) CHECK_OK(srd_stream_write(st, chunk, sizeof chunk));
+    g_fail_fdatasync = 1;
+    CHECK_STATUS(srd_sync(s), SRD_IO);
+    g_fail_fdatasync = 0;
+    CHECK_STATUS(srd_stream_write(st, chunk, 100), SRD_BROKEN);
+    CHECK_STATUS(srd_stream_commit(st), SRD_BROKEN);
+    CHECK_EQ(tst_file_len(path), size0);
+    CHECK_EQ_U(tst_size_of(s), fsize0);
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.stream.tmp", path);
+    CHECK(!tst_file_exists(tmp));
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    CHECK_STATUS(srd_read(s, KEY(2), KLEN(2), &p, &n), SRD_NOT_FOUND);
+    if (CHECK_OK(srd_read(s, KEY(0), KLEN(0), &p, &n))) CHECK(n == 8 && memcmp(p, "old zero", 8) == 0);
+    CHECK_STATUS(srd_write(s, KEY(3), KLEN(3), (const uint8_t *)"x", 1), SRD_BROKEN);
+    srd_close(s); /* must return: the child has a deadline */
+    CHECK_EQ(tst_file_len(path), size0);
+    s = tst_open_ok(path, 0); /* the writer lock was released */
+    if (!s) return;
+    CHECK_STATUS(srd_read(s, KEY(2), KLEN(2), &p, &n), SRD_NOT_FOUND);
+    if (CHECK_OK(srd_read(s, KEY(0), KLEN(0), &p, &n))) CHECK(n == 8 && memcmp(p, "old zero", 8) == 0);
+    if (CHECK_OK(srd_read(s, KEY(1), KLEN(1), &p, &n))) CHECK(n == 7 && memcmp(p, "old one", 7) == 0);
+    CHECK_EQ_U(tst_size_of(s), fsize0);
+    CHECK_OK(srd_write(s, KEY(2), KLEN(2), (const uint8_t *)"after", 5));
+    srd_close(s);
+}
+
+static void test_failed_sync_during_stream_rolls_the_stream_back(void) {
+    const char *path = tst_path("broken-stream.srd");
+    tst_run_in_child("stream with a failed srd_sync", 60, TST_CHILD_EXIT, broken_stream_child, (void *)path);
+    CHECK(!tst_file_exists(path) || tst_file_len(path) > 0);
+}
+
 int main(int argc, char **argv) {
     tst_test_init(argc, argv, "test_power_loss");
     for (int k = 0; k < NK; k++) snprintf(key_name[k], sizeof key_name[k], "pl-key-%02d", k);
     double t0 = tst_now();
+    /* Before build_base, whose REQUIREs stop the program. */
+    test_failed_sync_during_stream_rolls_the_stream_back();
 
     struct tst_history *base_h = (struct tst_history *)malloc(sizeof *base_h);
     REQUIRE(base_h != NULL);
