@@ -201,3 +201,53 @@ fn the_marker_is_hidden_and_its_hash_refused() {
     assert_eq!(s.file_size(), before);
     assert_eq!(s.entry_count(), 2);
 }
+
+#[test]
+fn a_lost_page_inside_the_last_batch_drops_the_whole_batch() {
+    // A power cut can leave later pages of a write on disk while an earlier
+    // one is lost (zeros). Inside the file's last batch, that drops the
+    // whole batch at open, rather than keeping it with one value damaged.
+    let dir = Scratch::new("atomic-hole");
+    let path = dir.file("s.srd");
+    let s = Store::open(&path, OpenOptions::default()).unwrap();
+    s.write(b"before", b"1").unwrap();
+    let size0 = s.file_size();
+    let big = vec![7u8; 9000];
+    let ops = [
+        BatchOp::Write(b"a", b"small"),
+        BatchOp::Write(b"b", &big),
+        BatchOp::Delete(b"before"),
+        BatchOp::Write(b"c", b"last"),
+    ];
+    s.apply(&ops).unwrap();
+    drop(s);
+    let full = std::fs::read(&path).unwrap();
+    // A page inside b's value, away from every metadata.
+    let page = 4096;
+    assert!(size0 < 256 && full.len() > page + 4096 + 1000);
+    let mut holed = full.clone();
+    holed[page..page + 4096].fill(0);
+    assert_ne!(holed, full);
+    std::fs::write(&path, &holed).unwrap();
+    for rw in [false, true] {
+        let s = if rw {
+            Store::open(&path, OpenOptions::default()).unwrap()
+        } else {
+            ro(&path)
+        };
+        assert_eq!(
+            s.file_size(),
+            size0,
+            "read-write {rw}: the batch is dropped"
+        );
+        assert_eq!(s.read_to_vec(b"before").unwrap().unwrap(), b"1");
+        for k in [&b"a"[..], b"b", b"c"] {
+            assert!(s.read_to_vec(k).unwrap().is_none(), "read-write {rw}");
+        }
+    }
+    // The same batch intact is kept.
+    std::fs::write(&path, &full).unwrap();
+    let s = ro(&path);
+    assert_eq!(s.read_to_vec(b"b").unwrap().unwrap(), big);
+    assert!(s.read_to_vec(b"before").unwrap().is_none());
+}

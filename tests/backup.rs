@@ -335,3 +335,69 @@ fn concurrent_backups_to_one_destination_never_leave_a_partial_copy() {
         "at least one backup per round completed ({ok} ok, {locked} locked)"
     );
 }
+
+#[test]
+fn a_stale_handle_never_backs_up_over_the_live_store() {
+    // A snapshot (or a read-only handle) shows the file of its moment; after
+    // a compaction the store's path holds another file. A backup through it
+    // onto the store's own path (or a hard link to it) must be refused, not
+    // replace the live store with the old moment.
+    let dir = Scratch::new("backup-self");
+    let path = dir.file("s.srd");
+    let w = Store::open(&path, OpenOptions::default()).unwrap();
+    for i in 0..50 {
+        w.write(format!("k{i}").as_bytes(), b"v").unwrap();
+    }
+    let snap = w.snapshot().unwrap();
+    let r = ro(&path);
+    w.compact().unwrap();
+    w.write(b"precious", b"written after the snapshot").unwrap();
+    drop(w);
+    let link = dir.file("hard.srd");
+    std::fs::hard_link(&path, &link).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    for h in [&snap, &r] {
+        for dst in [&path, &link] {
+            let res = h.backup(dst, &mut |_, _| {});
+            assert!(
+                matches!(&res, Err(Error::InvalidArgument(m)) if m.contains("store itself")),
+                "{res:?}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert!(ro(&path).read_to_vec(b"precious").unwrap().is_some());
+}
+
+#[test]
+fn another_store_sharing_both_ends_is_replaced_not_extended() {
+    // Stores of fixed-size records in the same order share their first and
+    // last bytes; one that differs only in the middle is not an earlier
+    // backup and must be copied whole.
+    let dir = Scratch::new("backup-middle");
+    let (a, b, d) = (dir.file("a.srd"), dir.file("b.srd"), dir.file("d.srd"));
+    for (path, mid) in [(&a, b'A'), (&b, b'B')] {
+        let s = Store::open(path, OpenOptions::default()).unwrap();
+        for i in 0..1000 {
+            let v = if i == 500 {
+                vec![mid; 4096]
+            } else {
+                vec![b'x'; 4096]
+            };
+            s.write(format!("rec{i}").as_bytes(), &v).unwrap();
+        }
+    }
+    Store::open(&a, OpenOptions::default())
+        .unwrap()
+        .backup(&d, &mut |_, _| {})
+        .unwrap();
+    let sb = Store::open(&b, OpenOptions::default()).unwrap();
+    sb.write(b"one more", b"x").unwrap();
+    let r = sb.backup(&d, &mut |_, _| {}).unwrap();
+    assert!(!r.incremental, "{r:?}");
+    assert_eq!(
+        ro(&d).read_to_vec(b"rec500").unwrap().unwrap(),
+        vec![b'B'; 4096]
+    );
+    assert_eq!(std::fs::read(&d).unwrap(), std::fs::read(&b).unwrap());
+}

@@ -64,7 +64,7 @@ impl Store {
                     dst.display()
                 )))
             }
-            Ok(m) if self.file_id() == Some((m.dev(), m.ino())) => {
+            Ok(m) if self.is_own_file(dst, &m) => {
                 return Err(Error::InvalidArgument(format!(
                     "{}: the backup destination is the store itself",
                     dst.display()
@@ -121,6 +121,28 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Whether `dst` (whose metadata is `m`) is this store's file: the file
+    /// this handle shows, or the file at its path now (another process may
+    /// have compacted it since, or a snapshot shows an older file), by
+    /// inode or by path.
+    fn is_own_file(&self, dst: &Path, m: &std::fs::Metadata) -> bool {
+        let id = Some((m.dev(), m.ino()));
+        if self.file_id().is_some() && self.file_id() == id {
+            return true;
+        }
+        if let Ok(now) = std::fs::metadata(&self.path) {
+            if Some((now.dev(), now.ino())) == id {
+                return true;
+            }
+        }
+        matches!(
+            (std::fs::canonicalize(dst), std::fs::canonicalize(&self.path)),
+            (Ok(a), Ok(b)) if a == b
+        )
+    }
+}
+
 /// Takes the writer lock of the store file at `dst`: no handle writes it
 /// while the backup does.
 fn lock(file: &File, dst: &Path) -> Result<()> {
@@ -134,21 +156,35 @@ fn lock(file: &File, dst: &Path) -> Result<()> {
 }
 
 /// The length of `file` if it is an earlier backup of the store whose bytes
-/// are `bytes`: no longer, and equal to them at both ends (its first 64 KiB
-/// and last 1 MiB; a store is append-only, so a backup of it is a prefix).
+/// are `bytes`: no longer, and equal to them byte for byte (a store is
+/// append-only, so a backup of it is a prefix). The whole file is read and
+/// compared, its ends first (where a different store differs soonest): a
+/// store that shares both ends but differs in the middle is no backup of
+/// this one.
 fn earlier_backup(file: &File, bytes: &[u8]) -> std::io::Result<Option<u64>> {
     let have = file.metadata()?.len();
     if have > bytes.len() as u64 {
         return Ok(None);
     }
-    let same = |from: u64, n: u64| -> std::io::Result<bool> {
-        let mut buf = vec![0u8; n as usize];
-        file.read_exact_at(&mut buf, from)?;
-        Ok(buf[..] == bytes[from as usize..(from + n) as usize])
+    let mut buf = vec![0u8; CHUNK.min(have as usize)];
+    let mut same = |from: u64, n: u64| -> std::io::Result<bool> {
+        let mut at = from;
+        while at < from + n {
+            let len = ((from + n - at) as usize).min(buf.len());
+            file.read_exact_at(&mut buf[..len], at)?;
+            if buf[..len] != bytes[at as usize..at as usize + len] {
+                return Ok(false);
+            }
+            at += len as u64;
+        }
+        Ok(true)
     };
     let head = have.min(HEAD_CHECK);
-    let tail = have.min(TAIL_CHECK);
-    Ok((same(0, head)? && same(have - tail, tail)?).then_some(have))
+    let tail = have.min(TAIL_CHECK).min(have - head);
+    Ok(
+        (same(0, head)? && same(have - tail, tail)? && same(head, have - head - tail)?)
+            .then_some(have),
+    )
 }
 
 /// Writes `bytes[from..]` (`total` bytes) to `file` at the same offsets.

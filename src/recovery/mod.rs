@@ -391,6 +391,24 @@ pub(crate) fn without_torn_batch(file: &[u8], entries: &mut Vec<EntryLayout>, ta
     }
 }
 
+/// Largest last batch (payload bytes, entries) whose every checksum is
+/// checked at open; a larger one is trusted like any last write (its newest
+/// entry only). Only metadata offsets are kept while walking: 8 MiB at most.
+const LAST_BATCH_CHECK_MAX: u64 = 256 << 20;
+const LAST_BATCH_CHECK_ENTRIES: usize = 1 << 20;
+
+/// Whether every entry of the file's last batch (metadata offsets, newest
+/// first, the newest already checked) matches its checksum: a power cut can
+/// lose a page inside a batch while later pages land. `bytes`: their
+/// payloads' total; past [`LAST_BATCH_CHECK_MAX`] the batch is not checked.
+fn last_batch_landed(file: &[u8], entries: &[u64], bytes: u64) -> bool {
+    bytes > LAST_BATCH_CHECK_MAX
+        || entries
+            .iter()
+            .skip(1)
+            .all(|&m| entry_at(file, m).is_ok_and(|e| format::checksum_ok(file, &e)))
+}
+
 /// Walks the chain back from `tail` to offset 0, building the index. Returns
 /// `None` unless every link is well formed and the newest entry's checksum
 /// matches. The oldest entry is refused too if it fails its checksum while
@@ -406,6 +424,10 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
     let mut oldest = None;
     let mut marker_seen = false;
     let mut markers = 0u64;
+    // The entries after the newest batch marker (newest first), to check
+    // if that batch is the file's last append.
+    let mut newest: Vec<u64> = Vec::new();
+    let mut newest_bytes = 0u64;
     while cursor > 0 {
         let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
         let entry = entry_at(file, meta_offset).ok()?;
@@ -415,10 +437,20 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
         if !marker_seen {
             if let Some(end) = batch_marker_end(file, &entry) {
                 marker_seen = true;
-                if end > tail {
-                    // The newest batch is not all there: the store ends
-                    // before its marker (a batch is all or nothing).
+                if end > tail || (end == tail && !last_batch_landed(file, &newest, newest_bytes)) {
+                    // The newest batch is not all there (cut short, or a
+                    // power cut lost a page of it while later ones landed):
+                    // the store ends before its marker (a batch is all or
+                    // nothing).
                     return walk_back(file, entry.meta.prev_tail);
+                }
+                newest = Vec::new();
+            } else if newest_bytes <= LAST_BATCH_CHECK_MAX {
+                newest_bytes += entry.payload_len();
+                if newest.len() >= LAST_BATCH_CHECK_ENTRIES {
+                    newest_bytes = u64::MAX;
+                } else {
+                    newest.push(meta_offset);
                 }
             }
         }
