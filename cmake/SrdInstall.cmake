@@ -35,7 +35,7 @@ else()
   set(SRD_VERSION_COMPATIBILITY SameMajorVersion)
 endif()
 
-set(_srd_staging "${CMAKE_BINARY_DIR}/install-staging")
+set(_srd_staging "${PROJECT_BINARY_DIR}/install-staging")
 file(MAKE_DIRECTORY "${_srd_staging}")
 
 # --- libraries -------------------------------------------------------------------------------
@@ -114,11 +114,11 @@ install(SCRIPT "${_srd_staging}/install_pkgconfig.cmake")
 
 # --- tests -------------------------------------------------------------------------------------
 if(SRD_BUILD_TESTS)
-  set(_srd_ct_src "${CMAKE_SOURCE_DIR}/consumer_tests")
-  set(_srd_ct_dir "${CMAKE_BINARY_DIR}/consumer-tests")
+  set(_srd_ct_src "${PROJECT_SOURCE_DIR}/consumer_tests")
+  set(_srd_ct_dir "${PROJECT_BINARY_DIR}/consumer-tests")
   set(_srd_prefix_cmake "${_srd_ct_dir}/prefix-cmake-install")
   set(_srd_prefix_sh "${_srd_ct_dir}/prefix-install-sh")
-  set(_srd_scratch_root "${CMAKE_BINARY_DIR}/test-scratch")
+  set(_srd_scratch_root "${PROJECT_BINARY_DIR}/test-scratch")
   foreach(_srd_tool nm readelf)
     string(TOUPPER "${_srd_tool}" _srd_TOOL)
     if(CMAKE_${_srd_TOOL})
@@ -157,17 +157,17 @@ if(SRD_BUILD_TESTS)
   if(_srd_plain_build)
     # (1) cmake --install into a fresh temporary prefix, and the layout it produced.
     add_test(NAME install_cmake_install_puts_libraries_headers_and_packages_into_a_prefix
-      COMMAND sh "${_srd_ct_src}/install_with_cmake.sh" "${CMAKE_COMMAND}" "${CMAKE_BINARY_DIR}"
-              "${_srd_prefix_cmake}" "${SRD_SONAME}" "${PROJECT_VERSION}" "${CMAKE_SOURCE_DIR}"
+      COMMAND sh "${_srd_ct_src}/install_with_cmake.sh" "${CMAKE_COMMAND}" "${PROJECT_BINARY_DIR}"
+              "${_srd_prefix_cmake}" "${SRD_SONAME}" "${PROJECT_VERSION}" "${PROJECT_SOURCE_DIR}"
               "${_srd_readelf}" "${_srd_nm}")
     set_tests_properties(install_cmake_install_puts_libraries_headers_and_packages_into_a_prefix
       PROPERTIES FIXTURES_SETUP srd_prefix_cmake TIMEOUT 300)
 
     # (2) scripts/install.sh (the cargo-only way) into another prefix: the same layout.
     add_test(NAME install_sh_puts_the_same_layout_into_a_prefix
-      COMMAND sh "${_srd_ct_src}/install_with_script.sh" "${CMAKE_SOURCE_DIR}/scripts/install.sh"
+      COMMAND sh "${_srd_ct_src}/install_with_script.sh" "${PROJECT_SOURCE_DIR}/scripts/install.sh"
               "${SRD_CARGO_TARGET_DIR}" "${_srd_prefix_sh}" "${_srd_prefix_cmake}" "${SRD_SONAME}"
-              "${PROJECT_VERSION}" "${CMAKE_SOURCE_DIR}" "${_srd_readelf}" "${_srd_nm}")
+              "${PROJECT_VERSION}" "${PROJECT_SOURCE_DIR}" "${_srd_readelf}" "${_srd_nm}")
     set_tests_properties(install_sh_puts_the_same_layout_into_a_prefix
       PROPERTIES FIXTURES_SETUP srd_prefix_sh FIXTURES_REQUIRED srd_prefix_cmake TIMEOUT 300)
 
@@ -185,7 +185,7 @@ if(SRD_BUILD_TESTS)
         COMMAND sh "${_srd_ct_src}/run_cmake_consumer.sh" "${CMAKE_COMMAND}" "${CMAKE_GENERATOR}"
                 "${CMAKE_C_COMPILER}" "${CMAKE_CXX_COMPILER}" "${_srd_prefix}"
                 "${_srd_ct_dir}/cmake-consumer-${_srd_kind}" "${SRD_SONAME}" "${PROJECT_VERSION}"
-                "${CMAKE_BINARY_DIR}" "${_srd_readelf}")
+                "${PROJECT_BINARY_DIR}" "${_srd_readelf}")
       set_tests_properties(${_srd_name} PROPERTIES FIXTURES_REQUIRED srd_prefix_${_srd_kind}
                                                     TIMEOUT 600)
     endforeach()
@@ -194,20 +194,35 @@ if(SRD_BUILD_TESTS)
     add_test(NAME consumer_make_project_builds_with_pkg_config_shared_and_static
       COMMAND sh "${_srd_ct_src}/run_make_consumer.sh" "${_srd_prefix_cmake}"
               "${_srd_ct_dir}/make-consumer" "${SRD_SONAME}" "${CMAKE_C_COMPILER}"
-              "${CMAKE_CXX_COMPILER}" "${CMAKE_BINARY_DIR}" "${_srd_readelf}")
+              "${CMAKE_CXX_COMPILER}" "${PROJECT_BINARY_DIR}" "${_srd_readelf}")
     set_tests_properties(consumer_make_project_builds_with_pkg_config_shared_and_static
       PROPERTIES FIXTURES_REQUIRED srd_prefix_cmake SKIP_RETURN_CODE 77 TIMEOUT 300)
 
+    # (5) vendoring: a parent project that uses add_subdirectory() or FetchContent (git URL,
+    #     local directory) builds and runs, gets no tests/tools/install rules from us, and nothing
+    #     is written into its source tree or ours. Each builds the crate afresh (cargo's target
+    #     directory in the parent's build tree), so not in the generic-Unix build.
+    if(NOT SRD_GENERIC_UNIX)
+      foreach(_srd_mode add_subdirectory fetch_git fetch_path)
+        set(_srd_name consumer_vendored_with_${_srd_mode}_builds_and_writes_nothing_into_sources)
+        add_test(NAME ${_srd_name}
+          COMMAND sh "${_srd_ct_src}/run_vendored_consumer.sh" ${_srd_mode} "${CMAKE_COMMAND}"
+                  "${CMAKE_GENERATOR}" "${CMAKE_C_COMPILER}" "${CMAKE_CXX_COMPILER}"
+                  "${PROJECT_SOURCE_DIR}" "${_srd_ct_dir}/vendored-${_srd_mode}")
+        set_tests_properties(${_srd_name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+      endforeach()
+    endif()
+
     # --- ABI: the exported symbols are the committed list (abi/exported-symbols.txt) ------------
     add_test(NAME abi_exported_symbols_match_the_committed_list_or_the_version_was_bumped
-      COMMAND sh "${CMAKE_SOURCE_DIR}/scripts/check-abi.sh" --lib "${SRD_SHARED_LINK}"
+      COMMAND sh "${PROJECT_SOURCE_DIR}/scripts/check-abi.sh" --lib "${SRD_SHARED_LINK}"
               --nm "${_srd_nm}")
 
     # --- the header in every dialect, under gcc and clang ----------------------------------------
     # c_tests/link/ builds C99, C11, C++11 and C++17 with the project's compiler (gcc); these add the
     # other dialects and clang. Compilers are looked up when the test runs; a missing one skips.
-    set(_srd_header_src_c "${CMAKE_SOURCE_DIR}/c_tests/link/header_check.c")
-    set(_srd_header_src_cxx "${CMAKE_SOURCE_DIR}/c_tests/link/header_check.cpp")
+    set(_srd_header_src_c "${PROJECT_SOURCE_DIR}/c_tests/link/header_check.c")
+    set(_srd_header_src_cxx "${PROJECT_SOURCE_DIR}/c_tests/link/header_check.cpp")
     set(_srd_header_flags -Wall -Wextra -Werror -pedantic)
     set(_srd_header_cases "gcc c17" "gcc c++20"
         "clang c99" "clang c11" "clang c17" "clang c++11" "clang c++17" "clang c++20")
@@ -228,7 +243,7 @@ if(SRD_BUILD_TESTS)
         COMMAND sh "${_srd_compile}" "${_srd_cc}" "${_srd_std}" "${_srd_src}"
                 "${_srd_ct_dir}/header-${_srd_tag}-${_srd_cc}" "${SRD_INCLUDE_DIR}" "${SRD_LIB_DIR}"
                 --
-                ${_srd_header_flags} "-I${CMAKE_SOURCE_DIR}/c_tests/link"
+                ${_srd_header_flags} "-I${PROJECT_SOURCE_DIR}/c_tests/link"
                 "-DHEADER_CHECK_DIALECT=\"${_srd_dialect} (${_srd_cc})\""
                 "-DSRD_CARGO_VERSION=\"${SRD_CARGO_VERSION}\"")
       set_tests_properties(${_srd_name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
@@ -238,7 +253,7 @@ if(SRD_BUILD_TESTS)
   # --- the C++ wrapper (include/simd_r_drive.hpp) ----------------------------------------------
   set(SRD_CXX_WARNINGS -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -Wsign-conversion
                        -Wold-style-cast -Wnon-virtual-dtor -Woverloaded-virtual)
-  set(_srd_cpp_src "${CMAKE_SOURCE_DIR}/cpp_tests/test_wrapper.cpp")
+  set(_srd_cpp_src "${PROJECT_SOURCE_DIR}/cpp_tests/test_wrapper.cpp")
   foreach(_srd_std 17 20)
     set(_srd_target cpp_test_wrapper_cxx${_srd_std})
     add_executable(${_srd_target} "${_srd_cpp_src}")
@@ -282,14 +297,14 @@ if(SRD_BUILD_TESTS)
 
     # --- documentation: the getting-started programs work as printed ----------------------------
     add_test(NAME docs_getting_started_examples_compile_and_run
-      COMMAND sh "${CMAKE_SOURCE_DIR}/docs/check-examples.sh" "${SRD_INCLUDE_DIR}" "${SRD_LIB_DIR}"
+      COMMAND sh "${PROJECT_SOURCE_DIR}/docs/check-examples.sh" "${SRD_INCLUDE_DIR}" "${SRD_LIB_DIR}"
               "${_srd_ct_dir}/docs-examples" "${CMAKE_C_COMPILER}" "${CMAKE_CXX_COMPILER}")
     set_tests_properties(docs_getting_started_examples_compile_and_run PROPERTIES TIMEOUT 300)
 
     # --- documentation: doxygen renders both headers without a warning -----------------------------
     add_test(NAME docs_doxygen_renders_the_headers_without_warnings
-      COMMAND sh "${CMAKE_SOURCE_DIR}/docs/run-doxygen.sh" "${CMAKE_BINARY_DIR}/doxygen")
+      COMMAND sh "${PROJECT_SOURCE_DIR}/docs/run-doxygen.sh" "${PROJECT_BINARY_DIR}/doxygen")
     set_tests_properties(docs_doxygen_renders_the_headers_without_warnings
-      PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}")
+      PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}")
   endif()
 endif()
