@@ -325,13 +325,15 @@ if(SRD_BUILD_TESTS)
   endforeach()
 
   if(_srd_plain_build)
-    # The wrapper refuses C++14 with a clear message instead of a cascade of errors.
-    add_test(NAME cpp_wrapper_rejects_cxx14_with_a_clear_error
-      COMMAND sh "${_srd_compile}" --expect-error "needs C++17" gcc c++14 "${_srd_cpp_src}"
-              "${_srd_ct_dir}/wrapper-cxx14-gcc" "${SRD_INCLUDE_DIR}" "${SRD_LIB_DIR}" --
-              -Wall -Wextra -pedantic)
-    set_tests_properties(cpp_wrapper_rejects_cxx14_with_a_clear_error
-      PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+    # The wrapper refuses C++14 with one clear message instead of a cascade of errors.
+    foreach(_srd_cc gcc clang)
+      set(_srd_name cpp_wrapper_rejects_cxx14_with_one_clear_error_${_srd_cc})
+      add_test(NAME ${_srd_name}
+        COMMAND sh "${_srd_compile}" --expect-error "needs C++17" ${_srd_cc} c++14
+                "${_srd_ct_src}/cxx14_include.cpp" "${_srd_ct_dir}/wrapper-cxx14-${_srd_cc}"
+                "${SRD_INCLUDE_DIR}" "${SRD_LIB_DIR}" -- -Wall -Wextra -pedantic)
+      set_tests_properties(${_srd_name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+    endforeach()
 
     # --- documentation: the getting-started programs work as printed ----------------------------
     add_test(NAME docs_getting_started_examples_compile_and_run
