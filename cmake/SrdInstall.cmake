@@ -247,7 +247,9 @@ if(SRD_BUILD_TESTS)
           COMMAND sh "${_srd_ct_src}/run_vendored_consumer.sh" ${_srd_mode} "${CMAKE_COMMAND}"
                   "${CMAKE_GENERATOR}" "${CMAKE_C_COMPILER}" "${CMAKE_CXX_COMPILER}"
                   "${PROJECT_SOURCE_DIR}" "${_srd_ct_dir}/vendored-${_srd_mode}")
-        set_tests_properties(${_srd_name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+        # One at a time: each fresh cargo build needs ~225 MB of disk until it is removed.
+        set_tests_properties(${_srd_name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900
+                                                      RESOURCE_LOCK srd_vendored_cargo_build)
       endforeach()
     endif()
 
