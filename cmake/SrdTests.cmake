@@ -4,8 +4,8 @@
 # (the program makes a fresh unique directory inside it), so parallel ctest runs
 # (ctest -j) never share files.
 
-set(SRD_TEST_DIR "${CMAKE_CURRENT_SOURCE_DIR}/c_tests")
-set(SRD_SCRATCH_ROOT "${CMAKE_BINARY_DIR}/test-scratch")
+set(SRD_TEST_DIR "${PROJECT_SOURCE_DIR}/c_tests")
+set(SRD_SCRATCH_ROOT "${PROJECT_BINARY_DIR}/test-scratch")
 
 set(SRD_C_WARNINGS -Wall -Wextra -Werror)
 set(SRD_SANITIZE_FLAGS "")

@@ -1,12 +1,12 @@
 # The `srd` command-line tool (tools/srd) and its shell tests (tools/srd/tests).
 #
 # Target `srd`: C11, -Wall -Wextra -Werror -pedantic, linked to simd_r_drive::shared,
-# built into ${CMAKE_BINARY_DIR}/bin and installed into ${CMAKE_INSTALL_BINDIR}.
+# built into ${PROJECT_BINARY_DIR}/bin and installed into ${CMAKE_INSTALL_BINDIR}.
 # With SRD_SANITIZE it is built with AddressSanitizer+UBSan like the C tests; with
 # SRD_VALGRIND each srd run of the shell tests goes through valgrind.
 include(GNUInstallDirs)
 
-set(SRD_TOOL_DIR "${CMAKE_CURRENT_SOURCE_DIR}/tools/srd")
+set(SRD_TOOL_DIR "${PROJECT_SOURCE_DIR}/tools/srd")
 
 set(SRD_TOOL_SANITIZE_FLAGS "")
 if(SRD_SANITIZE)
@@ -24,13 +24,15 @@ add_executable(srd
 target_link_libraries(srd PRIVATE simd_r_drive::shared)
 set_target_properties(srd PROPERTIES
   C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF
-  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin"
+  RUNTIME_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/bin"
   # Installed next to the library: find it in ../lib (or the platform's libdir).
   INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
 target_compile_options(srd PRIVATE -Wall -Wextra -Werror -pedantic ${SRD_TOOL_SANITIZE_FLAGS})
 target_link_options(srd PRIVATE ${SRD_TOOL_SANITIZE_FLAGS})
 
-install(TARGETS srd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(SRD_INSTALL)
+  install(TARGETS srd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+endif()
 
 if(NOT SRD_BUILD_TESTS)
   return()
@@ -113,7 +115,7 @@ foreach(_case IN LISTS SRD_CLI_CASES)
   add_test(NAME srd_cli_${_case}
     COMMAND "${SRD_BASH}" "${SRD_TOOL_DIR}/tests/srd_cli_tests.sh"
             $<TARGET_FILE:srd> $<TARGET_FILE:srd_test_forge_manifest>
-            "${CMAKE_BINARY_DIR}/test-scratch/srd-cli" ${_case})
+            "${PROJECT_BINARY_DIR}/test-scratch/srd-cli" ${_case})
   set_tests_properties(srd_cli_${_case} PROPERTIES TIMEOUT ${_srd_cli_timeout} LABELS srd_cli)
   set(_env ${_srd_cli_env})
   if(_case IN_LIST SRD_CLI_VALGRIND_CASES)

@@ -5,9 +5,12 @@
 #   lib/libsimd_r_drive.so.VERSION (a regular, executable file whose SONAME is SONAME),
 #   lib/SONAME -> libsimd_r_drive.so.VERSION, lib/libsimd_r_drive.so -> SONAME,
 #   lib/libsimd_r_drive.a, include/simd_r_drive.h and .hpp (identical to SOURCE_DIR/include),
-#   lib/pkgconfig/simd_r_drive.pc (prefix PC_PREFIX, default PREFIX; checked with pkg-config
-#   when it is installed), lib/cmake/simd_r_drive/ (config and version files that name no
-#   absolute path, so the prefix can be moved).
+#   lib/pkgconfig/simd_r_drive.pc (prefix=${pcfiledir}/../..; checked with pkg-config when it
+#   is installed, also on a moved copy of the prefix), lib/cmake/simd_r_drive/ (config and
+#   version files that name no absolute path, so the prefix can be moved), bin/srd (RUNPATH
+#   $ORIGIN/../lib: runs from the prefix, or a moved copy, without LD_LIBRARY_PATH).
+# PC_PREFIX (the prefix a DESTDIR install was made for) is accepted for compatibility; the
+# .pc names no absolute prefix any more.
 set -u
 prefix=$1
 soname=$2
@@ -52,27 +55,56 @@ done
 
 pc=$lib/pkgconfig/simd_r_drive.pc
 check "$pc exists" test -f "$pc"
-check "$pc: prefix=$pc_prefix" grep -qx "prefix=$pc_prefix" "$pc"
+check "$pc: prefix=\${pcfiledir}/../.." grep -qx 'prefix=${pcfiledir}/../..' "$pc"
 check "$pc: Version: $version" grep -qx "Version: $version" "$pc"
 check "$pc: Libs: -L\${libdir} -lsimd_r_drive" grep -qx 'Libs: -L${libdir} -lsimd_r_drive' "$pc"
 check "$pc: Libs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc" \
     grep -qx 'Libs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc' "$pc"
+# pkg-config's answers, with -I/-L paths resolved (they read PREFIX/lib/pkgconfig/../../include).
+pc_norm() {
+    for w in $*; do
+        case $w in
+        -I* | -L*) d=$(cd "${w#-?}" 2>/dev/null && pwd -P) || d="${w#-?}(missing)"
+                   printf '%s%s ' "$(printf '%s' "$w" | cut -c1-2)" "$d" ;;
+        *) printf '%s ' "$w" ;;
+        esac
+    done | sed 's/ *$//'
+}
+pc_checks() { # prefix to query (the installed one or a moved copy)
+    q=$1
+    qr=$(cd "$q" && pwd -P)
+    pc_q() { PKG_CONFIG_PATH=$q/lib/pkgconfig PKG_CONFIG_LIBDIR= pkg-config "$@" simd_r_drive 2>&1; }
+    got=$(pc_q --modversion)
+    check "pkg-config --modversion gives '$got', expected '$version'" test "$got" = "$version"
+    got=$(pc_norm $(pc_q --cflags))
+    check "pkg-config --cflags in $q gives '$got', expected '-I$qr/include'" test "$got" = "-I$qr/include"
+    got=$(pc_norm $(pc_q --libs))
+    check "pkg-config --libs in $q gives '$got', expected '-L$qr/lib -lsimd_r_drive'" \
+        test "$got" = "-L$qr/lib -lsimd_r_drive"
+    got=$(pc_norm $(pc_q --static --libs))
+    check "pkg-config --static --libs in $q gives '$got'" \
+        test "$got" = "-L$qr/lib -lsimd_r_drive -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+}
+moved=$(mktemp -d "${TMPDIR:-/tmp}/srd-moved-prefix.XXXXXX")
+cp -a "$prefix/." "$moved/"
 if command -v pkg-config >/dev/null 2>&1; then
-    if [ "$pc_prefix" = "$prefix" ]; then
-        pc_q() { PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_LIBDIR= pkg-config "$@" simd_r_drive 2>&1; }
-        got=$(pc_q --modversion)
-        check "pkg-config --modversion gives '$got', expected '$version'" test "$got" = "$version"
-        got=$(pc_q --cflags | sed 's/ *$//')
-        check "pkg-config --cflags gives '$got', expected '-I$prefix/include'" test "$got" = "-I$prefix/include"
-        got=$(pc_q --libs | sed 's/ *$//')
-        check "pkg-config --libs gives '$got', expected '-L$lib -lsimd_r_drive'" test "$got" = "-L$lib -lsimd_r_drive"
-        got=$(pc_q --static --libs | sed 's/ *$//')
-        check "pkg-config --static --libs gives '$got'" \
-            test "$got" = "-L$lib -lsimd_r_drive -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
-    fi
+    pc_checks "$prefix"
+    pc_checks "$moved"
 else
     echo "note: pkg-config is not installed (apt-get install -y pkg-config); .pc checked as text only"
 fi
+
+# bin/srd: runs from the prefix and from a moved copy, finding the library through $ORIGIN.
+srd=$prefix/bin/srd
+check "$srd is an executable file" test -f "$srd" -a -x "$srd"
+got=$("$READELF" -d "$srd" 2>/dev/null | sed -n 's/.*(RUNPATH).*\[\(.*\)\].*/\1/p')
+check "the RUNPATH of $srd is '$got', expected '\$ORIGIN/../lib'" test "$got" = '$ORIGIN/../lib'
+for p in "$srd" "$moved/bin/srd"; do
+    got=$(unset LD_LIBRARY_PATH; "$p" --version 2>&1)
+    check "$p --version printed '$got', expected it to name $version" \
+        sh -c 'printf "%s" "$1" | grep -q "$2"' sh "$got" "$version"
+done
+rm -rf "$moved"
 
 cm=$lib/cmake/simd_r_drive
 check "$cm/simd_r_driveConfig.cmake exists" test -f "$cm/simd_r_driveConfig.cmake"
@@ -83,6 +115,6 @@ for f in "$cm"/*.cmake; do
 done
 
 echo "installed files:"
-(cd "$prefix" && find include lib | LC_ALL=C sort | sed 's/^/    /')
+(cd "$prefix" && find bin include lib | LC_ALL=C sort | sed 's/^/    /')
 echo "check_layout: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -4,7 +4,8 @@
 #
 # Compiles SOURCE as a consumer would, with COMPILER (gcc or clang; g++ / clang++ for a c++
 # STD) and -std=STD plus FLAGS, links it with -lsimd_r_drive from LIB_DIR, and runs it with
-# the ARGs. With --expect-error, the compilation must fail with TEXT in its diagnostics.
+# the ARGs. With --expect-error, the compilation must fail with TEXT in its diagnostics, and
+# with that one error only (no cascade of errors after it).
 # Exits 77 (skipped) when the compiler is not installed.
 set -u
 expect=""
@@ -48,6 +49,12 @@ if [ -n "$expect" ]; then
     fi
     if grep -qF -e "$expect" "$out/diagnostics.txt"; then
         head -n 5 "$out/diagnostics.txt"
+        errors=$(grep -c 'error:' "$out/diagnostics.txt")
+        if [ "$errors" != 1 ]; then
+            cat "$out/diagnostics.txt" >&2
+            echo "FAILED: $errors errors, expected only the one containing '$expect'" >&2
+            exit 1
+        fi
         echo "compile_and_run: 1 passed, 0 failed"
         exit 0
     fi

@@ -6,6 +6,9 @@
 # `pkg-config --static --libs simd_r_drive`. Runs them (the shared ones with
 # LD_LIBRARY_PATH=PREFIX/lib, since plain -L adds no RUNPATH) and checks they need the
 # library by its SONAME, load it from PREFIX/lib, and that app_static does not need it.
+# Then `make fully-static` (-static, libgcc_eh for libgcc_s): C and C++ programs with no
+# dynamic section at all, which run (app.cpp throws and catches srd::error: the static
+# unwinder works); skipped with a note when the C library has no static archive.
 # Exits 77 (skipped) if pkg-config or make is missing.
 set -u
 prefix=$1
@@ -52,4 +55,21 @@ for p in app_shared app_cxx; do
 done
 check_static_program "$work/app_static"
 if (unset LD_LIBRARY_PATH; "$work/app_static" "$work/scratch"); then ok; else bad "app_static failed"; fi
+
+if ! printf 'int main(void){return 0;}\n' | "$cc" -static -x c - -o "$work/probe-static" 2>/dev/null; then
+    echo "note: $cc -static does not link here (no libc.a); fully static programs not checked"
+    finish
+fi
+if make -C "$work" -f "$here/make/Makefile" SRCDIR="$here/make" CC="$cc" CXX="$cxx" fully-static \
+        >"$work/fully-static.log" 2>&1; then
+    ok
+else
+    cat "$work/fully-static.log"
+    bad "make fully-static failed"
+    finish
+fi
+for p in app_fully_static app_cxx_fully_static; do
+    if "$READELF" -l "$work/$p" | grep -q 'INTERP\|DYNAMIC'; then bad "$p has a dynamic section"; else ok; fi
+    if (unset LD_LIBRARY_PATH; "$work/$p" "$work/scratch"); then ok; else bad "$p failed"; fi
+done
 finish

@@ -44,10 +44,10 @@
 #else
 #define SRD_HPP_CPLUSPLUS 0L
 #endif
+/** @endcond */
 #if SRD_HPP_CPLUSPLUS < 201703L
 #error "simd_r_drive.hpp needs C++17 or newer (compile with -std=c++17); from C, include simd_r_drive.h"
-#endif
-/** @endcond */
+#else  // the rest is not compiled before C++17, so the #error above is the only error
 
 #include "simd_r_drive.h"
 
@@ -1457,5 +1457,7 @@ template <>
 struct is_error_code_enum<srd::status> : true_type {};
 }  // namespace std
 /** @endcond */
+
+#endif  // C++17 or newer
 
 #endif  // SIMD_R_DRIVE_HPP

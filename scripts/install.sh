@@ -10,10 +10,13 @@
 #   PREFIX/lib/libsimd_r_drive.a
 #   PREFIX/lib/pkgconfig/simd_r_drive.pc
 #   PREFIX/lib/cmake/simd_r_drive/  (find_package(simd_r_drive CONFIG) works on this prefix too)
+#   PREFIX/bin/srd                   the command-line tool (tools/srd), compiled with $CC (default
+#                                    cc) against the installed library, RUNPATH $ORIGIN/../lib
 #
 # The same layout as `cmake --install` (a ctest test compares the two). The libraries are taken
 # from $CARGO_TARGET_DIR/release (default: target/release of this repository). DESTDIR is
-# honoured as usual: files go to $DESTDIR$PREFIX, the .pc and CMake files name $PREFIX.
+# honoured as usual: files go to $DESTDIR$PREFIX. The .pc and CMake files name no absolute
+# path (the .pc's prefix is ${pcfiledir}/../..), so the prefix can be moved.
 set -eu
 
 usage() { echo "usage: $0 [--no-build] PREFIX" >&2; exit 2; }
@@ -22,7 +25,7 @@ prefix=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --no-build) build=0 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) usage ;;
     *) [ -z "$prefix" ] || usage; prefix=$1 ;;
     esac
@@ -97,7 +100,7 @@ chmod 644 "$libdir/libsimd_r_drive.a"
 
 # pkg-config, from the same template as cmake --install.
 libs_private=$(for l in $native_libs; do printf -- '-l%s ' "$l"; done | sed 's/ $//')
-sed -e "s|@SRD_PC_PREFIX@|$prefix|" \
+sed -e 's|@SRD_PC_PREFIX@|${pcfiledir}/../..|' \
     -e 's|@SRD_PC_LIBDIR@|${exec_prefix}/lib|' \
     -e 's|@SRD_PC_INCLUDEDIR@|${prefix}/include|' \
     -e "s|@SRD_PC_VERSION@|$numeric|" \
@@ -149,10 +152,22 @@ sed -e "s|@SRD_VERSION@|$numeric|g" \
     >"$libdir/cmake/simd_r_drive/simd_r_driveConfigVersion.cmake"
 chmod 644 "$libdir/pkgconfig/simd_r_drive.pc" "$libdir/cmake/simd_r_drive/"*.cmake
 
+# The srd tool: the sources CMake builds (tools/srd/*.c), C11, linked to the installed library.
+cc=${CC:-cc}
+mkdir -p "$dest/bin"
+rm -f "$dest/bin/srd"
+echo "+ $cc -std=c11 -O2 tools/srd/*.c -o ${DESTDIR:-}$prefix/bin/srd -lsimd_r_drive"
+# shellcheck disable=SC2016 # $ORIGIN is for the dynamic linker
+"$cc" -std=c11 -O2 -I"$dest/include" "$root"/tools/srd/*.c -o "$dest/bin/srd" \
+    -L"$libdir" -lsimd_r_drive -Wl,-rpath,'$ORIGIN/../lib'
+chmod 755 "$dest/bin/srd"
+
 echo "install.sh: installed"
-(cd "$dest" && find include lib -name 'simd_r_drive*' -o -name 'libsimd_r_drive*' | LC_ALL=C sort | sed 's/^/    /')
+(cd "$dest" && find bin/srd include lib -name 'simd_r_drive*' -o -name 'libsimd_r_drive*' -o -name srd |
+    LC_ALL=C sort | sed 's/^/    /')
 cat <<MSG
 Use it with:
+    $prefix/bin/srd --help
     cc app.c \$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs simd_r_drive)
     cmake -DCMAKE_PREFIX_PATH=$prefix ...   # find_package(simd_r_drive CONFIG REQUIRED)
 MSG

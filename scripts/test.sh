@@ -54,6 +54,9 @@ step rust-tests-generic-unix env RUSTFLAGS="--cfg srd_generic_unix" \
 step c-tests c_suite build
 step c-tests-generic-unix c_suite build-generic -DSRD_GENERIC_UNIX=ON
 step python-bindings bindings/python/run_tests.sh
+# The wheel (pyproject.toml, scikit-build-core) installed into a fresh venv, tested with
+# no SRD_LIBRARY: the package must load the library bundled in it.
+step python-wheel bindings/python/run_wheel_tests.sh
 step go-bindings bindings/go/run_tests.sh
 step node-bindings bindings/node/run_tests.sh
 step fuzz-corpus-replay scripts/fuzz.sh --replay

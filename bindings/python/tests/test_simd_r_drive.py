@@ -23,11 +23,14 @@ from unittest import mock
 HERE = pathlib.Path(__file__).resolve().parent
 PKG_PARENT = HERE.parent  # bindings/python
 REPO_ROOT = PKG_PARENT.parent.parent
-if str(PKG_PARENT) not in sys.path:
+#: True when these tests run from a copy outside the source tree against the package
+#: installed from the wheel (scripts/test.sh, bindings/python/run_wheel_tests.sh).
+INSTALLED = not (PKG_PARENT / "simd_r_drive_c").is_dir()
+if not INSTALLED and str(PKG_PARENT) not in sys.path:
     sys.path.insert(0, str(PKG_PARENT))
 
-import simd_r_drive as srd  # noqa: E402
-from simd_r_drive import _lib  # noqa: E402
+import simd_r_drive_c as srd  # noqa: E402
+from simd_r_drive_c import _lib  # noqa: E402
 
 # XXH3-64 (seed 0) of the empty input: the published reference value.
 XXH3_EMPTY = 0x2D06800538D394C2
@@ -85,7 +88,7 @@ class LibraryTest(unittest.TestCase):
         env.pop("SRD_LIBRARY", None)
         env.update(env_updates)
         env["PYTHONPATH"] = str(PKG_PARENT)
-        code = "import simd_r_drive as s; print(s.library_path); print(s.library_version())"
+        code = "import simd_r_drive_c as s; print(s.library_path); print(s.library_version())"
         return subprocess.run(
             [sys.executable, "-c", code],
             env=env,
@@ -139,8 +142,22 @@ class LibraryTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.splitlines()[0], lib)
 
+    def test_installed_package_loads_its_bundled_library(self) -> None:
+        if not INSTALLED:
+            self.skipTest("run from the source tree, not against an installed wheel")
+        pkg_dir = pathlib.Path(srd.__file__).resolve().parent
+        self.assertEqual(pathlib.Path(srd.library_path).parent, pkg_dir)
+        self.assertTrue(pathlib.Path(srd.library_path).name.startswith("libsimd_r_drive.so"))
+        self.assertIn("site-packages", pkg_dir.parts)  # the installed copy, not the sources
+        # A subprocess with no SRD_LIBRARY, from another directory, loads the same file.
+        r = self._run_import({})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[0], srd.library_path)
+
     def test_default_search_finds_repo_build(self) -> None:
         built = REPO_ROOT / "target" / "release" / "libsimd_r_drive.so"
+        if INSTALLED:
+            self.skipTest("run against an installed wheel")
         if not built.exists():
             self.skipTest("no %s" % built)
         r = self._run_import({})
@@ -1425,7 +1442,7 @@ class ThreadTest(StoreTestCase):
 
 _FORK_SCRIPT = r"""
 import os, sys
-import simd_r_drive as srd
+import simd_r_drive_c as srd
 
 store = srd.Store(sys.argv[1])          # module level: finalized at exit
 store.write(b"parent", b"1")
@@ -1450,7 +1467,7 @@ print("parent wrote", flush=True)
 
 _OPEN_RW = r"""
 import sys
-import simd_r_drive as srd
+import simd_r_drive_c as srd
 try:
     srd.Store(sys.argv[1]).close()
     print("opened")
@@ -1496,7 +1513,7 @@ class ForkTest(StoreTestCase):
         self.assertEqual(out.strip(), "opened")
 
     def test_broken_status_has_its_own_error_class(self) -> None:
-        from simd_r_drive.errors import error_for_status
+        from simd_r_drive_c.errors import error_for_status
 
         self.assertEqual(srd.SRD_BROKEN, 9)
         self.assertIsInstance(error_for_status(srd.SRD_BROKEN, "m"), srd.BrokenError)

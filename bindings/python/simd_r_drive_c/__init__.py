@@ -3,7 +3,7 @@ key/value store with zero-copy, 64-byte aligned reads.
 
 Example::
 
-    import simd_r_drive as srd
+    import simd_r_drive_c as srd
 
     with srd.Store("my.srd") as store:
         store.write(b"answer", b"42")
@@ -20,7 +20,7 @@ Example::
 
 The shared library is found through ``SRD_LIBRARY`` (path to the ``.so``),
 the package directory, ``target/release`` of the source tree, then the
-system's search path; see :mod:`simd_r_drive._lib`. Importing fails with
+system's search path; see :mod:`simd_r_drive_c._lib`. Importing fails with
 ImportError if it is missing or of an incompatible version.
 
 Keys are bytes-like objects or ``str`` (encoded UTF-8); only their 64-bit

@@ -1,6 +1,6 @@
 """The :class:`Store`, :class:`Entry` and key-hashing functions.
 
-See the package docstring (:mod:`simd_r_drive`) for an overview.
+See the package docstring (:mod:`simd_r_drive_c`) for an overview.
 """
 
 from __future__ import annotations
@@ -357,7 +357,7 @@ class Entry:
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
-        return "<simd_r_drive.Entry %d bytes at 0x%x, %s>" % (self._len, self._addr, state)
+        return "<simd_r_drive_c.Entry %d bytes at 0x%x, %s>" % (self._len, self._addr, state)
 
 
 # ---------------------------------------------------------------------------
@@ -619,7 +619,7 @@ class Store:
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else ("read-only" if self.read_only else "read-write")
-        return "<simd_r_drive.Store %r %s>" % (self.path, state)
+        return "<simd_r_drive_c.Store %r %s>" % (self.path, state)
 
     # -- writes ------------------------------------------------------------------
 

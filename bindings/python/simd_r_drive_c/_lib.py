@@ -1,6 +1,6 @@
 """Loading of the simd-r-drive shared library and its ctypes declarations.
 
-Internal module: use the public names re-exported by :mod:`simd_r_drive`.
+Internal module: use the public names re-exported by :mod:`simd_r_drive_c`.
 
 The library is looked for, in this order:
 
@@ -10,7 +10,7 @@ The library is looked for, in this order:
 2. the package directory (``libsimd_r_drive.so`` or the SONAME
    ``libsimd_r_drive.so.0.1`` copied next to ``__init__.py``);
 3. ``target/release`` of the source tree the package sits in
-   (``bindings/python/simd_r_drive/../../../target/release``);
+   (``bindings/python/simd_r_drive_c/../../../target/release``);
 4. ``ctypes.util.find_library("simd_r_drive")``, then the SONAME
    ``libsimd_r_drive.so.0.1`` and ``libsimd_r_drive.so`` through the dynamic
    linker's search path.
@@ -196,7 +196,7 @@ class _Api:
             setattr(self, name, fn)
         if missing_required:
             raise ImportError(
-                "simd_r_drive: the library %s does not export %s; it is not a "
+                "simd_r_drive_c: the library %s does not export %s; it is not a "
                 "simd-r-drive library of a compatible version"
                 % (getattr(lib, "_name", lib), ", ".join(missing_required))
             )
@@ -234,7 +234,7 @@ def check_version(number: int, wanted: Tuple[int, int] = HEADER_VERSION) -> None
     major, minor, patch = split_version(number)
     if major != wanted[0] or minor < wanted[1]:
         raise ImportError(
-            "simd_r_drive: the library at %s is version %d.%d.%d, but these "
+            "simd_r_drive_c: the library at %s is version %d.%d.%d, but these "
             "bindings need %d.x with x >= %d (written for header %d.%d)"
             % (library_path, major, minor, patch, wanted[0], wanted[1], wanted[0], wanted[1])
         )
@@ -258,7 +258,7 @@ def _candidates() -> Tuple[List[str], bool]:
     out: List[str] = []
     for name in _lib_file_names():
         out.append(str(here / name))
-    repo_root = here.parent.parent.parent  # bindings/python/simd_r_drive -> repo
+    repo_root = here.parent.parent.parent  # bindings/python/simd_r_drive_c -> repo
     for name in _lib_file_names():
         out.append(str(repo_root / "target" / "release" / name))
     found = ctypes.util.find_library("simd_r_drive")
@@ -283,11 +283,11 @@ def _load() -> Tuple[ctypes.CDLL, str]:
             errors.append("%s: %s" % (cand, e))
     if from_env:
         raise ImportError(
-            "simd_r_drive: cannot load the library named by SRD_LIBRARY: %s"
+            "simd_r_drive_c: cannot load the library named by SRD_LIBRARY: %s"
             % "; ".join(errors)
         )
     raise ImportError(
-        "simd_r_drive: libsimd_r_drive not found. Build it (cargo build "
+        "simd_r_drive_c: libsimd_r_drive not found. Build it (cargo build "
         "--release) or set SRD_LIBRARY to the path of libsimd_r_drive.so. "
         "Tried: " + "; ".join(errors)
     )
