@@ -40,7 +40,7 @@ fn trace() -> bool {
     *ON.get_or_init(|| std::env::var_os("SRD_FUZZ_TRACE").is_some_and(|v| v != "0"))
 }
 
-const OP_NAMES: [&str; 20] = [
+const OP_NAMES: [&str; 22] = [
     "write",
     "write_with_hash",
     "write_batch",
@@ -61,6 +61,8 @@ const OP_NAMES: [&str; 20] = [
     "read_only_handle",
     "sync_and_reserve",
     "check",
+    "apply_batch",
+    "write_if_absent_or_version",
 ];
 
 // --- Decoding the input ------------------------------------------------------
@@ -274,12 +276,12 @@ impl<'a> Harness<'a> {
                 eprintln!(
                     "op {:>2}: {} (at input byte {}, {} live keys)",
                     self.ops,
-                    OP_NAMES[usize::from(op % 20)],
+                    OP_NAMES[usize::from(op % 22)],
                     self.inp.pos - 1,
                     self.model.map.len()
                 );
             }
-            match op % 20 {
+            match op % 22 {
                 0 => self.op_write(false),
                 1 => self.op_write(true),
                 2 => self.op_write_batch(),
@@ -306,7 +308,9 @@ impl<'a> Harness<'a> {
                     // SAFETY: live handle.
                     expect_status(unsafe { srd_reserve(self.s, n) }, OK, "srd_reserve");
                 }
-                _ => self.check_full("check"),
+                19 => self.check_full("check"),
+                20 => self.op_apply_batch(),
+                _ => self.op_conditional(),
             }
             self.check_quick();
         }
@@ -372,9 +376,14 @@ impl<'a> Harness<'a> {
     // --- Writes ----------------------------------------------------------
 
     fn note_append(&mut self, before: u64, model_before: Model, entries: usize, crafted: bool) {
+        // A batch is all or nothing (FORMAT.md, "Batches"): tearing it, as
+        // tearing a single write, gives the store before it. (Not the
+        // store's first append: that one is written to a new file renamed
+        // over the empty store.)
         self.last_single = match entries {
             0 => self.last_single.take(),
             1 => Some((before, model_before, !crafted)),
+            _ if before > 0 => Some((before, model_before, !crafted)),
             _ => None,
         };
     }
@@ -456,6 +465,133 @@ impl<'a> Harness<'a> {
         for (_, h, _) in &items {
             self.check_key(*h, "after srd_write_batch");
         }
+    }
+
+    /// Writes and deletes mixed in one crash-atomic batch.
+    fn op_apply_batch(&mut self) {
+        let n = usize::from(self.inp.u8() % 7);
+        let items: Vec<(bool, Vec<u8>, u64, Value)> = (0..n)
+            .map(|_| {
+                let del = self.inp.u8() % 3 == 0;
+                let (k, h) = self.key();
+                (del, k, h, self.value())
+            })
+            .collect();
+        let ops: Vec<Op> = items
+            .iter()
+            .map(|(del, k, _, v)| Op {
+                kind: if *del { 2 } else { 1 },
+                key: k.as_ptr(),
+                key_len: k.len(),
+                value: v.bytes.as_ptr(),
+                value_len: v.bytes.len(),
+            })
+            .collect();
+        let ptr = if n == 0 { null() } else { ops.as_ptr() };
+        let before = self.file_len();
+        let mut deleted = u64::MAX;
+        // SAFETY: `n` valid ops whose pointers are readable.
+        let rc = unsafe { srd_apply_batch(self.s, ptr, n, &mut deleted) };
+        if items
+            .iter()
+            .any(|(del, k, _, v)| k.is_empty() || (!del && !valid_value(&v.bytes)))
+        {
+            expect_status(rc, INVALID_ARGUMENT, "srd_apply_batch with an invalid item");
+            assert_eq!(self.file_len(), before, "a refused batch changed the file");
+            return;
+        }
+        expect_status(rc, OK, "srd_apply_batch");
+        let old = self.model.clone();
+        let mut entries = 0;
+        let mut want_deleted = 0u64;
+        for (del, _, h, v) in &items {
+            if *del {
+                if self.model.map.remove(h).is_some() {
+                    entries += 1;
+                    want_deleted += 1;
+                }
+            } else {
+                self.model.put(*h, &v.bytes);
+                entries += 1;
+            }
+        }
+        assert_eq!(deleted, want_deleted, "srd_apply_batch: deletes applied");
+        if entries == 0 {
+            assert_eq!(
+                self.file_len(),
+                before,
+                "a batch of nothing changed the file"
+            );
+        }
+        let crafted = items.iter().any(|(_, _, _, v)| v.crafted);
+        self.note_append(before, old, entries, crafted);
+        for (_, _, h, _) in &items {
+            self.check_key(*h, "after srd_apply_batch");
+        }
+    }
+
+    /// srd_write_if_absent, or srd_write_if_version with the key's current
+    /// version or a wrong one: written exactly when the model says so.
+    fn op_conditional(&mut self) {
+        let (k, h) = self.key();
+        let v = self.value();
+        let mode = self.inp.u8() % 3;
+        if k.is_empty() || !valid_value(&v.bytes) {
+            return;
+        }
+        let mut version = u64::MAX;
+        // SAFETY: live handle; key readable; output writable.
+        let vr = unsafe { srd_version_of(self.s, k.as_ptr(), k.len(), &mut version) };
+        let present = self.model.map.contains_key(&h);
+        expect_status(vr, if present { OK } else { NOT_FOUND }, "srd_version_of");
+        let before = self.file_len();
+        // SAFETY: live handle; key and value readable.
+        let (rc, holds) = unsafe {
+            match mode {
+                0 => (
+                    srd_write_if_absent(
+                        self.s,
+                        k.as_ptr(),
+                        k.len(),
+                        v.bytes.as_ptr(),
+                        v.bytes.len(),
+                    ),
+                    !present,
+                ),
+                1 => (
+                    srd_write_if_version(
+                        self.s,
+                        k.as_ptr(),
+                        k.len(),
+                        version,
+                        v.bytes.as_ptr(),
+                        v.bytes.len(),
+                    ),
+                    present,
+                ),
+                _ => (
+                    srd_write_if_version(
+                        self.s,
+                        k.as_ptr(),
+                        k.len(),
+                        version.wrapping_add(64),
+                        v.bytes.as_ptr(),
+                        v.bytes.len(),
+                    ),
+                    false,
+                ),
+            }
+        };
+        if !holds {
+            expect_status(rc, CONFLICT, "a conditional write whose condition fails");
+            assert_eq!(self.file_len(), before, "a conflict changed the file");
+            return;
+        }
+        expect_status(rc, OK, "a conditional write whose condition holds");
+        let old = self.model.clone();
+        self.model.put(h, &v.bytes);
+        self.note_append(before, old, 1, v.crafted);
+        self.check_key(h, "after a conditional write");
     }
 
     fn op_delete(&mut self, by_hash: bool) {

@@ -31,6 +31,7 @@ pub const LOCKED: Status = 5;
 pub const READ_ONLY: Status = 6;
 pub const PANIC: Status = 7;
 pub const BUSY: Status = 8;
+pub const CONFLICT: Status = 10;
 
 pub const OPEN_READ_ONLY: u32 = 1;
 pub const OPEN_NO_CREATE: u32 = 2;
@@ -71,6 +72,16 @@ pub struct Key {
 }
 
 #[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Op {
+    pub kind: u32,
+    pub key: *const u8,
+    pub key_len: usize,
+    pub value: *const u8,
+    pub value_len: usize,
+}
+
+#[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ReadResult {
     pub value: *const u8,
@@ -101,6 +112,33 @@ extern "C" {
         value_len: usize,
     ) -> Status;
     pub fn srd_write_batch(store: *mut SrdStore, items: *const Kv, count: usize) -> Status;
+    pub fn srd_apply_batch(
+        store: *mut SrdStore,
+        ops: *const Op,
+        count: usize,
+        out_deleted: *mut u64,
+    ) -> Status;
+    pub fn srd_write_if_absent(
+        store: *mut SrdStore,
+        key: *const u8,
+        key_len: usize,
+        value: *const u8,
+        value_len: usize,
+    ) -> Status;
+    pub fn srd_write_if_version(
+        store: *mut SrdStore,
+        key: *const u8,
+        key_len: usize,
+        expected: u64,
+        value: *const u8,
+        value_len: usize,
+    ) -> Status;
+    pub fn srd_version_of(
+        store: *const SrdStore,
+        key: *const u8,
+        key_len: usize,
+        out: *mut u64,
+    ) -> Status;
     pub fn srd_read(
         store: *const SrdStore,
         key: *const u8,

@@ -332,13 +332,30 @@ pub fn compacted_len(live: &[Entry]) -> u64 {
 /// writer (see [`pristine`]), or `None` if it is not such a file.
 pub fn live_values(data: &[u8]) -> Option<HashMap<u64, Vec<u8>>> {
     let rec = pristine(data)?;
+    // Batch markers (FORMAT.md, "Batches"): every one must be "srdBATCH"
+    // and the end of an entry of the chain after it; they are no user data.
+    let ends: HashSet<u64> = rec.chain.iter().map(|e| e.end()).collect();
+    for e in rec.chain.iter().filter(|e| e.key_hash == BATCH_KEY_HASH) {
+        let v = e.payload(data);
+        if e.tombstone || v.len() != 16 || &v[..8] != b"srdBATCH" {
+            return None;
+        }
+        let end = u64::from_le_bytes(v[8..].try_into().ok()?);
+        if end <= e.end() || !ends.contains(&end) {
+            return None;
+        }
+    }
     let live = rec
         .live()
         .iter()
+        .filter(|e| e.key_hash != BATCH_KEY_HASH)
         .map(|e| (e.key_hash, e.payload(data).to_vec()))
         .collect();
     Some(live)
 }
+
+/// The key hash of batch markers (FORMAT.md, "Batches").
+pub const BATCH_KEY_HASH: u64 = 0x7372_645f_6261_7463;
 
 #[cfg(test)]
 mod tests {
