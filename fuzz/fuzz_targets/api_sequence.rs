@@ -40,7 +40,7 @@ fn trace() -> bool {
     *ON.get_or_init(|| std::env::var_os("SRD_FUZZ_TRACE").is_some_and(|v| v != "0"))
 }
 
-const OP_NAMES: [&str; 22] = [
+const OP_NAMES: [&str; 24] = [
     "write",
     "write_with_hash",
     "write_batch",
@@ -63,6 +63,8 @@ const OP_NAMES: [&str; 22] = [
     "check",
     "apply_batch",
     "write_if_absent_or_version",
+    "snapshot",
+    "backup",
 ];
 
 // --- Decoding the input ------------------------------------------------------
@@ -179,6 +181,8 @@ struct Harness<'a> {
     iters: Vec<(*mut SrdIter, Snapshot)>,
     /// A read-only second handle and what it must show.
     ro: Option<(*mut SrdStore, Model)>,
+    /// Snapshots and the store they were taken of.
+    snaps: Vec<(*mut SrdStore, Model)>,
     /// The last append if it wrote exactly one entry: file size and model
     /// before it, and whether a cut inside it is a plain torn write.
     last_single: Option<(u64, Model, bool)>,
@@ -207,6 +211,7 @@ impl<'a> Harness<'a> {
             pinned: Vec::new(),
             iters: Vec::new(),
             ro: None,
+            snaps: Vec::new(),
             last_single: None,
         }
     }
@@ -276,12 +281,12 @@ impl<'a> Harness<'a> {
                 eprintln!(
                     "op {:>2}: {} (at input byte {}, {} live keys)",
                     self.ops,
-                    OP_NAMES[usize::from(op % 22)],
+                    OP_NAMES[usize::from(op % 24)],
                     self.inp.pos - 1,
                     self.model.map.len()
                 );
             }
-            match op % 22 {
+            match op % 24 {
                 0 => self.op_write(false),
                 1 => self.op_write(true),
                 2 => self.op_write_batch(),
@@ -310,7 +315,9 @@ impl<'a> Harness<'a> {
                 }
                 19 => self.check_full("check"),
                 20 => self.op_apply_batch(),
-                _ => self.op_conditional(),
+                21 => self.op_conditional(),
+                22 => self.op_snapshot(),
+                _ => self.op_backup(),
             }
             self.check_quick();
         }
@@ -333,6 +340,54 @@ impl<'a> Harness<'a> {
         if let Some((ro, m)) = &self.ro {
             check_store(*ro, m, "read-only handle");
         }
+        for (snap, m) in &self.snaps {
+            check_store(*snap, m, "snapshot");
+        }
+    }
+
+    /// Takes a snapshot (at most 3 live), or closes the oldest.
+    fn op_snapshot(&mut self) {
+        if self.inp.u8() % 4 == 0 || self.snaps.len() >= 3 {
+            if !self.snaps.is_empty() {
+                let (snap, m) = self.snaps.remove(0);
+                check_store(snap, &m, "snapshot before its close");
+                // SAFETY: live handle, closed once.
+                unsafe { srd_close(snap) };
+            }
+            return;
+        }
+        let mut snap = null_mut();
+        // SAFETY: live handle, writable output.
+        expect_status(
+            unsafe { srd_snapshot(self.s, &mut snap) },
+            OK,
+            "srd_snapshot",
+        );
+        check_store(snap, &self.model, "a new snapshot");
+        self.snaps.push((snap, self.model.clone()));
+    }
+
+    fn close_snapshots(&mut self) {
+        for (snap, _) in self.snaps.drain(..) {
+            // SAFETY: live handle, closed once.
+            unsafe { srd_close(snap) };
+        }
+    }
+
+    /// A backup (full, or extending the previous one) opens on its own and
+    /// holds the store as it is now.
+    fn op_backup(&mut self) {
+        let mut dst = self.path.clone().into_os_string();
+        dst.push(".backup");
+        let cdst = c_path(std::path::Path::new(&dst));
+        // SAFETY: live handle, NUL-terminated path, no callback.
+        let rc = unsafe { srd_backup(self.s, cdst.as_ptr(), None, null_mut()) };
+        expect_status(rc, OK, "srd_backup");
+        let (rc, b) = open(&cdst, OPEN_READ_ONLY | OPEN_NO_INDEX_FILE);
+        expect_status(rc, OK, "srd_open of a backup");
+        check_store(b, &self.model, "backup");
+        // SAFETY: live handle, closed once.
+        unsafe { srd_close(b) };
     }
 
     /// Borrowed pointers and pinned entries still show their bytes.
@@ -851,6 +906,7 @@ impl<'a> Harness<'a> {
         self.check_held();
         self.release_held();
         self.close_ro();
+        self.close_snapshots();
         self.close();
         let f = std::fs::OpenOptions::new()
             .write(true)
@@ -1150,6 +1206,7 @@ impl<'a> Harness<'a> {
         self.check_full("at the end");
         self.release_held();
         self.close_ro();
+        self.close_snapshots();
         self.close();
         let bytes = std::fs::read(&self.path).expect("read store file");
         // A cleanly closed store: its chain reaches 0 from the end, every

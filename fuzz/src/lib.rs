@@ -37,6 +37,7 @@ pub const OPEN_READ_ONLY: u32 = 1;
 pub const OPEN_NO_CREATE: u32 = 2;
 pub const OPEN_SYNC: u32 = 4;
 pub const OPEN_NO_VERIFY: u32 = 8;
+pub const OPEN_NO_INDEX_FILE: u32 = 16;
 
 #[repr(C)]
 pub struct SrdStore {
@@ -132,6 +133,13 @@ extern "C" {
         expected: u64,
         value: *const u8,
         value_len: usize,
+    ) -> Status;
+    pub fn srd_snapshot(store: *const SrdStore, out: *mut *mut SrdStore) -> Status;
+    pub fn srd_backup(
+        store: *const SrdStore,
+        dst: *const c_char,
+        progress: Option<unsafe extern "C" fn(*mut std::ffi::c_void, u64, u64)>,
+        user_data: *mut std::ffi::c_void,
     ) -> Status;
     pub fn srd_version_of(
         store: *const SrdStore,
