@@ -345,7 +345,8 @@ mod tests {
             assert_eq!(t.bytes(), &bytes[..], "of_tail, trusted {trusted}");
             assert!(t.still_in_file(&f, len, 20));
         }
-        std::fs::remove_file(path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let _ = std::fs::remove_dir(path.parent().unwrap());
     }
 
     #[test]
@@ -364,7 +365,8 @@ mod tests {
             assert!(m.capacity() >= crate::os::mapping::reserve_for(len));
             assert_eq!(m.bytes(len), &bytes[..]);
         }
-        std::fs::remove_file(path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let _ = std::fs::remove_dir(path.parent().unwrap());
     }
 
     #[test]
@@ -383,6 +385,7 @@ mod tests {
         let s = Snapshot::new(&f, len, 0).unwrap();
         assert_eq!(s.bytes(), &bytes[..30_000]);
         assert!(!s.still_in_file(&f, 40_000, 20));
-        std::fs::remove_file(path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let _ = std::fs::remove_dir(path.parent().unwrap());
     }
 }
