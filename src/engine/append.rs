@@ -15,7 +15,7 @@ use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 /// Values up to this size are copied into one buffer; larger ones are written
 /// straight from the caller's memory.
@@ -87,12 +87,9 @@ impl Store {
     /// with [`Error::Conflict`] and writes nothing.
     pub fn write_hash_if(&self, key_hash: u64, value: &[u8], expect: Expect) -> Result<()> {
         check_value(value)?;
-        let mut w = self.lock_writer()?;
+        let w = self.lock_writer()?;
         self.check_expectation(key_hash, expect)?;
-        let tail = self.append_locked(&mut w, &[Op::Put(key_hash, value)])?;
-        let generation = w.generation;
-        drop(w);
-        self.make_durable(generation, tail)
+        self.append_then_sync(w, &[Op::Put(key_hash, value)])
     }
 
     /// [`Store::write_hash_if`] for a key.
@@ -105,12 +102,9 @@ impl Store {
     /// version at `version` (see [`Expect::Version`]); otherwise fails with
     /// [`Error::Conflict`] and writes nothing.
     pub fn delete_hash_if(&self, key_hash: u64, version: u64) -> Result<()> {
-        let mut w = self.lock_writer()?;
+        let w = self.lock_writer()?;
         self.check_expectation(key_hash, Expect::Version(version))?;
-        let tail = self.append_locked(&mut w, &[Op::Delete(key_hash)])?;
-        let generation = w.generation;
-        drop(w);
-        self.make_durable(generation, tail)
+        self.append_then_sync(w, &[Op::Delete(key_hash)])
     }
 
     /// [`Store::delete_hash_if`] for a key.
@@ -168,7 +162,7 @@ impl Store {
         if hashed.is_empty() {
             return Ok(0);
         }
-        let mut w = self.lock_writer()?;
+        let w = self.lock_writer()?;
         // Under the writer's mutex the table cannot change meanwhile.
         let mut live: std::collections::HashMap<u64, bool> = std::collections::HashMap::new();
         let mut deleted = 0u64;
@@ -190,10 +184,7 @@ impl Store {
         if ops.is_empty() {
             return Ok(0);
         }
-        let tail = self.append_locked(&mut w, &ops)?;
-        let generation = w.generation;
-        drop(w);
-        self.make_durable(generation, tail)?;
+        self.append_then_sync(w, &ops)?;
         Ok(deleted)
     }
 
@@ -224,7 +215,7 @@ impl Store {
         if key_hashes.is_empty() {
             return Ok(0);
         }
-        let mut w = self.lock_writer()?;
+        let w = self.lock_writer()?;
         // Under the writer's mutex the table cannot change meanwhile.
         let ops: Vec<Op> = {
             let mut seen = std::collections::HashSet::new();
@@ -238,10 +229,7 @@ impl Store {
         if ops.is_empty() {
             return Ok(0);
         }
-        let tail = self.append_locked(&mut w, &ops)?;
-        let generation = w.generation;
-        drop(w);
-        self.make_durable(generation, tail)?;
+        self.append_then_sync(w, &ops)?;
         Ok(ops.len() as u64)
     }
 
@@ -281,7 +269,13 @@ impl Store {
         if ops.is_empty() {
             return Ok(());
         }
-        let mut w = self.lock_writer()?;
+        let w = self.lock_writer()?;
+        self.append_then_sync(w, ops)
+    }
+
+    /// Appends `ops` with the writer `w` holds, releases it, then makes the
+    /// append durable (with `sync`; group commit runs without the writer).
+    pub(crate) fn append_then_sync(&self, mut w: MutexGuard<'_, Writer>, ops: &[Op]) -> Result<()> {
         let tail = self.append_locked(&mut w, ops)?;
         let generation = w.generation;
         drop(w);

@@ -190,14 +190,7 @@ impl Store {
         let Some((view, slot)) = self.find_slot(key_hash)? else {
             return Ok(None);
         };
-        let meta_offset = slot.meta_offset();
-        let layout = format::entry_at(view.bytes(), meta_offset).map_err(|e| {
-            Error::corrupt(
-                &self.path,
-                meta_offset,
-                format!("index points at a malformed entry ({e:?})"),
-            )
-        })?;
+        let layout = self.slot_entry(view.bytes(), slot)?;
         Ok(Some(layout.payload.start))
     }
 
@@ -243,19 +236,25 @@ impl Store {
         bytes: &[u8],
         slot: SlotRef,
     ) -> Result<EntryLayout> {
-        let meta_offset = slot.meta_offset();
-        let layout = format::entry_at(bytes, meta_offset).map_err(|e| {
-            Error::corrupt(
-                &self.path,
-                meta_offset,
-                format!("index points at a malformed entry ({e:?})"),
-            )
-        })?;
+        let layout = self.slot_entry(bytes, slot)?;
         if self.must_check(slot) {
             self.check_value(bytes, &layout)?;
             table.mark_verified(slot);
         }
         Ok(layout)
+    }
+
+    /// The entry a slot points at, decoded from its metadata (no checksum
+    /// check): `Corrupt` if the index points at no well-formed entry.
+    fn slot_entry(&self, bytes: &[u8], slot: SlotRef) -> Result<EntryLayout> {
+        let meta_offset = slot.meta_offset();
+        format::entry_at(bytes, meta_offset).map_err(|e| {
+            Error::corrupt(
+                &self.path,
+                meta_offset,
+                format!("index points at a malformed entry ({e:?})"),
+            )
+        })
     }
 
     /// Whether reading the value `slot` points at must check its checksum

@@ -16,15 +16,12 @@ impl Store {
                 "rename: the old and new keys are the same key".into(),
             ));
         }
-        let mut w = self.lock_writer()?;
+        let w = self.lock_writer()?;
         let Some((view, layout)) = self.lookup(ho)? else {
             return Ok(false);
         };
         let value = format::slice(view.map.bytes(layout.end()), layout.payload);
-        let tail = self.append_locked(&mut w, &[Op::Put(hn, value), Op::Delete(ho)])?;
-        let generation = w.generation();
-        drop(w);
-        self.make_durable(generation, tail)?;
+        self.append_then_sync(w, &[Op::Put(hn, value), Op::Delete(ho)])?;
         Ok(true)
     }
 
