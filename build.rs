@@ -102,7 +102,7 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("simd_r_drive.h");
     bindings.write_to_file(&out);
     let text = fs::read_to_string(&out).unwrap();
-    fs::write(&out, c_doc_text(&text)).unwrap();
+    fs::write(&out, status_tag_apart(&c_doc_text(&text))).unwrap();
     check_header_compiles(&dir.join("tools/header_compile_check.c"), &out);
 
     let committed = dir.join("include/simd_r_drive.h");
@@ -167,6 +167,36 @@ fn c_doc_text(text: &str) -> String {
 /// panics (failing the build) if any of them does not compile. Only the
 /// syntax is checked: no object is written. Skipped with a warning if there
 /// is no C compiler (or it is not GCC-like, so the flags would not apply).
+/// cbindgen declares `enum srd_status` and, for C before C23 (where an
+/// enum cannot have a fixed type), `typedef int32_t srd_status`: a tag and a
+/// typedef of one name but different types, which `-Wc++-compat` rejects
+/// (and C++ would). The tag becomes `srd_status_code`; `srd_status` stays
+/// the name every function uses: `int32_t` before C23, the enum in C23 and
+/// C++. Panics if cbindgen's output no longer has the expected shape.
+fn status_tag_apart(text: &str) -> String {
+    const TAG: &str = "\nenum srd_status\n";
+    const TYPEDEFS: &str = "#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum srd_status srd_status;
+#else
+typedef int32_t srd_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+";
+    const NEW_TYPEDEFS: &str = "#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+typedef enum srd_status_code srd_status;
+#else
+typedef int32_t srd_status;
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+";
+    assert!(
+        text.matches(TAG).count() == 1 && text.matches(TYPEDEFS).count() == 1,
+        "build.rs: cbindgen's declaration of srd_status changed shape; update status_tag_apart"
+    );
+    text.replace(TAG, "\nenum srd_status_code\n")
+        .replace(TYPEDEFS, NEW_TYPEDEFS)
+}
+
 fn check_header_compiles(check: &Path, header: &Path) {
     if !check.exists() {
         println!(
@@ -198,7 +228,13 @@ fn check_header_compiles(check: &Path, header: &Path) {
         };
         let mut cmd: Command = tool.to_command();
         cmd.args(["-x", lang, &format!("-std={std}")])
-            .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only"])
+            .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only"]);
+        if lang == "c" {
+            // The header is meant to be includable from code that is also
+            // compiled as C++.
+            cmd.arg("-Wc++-compat");
+        }
+        cmd
             .arg("-I")
             .arg(include)
             .arg(check);

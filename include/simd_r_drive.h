@@ -268,13 +268,14 @@
  *
  * `SRD_OK` (0) is success; any other value is a failure, described in more
  * detail by srd_last_error_message() and srd_last_error_os_errno() on the same
- * thread (rules E2 and E5). In C the type
- * is `int32_t`; the set of codes may grow in later versions, so treat unknown
+ * thread (rules E2 and E5). In C before C23 the type is `int32_t`, and
+ * the enumeration's tag is `srd_status_code` (a tag named like the
+ * typedef would be invalid C++, which `-Wc++-compat` reports); the set of codes may grow in later versions, so treat unknown
  * values as failures (srd_status_str() names them "unknown status code"). Each
  * function lists the codes it can return.
  * @ingroup errors
  */
-enum srd_status
+enum srd_status_code
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : int32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -343,13 +344,11 @@ enum srd_status
    */
   SRD_CONFLICT = 10,
 };
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum srd_status srd_status;
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+typedef enum srd_status_code srd_status;
 #else
 typedef int32_t srd_status;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
 
 /**
  * @brief A pinned value (opaque handle), from srd_read_entry() or

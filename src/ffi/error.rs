@@ -11,8 +11,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 ///
 /// `SRD_OK` (0) is success; any other value is a failure, described in more
 /// detail by srd_last_error_message() and srd_last_error_os_errno() on the same
-/// thread (rules E2 and E5). In C the type
-/// is `int32_t`; the set of codes may grow in later versions, so treat unknown
+/// thread (rules E2 and E5). In C before C23 the type is `int32_t`, and
+/// the enumeration's tag is `srd_status_code` (a tag named like the
+/// typedef would be invalid C++, which `-Wc++-compat` reports); the set of codes may grow in later versions, so treat unknown
 /// values as failures (srd_status_str() names them "unknown status code"). Each
 /// function lists the codes it can return.
 /// @ingroup errors
