@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # scripts/bench.sh [--quick] [--runs N] [--engines "floor srd crate ..."] [--build-lib]
+#                  [--scale | --scale-long | --scale-sizes "KEYS ..."]
 #
 # The side-by-side benchmark (bench/README.md): installs the Debian -dev
 # packages of the other engines if missing, builds bench/ and the crate twin,
@@ -7,6 +8,11 @@
 # set N times, interleaved), then prints the table of medians and writes
 # bench/results/{raw,summary}.csv, table.md, machine.txt and chart.png
 # (bench/results/quick/ for --quick, which scales every workload down 20x).
+#
+# --scale runs only the scale section (reopen, hits, misses, scan and memory
+# at 1M and 10M keys; srd, crate, lmdb, tkrzw) into bench/results/scale/;
+# --scale-long adds 20M keys; --scale-sizes "KEYS ..." picks the sizes;
+# with --quick the sizes are 50k and 500k (bench/results/quick/scale/).
 #
 # A benchmark, not a test: it never fails on speed. It exits non-zero only if
 # it cannot build; an engine that fails is reported in the table and skipped.
@@ -16,8 +22,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 QUICK=""
 RUNS=3
-ENGINES="floor srd srd-prealloc crate lmdb rocksdb leveldb sqlite tkrzw"
+ENGINES=""
 BUILD_LIB=0
+SCALE=0
+SCALE_SIZES=""
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -25,13 +33,32 @@ while [ $# -gt 0 ]; do
         --runs) RUNS=$2; shift ;;
         --engines) ENGINES=$2; shift ;;
         --build-lib) BUILD_LIB=1 ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --scale) SCALE=1 ;;
+        --scale-long) SCALE=2 ;;
+        --scale-sizes) SCALE=1; SCALE_SIZES=$2; shift ;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
 done
 
 say() { printf '\n== %s\n' "$*" >&2; }
+
+if [ $SCALE = 0 ]; then
+    : "${ENGINES:=floor srd srd-prealloc crate lmdb rocksdb leveldb sqlite tkrzw}"
+else
+    # The scale section: srd against the engines whose open does not grow with the store.
+    : "${ENGINES:=srd crate lmdb tkrzw}"
+    if [ -z "$SCALE_SIZES" ]; then
+        if [ -n "$QUICK" ]; then SCALE_SIZES="50000 500000"
+        elif [ $SCALE = 2 ]; then SCALE_SIZES="1000000 10000000 20000000"
+        else SCALE_SIZES="1000000 10000000"
+        fi
+    fi
+    for n in $SCALE_SIZES; do
+        [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1000 ] || { echo "bench.sh: --scale-sizes: $n is not a number of keys >= 1000" >&2; exit 2; }
+    done
+fi
 
 # ---- 1. Debian packages of the other engines -------------------------------
 PKGS="liblmdb-dev librocksdb-dev libleveldb-dev libsqlite3-dev libtkrzw-dev make gcc binutils pkg-config"
@@ -64,15 +91,32 @@ COMPILED=" $($SRD_BENCH --list | tr '\n' ' ') crate "
 # ---- 3. where the results and the stores go --------------------------------
 OUT=$BENCH/results
 [ -n "$QUICK" ] && OUT=$BENCH/results/quick
+[ $SCALE != 0 ] && OUT=$OUT/scale
 mkdir -p "$OUT/logs"
 rm -f "$OUT"/logs/*.log
 DATA=${SRD_BENCH_DIR:-$BENCH/.data}
 mkdir -p "$DATA"
+if [ $SCALE != 0 ]; then
+    # One store at a time (deleted after each engine): the largest size, at
+    # about 330 bytes per key (LMDB's B-tree after a random-order load; srd,
+    # the crate and tkrzw take about 130), plus a margin.
+    max=0
+    for n in $SCALE_SIZES; do [ "$n" -gt $max ] && max=$n; done
+    need=$(( max * 330 / 1000000 + 1024 ))
+    avail=$(( $(df --output=avail -k "$DATA" | tail -1) / 1024 ))
+    if [ $avail -lt $need ]; then
+        echo "bench.sh: $DATA has $avail MB free; $max keys may need about $need MB (LMDB's store)" >&2
+    fi
+fi
 
 # ---- 4. the machine ----------------------------------------------------------
 {
     echo "date: $(date -u '+%F %T UTC')"
-    echo "mode: $([ -n "$QUICK" ] && echo 'quick (every workload 20x smaller)' || echo full), $RUNS runs, medians"
+    if [ $SCALE != 0 ]; then
+        echo "mode: scale$([ -n "$QUICK" ] && echo ' quick (reads 20x fewer)'), sizes $SCALE_SIZES keys, $RUNS runs, medians"
+    else
+        echo "mode: $([ -n "$QUICK" ] && echo 'quick (every workload 20x smaller)' || echo full), $RUNS runs, medians"
+    fi
     hv=$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1)
     echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores$([ -n "$hv" ] && echo ", $hv guest")"
     echo "ram: $(free -h | awk '/^Mem:/ {print $2}')"
@@ -91,6 +135,38 @@ RAW=$OUT/raw.csv
 : > "$RAW"
 start=$(date +%s)
 read -r -a ENGINE_LIST <<< "$ENGINES"
+
+# One engine in its own process: every workload, or (SIZE > 0) the scale
+# section at SIZE keys. Its store is deleted afterwards.
+run_one() {
+    local e=$1 run=$2 size=$3 tag=$1-$2 extra=() what="" t0 rc
+    if [ "$size" -gt 0 ]; then
+        tag=$e-$size-$run
+        extra=(--scale "$size")
+        what="scale $size keys"
+    fi
+    if [[ $COMPILED != *" $e "* ]]; then
+        echo "F,$e,$run,not built (missing package)" >> "$RAW"
+        return
+    fi
+    say "run $run/$RUNS: $e${what:+, $what}"
+    sync
+    t0=$(date +%s)
+    if [ "$e" = crate ]; then
+        cmd=("$TWIN" --dir "$DATA" --run "$run" $QUICK "${extra[@]}")
+    else
+        cmd=("$SRD_BENCH" --engine "$e" --dir "$DATA" --run "$run" $QUICK "${extra[@]}")
+    fi
+    timeout 3600 "${cmd[@]}" >> "$RAW" 2> "$OUT/logs/$tag.log"
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        echo "F,$e,$run,${what:+$what: }exit status $rc: $(tail -1 "$OUT/logs/$tag.log" | tr ',' ';')" >> "$RAW"
+        echo "bench.sh: $e failed (exit $rc), see $OUT/logs/$tag.log" >&2
+    fi
+    echo "   $(( $(date +%s) - t0 )) s" >&2
+    rm -rf "${DATA:?}/$e"
+}
+
 for run in $(seq 1 "$RUNS"); do
     # Each run starts with a different engine (the list rotated by one per
     # run), so that none always follows the heaviest writer's page-cache
@@ -98,28 +174,20 @@ for run in $(seq 1 "$RUNS"); do
     n=${#ENGINE_LIST[@]}
     order=()
     for i in $(seq 0 $((n - 1))); do order+=("${ENGINE_LIST[$(( (i + run - 1) % n ))]}"); done
-    for e in "${order[@]}"; do
-        if [[ $COMPILED != *" $e "* ]]; then
-            echo "F,$e,$run,not built (missing package)" >> "$RAW"
-            continue
-        fi
-        say "run $run/$RUNS: $e"
-        sync
-        t0=$(date +%s)
-        if [ "$e" = crate ]; then
-            cmd=("$TWIN" --dir "$DATA" --run "$run" $QUICK)
-        else
-            cmd=("$SRD_BENCH" --engine "$e" --dir "$DATA" --run "$run" $QUICK)
-        fi
-        timeout 3600 "${cmd[@]}" >> "$RAW" 2> "$OUT/logs/$e-$run.log"
-        rc=$?
-        if [ $rc -ne 0 ]; then
-            echo "F,$e,$run,exit status $rc: $(tail -1 "$OUT/logs/$e-$run.log" | tr ',' ';')" >> "$RAW"
-            echo "bench.sh: $e failed (exit $rc), see $OUT/logs/$e-$run.log" >&2
-        fi
-        echo "   $(( $(date +%s) - t0 )) s" >&2
-        rm -rf "${DATA:?}/$e"
-    done
+    if [ $SCALE = 0 ]; then
+        for e in "${order[@]}"; do run_one "$e" "$run" 0; done
+    else
+        # Within a run, each size in turn, every engine at that size.
+        for size in $SCALE_SIZES; do
+            for e in "${order[@]}"; do
+                if [ "$e" = floor ]; then
+                    echo "bench.sh: the scale section has no floor; skipped" >&2
+                    continue
+                fi
+                run_one "$e" "$run" "$size"
+            done
+        done
+    fi
 done
 echo "duration: $(( $(date +%s) - start )) s for $RUNS runs; load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 
@@ -132,9 +200,11 @@ if ! "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
     python3 -m venv "$VENV" && "$VENV/bin/pip" install -q matplotlib \
         || echo "bench.sh: matplotlib unavailable; the chart is drawn without it" >&2
 fi
+CHART=$BENCH/scripts/chart.py
+[ $SCALE != 0 ] && CHART=$BENCH/scripts/scale_chart.py
 if "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
-    "$VENV/bin/python" "$BENCH/scripts/chart.py" "$OUT"
+    "$VENV/bin/python" "$CHART" "$OUT"
 else
-    python3 "$BENCH/scripts/chart.py" "$OUT"
+    python3 "$CHART" "$OUT"
 fi
 exit 0

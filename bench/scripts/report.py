@@ -7,6 +7,13 @@ Reads RESULTS_DIR/raw.csv (lines R,engine,run,metric,value,check; M,engine,key,v
 F,engine,run,why) and RESULTS_DIR/machine.txt; writes RESULTS_DIR/summary.csv
 (medians, min, max per engine and metric, and each engine's ratio to the floor)
 and RESULTS_DIR/table.md, and prints the table. Standard library only.
+
+The scale section's lines name their store size in the metric
+(scale_reopen_ms@10000000); a raw.csv of them (bench/results/scale/) gets the
+scale table instead: a row per metric and size, the ratios issue 14 asks
+about, and its targets. If RESULTS_DIR/baseline.csv exists (the summary.csv
+of an earlier scale run, kept by hand), srd's hits and misses are compared
+with it.
 """
 import csv
 import os
@@ -37,6 +44,21 @@ METRICS = [
 ]
 # metrics whose check is a checksum of the bytes read: equal for every engine
 CHECKED = {"hit_1t", "hit_2t", "batch_read", "miss", "scan", "reopen_ms", "large_read", "tiny_read"}
+
+# The scale section (bench/src/scale.c): metric, label, unit, higher is better.
+# Each is measured at every store size: the raw metric is NAME@KEYS.
+SCALE_METRICS = [
+    ("scale_reopen_ms", "reopen + 1 read (median of 5)", "ms", False),
+    ("scale_first_hit", "random hits, first pass after a reopen", "reads/s", True),
+    ("scale_repeat_hit", "random hits, the same again", "reads/s", True),
+    ("scale_miss", "random misses", "reads/s", True),
+    ("scale_scan", "full scan", "entries/s", True),
+    ("scale_mem_open", "resident memory after the open", "bytes/key", False),
+    ("scale_mem_hits", "resident memory after the hits", "bytes/key", False),
+    ("scale_load", "load, batches of 1000 (setup)", "entries/s", True),
+    ("scale_disk_per_key", "size on disk", "bytes/key", False),
+]
+SCALE_CHECKED = {"scale_reopen_ms", "scale_first_hit", "scale_repeat_hit", "scale_miss", "scale_scan"}
 
 
 def fmt(v, unit):
@@ -116,6 +138,194 @@ def targets(med):
     return out
 
 
+def keys_label(n):
+    """1000000 -> 1M, 500000 -> 500k."""
+    for div, suf in ((1e6, "M"), (1e3, "k")):
+        if n >= div and n % int(div) == 0:
+            return f"{n // int(div)}{suf}"
+    return str(n)
+
+
+def md_table(head, rows, left=2):
+    """A markdown table, the first `left` columns left-aligned, the others right-aligned."""
+    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+
+    def line(r):
+        return "| " + " | ".join(c.ljust(widths[i]) if i < left else c.rjust(widths[i])
+                                 for i, c in enumerate(r)) + " |"
+    out = [line(head), "|" + "|".join("-" * (w + 2) if i < left else "-" * (w + 1) + ":"
+                                      for i, w in enumerate(widths)) + "|"]
+    return out + [line(r) for r in rows]
+
+
+def ratio(a, b):
+    return a / b if a is not None and b is not None and a > 0 and b > 0 else None
+
+
+def scale_targets(med, sizes, base, quick):
+    """Issue 14's targets, as far as the scale section measures them."""
+    def g(e, m, n):
+        return med.get((e, m, n))
+
+    out = []
+
+    def say(label, r, ok, how):
+        if r is None:
+            out.append(f"{label}: not measured")
+        else:
+            out.append(f"{label}: {how} -> {'met' if ok else 'NOT met'}")
+
+    issue = [n for n in sizes if n in (1_000_000, 10_000_000)] or sizes
+    for n in issue:
+        r = ratio(g("srd", "scale_reopen_ms", n), g("lmdb", "scale_reopen_ms", n))
+        say(f"reopen + 1 read at {keys_label(n)} keys <= 0.5x LMDB's time", r, r is not None and r <= 0.5,
+            f"{r:.2f}x LMDB ({fmt(g('srd', 'scale_reopen_ms', n), 'ms')} ms against "
+            f"{fmt(g('lmdb', 'scale_reopen_ms', n), 'ms')} ms)" if r else "")
+    for n in sizes:
+        r = ratio(g("srd", "scale_first_hit", n), g("srd", "scale_repeat_hit", n))
+        say(f"first hits after a reopen at {keys_label(n)} keys >= 0.8x the same hits repeated", r,
+            r is not None and r >= 0.8, f"{r:.2f}x" if r else "")
+    big = 10_000_000 if 10_000_000 in sizes else (max(sizes) if sizes else None)
+    where = "" if big == 10_000_000 else f" (measured at {keys_label(big)}; the issue says 10M)" if big else ""
+    for e, name in (("lmdb", "LMDB"), ("tkrzw", "tkrzw")):
+        r = ratio(g("srd", "scale_scan", big), g(e, "scale_scan", big))
+        say(f"full scan at 10M keys >= 1.7x {name}{where}", r, r is not None and r >= 1.7,
+            f"{r:.2f}x {name}" if r else "")
+    if len(sizes) >= 2:
+        lo, hi = min(sizes), max(sizes)
+        r = ratio(g("srd", "scale_scan", hi), g("srd", "scale_scan", lo))
+        say(f"full scan flat from {keys_label(lo)} to {keys_label(hi)} keys (read here as: within 20%)", r,
+            r is not None and r >= 0.8, f"{r:.2f}x the rate at {keys_label(lo)}" if r else "")
+    if base:
+        r = ratio(g("srd", "scale_miss", big), base.get(("scale_miss", big)))
+        say(f"misses at 10M keys >= 1.5x the baseline{where}", r, r is not None and r >= 1.5,
+            f"{r:.2f}x the baseline" if r else "")
+        n1 = 1_000_000 if 1_000_000 in sizes else (min(sizes) if sizes else None)
+        for m, what in (("scale_first_hit", "hits"), ("scale_miss", "misses")):
+            r = ratio(g("srd", m, n1), base.get((m, n1)))
+            say(f"{what} at {keys_label(n1)} keys no slower than the baseline", r, r is not None and r >= 1.0,
+                f"{r:.2f}x the baseline" if r else "")
+    else:
+        out.append("misses at 10M >= 1.5x today, hits and misses at 1M no slower than today: no baseline.csv "
+                   "(copy the summary.csv of a run of the engine before the change to baseline.csv)")
+    for n in sizes:
+        v, vo = g("srd", "scale_mem_hits", n), g("srd", "scale_mem_open", n)
+        say(f"resident memory at {keys_label(n)} keys <= 17 bytes per key", v, v is not None and v <= 17,
+            f"{v:.1f} bytes/key after the hits, {vo:.1f} after the open" if v is not None and vo is not None
+            else "")
+    out.append("not measured by the scale section: single puts >= tkrzw (the default run's table), "
+               "1 MiB values first read after a reopen >= 0.75x the crate")
+    if quick:
+        out.insert(0, "(a --quick run: the targets are for 1M, 10M and 20M keys and 1M reads, so these say little)")
+    return out
+
+
+def scale_report(out, vals, checks, meta, failures, machine):
+    """The scale section's summary.csv, table.md and printed table."""
+    sizes = sorted({int(m.split("@")[1]) for (_, m) in vals})
+    engines = [e for e in ENGINES if e != "floor" and (any(k[0] == e for k in vals) or e in failures)]
+    med = {(e, m.split("@")[0], int(m.split("@")[1])): statistics.median(v) for (e, m), v in vals.items()}
+
+    with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["metric", "keys", "label", "unit", "higher_is_better", "engine", "median", "min", "max",
+                    "runs"])
+        for m, label, unit, hi in SCALE_METRICS:
+            for n in sizes:
+                for e in engines:
+                    v = vals.get((e, f"{m}@{n}"))
+                    if v:
+                        w.writerow([m, n, label, unit, int(hi), e, f"{med[(e, m, n)]:.6g}", f"{min(v):.6g}",
+                                    f"{max(v):.6g}", len(v)])
+
+    # rows = metric x size, columns = engines, then srd against lmdb and tkrzw
+    others = [e for e in ("lmdb", "tkrzw") if e in engines]
+    head = ["workload", "keys", "unit"] + engines + [f"srd vs {e}" for e in others]
+    rows = []
+    for m, label, unit, hi in SCALE_METRICS:
+        for n in sizes:
+            if not any((e, m, n) in med for e in engines):
+                continue
+            row = [label, keys_label(n), unit] + [fmt(med.get((e, m, n)), unit) for e in engines]
+            for e in others:
+                a, b = med.get(("srd", m, n)), med.get((e, m, n))
+                # a ratio of memory below a byte per key says nothing (a page or two)
+                r = None if unit == "bytes/key" and (not a or not b or min(a, b) < 1) else ratio(a, b)
+                row.append("—" if r is None else f"{(r if hi else 1 / r):.2f}x")
+            rows.append(row)
+    table = md_table(head, rows, left=3)
+
+    # the ratios issue 14 asks about, a column per size
+    def r_at(n, a, b):
+        return ratio(med.get(a + (n,)), med.get(b + (n,)))
+
+    def scan_best(n):
+        best = max([v for v in (med.get(("lmdb", "scale_scan", n)), med.get(("tkrzw", "scale_scan", n))) if v],
+                   default=None)
+        return ratio(med.get(("srd", "scale_scan", n)), best)
+
+    lines = [
+        ("reopen: srd's time ÷ LMDB's (target <= 0.5)", lambda n: r_at(n, ("srd", "scale_reopen_ms"),
+                                                                       ("lmdb", "scale_reopen_ms"))),
+        ("reopen: srd's time ÷ tkrzw's", lambda n: r_at(n, ("srd", "scale_reopen_ms"), ("tkrzw", "scale_reopen_ms"))),
+        ("hits: srd's first pass ÷ its repeat (target >= 0.8)",
+         lambda n: r_at(n, ("srd", "scale_first_hit"), ("srd", "scale_repeat_hit"))),
+        ("hits: srd ÷ tkrzw, first pass", lambda n: r_at(n, ("srd", "scale_first_hit"), ("tkrzw", "scale_first_hit"))),
+        ("misses: srd ÷ tkrzw", lambda n: r_at(n, ("srd", "scale_miss"), ("tkrzw", "scale_miss"))),
+        ("scan: srd ÷ max(LMDB, tkrzw) (target >= 1.7 at 10M)", scan_best),
+        ("scan: srd ÷ srd at the smallest size (flat: 1.00)",
+         lambda n: ratio(med.get(("srd", "scale_scan", n)), med.get(("srd", "scale_scan", sizes[0])))),
+    ]
+    rrows = []
+    for label, f in lines:
+        cells = [f(n) for n in sizes]
+        if any(c is not None for c in cells):
+            rrows.append([label] + ["—" if c is None else f"{c:.2f}x" for c in cells])
+    rtable = md_table(["ratio", *[keys_label(n) + " keys" for n in sizes]], rrows, left=1) if rrows else []
+
+    notes = ["Medians of the runs; each engine in its own process, one store size per process. "
+             "'srd vs X': how many times better srd is than X (above 1 is better). "
+             "Keys of 16 bytes, values of 100 bytes, loaded in a shuffled order in batches of 1000; "
+             "page cache warm; reads touch every value byte."]
+    bad = []
+    for (e, m), c in checks.items():
+        if m.split("@")[0] not in SCALE_CHECKED:
+            continue
+        ref = checks.get(("srd", m)) or next(iter(checks[k] for k in sorted(checks) if k[1] == m))
+        if c != ref:
+            bad.append(f"{e}/{m}")
+    notes.append("checksums of the bytes read: " + ("identical for every engine" if not bad else
+                 "DIFFER for " + ", ".join(sorted(bad))))
+    for e in engines:
+        if e in meta:
+            notes.append(f"{e}: {meta[e]}")
+    for e, fs in failures.items():
+        notes.append(f"FAILED {e}: " + "; ".join(fs))
+
+    base = None
+    bpath = os.path.join(out, "baseline.csv")
+    if os.path.exists(bpath):
+        base = {(r["metric"], int(r["keys"])): float(r["median"])
+                for r in csv.DictReader(open(bpath)) if r.get("engine") == "srd" and r.get("keys")}
+        notes.append("baseline: baseline.csv (srd's medians of an earlier run; wall times on a shared "
+                     "machine move by tens of percent, so read small differences as noise)")
+
+    text = "\n".join(table) + "\n\n"
+    if rtable:
+        text += "\n".join(rtable) + "\n\n"
+    text += "\n".join("- " + n for n in notes) + "\n"
+    quick = any(x.startswith("mode:") and "quick" in x for x in machine.splitlines())
+    tt = scale_targets(med, sizes, base, quick)
+    text += "\nsrd against issue 14's targets (information only; a benchmark never fails on speed):\n\n"
+    text += "\n".join("- " + t for t in tt) + "\n"
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write("Machine:\n\n```\n" + machine + "\n```\n\n" + text)
+    print()
+    print(machine)
+    print()
+    print(text)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "results")
     vals = defaultdict(list)      # (engine, metric) -> [values]
@@ -132,6 +342,14 @@ def main():
                 meta[p[1]] = ",".join(p[3:])
             elif p[0] == "F":
                 failures[p[1]].append(f"run {p[2]}: {','.join(p[3:])}")
+
+    machine = ""
+    mpath = os.path.join(out, "machine.txt")
+    if os.path.exists(mpath):
+        machine = open(mpath).read().strip()
+    if any("@" in m for (_, m) in vals):
+        scale_report(out, vals, checks, meta, failures, machine)
+        return
 
     engines = [e for e in ENGINES if any(k[0] == e for k in vals) or e in failures]
     med = {k: statistics.median(v) for k, v in vals.items()}
@@ -193,11 +411,6 @@ def main():
             notes.append(f"{e}: {meta[e]}")
     for e, fs in failures.items():
         notes.append(f"FAILED {e}: " + "; ".join(fs))
-
-    machine = ""
-    mpath = os.path.join(out, "machine.txt")
-    if os.path.exists(mpath):
-        machine = open(mpath).read().strip()
 
     text_targets = targets(med)
     if text_targets and "mode: quick" in machine:

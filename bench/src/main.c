@@ -2,7 +2,11 @@
  * srd_bench - one engine (or the machine's floor) through every workload.
  *
  *   srd_bench --engine NAME --dir DIR [--run N] [--quick]
+ *   srd_bench --engine NAME --dir DIR [--run N] [--quick] --scale KEYS
  *   srd_bench --list
+ *
+ * --scale runs only the scale section at one store size (scale.c) instead of
+ * the workloads below.
  *
  * Prints one CSV line per figure on stdout:
  *   R,engine,run,metric,value,check
@@ -25,6 +29,7 @@ static const cfg FULL = {1000000, 100, 1000, 100000, 1000000, 1000, 1u << 20, 20
 static const cfg QUICK = {50000, 100, 1000, 5000, 50000, 50, 1u << 20, 100, 50000, 8, 64};
 
 void run_floor(const cfg *c, const char *base, int run); /* floor.c */
+void run_scale(const engine_ops *ops, uint64_t keys, const char *base, int run, int quick); /* scale.c */
 
 static const engine_ops *const ENGINES[] = {
     &srd_ops,
@@ -356,7 +361,7 @@ static void w_tiny(const cfg *c, const char *base) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: srd_bench --engine NAME --dir DIR [--run N] [--quick]\n"
+    fprintf(stderr, "usage: srd_bench --engine NAME --dir DIR [--run N] [--quick] [--scale KEYS]\n"
                     "       srd_bench --list    (engines compiled in, and 'floor')\n");
     exit(2);
 }
@@ -364,11 +369,13 @@ static void usage(void) {
 int main(int argc, char **argv) {
     const char *name = NULL, *base = NULL;
     const cfg *c = &FULL;
+    uint64_t scale = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--engine") && i + 1 < argc) name = argv[++i];
         else if (!strcmp(argv[i], "--dir") && i + 1 < argc) base = argv[++i];
         else if (!strcmp(argv[i], "--run") && i + 1 < argc) RUN = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) c = &QUICK;
+        else if (!strcmp(argv[i], "--scale") && i + 1 < argc) scale = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--list")) {
             for (size_t k = 0; k < N_ENGINES; k++) printf("%s\n", ENGINES[k]->name);
             printf("floor\n");
@@ -378,6 +385,15 @@ int main(int argc, char **argv) {
     if (!name || !base) usage();
 
     value_pool_init();
+    if (scale) {
+        if (!strcmp(name, "floor")) die("the scale section has no floor");
+        for (size_t k = 0; k < N_ENGINES; k++)
+            if (!strcmp(ENGINES[k]->name, name)) E = ENGINES[k];
+        if (!E) die("unknown engine %s (see --list)", name);
+        emit_meta(E->name, "version", E->version());
+        run_scale(E, scale, base, RUN, c == &QUICK);
+        return 0;
+    }
     uint64_t nkeys = 2 * c->n;
     if (c->tiny_n > nkeys) nkeys = c->tiny_n;
     if (2 * c->durable > nkeys) nkeys = 2 * c->durable;

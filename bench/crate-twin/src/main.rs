@@ -4,6 +4,10 @@
 //! the same keys and values and print the same checksums.
 //!
 //!   srd-crate-twin --dir DIR [--run N] [--quick]
+//!   srd-crate-twin --dir DIR [--run N] [--quick] --scale KEYS
+//!
+//! `--scale KEYS` runs only the scale section at one store size, as
+//! bench/src/scale.c does (its comment lists the metrics).
 //!
 //! Output: `R,crate,run,metric,value,check` lines, as srd_bench prints them.
 //! The crate has no sync call, so a durable put is `write` followed by
@@ -414,16 +418,156 @@ fn w_tiny(c: &Cfg, d: &Data, base: &Path, run: u32) {
     let _ = fs::remove_dir_all(&dir);
 }
 
+// ---- the scale section (bench/src/scale.c) ---------------------------------
+
+const S_VLEN: usize = 100;
+const S_BATCH: usize = 1000;
+const S_READS: u64 = 1_000_000;
+const S_CYCLES: usize = 5;
+
+/// The keys of `idx`, one after the other (as scale.c's key_seq).
+fn key_seq(idx: &[u32]) -> Vec<u8> {
+    let mut t = vec![0u8; idx.len() * KEY_LEN];
+    for (slot, &i) in t.chunks_exact_mut(KEY_LEN).zip(idx) {
+        make_key(i as u64, slot);
+    }
+    t
+}
+
+fn make_key(i: u64, out: &mut [u8]) {
+    let mut x = i;
+    for d in (0..KEY_LEN).rev() {
+        out[d] = b'0' + (x % 10) as u8;
+        x /= 10;
+    }
+}
+
+fn read_keys(db: &DataStore, keys: &[u8]) -> (u64, u64) {
+    let (mut found, mut sum) = (0u64, 0u64);
+    for k in keys.chunks_exact(KEY_LEN) {
+        match db.read(k) {
+            Ok(Some(h)) => {
+                sum += touch(h.as_slice());
+                found += 1;
+            }
+            Ok(None) => {}
+            Err(e) => fail(&format!("read: {e}")),
+        }
+    }
+    (found, sum)
+}
+
+fn w_scale(n: u64, quick: bool, pool: &[u8], base: &Path, run: u32) {
+    if !(1000..=0xFFFF_FFFF / 2).contains(&n) {
+        fail("--scale KEYS: between 1000 and 2^31");
+    }
+    let emit_at = |metric: &str, v: f64, check: u64| emit(run, &format!("scale_{metric}@{n}"), v, check);
+    let reads = if quick { S_READS / 20 } else { S_READS };
+    let dir = base.join(NAME).join("scale");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("mkdir");
+
+    let order = shuffled(n, 42);
+    let hits = key_seq(&uniform(reads, n, 0, 1001));
+    let misses = key_seq(&uniform(reads, n, n, 1002));
+    let value = |i: u64| {
+        let off = (mix64(i) % (VALUE_POOL - S_VLEN) as u64) as usize;
+        &pool[off..off + S_VLEN]
+    };
+
+    // the load: setup, its rate reported
+    let db = open(&dir);
+    let mut bkeys = vec![0u8; S_BATCH * KEY_LEN];
+    let t = Instant::now();
+    for chunk in order.chunks(S_BATCH) {
+        for (slot, &i) in bkeys.chunks_exact_mut(KEY_LEN).zip(chunk) {
+            make_key(i as u64, slot);
+        }
+        let items: Vec<(&[u8], &[u8])> =
+            bkeys.chunks_exact(KEY_LEN).zip(chunk).map(|(k, &i)| (k, value(i as u64))).collect();
+        db.batch_write(&items).unwrap_or_else(|e| fail(&format!("batch_write: {e}")));
+    }
+    emit_at("load", n as f64 / secs(t), n);
+    drop(db);
+
+    let disk = disk_usage(&dir);
+    emit_at("disk_per_key", disk as f64 / n as f64, disk);
+
+    // (a) reopen + 1 read, S_CYCLES times; the median
+    let mut ms = Vec::with_capacity(S_CYCLES);
+    let mut s = 0u64;
+    for &i in &order[..S_CYCLES] {
+        let mut k = [0u8; KEY_LEN];
+        make_key(i as u64, &mut k);
+        let t = Instant::now();
+        let db = open(&dir);
+        match db.read(&k) {
+            Ok(Some(h)) => s += touch(h.as_slice()),
+            _ => fail("read after reopen"),
+        }
+        ms.push(secs(t) * 1e3);
+        drop(db);
+    }
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    emit_at("reopen_ms", ms[S_CYCLES / 2], s);
+
+    // (b) memory after a fresh open
+    unsafe { libc::malloc_trim(0) };
+    let rss0 = rss_anon();
+    let db = open(&dir);
+    let rss1 = rss_anon().saturating_sub(rss0);
+    emit_at("mem_open", rss1 as f64 / n as f64, rss1);
+
+    // (c) first hits, (d) the same hits again
+    for name in ["first_hit", "repeat_hit"] {
+        let t = Instant::now();
+        let (found, s) = read_keys(&db, &hits);
+        let dt = secs(t);
+        if found != reads {
+            fail("random hits (a key was not found)");
+        }
+        emit_at(name, reads as f64 / dt, s);
+    }
+    let rss2 = rss_anon().saturating_sub(rss0);
+    emit_at("mem_hits", rss2 as f64 / n as f64, rss2);
+
+    // (e) misses
+    let t = Instant::now();
+    let (found, s) = read_keys(&db, &misses);
+    let dt = secs(t);
+    if found != 0 {
+        fail("random misses (an absent key was found)");
+    }
+    emit_at("miss", reads as f64 / dt, s);
+
+    // (f) full scan
+    let t = Instant::now();
+    let (mut cnt, mut s) = (0u64, 0u64);
+    for h in db.iter_entries() {
+        s += touch(h.as_slice());
+        cnt += 1;
+    }
+    let dt = secs(t);
+    if cnt != n {
+        eprintln!("srd-crate-twin: scan saw {cnt} entries, expected {n}");
+        fail("scan");
+    }
+    emit_at("scan", cnt as f64 / dt, s);
+    drop(db);
+    let _ = fs::remove_dir_all(&dir);
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
-    let (mut dir, mut run, mut c) = (None, 0u32, &FULL);
+    let (mut dir, mut run, mut quick, mut scale) = (None, 0u32, false, 0u64);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--dir" => dir = args.next().map(PathBuf::from),
             "--run" => run = args.next().and_then(|s| s.parse().ok()).unwrap_or(0),
-            "--quick" => c = &QUICK,
+            "--quick" => quick = true,
+            "--scale" => scale = args.next().and_then(|s| s.parse().ok()).unwrap_or(0),
             _ => {
-                eprintln!("usage: srd-crate-twin --dir DIR [--run N] [--quick]");
+                eprintln!("usage: srd-crate-twin --dir DIR [--run N] [--quick] [--scale KEYS]");
                 std::process::exit(2);
             }
         }
@@ -432,6 +576,12 @@ fn main() {
         eprintln!("usage: srd-crate-twin --dir DIR [--run N] [--quick]");
         std::process::exit(2);
     };
+    if scale > 0 {
+        println!("M,{NAME},version,simd-r-drive crate 0.17.5-alpha");
+        w_scale(scale, quick, &value_pool(), &base, run);
+        return;
+    }
+    let c = if quick { &QUICK } else { &FULL };
     let nkeys = (2 * c.n).max(c.tiny_n).max(2 * c.durable);
     let d = Data { keys: key_table(nkeys), pool: value_pool() };
     println!("M,{NAME},version,simd-r-drive crate 0.17.5-alpha");
