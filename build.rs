@@ -227,17 +227,19 @@ fn check_header_compiles(check: &Path, header: &Path) {
             continue; // the C++ check is a bonus
         };
         let mut cmd: Command = tool.to_command();
-        cmd.args(["-x", lang, &format!("-std={std}")])
-            .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only"]);
+        cmd.args(["-x", lang, &format!("-std={std}")]).args([
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-fsyntax-only",
+        ]);
         if lang == "c" {
             // The header is meant to be includable from code that is also
             // compiled as C++.
             cmd.arg("-Wc++-compat");
         }
-        cmd
-            .arg("-I")
-            .arg(include)
-            .arg(check);
+        cmd.arg("-I").arg(include).arg(check);
         match cmd.output() {
             Ok(o) if o.status.success() => {}
             Ok(o) => panic!(

@@ -134,23 +134,65 @@ fn a_copy_is_not_used_once_the_store_changed_without_saving_it() {
     check(&s, &model);
 }
 
+/// Where the table of a copy starts: after the 128-byte header and one
+/// 8-byte digest per segment (4096 slots, or the whole table if smaller).
+fn table_at(copy: &[u8]) -> usize {
+    let n = u64::from_le_bytes(copy[64..72].try_into().unwrap()) as usize;
+    128 + 8 * (n / n.min(4096))
+}
+
 #[test]
 fn a_damaged_copy_is_ignored() {
     let (_dir, p, model, _) = saved_store("idx-damage", 3, 2000, 600);
-    let good = std::fs::read(index_path(&p)).unwrap();
+    let mut good = std::fs::read(index_path(&p)).unwrap();
+    let at = table_at(&good) as u64;
     let ro = OpenOptions {
         read_only: true,
         ..opts()
     };
-    // Every byte of the header, and bytes spread over the table.
-    let mut spots: Vec<u64> = (0..128).collect();
-    spots.extend((0..200).map(|i| 128 + i * (good.len() as u64 - 128) / 200));
-    for at in spots {
+    // Every byte of the header and of the segment digests: the copy is
+    // not used.
+    for spot in 0..at {
         std::fs::write(index_path(&p), &good).unwrap();
-        flip(&index_path(&p), at);
+        flip(&index_path(&p), spot);
         let s = Store::open(&p, ro.clone()).unwrap();
-        assert!(!s.opened_with_index_file(), "damage at {at} went unnoticed");
+        assert!(
+            !s.opened_with_index_file(),
+            "damage at {spot} went unnoticed"
+        );
         check(&s, &model);
+    }
+    // Bytes spread over the table: opening reads none of it, but the first
+    // lookup that enters the damaged segment finds it, and the index is
+    // rebuilt from the store before anything is answered; the copy is
+    // removed. Read-only and read-write handles alike; the latter then
+    // writes and saves a good copy at close.
+    for i in 0..100u64 {
+        let spot = at + i * (good.len() as u64 - at) / 100;
+        std::fs::write(index_path(&p), &good).unwrap();
+        flip(&index_path(&p), spot);
+        let rw = i % 4 == 3;
+        let s = Store::open(&p, if rw { opts() } else { ro.clone() }).unwrap();
+        assert!(s.opened_with_index_file());
+        if i % 8 == 3 {
+            // A write before any read: the writer checks the whole table.
+            s.write(b"first", b"w").unwrap();
+            s.delete(b"first").unwrap();
+        }
+        check(&s, &model);
+        assert!(!index_path(&p).exists(), "damage at {spot} went unnoticed");
+        if rw {
+            s.write(b"after-repair", b"v").unwrap();
+            assert_eq!(s.read_to_vec(b"after-repair").unwrap().unwrap(), b"v");
+            s.delete(b"after-repair").unwrap();
+            drop(s);
+            let s = Store::open(&p, ro.clone()).unwrap();
+            assert!(s.opened_with_index_file());
+            check(&s, &model);
+            // The store grew: damage the copy that matches it from now on.
+            good = std::fs::read(index_path(&p)).unwrap();
+            assert_eq!(table_at(&good) as u64, at);
+        }
     }
     // Cut short, empty, or garbage.
     for bytes in [
@@ -276,19 +318,25 @@ fn a_crafted_copy_with_valid_digests_cannot_hang_or_crash_reads() {
     let (_dir, p, model, _) = saved_store("idx-crafted", 5, 1500, 400);
     let mut b = std::fs::read(index_path(&p)).unwrap();
     let n = u64::from_le_bytes(b[64..72].try_into().unwrap()) as usize;
+    let t = table_at(&b);
     // Point the first live slot far beyond the end of the store, keeping
-    // its tag, then fix both digests as a forger would.
+    // its tag, then fix every digest as a forger would.
     let slot = (0..n)
         .find(|&i| {
-            let v = u64::from_le_bytes(b[128 + i * 8..136 + i * 8].try_into().unwrap());
+            let v = u64::from_le_bytes(b[t + i * 8..t + 8 + i * 8].try_into().unwrap());
             v != 0 && v & (1 << 62) == 0
         })
         .unwrap();
-    let at = 128 + slot * 8;
+    let at = t + slot * 8;
     let v = u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
     b[at..at + 8].copy_from_slice(&(v | ((1u64 << 44) - 1)).to_le_bytes());
-    let body = xxh3_64(&b[128..]);
-    b[72..80].copy_from_slice(&body.to_le_bytes());
+    let per = n.min(4096);
+    let seg = slot / per;
+    let mut seg_bytes = b[t + seg * per * 8..t + (seg + 1) * per * 8].to_vec();
+    seg_bytes.extend_from_slice(&b[t + n * 8 + seg * per..t + n * 8 + (seg + 1) * per]);
+    b[128 + seg * 8..136 + seg * 8].copy_from_slice(&xxh3_64(&seg_bytes).to_le_bytes());
+    let digests = xxh3_64(&b[128..t]);
+    b[72..80].copy_from_slice(&digests.to_le_bytes());
     let head = xxh3_64(&b[..120]);
     b[120..128].copy_from_slice(&head.to_le_bytes());
     std::fs::write(index_path(&p), &b).unwrap();

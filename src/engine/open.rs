@@ -389,7 +389,7 @@ impl Store {
     /// error messages.
     pub fn open_memory(bytes: MemorySource, name: &str) -> Result<Store> {
         let path = PathBuf::from(name);
-        let map = Mapping::Memory(bytes);
+        let map = Mapping::memory(bytes);
         let len = map.capacity();
         let rec = recovery::recover(map.bytes(len))
             .map_err(|d| Error::corrupt(&path, d.offset, d.detail))?;

@@ -5,7 +5,8 @@ use super::readers::View;
 use super::{Entry, Store};
 use crate::error::{Error, Result};
 use crate::format::{self, EntryLayout, METADATA_SIZE};
-use crate::index::{prefetch, Probe, SlotRef, Table};
+use crate::index::{prefetch, Probe, SlotRef};
+use crate::os::mapping::Mapping;
 use crate::sync::view_cell::ViewGuard;
 use crate::sync::Backoff;
 use std::sync::atomic::{fence, Ordering};
@@ -42,7 +43,7 @@ impl Store {
             let bytes = view.bytes();
             match view.find(key_hash, bytes) {
                 Probe::Absent => return Ok(None),
-                Probe::Found(slot) if !self.must_check(slot) => {
+                Probe::Found(slot) if !self.must_check(&view.map, slot) => {
                     if let Ok(layout) = format::entry_at(bytes, slot.meta_offset()) {
                         return Ok(Some(f(format::slice(bytes, layout.payload))));
                     }
@@ -88,6 +89,7 @@ impl Store {
     ) {
         let mut probes: Vec<Probe> = Vec::with_capacity(key_hashes.len());
         let mut wait = Backoff::default();
+        let mut repaired = false;
         let view = loop {
             if wait.rounds() > 16 {
                 // Appends keep landing inside the window: probe while
@@ -120,6 +122,14 @@ impl Store {
             probes.clear();
             probes.extend(key_hashes.iter().map(|&h| view.find(h, bytes)));
             fence(Ordering::Acquire);
+            if !repaired && probes.iter().any(|p| matches!(p, Probe::Damaged)) {
+                drop(view);
+                repaired = true;
+                // If the repair fails, the next round reports the error
+                // for each key it concerns.
+                let _ = self.repair_index();
+                continue;
+            }
             let stale = probes.iter().any(|p| matches!(p, Probe::Stale));
             if !stale && self.readers.seq(Ordering::Relaxed) == s1 {
                 break view;
@@ -130,9 +140,10 @@ impl Store {
         for (i, p) in probes.iter().enumerate() {
             let r = match *p {
                 Probe::Found(slot) => self
-                    .layout_of(&view.table, bytes, slot)
+                    .layout_of(&view.map, bytes, slot)
                     .map(|l| Some(format::slice(bytes, l.payload))),
                 Probe::Stale => Err(self.beyond_file(key_hashes[i])),
+                Probe::Damaged => Err(self.index_damaged()),
                 Probe::Absent => Ok(None),
             };
             f(i, r);
@@ -142,6 +153,7 @@ impl Store {
     /// Calls `f(key_hash, value)` with the newest live value (the one last in
     /// the file) and returns its result, or `None` if the store has none.
     pub fn read_last_with<R>(&self, f: impl FnOnce(u64, &[u8]) -> R) -> Result<Option<R>> {
+        self.check_index_segments()?;
         // Publishers wait while this walks: the table stays as it is.
         let _sh = self.readers.lock_shared();
         let view = self.readers.load();
@@ -156,7 +168,7 @@ impl Store {
             if !entry.tombstone {
                 if let Probe::Found(slot) = view.find(h, bytes) {
                     if slot.meta_offset() == meta_offset {
-                        let layout = self.layout_of(&view.table, bytes, slot)?;
+                        let layout = self.layout_of(&view.map, bytes, slot)?;
                         return Ok(Some(f(h, format::slice(bytes, layout.payload))));
                     }
                 }
@@ -205,7 +217,7 @@ impl Store {
         let Some((view, slot)) = self.find_slot(key_hash)? else {
             return Ok(None);
         };
-        let layout = self.layout_of(&view.table, view.bytes(), slot)?;
+        let layout = self.layout_of(&view.map, view.bytes(), slot)?;
         Ok(Some((view, layout)))
     }
 
@@ -215,6 +227,7 @@ impl Store {
     /// error.
     fn find_slot(&self, key_hash: u64) -> Result<Option<(ViewGuard<'_, View>, SlotRef)>> {
         let mut stale = Backoff::default();
+        let mut repaired = false;
         loop {
             let view = self.readers.load();
             match view.find(key_hash, view.bytes()) {
@@ -224,22 +237,96 @@ impl Store {
                     return Err(self.beyond_file(key_hash))
                 }
                 Probe::Stale => stale.snooze(),
+                Probe::Damaged if repaired => return Err(self.index_damaged()),
+                Probe::Damaged => {
+                    drop(view);
+                    self.repair_index()?;
+                    repaired = true;
+                }
             }
         }
+    }
+
+    /// The index this handle opened with (a copy kept beside the store)
+    /// has a segment that failed its digest: rebuilds the index from the
+    /// store file, as an open without the copy does, and shows it to
+    /// readers. Takes the writer (or, read-only, the refresh lock), which
+    /// checks the table whole first (see [`Store::check_index_locked`]).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn repair_index(&self) -> Result<()> {
+        if self.writer.is_some() {
+            self.lock_writer_raw().map(drop)
+        } else {
+            let _serial = crate::sync::lock(&self.refresh_lock);
+            self.check_index_locked()
+        }
+    }
+
+    /// For the thread that may change the table (it holds the writer or the
+    /// refresh lock): checks a table read from an index copy whole before
+    /// anything changes it (see [`crate::index::Table::check_all`]); if it
+    /// is damaged, rebuilds the index by walking the store's chain, shows
+    /// it to readers and removes the copy.
+    pub(crate) fn check_index_locked(&self) -> Result<()> {
+        let view = self.readers.load_full();
+        if view.table.check_all() {
+            return Ok(());
+        }
+        let rec = crate::recovery::recover_fast(view.bytes(), 0)
+            .filter(|r| r.tail == view.len())
+            .ok_or_else(|| self.index_damaged())?;
+        {
+            let mut sh = self.readers.lock_shared();
+            self.readers.replace_view(View::new(
+                Arc::new(rec.index),
+                Arc::clone(&view.map),
+                rec.tail,
+            ));
+            sh.entries = rec.entries;
+        }
+        crate::index::persist::remove(&self.path);
+        self.forget_index_copy();
+        Ok(())
+    }
+
+    /// Readers calling for a table that is not checked whole yet (a full
+    /// pass, such as iteration): checks its segments, repairing the index
+    /// if one fails.
+    pub(crate) fn check_index_segments(&self) -> Result<()> {
+        if self.readers.load().table.check_segments() {
+            return Ok(());
+        }
+        self.repair_index()?;
+        if self.readers.load().table.check_segments() {
+            Ok(())
+        } else {
+            Err(self.index_damaged())
+        }
+    }
+
+    #[cold]
+    fn index_damaged(&self) -> Error {
+        Error::corrupt(
+            &crate::index::persist::index_path(&self.path),
+            0,
+            "the index copy kept beside the store failed its digest, and the index could not \
+             be rebuilt from the store here; close the store and open it again",
+        )
     }
 
     /// The entry a slot points at, its checksum checked if it is not yet
     /// known good.
     pub(crate) fn layout_of(
         &self,
-        table: &Table,
+        map: &Mapping,
         bytes: &[u8],
         slot: SlotRef,
     ) -> Result<EntryLayout> {
         let layout = self.slot_entry(bytes, slot)?;
-        if self.must_check(slot) {
+        if self.must_check(map, slot) {
             self.check_value(bytes, &layout)?;
-            table.mark_verified(slot);
+            map.mark_verified(slot.meta_offset());
         }
         Ok(layout)
     }
@@ -260,8 +347,8 @@ impl Store {
     /// Whether reading the value `slot` points at must check its checksum
     /// first: checking is on and no earlier read found it good.
     #[inline]
-    fn must_check(&self, slot: SlotRef) -> bool {
-        self.options.verify_checksums && !slot.is_verified()
+    fn must_check(&self, map: &Mapping, slot: SlotRef) -> bool {
+        self.options.verify_checksums && !map.is_verified(slot.meta_offset())
     }
 
     /// After `Probe::Stale` for a while: whether the key's slot points

@@ -182,7 +182,10 @@ impl Readers {
                 prefetch(c);
                 prefetch(slot);
             }
-            view.table.set(h, meta_offset, tombstone, verified, bytes);
+            view.table.set(h, meta_offset, tombstone, bytes);
+            if verified && !tombstone {
+                view.map.mark_verified(meta_offset);
+            }
         }
         view.len.store(tail, Ordering::Release);
         self.seq_end(s);

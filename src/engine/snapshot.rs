@@ -46,6 +46,7 @@ impl Frozen {
         match table.find_below(key_hash, bytes) {
             Below::Found(slot) => Probe::Found(slot),
             Below::Deleted | Below::Absent { passed: false } => Probe::Absent,
+            Below::Damaged => Probe::Damaged,
             Below::Absent { passed: true } => match lock(&self.changed).get(&key_hash) {
                 Some(&v) if !SlotRef::detached(v).is_tombstone() => {
                     Probe::Found(SlotRef::detached(v))

@@ -239,6 +239,9 @@ impl Store {
                     .into(),
             });
         }
+        // A table read from an index copy is checked whole before the
+        // writer changes it (the first time only; a no-op after).
+        self.check_index_locked()?;
         Ok(w)
     }
 }

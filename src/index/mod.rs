@@ -8,7 +8,7 @@
 //! only the control bytes: 1 byte per slot instead of 8. A slot holds:
 //!
 //! ```text
-//! bit 63     checksum verified (set by readers, with a compare-and-swap)
+//! bit 63     0 (reserved)
 //! bit 62     tombstone: the key's newest entry is a deletion
 //! bits 44-61 18-bit tag: the top bits of the mixed key hash
 //! bits 0-43  offset of the entry's metadata in the file (never 0)
@@ -26,7 +26,7 @@ pub mod persist;
 
 use memmap2::MmapRaw;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 /// Bits of a slot that hold the metadata offset.
 const OFFSET_BITS: u32 = 44;
@@ -36,9 +36,12 @@ const OFFSET_MASK: u64 = MAX_META_OFFSET;
 const TAG_BITS: u32 = 18;
 const TAG_MASK: u64 = ((1 << TAG_BITS) - 1) << OFFSET_BITS;
 const TOMBSTONE: u64 = 1 << 62;
-const VERIFIED: u64 = 1 << 63;
 /// Smallest table.
 const MIN_SLOTS: usize = 16;
+/// Slots per segment of a persisted copy (fewer in a smaller table): each
+/// segment's slots and control bytes have their own digest, checked the
+/// first time a probe enters the segment.
+const SEGMENT_SLOTS: usize = 1 << 12;
 
 /// A random odd multiplier for [`Table`]'s mixer. Key hashes are XXH3 values
 /// with a public seed (0), so keys can be chosen to share low bits; mixing
@@ -49,31 +52,22 @@ pub(crate) fn new_seed() -> u64 {
     std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1
 }
 
-/// A live slot found by a lookup: where it is and what it held.
+/// A live slot found by a lookup: what it held.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SlotRef {
-    index: usize,
     value: u64,
 }
 
 impl SlotRef {
     /// A slot for tests: index `index`, holding metadata offset `meta_offset`.
     #[cfg(test)]
-    pub(crate) fn for_test(index: usize, meta_offset: u64) -> SlotRef {
-        SlotRef {
-            index,
-            value: meta_offset,
-        }
+    pub(crate) fn for_test(meta_offset: u64) -> SlotRef {
+        SlotRef { value: meta_offset }
     }
 
     /// Offset of the entry's metadata in the file.
     pub(crate) fn meta_offset(&self) -> u64 {
         self.value & OFFSET_MASK
-    }
-
-    /// Whether the payload checksum is known to be good.
-    pub(crate) fn is_verified(&self) -> bool {
-        self.value & VERIFIED != 0
     }
 
     /// Whether the slot marks the key deleted.
@@ -82,12 +76,9 @@ impl SlotRef {
     }
 
     /// A slot value kept outside any table (a snapshot's record of a slot
-    /// as it was): [`Table::mark_verified`] leaves it alone.
+    /// as it was).
     pub(crate) fn detached(value: u64) -> SlotRef {
-        SlotRef {
-            index: usize::MAX,
-            value,
-        }
+        SlotRef { value }
     }
 }
 
@@ -102,6 +93,8 @@ pub(crate) enum Below {
     /// probe passed slots it could not tell apart (pointing at or above the
     /// limit: written later, by this key or another).
     Absent { passed: bool },
+    /// As [`Probe::Damaged`].
+    Damaged,
 }
 
 /// Result of a lookup.
@@ -114,6 +107,9 @@ pub(crate) enum Probe {
     /// The key's slot points beyond the bytes the caller passed: it was
     /// written after the caller took its view. Take a fresh view and retry.
     Stale,
+    /// The probe entered a segment of a persisted copy that failed its
+    /// digest: nothing it holds may be used (see [`Table::check_all`]).
+    Damaged,
 }
 
 /// The key hash stored in the metadata at `meta_offset`, if the whole
@@ -168,10 +164,29 @@ enum Memory {
     Mapped { map: MmapRaw, at: usize, n: usize },
 }
 
+/// The state of a persisted copy's segments: which were checked against
+/// their digests. Opening a store from its copy reads no segment; each is
+/// checked the first time a probe enters it, and all of them before the
+/// writer changes anything or a whole-table pass reads them.
+struct Lazy {
+    /// The digest of each segment, from the copy's header area.
+    digests: Box<[u64]>,
+    /// One bit per segment: checked and good.
+    checked: Box<[AtomicU64]>,
+    /// log2 of the slots per segment.
+    shift: u32,
+    /// Every segment checked and good, `used` counted.
+    all: AtomicBool,
+    /// A segment failed its digest.
+    damaged: AtomicBool,
+}
+
 /// The table. Readers call [`Table::find`]; everything that changes it is
 /// for one thread at a time (the caller serializes).
 pub(crate) struct Table {
     mem: Memory,
+    /// For a persisted copy: which segments were checked.
+    lazy: Option<Box<Lazy>>,
     mask: usize,
     seed: u64,
     /// Keys with a live value.
@@ -216,6 +231,7 @@ impl Table {
         Table {
             mask: slots.len() - 1,
             mem: Memory::Heap { ctrl, slots },
+            lazy: None,
             seed,
             live: AtomicU64::new(0),
             used: AtomicU64::new(0),
@@ -321,6 +337,9 @@ impl Table {
     #[inline]
     pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
         let (mut i, tag) = self.start(key_hash);
+        if !self.segment_ok(i) {
+            return Probe::Damaged;
+        }
         let c = ctrl_of(tag);
         let (mask, ctrl, slots) = self.probe_arrays();
         for _ in 0..ctrl.len() {
@@ -330,25 +349,26 @@ impl Table {
             if ci == 0 {
                 return Probe::Absent;
             }
-            if ci != c {
-                i = (i + 1) & mask;
-                continue;
-            }
-            let v = slots[i].load(Ordering::Acquire);
-            if v & TAG_MASK == tag {
-                match key_at(bytes, v & OFFSET_MASK) {
-                    None => return Probe::Stale,
-                    Some(k) if k == key_hash => {
-                        return if v & TOMBSTONE != 0 {
-                            Probe::Absent
-                        } else {
-                            Probe::Found(SlotRef { index: i, value: v })
-                        };
+            if ci == c {
+                let v = slots[i].load(Ordering::Acquire);
+                if v & TAG_MASK == tag {
+                    match key_at(bytes, v & OFFSET_MASK) {
+                        None => return Probe::Stale,
+                        Some(k) if k == key_hash => {
+                            return if v & TOMBSTONE != 0 {
+                                Probe::Absent
+                            } else {
+                                Probe::Found(SlotRef { value: v })
+                            };
+                        }
+                        Some(_) => {}
                     }
-                    Some(_) => {}
                 }
             }
             i = (i + 1) & mask;
+            if i & (SEGMENT_SLOTS - 1) == 0 && !self.segment_ok(i) {
+                return Probe::Damaged;
+            }
         }
         // Never reached in a table this library built (at most 3/4 full);
         // a crafted index file could fill one.
@@ -361,6 +381,9 @@ impl Table {
     /// from `bytes`. See [`Below`].
     pub(crate) fn find_below(&self, key_hash: u64, bytes: &[u8]) -> Below {
         let (mut i, tag) = self.start(key_hash);
+        if !self.segment_ok(i) {
+            return Below::Damaged;
+        }
         let c = ctrl_of(tag);
         let (mask, ctrl, slots) = self.probe_arrays();
         let mut passed = false;
@@ -378,7 +401,7 @@ impl Table {
                             return if v & TOMBSTONE != 0 {
                                 Below::Deleted
                             } else {
-                                Below::Found(SlotRef { index: i, value: v })
+                                Below::Found(SlotRef { value: v })
                             };
                         }
                         Some(_) => {}
@@ -386,6 +409,9 @@ impl Table {
                 }
             }
             i = (i + 1) & mask;
+            if i & (SEGMENT_SLOTS - 1) == 0 && !self.segment_ok(i) {
+                return Below::Damaged;
+            }
         }
         Below::Absent { passed }
     }
@@ -399,20 +425,134 @@ impl Table {
         }
     }
 
-    /// Records that the checksum of the entry `slot` pointed at matched, if
-    /// the slot still points at it.
-    pub(crate) fn mark_verified(&self, slot: SlotRef) {
-        // A slot of a snapshot's own record (`SlotRef::detached`) is in no
-        // table: nothing to mark.
-        let Some(s) = self.slots().get(slot.index) else {
-            return;
+    /// Whether the segment holding slot `i` may be used: always for a table
+    /// built in memory; for a persisted copy, once the segment matched its
+    /// digest (checked here the first time).
+    #[inline(always)]
+    fn segment_ok(&self, i: usize) -> bool {
+        match &self.lazy {
+            None => true,
+            Some(l) => {
+                l.all.load(Ordering::Acquire) || {
+                    let seg = i >> l.shift;
+                    l.checked[seg / 64].load(Ordering::Acquire) & (1 << (seg % 64)) != 0
+                        || self.check_segment(l, seg)
+                }
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check_segment(&self, l: &Lazy, seg: usize) -> bool {
+        if l.damaged.load(Ordering::Relaxed) {
+            return false;
+        }
+        let bit = 1u64 << (seg % 64);
+        if self.segment_digest(seg, l.shift) == l.digests[seg] {
+            l.checked[seg / 64].fetch_or(bit, Ordering::Release);
+            return true;
+        }
+        // The writer changes a copy's slots only after checking every
+        // segment (`check_all`): a segment that changed while it was hashed
+        // here had been found good first.
+        if l.all.load(Ordering::Acquire) || l.checked[seg / 64].load(Ordering::Acquire) & bit != 0 {
+            return true;
+        }
+        l.damaged.store(true, Ordering::Relaxed);
+        false
+    }
+
+    /// Slots per segment in a persisted copy of a table of `n` slots.
+    fn segment_slots(n: usize) -> usize {
+        n.min(SEGMENT_SLOTS)
+    }
+
+    /// XXH3-64 of segment `seg` (of `1 << shift` slots): its slots,
+    /// little-endian, then its control bytes.
+    fn segment_digest(&self, seg: usize, shift: u32) -> u64 {
+        let (from, to) = (seg << shift, (seg + 1) << shift);
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut buf = [0u8; 4096];
+        for chunk in self.slots()[from..to].chunks(512) {
+            for (b, s) in buf.chunks_exact_mut(8).zip(chunk) {
+                b.copy_from_slice(&s.load(Ordering::Relaxed).to_le_bytes());
+            }
+            h.update(&buf[..chunk.len() * 8]);
+        }
+        for chunk in self.ctrl()[from..to].chunks(4096) {
+            for (b, c) in buf.iter_mut().zip(chunk) {
+                *b = c.load(Ordering::Relaxed);
+            }
+            h.update(&buf[..chunk.len()]);
+        }
+        h.digest()
+    }
+
+    /// The digest of every segment, for a persisted copy (see
+    /// [`Table::write_raw`]).
+    pub(crate) fn segment_digests(&self) -> Vec<u64> {
+        let shift = Table::segment_slots(self.capacity()).trailing_zeros();
+        (0..self.capacity() >> shift)
+            .map(|seg| self.segment_digest(seg, shift))
+            .collect()
+    }
+
+    /// Number of segments in a persisted copy of a table of `slots` slots.
+    pub(crate) fn segment_count(slots: u64) -> u64 {
+        let n = slots as usize;
+        (n / Table::segment_slots(n).max(1)) as u64
+    }
+
+    /// For a persisted copy: checks every segment not yet checked against
+    /// its digest. Any thread may call it (before reading the table whole,
+    /// for example); `false` if one failed. Always `true` for a table built
+    /// in memory.
+    pub(crate) fn check_segments(&self) -> bool {
+        let Some(l) = &self.lazy else {
+            return true;
         };
-        let _ = s.compare_exchange(
-            slot.value,
-            slot.value | VERIFIED,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
+        l.all.load(Ordering::Acquire)
+            || (0..l.digests.len()).all(|seg| self.segment_ok(seg << l.shift))
+    }
+
+    /// For a persisted copy: [`Table::check_segments`], then counts the
+    /// slots in use and checks that the table is at most 3/4 full and holds
+    /// at least the live keys its header claims. Runs before anything
+    /// changes the table (the writer, refresh, saving), by the one thread
+    /// allowed to change it. `false` if anything is out of place: nothing
+    /// the table holds may be used then. Always `true` for a table built in
+    /// memory.
+    pub(crate) fn check_all(&self) -> bool {
+        let Some(l) = &self.lazy else {
+            return true;
+        };
+        if l.all.load(Ordering::Acquire) {
+            return true;
+        }
+        if !self.check_segments() {
+            return false;
+        }
+        let used = self
+            .ctrl()
+            .iter()
+            .filter(|c| c.load(Ordering::Relaxed) != 0)
+            .count() as u64;
+        if used > (self.capacity() as u64) / 4 * 3 || self.len() > used {
+            l.damaged.store(true, Ordering::Relaxed);
+            return false;
+        }
+        self.used.store(used, Ordering::Relaxed);
+        l.all.store(true, Ordering::Release);
+        true
+    }
+
+    /// Whether everything the table holds was checked (see
+    /// [`Table::check_all`]).
+    pub(crate) fn is_checked(&self) -> bool {
+        self.lazy
+            .as_ref()
+            .is_none_or(|l| l.all.load(Ordering::Acquire))
     }
 
     /// Whether `n` more keys fit without passing 3/4 full.
@@ -426,6 +566,10 @@ impl Table {
     /// `None` only if a crafted index file filled the table. Also returns
     /// the key's tag.
     fn slot_for_write(&self, key_hash: u64, bytes: &[u8]) -> (Option<(usize, u64)>, u64) {
+        debug_assert!(
+            self.is_checked(),
+            "a persisted copy changed before check_all"
+        );
         let (mut i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
         let (mask, ctrl, slots) = self.probe_arrays();
@@ -449,20 +593,10 @@ impl Table {
     /// (`tombstone`; a key without a slot is then left alone). `bytes` must
     /// show every entry the table points at. The caller makes sure there is
     /// room ([`Table::has_room_for`]).
-    pub(crate) fn set(
-        &self,
-        key_hash: u64,
-        meta_offset: u64,
-        tombstone: bool,
-        verified: bool,
-        bytes: &[u8],
-    ) {
+    pub(crate) fn set(&self, key_hash: u64, meta_offset: u64, tombstone: bool, bytes: &[u8]) {
         debug_assert!(meta_offset != 0 && meta_offset <= MAX_META_OFFSET);
         let (found, tag) = self.slot_for_write(key_hash, bytes);
-        let new = tag
-            | meta_offset
-            | if tombstone { TOMBSTONE } else { 0 }
-            | if verified && !tombstone { VERIFIED } else { 0 };
+        let new = tag | meta_offset | if tombstone { TOMBSTONE } else { 0 };
         match found {
             None => {}
             Some((_, 0)) if tombstone => {}
@@ -546,6 +680,7 @@ impl Table {
 
     /// The slot values a copy takes: live keys, and tombstones if asked.
     fn to_copy(&self, tombstones: bool) -> impl Iterator<Item = u64> + '_ {
+        debug_assert!(self.is_checked(), "a persisted copy read before check_all");
         self.slots()
             .iter()
             .map(|s| s.load(Ordering::Relaxed))
@@ -583,9 +718,9 @@ impl Table {
     }
 
     /// Adds a key known not to be in the table yet (no file access).
-    pub(crate) fn insert_new(&self, key_hash: u64, meta_offset: u64, verified: bool) {
+    pub(crate) fn insert_new(&self, key_hash: u64, meta_offset: u64) {
         let (_, tag) = self.start(key_hash);
-        let v = tag | meta_offset | if verified { VERIFIED } else { 0 };
+        let v = tag | meta_offset;
         self.place_new(key_hash, v);
     }
 
@@ -609,16 +744,15 @@ impl Table {
         }
     }
 
-    /// The live slots (metadata offsets, verified flags), in no particular
+    /// The live slots (metadata offsets, tombstone bits), in no particular
     /// order. Consistent only if no writer runs meanwhile.
     pub(crate) fn live_entries(&self) -> Vec<SlotRef> {
+        debug_assert!(self.check_segments(), "a damaged persisted copy read whole");
         let mut out = Vec::with_capacity(self.len() as usize);
         out.extend(
             self.slots()
                 .iter()
-                .enumerate()
-                .map(|(index, s)| SlotRef {
-                    index,
+                .map(|s| SlotRef {
                     value: s.load(Ordering::Relaxed),
                 })
                 .filter(|s| s.value != 0 && s.value & TOMBSTONE == 0),
@@ -626,27 +760,22 @@ impl Table {
         out
     }
 
-    /// Writes the table as a persisted copy: the slots (little-endian,
-    /// verified flags cleared: they hold for this process only), then the
-    /// control bytes. Feeds every byte written to `digest` too.
-    pub(crate) fn write_raw(
-        &self,
-        out: &mut impl std::io::Write,
-        digest: &mut xxhash_rust::xxh3::Xxh3,
-    ) -> std::io::Result<()> {
+    /// Writes the table as a persisted copy: the slots (little-endian), then
+    /// the control bytes. A copy is read back with the digest of each of its
+    /// segments ([`Table::segment_digests`]).
+    pub(crate) fn write_raw(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        debug_assert!(self.is_checked(), "a persisted copy read before check_all");
         let mut buf = Vec::with_capacity(1 << 16);
         for chunk in self.slots().chunks(8192) {
             buf.clear();
             for s in chunk {
-                buf.extend_from_slice(&(s.load(Ordering::Relaxed) & !VERIFIED).to_le_bytes());
+                buf.extend_from_slice(&s.load(Ordering::Relaxed).to_le_bytes());
             }
-            digest.update(&buf);
             out.write_all(&buf)?;
         }
         for chunk in self.ctrl().chunks(65536) {
             buf.clear();
             buf.extend(chunk.iter().map(|c| c.load(Ordering::Relaxed)));
-            digest.update(&buf);
             out.write_all(&buf)?;
         }
         Ok(())
@@ -658,17 +787,21 @@ impl Table {
     }
 
     /// A table over a persisted copy (see [`Table::write_raw`]) that the
-    /// caller mapped privately and checked against its digest, with `live`
-    /// live keys. Checks what lookups rely on to end: the size, and that the
-    /// table is at most 3/4 full (counting control bytes). Slots pointing
-    /// outside the store cannot make lookups loop (see [`Probe::Stale`]);
-    /// `None` if anything is out of place.
+    /// caller mapped privately: `slots` slots at byte `at`, then their
+    /// control bytes, with `live` live keys and the digest of each segment.
+    /// Checks the shape only (the size, the seed, one digest per segment):
+    /// nothing in the slots is read here. Each segment is checked against
+    /// its digest the first time a probe enters it, and all of them before
+    /// the table changes or is read whole ([`Table::check_all`]). Slots
+    /// pointing outside the store cannot make lookups loop (see
+    /// [`Probe::Stale`]). `None` if anything is out of place.
     pub(crate) fn from_mapped(
         map: MmapRaw,
         at: usize,
         slots: u64,
         seed: u64,
         live: u64,
+        digests: Box<[u64]>,
     ) -> Option<Table> {
         let n = usize::try_from(slots).ok()?;
         if n < MIN_SLOTS || !n.is_power_of_two() || seed & 1 == 0 {
@@ -677,24 +810,29 @@ impl Table {
         if !at.is_multiple_of(8) || map.len() != at.checked_add(n.checked_mul(9)?)? {
             return None;
         }
-        let t = Table {
-            mem: Memory::Mapped { map, at, n },
-            mask: n - 1,
-            seed,
-            live: AtomicU64::new(0),
-            used: AtomicU64::new(0),
-        };
-        let used = t
-            .ctrl()
-            .iter()
-            .filter(|c| c.load(Ordering::Relaxed) != 0)
-            .count() as u64;
-        if used > (n as u64) / 4 * 3 || live > used {
+        let shift = Table::segment_slots(n).trailing_zeros();
+        let segments = n >> shift;
+        if digests.len() != segments || live > (n as u64) / 4 * 3 {
             return None;
         }
-        t.used.store(used, Ordering::Relaxed);
-        t.live.store(live, Ordering::Relaxed);
-        Some(t)
+        let lazy = Lazy {
+            digests,
+            checked: (0..segments.div_ceil(64))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            shift,
+            all: AtomicBool::new(false),
+            damaged: AtomicBool::new(false),
+        };
+        Some(Table {
+            mem: Memory::Mapped { map, at, n },
+            lazy: Some(Box::new(lazy)),
+            mask: n - 1,
+            seed,
+            live: AtomicU64::new(live),
+            // Counted by `check_all`, before anything relies on it.
+            used: AtomicU64::new(live),
+        })
     }
 
     /// Whether a rebuild would at least halve the table, or drop many
@@ -731,7 +869,7 @@ mod tests {
         match t.find(h, bytes) {
             Probe::Found(s) => Some(s.meta_offset()),
             Probe::Absent => None,
-            Probe::Stale => panic!("stale"),
+            p => panic!("{p:?}"),
         }
     }
 
@@ -758,52 +896,28 @@ mod tests {
     fn set_replaces_deletes_and_revives() {
         let (file, m) = file_of(&[(7, false), (7, false), (7, true), (7, false), (9, true)]);
         let t = Table::new(1, new_seed());
-        t.set(7, m[0], false, false, &file);
+        t.set(7, m[0], false, &file);
         assert_eq!(found(&t, 7, &file), Some(m[0]));
-        t.set(7, m[1], false, true, &file);
+        t.set(7, m[1], false, &file);
         assert_eq!(found(&t, 7, &file), Some(m[1]));
         assert_eq!(t.len(), 1);
-        t.set(7, m[2], true, false, &file);
+        t.set(7, m[2], true, &file);
         assert_eq!(found(&t, 7, &file), None);
         assert_eq!(t.len(), 0);
-        t.set(7, m[3], false, false, &file);
+        t.set(7, m[3], false, &file);
         assert_eq!(found(&t, 7, &file), Some(m[3]));
         assert_eq!(t.len(), 1);
         // Deleting a key the table does not have takes no slot.
-        t.set(9, m[4], true, false, &file);
+        t.set(9, m[4], true, &file);
         assert_eq!(t.used.load(Ordering::Relaxed), 1);
-    }
-
-    #[test]
-    fn verified_flag_does_not_change_offset_and_needs_the_same_entry() {
-        let (file, m) = file_of(&[(7, false), (7, false)]);
-        let t = Table::new(1, new_seed());
-        t.set(7, m[0], false, false, &file);
-        let Probe::Found(s) = t.find(7, &file) else {
-            panic!()
-        };
-        assert!(!s.is_verified());
-        t.mark_verified(s);
-        let Probe::Found(s2) = t.find(7, &file) else {
-            panic!()
-        };
-        assert!(s2.is_verified());
-        assert_eq!(s2.meta_offset(), m[0]);
-        // A mark for an entry the slot no longer points at is dropped.
-        t.set(7, m[1], false, false, &file);
-        t.mark_verified(s);
-        let Probe::Found(s3) = t.find(7, &file) else {
-            panic!()
-        };
-        assert!(!s3.is_verified());
     }
 
     #[test]
     fn slots_beyond_the_view_are_stale() {
         let (file, m) = file_of(&[(1, false), (2, false)]);
         let t = Table::new(2, new_seed());
-        t.set(1, m[0], false, false, &file);
-        t.set(2, m[1], false, false, &file);
+        t.set(1, m[0], false, &file);
+        t.set(2, m[1], false, &file);
         let short = &file[..(m[1] as usize)];
         assert_eq!(found(&t, 1, short), Some(m[0]));
         assert!(matches!(t.find(2, short), Probe::Stale));
@@ -819,7 +933,7 @@ mod tests {
             if !t.has_room_for(1) {
                 t = t.rebuilt(1, &file).unwrap();
             }
-            t.set(h, m[i], false, false, &file);
+            t.set(h, m[i], false, &file);
         }
         assert_eq!(t.len(), 5000);
         assert!(t.capacity() * 3 / 4 >= 5000);
@@ -832,41 +946,71 @@ mod tests {
             }
         }
         let mut raw = Vec::new();
-        let mut digest = xxhash_rust::xxh3::Xxh3::new();
-        t.write_raw(&mut raw, &mut digest).unwrap();
-        assert_eq!(digest.digest(), xxhash_rust::xxh3::xxh3_64(&raw));
+        t.write_raw(&mut raw).unwrap();
+        let digests = || t.segment_digests().into_boxed_slice();
         let mapped = |bytes: &[u8]| {
             let mut m = memmap2::MmapMut::map_anon(bytes.len()).unwrap();
             m.copy_from_slice(bytes);
             MmapRaw::from(m)
         };
         let n = t.capacity() as u64;
-        let back = Table::from_mapped(mapped(&raw), 0, n, t.seed(), t.len()).unwrap();
+        let back = Table::from_mapped(mapped(&raw), 0, n, t.seed(), t.len(), digests()).unwrap();
         assert_eq!(back.len(), 5000);
         for (i, &(h, _)) in items.iter().enumerate().step_by(7) {
             assert_eq!(found(&back, h, &file), Some(m[i]));
         }
-        // Mapped tables take writes (copy-on-write) like heap ones.
-        back.set(items[3].0, m[4], true, false, &file);
+        // Mapped tables take writes (copy-on-write) like heap ones, once
+        // checked whole.
+        assert!(back.check_all());
+        back.set(items[3].0, m[4], true, &file);
         assert_eq!(found(&back, items[3].0, &file), None);
-        // Out-of-place contents are refused: a table over 3/4 full, more
-        // live keys than used slots, a wrong slot count.
+        // Out-of-place shapes are refused: a wrong slot count, more live
+        // keys than 3/4 of the slots, a digest missing.
+        assert!(Table::from_mapped(mapped(&raw), 0, n / 2, t.seed(), t.len(), digests()).is_none());
+        assert!(Table::from_mapped(mapped(&raw), 0, n, t.seed(), n, digests()).is_none());
+        let mut short = t.segment_digests();
+        short.pop();
+        assert!(Table::from_mapped(mapped(&raw), 0, n, t.seed(), t.len(), short.into()).is_none());
+        // A table over 3/4 full (counting control bytes) fails check_all.
         let mut full = raw.clone();
         for c in &mut full[n as usize * 8..] {
             *c = 0x80;
         }
-        assert!(Table::from_mapped(mapped(&full), 0, n, t.seed(), t.len()).is_none());
-        assert!(Table::from_mapped(mapped(&raw), 0, n, t.seed(), t.len() + 1).is_none());
-        assert!(Table::from_mapped(mapped(&raw), 0, n / 2, t.seed(), t.len()).is_none());
-        // A slot pointing beyond the store: its lookups say Stale (which
-        // readers turn into an error after a while), never loop here.
+        let over = Table::from_mapped(mapped(&full), 0, n, t.seed(), t.len(), {
+            let f = Table::from_mapped(mapped(&full), 0, n, t.seed(), 0, digests()).unwrap();
+            f.segment_digests().into()
+        })
+        .unwrap();
+        assert!(!over.check_all());
+        // A changed byte anywhere: lookups entering its segment say
+        // Damaged (and, from then on, lookups entering any segment not
+        // checked before), never a wrong answer.
         let first = raw.chunks(8).position(|c| c != [0u8; 8]).unwrap();
         let mut bad = raw.clone();
-        bad[first * 8 + 5] |= 0x0f;
-        let t2 = Table::from_mapped(mapped(&bad), 0, n, t.seed(), t.len()).unwrap();
+        bad[first * 8 + 5] ^= 0x0f;
+        let t2 = Table::from_mapped(mapped(&bad), 0, n, t.seed(), t.len(), digests()).unwrap();
+        let mut damaged = 0;
+        for (i, &(h, _)) in items.iter().enumerate() {
+            match t2.find(h, &file) {
+                Probe::Damaged => damaged += 1,
+                Probe::Found(s) => assert_eq!(s.meta_offset(), m[i]),
+                p => panic!("{p:?}"),
+            }
+        }
+        assert!(damaged > 0);
+        assert!(!t2.check_all());
+        assert!(!t2.check_segments());
+        // A slot pointing beyond the store, with digests that match (a
+        // crafted file): its lookups say Stale (which readers turn into an
+        // error after a while), never loop here.
+        let t3 = Table::from_mapped(mapped(&bad), 0, n, t.seed(), t.len(), {
+            let f = Table::from_mapped(mapped(&bad), 0, n, t.seed(), 0, digests()).unwrap();
+            f.segment_digests().into()
+        })
+        .unwrap();
         let stale = items
             .iter()
-            .filter(|&&(h, _)| matches!(t2.find(h, &file), Probe::Stale))
+            .filter(|&&(h, _)| matches!(t3.find(h, &file), Probe::Stale))
             .count();
         assert_eq!(stale, 1);
     }

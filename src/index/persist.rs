@@ -16,25 +16,36 @@
 //! full walk, so the copy can make opening faster but never change an
 //! answer.
 //!
-//! Layout (little-endian), 128-byte header then the table:
+//! Layout (little-endian), 128-byte header, the segment digests, then the
+//! table:
 //!
 //! ```text
-//!   0  magic "SRDIDX\0\x02"
+//!   0  magic "SRDIDX\0\x03"
 //!   8  store length the copy was made at
 //!  16  the 20 metadata bytes ending at that length
 //!  40  XXH3-64 of the (up to) 4096 bytes before them
 //!  48  entries in the store up to that length (all versions, tombstones)
 //!  56  the table's mixer multiplier
 //!  64  slot count n (a power of two)
-//!  72  XXH3-64 of the table bytes
+//!  72  XXH3-64 of the segment digests (the bytes from 128 to t)
 //!  80  live keys in the table
 //!  88  the store file's device (st_dev)
 //!  96  the store file's inode (st_ino)
 //! 104  the store file's st_ctime, in nanoseconds since the epoch
 //! 112  the store file's size (longer than the store with preallocation)
 //! 120  XXH3-64 of bytes 0..120
-//! 128  n slots of 8 bytes, then n control bytes
+//! 128  s segment digests of 8 bytes: s = n / min(n, 4096); segment k is
+//!      slots k*n/s .. (k+1)*n/s, and its digest is the XXH3-64 of those
+//!      slots (8 bytes each) followed by their control bytes
+//!   t  (t = 128 + 8s) n slots of 8 bytes, then n control bytes
 //! ```
+//!
+//! Opening reads the header and the segment digests (32 KiB for a table
+//! of 16M slots), never the table itself: each segment is checked against
+//! its digest the first time a lookup enters it, and every segment before
+//! the table is changed or read whole. A segment that fails makes lookups
+//! fail until the index is rebuilt from the store (see
+//! `Store::repair_index`); it never answers.
 
 use crate::format::METADATA_SIZE;
 use crate::index::Table;
@@ -44,9 +55,9 @@ use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+use xxhash_rust::xxh3::xxh3_64;
 
-const MAGIC: &[u8; 8] = b"SRDIDX\x00\x02";
+const MAGIC: &[u8; 8] = b"SRDIDX\x00\x03";
 const HEADER: usize = 128;
 const TAIL_SPAN: u64 = 4096;
 
@@ -151,14 +162,19 @@ pub(crate) fn save(
         remove(path);
         return Ok(());
     }
+    if !table.check_all() {
+        return Ok(());
+    }
+    let digests = table.segment_digests();
+    let digest_bytes: Vec<u8> = digests.iter().flat_map(|d| d.to_le_bytes()).collect();
     let tmp = temp_path(path);
     let file = crate::os::file::create_fresh(&tmp, crate::os::file::store_mode(store_file))?;
     let result = (|| {
-        let mut digest = Xxh3::new();
         {
             let mut out = BufWriter::with_capacity(1 << 20, &file);
             out.write_all(&[0u8; HEADER])?;
-            table.write_raw(&mut out, &mut digest)?;
+            out.write_all(&digest_bytes)?;
+            table.write_raw(&mut out)?;
             out.flush()?;
         }
         let mut h = [0u8; HEADER];
@@ -169,7 +185,7 @@ pub(crate) fn save(
         h[48..56].copy_from_slice(&entries.to_le_bytes());
         h[56..64].copy_from_slice(&table.seed().to_le_bytes());
         h[64..72].copy_from_slice(&(table.capacity() as u64).to_le_bytes());
-        h[72..80].copy_from_slice(&digest.digest().to_le_bytes());
+        h[72..80].copy_from_slice(&xxh3_64(&digest_bytes).to_le_bytes());
         h[80..88].copy_from_slice(&table.len().to_le_bytes());
         before.encode(&mut h);
         let hd = xxh3_64(&h[..120]);
@@ -242,27 +258,35 @@ pub(crate) fn load(path: &Path, store: &[u8], store_meta: &Metadata) -> Option<L
         return None;
     }
     let slots = u64_at(&h, 64);
-    let body = Table::raw_len(slots)?;
-    if (size - HEADER) as u64 != body {
+    let segments = Table::segment_count(slots);
+    let at = HEADER as u64 + segments.checked_mul(8)?;
+    if (size as u64).checked_sub(at)? != Table::raw_len(slots)? {
         return None;
     }
+    let mut digest_bytes = vec![0u8; usize::try_from(at).ok()? - HEADER];
+    file.read_exact_at(&mut digest_bytes, HEADER as u64).ok()?;
+    if xxh3_64(&digest_bytes) != u64_at(&h, 72) {
+        return None;
+    }
+    let digests: Box<[u64]> = digest_bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
     // SAFETY: a private (copy-on-write) mapping: this process's writes stay
     // in memory. The library replaces an index file, never rewrites it; if
-    // another program wrote to it meanwhile, the digest below catches it,
-    // and whatever the table holds, lookups only accept entries whose key
-    // hash the store itself confirms, and end (see `Table::from_mapped`).
-    // (Not MAP_POPULATE: on a private writable mapping it would copy every
-    // page up front.)
+    // another program writes to it meanwhile, the segment digests catch
+    // what they can, and whatever the table holds, lookups only accept
+    // entries whose key hash the store itself confirms, and end (see
+    // `Table::from_mapped`). (Not MAP_POPULATE: on a private writable
+    // mapping it would copy every page up front.)
     let map = unsafe { MmapOptions::new().map_copy(&file) }.ok()?;
-    if xxh3_64(&map[HEADER..]) != u64_at(&h, 72) {
-        return None;
-    }
     let table = Table::from_mapped(
         MmapRaw::from(map),
-        HEADER,
+        usize::try_from(at).ok()?,
         slots,
         u64_at(&h, 56),
         u64_at(&h, 80),
+        digests,
     )?;
     Some(Loaded {
         table,

@@ -133,7 +133,7 @@ impl Store {
                 .map_err(io_err)?;
             out.write_all(payload).map_err(io_err)?;
             out.write_all(&meta).map_err(io_err)?;
-            index.insert_new(hash, end - METADATA_SIZE as u64, true);
+            index.insert_new(hash, end - METADATA_SIZE as u64);
             tail = end;
             let done = index.len();
             if done.is_multiple_of(step) {

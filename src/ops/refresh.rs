@@ -61,6 +61,7 @@ impl Store {
             return Ok(RefreshStats::default());
         };
         let _serial = crate::sync::lock(&self.refresh_lock);
+        self.check_index_locked()?;
         let file = open_file(&self.path, false, false)?;
         // A writer's range that is not published yet (see `mark_pending`)
         // is not part of the store: look only below it. (Asked before the

@@ -100,6 +100,9 @@ impl Store {
 
     /// Bytes that [`Store::compact`] would free now, padding included.
     pub fn reclaimable_bytes(&self) -> u64 {
+        if self.check_index_segments().is_err() {
+            return 0;
+        }
         let (view, mut live) = {
             // Publishers wait while the table is read.
             let _sh = self.readers.lock_shared();

@@ -5,9 +5,10 @@
 //! the file outgrows it, and the store keeps the older ones alive for as long
 //! as borrowed pointers into them may be used.
 
-use memmap2::{MmapOptions, MmapRaw};
+use memmap2::{MmapMut, MmapOptions, MmapRaw};
 use std::fs::File;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Smallest address-space reservation for a mapping.
@@ -23,9 +24,16 @@ pub(crate) fn reserve_for(len: u64) -> u64 {
 /// Bytes a store can be opened over instead of a file (a nested store).
 pub type MemorySource = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
-/// What a store reads: a shared, read-only mapping of its file (possibly
-/// longer than the file), or bytes in memory.
-pub(crate) enum Mapping {
+/// What a store reads (a shared, read-only mapping of its file, possibly
+/// longer than the file, or bytes in memory), and which of its values'
+/// checksums this process found good.
+pub(crate) struct Mapping {
+    source: Source,
+    verified: Verified,
+}
+
+/// What a [`Mapping`] shows.
+pub(crate) enum Source {
     File(MmapRaw),
     /// A read-only shared mapping of the file made from a reader's
     /// snapshot ([`crate::os::snapshot::Snapshot::into_mapping`]).
@@ -55,21 +63,102 @@ impl Drop for Adopted {
     }
 }
 
+/// One bit per 64 bytes of a mapping's capacity: set once the checksum of
+/// the value whose metadata starts in that block was found good. Two
+/// entries never start their metadata in the same block (a value takes at
+/// least one byte and starts on a 64-byte boundary after the previous
+/// metadata), and the bytes under a published entry never change while a
+/// mapping lives, so a bit, once set, stays true. Kept here, outside the
+/// index (whose slots may be a private mapping of the index file, where
+/// each first write would copy a page), in anonymous memory that the kernel
+/// hands out as zero pages only when first written.
+struct Verified {
+    bits: Option<MmapRaw>,
+}
+
+impl Verified {
+    fn new(capacity: u64) -> Verified {
+        let words = capacity.div_ceil(64 * 64);
+        let bits = usize::try_from(words.saturating_mul(8))
+            .ok()
+            .filter(|&n| n > 0)
+            .and_then(|n| MmapMut::map_anon(n).ok())
+            .map(MmapRaw::from);
+        Verified { bits }
+    }
+
+    #[inline]
+    fn word(&self, meta_offset: u64) -> Option<(&AtomicU64, u64)> {
+        let bits = self.bits.as_ref()?;
+        let block = meta_offset / 64;
+        let w = usize::try_from(block / 64).ok()?;
+        if w >= bits.len() / 8 {
+            return None;
+        }
+        // SAFETY: `w < len / 8`, so the 8 bytes at `w * 8` are inside the
+        // anonymous read-write mapping, which is page aligned (so the
+        // pointer is aligned for AtomicU64) and lives as long as `self`.
+        // No reference to its bytes exists other than through these
+        // atomics (it is an MmapRaw), and every bit pattern is a valid u64.
+        let a = unsafe { &*bits.as_mut_ptr().add(w * 8).cast::<AtomicU64>() };
+        Some((a, 1 << (block % 64)))
+    }
+}
+
 impl Mapping {
+    fn of(source: Source) -> Mapping {
+        let verified = Verified::new(match &source {
+            Source::File(raw) => raw.len() as u64,
+            Source::Adopted(a) => a.len as u64,
+            Source::Memory(m) => (**m).as_ref().len() as u64,
+        });
+        Mapping { source, verified }
+    }
+
     /// Maps `capacity` bytes of `file` read-only (the file may be shorter).
     pub(crate) fn new(file: &File, capacity: u64) -> io::Result<Self> {
         let len = usize::try_from(capacity)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mapping too large"))?;
         let raw = MmapOptions::new().len(len).map_raw_read_only(file)?;
-        Ok(Mapping::File(raw))
+        Ok(Mapping::of(Source::File(raw)))
+    }
+
+    /// A store's bytes in memory.
+    pub(crate) fn memory(bytes: MemorySource) -> Mapping {
+        Mapping::of(Source::Memory(bytes))
+    }
+
+    /// A mapping made from a reader's snapshot.
+    pub(crate) fn adopted(adopted: Adopted) -> Mapping {
+        Mapping::of(Source::Adopted(adopted))
+    }
+
+    /// Whether the checksum of the value whose metadata is at `meta_offset`
+    /// was found good through this mapping.
+    #[inline]
+    pub(crate) fn is_verified(&self, meta_offset: u64) -> bool {
+        self.verified
+            .word(meta_offset)
+            .is_some_and(|(w, bit)| w.load(Ordering::Relaxed) & bit != 0)
+    }
+
+    /// Records that the checksum of the value whose metadata is at
+    /// `meta_offset` is good (checked, or written by this process).
+    #[inline]
+    pub(crate) fn mark_verified(&self, meta_offset: u64) {
+        if let Some((w, bit)) = self.verified.word(meta_offset) {
+            if w.load(Ordering::Relaxed) & bit == 0 {
+                w.fetch_or(bit, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Bytes the mapping can show.
     pub(crate) fn capacity(&self) -> u64 {
-        match self {
-            Mapping::File(raw) => raw.len() as u64,
-            Mapping::Adopted(a) => a.len as u64,
-            Mapping::Memory(m) => (**m).as_ref().len() as u64,
+        match &self.source {
+            Source::File(raw) => raw.len() as u64,
+            Source::Adopted(a) => a.len as u64,
+            Source::Memory(m) => (**m).as_ref().len() as u64,
         }
     }
 
@@ -80,10 +169,10 @@ impl Mapping {
     /// the engine never truncates or rewrites while this mapping lives.
     pub(crate) fn bytes(&self, len: u64) -> &[u8] {
         let len = len.min(self.capacity()) as usize;
-        let ptr = match self {
-            Mapping::File(raw) => raw.as_ptr(),
-            Mapping::Adopted(a) => a.ptr.cast_const(),
-            Mapping::Memory(m) => return &(**m).as_ref()[..len],
+        let ptr = match &self.source {
+            Source::File(raw) => raw.as_ptr(),
+            Source::Adopted(a) => a.ptr.cast_const(),
+            Source::Memory(m) => return &(**m).as_ref()[..len],
         };
         // SAFETY: `ptr` is a live PROT_READ mapping of at least `len` bytes
         // (clamped above) that lives as long as `self`, so the pointer is

@@ -275,7 +275,7 @@ impl Snapshot {
         };
         // The mapping now owns the range.
         self.reserved = 0;
-        Ok(crate::os::mapping::Mapping::Adopted(adopted))
+        Ok(crate::os::mapping::Mapping::adopted(adopted))
     }
 }
 

@@ -164,11 +164,16 @@ pub(crate) fn extend(
     }
     found.retain(|&(h, _, _)| h != format::BATCH_KEY_HASH);
     let entries = found.len() as u64;
+    // Changing the copy's table checks all of it first (a damaged copy is
+    // not used: the caller walks the whole chain instead).
+    if !found.is_empty() && !table.check_all() {
+        return None;
+    }
     if !table.has_room_for(found.len() as u64) {
         table = table.rebuilt(found.len() as u64, file).ok()?;
     }
     for &(h, m, tomb) in found.iter().rev() {
-        table.set(h, m, tomb, false, file);
+        table.set(h, m, tomb, file);
     }
     Some(Recovered {
         tail: len,
@@ -673,7 +678,7 @@ mod tests {
         match rec.index.find(h, &file[..rec.tail as usize]) {
             Probe::Found(s) => Some(s.meta_offset()),
             Probe::Absent => None,
-            Probe::Stale => panic!("index points beyond the recovered tail"),
+            Probe::Stale | Probe::Damaged => panic!("index points beyond the recovered tail"),
         }
     }
 
