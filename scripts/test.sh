@@ -6,7 +6,7 @@
 # again through the generic Unix path (forced on Linux with --cfg
 # srd_generic_unix; CMake can build it too: -DSRD_GENERIC_UNIX=ON), the C
 # suite under AddressSanitizer+UBSan and valgrind; the Python, Go and Node
-# bindings' tests.
+# bindings' tests; first, that docs/diagrams/engine.svg is what its script draws.
 # Installs CMake into .venv if it is missing. Exits non-zero if anything fails.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,6 +45,8 @@ c_suite() { # build dir, extra cmake args...
 }
 
 mkdir -p build
+# The README's engine diagram is generated (standard library only, well under a second).
+step engine-diagram python3 docs/diagrams/engine.py --check
 step rustfmt cargo fmt --all -- --check
 step clippy cargo clippy --all-targets --quiet -- -D warnings
 step rust-tests cargo test --quiet
