@@ -43,9 +43,10 @@ META = "#f7cf9f"
 SLOT = "#cfe8cf"
 ARROW = "#b23a3a"
 
-# One slot of the table, most significant bits first (src/index/mod.rs).
+# One slot of the table, most significant bits first (src/index/mod.rs; since
+# 9b29358 the checksum-verified flag is a bitmap of the mapping, bit 63 is 0).
 SLOT_FIELDS = [
-    ("bit 63: verified", 134),
+    ("bit 63: reserved", 134),
     ("62: tombstone", 120),
     ("61-44: tag, 18 bits", 170),
     ("43-0: metadata offset, 44 bits", 254),
