@@ -334,7 +334,7 @@ impl Table {
     /// Looks `key_hash` up. `bytes` is the file as far as the caller's view
     /// of it goes; every slot written before that view was taken points
     /// inside it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
         let (mut i, tag) = self.start(key_hash);
         if !self.segment_ok(i) {
