@@ -386,3 +386,27 @@ fn a_crafted_copy_that_understates_its_live_keys_loses_none_when_the_index_grows
         assert_eq!(s.read_to_vec(k).unwrap().as_ref(), v.as_ref(), "key {k:?}");
     }
 }
+
+#[test]
+fn a_snapshot_over_a_damaged_copy_stays_a_snapshot() {
+    let (_dir, p, model, _) = saved_store("idx-snap", 7, 2000, 600);
+    let good = std::fs::read(index_path(&p)).unwrap();
+    let at = table_at(&good) as u64;
+    flip(&index_path(&p), at + (good.len() as u64 - at) / 2);
+    let s = Store::open(&p, opts()).unwrap();
+    assert!(s.opened_with_index_file());
+    // Taken before anything touched the damaged segment.
+    let snap = s.snapshot().unwrap();
+    // The store's first write checks the table whole and rebuilds it.
+    s.write(b"later", b"v").unwrap();
+    // The snapshot finds the damage on its own reads, rebuilds its own
+    // index as of its length, and stays a snapshot.
+    for (k, v) in &model {
+        assert_eq!(snap.read_to_vec(k).unwrap().as_ref(), v.as_ref());
+    }
+    assert!(snap.read_to_vec(b"later").unwrap().is_none());
+    assert!(snap.is_snapshot());
+    snap.refresh().unwrap();
+    assert!(snap.read_to_vec(b"later").unwrap().is_none());
+    assert_eq!(s.read_to_vec(b"later").unwrap().unwrap(), b"v");
+}

@@ -9,7 +9,7 @@ use crate::index::{prefetch, Probe, SlotRef};
 use crate::os::mapping::Mapping;
 use crate::sync::view_cell::ViewGuard;
 use crate::sync::Backoff;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::Arc;
 
 impl Store {
@@ -278,11 +278,15 @@ impl Store {
             .ok_or_else(|| self.index_damaged())?;
         {
             let mut sh = self.readers.lock_shared();
-            self.readers.replace_view(View::new(
-                Arc::new(rec.index),
-                Arc::clone(&view.map),
-                rec.tail,
-            ));
+            // A snapshot's view stays frozen: its rebuilt table is its own,
+            // which no writer changes, so what it shows is exactly the
+            // snapshot's state.
+            self.readers.replace_view(Arc::new(View {
+                table: Arc::new(rec.index),
+                map: Arc::clone(&view.map),
+                len: AtomicU64::new(rec.tail),
+                frozen: view.frozen.clone(),
+            }));
             sh.entries = rec.entries;
         }
         crate::index::persist::remove(&self.path);
