@@ -250,16 +250,19 @@ impl Store {
     /// The index this handle opened with (a copy kept beside the store)
     /// has a segment that failed its digest: rebuilds the index from the
     /// store file, as an open without the copy does, and shows it to
-    /// readers. Takes the writer (or, read-only, the refresh lock), which
-    /// checks the table whole first (see [`Store::check_index_locked`]).
+    /// readers. Holds the writer's mutex whatever the writer's state (a
+    /// broken handle, or one inherited across `fork`, still reads), or,
+    /// read-only, the refresh lock, so that nothing changes the table
+    /// meanwhile (see [`Store::check_index_locked`]).
     #[cold]
     #[inline(never)]
     pub(crate) fn repair_index(&self) -> Result<()> {
-        if self.writer.is_some() {
-            self.lock_writer_raw().map(drop)
-        } else {
-            let _serial = crate::sync::lock(&self.refresh_lock);
-            self.check_index_locked()
+        match self.writer_for_cleanup() {
+            Some(_w) => self.check_index_locked(),
+            None => {
+                let _serial = crate::sync::lock(&self.refresh_lock);
+                self.check_index_locked()
+            }
         }
     }
 

@@ -455,7 +455,9 @@ impl Table {
         }
         // The writer changes a copy's slots only after checking every
         // segment (`check_all`): a segment that changed while it was hashed
-        // here had been found good first.
+        // here had been found good first. (The fence orders the loads of
+        // the hash before the loads of the flags below.)
+        std::sync::atomic::fence(Ordering::Acquire);
         if l.all.load(Ordering::Acquire) || l.checked[seg / 64].load(Ordering::Acquire) & bit != 0 {
             return true;
         }

@@ -65,9 +65,10 @@ impl Drop for Adopted {
 
 /// One bit per 64 bytes of a mapping's capacity: set once the checksum of
 /// the value whose metadata starts in that block was found good. Two
-/// entries never start their metadata in the same block (a value takes at
+/// values never start their metadata in the same block (a value takes at
 /// least one byte and starts on a 64-byte boundary after the previous
-/// metadata), and the bytes under a published entry never change while a
+/// metadata; a tombstone, which has no padding, may share a value's block,
+/// but tombstones are never marked or looked up here), and the bytes under a published entry never change while a
 /// mapping lives, so a bit, once set, stays true. Kept here, outside the
 /// index (whose slots may be a private mapping of the index file, where
 /// each first write would copy a page), in anonymous memory that the kernel
