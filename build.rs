@@ -183,7 +183,13 @@ typedef int32_t srd_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 ";
-    const NEW_TYPEDEFS: &str = "#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+    const NEW_TYPEDEFS: &str = "/**
+ * @brief The type every fallible function returns: `int32_t` before C23, the
+ * enumeration ::srd_status_code in C23 and C++; its values are the `SRD_*` codes
+ * listed there (rule E1 in @ref conventions).
+ * @ingroup errors
+ */
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
 typedef enum srd_status_code srd_status;
 #else
 typedef int32_t srd_status;

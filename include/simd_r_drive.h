@@ -344,6 +344,12 @@ enum srd_status_code
    */
   SRD_CONFLICT = 10,
 };
+/**
+ * @brief The type every fallible function returns: `int32_t` before C23, the
+ * enumeration ::srd_status_code in C23 and C++; its values are the `SRD_*` codes
+ * listed there (rule E1 in @ref conventions).
+ * @ingroup errors
+ */
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
 typedef enum srd_status_code srd_status;
 #else
