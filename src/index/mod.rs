@@ -179,6 +179,8 @@ struct Lazy {
     all: AtomicBool,
     /// A segment failed its digest.
     damaged: AtomicBool,
+    /// Segments not yet checked: at 0, lookups stop checking.
+    remaining: std::sync::atomic::AtomicUsize,
 }
 
 /// The table. Readers call [`Table::find`]; everything that changes it is
@@ -187,6 +189,8 @@ pub(crate) struct Table {
     mem: Memory,
     /// For a persisted copy: which segments were checked.
     lazy: Option<Box<Lazy>>,
+    /// A persisted copy not yet checked whole (lookups check segments).
+    unchecked: AtomicBool,
     mask: usize,
     seed: u64,
     /// Keys with a live value.
@@ -232,6 +236,7 @@ impl Table {
             mask: slots.len() - 1,
             mem: Memory::Heap { ctrl, slots },
             lazy: None,
+            unchecked: AtomicBool::new(false),
             seed,
             live: AtomicU64::new(0),
             used: AtomicU64::new(0),
@@ -336,6 +341,51 @@ impl Table {
     /// inside it.
     #[inline(always)]
     pub(crate) fn find(&self, key_hash: u64, bytes: &[u8]) -> Probe {
+        // A persisted copy not yet checked whole takes the path that checks
+        // segments; everything else runs the shortest loop (a read's
+        // instruction count decides how many reads' cache misses overlap).
+        if self.unchecked.load(Ordering::Acquire) {
+            return self.find_checking(key_hash, bytes);
+        }
+        let (mut i, tag) = self.start(key_hash);
+        let c = ctrl_of(tag);
+        let (mask, ctrl, slots) = self.probe_arrays();
+        for _ in 0..ctrl.len() {
+            // Acquire: the slot was stored before its control byte, and the
+            // entry it points at was written to the file before the slot.
+            let ci = ctrl[i].load(Ordering::Acquire);
+            if ci == 0 {
+                return Probe::Absent;
+            }
+            if ci != c {
+                i = (i + 1) & mask;
+                continue;
+            }
+            let v = slots[i].load(Ordering::Acquire);
+            if v & TAG_MASK == tag {
+                match key_at(bytes, v & OFFSET_MASK) {
+                    None => return Probe::Stale,
+                    Some(k) if k == key_hash => {
+                        return if v & TOMBSTONE != 0 {
+                            Probe::Absent
+                        } else {
+                            Probe::Found(SlotRef { value: v })
+                        };
+                    }
+                    Some(_) => {}
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        // Never reached in a table this library built (at most 3/4 full);
+        // a crafted index file could fill one.
+        Probe::Absent
+    }
+
+    /// [`Table::find`] for a persisted copy not yet checked whole: checks
+    /// each segment the probe enters.
+    #[inline(never)]
+    fn find_checking(&self, key_hash: u64, bytes: &[u8]) -> Probe {
         let (mut i, tag) = self.start(key_hash);
         if !self.segment_ok(i) {
             return Probe::Damaged;
@@ -343,8 +393,6 @@ impl Table {
         let c = ctrl_of(tag);
         let (mask, ctrl, slots) = self.probe_arrays();
         for _ in 0..ctrl.len() {
-            // Acquire: the slot was stored before its control byte, and the
-            // entry it points at was written to the file before the slot.
             let ci = ctrl[i].load(Ordering::Acquire);
             if ci == 0 {
                 return Probe::Absent;
@@ -370,8 +418,6 @@ impl Table {
                 return Probe::Damaged;
             }
         }
-        // Never reached in a table this library built (at most 3/4 full);
-        // a crafted index file could fill one.
         Probe::Absent
     }
 
@@ -450,7 +496,11 @@ impl Table {
         }
         let bit = 1u64 << (seg % 64);
         if self.segment_digest(seg, l.shift) == l.digests[seg] {
-            l.checked[seg / 64].fetch_or(bit, Ordering::Release);
+            let before = l.checked[seg / 64].fetch_or(bit, Ordering::Release);
+            if before & bit == 0 && l.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+                // Every segment checked: lookups take the short path.
+                self.unchecked.store(false, Ordering::Release);
+            }
             return true;
         }
         // The writer changes a copy's slots only after checking every
@@ -546,6 +596,7 @@ impl Table {
         }
         self.used.store(used, Ordering::Relaxed);
         l.all.store(true, Ordering::Release);
+        self.unchecked.store(false, Ordering::Release);
         true
     }
 
@@ -825,10 +876,12 @@ impl Table {
             shift,
             all: AtomicBool::new(false),
             damaged: AtomicBool::new(false),
+            remaining: std::sync::atomic::AtomicUsize::new(segments),
         };
         Some(Table {
             mem: Memory::Mapped { map, at, n },
             lazy: Some(Box::new(lazy)),
+            unchecked: AtomicBool::new(true),
             mask: n - 1,
             seed,
             live: AtomicU64::new(live),
@@ -958,9 +1011,14 @@ mod tests {
         let n = t.capacity() as u64;
         let back = Table::from_mapped(mapped(&raw), 0, n, t.seed(), t.len(), digests()).unwrap();
         assert_eq!(back.len(), 5000);
+        assert!(back.unchecked.load(Ordering::Relaxed));
         for (i, &(h, _)) in items.iter().enumerate().step_by(7) {
             assert_eq!(found(&back, h, &file), Some(m[i]));
         }
+        // Once lookups have checked every segment, they stop checking
+        // (the short path); the counts are still unchecked until check_all.
+        assert!(!back.unchecked.load(Ordering::Relaxed));
+        assert!(!back.is_checked());
         // Mapped tables take writes (copy-on-write) like heap ones, once
         // checked whole.
         assert!(back.check_all());
