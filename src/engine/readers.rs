@@ -56,6 +56,19 @@ impl View {
         }
     }
 
+    /// Calls `f` with the metadata offset of every live slot (as of the
+    /// snapshot for a snapshot's view), in no particular order; the same
+    /// consistency as [`View::live_entries`].
+    pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
+        match &self.frozen {
+            None => self.table.for_each_live(f),
+            Some(fr) => fr
+                .live_entries(&self.table, self.bytes())
+                .iter()
+                .for_each(|s| f(s.meta_offset())),
+        }
+    }
+
     /// Number of live keys (as of the snapshot for a snapshot's view).
     pub(crate) fn live_count(&self) -> u64 {
         match &self.frozen {

@@ -59,12 +59,6 @@ pub(crate) struct SlotRef {
 }
 
 impl SlotRef {
-    /// A slot for tests: index `index`, holding metadata offset `meta_offset`.
-    #[cfg(test)]
-    pub(crate) fn for_test(meta_offset: u64) -> SlotRef {
-        SlotRef { value: meta_offset }
-    }
-
     /// Offset of the entry's metadata in the file.
     pub(crate) fn meta_offset(&self) -> u64 {
         self.value & OFFSET_MASK
@@ -811,6 +805,18 @@ impl Table {
                 .filter(|s| s.value != 0 && s.value & TOMBSTONE == 0),
         );
         out
+    }
+
+    /// Calls `f` with the metadata offset of every live slot, in slot order
+    /// (no copy). Consistent only if no writer runs meanwhile.
+    pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
+        debug_assert!(self.check_segments(), "a damaged persisted copy read whole");
+        for s in self.slots() {
+            let v = s.load(Ordering::Relaxed);
+            if v != 0 && v & TOMBSTONE == 0 {
+                f(v & OFFSET_MASK);
+            }
+        }
     }
 
     /// Writes the table as a persisted copy: the slots (little-endian), then
