@@ -151,6 +151,14 @@ const LOW_BYTES: u64 = 0x0101_0101_0101_0101;
 /// The top bit of every byte.
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
+/// Whether a word of control bytes holds a byte that is neither 0 nor has
+/// its top bit set.
+#[inline]
+fn odd_bytes(w: u64) -> bool {
+    let nonzero = (((w & !HIGH_BITS) + !HIGH_BITS) | w) & HIGH_BITS;
+    nonzero & !w != 0
+}
+
 /// A table's control bytes, 8 to a word: slot `i`'s byte is byte `i % 8`
 /// (little-endian) of word `i / 8`. Kept in words so that a lookup reads 8
 /// at once, with one atomic load of the same size as every other access.
@@ -569,7 +577,9 @@ impl Table {
             return false;
         }
         let bit = 1u64 << (seg % 64);
-        if self.segment_digest(seg, l.shift) == l.digests[seg] {
+        if self.segment_digest(seg, l.shift) == l.digests[seg]
+            && self.segment_bytes_ok(seg, l.shift)
+        {
             let before = l.checked[seg / 64].fetch_or(bit, Ordering::Release);
             if before & bit == 0 && l.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
                 // Every segment checked: lookups take the short path.
@@ -587,6 +597,17 @@ impl Table {
         }
         l.damaged.store(true, Ordering::Relaxed);
         false
+    }
+
+    /// Whether every control byte of segment `seg` is 0 or has its top bit
+    /// set: the only bytes lookups (which take a byte without the top bit
+    /// as empty) and the writer (which takes any non-zero byte as used)
+    /// read alike. A crafted copy may hold others, with matching digests.
+    fn segment_bytes_ok(&self, seg: usize, shift: u32) -> bool {
+        let (from, to) = ((seg << shift) / 8, ((seg + 1) << shift) / 8);
+        !self.ctrl().0[from..to]
+            .iter()
+            .any(|w| odd_bytes(w.load(Ordering::Relaxed)))
     }
 
     /// Slots per segment in a persisted copy of a table of `n` slots.
@@ -662,11 +683,7 @@ impl Table {
         // A control byte is 0 (empty) or has its top bit set: lookups read
         // a byte without it as empty, the writer as taken.
         let words = self.ctrl().0;
-        let odd = words.iter().any(|w| {
-            let w = w.load(Ordering::Relaxed);
-            let nonzero = (((w & !HIGH_BITS) + !HIGH_BITS) | w) & HIGH_BITS;
-            nonzero & !w != 0
-        });
+        let odd = words.iter().any(|w| odd_bytes(w.load(Ordering::Relaxed)));
         let used: u64 = words
             .iter()
             .map(|w| u64::from((w.load(Ordering::Relaxed) & HIGH_BITS).count_ones()))
@@ -1105,7 +1122,13 @@ mod tests {
         let mut map = memmap2::MmapMut::map_anon(raw.len()).unwrap();
         map.copy_from_slice(&raw);
         let forged = Table::from_mapped(MmapRaw::from(map), 0, n as u64, 3, 10, digests).unwrap();
-        assert!(forged.check_segments());
+        // Refused when its segment is first checked (digests match): every
+        // lookup into it says Damaged, before and after (never an answer
+        // that could change once lookups stop checking).
+        for &(h, _) in &items {
+            assert!(matches!(forged.find(h, &file), Probe::Damaged));
+        }
+        assert!(!forged.check_segments());
         assert!(!forged.check_all());
     }
 

@@ -29,8 +29,8 @@ enum Order {
     /// starts on a 64-byte boundary). Made by one pass over the index that
     /// scatters the marks, then read in order: no sort, and the same cost
     /// per entry at any size. Used while the file is at most 16 blocks per
-    /// live entry (the marks then take at most 16 bytes per entry, as the
-    /// sorted list would).
+    /// live entry (the marks then take about 16 bytes per entry at most,
+    /// as the sorted list would: `blocks <= 16 * entries + 15`).
     Marks { marks: Vec<u8>, pos: usize },
     /// The metadata offsets, sorted (a file of few, large values).
     Sorted { items: Vec<u64>, pos: usize },
@@ -58,11 +58,11 @@ impl Store {
         let (map, len) = (Arc::clone(&view.map), view.len());
         let bytes = map.bytes(len);
         // The key hash is the metadata's first field; a malformed entry
-        // stays in every part, to be reported.
+        // stays in every part, to be reported. Read after the publishers'
+        // lock is released (a read of each entry's metadata).
         let mine = |off: u64| {
-            parts == 1
-                || format::Metadata::read_at(bytes, off)
-                    .is_none_or(|meta| meta.key_hash % u64::from(parts) == u64::from(part))
+            format::Metadata::read_at(bytes, off)
+                .is_none_or(|meta| meta.key_hash % u64::from(parts) == u64::from(part))
         };
         let blocks = usize::try_from(len.div_ceil(64)).unwrap_or(usize::MAX);
         let mut left = 0usize;
@@ -71,21 +71,27 @@ impl Store {
             let mut marks = vec![0u8; blocks];
             view.for_each_live(|off| {
                 if let Some(m) = marks.get_mut((off / 64) as usize) {
-                    if mine(off) {
-                        *m = 1 + (off % 64) as u8;
-                        left += 1;
-                    }
-                }
-            });
-            Order::Marks { marks, pos: 0 }
-        } else {
-            let mut items = Vec::with_capacity(view.live_count() as usize);
-            view.for_each_live(|off| {
-                if mine(off) {
-                    items.push(off);
+                    *m = 1 + (off % 64) as u8;
+                    left += 1;
                 }
             });
             drop(sh);
+            if parts > 1 {
+                for (block, m) in marks.iter_mut().enumerate() {
+                    if *m != 0 && !mine(block as u64 * 64 + u64::from(*m - 1)) {
+                        *m = 0;
+                        left -= 1;
+                    }
+                }
+            }
+            Order::Marks { marks, pos: 0 }
+        } else {
+            let mut items = Vec::with_capacity(view.live_count() as usize);
+            view.for_each_live(|off| items.push(off));
+            drop(sh);
+            if parts > 1 {
+                items.retain(|&off| mine(off));
+            }
             sort_by_offset(&mut items);
             left = items.len();
             Order::Sorted { items, pos: 0 }
