@@ -239,6 +239,11 @@ pub(crate) struct Loaded {
 /// whole file's bytes; `store_meta` its `fstat`): see the module docs.
 /// `None` for any mismatch.
 pub(crate) fn load(path: &Path, store: &[u8], store_meta: &Metadata) -> Option<Loaded> {
+    // The copy is mapped and read in place as native 64-bit words, and it
+    // is little-endian: a big-endian host walks the chain instead.
+    if cfg!(target_endian = "big") {
+        return None;
+    }
     let file = crate::os::file::open_regular(&index_path(path))?;
     let size = usize::try_from(file.metadata().ok()?.len()).ok()?;
     if size < HEADER {
