@@ -72,17 +72,25 @@ enum LastError {
     Owned(CString),
 }
 
+/// The detail of the last failure on a thread: one `Cell`, so recording a
+/// fixed-text failure (the common `SRD_NOT_FOUND` of a lookup) is one
+/// thread-local address lookup and two stores. In a shared library each
+/// thread-local access is a call to `__tls_get_addr`; three of them were a
+/// fifth of a missed lookup's instructions.
+#[derive(Clone, Copy)]
+struct Last {
+    /// The message when it is a fixed text (`None`: see `LAST_OWNED`).
+    fixed: Option<&'static CStr>,
+    /// The OS error number of the last failure (0: it had none).
+    errno: i32,
+}
+
 thread_local! {
-    /// The message when it is a fixed text (`None`: see `LAST_OWNED`). A
-    /// `Cell` of a plain reference has no destructor, so setting it is one
-    /// thread-local store: the common failures of lookups (`SRD_NOT_FOUND`)
-    /// stay cheap.
-    static LAST_FIXED: Cell<Option<&'static CStr>> = const { Cell::new(Some(c"")) };
-    /// The message when `LAST_FIXED` is `None`: a formatted text. Kept (not
+    /// See [`Last`]. A `Cell` of plain data has no destructor.
+    static LAST: Cell<Last> = const { Cell::new(Last { fixed: Some(c""), errno: 0 }) };
+    /// The message when `LAST.fixed` is `None`: a formatted text. Kept (not
     /// freed) while a fixed text is shown, until the next formatted one.
     static LAST_OWNED: RefCell<Option<CString>> = const { RefCell::new(None) };
-    /// The OS error number of the last failure (0: it had none).
-    static LAST_ERRNO: Cell<i32> = const { Cell::new(0) };
 }
 
 /// A failed call: its status, the message for `srd_last_error_message` and
@@ -154,18 +162,20 @@ impl From<Error> for Failure {
 /// Records a failure's detail for this thread.
 #[inline]
 fn set_last(message: LastError, errno: i32) {
-    LAST_ERRNO.set(errno);
     match message {
-        LastError::Static(s) => LAST_FIXED.set(Some(s)),
-        LastError::Owned(s) => set_last_owned(s),
+        LastError::Static(s) => LAST.set(Last {
+            fixed: Some(s),
+            errno,
+        }),
+        LastError::Owned(s) => set_last_owned(s, errno),
     }
 }
 
 #[cold]
 #[inline(never)]
-fn set_last_owned(s: CString) {
+fn set_last_owned(s: CString, errno: i32) {
     LAST_OWNED.with(|m| *m.borrow_mut() = Some(s));
-    LAST_FIXED.set(None);
+    LAST.set(Last { fixed: None, errno });
 }
 
 fn panic_text(payload: &(dyn Any + Send)) -> String {
@@ -253,7 +263,7 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn srd_last_error_message() -> *const c_char {
     guard_value(c"".as_ptr(), || {
-        if let Some(s) = LAST_FIXED.get() {
+        if let Some(s) = LAST.get().fixed {
             return s.as_ptr();
         }
         // The CString's heap buffer stays put until the next formatted
@@ -283,7 +293,7 @@ pub extern "C" fn srd_last_error_message() -> *const c_char {
 /// @ingroup errors
 #[no_mangle]
 pub extern "C" fn srd_last_error_os_errno() -> i32 {
-    guard_value(0, || LAST_ERRNO.get())
+    guard_value(0, || LAST.get().errno)
 }
 
 impl Failure {
