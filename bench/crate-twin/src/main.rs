@@ -360,6 +360,15 @@ fn w_large(c: &Cfg, d: &Data, base: &Path, run: u32) {
     }
     emit(run, "large_read", mb / dt, s);
     drop(db);
+    let db = open(&dir);
+    let t = Instant::now();
+    let (found, s) = read_seq(&db, d, &order);
+    let dt = secs(t);
+    if found != c.large_n {
+        fail("large read after reopen (a key was not found)");
+    }
+    emit(run, "large_reopen_read", mb / dt, s);
+    drop(db);
     let _ = fs::remove_dir_all(&dir);
 }
 
