@@ -611,7 +611,12 @@ const char *srd_status_str(int32_t status);
  *
  * The message says what went wrong, with the path, offset and operating-system
  * error where they apply. Successful calls do not change it (rule E2 in @ref
- * conventions). Before any failure on this thread it is the empty string.
+ * conventions). Before any failure on this thread it is the empty string. A
+ * failure made while its thread or the process is exiting, after the
+ * library's per-thread storage is gone (from a pthread key destructor, an
+ * `atexit` handler or a C++ static destructor), still returns its status and
+ * sets its OS error number, but its message reads "(message unavailable: the
+ * thread is exiting)".
  *
  * @return A NUL-terminated string owned by the library, never NULL; never free
  * it. Lifetime: until the next failing `srd_` call on the same thread (rule L4).

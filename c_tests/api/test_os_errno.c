@@ -5,7 +5,10 @@
  * ENOENT for SRD_NOT_FOUND from opening a path; the OS call's errno for SRD_IO (EFBIG from a
  * write past RLIMIT_FSIZE, in a forked child); 0 after every other failure (a missing key,
  * an invalid argument, a corrupt file, a lock held by another handle, a conflict, a
- * read-only store); successful calls leave it alone; each OS thread has its own value.
+ * read-only store); successful calls leave it alone; each OS thread has its own value; a
+ * failure made while a thread or the process exits (a pthread key destructor, an atexit
+ * handler: after the thread's Rust thread-locals are gone) keeps its status and errno and
+ * never aborts the process.
  */
 #include "tst_test.h"
 #include "tst_api.h"
@@ -186,11 +189,68 @@ static void test_errno_is_kept_per_thread(void) {
     CHECK_EQ(srd_last_error_os_errno(), 0);
 }
 
+/* ---- failures while a thread or the process exits ----
+ * glibc runs a thread's Rust thread-local destructors before its pthread key destructors,
+ * and exit() runs the main thread's before the atexit handlers (C++ static destructors run
+ * there too). A failure with a formatted message made there used to abort the process (a
+ * panic outside the C boundary's guard). Each case runs in a child; 0 is success. */
+static const char *exit_path;
+static int exit_result = 99;
+
+/* A formatted failure (SRD_NOT_FOUND, ENOENT) whose detail reads back whole. */
+static int formatted_failure_ok(void) {
+    srd_store *s = SENTINEL_STORE;
+    srd_status st = srd_open(exit_path, SRD_OPEN_NO_CREATE, &s);
+    const char *m = srd_last_error_message();
+    return st == SRD_NOT_FOUND && s == SENTINEL_STORE && srd_last_error_os_errno() == ENOENT && m != NULL &&
+           m[0] != '\0';
+}
+
+static pthread_key_t exit_key;
+static void exit_key_destructor(void *p) {
+    (void)p;
+    exit_result = formatted_failure_ok() ? 0 : 11;
+}
+static void *exiting_thread(void *a) {
+    (void)a;
+    pthread_setspecific(exit_key, (void *)1);
+    (void)formatted_failure_ok(); /* this thread now holds a formatted message */
+    return NULL;
+}
+static int fail_in_key_destructor(void *a) {
+    (void)a;
+    pthread_t t;
+    if (pthread_key_create(&exit_key, exit_key_destructor) != 0) return 2;
+    if (pthread_create(&t, NULL, exiting_thread, NULL) != 0) return 3;
+    if (pthread_join(t, NULL) != 0) return 4;
+    return exit_result;
+}
+static void fail_at_exit(void) { _exit(formatted_failure_ok() ? 0 : 12); }
+static int fail_in_atexit_handler(void *a) {
+    (void)a;
+    if (!formatted_failure_ok()) return 5; /* the main thread holds a formatted message */
+    if (atexit(fail_at_exit) != 0) return 6;
+    exit(13); /* runs fail_at_exit, which ends the process with its result */
+}
+
+static void test_a_failure_while_a_thread_or_the_process_exits_keeps_its_detail(void) {
+    exit_path = tst_path("no-such-dir/at-exit.srd");
+    int sig = 0;
+    int rc = tst_run_child(fail_in_key_destructor, NULL, 30, &sig);
+    if (rc == -2) fprintf(stderr, "  pthread key destructor: the child died from signal %d\n", sig);
+    CHECK_EQ(rc, 0);
+    sig = 0;
+    rc = tst_run_child(fail_in_atexit_handler, NULL, 30, &sig);
+    if (rc == -2) fprintf(stderr, "  atexit handler: the child died from signal %d\n", sig);
+    CHECK_EQ(rc, 0);
+}
+
 int main(int argc, char **argv) {
     tst_test_init(argc, argv, "test_os_errno");
     test_errno_is_zero_before_any_failure_and_enoent_for_missing_paths();
     test_errno_is_zero_after_failures_that_are_not_the_os();
     test_errno_of_an_io_failure_is_the_os_calls();
     test_errno_is_kept_per_thread();
+    test_a_failure_while_a_thread_or_the_process_exits_keeps_its_detail();
     return tst_test_finish();
 }

@@ -174,8 +174,14 @@ fn set_last(message: LastError, errno: i32) {
 #[cold]
 #[inline(never)]
 fn set_last_owned(s: CString, errno: i32) {
-    LAST_OWNED.with(|m| *m.borrow_mut() = Some(s));
-    LAST.set(Last { fixed: None, errno });
+    // In a pthread key destructor or an atexit handler (glibc runs both after
+    // the thread's Rust TLS destructors) LAST_OWNED is gone and `with` would
+    // panic outside catch_unwind, aborting the process: keep a fixed text.
+    let fixed = match LAST_OWNED.try_with(|m| *m.borrow_mut() = Some(s)) {
+        Ok(()) => None,
+        Err(_) => Some(c"(message unavailable: the thread is exiting)"),
+    };
+    LAST.set(Last { fixed, errno });
 }
 
 fn panic_text(payload: &(dyn Any + Send)) -> String {
@@ -250,7 +256,12 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
 ///
 /// The message says what went wrong, with the path, offset and operating-system
 /// error where they apply. Successful calls do not change it (rule E2 in @ref
-/// conventions). Before any failure on this thread it is the empty string.
+/// conventions). Before any failure on this thread it is the empty string. A
+/// failure made while its thread or the process is exiting, after the
+/// library's per-thread storage is gone (from a pthread key destructor, an
+/// `atexit` handler or a C++ static destructor), still returns its status and
+/// sets its OS error number, but its message reads "(message unavailable: the
+/// thread is exiting)".
 ///
 /// @return A NUL-terminated string owned by the library, never NULL; never free
 /// it. Lifetime: until the next failing `srd_` call on the same thread (rule L4).
@@ -268,7 +279,9 @@ pub extern "C" fn srd_last_error_message() -> *const c_char {
         }
         // The CString's heap buffer stays put until the next formatted
         // message replaces it.
-        LAST_OWNED.with(|m| m.borrow().as_ref().map_or(c"".as_ptr(), |s| s.as_ptr()))
+        LAST_OWNED
+            .try_with(|m| m.borrow().as_ref().map_or(c"".as_ptr(), |s| s.as_ptr()))
+            .unwrap_or(c"(message unavailable: the thread is exiting)".as_ptr())
     })
 }
 
