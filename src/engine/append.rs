@@ -489,7 +489,11 @@ impl Store {
         if end <= w.capacity {
             return Ok(None);
         }
-        let m = Mapping::new(&w.file, reserve_for(end))
+        let m = self
+            .readers
+            .load()
+            .map
+            .grown(&w.file, reserve_for(end))
             .map_err(|e| Error::io(format!("{}: mmap", self.path.display()), e))?;
         Ok(Some(Arc::new(m)))
     }

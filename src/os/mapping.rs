@@ -106,6 +106,34 @@ impl Verified {
     }
 }
 
+impl Verified {
+    /// The words, as atomics (empty without a bitmap).
+    fn words(&self) -> &[AtomicU64] {
+        match &self.bits {
+            // SAFETY: the anonymous read-write mapping is `len` bytes, page
+            // aligned (so aligned for AtomicU64), lives as long as `self`,
+            // and is only ever accessed through these atomics (it is an
+            // MmapRaw); every bit pattern is a valid u64.
+            Some(b) => unsafe {
+                std::slice::from_raw_parts(b.as_mut_ptr().cast::<AtomicU64>(), b.len() / 8)
+            },
+            None => &[],
+        }
+    }
+
+    /// Sets every bit that is set in `old` (a bitmap of the same file).
+    /// Reads all of `old` (untouched pages read as the zero page, which
+    /// costs no memory) and writes only the words that hold a bit.
+    fn take_from(&self, old: &Verified) {
+        for (n, o) in self.words().iter().zip(old.words()) {
+            let v = o.load(Ordering::Relaxed);
+            if v != 0 {
+                n.fetch_or(v, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
 impl Mapping {
     fn of(source: Source) -> Mapping {
         let verified = Verified::new(match &source {
@@ -122,6 +150,17 @@ impl Mapping {
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mapping too large"))?;
         let raw = MmapOptions::new().len(len).map_raw_read_only(file)?;
         Ok(Mapping::of(Source::File(raw)))
+    }
+
+    /// A larger mapping of the same file as `self`, which keeps what
+    /// `self` found good: the bytes under a published entry never change
+    /// while the file is the same (append-only; compaction and a replaced
+    /// file make a new file), so the values this process checked, or
+    /// wrote, are not checked again after the file outgrows a mapping.
+    pub(crate) fn grown(&self, file: &File, capacity: u64) -> io::Result<Self> {
+        let m = Mapping::new(file, capacity)?;
+        m.verified.take_from(&self.verified);
+        Ok(m)
     }
 
     /// A store's bytes in memory.
@@ -184,5 +223,41 @@ impl Mapping {
         // instead of rewriting this one. Pages beyond the end of the file are
         // never included because published lengths never exceed the file.
         unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grown_mapping_keeps_what_was_found_good_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("srd-mapping-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        file.set_len(1 << 16).unwrap();
+        let small = Mapping::new(&file, 1 << 16).unwrap();
+        for off in [0u64, 64 * 7, 64 * 64 * 3 + 64, (1 << 16) - 64] {
+            small.mark_verified(off);
+        }
+        let big = small.grown(&file, 1 << 24).unwrap();
+        for off in [0u64, 64 * 7, 64 * 64 * 3 + 64, (1 << 16) - 64] {
+            assert!(big.is_verified(off), "offset {off} was found good before");
+        }
+        for off in [64u64, 64 * 8, 64 * 64 * 3, 1 << 16, (1 << 24) - 64] {
+            assert!(!big.is_verified(off), "offset {off} was never checked");
+        }
+        // The new mapping records on its own; the old one is unchanged.
+        big.mark_verified(1 << 20);
+        assert!(big.is_verified(1 << 20) && !small.is_verified(1 << 20));
+        drop((small, big, file));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
