@@ -335,3 +335,56 @@ fn a_failed_commit_of_a_stream_into_an_empty_store_returns_and_removes_its_spool
     s.write(b"k", b"v").unwrap();
     assert_eq!(s.read_to_vec(b"k").unwrap().unwrap(), b"v");
 }
+
+/// A read-only handle that checked a value, then takes in a file rewritten
+/// in place (as `cp other.srd store.srd` does: same inode) with the same
+/// layout but damaged bytes under that value, and larger than its mapping:
+/// the refresh must not carry "found good" over to the new bytes (found by
+/// review: a grown mapping kept the old mapping's record).
+#[test]
+fn a_refresh_over_a_file_rewritten_in_place_checks_values_again() {
+    let dir = Scratch::new("rel-inplace-refresh");
+    let a = dir.file("a.srd");
+    let b = dir.file("b.srd");
+    let fill = |path: &Path, byte: u8, extra: usize| {
+        let s = Store::open(path, no_copy()).unwrap();
+        for i in 0..10 {
+            s.write(&key(i), &[byte; 1000]).unwrap();
+        }
+        for i in 0..extra as u32 {
+            s.write(&key(100 + i), &vec![b'F'; 1 << 20]).unwrap();
+        }
+        let off = s.get(&key(3)).unwrap().unwrap().offset();
+        drop(s);
+        off
+    };
+    let off_a = fill(&a, b'A', 0);
+    // Same keys and sizes first (so key 3's value lies at the same offset),
+    // then 12 MiB more: past the reader's first mapping (8 MiB).
+    let off_b = fill(&b, b'B', 12);
+    assert_eq!(off_a, off_b);
+    let mut bytes = std::fs::read(&b).unwrap();
+    bytes[off_b as usize + 100] ^= 0x55;
+
+    let ro = OpenOptions {
+        read_only: true,
+        ..no_copy()
+    };
+    let r = Store::open(&a, ro.clone()).unwrap();
+    assert_eq!(r.read_to_vec(&key(3)).unwrap().unwrap(), vec![b'A'; 1000]);
+    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&a).unwrap());
+    std::fs::write(&a, &bytes).unwrap();
+    assert_eq!(
+        ino,
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&a).unwrap())
+    );
+    r.refresh().unwrap();
+    assert!(
+        matches!(r.read_to_vec(&key(3)), Err(Error::Corrupt { .. })),
+        "the damaged value read through the refreshed handle: {:?}",
+        r.read_to_vec(&key(3)).map(|v| v.map(|v| v[..8].to_vec()))
+    );
+    // What a fresh open says.
+    let f = Store::open(&a, ro).unwrap();
+    assert!(matches!(f.read_to_vec(&key(3)), Err(Error::Corrupt { .. })));
+}

@@ -3,7 +3,7 @@
 use crate::engine::{open_file, Shared, Store};
 use crate::error::{Error, Result};
 use crate::format::METADATA_SIZE;
-use crate::os::mapping::reserve_for;
+use crate::os::mapping::{reserve_for, Mapping};
 use crate::recovery::{
     candidate_ends, entries_between, forward_scan_from, nonzero_end, settled_end,
 };
@@ -82,8 +82,12 @@ impl Store {
             return Ok(RefreshStats::default());
         }
         let new_map = if file_len > map.capacity() {
-            let m = map
-                .grown(&file, reserve_for(file_len))
+            // A fresh record of the values found good (not `Mapping::grown`):
+            // this handle holds no lock, so the bytes it took in may have been
+            // rewritten in place since (a copy over the file, a torn tail cut
+            // and written again by another process's open), and nothing here
+            // proves otherwise.
+            let m = Mapping::new(&file, reserve_for(file_len))
                 .map_err(|e| Error::io(format!("{}: mmap", self.path.display()), e))?;
             Some(Arc::new(m))
         } else {

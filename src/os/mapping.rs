@@ -153,10 +153,14 @@ impl Mapping {
     }
 
     /// A larger mapping of the same file as `self`, which keeps what
-    /// `self` found good: the bytes under a published entry never change
-    /// while the file is the same (append-only; compaction and a replaced
-    /// file make a new file), so the values this process checked, or
-    /// wrote, are not checked again after the file outgrows a mapping.
+    /// `self` found good, for the writer: it holds the store's lock, so no
+    /// other handle of this library changes the file, and it cuts the file
+    /// back only beyond its published tail; the bytes under a published
+    /// entry stay the same while the file is the same (compaction and a
+    /// first write make a new file). So the values this process checked,
+    /// or wrote, are not checked again after the file outgrows a mapping.
+    /// A read-only handle's refresh makes a fresh mapping instead: it holds
+    /// no lock, and another process may have rewritten bytes it took in.
     pub(crate) fn grown(&self, file: &File, capacity: u64) -> io::Result<Self> {
         let m = Mapping::new(file, capacity)?;
         m.verified.take_from(&self.verified);
