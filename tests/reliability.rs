@@ -338,30 +338,32 @@ fn a_failed_commit_of_a_stream_into_an_empty_store_returns_and_removes_its_spool
 
 /// A read-only handle that checked a value, then takes in a file rewritten
 /// in place (as `cp other.srd store.srd` does: same inode) with the same
-/// layout but damaged bytes under that value, and larger than its mapping:
-/// the refresh must not carry "found good" over to the new bytes (found by
-/// review: a grown mapping kept the old mapping's record).
-#[test]
-fn a_refresh_over_a_file_rewritten_in_place_checks_values_again() {
-    let dir = Scratch::new("rel-inplace-refresh");
+/// layout but damaged bytes under that value: the refresh must not carry
+/// "found good" over to the new bytes. `filler` values of `filler_len`
+/// bytes follow in the new file: 12 of 1 MiB take it past the reader's
+/// first mapping (8 MiB; found by review: a grown mapping kept the old
+/// mapping's record), 3 small ones leave the mapping as it was (the bits
+/// then stayed in place; now the refresh sees the metadata at its old end
+/// changed and opens the file afresh).
+fn refresh_over_a_file_rewritten_in_place(name: &str, filler: u32, filler_len: usize) {
+    let dir = Scratch::new(name);
     let a = dir.file("a.srd");
     let b = dir.file("b.srd");
-    let fill = |path: &Path, byte: u8, extra: usize| {
+    let fill = |path: &Path, byte: u8, extra: u32| {
         let s = Store::open(path, no_copy()).unwrap();
         for i in 0..10 {
             s.write(&key(i), &[byte; 1000]).unwrap();
         }
-        for i in 0..extra as u32 {
-            s.write(&key(100 + i), &vec![b'F'; 1 << 20]).unwrap();
+        for i in 0..extra {
+            s.write(&key(100 + i), &vec![b'F'; filler_len]).unwrap();
         }
         let off = s.get(&key(3)).unwrap().unwrap().offset();
         drop(s);
         off
     };
     let off_a = fill(&a, b'A', 0);
-    // Same keys and sizes first (so key 3's value lies at the same offset),
-    // then 12 MiB more: past the reader's first mapping (8 MiB).
-    let off_b = fill(&b, b'B', 12);
+    // Same keys and sizes first, so key 3's value lies at the same offset.
+    let off_b = fill(&b, b'B', filler);
     assert_eq!(off_a, off_b);
     let mut bytes = std::fs::read(&b).unwrap();
     bytes[off_b as usize + 100] ^= 0x55;
@@ -384,7 +386,20 @@ fn a_refresh_over_a_file_rewritten_in_place_checks_values_again() {
         "the damaged value read through the refreshed handle: {:?}",
         r.read_to_vec(&key(3)).map(|v| v.map(|v| v[..8].to_vec()))
     );
-    // What a fresh open says.
+    // Every other key reads the new file's bytes, as a fresh open does.
+    for i in (0..10).filter(|&i| i != 3) {
+        assert_eq!(r.read_to_vec(&key(i)).unwrap().unwrap(), vec![b'B'; 1000]);
+    }
     let f = Store::open(&a, ro).unwrap();
     assert!(matches!(f.read_to_vec(&key(3)), Err(Error::Corrupt { .. })));
+}
+
+#[test]
+fn a_refresh_over_a_file_rewritten_in_place_and_grown_checks_values_again() {
+    refresh_over_a_file_rewritten_in_place("rel-inplace-grown", 12, 1 << 20);
+}
+
+#[test]
+fn a_refresh_over_a_file_rewritten_in_place_within_its_mapping_checks_values_again() {
+    refresh_over_a_file_rewritten_in_place("rel-inplace-small", 3, 1000);
 }

@@ -59,13 +59,30 @@ pub struct Store {
     pub(crate) durability: Durability,
     /// Signalled when a stream ends, for writers waiting on it.
     pub(crate) stream_done: Condvar,
-    /// Serializes refreshes of a read-only handle.
-    pub(crate) refresh_lock: Mutex<()>,
+    /// Serializes refreshes of a read-only handle, and holds the newest
+    /// metadata as the handle took it in (see [`TailSeen`]).
+    pub(crate) refresh_lock: Mutex<TailSeen>,
     /// Store length the index copy on disk was made at (`u64::MAX`: none is
     /// known to match). The copy is saved on drop if the store moved on.
     index_saved_at: AtomicU64,
     /// Whether opening used the index copy (see [`Store::opened_with_index_file`]).
     used_index_file: bool,
+}
+
+/// The end of the store as a read-only handle last took it in, and the 20
+/// metadata bytes that end there (`None`: shorter than one entry). A
+/// refresh that finds other bytes there knows the file was rewritten in
+/// place below what the handle shows (a copy over it, a tail cut and
+/// written again by another process): nothing this handle checked can be
+/// trusted, so it opens the file afresh.
+pub(crate) type TailSeen = Option<(u64, [u8; crate::format::METADATA_SIZE])>;
+
+/// The [`TailSeen`] of `bytes` (the store's file, as far as it goes) at
+/// `len`.
+pub(crate) fn tail_seen(bytes: &[u8], len: u64) -> TailSeen {
+    let end = usize::try_from(len).ok()?;
+    let start = end.checked_sub(crate::format::METADATA_SIZE)?;
+    Some((len, bytes.get(start..end)?.try_into().ok()?))
 }
 
 impl Drop for Store {

@@ -333,6 +333,7 @@ impl Store {
         saved_at: u64,
         used_index_file: bool,
     ) -> Store {
+        let seen = super::tail_seen(map.bytes(rec.tail), rec.tail);
         let view = View::new(Arc::new(rec.index), Arc::new(map), rec.tail);
         Store {
             path,
@@ -341,7 +342,7 @@ impl Store {
             writer,
             durability: Durability::default(),
             stream_done: Condvar::new(),
-            refresh_lock: Mutex::new(()),
+            refresh_lock: Mutex::new(seen),
             index_saved_at: AtomicU64::new(saved_at),
             used_index_file,
         }

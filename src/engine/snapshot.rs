@@ -165,7 +165,7 @@ impl Store {
             writer: None,
             durability: Default::default(),
             stream_done: Condvar::new(),
-            refresh_lock: Mutex::new(()),
+            refresh_lock: Mutex::new(None),
             index_saved_at: AtomicU64::new(u64::MAX),
             used_index_file: false,
         })

@@ -1,6 +1,6 @@
 //! Letting a read-only handle catch up with a writer in another process.
 
-use crate::engine::{open_file, Shared, Store};
+use crate::engine::{open_file, tail_seen, Shared, Store, TailSeen};
 use crate::error::{Error, Result};
 use crate::format::METADATA_SIZE;
 use crate::os::mapping::{reserve_for, Mapping};
@@ -45,6 +45,24 @@ fn chain_skips(bytes: &[u8], stop: u64, tail: u64) -> bool {
     false
 }
 
+/// Whether the metadata that ends at `len`, the end of what this handle
+/// took in, now holds other bytes than when it took them in: the file was
+/// rewritten in place below that end (see [`TailSeen`]). Bytes a writer of
+/// this library appended never change, so a healthy store never gives
+/// true. A failed read gives false (what follows looks at the file again).
+fn rewritten_below(file: &std::fs::File, len: u64, seen: &TailSeen) -> bool {
+    use std::os::unix::fs::FileExt;
+    let Some((at, meta)) = seen else {
+        return false;
+    };
+    if *at != len {
+        return false;
+    }
+    let mut now = [0u8; METADATA_SIZE];
+    len.checked_sub(METADATA_SIZE as u64)
+        .is_some_and(|start| file.read_exact_at(&mut now, start).is_ok() && now != *meta)
+}
+
 impl Store {
     /// For a read-only handle: takes in what a writer (usually in another
     /// process) appended since this handle was opened or last refreshed,
@@ -60,7 +78,7 @@ impl Store {
         let Some(id) = self.file_id() else {
             return Ok(RefreshStats::default());
         };
-        let _serial = crate::sync::lock(&self.refresh_lock);
+        let mut seen = crate::sync::lock(&self.refresh_lock);
         self.check_index_locked()?;
         let file = open_file(&self.path, false, false)?;
         // A writer's range that is not published yet (see `mark_pending`)
@@ -75,8 +93,8 @@ impl Store {
             let view = self.readers.load();
             (view.len(), Arc::clone(&view.map))
         };
-        if (stat.dev(), stat.ino()) != id || file_len < len {
-            return self.reopen_replaced();
+        if (stat.dev(), stat.ino()) != id || file_len < len || rewritten_below(&file, len, &seen) {
+            return self.reopen_replaced(&mut seen);
         }
         if file_len == len {
             return Ok(RefreshStats::default());
@@ -102,7 +120,7 @@ impl Store {
         if (bytes.len() as u64) < len {
             // Cut below what this handle shows: not the same store any more.
             drop(snap);
-            return self.reopen_replaced();
+            return self.reopen_replaced(&mut seen);
         }
         let file_len = bytes.len() as u64;
         // The file may end in zeros: space a writer with `preallocate`
@@ -131,7 +149,7 @@ impl Store {
                         // looked like entries). Start again from the file.
                         // (Still serialized: a concurrent refresh must not
                         // publish into the view this replaces.)
-                        return self.reopen_replaced();
+                        return self.reopen_replaced(&mut seen);
                     }
                     added
                 }
@@ -160,14 +178,16 @@ impl Store {
         let new_table = self.table_ahead(placed.len() as u64)?;
         self.readers
             .publish(new_map, new_table, &placed, new_tail, false);
+        *seen = tail_seen(bytes, new_tail);
         Ok(RefreshStats {
             new_entries: added.len() as u64,
             reopened: false,
         })
     }
 
-    fn reopen_replaced(&self) -> Result<RefreshStats> {
+    fn reopen_replaced(&self, seen: &mut TailSeen) -> Result<RefreshStats> {
         let fresh = Store::open(&self.path, self.options.clone())?;
+        *seen = crate::sync::lock(&fresh.refresh_lock).take();
         let new_shared = std::mem::replace(
             &mut *fresh.readers.lock_shared(),
             Shared {
