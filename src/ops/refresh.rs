@@ -168,6 +168,11 @@ impl Store {
             // nothing this time; the next refresh sees it whole.
             return Ok(RefreshStats::default());
         }
+        if rewritten_below(&file, len, &seen) {
+            // Rewritten in place while the new part was read: what was read
+            // may be the new file's, not appends.
+            return self.reopen_replaced(&mut seen);
+        }
         crate::engine::check_size_limit(&self.path, new_tail)?;
         let placed: Vec<crate::engine::Placed> = added
             .iter()
