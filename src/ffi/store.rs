@@ -453,9 +453,12 @@ pub unsafe extern "C" fn srd_entry_count(
 /// refreshed.
 ///
 /// Only the new entries are validated; one still being written is left for a
-/// later refresh (rule P2). If the file was replaced by a compaction, the new
-/// file is opened and validated instead. A no-op on read-write stores and
-/// stores over memory.
+/// later refresh (rule P2). If the file was replaced by a compaction, or
+/// rewritten in place below what this handle shows (the 20 metadata bytes at
+/// the end it had taken in are not the same any more: a copy over the file,
+/// another process cutting and rewriting a damaged last entry), the file is
+/// opened and validated afresh instead, and values this handle had checked
+/// are checked again. A no-op on read-write stores and stores over memory.
 ///
 /// @param store The store; not NULL.
 /// @return `SRD_OK` on success (also when nothing changed), or:
@@ -467,8 +470,8 @@ pub unsafe extern "C" fn srd_entry_count(
 /// @retval SRD_IO an operating-system call failed.
 /// @retval SRD_PANIC a bug in the library was caught (rule E3).
 ///
-/// Lifetime: taking in a compaction ends the values borrowed from this handle, as
-/// srd_compact() does (rule L1 in @ref conventions); pinned entries and
+/// Lifetime: taking in a compaction or a file rewritten in place ends the
+/// values borrowed from this handle, as srd_compact() does (rule L1 in @ref conventions); pinned entries and
 /// iterators stay valid.
 /// Threads: may run while other threads read through the handle (rule T1).
 /// @ingroup lifecycle
