@@ -116,6 +116,27 @@ fn key_at(bytes: &[u8], meta_offset: u64) -> Option<u64> {
     Some(u64::from_le_bytes(b[..8].try_into().ok()?))
 }
 
+/// What slot value `v`, whose control byte matched, says of a lookup of
+/// `key_hash` (tag `tag`): `None` if it is another key's (the probe goes
+/// on); the key's entry, `Absent` for its tombstone, or `Stale` if it points
+/// beyond `bytes` (written after the caller's view). Every probe loop of
+/// [`Table::find`] and [`Table::find_checking`] decides a slot here.
+#[inline(always)]
+fn answer(v: u64, tag: u64, key_hash: u64, bytes: &[u8]) -> Option<Probe> {
+    if v & TAG_MASK != tag {
+        return None;
+    }
+    match key_at(bytes, v & OFFSET_MASK) {
+        None => Some(Probe::Stale),
+        Some(k) if k == key_hash => Some(if v & TOMBSTONE != 0 {
+            Probe::Absent
+        } else {
+            Probe::Found(SlotRef { value: v })
+        }),
+        Some(_) => None,
+    }
+}
+
 /// Asks the CPU to start loading the cache line at `p`. A hint only: it
 /// never faults, whatever the address.
 #[inline(always)]
@@ -400,19 +421,13 @@ impl Table {
             return Probe::Absent;
         }
         if home == c {
-            let v = slots[i & mask].load(Ordering::Acquire);
-            if v & TAG_MASK == tag {
-                match key_at(bytes, v & OFFSET_MASK) {
-                    None => return Probe::Stale,
-                    Some(k) if k == key_hash => {
-                        return if v & TOMBSTONE != 0 {
-                            Probe::Absent
-                        } else {
-                            Probe::Found(SlotRef { value: v })
-                        };
-                    }
-                    Some(_) => {}
-                }
+            if let Some(p) = answer(
+                slots[i & mask].load(Ordering::Acquire),
+                tag,
+                key_hash,
+                bytes,
+            ) {
+                return p;
             }
         }
         loop {
@@ -433,19 +448,13 @@ impl Table {
             let mut m = same & (empty & empty.wrapping_neg()).wrapping_sub(1);
             while m != 0 {
                 let j = i + (m.trailing_zeros() / 8) as usize;
-                let v = slots[j & mask].load(Ordering::Acquire);
-                if v & TAG_MASK == tag {
-                    match key_at(bytes, v & OFFSET_MASK) {
-                        None => return Probe::Stale,
-                        Some(k) if k == key_hash => {
-                            return if v & TOMBSTONE != 0 {
-                                Probe::Absent
-                            } else {
-                                Probe::Found(SlotRef { value: v })
-                            };
-                        }
-                        Some(_) => {}
-                    }
+                if let Some(p) = answer(
+                    slots[j & mask].load(Ordering::Acquire),
+                    tag,
+                    key_hash,
+                    bytes,
+                ) {
+                    return p;
                 }
                 m &= m - 1;
             }
@@ -480,19 +489,8 @@ impl Table {
                 return Probe::Absent;
             }
             if ci == c {
-                let v = slots[i].load(Ordering::Acquire);
-                if v & TAG_MASK == tag {
-                    match key_at(bytes, v & OFFSET_MASK) {
-                        None => return Probe::Stale,
-                        Some(k) if k == key_hash => {
-                            return if v & TOMBSTONE != 0 {
-                                Probe::Absent
-                            } else {
-                                Probe::Found(SlotRef { value: v })
-                            };
-                        }
-                        Some(_) => {}
-                    }
+                if let Some(p) = answer(slots[i].load(Ordering::Acquire), tag, key_hash, bytes) {
+                    return p;
                 }
             }
             i = (i + 1) & mask;
