@@ -16,6 +16,27 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+/* The model of these stores: keys idx-key-0 .. n-1 hold "value-I-1"; of the `extra`
+ * keys appended after them, the even ones hold "value-I-2" and the odd ones were deleted.
+ * Writes key i's value into v and returns 1, or returns 0 if the key is absent. */
+static int model_value(uint32_t i, uint32_t n, char *v, size_t vn) {
+    if (i >= n && (i - n) % 2 == 1) return 0;
+    snprintf(v, vn, "value-%u-%u", i, i >= n ? 2u : 1u);
+    return 1;
+}
+
+/* Checks every `step`-th key of the model through s. */
+static void expect_model(srd_store *s, uint32_t n, uint32_t extra, uint32_t step) {
+    char k[32], v[32];
+    for (uint32_t i = 0; i < n + extra; i += step) {
+        snprintf(k, sizeof k, "idx-key-%u", i);
+        if (model_value(i, n, v, sizeof v))
+            tst_expect_value(s, k, v, strlen(v));
+        else
+            tst_expect_absent(s, k);
+    }
+}
+
 /* The index file: a large store closed by a read-write handle leaves
  * <path>.idx; the next open uses it and answers exactly as before, also for
  * values appended afterwards by a handle that saved none; a damaged or stale
@@ -26,16 +47,7 @@ static void check_index_store(const char *p, uint32_t flags, uint32_t n, uint32_
     uint64_t count = 0;
     CHECK_OK(srd_count(s, &count));
     CHECK_EQ_U(count, (uint64_t)n + extra - extra / 2);
-    char k[32], v[32];
-    for (uint32_t i = 0; i < n + extra; i += 97) {
-        snprintf(k, sizeof k, "idx-key-%u", i);
-        if (i >= n && (i - n) % 2 == 1) {
-            tst_expect_absent(s, k);
-            continue;
-        }
-        snprintf(v, sizeof v, "value-%u-%u", i, i >= n ? 2u : 1u);
-        tst_expect_value(s, k, v, strlen(v));
-    }
+    expect_model(s, n, extra, 97);
     tst_expect_absent(s, "idx-key-never");
     srd_close(s);
 }
@@ -131,16 +143,8 @@ struct damaged_ctx {
 };
 
 static void read_all_through(srd_store *s, uint32_t n, uint32_t extra) {
-    char k[32], v[32];
-    for (uint32_t i = 0; i < n + extra; i += 7) {
-        snprintf(k, sizeof k, "idx-key-%u", i);
-        if (i >= n && (i - n) % 2 == 1) {
-            tst_expect_absent(s, k);
-            continue;
-        }
-        snprintf(v, sizeof v, "value-%u-%u", i, i >= n ? 2u : 1u);
-        tst_expect_value(s, k, v, strlen(v));
-    }
+    expect_model(s, n, extra, 7);
+    char k[32];
     for (uint32_t i = 0; i < 2000; i++) {
         snprintf(k, sizeof k, "idx-absent-%u", i);
         tst_expect_absent(s, k);
@@ -166,11 +170,10 @@ static int read_only_reader_ok(const char *p, uint32_t n, uint32_t extra) {
         const uint8_t *got = NULL;
         size_t got_len = 0;
         int32_t st = srd_read(s, (const uint8_t *)k, strlen(k), &got, &got_len);
-        if (i >= n && (i - n) % 2 == 1) {
+        if (!model_value(i, n, v, sizeof v)) {
             bad = st != SRD_NOT_FOUND;
             continue;
         }
-        snprintf(v, sizeof v, "value-%u-%u", i, i >= n ? 2u : 1u);
         bad = st != SRD_OK || got_len != strlen(v) || memcmp(got, v, got_len) != 0;
     }
     srd_close(s);
