@@ -204,9 +204,14 @@ fn load(db: &DataStore, d: &Data, order: &[u32], vlen: usize, batch: usize) {
 
 /// Reads keys `idx`; returns (found, sum of the bytes).
 fn read_seq(db: &DataStore, d: &Data, idx: &[u32]) -> (u64, u64) {
+    read_each(db, idx.iter().map(|&i| d.key(i as u64)))
+}
+
+/// Reads each key; returns (found, sum of the bytes).
+fn read_each<'a>(db: &DataStore, keys: impl Iterator<Item = &'a [u8]>) -> (u64, u64) {
     let (mut found, mut sum) = (0u64, 0u64);
-    for &i in idx {
-        match db.read(d.key(i as u64)) {
+    for k in keys {
+        match db.read(k) {
             Ok(Some(h)) => {
                 sum += touch(h.as_slice());
                 found += 1;
@@ -449,19 +454,9 @@ fn make_key(i: u64, out: &mut [u8]) {
     }
 }
 
+/// Reads the keys of a table laid out in read order.
 fn read_keys(db: &DataStore, keys: &[u8]) -> (u64, u64) {
-    let (mut found, mut sum) = (0u64, 0u64);
-    for k in keys.chunks_exact(KEY_LEN) {
-        match db.read(k) {
-            Ok(Some(h)) => {
-                sum += touch(h.as_slice());
-                found += 1;
-            }
-            Ok(None) => {}
-            Err(e) => fail(&format!("read: {e}")),
-        }
-    }
-    (found, sum)
+    read_each(db, keys.chunks_exact(KEY_LEN))
 }
 
 fn w_scale(n: u64, quick: bool, pool: &[u8], base: &Path, run: u32) {
