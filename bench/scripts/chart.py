@@ -31,11 +31,8 @@ except ImportError:
     sys.exit(0)
 
 sys.path.insert(0, os.path.dirname(__file__))
-from report import ENGINES, METRICS, fmt  # noqa: E402
+from report import COLORS, ENGINES, METRICS, compact, fmt  # noqa: E402
 
-COLORS = {"floor": "#b0b0b0", "srd": "#d62728", "srd-prealloc": "#e377c2", "crate": "#ff9896",
-          "lmdb": "#1f77b4", "rocksdb": "#2ca02c", "leveldb": "#98df8a", "sqlite": "#9467bd",
-          "tkrzw": "#8c564b"}
 OURS = {"srd", "srd-prealloc"}
 NAMES = {"crate": "the simd-r-drive crate", "lmdb": "LMDB", "rocksdb": "RocksDB",
          "leveldb": "LevelDB", "sqlite": "SQLite", "tkrzw": "tkrzw"}
@@ -46,16 +43,6 @@ HEADLINE = [
     ("single_put", "single puts, no fsync", "linear"),
     ("bulk_load", "bulk load, batches of 1000", "linear"),
 ]
-
-
-def compact(v):
-    """A tick label: 0, 500k, 1.5M, 0.01."""
-    if v == 0:
-        return "0"
-    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:g}{suf}"
-    return f"{v:g}"
 
 
 def log_ticks(lo, hi):

@@ -141,6 +141,22 @@ def targets(med):
     return out
 
 
+# The charts' colour of each engine (chart.py, scale_chart.py).
+COLORS = {"floor": "#b0b0b0", "srd": "#d62728", "srd-prealloc": "#e377c2", "crate": "#ff9896",
+          "lmdb": "#1f77b4", "rocksdb": "#2ca02c", "leveldb": "#98df8a", "sqlite": "#9467bd",
+          "tkrzw": "#8c564b"}
+
+
+def compact(v):
+    """A chart's tick label: 0, 500k, 1.5M, 0.01."""
+    if v == 0:
+        return "0"
+    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:g}{suf}"
+    return f"{v:g}"
+
+
 def keys_label(n):
     """1000000 -> 1M, 500000 -> 500k."""
     for div, suf in ((1e6, "M"), (1e3, "k")):

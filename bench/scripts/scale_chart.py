@@ -25,10 +25,8 @@ except ImportError:
     sys.exit(0)
 
 sys.path.insert(0, os.path.dirname(__file__))
-from report import ENGINES, keys_label  # noqa: E402
+from report import COLORS, ENGINES, compact, keys_label  # noqa: E402
 
-COLORS = {"srd": "#d62728", "srd-prealloc": "#e377c2", "crate": "#ff9896", "lmdb": "#1f77b4",
-          "rocksdb": "#2ca02c", "leveldb": "#98df8a", "sqlite": "#9467bd", "tkrzw": "#8c564b"}
 NAMES = {"srd": "srd", "crate": "the crate", "lmdb": "LMDB", "tkrzw": "tkrzw"}
 
 # metric, title, unit, higher is better, y scale
@@ -38,15 +36,6 @@ PANELS = [
     ("scale_miss", "random misses", "reads/s", True, "linear"),
     ("scale_first_hit", "random hits, first pass after a reopen", "reads/s", True, "linear"),
 ]
-
-
-def compact(v):
-    if v == 0:
-        return "0"
-    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:g}{suf}"
-    return f"{v:g}"
 
 
 def main():
