@@ -157,6 +157,16 @@ def compact(v):
     return f"{v:g}"
 
 
+def run_notes(bad, engines, meta, failures):
+    """The notes under both tables: whether the checksums of the bytes read agree (`bad`: the
+    engine/metric pairs that differ), each engine's version, and the engines that failed."""
+    notes = ["checksums of the bytes read: " + ("identical for every engine" if not bad else
+             "DIFFER for " + ", ".join(sorted(bad)))]
+    notes += [f"{e}: {meta[e]}" for e in engines if e in meta]
+    notes += [f"FAILED {e}: " + "; ".join(fs) for e, fs in failures.items()]
+    return notes
+
+
 def keys_label(n):
     """1000000 -> 1M, 500000 -> 500k."""
     for div, suf in ((1e6, "M"), (1e3, "k")):
@@ -313,13 +323,7 @@ def scale_report(out, vals, checks, meta, failures, machine):
         ref = checks.get(("srd", m)) or next(iter(checks[k] for k in sorted(checks) if k[1] == m))
         if c != ref:
             bad.append(f"{e}/{m}")
-    notes.append("checksums of the bytes read: " + ("identical for every engine" if not bad else
-                 "DIFFER for " + ", ".join(sorted(bad))))
-    for e in engines:
-        if e in meta:
-            notes.append(f"{e}: {meta[e]}")
-    for e, fs in failures.items():
-        notes.append(f"FAILED {e}: " + "; ".join(fs))
+    notes += run_notes(bad, engines, meta, failures)
 
     base = None
     bpath = os.path.join(out, "baseline.csv")
@@ -423,13 +427,7 @@ def main():
             c = checks.get((e, m))
             if c and ref and c != ref:
                 bad.append(f"{e}/{m}")
-    notes.append("checksums of the bytes read: " + ("identical for every engine" if not bad else
-                 "DIFFER for " + ", ".join(sorted(bad))))
-    for e in engines:
-        if e in meta:
-            notes.append(f"{e}: {meta[e]}")
-    for e, fs in failures.items():
-        notes.append(f"FAILED {e}: " + "; ".join(fs))
+    notes += run_notes(bad, engines, meta, failures)
 
     text_targets = targets(med)
     if text_targets and "mode: quick" in machine:
