@@ -85,6 +85,10 @@ struct Last {
     errno: i32,
 }
 
+/// The message of a failure made while its thread is exiting, once the
+/// formatted messages' storage is gone (see `set_last_owned`).
+const EXITING: &CStr = c"(message unavailable: the thread is exiting)";
+
 thread_local! {
     /// See [`Last`]. A `Cell` of plain data has no destructor.
     static LAST: Cell<Last> = const { Cell::new(Last { fixed: Some(c""), errno: 0 }) };
@@ -179,7 +183,7 @@ fn set_last_owned(s: CString, errno: i32) {
     // panic outside catch_unwind, aborting the process: keep a fixed text.
     let fixed = match LAST_OWNED.try_with(|m| *m.borrow_mut() = Some(s)) {
         Ok(()) => None,
-        Err(_) => Some(c"(message unavailable: the thread is exiting)"),
+        Err(_) => Some(EXITING),
     };
     LAST.set(Last { fixed, errno });
 }
@@ -281,7 +285,7 @@ pub extern "C" fn srd_last_error_message() -> *const c_char {
         // message replaces it.
         LAST_OWNED
             .try_with(|m| m.borrow().as_ref().map_or(c"".as_ptr(), |s| s.as_ptr()))
-            .unwrap_or(c"(message unavailable: the thread is exiting)".as_ptr())
+            .unwrap_or(EXITING.as_ptr())
     })
 }
 

@@ -90,24 +90,13 @@ impl Verified {
 
     #[inline]
     fn word(&self, meta_offset: u64) -> Option<(&AtomicU64, u64)> {
-        let bits = self.bits.as_ref()?;
         let block = meta_offset / 64;
         let w = usize::try_from(block / 64).ok()?;
-        if w >= bits.len() / 8 {
-            return None;
-        }
-        // SAFETY: `w < len / 8`, so the 8 bytes at `w * 8` are inside the
-        // anonymous read-write mapping, which is page aligned (so the
-        // pointer is aligned for AtomicU64) and lives as long as `self`.
-        // No reference to its bytes exists other than through these
-        // atomics (it is an MmapRaw), and every bit pattern is a valid u64.
-        let a = unsafe { &*bits.as_mut_ptr().add(w * 8).cast::<AtomicU64>() };
-        Some((a, 1 << (block % 64)))
+        Some((self.words().get(w)?, 1 << (block % 64)))
     }
-}
 
-impl Verified {
     /// The words, as atomics (empty without a bitmap).
+    #[inline]
     fn words(&self) -> &[AtomicU64] {
         match &self.bits {
             // SAFETY: the anonymous read-write mapping is `len` bytes, page
