@@ -213,6 +213,33 @@ long long tst_file_len(const char *path) {
     return (long long)st.st_size;
 }
 
+int tst_file_is_store_then_reserved(const char *path, uint64_t len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    int ok = fstat(fd, &st) == 0 && (uint64_t)st.st_size >= len;
+    uint8_t buf[65536];
+    for (off_t at = (off_t)len; ok && at < st.st_size;) {
+        ssize_t n = pread(fd, buf, sizeof buf, at);
+        if (n <= 0) {
+            ok = 0;
+            break;
+        }
+        for (ssize_t i = 0; i < n; i++) ok &= buf[i] == 0xFF;
+        at += n;
+    }
+    close(fd);
+    return ok;
+}
+
+int tst_file_holds_store(const char *path, const uint8_t *store, size_t len) {
+    size_t n = 0;
+    uint8_t *b = tst_slurp(path, &n);
+    int ok = b != NULL && n >= len && memcmp(b, store, len) == 0 && tst_file_is_store_then_reserved(path, len);
+    free(b);
+    return ok;
+}
+
 /* XORs the byte at `off` of the file with `mask`, in place. Returns 1 on success. */
 int tst_xor_byte(const char *path, uint64_t off, uint8_t mask) {
     int fd = open(path, O_RDWR | O_CLOEXEC);

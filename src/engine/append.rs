@@ -9,7 +9,6 @@ use crate::format::{self, METADATA_SIZE};
 use crate::index::{prefetch, Table};
 use crate::os::mapping::{reserve_for, Mapping};
 use crate::os::paths::first_write_path;
-use crate::os::prealloc::Prealloc;
 use std::fs::{self, File};
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::ops::Range;
@@ -468,7 +467,7 @@ impl Store {
         w.file = file;
         w.sync_handle = Arc::new(sync_handle);
         if let Some(p) = &mut w.prealloc {
-            *p = Prealloc::new(end);
+            p.reset(end);
         }
         self.forget_index_copy();
         if self.options.sync {

@@ -88,6 +88,11 @@ pub(crate) fn tail_seen(bytes: &[u8], len: u64) -> TailSeen {
 impl Drop for Store {
     fn drop(&mut self) {
         // Before the writer (and its lock) goes: no other writer can race.
+        // The reserved bytes go first: the index copy records the file's
+        // size and change time, which the cut changes.
+        if let Some(w) = &self.writer {
+            crate::sync::lock(w).release_reserved();
+        }
         self.save_index();
     }
 }

@@ -12,7 +12,7 @@ use crate::format::METADATA_SIZE;
 use crate::os::file::{open_file, open_locked};
 use crate::os::mapping::{reserve_for, Mapping, MemorySource};
 use crate::os::paths::{compaction_temp_path, first_write_path};
-use crate::os::prealloc::Prealloc;
+use crate::os::prealloc::{Fill, Prealloc};
 use crate::recovery::{self, probe};
 use std::fs::{self, File};
 use std::io;
@@ -101,10 +101,18 @@ impl Store {
         let writer = if options.read_only {
             None
         } else {
-            let preallocate = options.preallocate && crate::os::prealloc::supported(&file);
+            let fill = if options.preallocate {
+                Fill::Zeros
+            } else {
+                Fill::Ones
+            };
+            let preallocate =
+                (options.preallocate || options.reserve) && crate::os::prealloc::supported(&file);
             // With preallocation, zeros after the store are space reserved
-            // by the last writer: keep them (appends go there).
+            // by the last writer: keep them (appends go there). 0xFF bytes
+            // are a crashed writer's: cut like any torn tail.
             let reserved = preallocate
+                && fill == Fill::Zeros
                 && rec.tail < file_len
                 && recovery::nonzero_end(&map.bytes(file_len)[rec.tail as usize..]) == 0;
             if rec.tail < file_len && !reserved {
@@ -141,7 +149,7 @@ impl Store {
                 generation: 0,
                 scratch: AppendScratch::default(),
                 prealloc: preallocate
-                    .then(|| Prealloc::new(if reserved { file_len } else { rec.tail })),
+                    .then(|| Prealloc::new(if reserved { file_len } else { rec.tail }, fill)),
                 owner: crate::os::fork::Owner::current(),
             }))
         };
@@ -402,6 +410,7 @@ impl Store {
             index_file: false,
             index_file_min_entries: INDEX_FILE_MIN_ENTRIES,
             preallocate: false,
+            reserve: false,
         };
         Ok(Store::assemble(
             path,

@@ -28,8 +28,17 @@ pub struct OpenOptions {
     /// call per append. While the store is open the file is longer than the
     /// store (zeros after the tail), and it stays so after closing; a
     /// read-write open without this option, or a compaction, cuts it back.
-    /// Only on ext4, XFS and tmpfs (ignored elsewhere).
+    /// Only on ext4, XFS and tmpfs (ignored elsewhere). Takes precedence
+    /// over [`OpenOptions::reserve`].
     pub preallocate: bool,
+    /// Reserve space ahead of the tail, filled with `0xFF` bytes, and copy
+    /// small appends into a writable mapping of it (no system call per
+    /// append); closing the store cuts the file back to its tail, so a
+    /// store at rest is byte for byte what the crate writes. While the store
+    /// is open, and after a crash, the file ends in those bytes: a torn tail
+    /// to every reader. Only on ext4, XFS and tmpfs (elsewhere appends use
+    /// `pwrite`). On by default; `false` appends with one `pwrite` each.
+    pub reserve: bool,
 }
 
 /// Default of [`OpenOptions::index_file_min_entries`].
@@ -45,6 +54,7 @@ impl Default for OpenOptions {
             index_file: true,
             index_file_min_entries: INDEX_FILE_MIN_ENTRIES,
             preallocate: false,
+            reserve: true,
         }
     }
 }

@@ -159,6 +159,7 @@ impl Store {
                 sync: false,
                 index_file: false,
                 preallocate: false,
+                reserve: false,
                 ..self.options.clone()
             },
             readers: Readers::new(snap, entries, file_id),

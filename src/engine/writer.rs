@@ -111,6 +111,20 @@ impl Writer {
         }
     }
 
+    /// Cuts the reserved `0xFF` bytes after the tail (see
+    /// [`Prealloc::release`]), unless the writer is broken (its tail is in
+    /// doubt: the next read-write open finds the end), a stream is open, or
+    /// the calling process is a fork child (the file is the parent's). A
+    /// failure leaves them: a torn tail to every reader.
+    pub(crate) fn release_reserved(&mut self) {
+        if self.broken.is_some() || self.stream_owner.is_some() || !self.owner.is_current() {
+            return;
+        }
+        if let Some(p) = &mut self.prealloc {
+            let _ = p.release(&self.file, self.tail);
+        }
+    }
+
     /// Whether the calling thread holds the open stream.
     pub(crate) fn stream_is_mine(&self) -> bool {
         self.stream_owner == Some(std::thread::current().id())
@@ -169,7 +183,7 @@ impl Writer {
         self.file = file;
         self.tail = len;
         if let Some(p) = &mut self.prealloc {
-            *p = Prealloc::new(len);
+            p.reset(len);
         }
         self.generation += 1;
         self.generation
@@ -181,10 +195,9 @@ impl Drop for Writer {
         // Memory maps of the file keep its open file description alive (and
         // with it the flock) for as long as pinned entries use them; release
         // the lock explicitly so closing the store always frees it.
-        // The space reserved ahead of the tail (with preallocation) stays:
-        // cutting it could crash a reader in another process that is
-        // looking through those zeros (SIGBUS). A read-write open without
-        // preallocation, or a compaction, cuts it off.
+        // The reserved 0xFF bytes were cut by `Store::release_reserved`;
+        // preallocated zeros stay (a read-write open without
+        // preallocation, or a compaction, cuts them off).
         // In a child made by fork() the lock is the parent's (the open file
         // description is shared): never release it there.
         if self.owner.is_current() {

@@ -58,16 +58,44 @@ pub const SRD_OPEN_NO_INDEX_FILE: u32 = 16;
 /// on ext4, XFS and tmpfs (where `fallocate` reserves the blocks, so a full
 /// disk fails the reservation, not a write into the mapping); elsewhere, and
 /// with `SRD_OPEN_READ_ONLY`, the flag is ignored. Nothing but the store may
-/// shorten the file while it is open (the mapping would fault).
+/// shorten the file while it is open (the mapping would fault). Takes
+/// precedence over the default reserved space (see `SRD_OPEN_NO_RESERVE`).
 /// @ingroup lifecycle
 pub const SRD_OPEN_PREALLOCATE: u32 = 32;
+/// Open flag: append with one `write` system call per put, batch or delete,
+/// instead of the default reserved space.
+///
+/// By default a read-write handle on ext4, XFS or tmpfs reserves space
+/// ahead of the store in 1 MiB chunks filled with `0xFF` bytes (written
+/// with `pwrite`, so a full disk fails that write, never a write into the
+/// mapping) and copies appends of up to 2 KiB into a shared writable
+/// mapping of it. While the handle is open the file is longer than the
+/// store (`srd_file_size` is the store's length; the bytes after it are
+/// `0xFF`); srd_close() cuts them off, so a closed store is byte for byte
+/// what the Rust crate writes. After a crash of the process (or a handle
+/// left open in a fork child or a broken writer) they stay, and every
+/// reader takes them for a torn tail: opens skip them, a read-write open
+/// cuts them off, the crate's recovery drops them. Durability with
+/// `SRD_OPEN_SYNC` and `srd_sync` is unchanged (they cover the mapped
+/// writes); a crash of the process loses nothing that was acknowledged.
+/// A power cut can leave unsynced pages on disk in another order than
+/// written (a later page written, an earlier one still `0xFF`), and an
+/// open may then refuse the file with `SRD_CORRUPT` (a break in the
+/// middle) instead of cutting the tail: `srd_salvage` recovers every
+/// intact entry; `SRD_OPEN_SYNC` or `srd_sync` prevents it for what they
+/// cover. Nothing but the store may shorten the file while it is open (the
+/// mapping would fault). This flag turns all of that off; it is ignored
+/// with `SRD_OPEN_READ_ONLY`.
+/// @ingroup lifecycle
+pub const SRD_OPEN_NO_RESERVE: u32 = 64;
 
 const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY
     | SRD_OPEN_NO_CREATE
     | SRD_OPEN_SYNC
     | SRD_OPEN_NO_VERIFY
     | SRD_OPEN_NO_INDEX_FILE
-    | SRD_OPEN_PREALLOCATE;
+    | SRD_OPEN_PREALLOCATE
+    | SRD_OPEN_NO_RESERVE;
 
 /// @brief An open store (opaque handle).
 ///
@@ -158,6 +186,7 @@ pub unsafe extern "C" fn srd_open(
             verify_checksums: flags & SRD_OPEN_NO_VERIFY == 0,
             index_file: flags & SRD_OPEN_NO_INDEX_FILE == 0,
             preallocate: flags & SRD_OPEN_PREALLOCATE != 0,
+            reserve: flags & SRD_OPEN_NO_RESERVE == 0,
             ..Default::default()
         };
         let store = Store::open(OsStr::from_bytes(bytes), options)?;

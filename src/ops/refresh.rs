@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::format::METADATA_SIZE;
 use crate::os::mapping::{reserve_for, Mapping};
 use crate::recovery::{
-    candidate_ends, entries_between, forward_scan_from, nonzero_end, settled_end,
+    candidate_ends, entries_between, fill_start, forward_scan_from, settled_end,
 };
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
@@ -123,20 +123,21 @@ impl Store {
             return self.reopen_replaced(&mut seen);
         }
         let file_len = bytes.len() as u64;
-        // The file may end in zeros: space a writer with `preallocate`
-        // reserved ahead of its tail.
+        // The file may end in reserved space: zeros (a writer with
+        // `preallocate`) or 0xFF bytes (the default), which the snapshot
+        // shows as 0xFF bytes then zeros past the part it copied.
         let added =
             match settled_end(bytes, len, 0).and_then(|end| entries_between(bytes, len, end)) {
                 Some(v) => v,
                 None => {
                     // The writer is mid-append (or the tail is torn): take the
-                    // complete entries only (the reserved zeros hold none).
-                    let top = (len as usize + nonzero_end(&bytes[len as usize..]) + METADATA_SIZE)
+                    // complete entries only (the reserved space holds none).
+                    let top = (len as usize + fill_start(&bytes[len as usize..]) + METADATA_SIZE)
                         .min(bytes.len());
                     let tail = forward_scan_from(&bytes[..top], len);
                     let added = entries_between(bytes, len, tail).unwrap_or_default();
                     let skips = || {
-                        if bytes.last() == Some(&0) {
+                        if matches!(bytes.last(), Some(0 | 0xFF)) {
                             candidate_ends(bytes, len).any(|end| chain_skips(bytes, len, end))
                         } else {
                             chain_skips(bytes, len, file_len)

@@ -1,30 +1,54 @@
-//! Preallocation ([`crate::engine::OpenOptions::preallocate`]): the writer
-//! grows the file ahead of its tail in chunks (`fallocate`, so the blocks are
-//! reserved and a full disk is reported by the chunk's allocation, never by a
-//! fault) and copies small appends into a writable shared mapping of that
-//! space, instead of making one `pwrite` system call per append.
+//! Space reserved ahead of the writer's tail: the writer grows the file
+//! ahead of its tail in chunks and copies small appends into a writable
+//! shared mapping of that space, instead of making one `pwrite` system call
+//! per append. Two kinds ([`Fill`]):
 //!
-//! The file is longer than the store: the bytes after the tail are zeros,
-//! also after the store is closed (cutting them could crash a reader in
-//! another process that is scanning them with SIGBUS). Every open finds the
-//! end before them quickly (see [`crate::recovery::candidate_ends`]); a
-//! read-write open with preallocation keeps them, one without cuts them off
-//! like any torn tail. Other processes find the end of the store the same
-//! way.
+//! - **`0xFF` bytes, cut at close** (the default,
+//!   [`crate::engine::OpenOptions::reserve`]). The chunk is written with
+//!   `pwrite` (so the file system reserves its blocks: ext4 and XFS reserve
+//!   delayed-allocation space at `write`, and a full disk is reported by
+//!   that `pwrite`, never by a fault in the mapping). A crash leaves the
+//!   `0xFF` bytes after the last entry: a torn tail to every reader, the
+//!   crate's included (its metadata would link beyond itself), where zeros
+//!   would read to the crate as an entry reaching back to offset 0. Closing
+//!   the store cuts the file back to its tail, so a store at rest is byte
+//!   for byte what the crate writes. The chunk stays 1 MiB: a reader in
+//!   another process scans the reserved bytes at each refresh.
+//! - **Zeros, kept** ([`crate::engine::OpenOptions::preallocate`]):
+//!   `fallocate`, chunks of an eighth of the store up to 8 MiB; the zeros
+//!   stay after the store is closed. A read-write open with preallocation
+//!   keeps them, one without cuts them off like any torn tail.
 //!
-//! Only on file systems where `fallocate` reserves the blocks (ext4, XFS,
-//! tmpfs): elsewhere (btrfs after a snapshot, ZFS, NFS, ...) a write into
-//! the mapping could still find no space and fault, so appends use `pwrite`.
+//! Every open finds the end before either fill quickly (see
+//! [`crate::recovery::candidate_ends`]); other processes find the end of
+//! the store the same way, reading the unknown part with `pread` (see
+//! [`crate::os::snapshot`]), so a cut never faults them.
+//!
+//! Only on file systems where writing or allocating reserves the blocks
+//! (ext4, XFS, tmpfs): elsewhere (btrfs after a snapshot, ZFS, NFS, ...) a
+//! write into the mapping could still find no space and fault, so appends
+//! use `pwrite`.
 
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 use std::io;
 
-/// Smallest and largest chunk the file grows by. The chunk is an eighth of
-/// the store, so that growing costs a system call per few megabytes while
-/// the zeros a reader in another process scans past stay few.
+/// Smallest and largest chunk the file grows by with zeros. The chunk is an
+/// eighth of the store, so that growing costs a system call per few
+/// megabytes while the zeros a reader in another process scans past stay
+/// few. `0xFF` chunks are always [`MIN_CHUNK`] (they are written, not
+/// allocated, and every refresh elsewhere reads them).
 const MIN_CHUNK: u64 = 1 << 20;
 const MAX_CHUNK: u64 = 8 << 20;
+
+/// What the reserved space holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fill {
+    /// `fallocate`d zeros, kept after close (`SRD_OPEN_PREALLOCATE`).
+    Zeros,
+    /// `0xFF` bytes written with `pwrite`, cut at close (the default).
+    Ones,
+}
 
 /// Appends larger than this are written with `pwrite`. Copying into the
 /// mapping saves the system call (about 1 us here) but takes a page fault
@@ -43,6 +67,8 @@ pub(crate) struct Prealloc {
     file_len: u64,
     /// A writable shared mapping of the file from the given offset.
     window: Option<(u64, MmapRaw)>,
+    /// What the reserved space holds.
+    fill: Fill,
 }
 
 /// Why space could not be made.
@@ -61,12 +87,39 @@ pub(crate) fn supported(file: &File) -> bool {
 }
 
 impl Prealloc {
-    /// For a file of `file_len` bytes: the store, then possibly zeros.
-    pub(crate) fn new(file_len: u64) -> Self {
+    /// For a file of `file_len` bytes: the store, then possibly reserved
+    /// space holding `fill`.
+    pub(crate) fn new(file_len: u64, fill: Fill) -> Self {
         Prealloc {
             file_len,
             window: None,
+            fill,
         }
+    }
+
+    /// The same kind of space for a new file (or a file cut or rewritten)
+    /// of `file_len` bytes.
+    pub(crate) fn reset(&mut self, file_len: u64) {
+        *self = Prealloc::new(file_len, self.fill);
+    }
+
+    /// Cuts the reserved `0xFF` bytes off at close: the file ends at `tail`
+    /// again, byte for byte what the crate writes. Zeros stay (see the
+    /// module docs). The caller holds the writer and no append is under
+    /// way; readers in other processes never map bytes past the chain's end
+    /// (they read them with `pread`), so the cut cannot fault them.
+    pub(crate) fn release(&mut self, file: &File, tail: u64) -> io::Result<()> {
+        self.window = None;
+        if self.fill != Fill::Ones {
+            return Ok(());
+        }
+        // The file's own length, not `file_len`: a stream may have written
+        // past what this records.
+        if file.metadata()?.len() > tail {
+            file.set_len(tail)?;
+        }
+        self.file_len = tail;
+        Ok(())
     }
 
     /// Length of the file as the writer last left it.
@@ -118,8 +171,12 @@ impl Prealloc {
         })
     }
 
-    /// Extends the file (with reserved, zeroed blocks) to at least `end`.
+    /// Extends the file (with reserved blocks holding the fill) to at least
+    /// `end`.
     fn grow(&mut self, file: &File, end: u64) -> Result<(), NoRoom> {
+        if self.fill == Fill::Ones {
+            return self.grow_ones(file, end);
+        }
         let chunk = (end / 8).clamp(MIN_CHUNK, MAX_CHUNK);
         let target = end.max(self.file_len + chunk).next_multiple_of(4096);
         let from = self.file_len;
@@ -143,5 +200,36 @@ impl Prealloc {
                 })
             }
         }
+    }
+
+    /// [`Prealloc::grow`] with `0xFF` bytes, written after the file's own
+    /// end (never over anything: a stream may have written past
+    /// `file_len`). A write that fails part way leaves the file longer; the
+    /// length is taken from the file again.
+    fn grow_ones(&mut self, file: &File, end: u64) -> Result<(), NoRoom> {
+        use std::os::unix::fs::FileExt;
+        const ONES: [u8; 64 << 10] = [0xFF; 64 << 10];
+        let from = file.metadata().map_err(|_| NoRoom::Fallback)?.len();
+        self.file_len = from;
+        let target = end.max(from + MIN_CHUNK).next_multiple_of(4096);
+        let mut at = from;
+        while at < target {
+            let n = (target - at).min(ONES.len() as u64) as usize;
+            match file.write_at(&ONES[..n], at) {
+                Ok(0) => return Err(NoRoom::Fallback),
+                Ok(k) => {
+                    at += k as u64;
+                    self.file_len = at;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // ENOSPC, EFBIG and the like: the append itself may still
+                // fit; `pwrite` decides.
+                Err(_) => return Err(NoRoom::Fallback),
+            }
+        }
+        if self.file_len < end {
+            return Err(NoRoom::Fallback);
+        }
+        Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! A read-only handle must never touch, through a shared mapping, a page
 //! that another process's writer may cut off (an aborted stream, the
-//! rollback of a failed append, a torn tail or preallocated zeros cut at the
+//! rollback of a failed append, a torn tail or reserved space cut at the
 //! next read-write open): the access would kill the process with `SIGBUS`.
 //! Such a writer only ever cuts bytes after the end of its metadata chain.
 //! So the file's last bytes (the part not yet known to be part of the
@@ -50,7 +50,8 @@ pub(crate) struct Snapshot {
     len: usize,
     /// Start of the copied part (a page boundary).
     copied_from: u64,
-    /// Start of the trailing part left zero (read as zeros just before).
+    /// Start of the trailing part left zero (read as reserved space, zeros
+    /// or `0xFF` bytes, just before; shown as zeros).
     zeros_from: u64,
 }
 
@@ -85,7 +86,8 @@ impl Snapshot {
     }
 
     /// As [`Snapshot::new`], but the bytes from `zeros_from` on, which were
-    /// just read as zeros, are left zero instead of being read again (they
+    /// just read as reserved space (zeros or `0xFF` bytes), are left zero
+    /// instead of being read again (they
     /// show the file as it was before the bytes below them were copied,
     /// which keeps the snapshot a prefix: see the module docs).
     fn build(file: &File, file_len: u64, trusted: u64, zeros_from: u64) -> io::Result<Snapshot> {
@@ -170,14 +172,15 @@ impl Snapshot {
     }
 
     /// The file's first `file_len` bytes, copying its last part: the
-    /// [`TAIL_WINDOW`] bytes before its trailing zeros (space preallocated by
-    /// a writer, which a later writer may cut), and those zeros.
+    /// [`TAIL_WINDOW`] bytes before its reserved space (trailing zeros or
+    /// `0xFF` bytes a writer reserved, which it or a later writer may cut),
+    /// and that space, shown as zeros past [`copy_end`].
     /// `trusted`: a length below which the bytes are known to be part of
     /// the chain and are never cut (0 when nothing is known).
     pub(crate) fn of_tail(file: &File, file_len: u64, trusted: u64) -> io::Result<Snapshot> {
-        let end = nonzero_end(file, file_len, trusted)?;
+        let end = fill_end(file, file_len, trusted)?;
         let from = end.saturating_sub(TAIL_WINDOW).max(trusted);
-        Snapshot::build(file, file_len, from, end.next_multiple_of(page_size()))
+        Snapshot::build(file, file_len, from, copy_end(end))
     }
 
     /// The file's first `file_len` bytes with everything from `trusted` on
@@ -187,8 +190,8 @@ impl Snapshot {
     /// scanned can then still fault the reader).
     pub(crate) fn whole(file: &File, file_len: u64, trusted: u64) -> io::Result<Snapshot> {
         if file_len.saturating_sub(trusted) <= WHOLE_COPY_MAX {
-            let end = nonzero_end(file, file_len, trusted)?;
-            Snapshot::build(file, file_len, trusted, end.next_multiple_of(page_size()))
+            let end = fill_end(file, file_len, trusted)?;
+            Snapshot::build(file, file_len, trusted, copy_end(end))
         } else {
             Snapshot::of_tail(file, file_len, trusted)
         }
@@ -199,8 +202,8 @@ impl Snapshot {
         self.copied_from
     }
 
-    /// Whether nothing but zeros was found above the copied part's start:
-    /// then the last non-zero byte lies in the mapped part, unverified (the
+    /// Whether nothing but reserved space was found above the copied part's
+    /// start: then the last byte before it lies in the mapped part, unverified (the
     /// file was cut back meanwhile, unless the mapped part is trusted).
     pub(crate) fn zeros_down_to_map(&self) -> bool {
         self.zeros_from <= self.copied_from && self.copied_from > 0
@@ -211,8 +214,8 @@ impl Snapshot {
     /// left zero.
     pub(crate) fn from(file: &File, file_len: u64, from: u64) -> io::Result<Snapshot> {
         let from = from.max(file_len.saturating_sub(WHOLE_COPY_MAX));
-        let end = nonzero_end(file, file_len, from)?;
-        Snapshot::build(file, file_len, from, end.next_multiple_of(page_size()))
+        let end = fill_end(file, file_len, from)?;
+        Snapshot::build(file, file_len, from, copy_end(end))
     }
 
     /// Whether the `n` bytes before `end` read the same from the file now
@@ -279,13 +282,24 @@ impl Snapshot {
     }
 }
 
-/// Where the file's trailing zero bytes (space preallocated by a writer)
-/// begin, looking no lower than `floor`: read backwards in large chunks
-/// (only zeros are looked for, so the order of copying does not matter).
-fn nonzero_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
+/// Where a snapshot stops copying, for a file whose reserved space starts
+/// at `end` (see [`fill_end`]): the last entry's metadata may hold up to 19
+/// bytes equal to the fill after `end` (a checksum ending in `0xFF`
+/// bytes), which must be copied as they are; then to a page boundary.
+fn copy_end(end: u64) -> u64 {
+    (end + crate::format::METADATA_SIZE as u64).next_multiple_of(page_size())
+}
+
+/// Where the file's reserved space (trailing zero bytes, or trailing `0xFF`
+/// bytes: space a writer reserved ahead of its tail) begins, looking no
+/// lower than `floor`: read backwards in large chunks (only the fill is
+/// looked for, so the order of copying does not matter). The fill is the
+/// file's last byte, if it is `0x00` or `0xFF`; else the file has none.
+fn fill_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
     const SCAN: u64 = 256 << 10;
     let mut buf = vec![0u8; SCAN as usize];
     let mut hi = file_len;
+    let mut fill = None;
     while hi > floor {
         let lo = hi.saturating_sub(SCAN).max(floor);
         let want = (hi - lo) as usize;
@@ -296,8 +310,16 @@ fn nonzero_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
                 Err(e) => return Err(e),
             }
         };
-        if let Some(i) = buf[..got].iter().rposition(|&b| b != 0) {
+        let f = *fill.get_or_insert(match buf[..got].last() {
+            Some(&b) if b == 0 || b == 0xFF => b,
+            _ => return Ok(lo + got as u64),
+        });
+        if let Some(i) = buf[..got].iter().rposition(|&b| b != f) {
             return Ok(lo + i as u64 + 1);
+        }
+        if got < want {
+            // Cut while read: the bytes past the short read are gone.
+            return Ok(lo + got as u64);
         }
         hi = lo;
     }
@@ -377,8 +399,8 @@ mod tests {
         let len = bytes.len() as u64;
         let t = Snapshot::of_tail(&f, len, 0).unwrap();
         assert_eq!(t.bytes(), &bytes[..]);
-        assert_eq!(nonzero_end(&f, len, 0).unwrap(), 50_000);
-        assert_eq!(nonzero_end(&f, len, 60_000).unwrap(), 60_000);
+        assert_eq!(fill_end(&f, len, 0).unwrap(), 50_000);
+        assert_eq!(fill_end(&f, len, 60_000).unwrap(), 60_000);
         // Cut below the length the caller believes: the copy stops there.
         let w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         w.set_len(30_000).unwrap();

@@ -263,33 +263,60 @@ pub(crate) fn guessed_ends(file: &[u8]) -> Vec<(u64, u64, u64)> {
     out
 }
 
-/// For a file that ends in zero bytes: the offsets at or above `floor` where
-/// its last entry may end, longest first. The last entry's 20 metadata bytes
-/// hold its non-zero key hash, so they include the last non-zero byte of the
-/// file: the entry ends within 20 bytes after it. (If all bytes from `floor`
-/// on are zeros, `floor` itself is the last candidate.) Empty if the file
-/// does not end in zeros.
+/// For a file that ends in reserved space (zero bytes, or `0xFF` bytes):
+/// the offsets at or above `floor` where its last entry may end, longest
+/// first. The last entry's 20 metadata bytes hold its non-zero key hash and
+/// a link below 2^56 (whose top byte is 0), so they include the last byte
+/// that is not the fill: the entry ends within 20 bytes after it. A file
+/// may show both fills, `0xFF` bytes then zeros (a read-only handle's
+/// snapshot leaves reserved bytes it did not copy as zeros, see
+/// `crate::os::snapshot`): the ends after the last non-zero byte come
+/// first, then those after the last byte that is neither. (If all bytes
+/// from `floor` on are fill, `floor` itself is the last candidate.) Empty
+/// if the file ends in neither.
 pub(crate) fn candidate_ends(file: &[u8], floor: u64) -> impl Iterator<Item = u64> {
     let len = file.len() as u64;
-    let (lo, hi) = match file.last() {
-        Some(0) if floor < len => {
-            let z = nonzero_end(&file[floor as usize..]) as u64 + floor;
-            (z, (z + METADATA_SIZE as u64 - 1).min(len))
+    let reach = METADATA_SIZE as u64 - 1;
+    let ((lo, hi), (lo2, hi2)) = match file.last() {
+        Some(0 | 0xFF) if floor < len => {
+            let z0 = nonzero_end(&file[floor as usize..]) as u64 + floor;
+            let z1 = ones_end(&file[floor as usize..z0 as usize]) as u64 + floor;
+            // `z1 < z0` whenever the second range is not empty.
+            (
+                (z0, (z0 + reach).min(len)),
+                (z1, (z1 + reach).min(z0.saturating_sub(1))),
+            )
         }
-        _ => (1, 0),
+        _ => ((1, 0), (1, 0)),
     };
-    (lo..=hi).rev()
+    (lo..=hi).rev().chain((lo2..=hi2).rev())
 }
 
 /// Length of `bytes` without its trailing zero bytes.
 pub(crate) fn nonzero_end(bytes: &[u8]) -> usize {
-    // A word at a time (preallocated tails are megabytes of zeros).
+    trimmed_end(bytes, 0)
+}
+
+/// Length of `bytes` without its trailing `0xFF` bytes.
+pub(crate) fn ones_end(bytes: &[u8]) -> usize {
+    trimmed_end(bytes, 0xFF)
+}
+
+/// Length of `bytes` without the reserved space at its end: trailing zero
+/// bytes, then trailing `0xFF` bytes (see [`candidate_ends`]).
+pub(crate) fn fill_start(bytes: &[u8]) -> usize {
+    ones_end(&bytes[..nonzero_end(bytes)])
+}
+
+/// Length of `bytes` without its trailing `fill` bytes.
+fn trimmed_end(bytes: &[u8], fill: u8) -> usize {
+    // A word at a time (reserved tails are megabytes).
     const W: usize = 64;
     let mut end = bytes.len();
-    while end >= W && bytes[end - W..end].iter().fold(0u8, |a, &b| a | b) == 0 {
+    while end >= W && bytes[end - W..end].iter().fold(0u8, |a, &b| a | (b ^ fill)) == 0 {
         end -= W;
     }
-    while end > 0 && bytes[end - 1] == 0 {
+    while end > 0 && bytes[end - 1] == fill {
         end -= 1;
     }
     end

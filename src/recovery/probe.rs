@@ -35,9 +35,9 @@ pub(crate) fn passed_over_now(file: &File, tail: u64) -> Option<bool> {
         }
         let (at, meta) = meta_before(file, cursor)?;
         let prev = meta.prev_tail;
-        if prev == 0 && meta.checksum == 0 {
-            // Zeros: space preallocated ahead of a writer's tail. Nothing
-            // to learn here, and nothing better by looking again.
+        if (prev == 0 && meta.checksum == 0) || (prev == u64::MAX && meta.checksum == u32::MAX) {
+            // Zeros or 0xFF bytes: space reserved ahead of a writer's tail.
+            // Nothing to learn here, and nothing better by looking again.
             return Some(false);
         }
         if prev >= at {
