@@ -208,7 +208,7 @@ impl Prealloc {
     /// length is taken from the file again.
     fn grow_ones(&mut self, file: &File, end: u64) -> Result<(), NoRoom> {
         use std::os::unix::fs::FileExt;
-        const ONES: [u8; 64 << 10] = [0xFF; 64 << 10];
+        static ONES: [u8; 64 << 10] = [0xFF; 64 << 10];
         let from = file.metadata().map_err(|_| NoRoom::Fallback)?.len();
         self.file_len = from;
         let target = end.max(from + MIN_CHUNK).next_multiple_of(4096);
