@@ -250,12 +250,12 @@
  * instead of the default reserved space.
  *
  * By default a read-write handle on ext4, XFS or tmpfs reserves space
- * ahead of the store in 1 MiB chunks filled with `0xFF` bytes (written
+ * ahead of the store in 1 MiB chunks filled with `0xFE` bytes (written
  * with `pwrite`, so a full disk fails that write, never a write into the
  * mapping) and copies appends of up to 2 KiB into a shared writable
  * mapping of it. While the handle is open the file is longer than the
  * store (`srd_file_size` is the store's length; the bytes after it are
- * `0xFF`); srd_close() cuts them off, so a closed store is byte for byte
+ * `0xFE`); srd_close() cuts them off, so a closed store is byte for byte
  * what the Rust crate writes. After a crash of the process (or a handle
  * left open in a fork child or a broken writer) they stay, and every
  * reader takes them for a torn tail: opens skip them, a read-write open
@@ -263,7 +263,7 @@
  * `SRD_OPEN_SYNC` and `srd_sync` is unchanged (they cover the mapped
  * writes); a crash of the process loses nothing that was acknowledged.
  * A power cut can leave unsynced pages on disk in another order than
- * written (a later page written, an earlier one still `0xFF`), and an
+ * written (a later page written, an earlier one still `0xFE`), and an
  * open may then refuse the file with `SRD_CORRUPT` (a break in the
  * middle) instead of cutting the tail: `srd_salvage` recovers every
  * intact entry; `SRD_OPEN_SYNC` or `srd_sync` prevents it for what they

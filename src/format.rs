@@ -14,6 +14,15 @@ pub const ALIGNMENT: u64 = 64;
 /// Size of the metadata that follows every payload, in bytes.
 pub const METADATA_SIZE: usize = 20;
 
+/// The byte that fills space a writer reserves ahead of its tail (this
+/// library's convention, not the crate's format; see `crate::os::prealloc`).
+/// Metadata read from such bytes links far beyond itself, so every reader,
+/// the crate's recovery included, skips it as a torn tail. Not `0xFF`: the
+/// crate adds the padding to a link without checking for overflow, which
+/// panics in its debug builds for a link above `u64::MAX - 63`. Not zeros:
+/// a zero link reads to the crate as one entry reaching back to offset 0.
+pub const RESERVED_FILL: u8 = 0xFE;
+
 /// The payload of a tombstone: one zero byte.
 pub const TOMBSTONE_PAYLOAD: [u8; 1] = [0];
 

@@ -273,6 +273,9 @@ const (
 	NoIndexFile uint32 = C.SRD_OPEN_NO_INDEX_FILE
 	// Preallocate grows the file in large steps (see the C header).
 	Preallocate uint32 = C.SRD_OPEN_PREALLOCATE
+	// NoReserve appends with one write each instead of copying small
+	// appends into 0xFE space reserved ahead of the tail (see the C header).
+	NoReserve uint32 = C.SRD_OPEN_NO_RESERVE
 )
 
 // fail turns a captured C failure into an *Error and frees its message.

@@ -25,7 +25,7 @@ static ino_t inode_of(const char *p) {
 
 /* dst holds exactly the bytes of src. */
 /* The backup `dst` holds exactly the store in `src`: the source file's bytes, but for the space an
-   open read-write handle reserves after the store (0xFF bytes, cut at close). */
+   open read-write handle reserves after the store (0xFE bytes, cut at close). */
 static int same_file_bytes(const char *src, const char *dst) {
     size_t n = 0, m = 0;
     uint8_t *b = tst_slurp(src, &n);

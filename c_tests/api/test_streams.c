@@ -139,7 +139,7 @@ static void test_stream_abort_leaves_the_file_byte_for_byte_unchanged(void) {
     size_t orig_len = 0;
     uint8_t *orig = tst_slurp(p, &orig_len);
     REQUIRE(orig != NULL);
-    /* the store; the file may go on with the 0xFF bytes reserved ahead of it (cut at close) */
+    /* the store; the file may go on with the 0xFE bytes reserved ahead of it (cut at close) */
     orig_len = (size_t)tst_size_of(s);
     uint64_t entries0 = tst_entry_count_of(s);
 

@@ -225,7 +225,7 @@ int tst_file_is_store_then_reserved(const char *path, uint64_t len) {
             ok = 0;
             break;
         }
-        for (ssize_t i = 0; i < n; i++) ok &= buf[i] == 0xFF;
+        for (ssize_t i = 0; i < n; i++) ok &= buf[i] == 0xFE;
         at += n;
     }
     close(fd);

@@ -262,7 +262,7 @@ static void scenario(void *arg) {
     {
         size_t before_len = 0;
         uint8_t *before = tst_slurp(path, &before_len);
-        /* the store, then possibly the 0xFF bytes reserved ahead of it (cut at close) */
+        /* the store, then possibly the 0xFE bytes reserved ahead of it (cut at close) */
         REQUIRE(before != NULL && tst_file_is_store_then_reserved(path, size));
         before_len = size;
         /* the compacted size, from a clean compaction of a copy */

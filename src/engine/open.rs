@@ -104,12 +104,12 @@ impl Store {
             let fill = if options.preallocate {
                 Fill::Zeros
             } else {
-                Fill::Ones
+                Fill::Marked
             };
             let preallocate =
                 (options.preallocate || options.reserve) && crate::os::prealloc::supported(&file);
             // With preallocation, zeros after the store are space reserved
-            // by the last writer: keep them (appends go there). 0xFF bytes
+            // by the last writer: keep them (appends go there). 0xFE bytes
             // are a crashed writer's: cut like any torn tail.
             let reserved = preallocate
                 && fill == Fill::Zeros

@@ -31,7 +31,7 @@ pub struct OpenOptions {
     /// Only on ext4, XFS and tmpfs (ignored elsewhere). Takes precedence
     /// over [`OpenOptions::reserve`].
     pub preallocate: bool,
-    /// Reserve space ahead of the tail, filled with `0xFF` bytes, and copy
+    /// Reserve space ahead of the tail, filled with `0xFE` bytes, and copy
     /// small appends into a writable mapping of it (no system call per
     /// append); closing the store cuts the file back to its tail, so a
     /// store at rest is byte for byte what the crate writes. While the store

@@ -111,7 +111,7 @@ impl Writer {
         }
     }
 
-    /// Cuts the reserved `0xFF` bytes after the tail (see
+    /// Cuts the reserved `0xFE` bytes after the tail (see
     /// [`Prealloc::release`]), unless the writer is broken (its tail is in
     /// doubt: the next read-write open finds the end), a stream is open, or
     /// the calling process is a fork child (the file is the parent's). A
@@ -195,7 +195,7 @@ impl Drop for Writer {
         // Memory maps of the file keep its open file description alive (and
         // with it the flock) for as long as pinned entries use them; release
         // the lock explicitly so closing the store always frees it.
-        // The reserved 0xFF bytes were cut by `Store::release_reserved`;
+        // The reserved 0xFE bytes were cut by `Store::release_reserved`;
         // preallocated zeros stay (a read-write open without
         // preallocation, or a compaction, cuts them off).
         // In a child made by fork() the lock is the parent's (the open file

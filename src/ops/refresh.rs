@@ -2,7 +2,7 @@
 
 use crate::engine::{open_file, tail_seen, Shared, Store, TailSeen};
 use crate::error::{Error, Result};
-use crate::format::METADATA_SIZE;
+use crate::format::{self, METADATA_SIZE};
 use crate::os::mapping::{reserve_for, Mapping};
 use crate::recovery::{
     candidate_ends, entries_between, fill_start, forward_scan_from, settled_end,
@@ -124,8 +124,8 @@ impl Store {
         }
         let file_len = bytes.len() as u64;
         // The file may end in reserved space: zeros (a writer with
-        // `preallocate`) or 0xFF bytes (the default), which the snapshot
-        // shows as 0xFF bytes then zeros past the part it copied.
+        // `preallocate`) or 0xFE bytes (the default), which the snapshot
+        // shows as 0xFE bytes then zeros past the part it copied.
         let added =
             match settled_end(bytes, len, 0).and_then(|end| entries_between(bytes, len, end)) {
                 Some(v) => v,
@@ -137,7 +137,7 @@ impl Store {
                     let tail = forward_scan_from(&bytes[..top], len);
                     let added = entries_between(bytes, len, tail).unwrap_or_default();
                     let skips = || {
-                        if matches!(bytes.last(), Some(0 | 0xFF)) {
+                        if matches!(bytes.last(), Some(&(0 | format::RESERVED_FILL))) {
                             candidate_ends(bytes, len).any(|end| chain_skips(bytes, len, end))
                         } else {
                             chain_skips(bytes, len, file_len)

@@ -3,12 +3,12 @@
 //! shared mapping of that space, instead of making one `pwrite` system call
 //! per append. Two kinds ([`Fill`]):
 //!
-//! - **`0xFF` bytes, cut at close** (the default,
+//! - **`0xFE` bytes, cut at close** (the default,
 //!   [`crate::engine::OpenOptions::reserve`]). The chunk is written with
 //!   `pwrite` (so the file system reserves its blocks: ext4 and XFS reserve
 //!   delayed-allocation space at `write`, and a full disk is reported by
 //!   that `pwrite`, never by a fault in the mapping). A crash leaves the
-//!   `0xFF` bytes after the last entry: a torn tail to every reader, the
+//!   `0xFE` bytes after the last entry: a torn tail to every reader, the
 //!   crate's included (its metadata would link beyond itself), where zeros
 //!   would read to the crate as an entry reaching back to offset 0. Closing
 //!   the store cuts the file back to its tail, so a store at rest is byte
@@ -36,7 +36,7 @@ use std::io;
 /// Smallest and largest chunk the file grows by with zeros. The chunk is an
 /// eighth of the store, so that growing costs a system call per few
 /// megabytes while the zeros a reader in another process scans past stay
-/// few. `0xFF` chunks are always [`MIN_CHUNK`] (they are written, not
+/// few. `0xFE` chunks are always [`MIN_CHUNK`] (they are written, not
 /// allocated, and every refresh elsewhere reads them).
 const MIN_CHUNK: u64 = 1 << 20;
 const MAX_CHUNK: u64 = 8 << 20;
@@ -46,8 +46,8 @@ const MAX_CHUNK: u64 = 8 << 20;
 pub(crate) enum Fill {
     /// `fallocate`d zeros, kept after close (`SRD_OPEN_PREALLOCATE`).
     Zeros,
-    /// `0xFF` bytes written with `pwrite`, cut at close (the default).
-    Ones,
+    /// `0xFE` bytes written with `pwrite`, cut at close (the default).
+    Marked,
 }
 
 /// Appends larger than this are written with `pwrite`. Copying into the
@@ -103,14 +103,14 @@ impl Prealloc {
         *self = Prealloc::new(file_len, self.fill);
     }
 
-    /// Cuts the reserved `0xFF` bytes off at close: the file ends at `tail`
+    /// Cuts the reserved `0xFE` bytes off at close: the file ends at `tail`
     /// again, byte for byte what the crate writes. Zeros stay (see the
     /// module docs). The caller holds the writer and no append is under
     /// way; readers in other processes never map bytes past the chain's end
     /// (they read them with `pread`), so the cut cannot fault them.
     pub(crate) fn release(&mut self, file: &File, tail: u64) -> io::Result<()> {
         self.window = None;
-        if self.fill != Fill::Ones {
+        if self.fill != Fill::Marked {
             return Ok(());
         }
         // The file's own length, not `file_len`: a stream may have written
@@ -174,8 +174,8 @@ impl Prealloc {
     /// Extends the file (with reserved blocks holding the fill) to at least
     /// `end`.
     fn grow(&mut self, file: &File, end: u64) -> Result<(), NoRoom> {
-        if self.fill == Fill::Ones {
-            return self.grow_ones(file, end);
+        if self.fill == Fill::Marked {
+            return self.grow_marked(file, end);
         }
         let chunk = (end / 8).clamp(MIN_CHUNK, MAX_CHUNK);
         let target = end.max(self.file_len + chunk).next_multiple_of(4096);
@@ -202,20 +202,20 @@ impl Prealloc {
         }
     }
 
-    /// [`Prealloc::grow`] with `0xFF` bytes, written after the file's own
+    /// [`Prealloc::grow`] with `0xFE` bytes, written after the file's own
     /// end (never over anything: a stream may have written past
     /// `file_len`). A write that fails part way leaves the file longer; the
     /// length is taken from the file again.
-    fn grow_ones(&mut self, file: &File, end: u64) -> Result<(), NoRoom> {
+    fn grow_marked(&mut self, file: &File, end: u64) -> Result<(), NoRoom> {
         use std::os::unix::fs::FileExt;
-        static ONES: [u8; 64 << 10] = [0xFF; 64 << 10];
+        static FILL: [u8; 64 << 10] = [crate::format::RESERVED_FILL; 64 << 10];
         let from = file.metadata().map_err(|_| NoRoom::Fallback)?.len();
         self.file_len = from;
         let target = end.max(from + MIN_CHUNK).next_multiple_of(4096);
         let mut at = from;
         while at < target {
-            let n = (target - at).min(ONES.len() as u64) as usize;
-            match file.write_at(&ONES[..n], at) {
+            let n = (target - at).min(FILL.len() as u64) as usize;
+            match file.write_at(&FILL[..n], at) {
                 Ok(0) => return Err(NoRoom::Fallback),
                 Ok(k) => {
                     at += k as u64;

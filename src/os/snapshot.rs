@@ -51,7 +51,7 @@ pub(crate) struct Snapshot {
     /// Start of the copied part (a page boundary).
     copied_from: u64,
     /// Start of the trailing part left zero (read as reserved space, zeros
-    /// or `0xFF` bytes, just before; shown as zeros).
+    /// or `0xFE` bytes, just before; shown as zeros).
     zeros_from: u64,
 }
 
@@ -86,7 +86,7 @@ impl Snapshot {
     }
 
     /// As [`Snapshot::new`], but the bytes from `zeros_from` on, which were
-    /// just read as reserved space (zeros or `0xFF` bytes), are left zero
+    /// just read as reserved space (zeros or `0xFE` bytes), are left zero
     /// instead of being read again (they
     /// show the file as it was before the bytes below them were copied,
     /// which keeps the snapshot a prefix: see the module docs).
@@ -173,7 +173,7 @@ impl Snapshot {
 
     /// The file's first `file_len` bytes, copying its last part: the
     /// [`TAIL_WINDOW`] bytes before its reserved space (trailing zeros or
-    /// `0xFF` bytes a writer reserved, which it or a later writer may cut),
+    /// `0xFE` bytes a writer reserved, which it or a later writer may cut),
     /// and that space, shown as zeros past [`copy_end`].
     /// `trusted`: a length below which the bytes are known to be part of
     /// the chain and are never cut (0 when nothing is known).
@@ -284,17 +284,17 @@ impl Snapshot {
 
 /// Where a snapshot stops copying, for a file whose reserved space starts
 /// at `end` (see [`fill_end`]): the last entry's metadata may hold up to 19
-/// bytes equal to the fill after `end` (a checksum ending in `0xFF`
+/// bytes equal to the fill after `end` (a checksum ending in `0xFE`
 /// bytes), which must be copied as they are; then to a page boundary.
 fn copy_end(end: u64) -> u64 {
     (end + crate::format::METADATA_SIZE as u64).next_multiple_of(page_size())
 }
 
-/// Where the file's reserved space (trailing zero bytes, or trailing `0xFF`
+/// Where the file's reserved space (trailing zero bytes, or trailing `0xFE`
 /// bytes: space a writer reserved ahead of its tail) begins, looking no
 /// lower than `floor`: read backwards in large chunks (only the fill is
 /// looked for, so the order of copying does not matter). The fill is the
-/// file's last byte, if it is `0x00` or `0xFF`; else the file has none.
+/// file's last byte, if it is `0x00` or `0xFE`; else the file has none.
 fn fill_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
     const SCAN: u64 = 256 << 10;
     let mut buf = vec![0u8; SCAN as usize];
@@ -311,7 +311,7 @@ fn fill_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
             }
         };
         let f = *fill.get_or_insert(match buf[..got].last() {
-            Some(&b) if b == 0 || b == 0xFF => b,
+            Some(&b) if b == 0 || b == crate::format::RESERVED_FILL => b,
             _ => return Ok(lo + got as u64),
         });
         if let Some(i) = buf[..got].iter().rposition(|&b| b != f) {

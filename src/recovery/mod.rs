@@ -263,12 +263,12 @@ pub(crate) fn guessed_ends(file: &[u8]) -> Vec<(u64, u64, u64)> {
     out
 }
 
-/// For a file that ends in reserved space (zero bytes, or `0xFF` bytes):
+/// For a file that ends in reserved space (zero bytes, or `0xFE` bytes):
 /// the offsets at or above `floor` where its last entry may end, longest
 /// first. The last entry's 20 metadata bytes hold its non-zero key hash and
 /// a link below 2^56 (whose top byte is 0), so they include the last byte
 /// that is not the fill: the entry ends within 20 bytes after it. A file
-/// may show both fills, `0xFF` bytes then zeros (a read-only handle's
+/// may show both fills, `0xFE` bytes then zeros (a read-only handle's
 /// snapshot leaves reserved bytes it did not copy as zeros, see
 /// `crate::os::snapshot`): the ends after the last non-zero byte come
 /// first, then those after the last byte that is neither. (If all bytes
@@ -278,9 +278,9 @@ pub(crate) fn candidate_ends(file: &[u8], floor: u64) -> impl Iterator<Item = u6
     let len = file.len() as u64;
     let reach = METADATA_SIZE as u64 - 1;
     let ((lo, hi), (lo2, hi2)) = match file.last() {
-        Some(0 | 0xFF) if floor < len => {
+        Some(&(0 | format::RESERVED_FILL)) if floor < len => {
             let z0 = nonzero_end(&file[floor as usize..]) as u64 + floor;
-            let z1 = ones_end(&file[floor as usize..z0 as usize]) as u64 + floor;
+            let z1 = unfilled_end(&file[floor as usize..z0 as usize]) as u64 + floor;
             // `z1 < z0` whenever the second range is not empty.
             (
                 (z0, (z0 + reach).min(len)),
@@ -297,15 +297,15 @@ pub(crate) fn nonzero_end(bytes: &[u8]) -> usize {
     trimmed_end(bytes, 0)
 }
 
-/// Length of `bytes` without its trailing `0xFF` bytes.
-pub(crate) fn ones_end(bytes: &[u8]) -> usize {
-    trimmed_end(bytes, 0xFF)
+/// Length of `bytes` without its trailing `0xFE` bytes.
+pub(crate) fn unfilled_end(bytes: &[u8]) -> usize {
+    trimmed_end(bytes, format::RESERVED_FILL)
 }
 
 /// Length of `bytes` without the reserved space at its end: trailing zero
-/// bytes, then trailing `0xFF` bytes (see [`candidate_ends`]).
+/// bytes, then trailing `0xFE` bytes (see [`candidate_ends`]).
 pub(crate) fn fill_start(bytes: &[u8]) -> usize {
-    ones_end(&bytes[..nonzero_end(bytes)])
+    unfilled_end(&bytes[..nonzero_end(bytes)])
 }
 
 /// Length of `bytes` without its trailing `fill` bytes.

@@ -35,8 +35,11 @@ pub(crate) fn passed_over_now(file: &File, tail: u64) -> Option<bool> {
         }
         let (at, meta) = meta_before(file, cursor)?;
         let prev = meta.prev_tail;
-        if (prev == 0 && meta.checksum == 0) || (prev == u64::MAX && meta.checksum == u32::MAX) {
-            // Zeros or 0xFF bytes: space reserved ahead of a writer's tail.
+        let fill = crate::format::RESERVED_FILL;
+        let filled =
+            prev == u64::from_ne_bytes([fill; 8]) && meta.checksum == u32::from_ne_bytes([fill; 4]);
+        if (prev == 0 && meta.checksum == 0) || filled {
+            // Zeros or 0xFE bytes: space reserved ahead of a writer's tail.
             // Nothing to learn here, and nothing better by looking again.
             return Some(false);
         }

@@ -94,7 +94,7 @@ pub fn no_idx() -> OpenOptions {
 /// The store's bytes in the file at `path` whose store is `len` bytes long:
 /// the file's first `len` bytes, after checking that the rest (the space an
 /// open read-write handle reserves ahead of its tail, cut at close) holds
-/// only `0xFF` bytes.
+/// only `0xFE` bytes.
 #[allow(dead_code)]
 pub fn store_bytes(path: &std::path::Path, len: u64) -> Vec<u8> {
     let mut all = std::fs::read(path).unwrap();
@@ -105,7 +105,7 @@ pub fn store_bytes(path: &std::path::Path, len: u64) -> Vec<u8> {
         path.display()
     );
     assert!(
-        all[len..].iter().all(|&b| b == 0xFF),
+        all[len..].iter().all(|&b| b == 0xFE),
         "{}: bytes other than reserved space after the store",
         path.display()
     );
