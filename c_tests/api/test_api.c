@@ -7,6 +7,7 @@
  */
 #include "tst_test.h"
 #include "tst_api.h"
+#include "tst_proc.h"
 
 #include <pthread.h>
 #include <strings.h>
@@ -442,6 +443,84 @@ static void test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it(void) 
         tst_fill_pattern(v, len, (uint32_t)i);
         tst_expect_value(s, key, v, len);
     }
+    srd_close(s);
+}
+
+/* Writes `n` values "rsv-<first..first+n-1>": mostly small (copied into the reserved space), every
+   tenth larger than the 2 KiB copy limit (written). */
+static void put_reserve_values(srd_store *s, int first, int n) {
+    uint8_t v[5000];
+    for (int i = first; i < first + n; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "rsv-%d", i);
+        size_t len = i % 10 == 9 ? sizeof v : 1 + (size_t)(i % 200);
+        tst_fill_pattern(v, len, (uint32_t)i);
+        tst_put(s, key, v, len);
+    }
+}
+
+static void expect_reserve_values(const srd_store *s, int n) {
+    uint8_t v[5000];
+    for (int i = 0; i < n; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "rsv-%d", i);
+        size_t len = i % 10 == 9 ? sizeof v : 1 + (size_t)(i % 200);
+        tst_fill_pattern(v, len, (uint32_t)i);
+        tst_expect_value(s, key, v, len);
+    }
+}
+
+/* The child of fork() closes the handle it inherited (rule P1: its own memory only). */
+static void close_inherited(void *arg) {
+    srd_close((srd_store *)arg);
+}
+
+static void test_default_reserved_space_is_cut_at_close_not_by_a_fork_child(void) {
+    const char *p = tst_path("reserved-space.srd");
+    srd_store *s = tst_open_rw(p);
+    if (!s) return;
+    put_reserve_values(s, 0, 300);
+    uint64_t size = tst_size_of(s);
+    long long held = tst_file_len(p);
+#ifdef TST_GENERIC_UNIX
+    /* The generic Unix path never reserves space: each append is a pwrite. */
+    CHECK_MSG(held == (long long)size, "file %lld bytes, store %" PRIu64, held, size);
+#else
+    CHECK_MSG(held > (long long)size, "file %lld bytes, store %" PRIu64, held, size);
+#endif
+    CHECK(tst_file_is_store_then_reserved(p, size));
+    /* a process made by fork() that closes its copy of the handle leaves the file alone */
+    fflush(NULL);
+    tst_run_in_child("fork child closes the inherited handle", 30, TST_CHILD_EXIT, close_inherited, s);
+    CHECK_EQ(tst_file_len(p), held);
+    /* the parent writes on into the same space; another handle sees every value */
+    put_reserve_values(s, 300, 300);
+    expect_reserve_values(s, 600);
+    srd_store *r = tst_open_flags(p, SRD_OPEN_READ_ONLY);
+    if (r) {
+        CHECK_EQ_U(tst_size_of(r), tst_size_of(s));
+        expect_reserve_values(r, 600);
+        srd_close(r);
+    }
+    size = tst_size_of(s);
+    CHECK(tst_file_is_store_then_reserved(p, size));
+    /* closing cuts the file back to the store, byte for byte what the crate writes */
+    srd_close(s);
+    CHECK_EQ(tst_file_len(p), (long long)size);
+    s = tst_open_flags(p, SRD_OPEN_READ_ONLY);
+    if (s) {
+        CHECK_EQ_U(tst_size_of(s), size);
+        expect_reserve_values(s, 600);
+        srd_close(s);
+    }
+    /* SRD_OPEN_NO_RESERVE: one write per append, the file never longer than the store */
+    s = tst_open_flags(p, SRD_OPEN_NO_RESERVE);
+    if (!s) return;
+    for (int i = 600; i < 650; i++) {
+        put_reserve_values(s, i, 1);
+        CHECK_EQ(tst_file_len(p), (long long)tst_size_of(s));
+    }
+    expect_reserve_values(s, 650);
     srd_close(s);
 }
 
@@ -1296,6 +1375,7 @@ int main(int argc, char **argv) {
     test_sync_flag_store_writes_and_reads();
     test_no_verify_flag_store_works();
     test_preallocate_flag_reserves_ahead_and_a_plain_open_cuts_it();
+    test_default_reserved_space_is_cut_at_close_not_by_a_fork_child();
     test_write_rejects_invalid_arguments_and_writes_nothing();
     test_write_appends_entries_in_the_documented_layout();
     test_newest_write_wins_and_survives_reopen();
