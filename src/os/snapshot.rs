@@ -410,4 +410,34 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let _ = std::fs::remove_dir(path.parent().unwrap());
     }
+
+    #[test]
+    fn reserved_fill_is_shown_as_zeros_past_the_20_bytes_after_its_start() {
+        let fill = crate::format::RESERVED_FILL;
+        // Data ending in two fill bytes at a page's last bytes (a checksum
+        // ending like the fill), then 3 MiB of fill.
+        let page = page_size() as usize;
+        let data = 3 * page;
+        let mut bytes: Vec<u8> = (0..data as u32).map(|i| (i % 251) as u8 | 1).collect();
+        bytes[data - 2..].fill(fill);
+        bytes.extend(std::iter::repeat_n(fill, 3 << 20));
+        let (path, f) = temp_file("fill", &bytes);
+        let len = bytes.len() as u64;
+        assert_eq!(fill_end(&f, len, 0).unwrap(), data as u64 - 2);
+        for t in [
+            Snapshot::of_tail(&f, len, 0).unwrap(),
+            Snapshot::whole(&f, len, 0).unwrap(),
+        ] {
+            let b = t.bytes();
+            assert_eq!(b.len(), bytes.len());
+            // Copied as they are up to 20 bytes past the fill's start (and
+            // the page's end), zeros after.
+            let keep = copy_end(data as u64 - 2) as usize;
+            assert!(keep >= data + 18);
+            assert_eq!(&b[..keep], &bytes[..keep]);
+            assert!(b[keep..].iter().all(|&x| x == 0));
+        }
+        std::fs::remove_file(&path).unwrap();
+        let _ = std::fs::remove_dir(path.parent().unwrap());
+    }
 }

@@ -856,6 +856,65 @@ mod tests {
         assert_eq!(settled_end(&f, ends[0], 0), Some(end));
     }
 
+    /// A store whose last entry's checksum ends in `ends_in` bytes equal to
+    /// the reserved fill (the last metadata bytes look like the fill).
+    fn store_ending_in_fill_bytes(ends_in: u32) -> (Vec<u8>, u64) {
+        let fill = format::RESERVED_FILL as u32;
+        for seed in 0u32.. {
+            let v = seed.to_le_bytes();
+            let crc = crc32fast::hash(&v);
+            // Exactly `ends_in` of the checksum's top bytes are the fill.
+            let byte = |i: u32| (crc >> (24 - 8 * i)) & 0xFF;
+            if (0..ends_in).all(|i| byte(i) == fill) && byte(ends_in) != fill {
+                let (file, ends) =
+                    build(&[(1, b"first"), (9, &[format::RESERVED_FILL; 100]), (2, &v)]);
+                return (file, *ends.last().unwrap());
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn reserved_fill_after_the_last_entry_is_a_torn_tail_at_every_length() {
+        for ends_in in [0, 1, 2] {
+            let (file, end) = store_ending_in_fill_bytes(ends_in);
+            for extra in [0usize, 1, 19, 20, 21, 4095, 4096, 1 << 20] {
+                let mut f = file.clone();
+                f.extend(std::iter::repeat_n(format::RESERVED_FILL, extra));
+                let rec = recover(&f).unwrap();
+                assert_eq!(
+                    rec.tail, end,
+                    "{ends_in} fill bytes ending the crc, {extra} after"
+                );
+                assert_eq!(rec.index.len(), 3);
+                assert_eq!(settled_end(&f, 0, 0), Some(end), "{ends_in}, {extra}");
+                // As a read-only handle's copy shows it: fill bytes up to a
+                // point (at least 20 past the end), then zeros.
+                if extra > 20 {
+                    let mut g = f.clone();
+                    let keep = (end as usize + METADATA_SIZE).next_multiple_of(64);
+                    for b in g.iter_mut().skip(keep) {
+                        *b = 0;
+                    }
+                    assert_eq!(recover(&g).unwrap().tail, end, "{ends_in}, {extra}, zeros");
+                    assert_eq!(
+                        settled_end(&g, 0, 0),
+                        Some(end),
+                        "{ends_in}, {extra}, zeros"
+                    );
+                }
+            }
+            // Cut inside the last entry, then fill: the entry before it.
+            let mut f = file[..end as usize - 3].to_vec();
+            f.extend(std::iter::repeat_n(format::RESERVED_FILL, 5000));
+            let rec = recover(&f).unwrap();
+            assert!(
+                rec.tail < end && rec.index.len() == 2,
+                "{ends_in}: torn last entry"
+            );
+        }
+    }
+
     #[test]
     fn files_without_any_entry_are_refused() {
         assert!(recover(b"hello world, this is a text file, not a store at all").is_err());
