@@ -201,7 +201,11 @@ pub unsafe extern "C" fn srd_open(
 /// file's memory maps.
 ///
 /// Data already written is not lost; call srd_sync() first if it must be
-/// durable. A read-write handle of a store with 65,536 entries or more that
+/// durable. A read-write handle first cuts the file back to the store (the
+/// `0xFE` space reserved ahead of it, see `SRD_OPEN_NO_RESERVE`), so a closed
+/// store is byte for byte what the Rust crate writes; a handle whose writes
+/// failed (`SRD_BROKEN`), or one closed in a fork() child, leaves that space,
+/// which every reader then takes for a torn tail. A read-write handle of a store with 65,536 entries or more that
 /// changed saves its index to `<path>.idx` first (about 19 bytes per key; see
 /// `SRD_OPEN_NO_INDEX_FILE`); a failure to save it is ignored. An open stream
 /// keeps the store (and its writer lock) alive until it is committed or aborted.
