@@ -66,7 +66,7 @@ pub const SRD_OPEN_PREALLOCATE: u32 = 32;
 /// instead of the default reserved space.
 ///
 /// By default a read-write handle on ext4, XFS or tmpfs reserves space
-/// ahead of the store in 1 MiB chunks filled with `0xFE` bytes (written
+/// ahead of the store in 64 KiB chunks filled with `0xFE` bytes (written
 /// with `pwrite`, so a full disk fails that write, never a write into the
 /// mapping) and copies appends of up to 2 KiB into a shared writable
 /// mapping of it. While the handle is open the file is longer than the

@@ -99,6 +99,13 @@ impl Store {
         if file_len == len {
             return Ok(RefreshStats::default());
         }
+        // Only reserved space after this handle's end (a writer's 0xFE
+        // bytes, or preallocated zeros): nothing new, without copying it.
+        if crate::os::snapshot::only_fill_after(&file, file_len, len)
+            .map_err(|e| Error::io(format!("{}: read", self.path.display()), e))?
+        {
+            return Ok(RefreshStats::default());
+        }
         let new_map = if file_len > map.capacity() {
             // A fresh record of the values found good (not `Mapping::grown`):
             // this handle holds no lock, so the bytes it took in may have been

@@ -12,7 +12,7 @@
 //!   crate's included (its metadata would link beyond itself), where zeros
 //!   would read to the crate as an entry reaching back to offset 0. Closing
 //!   the store cuts the file back to its tail, so a store at rest is byte
-//!   for byte what the crate writes. The chunk stays 1 MiB: a reader in
+//!   for byte what the crate writes. The chunk is 64 KiB: a reader in
 //!   another process scans the reserved bytes at each refresh.
 //! - **Zeros, kept** ([`crate::engine::OpenOptions::preallocate`]):
 //!   `fallocate`, chunks of an eighth of the store up to 8 MiB; the zeros
@@ -36,10 +36,15 @@ use std::io;
 /// Smallest and largest chunk the file grows by with zeros. The chunk is an
 /// eighth of the store, so that growing costs a system call per few
 /// megabytes while the zeros a reader in another process scans past stay
-/// few. `0xFE` chunks are always [`MIN_CHUNK`] (they are written, not
-/// allocated, and every refresh elsewhere reads them).
+/// few.
 const MIN_CHUNK: u64 = 1 << 20;
 const MAX_CHUNK: u64 = 8 << 20;
+
+/// The chunk the file grows by with `0xFE` bytes. Small, because a reader
+/// in another process reads the reserved bytes at every refresh to find
+/// where they begin (the cost of a refresh grows with them), while the
+/// writer pays one `pwrite` per chunk (a few hundred small puts).
+const MARKED_CHUNK: u64 = 64 << 10;
 
 /// What the reserved space holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,10 +213,11 @@ impl Prealloc {
     /// length is taken from the file again.
     fn grow_marked(&mut self, file: &File, end: u64) -> Result<(), NoRoom> {
         use std::os::unix::fs::FileExt;
-        static FILL: [u8; 64 << 10] = [crate::format::RESERVED_FILL; 64 << 10];
+        static FILL: [u8; MARKED_CHUNK as usize] =
+            [crate::format::RESERVED_FILL; MARKED_CHUNK as usize];
         let from = file.metadata().map_err(|_| NoRoom::Fallback)?.len();
         self.file_len = from;
-        let target = end.max(from + MIN_CHUNK).next_multiple_of(4096);
+        let target = end.max(from + MARKED_CHUNK).next_multiple_of(4096);
         let mut at = from;
         while at < target {
             let n = (target - at).min(FILL.len() as u64) as usize;

@@ -282,6 +282,15 @@ impl Snapshot {
     }
 }
 
+/// Whether every byte of the file from `from` to `file_len` (more than
+/// none) is reserved space, all zeros or all [`crate::format::RESERVED_FILL`]:
+/// then no entry was completed there when the bytes were read (an entry's
+/// metadata holds a byte that is neither). Read backwards, as
+/// [`Snapshot`]s are, so an append racing the read shows at its start.
+pub(crate) fn only_fill_after(file: &File, file_len: u64, from: u64) -> io::Result<bool> {
+    Ok(file_len > from && fill_end(file, file_len, from)? == from)
+}
+
 /// Where a snapshot stops copying, for a file whose reserved space starts
 /// at `end` (see [`fill_end`]): the last entry's metadata may hold up to 19
 /// bytes equal to the fill after `end` (a checksum ending in `0xFE`
@@ -296,12 +305,20 @@ fn copy_end(end: u64) -> u64 {
 /// looked for, so the order of copying does not matter). The fill is the
 /// file's last byte, if it is `0x00` or `0xFE`; else the file has none.
 fn fill_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
+    // A page first (most files end in no fill, or in a writer's small
+    // chunk of it), then larger reads.
+    const FIRST: u64 = 4096;
     const SCAN: u64 = 256 << 10;
-    let mut buf = vec![0u8; SCAN as usize];
+    let mut buf = vec![0u8; FIRST as usize];
     let mut hi = file_len;
     let mut fill = None;
     while hi > floor {
-        let lo = hi.saturating_sub(SCAN).max(floor);
+        if fill.is_some() && buf.len() < SCAN as usize {
+            // No larger than what is left to read (zeroing it costs too).
+            let n = (hi - floor).clamp(FIRST, SCAN) as usize;
+            buf.resize(n.max(buf.len()), 0);
+        }
+        let lo = hi.saturating_sub(buf.len() as u64).max(floor);
         let want = (hi - lo) as usize;
         let got = loop {
             match file.read_at(&mut buf[..want], lo) {
@@ -314,8 +331,9 @@ fn fill_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
             Some(&b) if b == 0 || b == crate::format::RESERVED_FILL => b,
             _ => return Ok(lo + got as u64),
         });
-        if let Some(i) = buf[..got].iter().rposition(|&b| b != f) {
-            return Ok(lo + i as u64 + 1);
+        let kept = crate::recovery::trimmed_end(&buf[..got], f);
+        if kept > 0 {
+            return Ok(lo + kept as u64);
         }
         if got < want {
             // Cut while read: the bytes past the short read are gone.

@@ -309,7 +309,7 @@ pub(crate) fn fill_start(bytes: &[u8]) -> usize {
 }
 
 /// Length of `bytes` without its trailing `fill` bytes.
-fn trimmed_end(bytes: &[u8], fill: u8) -> usize {
+pub(crate) fn trimmed_end(bytes: &[u8], fill: u8) -> usize {
     // A word at a time (reserved tails are megabytes).
     const W: usize = 64;
     let mut end = bytes.len();
