@@ -442,7 +442,7 @@ enum class open_flags : std::uint32_t {
     no_verify = SRD_OPEN_NO_VERIFY,     ///< Do not check checksums on first reads.
     no_index_file = SRD_OPEN_NO_INDEX_FILE, ///< Neither use nor save `<path>.idx`.
     preallocate = SRD_OPEN_PREALLOCATE, ///< Grow the file ahead in chunks; copy small writes into a mapping.
-    no_reserve = SRD_OPEN_NO_RESERVE,   ///< One write per append; no 0xFE space reserved ahead (see the C header).
+    reserve_space = SRD_OPEN_RESERVE,   ///< Copy small writes into 0xFE space reserved ahead, cut at close (see the C header).
 };
 
 /** Both sets of flags. */

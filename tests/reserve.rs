@@ -1,7 +1,8 @@
-//! Reserved space, the default write path: while a read-write handle is
-//! open the file holds the store, then `0xFE` bytes that small appends are
-//! copied into; closing the store cuts them, and after a crash every reader
-//! (this library's opens and the Rust crate) takes them for a torn tail.
+//! Reserved space (`OpenOptions::reserve`, `SRD_OPEN_RESERVE`): while a
+//! read-write handle is open the file holds the store, then `0xFE` bytes
+//! that small appends are copied into; closing the store cuts them, and
+//! after a crash every reader (this library's opens and the Rust crate)
+//! takes them for a torn tail.
 //! (Assumes ext4, XFS or tmpfs, where the space is reserved; built with
 //! `--cfg srd_generic_unix`, appends are `pwrite`s and the file never holds
 //! more than the store, which the tests accept.)
@@ -14,6 +15,13 @@ use simd_r_drive_ref::traits::DataStoreReader;
 use simd_r_drive_ref::DataStore;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+
+fn reserving() -> OpenOptions {
+    OpenOptions {
+        reserve: true,
+        ..Default::default()
+    }
+}
 
 /// Whether `path` holds `len` bytes of store, then only `0xFE` bytes (at
 /// least one of them when `reserved`).
@@ -51,7 +59,14 @@ fn while_open_the_store_is_followed_by_0xfe_and_close_cuts_it() {
     let mut rng = Rng::new(7);
     let mut model = Vec::new();
     {
-        let s = Store::open(&path, idx_opts()).unwrap();
+        let s = Store::open(
+            &path,
+            OpenOptions {
+                reserve: true,
+                ..idx_opts()
+            },
+        )
+        .unwrap();
         for i in 0..3000 {
             let n = 1 + rng.below(300) as usize;
             let v = rng.bytes(n);
@@ -98,14 +113,7 @@ fn while_open_the_store_is_followed_by_0xfe_and_close_cuts_it() {
 fn without_reserved_space_the_file_is_always_the_store() {
     let dir = Scratch::new("reserve-off");
     let path = dir.file("s.srd");
-    let s = Store::open(
-        &path,
-        OpenOptions {
-            reserve: false,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let s = Store::open(&path, OpenOptions::default()).unwrap();
     for i in 0..200 {
         s.write(&key(i), &value(i)).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), s.file_size());
@@ -113,14 +121,14 @@ fn without_reserved_space_the_file_is_always_the_store() {
 }
 
 /// Not a test on its own: the writer the next test kills. Writes keys
-/// 0, 1, ... with default options and prints each index once the write
+/// 0, 1, ... with reserved space and prints each index once the write
 /// returned.
 #[test]
 fn reserve_child() {
     let Ok(path) = std::env::var("SRD_RESERVE_CHILD") else {
         return;
     };
-    let s = Store::open(Path::new(&path), OpenOptions::default()).unwrap();
+    let s = Store::open(Path::new(&path), reserving()).unwrap();
     let out = std::io::stdout();
     for i in 0.. {
         s.write(&key(i), &value(i)).unwrap();
@@ -212,7 +220,7 @@ fn a_writer_killed_midway_leaves_0xfe_that_every_reader_takes_for_a_torn_tail() 
         );
         drop(c);
         // A read-write open cuts them off: the file is the store again.
-        let w = Store::open(&path, OpenOptions::default()).unwrap();
+        let w = Store::open(&path, reserving()).unwrap();
         assert_eq!(w.file_size(), store_len, "round {round}");
         expect(&|k| w.read_to_vec(k).unwrap(), "read-write open");
         w.write(b"after", b"restart").unwrap();

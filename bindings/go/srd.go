@@ -273,9 +273,9 @@ const (
 	NoIndexFile uint32 = C.SRD_OPEN_NO_INDEX_FILE
 	// Preallocate grows the file in large steps (see the C header).
 	Preallocate uint32 = C.SRD_OPEN_PREALLOCATE
-	// NoReserve appends with one write each instead of copying small
-	// appends into 0xFE space reserved ahead of the tail (see the C header).
-	NoReserve uint32 = C.SRD_OPEN_NO_RESERVE
+	// Reserve copies small appends into 0xFE space reserved ahead of the
+	// tail, cut at close, instead of one write each (see the C header).
+	Reserve uint32 = C.SRD_OPEN_RESERVE
 )
 
 // fail turns a captured C failure into an *Error and frees its message.

@@ -73,5 +73,5 @@ export function version(): string;
 export const flags: {
   READ_ONLY: number; NO_CREATE: number; SYNC: number;
   NO_VERIFY: number; NO_INDEX_FILE: number; PREALLOCATE: number;
-  NO_RESERVE: number;
+  RESERVE: number;
 };

@@ -50,7 +50,7 @@ const flags = {
   NO_VERIFY: addon.NO_VERIFY,
   NO_INDEX_FILE: addon.NO_INDEX_FILE,
   PREALLOCATE: addon.PREALLOCATE,
-  NO_RESERVE: addon.NO_RESERVE,
+  RESERVE: addon.RESERVE,
 };
 
 const opKinds = { put: 1, delete: 2 }; // SRD_OP_WRITE, SRD_OP_DELETE

@@ -315,6 +315,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         run_seed(seeds[i], steps, 0);
         run_seed(seeds[i], steps, SRD_OPEN_PREALLOCATE);
+        run_seed(seeds[i], steps, SRD_OPEN_RESERVE);
     }
     return tst_test_finish();
 }

@@ -753,10 +753,8 @@ static void test_io_failures_poison_streams_and_leave_every_file_unchanged(void)
     struct rlimit saved;
     REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
     signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of a signal */
-    /* Appends by `write` (the file size limit fails them): space reserved before the limit was
-       set would take them. test_disk_full runs the same limits on the default handle. */
-    srd_store *s = tst_open_flags(p, SRD_OPEN_NO_RESERVE);
-    srd_store *src = tst_open_flags(p2, SRD_OPEN_NO_RESERVE);
+    srd_store *s = tst_open_rw(p);
+    srd_store *src = tst_open_rw(p2);
     if (!s || !src) {
         srd_close(s);
         srd_close(src);

@@ -1142,9 +1142,7 @@ static void setup(void) {
     for (int i = 0; i < NAME_MAX + 40; i++) C.long_component[k + i] = 'b';
     C.long_component[k + NAME_MAX + 40] = '\0';
 
-    /* Without reserved space: every check here compares the whole file's bytes, and an abort or a
-       failed write cuts the reserved bytes off (test_streams and test_api cover that). */
-    REQUIRE(srd_open(C.main_path, SRD_OPEN_NO_RESERVE, &C.rw) == SRD_OK);
+    REQUIRE(srd_open(C.main_path, 0, &C.rw) == SRD_OK);
     REQUIRE(srd_write(C.rw, PRESENT, P("value-of-present"), 16) == SRD_OK);
     REQUIRE(srd_write(C.rw, P("gone"), 4, P("soon deleted"), 12) == SRD_OK);
     REQUIRE(srd_delete(C.rw, P("gone"), 4) == SRD_OK);

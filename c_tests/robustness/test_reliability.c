@@ -29,7 +29,8 @@
  *    read-only opens) while a writer process streams several MiB and aborts, over and
  *    over, between small writes: every reader exits normally and reads only real values.
  * 4. False SRD_CORRUPT: read-only opens and refreshes never return SRD_CORRUPT while a
- *      test_false_corrupt_prealloc_writer       SRD_OPEN_PREALLOCATE writer appends, or
+ *      test_false_corrupt_prealloc_writer       an SRD_OPEN_PREALLOCATE (then SRD_OPEN_RESERVE) writer
+ *                                               appends, or
  *      test_false_corrupt_torn_tail_rewritten   writers are SIGKILLed mid-stream (torn
  *                                               tail) and the next one cuts and appends
  * 5. Side files: symlinks planted at `<store>.idx.tmp`, `<store>.compact.tmp` and
@@ -1223,10 +1224,12 @@ static void test_sigbus_readers_survive_aborted_streams(void) {
  * most the 2 KiB that SRD_OPEN_PREALLOCATE copies into its mapping; most straddle a page,
  * so the copy takes a page fault midway) as fast as it can, compacting every 4096 appends
  * (about 6 MiB) to keep the file small and the readers' opens quick. */
+static uint32_t g_reserving_flag = SRD_OPEN_PREALLOCATE; /* or SRD_OPEN_RESERVE */
+
 static void tst_prealloc_writer(void *arg, struct tst_chan *ch) {
     const struct tst_writer_cfg *c = (const struct tst_writer_cfg *)arg;
     srd_store *s = NULL;
-    int32_t r = srd_open(c->path, SRD_OPEN_PREALLOCATE, &s);
+    int32_t r = srd_open(c->path, g_reserving_flag, &s);
     if (r != SRD_OK) {
         tst_chan_send(ch, "open %d", (int)r);
         return;
@@ -1255,26 +1258,35 @@ static void tst_prealloc_writer(void *arg, struct tst_chan *ch) {
     tst_chan_send(ch, "open 0 writes %ld compactions %ld errors %ld", writes, compactions, errors);
 }
 
-static void test_false_corrupt_prealloc_writer(void) {
-    tst_ctx("test_false_corrupt_prealloc_writer");
-    const char *path = tst_path("prealloc.srd");
-    tst_seed_store(path, SRD_OPEN_PREALLOCATE);
+/* The same race with a writer that reserves 0xFE space (SRD_OPEN_RESERVE) when `reserve`. */
+static void test_false_corrupt_prealloc_writer_with(int reserve) {
+    g_reserving_flag = reserve ? SRD_OPEN_RESERVE : SRD_OPEN_PREALLOCATE;
+    const char *flag = reserve ? "SRD_OPEN_RESERVE" : "SRD_OPEN_PREALLOCATE";
+    tst_ctx("test_false_corrupt_prealloc_writer (%s)", flag);
+    const char *path = tst_path(reserve ? "reserve.srd" : "prealloc.srd");
+    tst_seed_store(path, g_reserving_flag);
     double secs = tst_race_secs(3.0);
     struct tst_writer_cfg wc = {path, secs, 2, 0, 0};
     char line[256];
     long writes = 0, compactions = 0, errors = -1, opens = 0;
     int wst = -1;
-    long corrupt = tst_race("writer process (SRD_OPEN_PREALLOCATE)", tst_prealloc_writer, &wc, 2,
-                            secs, line, sizeof line, &opens);
+    char what[64];
+    snprintf(what, sizeof what, "writer process (%s)", flag);
+    long corrupt = tst_race(what, tst_prealloc_writer, &wc, 2, secs, line, sizeof line, &opens);
     CHECK_MSG(sscanf(line, "open %d writes %ld compactions %ld errors %ld", &wst, &writes,
                      &compactions, &errors) == 4 && wst == 0 && errors == 0,
               "writer: \"%s\"", line);
     printf("  test_false_corrupt_prealloc_writer: %.1f s; writer: %ld appends of 1-2 KiB with "
-           "SRD_OPEN_PREALLOCATE, %ld compactions\n", secs, writes, compactions);
+           "%s, %ld compactions\n", secs, writes, flag, compactions);
     printf("    SRD_CORRUPT from read-only opens and refreshes: %ld (must be 0) in %ld opens\n",
            corrupt, opens);
     tst_remove_store(path);
     tst_ctx_clear();
+}
+
+static void test_false_corrupt_prealloc_writer(void) {
+    test_false_corrupt_prealloc_writer_with(0);
+    test_false_corrupt_prealloc_writer_with(1);
 }
 
 /* One writer of a round: opens (cutting the torn tail the last one left), appends a

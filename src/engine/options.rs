@@ -37,7 +37,9 @@ pub struct OpenOptions {
     /// store at rest is byte for byte what the crate writes. While the store
     /// is open, and after a crash, the file ends in those bytes: a torn tail
     /// to every reader. Only on ext4, XFS and tmpfs (elsewhere appends use
-    /// `pwrite`). On by default; `false` appends with one `pwrite` each.
+    /// `pwrite`). Off by default: a process killed in the middle of a copy
+    /// leaves a partly written append, which this library drops but the
+    /// crate's recovery (which checks no checksum) can misread.
     pub reserve: bool,
 }
 
@@ -54,7 +56,7 @@ impl Default for OpenOptions {
             index_file: true,
             index_file_min_entries: INDEX_FILE_MIN_ENTRIES,
             preallocate: false,
-            reserve: true,
+            reserve: false,
         }
     }
 }

@@ -59,35 +59,43 @@ pub const SRD_OPEN_NO_INDEX_FILE: u32 = 16;
 /// disk fails the reservation, not a write into the mapping); elsewhere, and
 /// with `SRD_OPEN_READ_ONLY`, the flag is ignored. Nothing but the store may
 /// shorten the file while it is open (the mapping would fault). Takes
-/// precedence over the default reserved space (see `SRD_OPEN_NO_RESERVE`).
+/// precedence over `SRD_OPEN_RESERVE`.
 /// @ingroup lifecycle
 pub const SRD_OPEN_PREALLOCATE: u32 = 32;
-/// Open flag: append with one `write` system call per put, batch or delete,
-/// instead of the default reserved space.
+/// Open flag: copy small appends into space reserved ahead of the store
+/// instead of making a `write` system call for each (faster small puts), and
+/// cut that space off at srd_close().
 ///
-/// By default a read-write handle on ext4, XFS or tmpfs reserves space
-/// ahead of the store in 64 KiB chunks filled with `0xFE` bytes (written
-/// with `pwrite`, so a full disk fails that write, never a write into the
-/// mapping) and copies appends of up to 2 KiB into a shared writable
-/// mapping of it. While the handle is open the file is longer than the
-/// store (`srd_file_size` is the store's length; the bytes after it are
-/// `0xFE`); srd_close() cuts them off, so a closed store is byte for byte
-/// what the Rust crate writes. After a crash of the process (or a handle
-/// left open in a fork child or a broken writer) they stay, and every
-/// reader takes them for a torn tail: opens skip them, a read-write open
-/// cuts them off, the crate's recovery drops them. Durability with
-/// `SRD_OPEN_SYNC` and `srd_sync` is unchanged (they cover the mapped
-/// writes); a crash of the process loses nothing that was acknowledged.
-/// A power cut can leave unsynced pages on disk in another order than
-/// written (a later page written, an earlier one still `0xFE`), and an
-/// open may then refuse the file with `SRD_CORRUPT` (a break in the
-/// middle) instead of cutting the tail: `srd_salvage` recovers every
-/// intact entry; `SRD_OPEN_SYNC` or `srd_sync` prevents it for what they
-/// cover. Nothing but the store may shorten the file while it is open (the
-/// mapping would fault). This flag turns all of that off; it is ignored
-/// with `SRD_OPEN_READ_ONLY`.
+/// The handle (read-write, on ext4, XFS or tmpfs; the flag is ignored
+/// elsewhere and with `SRD_OPEN_READ_ONLY`) reserves space ahead of the
+/// store in 64 KiB chunks filled with `0xFE` bytes (written with `pwrite`, so
+/// a full disk fails that write, never a write into the mapping; never past
+/// the process's `RLIMIT_FSIZE`) and copies appends of up to 2 KiB into a
+/// shared writable mapping of it. While the handle is open the file is
+/// longer than the store (`srd_file_size` is the store's length; the bytes
+/// after it are `0xFE`); srd_close() cuts them off, so a closed store is
+/// byte for byte what the Rust crate writes. After a crash of the process
+/// (or a handle left open in a fork child or a broken writer) they stay,
+/// and every reader takes them for a torn tail: opens skip them, a
+/// read-write open cuts them off, the crate's recovery passes over them.
+/// Durability with `SRD_OPEN_SYNC` and `srd_sync` is unchanged (they cover
+/// the mapped writes); a crash of the process loses nothing that was
+/// acknowledged. Not the default, because a process killed in the middle
+/// of a copy leaves a partly written append (a `write` call is cut only at
+/// a page boundary): this library drops it as a torn tail, but the Rust
+/// crate's recovery checks no checksum and can take such bytes for entries
+/// (a batch in part, or a chain that skips most of the store) if it opens
+/// the file before this library has. A power cut can leave unsynced pages
+/// on disk in another order than written (a later page written, an earlier
+/// one still `0xFE`), and an open may then refuse the file with
+/// `SRD_CORRUPT` (a break in the middle) instead of cutting the tail:
+/// `srd_salvage` recovers every intact entry; `SRD_OPEN_SYNC` or `srd_sync`
+/// prevents it for what they cover. Nothing but the store may shorten the
+/// file while it is open (the mapping would fault). A read-only handle in
+/// another process reads the reserved bytes at each srd_refresh() to find
+/// where the store ends. `SRD_OPEN_PREALLOCATE` takes precedence.
 /// @ingroup lifecycle
-pub const SRD_OPEN_NO_RESERVE: u32 = 64;
+pub const SRD_OPEN_RESERVE: u32 = 64;
 
 const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY
     | SRD_OPEN_NO_CREATE
@@ -95,7 +103,7 @@ const KNOWN_FLAGS: u32 = SRD_OPEN_READ_ONLY
     | SRD_OPEN_NO_VERIFY
     | SRD_OPEN_NO_INDEX_FILE
     | SRD_OPEN_PREALLOCATE
-    | SRD_OPEN_NO_RESERVE;
+    | SRD_OPEN_RESERVE;
 
 /// @brief An open store (opaque handle).
 ///
@@ -186,7 +194,7 @@ pub unsafe extern "C" fn srd_open(
             verify_checksums: flags & SRD_OPEN_NO_VERIFY == 0,
             index_file: flags & SRD_OPEN_NO_INDEX_FILE == 0,
             preallocate: flags & SRD_OPEN_PREALLOCATE != 0,
-            reserve: flags & SRD_OPEN_NO_RESERVE == 0,
+            reserve: flags & SRD_OPEN_RESERVE != 0,
             ..Default::default()
         };
         let store = Store::open(OsStr::from_bytes(bytes), options)?;
@@ -201,11 +209,11 @@ pub unsafe extern "C" fn srd_open(
 /// file's memory maps.
 ///
 /// Data already written is not lost; call srd_sync() first if it must be
-/// durable. A read-write handle first cuts the file back to the store (the
-/// `0xFE` space reserved ahead of it, see `SRD_OPEN_NO_RESERVE`), so a closed
-/// store is byte for byte what the Rust crate writes; a handle whose writes
-/// failed (`SRD_BROKEN`), or one closed in a fork() child, leaves that space,
-/// which every reader then takes for a torn tail. A read-write handle of a store with 65,536 entries or more that
+/// durable. A read-write handle opened with `SRD_OPEN_RESERVE` first cuts
+/// the file back to the store (the `0xFE` space reserved ahead of it), so a
+/// closed store is byte for byte what the Rust crate writes; a handle whose
+/// writes failed (`SRD_BROKEN`), or one closed in a fork() child, leaves that
+/// space, which every reader then takes for a torn tail. A read-write handle of a store with 65,536 entries or more that
 /// changed saves its index to `<path>.idx` first (about 19 bytes per key; see
 /// `SRD_OPEN_NO_INDEX_FILE`); a failure to save it is ignored. An open stream
 /// keeps the store (and its writer lock) alive until it is committed or aborted.

@@ -91,6 +91,20 @@ pub(crate) fn supported(file: &File) -> bool {
     super::platform::fs_reserves_blocks(file)
 }
 
+/// The calling process's `RLIMIT_FSIZE` (`u64::MAX` if none or unknown).
+fn file_size_limit() -> u64 {
+    // SAFETY: `rlimit` is a plain C struct for which all zeros is valid;
+    // getrlimit writes at most its size.
+    let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; RLIMIT_FSIZE is a valid resource.
+    if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut rl) } != 0
+        || rl.rlim_cur == libc::RLIM_INFINITY
+    {
+        return u64::MAX;
+    }
+    rl.rlim_cur as u64
+}
+
 impl Prealloc {
     /// For a file of `file_len` bytes: the store, then possibly reserved
     /// space holding `fill`.
@@ -217,7 +231,17 @@ impl Prealloc {
             [crate::format::RESERVED_FILL; MARKED_CHUNK as usize];
         let from = file.metadata().map_err(|_| NoRoom::Fallback)?.len();
         self.file_len = from;
-        let target = end.max(from + MARKED_CHUNK).next_multiple_of(4096);
+        // Never past the process's file size limit: writing there would
+        // raise SIGXFSZ (by default the end of the process) for bytes the
+        // caller never asked for. Up to the limit, the append itself is
+        // written with `pwrite` and meets the limit as it would anyway.
+        let target = end
+            .max(from + MARKED_CHUNK)
+            .next_multiple_of(4096)
+            .min(file_size_limit());
+        if target < end {
+            return Err(NoRoom::Fallback);
+        }
         let mut at = from;
         while at < target {
             let n = (target - at).min(FILL.len() as u64) as usize;

@@ -1366,7 +1366,7 @@ static napi_value init(napi_env env, napi_value exports) {
         {"READ_ONLY", SRD_OPEN_READ_ONLY},     {"NO_CREATE", SRD_OPEN_NO_CREATE},
         {"SYNC", SRD_OPEN_SYNC},               {"NO_VERIFY", SRD_OPEN_NO_VERIFY},
         {"NO_INDEX_FILE", SRD_OPEN_NO_INDEX_FILE}, {"PREALLOCATE", SRD_OPEN_PREALLOCATE},
-        {"NO_RESERVE", SRD_OPEN_NO_RESERVE},
+        {"RESERVE", SRD_OPEN_RESERVE},
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         napi_value v;
