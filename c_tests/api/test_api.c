@@ -11,7 +11,9 @@
 
 #include <pthread.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <signal.h>
 
 #ifndef SRD_CARGO_VERSION
 #error "SRD_CARGO_VERSION (the version from Cargo.toml) must be defined by the build"
@@ -470,6 +472,31 @@ static void expect_reserve_values(const srd_store *s, int n) {
     }
 }
 
+/* In a child with the default action of SIGXFSZ (the end of the process) and a file size limit
+   10,000 bytes above the store's size: 60 small writes with SRD_OPEN_RESERVE (at most 148
+   bytes each, 8,880 in all) fit below the limit and succeed; the space reserved ahead never
+   passes the limit (it did: the 64 KiB of 0xFE bytes raised SIGXFSZ). Exit 0 if so, 1 if a
+   write failed, 3 on setup errors; a signal if the process was ended. */
+static int writes_up_to_the_file_size_limit(void *arg) {
+    const char *p = (const char *)arg;
+    signal(SIGXFSZ, SIG_DFL);
+    srd_store *s = NULL;
+    if (srd_open(p, SRD_OPEN_RESERVE, &s) != SRD_OK) return 3;
+    uint64_t size = 0;
+    if (srd_file_size(s, &size) != SRD_OK) return 3;
+    struct rlimit rl = {(rlim_t)(size + 10000), (rlim_t)(size + 10000)};
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0) return 3;
+    uint8_t v[100];
+    memset(v, 0x5A, sizeof v);
+    for (int i = 0; i < 60; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "limit-%d", i);
+        if (srd_write(s, (const uint8_t *)key, strlen(key), v, sizeof v) != SRD_OK) return 1;
+    }
+    srd_close(s);
+    return 0;
+}
+
 /* The child of fork() closes the handle it inherited (rule P1: its own memory only). */
 static void close_inherited(void *arg) {
     srd_close((srd_store *)arg);
@@ -522,6 +549,10 @@ static void test_reserved_space_is_cut_at_close_not_by_a_fork_child(void) {
     }
     expect_reserve_values(s, 650);
     srd_close(s);
+    /* a file size limit is met where the writes meet it, never by the reserved space */
+    int sig = 0;
+    int rc = tst_run_child(writes_up_to_the_file_size_limit, (void *)p, 30, &sig);
+    CHECK_MSG(rc == 0, "file size limit with SRD_OPEN_RESERVE: child returned %d (signal %d)", rc, sig);
 }
 
 /* ------------------------------------------------------------------ */
