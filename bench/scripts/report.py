@@ -109,8 +109,8 @@ def targets(med):
           lambda v, l: f"{v / l:.2f}x the crate")
     check("tiny-value reads >= crate", g("srd", "tiny_read"), g("crate", "tiny_read"), lambda v, l: v >= l,
           lambda v, l: f"{v / l:.2f}x the crate")
-    # The write targets for both ways of opening the store (the default, with
-    # reserved 0xFE space, and SRD_OPEN_PREALLOCATE, reserved zeros).
+    # The write targets for both ways of opening the store (the default, and
+    # SRD_OPEN_PREALLOCATE, the opt-in fast path for small writes).
     for e, how_opened in (("srd", ""), ("srd-prealloc", ", with SRD_OPEN_PREALLOCATE")):
         if e != "srd" and not any(k[0] == e for k in med):
             continue

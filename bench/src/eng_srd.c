@@ -6,9 +6,10 @@
 #include <stdlib.h>
 
 /* Extra open flags, for experiments (e.g. -DSRD_BENCH_OPEN_FLAGS=SRD_OPEN_NO_VERIFY).
- * The benchmark runs two engines: "srd" with the default flags (small writes copied into
- * 0xFE space reserved ahead of the tail, cut at close) and "srd-prealloc" with
- * SRD_OPEN_PREALLOCATE (the same with fallocate'd zeros, kept after close). */
+ * The benchmark runs two engines: "srd" with the default flags (one pwrite per append) and
+ * "srd-prealloc" with SRD_OPEN_PREALLOCATE (the opt-in fast path for small writes; build
+ * with -DSRD_BENCH_OPEN_FLAGS=SRD_OPEN_RESERVE to measure the other one, which copies into
+ * 0xFE space cut at close). */
 #ifndef SRD_BENCH_OPEN_FLAGS
 #define SRD_BENCH_OPEN_FLAGS 0
 #endif

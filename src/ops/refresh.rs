@@ -131,7 +131,7 @@ impl Store {
         }
         let file_len = bytes.len() as u64;
         // The file may end in reserved space: zeros (a writer with
-        // `preallocate`) or 0xFE bytes (the default), which the snapshot
+        // `preallocate`) or 0xFE bytes (`reserve`), which the snapshot
         // shows as 0xFE bytes then zeros past the part it copied.
         let added =
             match settled_end(bytes, len, 0).and_then(|end| entries_between(bytes, len, end)) {

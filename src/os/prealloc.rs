@@ -3,8 +3,8 @@
 //! shared mapping of that space, instead of making one `pwrite` system call
 //! per append. Two kinds ([`Fill`]):
 //!
-//! - **`0xFE` bytes, cut at close** (the default,
-//!   [`crate::engine::OpenOptions::reserve`]). The chunk is written with
+//! - **`0xFE` bytes, cut at close**
+//!   ([`crate::engine::OpenOptions::reserve`]). The chunk is written with
 //!   `pwrite` (so the file system reserves its blocks: ext4 and XFS reserve
 //!   delayed-allocation space at `write`, and a full disk is reported by
 //!   that `pwrite`, never by a fault in the mapping). A crash leaves the
@@ -51,7 +51,7 @@ const MARKED_CHUNK: u64 = 64 << 10;
 pub(crate) enum Fill {
     /// `fallocate`d zeros, kept after close (`SRD_OPEN_PREALLOCATE`).
     Zeros,
-    /// `0xFE` bytes written with `pwrite`, cut at close (the default).
+    /// `0xFE` bytes written with `pwrite`, cut at close (`SRD_OPEN_RESERVE`).
     Marked,
 }
 
