@@ -232,14 +232,6 @@ int tst_file_is_store_then_reserved(const char *path, uint64_t len) {
     return ok;
 }
 
-int tst_file_holds_store(const char *path, const uint8_t *store, size_t len) {
-    size_t n = 0;
-    uint8_t *b = tst_slurp(path, &n);
-    int ok = b != NULL && n >= len && memcmp(b, store, len) == 0 && tst_file_is_store_then_reserved(path, len);
-    free(b);
-    return ok;
-}
-
 /* XORs the byte at `off` of the file with `mask`, in place. Returns 1 on success. */
 int tst_xor_byte(const char *path, uint64_t off, uint8_t mask) {
     int fd = open(path, O_RDWR | O_CLOEXEC);

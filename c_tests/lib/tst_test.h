@@ -188,10 +188,8 @@ long tst_scaled(long n, long min);
 /* Size of a file, or -1 if it does not exist. */
 long long tst_file_len(const char *path);
 /* 1 if the file at `path` is `len` bytes of store, then nothing or only 0xFE bytes: the space a
-   read-write handle reserves ahead of its tail by default while it is open (srd_close cuts it). */
+   read-write handle opened with SRD_OPEN_RESERVE reserves ahead of its tail (srd_close cuts it). */
 int tst_file_is_store_then_reserved(const char *path, uint64_t len);
-/* 1 if the file at `path` starts with the `len` bytes `store`, then nothing or only 0xFE bytes. */
-int tst_file_holds_store(const char *path, const uint8_t *store, size_t len);
 /* XORs the byte at `off` of the file with `mask`, in place. Returns 1 on success. */
 int tst_xor_byte(const char *path, uint64_t off, uint8_t mask);
 int tst_file_exists(const char *path);

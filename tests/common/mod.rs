@@ -90,25 +90,3 @@ pub fn no_idx() -> OpenOptions {
         ..Default::default()
     }
 }
-
-/// The store's bytes in the file at `path` whose store is `len` bytes long:
-/// the file's first `len` bytes, after checking that the rest (the space an
-/// open read-write handle reserves ahead of its tail, cut at close) holds
-/// only `0xFE` bytes.
-#[allow(dead_code)]
-pub fn store_bytes(path: &std::path::Path, len: u64) -> Vec<u8> {
-    let mut all = std::fs::read(path).unwrap();
-    let len = len as usize;
-    assert!(
-        all.len() >= len,
-        "{}: shorter than its store",
-        path.display()
-    );
-    assert!(
-        all[len..].iter().all(|&b| b == 0xFE),
-        "{}: bytes other than reserved space after the store",
-        path.display()
-    );
-    all.truncate(len);
-    all
-}
