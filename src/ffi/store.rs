@@ -72,8 +72,9 @@ pub const SRD_OPEN_PREALLOCATE: u32 = 32;
 /// a full disk fails that write, never a write into the mapping; never past
 /// the process's `RLIMIT_FSIZE`) and copies appends of up to 2 KiB into a
 /// shared writable mapping of it. While the handle is open the file is
-/// longer than the store (`srd_file_size` is the store's length; the bytes
-/// after it are `0xFE`); srd_close() cuts them off, so a closed store is
+/// usually longer than the store: from its first small append on, until a
+/// large append runs past the reserved space, `0xFE` bytes follow the store
+/// (`srd_file_size` is the store's length). srd_close() cuts them off, so a closed store is
 /// byte for byte what the Rust crate writes. After a crash of the process
 /// (or a handle left open in a fork child or a broken writer) they stay,
 /// and every reader takes them for a torn tail: opens skip them, a
@@ -432,7 +433,9 @@ pub unsafe extern "C" fn srd_count(store: *const srd_store, out_live_keys: *mut 
 ///
 /// That is the file's length or, for a read-only store with a torn tail, the
 /// length of the part that was recovered; the file of a store opened with
-/// `SRD_OPEN_PREALLOCATE` has zeros after it.
+/// `SRD_OPEN_PREALLOCATE` has zeros after it, and while a handle opened with
+/// `SRD_OPEN_RESERVE` is open (or after it crashed) the file may have `0xFE`
+/// bytes after it.
 ///
 /// @param store The store; not NULL.
 /// @param out_bytes Output, not NULL: the size in bytes.
