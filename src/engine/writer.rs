@@ -195,7 +195,8 @@ impl Drop for Writer {
         // Memory maps of the file keep its open file description alive (and
         // with it the flock) for as long as pinned entries use them; release
         // the lock explicitly so closing the store always frees it.
-        // The reserved 0xFE bytes were cut by `Store::release_reserved`;
+        // The reserved 0xFE bytes were cut by `Writer::release_reserved`
+        // (from `Store`'s drop);
         // preallocated zeros stay (a read-write open without
         // preallocation, or a compaction, cuts them off).
         // In a child made by fork() the lock is the parent's (the open file

@@ -257,9 +257,7 @@ impl Prealloc {
                 Err(_) => return Err(NoRoom::Fallback),
             }
         }
-        if self.file_len < end {
-            return Err(NoRoom::Fallback);
-        }
+        // Here `file_len == at >= target >= end`.
         Ok(())
     }
 }
