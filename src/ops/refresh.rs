@@ -2,10 +2,10 @@
 
 use crate::engine::{open_file, tail_seen, Shared, Store, TailSeen};
 use crate::error::{Error, Result};
-use crate::format::{self, METADATA_SIZE};
+use crate::format::METADATA_SIZE;
 use crate::os::mapping::{reserve_for, Mapping};
 use crate::recovery::{
-    candidate_ends, entries_between, fill_start, forward_scan_from, settled_end,
+    candidate_ends, entries_between, fill_start, forward_scan_from, is_fill, settled_end,
 };
 use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
@@ -99,11 +99,14 @@ impl Store {
         if file_len == len {
             return Ok(RefreshStats::default());
         }
-        // Only reserved space after this handle's end (a writer's 0xFE
-        // bytes, or preallocated zeros): nothing new, without copying it.
-        if crate::os::snapshot::only_fill_after(&file, file_len, len)
-            .map_err(|e| Error::io(format!("{}: read", self.path.display()), e))?
-        {
+        // Where the reserved space at the file's end begins (a writer's 0xFE
+        // bytes, or preallocated zeros), read backwards, as the copy below
+        // is. If at this handle's end, nothing new was completed when the
+        // bytes were read (an entry's metadata holds a byte that is neither
+        // fill): done, without copying anything.
+        let read_err = |e| Error::io(format!("{}: read", self.path.display()), e);
+        let fill = crate::os::snapshot::fill_end(&file, file_len, len).map_err(read_err)?;
+        if fill == len {
             return Ok(RefreshStats::default());
         }
         let new_map = if file_len > map.capacity() {
@@ -121,8 +124,8 @@ impl Store {
         // What follows `len` is not known to be part of the chain yet: a
         // writer may still cut it (an aborted stream, a failed append), so
         // it is read by `pread`, never through the mapping.
-        let snap = crate::os::snapshot::Snapshot::whole(&file, file_len, len)
-            .map_err(|e| Error::io(format!("{}: read", self.path.display()), e))?;
+        let snap = crate::os::snapshot::Snapshot::whole_to(&file, file_len, len, fill)
+            .map_err(read_err)?;
         let bytes = snap.bytes();
         if (bytes.len() as u64) < len {
             // Cut below what this handle shows: not the same store any more.
@@ -144,7 +147,7 @@ impl Store {
                     let tail = forward_scan_from(&bytes[..top], len);
                     let added = entries_between(bytes, len, tail).unwrap_or_default();
                     let skips = || {
-                        if matches!(bytes.last(), Some(&(0 | format::RESERVED_FILL))) {
+                        if bytes.last().is_some_and(|&b| is_fill(b)) {
                             candidate_ends(bytes, len).any(|end| chain_skips(bytes, len, end))
                         } else {
                             chain_skips(bytes, len, file_len)

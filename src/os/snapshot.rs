@@ -178,7 +178,12 @@ impl Snapshot {
     /// `trusted`: a length below which the bytes are known to be part of
     /// the chain and are never cut (0 when nothing is known).
     pub(crate) fn of_tail(file: &File, file_len: u64, trusted: u64) -> io::Result<Snapshot> {
-        let end = fill_end(file, file_len, trusted)?;
+        Snapshot::of_tail_to(file, file_len, trusted, fill_end(file, file_len, trusted)?)
+    }
+
+    /// [`Snapshot::of_tail`] of a file whose reserved space was found to
+    /// begin at `end` (`fill_end(file, file_len, trusted)`).
+    fn of_tail_to(file: &File, file_len: u64, trusted: u64, end: u64) -> io::Result<Snapshot> {
         let from = end.saturating_sub(TAIL_WINDOW).max(trusted);
         Snapshot::build(file, file_len, from, copy_end(end))
     }
@@ -189,11 +194,22 @@ impl Snapshot {
     /// more than [`TAIL_WINDOW`] beyond its chain while such a store is
     /// scanned can then still fault the reader).
     pub(crate) fn whole(file: &File, file_len: u64, trusted: u64) -> io::Result<Snapshot> {
+        Snapshot::whole_to(file, file_len, trusted, fill_end(file, file_len, trusted)?)
+    }
+
+    /// [`Snapshot::whole`] of a file whose reserved space was found to begin
+    /// at `end` (`fill_end(file, file_len, trusted)`, read just before: the
+    /// bytes from there on are left zero, as [`Snapshot::build`] says).
+    pub(crate) fn whole_to(
+        file: &File,
+        file_len: u64,
+        trusted: u64,
+        end: u64,
+    ) -> io::Result<Snapshot> {
         if file_len.saturating_sub(trusted) <= WHOLE_COPY_MAX {
-            let end = fill_end(file, file_len, trusted)?;
             Snapshot::build(file, file_len, trusted, copy_end(end))
         } else {
-            Snapshot::of_tail(file, file_len, trusted)
+            Snapshot::of_tail_to(file, file_len, trusted, end)
         }
     }
 
@@ -282,15 +298,6 @@ impl Snapshot {
     }
 }
 
-/// Whether every byte of the file from `from` to `file_len` (more than
-/// none) is reserved space, all zeros or all [`crate::format::RESERVED_FILL`]:
-/// then no entry was completed there when the bytes were read (an entry's
-/// metadata holds a byte that is neither). Read backwards, as
-/// [`Snapshot`]s are, so an append racing the read shows at its start.
-pub(crate) fn only_fill_after(file: &File, file_len: u64, from: u64) -> io::Result<bool> {
-    Ok(file_len > from && fill_end(file, file_len, from)? == from)
-}
-
 /// Where a snapshot stops copying, for a file whose reserved space starts
 /// at `end` (see [`fill_end`]): the last entry's metadata may hold up to 19
 /// bytes equal to the fill after `end` (a checksum ending in `0xFE`
@@ -304,7 +311,7 @@ fn copy_end(end: u64) -> u64 {
 /// lower than `floor`: read backwards in large chunks (only the fill is
 /// looked for, so the order of copying does not matter). The fill is the
 /// file's last byte, if it is `0x00` or `0xFE`; else the file has none.
-fn fill_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
+pub(crate) fn fill_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
     // A page first (most files end in no fill, or in a writer's small
     // chunk of it), then larger reads.
     const FIRST: u64 = 4096;
@@ -328,7 +335,7 @@ fn fill_end(file: &File, file_len: u64, floor: u64) -> io::Result<u64> {
             }
         };
         let f = *fill.get_or_insert(match buf[..got].last() {
-            Some(&b) if b == 0 || b == crate::format::RESERVED_FILL => b,
+            Some(&b) if crate::recovery::is_fill(b) => b,
             _ => return Ok(lo + got as u64),
         });
         let kept = crate::recovery::trimmed_end(&buf[..got], f);

@@ -278,7 +278,7 @@ pub(crate) fn candidate_ends(file: &[u8], floor: u64) -> impl Iterator<Item = u6
     let len = file.len() as u64;
     let reach = METADATA_SIZE as u64 - 1;
     let ((lo, hi), (lo2, hi2)) = match file.last() {
-        Some(&(0 | format::RESERVED_FILL)) if floor < len => {
+        Some(&b) if is_fill(b) && floor < len => {
             let z0 = nonzero_end(&file[floor as usize..]) as u64 + floor;
             let z1 = unfilled_end(&file[floor as usize..z0 as usize]) as u64 + floor;
             // `z1 < z0` whenever the second range is not empty.
@@ -290,6 +290,12 @@ pub(crate) fn candidate_ends(file: &[u8], floor: u64) -> impl Iterator<Item = u6
         _ => ((1, 0), (1, 0)),
     };
     (lo..=hi).rev().chain((lo2..=hi2).rev())
+}
+
+/// Whether `b` is a byte reserved space is filled with: zeros
+/// (preallocation) or [`format::RESERVED_FILL`].
+pub(crate) fn is_fill(b: u8) -> bool {
+    b == 0 || b == format::RESERVED_FILL
 }
 
 /// Length of `bytes` without its trailing zero bytes.
