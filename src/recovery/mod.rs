@@ -332,6 +332,11 @@ pub(crate) fn trimmed_end(bytes: &[u8], fill: u8) -> usize {
 /// newest entry there checks out and the links lead back to offset 0. The
 /// checksum work is bounded; `None` if nothing longer than `floor` is found.
 fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
+    longest_valid_tail_with(file, floor, &mut LinkMemo::default())
+}
+
+/// [`longest_valid_tail`], with the record of links followed passed in.
+fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Option<u64> {
     let len = file.len() as u64;
     let mut budget = 4 * len + (1 << 20);
     // Candidate ends whose links all lead to offset 0 through well-formed
@@ -342,6 +347,9 @@ fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
     // so that they cannot use up the budget before a real end below them.
     let mut strong = Vec::new();
     let mut weak = Vec::new();
+    // Many candidates link into the same chain (a value that embeds an
+    // entry per write, say): each link is followed once, not once per
+    // candidate, or the scan is quadratic in the number of entries.
     let mut c = len;
     while c > floor && c > METADATA_SIZE as u64 {
         let meta_offset = c - METADATA_SIZE as u64;
@@ -355,7 +363,7 @@ fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
                     || (p >= METADATA_SIZE as u64
                         && entry_at(file, p - METADATA_SIZE as u64).is_ok()));
             if plausible {
-                match links_to_zero(file, p) {
+                match walked.links_to_zero(file, p) {
                     Some(n) if n >= 2 => strong.push((c, e)),
                     Some(_) => weak.push((c, e)),
                     None => {}
@@ -394,18 +402,50 @@ fn longest_valid_tail(file: &[u8], floor: u64) -> Option<u64> {
     best
 }
 
-/// How many links lead from `end` back to offset 0 through well-formed
-/// metadata (no checksum is computed); `None` if they do not.
-fn links_to_zero(file: &[u8], end: u64) -> Option<u64> {
-    let mut cursor = end;
-    let mut n = 0;
-    while cursor > 0 {
-        let m = cursor.checked_sub(METADATA_SIZE as u64)?;
-        let e = entry_at(file, m).ok()?;
-        cursor = e.meta.prev_tail;
-        n += 1;
+/// How many links lead from an end back to offset 0 through well-formed
+/// metadata (no checksum is computed), remembered for every end passed on
+/// the way, so that walks that meet an earlier one stop there.
+#[derive(Default)]
+struct LinkMemo {
+    /// End offset -> its link count, `None` if its links do not lead to 0.
+    known: std::collections::HashMap<u64, Option<u64>>,
+    /// Links followed in all (for tests).
+    followed: u64,
+}
+
+impl LinkMemo {
+    /// How many links lead from `end` back to offset 0; `None` if they do
+    /// not.
+    fn links_to_zero(&mut self, file: &[u8], end: u64) -> Option<u64> {
+        let mut path = Vec::new();
+        let mut cursor = end;
+        let mut found = loop {
+            if cursor == 0 {
+                break Some(0);
+            }
+            if let Some(&n) = self.known.get(&cursor) {
+                break n;
+            }
+            path.push(cursor);
+            // `entry_at` refuses a link that does not go back, so the walk
+            // ends.
+            match cursor
+                .checked_sub(METADATA_SIZE as u64)
+                .and_then(|m| entry_at(file, m).ok())
+            {
+                Some(e) => {
+                    self.followed += 1;
+                    cursor = e.meta.prev_tail;
+                }
+                None => break None,
+            }
+        };
+        for &c in path.iter().rev() {
+            found = found.map(|n| n + 1);
+            self.known.insert(c, found);
+        }
+        found
     }
-    Some(n)
 }
 
 /// If `entry` is a batch marker whose value checks out, where its batch
@@ -807,6 +847,52 @@ mod tests {
             assert!(get(&rec, &file, k).is_some(), "key {k}");
         }
         assert!(get(&rec, &file, 99).is_none(), "the forged entry is no key");
+    }
+
+    #[test]
+    fn values_that_each_embed_an_entry_recover_in_linear_time() {
+        // Every value holds, at its start, the exact bytes of an entry for a
+        // key never written, linked to the store's end at that moment (so
+        // each is a candidate end whose links lead to 0), and the last
+        // write is torn. Each candidate used to walk the whole chain:
+        // 18 s to open 32k such entries. Now each link is followed once.
+        let n = 4000u64;
+        let mut file = Vec::new();
+        let mut fakes = Vec::new();
+        for k in 1..=n {
+            let tail = file.len() as u64;
+            let mut v = vec![k as u8; 100];
+            let fake = Metadata {
+                key_hash: 1_000_000 + k,
+                prev_tail: tail,
+                checksum: crate::format::checksum(&v[..40]),
+            };
+            v[40..40 + METADATA_SIZE].copy_from_slice(&fake.encode());
+            encode_value_into(&mut file, tail, k, &v);
+            fakes.push(fake.key_hash);
+        }
+        let whole = file.len();
+        let cut = &file[..whole - 5];
+        let forward = forward_scan(cut);
+        let mut walked = LinkMemo::default();
+        let tail = longest_valid_tail_with(cut, forward, &mut walked);
+        assert!(
+            walked.followed <= 3 * n,
+            "{} links followed for {n} entries",
+            walked.followed
+        );
+        // The torn last value holds an entry whose bytes are a real
+        // entry's: recovery cannot tell them apart and ends there (the
+        // documented limit); every value written before it is kept.
+        let rec = recover(cut).expect("the store opens");
+        assert_eq!(tail, Some(rec.tail));
+        for k in 1..n {
+            assert!(get(&rec, cut, k).is_some(), "key {k}");
+        }
+        assert!(get(&rec, cut, n).is_none(), "the torn value");
+        for &h in &fakes[..fakes.len() - 1] {
+            assert!(get(&rec, cut, h).is_none(), "embedded entry {h}");
+        }
     }
 
     #[test]
