@@ -890,9 +890,11 @@ mod tests {
             assert!(get(&rec, cut, k).is_some(), "key {k}");
         }
         assert!(get(&rec, cut, n).is_none(), "the torn value");
-        for &h in &fakes[..fakes.len() - 1] {
+        let (last, earlier) = fakes.split_last().unwrap();
+        for &h in earlier {
             assert!(get(&rec, cut, h).is_none(), "embedded entry {h}");
         }
+        assert!(get(&rec, cut, *last).is_some(), "the limit as documented");
     }
 
     #[test]
