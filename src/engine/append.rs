@@ -346,6 +346,7 @@ impl Store {
         debug_assert_eq!(tail, append_end(start, ops));
         let new_map = self.map_ahead(w, tail)?;
         let new_table = self.table_ahead(placed.len() as u64)?;
+        self.prefetch_slots(new_table.as_deref(), placed);
         let piece = |s: &Seg| -> &[u8] {
             match *s {
                 Seg::Buf(ref r) => &buf[r.clone()],
@@ -510,6 +511,22 @@ impl Store {
         match view.table.rebuilt(grow, view.bytes()) {
             Ok(t) => Ok(Some(Arc::new(t))),
             Err(off) => Err(self.index_outside_file(off)),
+        }
+    }
+
+    /// Starts loading the index slots that the first entries of `placed`
+    /// will take (in `new_table`, else the current one), so that their cache
+    /// misses overlap the write's system call rather than follow it: in a
+    /// table larger than the cache, a single put otherwise waits on two
+    /// misses after its `pwrite` (the publish loop prefetches the rest of a
+    /// batch itself, `PREFETCH_AHEAD` entries ahead).
+    fn prefetch_slots(&self, new_table: Option<&Table>, placed: &[Placed]) {
+        let view = self.readers.load();
+        let table = new_table.unwrap_or(&view.table);
+        for &(h, _, _) in placed.iter().take(PREFETCH_AHEAD) {
+            let (c, slot) = table.home_slot(h);
+            prefetch(c);
+            prefetch(slot);
         }
     }
 
