@@ -372,17 +372,18 @@ fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Op
         }
         c -= 1;
     }
-    let mut check = |c: u64, e: &EntryLayout| -> Option<bool> {
+    let mut check = |e: &EntryLayout| -> Option<bool> {
         let cost = e.payload_len();
         if cost > budget {
             return None;
         }
         budget -= cost;
-        Some(format::checksum_ok(file, e) && chain_ok(&file[..c as usize], c))
+        // (`walked` knows the links: no walk back to 0 per candidate.)
+        Some(format::checksum_ok(file, e) && walked.chain_ok(file, e))
     };
     let mut best = None;
     for (c, e) in &strong {
-        match check(*c, e) {
+        match check(e) {
             Some(true) => {
                 best = Some(*c);
                 break;
@@ -393,7 +394,7 @@ fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Op
     }
     // A weak candidate only counts if it is longer than the best found.
     for (c, e) in weak.iter().filter(|(c, _)| best.is_none_or(|b| *c > b)) {
-        match check(*c, e) {
+        match check(e) {
             Some(true) => return Some(*c),
             Some(false) => {}
             None => return best,
@@ -403,12 +404,16 @@ fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Op
 }
 
 /// How many links lead from an end back to offset 0 through well-formed
-/// metadata (no checksum is computed), remembered for every end passed on
-/// the way, so that walks that meet an earlier one stop there.
+/// metadata (no checksum is computed), and where the oldest entry on the
+/// way is, remembered for every end passed, so that walks that meet an
+/// earlier one stop there; and which oldest entries may start a chain.
 #[derive(Default)]
 struct LinkMemo {
-    /// End offset -> its link count, `None` if its links do not lead to 0.
-    known: std::collections::HashMap<u64, Option<u64>>,
+    /// End offset -> (links to 0, metadata offset of the oldest entry),
+    /// `None` if its links do not lead to 0.
+    known: std::collections::HashMap<u64, Option<(u64, u64)>>,
+    /// Oldest entry's metadata offset -> whether it may start a chain.
+    oldest_ok: std::collections::HashMap<u64, bool>,
     /// Links followed in all (for tests).
     followed: u64,
 }
@@ -417,11 +422,17 @@ impl LinkMemo {
     /// How many links lead from `end` back to offset 0; `None` if they do
     /// not.
     fn links_to_zero(&mut self, file: &[u8], end: u64) -> Option<u64> {
+        self.walk(file, end).map(|(n, _)| n)
+    }
+
+    /// [`LinkMemo::links_to_zero`] with the oldest entry's metadata offset
+    /// (`u64::MAX` for `end` 0).
+    fn walk(&mut self, file: &[u8], end: u64) -> Option<(u64, u64)> {
         let mut path = Vec::new();
         let mut cursor = end;
         let mut found = loop {
             if cursor == 0 {
-                break Some(0);
+                break Some((0, u64::MAX));
             }
             if let Some(&n) = self.known.get(&cursor) {
                 break n;
@@ -441,10 +452,32 @@ impl LinkMemo {
             }
         };
         for &c in path.iter().rev() {
-            found = found.map(|n| n + 1);
+            found = found.map(|(n, oldest)| {
+                let m = c - METADATA_SIZE as u64;
+                (n + 1, if n == 0 { m } else { oldest })
+            });
             self.known.insert(c, found);
         }
         found
+    }
+
+    /// Whether the chain of a candidate whose newest entry `e` checks out and
+    /// whose links lead to 0 (known here): the oldest entry of a chain of
+    /// more than one may not be zero metadata that fails its checksum.
+    /// Each oldest entry is checked once, however many chains end on it.
+    fn chain_ok(&mut self, file: &[u8], e: &EntryLayout) -> bool {
+        if e.meta.prev_tail == 0 {
+            return true;
+        }
+        let Some((_, oldest)) = self.walk(file, e.meta.prev_tail) else {
+            return false;
+        };
+        *self.oldest_ok.entry(oldest).or_insert_with(|| {
+            entry_at(file, oldest).is_ok_and(|first| {
+                let zero_meta = first.meta.key_hash == 0 && first.meta.checksum == 0;
+                !zero_meta || format::checksum_ok(file, &first)
+            })
+        })
     }
 }
 
@@ -494,43 +527,24 @@ fn last_batch_landed(file: &[u8], entries: &[u64], bytes: u64) -> bool {
 /// a foreign header in front of entries, not an entry. (An oldest value that
 /// is merely damaged is kept: reading it gives `Corrupt`.)
 fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
+    // Where the store ends once torn batches are left out, found first in
+    // one pass down the chain: a file of nested torn batch markers (a
+    // crafted value holds thousands) used to make this function call itself
+    // once per marker, each call with its own table: quadratic memory, then
+    // a stack overflow.
+    let tail = untorn_tail(file, tail)?;
     // Sized for a file of 128-byte entries (capped), grown as needed; the
     // table holds keys, not entries, so a long history costs no memory.
     let mut index = Table::new((tail / 128).clamp(16, 1 << 22), new_seed());
     let mut entries = 0u64;
     let mut cursor = tail;
     let mut oldest = None;
-    let mut marker_seen = false;
     let mut markers = 0u64;
-    // The entries after the newest batch marker (newest first), to check
-    // if that batch is the file's last append.
-    let mut newest: Vec<u64> = Vec::new();
-    let mut newest_bytes = 0u64;
     while cursor > 0 {
         let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
         let entry = entry_at(file, meta_offset).ok()?;
         if entries == 0 && !format::checksum_ok(file, &entry) {
             return None;
-        }
-        if !marker_seen {
-            if let Some(end) = batch_marker_end(file, &entry) {
-                marker_seen = true;
-                if end > tail || (end == tail && !last_batch_landed(file, &newest, newest_bytes)) {
-                    // The newest batch is not all there (cut short, or a
-                    // power cut lost a page of it while later ones landed):
-                    // the store ends before its marker (a batch is all or
-                    // nothing).
-                    return walk_back(file, entry.meta.prev_tail);
-                }
-                newest = Vec::new();
-            } else if newest_bytes <= LAST_BATCH_CHECK_MAX {
-                newest_bytes += entry.payload_len();
-                if newest.len() >= LAST_BATCH_CHECK_ENTRIES {
-                    newest_bytes = u64::MAX;
-                } else {
-                    newest.push(meta_offset);
-                }
-            }
         }
         if entry.meta.key_hash == format::BATCH_KEY_HASH {
             markers += 1;
@@ -563,32 +577,51 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
     })
 }
 
-/// As [`walk_back`], without building an index: whether the chain from
-/// `tail` is sound.
-fn chain_ok(file: &[u8], tail: u64) -> bool {
+/// Whether the newest batch, whose marker declares `end`, is not all there
+/// in a store ending at `tail` (cut short, or a power cut lost a page of it
+/// while later ones landed): then the store ends before its marker (a batch
+/// is all or nothing). `newest`: the entries after the marker, as in
+/// [`last_batch_landed`].
+fn batch_torn(file: &[u8], end: u64, tail: u64, newest: &[u64], newest_bytes: u64) -> bool {
+    end > tail || (end == tail && !last_batch_landed(file, newest, newest_bytes))
+}
+
+/// Where the store that ends at `tail` ends without a torn batch at its
+/// end (see [`batch_torn`]): each torn batch moves the end to before its
+/// marker, and the newest batch below that end is looked at next. One pass
+/// down the chain; `None` where [`walk_back`] would fail on the way (a link
+/// that is not well formed, or a newest entry that fails its checksum).
+fn untorn_tail(file: &[u8], mut tail: u64) -> Option<u64> {
     let mut cursor = tail;
-    let mut count = 0u64;
-    let mut oldest = None;
+    let mut newest: Vec<u64> = Vec::new();
+    let mut newest_bytes = 0u64;
+    let mut first = true;
     while cursor > 0 {
-        let Some(meta_offset) = cursor.checked_sub(METADATA_SIZE as u64) else {
-            return false;
-        };
-        let Ok(entry) = entry_at(file, meta_offset) else {
-            return false;
-        };
-        if count == 0 && !format::checksum_ok(file, &entry) {
-            return false;
+        let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
+        let entry = entry_at(file, meta_offset).ok()?;
+        if first && !format::checksum_ok(file, &entry) {
+            return None;
         }
-        count += 1;
+        first = false;
+        if let Some(end) = batch_marker_end(file, &entry) {
+            if !batch_torn(file, end, tail, &newest, newest_bytes) {
+                return Some(tail);
+            }
+            tail = entry.meta.prev_tail;
+            newest.clear();
+            newest_bytes = 0;
+            first = true;
+        } else if newest_bytes <= LAST_BATCH_CHECK_MAX {
+            newest_bytes += entry.payload_len();
+            if newest.len() >= LAST_BATCH_CHECK_ENTRIES {
+                newest_bytes = u64::MAX;
+            } else {
+                newest.push(meta_offset);
+            }
+        }
         cursor = entry.meta.prev_tail;
-        oldest = Some(entry);
     }
-    match oldest {
-        Some(first) if count > 1 && first.meta.key_hash == 0 && first.meta.checksum == 0 => {
-            format::checksum_ok(file, &first)
-        }
-        _ => true,
-    }
+    Some(tail)
 }
 
 fn read_u64(file: &[u8], at: usize) -> u64 {
@@ -679,6 +712,11 @@ pub(crate) fn first_intact_entry_after(file: &[u8], from: u64, budget: Option<u6
         return Found::Nothing;
     }
     let mut budget = budget.unwrap_or(u64::MAX);
+    // Candidates are tried in order of their metadata offset, so the
+    // checksum of a payload that starts where an earlier candidate's did
+    // extends that one's (a zero-filled value makes every word a candidate
+    // linked to the same place: without this the scan is quadratic).
+    let mut running = RunningCrcs::default();
     for n in f + 1..=len - METADATA_SIZE {
         let link = read_u64(file, n + 8);
         if link < from || link >= n as u64 {
@@ -687,12 +725,10 @@ pub(crate) fn first_intact_entry_after(file: &[u8], from: u64, budget: Option<u6
         let Ok(entry) = entry_at(file, n as u64) else {
             continue;
         };
-        let cost = entry.payload_len();
-        if cost > budget {
+        let Some(crc) = running.crc(file, entry.payload.start, n as u64, &mut budget) else {
             return Found::OverBudget(entry.end());
-        }
-        budget -= cost;
-        if format::checksum_ok(file, &entry) {
+        };
+        if crc == entry.meta.checksum {
             return Found::Entry(entry);
         }
         // The same entry in a layout with another payload alignment (none, 8,
@@ -706,16 +742,43 @@ pub(crate) fn first_intact_entry_after(file: &[u8], from: u64, budget: Option<u6
                 continue;
             }
             tried = start;
-            let cost = entry.meta_offset - start;
-            budget = budget.saturating_sub(cost);
-            if format::checksum(format::slice(file, start..entry.meta_offset))
-                == entry.meta.checksum
-            {
+            let Some(crc) = running.crc(file, start, n as u64, &mut budget) else {
+                return Found::OverBudget(entry.end());
+            };
+            if crc == entry.meta.checksum {
                 return Found::Entry(entry);
             }
         }
     }
     Found::Nothing
+}
+
+/// CRC-32 states of payloads by where they start, each as far as it has
+/// been computed (see [`first_intact_entry_after`]).
+#[derive(Default)]
+struct RunningCrcs(std::collections::HashMap<u64, (crc32fast::Hasher, u64)>);
+
+impl RunningCrcs {
+    /// The CRC-32 of `file[start..end]`, computing only what no earlier
+    /// call for `start` did (`end` never decreases per `start`), charged
+    /// to `budget`; `None` when that would pass it.
+    fn crc(&mut self, file: &[u8], start: u64, end: u64, budget: &mut u64) -> Option<u32> {
+        let (h, done) = self
+            .0
+            .entry(start)
+            .or_insert_with(|| (crc32fast::Hasher::new(), start));
+        if end < *done {
+            // Not reached by the callers (offsets only grow): compute it whole.
+            let cost = end - start;
+            *budget = budget.checked_sub(cost)?;
+            return Some(format::checksum(format::slice(file, start..end)));
+        }
+        let cost = end - *done;
+        *budget = budget.checked_sub(cost)?;
+        h.update(format::slice(file, *done..end));
+        *done = end;
+        Some(h.clone().finalize())
+    }
 }
 
 /// The entries between `stop` and `tail` (both entry boundaries), oldest
@@ -895,6 +958,76 @@ mod tests {
             assert!(get(&rec, cut, h).is_none(), "embedded entry {h}");
         }
         assert!(get(&rec, cut, *last).is_some(), "the limit as documented");
+    }
+
+    #[test]
+    fn candidates_on_a_refused_first_entry_are_refused_in_linear_time() {
+        // A first "entry" whose metadata is zeros and whose checksum fails
+        // (a foreign header), then valid entries linked from it: every end
+        // is a candidate whose chain is refused at its oldest entry. Each
+        // candidate used to walk its chain down to that entry: 2.8 s for
+        // 32k entries.
+        let n = 4000u64;
+        let mut file = vec![0x5au8; 44];
+        file.extend([0u8; METADATA_SIZE]);
+        let mut h = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..n {
+            let tail = file.len() as u64;
+            h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9).wrapping_add(1) | 1 << 63;
+            encode_value_into(&mut file, tail, h, b"v");
+        }
+        let mut walked = LinkMemo::default();
+        assert_eq!(longest_valid_tail_with(&file, 0, &mut walked), None);
+        assert!(
+            walked.followed <= 3 * n,
+            "{} links followed for {n} entries",
+            walked.followed
+        );
+        assert!(walked.oldest_ok.len() <= 1, "the oldest entry checked once");
+        assert!(recover(&file).is_err());
+    }
+
+    #[test]
+    fn the_search_for_an_intact_entry_is_linear_in_a_zero_filled_value() {
+        // A damaged first value, then a value of zeros: every zero word in
+        // it reads as metadata linked to offset 0, whose checksum covers
+        // the file up to it. Each used to be checksummed from offset 0
+        // (a salvage of an 800 KB zero value took 3 s).
+        let mut file = Vec::new();
+        encode_value_into(&mut file, 0, 1, b"first value");
+        file[3] ^= 0x40;
+        let t1 = file.len() as u64;
+        encode_value_into(&mut file, t1, 2, &vec![0u8; 200_000]);
+        let t2 = file.len() as u64;
+        encode_value_into(&mut file, t2, 3, b"last");
+        // Checksummed bytes: a few passes over the file (metadata mixed
+        // with zeros makes a few other starts), not one pass per word.
+        let budget = 16 * file.len() as u64;
+        match first_intact_entry_after(&file, 0, Some(budget)) {
+            Found::Entry(e) => assert_eq!((e.meta.key_hash, e.end()), (2, t2)),
+            Found::OverBudget(end) => panic!("over budget at {end}"),
+            Found::Nothing => panic!("the zero value was not found"),
+        }
+    }
+
+    #[test]
+    fn thousands_of_torn_batch_markers_are_left_out_in_one_pass() {
+        // A value can hold the bytes of many batch markers, each declaring
+        // an end past the file; torn, they are the file's newest entries.
+        // Each used to cost a recursive call with its own table: at 16k
+        // markers the stack overflowed (a crash at open).
+        let (mut file, ends) = sample();
+        let end = *ends.last().unwrap();
+        for i in 0..20_000u64 {
+            let tail = file.len() as u64;
+            let declared = if i % 2 == 0 { u64::MAX } else { 1 << 50 };
+            let marker = format::batch_marker(declared);
+            encode_value_into(&mut file, tail, format::BATCH_KEY_HASH, &marker);
+        }
+        let rec = recover(&file).expect("the store opens");
+        assert_eq!(rec.tail, end);
+        assert_eq!(rec.index.len(), 3);
+        assert_eq!(rec.entries, 7);
     }
 
     #[test]
