@@ -961,6 +961,42 @@ mod tests {
     }
 
     #[test]
+    fn a_torn_value_that_holds_an_entry_linked_to_zero_drops_the_store_before_it() {
+        // The documented limit at its worst: a value holds metadata linked
+        // to offset 0 whose checksum matches every byte from 0 to it. Torn,
+        // the file is byte for byte a store of one entry followed by a torn
+        // tail, and recovery takes it so: the 20 values before it are gone
+        // (README, "Limits of the format").
+        let mut file = Vec::new();
+        for k in 1..=20u64 {
+            let tail = file.len() as u64;
+            encode_value_into(&mut file, tail, k, &vec![k as u8; 100]);
+        }
+        let tail = file.len() as u64;
+        let start = (tail + format::pad_len(tail)) as usize;
+        let mut v = vec![7u8; 300];
+        let k = 100;
+        let mut prefix = file.clone();
+        prefix.resize(start, 0);
+        prefix.extend_from_slice(&v[..k]);
+        let fake = Metadata {
+            key_hash: 999,
+            prev_tail: 0,
+            checksum: crate::format::checksum(&prefix),
+        };
+        v[k..k + METADATA_SIZE].copy_from_slice(&fake.encode());
+        encode_value_into(&mut file, tail, 21, &v);
+        let whole = recover(&file).expect("the whole store opens");
+        assert_eq!(whole.index.len(), 21, "written whole, nothing is lost");
+        let cut = &file[..file.len() - 5];
+        let rec = recover(cut).expect("the torn store opens");
+        assert_eq!(rec.tail, (start + k + METADATA_SIZE) as u64);
+        assert_eq!(rec.index.len(), 1, "only the crafted entry");
+        assert!(get(&rec, cut, 999).is_some());
+        assert!((1..=21).all(|k| get(&rec, cut, k).is_none()));
+    }
+
+    #[test]
     fn candidates_on_a_refused_first_entry_are_refused_in_linear_time() {
         // A first "entry" whose metadata is zeros and whose checksum fails
         // (a foreign header), then valid entries linked from it: every end
