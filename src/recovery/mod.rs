@@ -970,7 +970,7 @@ mod tests {
         let mut file = Vec::new();
         for k in 1..=20u64 {
             let tail = file.len() as u64;
-            encode_value_into(&mut file, tail, k, &vec![k as u8; 100]);
+            encode_value_into(&mut file, tail, k, &[k as u8; 100]);
         }
         let tail = file.len() as u64;
         let start = (tail + format::pad_len(tail)) as usize;
