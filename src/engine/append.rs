@@ -51,6 +51,9 @@ impl Store {
     pub fn write(&self, key: &[u8], value: &[u8]) -> Result<()> {
         check_key(key)?;
         check_value(value)?;
+        // The value is read (checksum, copy) only after the key's hash and
+        // the writer lock: start loading it now.
+        prefetch_bytes(value);
         self.append(&[Op::Put(format::key_hash(key), value)])
     }
 

@@ -272,10 +272,11 @@ impl Store {
     /// is damaged, rebuilds the index by walking the store's chain, shows
     /// it to readers and removes the copy.
     pub(crate) fn check_index_locked(&self) -> Result<()> {
-        let view = self.readers.load_full();
-        if view.table.check_all() {
+        if self.readers.load().table.check_all() {
+            // Every write asks: no reference count to change.
             return Ok(());
         }
+        let view = self.readers.load_full();
         let rec = crate::recovery::recover_fast(view.bytes(), 0)
             .filter(|r| r.tail == view.len())
             .ok_or_else(|| self.index_damaged())?;

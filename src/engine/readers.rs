@@ -166,8 +166,13 @@ impl Readers {
     ) {
         let mut sh = self.lock_shared();
         self.view.collect();
-        let cur = self.view.load_full();
-        let view = if new_map.is_some() || new_table.is_some() {
+        // Most appends change neither the mapping nor the table: they use
+        // the current view through a guard (no reference count to change:
+        // two atomic read-modify-writes per put saved).
+        let replaced: Arc<View>;
+        let guard;
+        let view: &View = if new_map.is_some() || new_table.is_some() {
+            let cur = self.view.load_full();
             let map = match new_map {
                 Some(m) => {
                     sh.retired.push(Arc::clone(&cur.map));
@@ -176,11 +181,12 @@ impl Readers {
                 None => Arc::clone(&cur.map),
             };
             let table = new_table.unwrap_or_else(|| Arc::clone(&cur.table));
-            let v = View::new(table, map, cur.len());
-            self.view.store(Arc::clone(&v));
-            v
+            replaced = View::new(table, map, cur.len());
+            self.view.store(Arc::clone(&replaced));
+            &replaced
         } else {
-            cur
+            guard = self.view.load();
+            &guard
         };
         let bytes = view.map.bytes(tail);
         if !sh.snapshots.is_empty() {
