@@ -145,6 +145,7 @@ fn reserve_child() {
 #[test]
 fn a_writer_killed_midway_leaves_0xfe_that_every_reader_takes_for_a_torn_tail() {
     let dir = Scratch::new("reserve-kill");
+    let mut filled_rounds = 0u32;
     for (round, kill_after) in [3u64, 40, 333, 1500, 4100].into_iter().enumerate() {
         let path = dir.file(&format!("s{round}.srd"));
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
@@ -176,10 +177,15 @@ fn a_writer_killed_midway_leaves_0xfe_that_every_reader_takes_for_a_torn_tail() 
         assert_eq!(status.signal(), Some(9), "round {round}: {status:?}");
         let acked = acked.unwrap();
         let len = std::fs::metadata(&path).unwrap().len();
-        if !cfg!(srd_generic_unix) {
-            let b = std::fs::read(&path).unwrap();
-            assert_eq!(b.last(), Some(&0xFE), "round {round}: reserved space left");
-        }
+        // Usually the kill leaves reserved space. Not always: a value
+        // above the copy limit is written with `pwrite` and may end past
+        // the reserved space, and under load the writer can get that far
+        // before the kill lands (CI saw it once in round 0); then the file
+        // ends with that entry's metadata (the RW open below checks that
+        // nothing is cut then).
+        let b = std::fs::read(&path).unwrap();
+        let filled = b.last() == Some(&0xFE);
+        filled_rounds += u32::from(filled);
         // Every acknowledged write is there, whatever else (a write under
         // way when it was killed) holds its own value.
         let expect = |get: &dyn Fn(&[u8]) -> Option<Vec<u8>>, who: &str| {
@@ -222,6 +228,9 @@ fn a_writer_killed_midway_leaves_0xfe_that_every_reader_takes_for_a_torn_tail() 
         // A read-write open cuts them off: the file is the store again.
         let w = Store::open(&path, reserving()).unwrap();
         assert_eq!(w.file_size(), store_len, "round {round}");
+        if !filled {
+            assert_eq!(store_len, len, "round {round}: no fill, nothing to cut");
+        }
         expect(&|k| w.read_to_vec(k).unwrap(), "read-write open");
         w.write(b"after", b"restart").unwrap();
         drop(w);
@@ -229,6 +238,13 @@ fn a_writer_killed_midway_leaves_0xfe_that_every_reader_takes_for_a_torn_tail() 
             std::fs::metadata(&path).unwrap().len(),
             ro(&path).file_size(),
             "round {round}: closed, the file is the store"
+        );
+    }
+    if !cfg!(srd_generic_unix) {
+        // The test is about reserved space: most kills must leave some.
+        assert!(
+            filled_rounds >= 3,
+            "{filled_rounds} of 5 kills left 0xFE bytes"
         );
     }
 }

@@ -364,28 +364,34 @@ fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Op
                         && entry_at(file, p - METADATA_SIZE as u64).is_ok()));
             if plausible {
                 match walked.links_to_zero(file, p) {
-                    Some(n) if n >= 2 => strong.push((c, e)),
-                    Some(_) => weak.push((c, e)),
+                    // Only the end is kept (a crafted tail can make most
+                    // of its bytes candidates): its metadata is read again.
+                    Some(n) if n >= 2 => strong.push(c),
+                    Some(_) => weak.push(c),
                     None => {}
                 }
             }
         }
         c -= 1;
     }
-    let mut check = |e: &EntryLayout| -> Option<bool> {
+    let mut check = |c: u64| -> Option<bool> {
+        // Well formed when it was kept.
+        let Ok(e) = entry_at(file, c - METADATA_SIZE as u64) else {
+            return Some(false);
+        };
         let cost = e.payload_len();
         if cost > budget {
             return None;
         }
         budget -= cost;
         // (`walked` knows the links: no walk back to 0 per candidate.)
-        Some(format::checksum_ok(file, e) && walked.chain_ok(file, e))
+        Some(format::checksum_ok(file, &e) && walked.chain_ok(file, &e))
     };
     let mut best = None;
-    for (c, e) in &strong {
-        match check(e) {
+    for &c in &strong {
+        match check(c) {
             Some(true) => {
-                best = Some(*c);
+                best = Some(c);
                 break;
             }
             Some(false) => {}
@@ -393,9 +399,9 @@ fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Op
         }
     }
     // A weak candidate only counts if it is longer than the best found.
-    for (c, e) in weak.iter().filter(|(c, _)| best.is_none_or(|b| *c > b)) {
-        match check(e) {
-            Some(true) => return Some(*c),
+    for &c in weak.iter().filter(|&&c| best.is_none_or(|b| c > b)) {
+        match check(c) {
+            Some(true) => return Some(c),
             Some(false) => {}
             None => return best,
         }
@@ -410,12 +416,17 @@ fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Op
 #[derive(Default)]
 struct LinkMemo {
     /// End offset -> (links to 0, metadata offset of the oldest entry),
-    /// `None` if its links do not lead to 0.
-    known: std::collections::HashMap<u64, Option<(u64, u64)>>,
+    /// `None` if its links do not lead to 0. Kept for the ends
+    /// [`MEMO_STRIDE`] links apart on a chain (any subset gives the same
+    /// answers; a walk that meets another between two kept ends goes on to
+    /// the next one, at most that many links further).
+    known: OffsetMap<Option<(u64, u64)>>,
     /// Oldest entry's metadata offset -> whether it may start a chain.
-    oldest_ok: std::collections::HashMap<u64, bool>,
+    oldest_ok: OffsetMap<bool>,
     /// Links followed in all (for tests).
     followed: u64,
+    /// The ends of the current walk (kept for its capacity).
+    path: Vec<u64>,
 }
 
 impl LinkMemo {
@@ -428,7 +439,8 @@ impl LinkMemo {
     /// [`LinkMemo::links_to_zero`] with the oldest entry's metadata offset
     /// (`u64::MAX` for `end` 0).
     fn walk(&mut self, file: &[u8], end: u64) -> Option<(u64, u64)> {
-        let mut path = Vec::new();
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
         let mut cursor = end;
         let mut found = loop {
             if cursor == 0 {
@@ -451,13 +463,27 @@ impl LinkMemo {
                 None => break None,
             }
         };
-        for &c in path.iter().rev() {
+        for (i, &c) in path.iter().enumerate().rev() {
             found = found.map(|(n, oldest)| {
                 let m = c - METADATA_SIZE as u64;
                 (n + 1, if n == 0 { m } else { oldest })
             });
-            self.known.insert(c, found);
+            // Kept by depth, so that walks from different ends keep the
+            // same ends of a shared chain.
+            let stride_end = match found {
+                Some((n, _)) => n % MEMO_STRIDE as u64 == 0,
+                None => i % MEMO_STRIDE == 0,
+            };
+            if stride_end {
+                if self.known.len() >= MEMO_MAX {
+                    // Bounded memory on any file (a crafted tail can be all
+                    // candidates): start again, the answers are the same.
+                    self.known.clear();
+                }
+                self.known.insert(c, found);
+            }
         }
+        self.path = path;
         found
     }
 
@@ -753,16 +779,58 @@ pub(crate) fn first_intact_entry_after(file: &[u8], from: u64, budget: Option<u6
     Found::Nothing
 }
 
-/// CRC-32 states of payloads by where they start, each as far as it has
-/// been computed (see [`first_intact_entry_after`]).
+/// How far apart the ends a [`LinkMemo`] keeps are on a chain: memory for
+/// a long chain walked once is 1/8 of a map entry per entry, and a walk
+/// that joins a chain follows at most 8 more links.
+const MEMO_STRIDE: usize = 8;
+
+/// At most this many ends in a [`LinkMemo`] (about 40 MiB with the map's
+/// slack): a chain of 8M entries fits.
+const MEMO_MAX: usize = 1 << 20;
+
+/// A hash map keyed by file offsets, with a multiply-shift hash (offsets
+/// are not chosen to collide: a crafted file can only slow its own open).
+type OffsetMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<OffsetHasher>>;
+
+/// The hasher of [`OffsetMap`].
 #[derive(Default)]
-struct RunningCrcs(std::collections::HashMap<u64, (crc32fast::Hasher, u64)>);
+struct OffsetHasher(u64);
+
+impl std::hash::Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b) ^ self.0.rotate_left(8));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        let m = u128::from(x ^ self.0) * 0x9e37_79b9_7f4a_7c15;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
+    }
+}
+
+/// At most this many payload starts keep a running CRC (see
+/// [`RunningCrcs`]): memory stays bounded whatever the file holds.
+const RUNNING_CRCS_MAX: usize = 64;
+
+/// CRC-32 states of payloads by where they start, each as far as it has
+/// been computed (see [`first_intact_entry_after`]). A zero-filled stretch
+/// makes many candidates that share one start; when more than
+/// [`RUNNING_CRCS_MAX`] starts are seen, the states are dropped and the
+/// ones in use start again.
+#[derive(Default)]
+struct RunningCrcs(OffsetMap<(crc32fast::Hasher, u64)>);
 
 impl RunningCrcs {
     /// The CRC-32 of `file[start..end]`, computing only what no earlier
     /// call for `start` did (`end` never decreases per `start`), charged
     /// to `budget`; `None` when that would pass it.
     fn crc(&mut self, file: &[u8], start: u64, end: u64, budget: &mut u64) -> Option<u32> {
+        if self.0.len() >= RUNNING_CRCS_MAX && !self.0.contains_key(&start) {
+            self.0.clear();
+        }
         let (h, done) = self
             .0
             .entry(start)
@@ -939,8 +1007,9 @@ mod tests {
         let forward = forward_scan(cut);
         let mut walked = LinkMemo::default();
         let tail = longest_valid_tail_with(cut, forward, &mut walked);
+        // At most MEMO_STRIDE links per candidate past the ends kept.
         assert!(
-            walked.followed <= 3 * n,
+            walked.followed <= (MEMO_STRIDE as u64 + 3) * n,
             "{} links followed for {n} entries",
             walked.followed
         );
@@ -1014,8 +1083,9 @@ mod tests {
         }
         let mut walked = LinkMemo::default();
         assert_eq!(longest_valid_tail_with(&file, 0, &mut walked), None);
+        // At most MEMO_STRIDE links per candidate past the ends kept.
         assert!(
-            walked.followed <= 3 * n,
+            walked.followed <= (MEMO_STRIDE as u64 + 3) * n,
             "{} links followed for {n} entries",
             walked.followed
         );
