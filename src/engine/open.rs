@@ -178,27 +178,8 @@ impl Store {
     ) -> std::result::Result<(recovery::Recovered, u64, bool), recovery::Damage> {
         match Store::recover_fast(path, stat, options, bytes, 0) {
             Some(found) => Ok(found),
-            None => {
-                let committed = Store::committed(path, stat, options, bytes, u64::MAX);
-                recovery::recover_slow_above(bytes, committed).map(|r| (r, u64::MAX, false))
-            }
+            None => recovery::recover_slow(bytes).map(|r| (r, u64::MAX, false)),
         }
-    }
-
-    /// Where the store ended when its index copy was saved, if the file
-    /// still shows it (see `persist::committed_len`); 0 if unknown or above
-    /// `max` (only bytes below `max` are read).
-    fn committed(
-        path: &Path,
-        stat: &fs::Metadata,
-        options: &OpenOptions,
-        bytes: &[u8],
-        max: u64,
-    ) -> u64 {
-        if !options.index_file {
-            return 0;
-        }
-        crate::index::persist::committed_len(path, bytes, stat, max).unwrap_or(0)
     }
 
     /// The index copy, or else a walk back from the end of the file: reads
@@ -222,21 +203,7 @@ impl Store {
         };
         match copy {
             Some((r, at)) => Some((r, at, true)),
-            None => {
-                let r = recovery::recover_fast(bytes, floor)?;
-                // A copy that no longer matches may still say where the
-                // store ended when it was saved: an end found here must
-                // pass through that point, else the slow path (which keeps
-                // it) decides. (An end cut exactly after an entry crafted
-                // inside a torn value can link below it.)
-                if options.index_file {
-                    match crate::index::persist::committed_len(path, bytes, stat, r.tail) {
-                        Ok(c) if c == 0 || recovery::passes_through(bytes, r.tail, c) => {}
-                        _ => return None,
-                    }
-                }
-                Some((r, u64::MAX, false))
-            }
+            None => recovery::recover_fast(bytes, floor).map(|r| (r, u64::MAX, false)),
         }
     }
 
@@ -346,10 +313,7 @@ impl Store {
             // may cut, so all of it is read by `pread` (`Snapshot::whole`).
             drop(snap);
             let snap = Snapshot::whole(file, file_len, trusted).map_err(read_err)?;
-            let bytes = snap.bytes();
-            let committed = Store::committed(path, &stat, options, bytes, bytes.len() as u64);
-            let found =
-                recovery::recover_slow_above(bytes, committed).map(|r| (r, u64::MAX, false));
+            let found = recovery::recover_slow(snap.bytes()).map(|r| (r, u64::MAX, false));
             if let Ok(f) = &found {
                 if attempt < 5 && !snap.still_in_file(file, f.0.tail, meta) {
                     continue;

@@ -226,45 +226,6 @@ pub(crate) fn saved_len(path: &Path, store_meta: &Metadata) -> Option<u64> {
     (Identity::decode(&h) == Identity::of(store_meta)).then(|| u64_at(&h, 8))
 }
 
-/// Where the store ended when the copy beside `path` was saved (at a
-/// close), if the copy was made from this very file (the same device and
-/// inode; its size and `st_ctime` may have changed since: appends by a
-/// writer that crashed before saving) and the file still holds, at that
-/// length, the 20 metadata bytes and the 4 KiB before them that the copy
-/// recorded. Everything up to there was the store, and recovery keeps it
-/// (see `recovery::recover_slow_above`). The store's bytes are read only
-/// if that length is at most `max` (`Err(len)` when it is above: the
-/// caller decides); `Ok(0)` when there is no such copy.
-pub(crate) fn committed_len(
-    path: &Path,
-    store: &[u8],
-    store_meta: &Metadata,
-    max: u64,
-) -> Result<u64, u64> {
-    let Some(file) = crate::os::file::open_regular(&index_path(path)) else {
-        return Ok(0);
-    };
-    let mut h = [0u8; HEADER];
-    if file.read_exact_at(&mut h, 0).is_err()
-        || &h[0..8] != MAGIC
-        || u64_at(&h, 120) != xxh3_64(&h[..120])
-    {
-        return Ok(0);
-    }
-    let (saved, now) = (Identity::decode(&h), Identity::of(store_meta));
-    if (saved.dev, saved.ino) != (now.dev, now.ino) {
-        return Ok(0);
-    }
-    let len = u64_at(&h, 8);
-    if len > max {
-        return Err(len);
-    }
-    match tail_mark(store, len) {
-        Some((meta, digest)) if h[16..36] == meta && u64_at(&h, 40) == digest => Ok(len),
-        _ => Ok(0),
-    }
-}
-
 /// A copy that matched the store.
 pub(crate) struct Loaded {
     pub table: Table,

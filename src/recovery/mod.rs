@@ -88,53 +88,6 @@ pub(crate) fn recover_fast(file: &[u8], floor: u64) -> Option<Recovered> {
     None
 }
 
-/// [`recover_slow`] for a file whose first `committed` bytes were the whole
-/// store when its index copy was saved (see
-/// `crate::index::persist::committed_len`; 0 if not known): the store found
-/// must pass through that point. A value crafted to hold an entry linked
-/// further back (to offset 0, say) and torn by a crash would otherwise drop
-/// every entry after that link (see README, "Limits of the format"); with
-/// it, only what was written since the copy is exposed. If `committed` is
-/// no end of a sound chain (a file rewritten in place since), as
-/// [`recover_slow`].
-pub(crate) fn recover_slow_above(file: &[u8], committed: u64) -> Result<Recovered, Damage> {
-    if committed == 0 || committed > file.len() as u64 || !sound_end(file, committed) {
-        return recover_slow(file);
-    }
-    let forward = forward_scan_from(file, committed);
-    let mut walked = LinkMemo {
-        stop: committed,
-        ..LinkMemo::default()
-    };
-    let tail = longest_valid_tail_with(file, forward, &mut walked).unwrap_or(forward);
-    finish_slow(file, tail)
-}
-
-/// Whether `end` ends a chain that leads back to offset 0 through
-/// well-formed metadata, with its newest entry checking out.
-fn sound_end(file: &[u8], end: u64) -> bool {
-    end.checked_sub(METADATA_SIZE as u64)
-        .and_then(|m| entry_at(file, m).ok())
-        .is_some_and(|e| format::checksum_ok(file, &e))
-        && LinkMemo::default().links_to_zero(file, end).is_some()
-}
-
-/// Whether the chain from `tail` (an entry's end) passes through `stop`:
-/// its links, followed back, land exactly on it.
-pub(crate) fn passes_through(file: &[u8], tail: u64, stop: u64) -> bool {
-    let mut cursor = tail;
-    while cursor > stop {
-        match cursor
-            .checked_sub(METADATA_SIZE as u64)
-            .and_then(|m| entry_at(file, m).ok())
-        {
-            Some(e) => cursor = e.meta.prev_tail,
-            None => return false,
-        }
-    }
-    cursor == stop
-}
-
 /// The rest of [`recover`]: a torn or damaged tail, found by scanning the
 /// whole file.
 pub(crate) fn recover_slow(file: &[u8]) -> Result<Recovered, Damage> {
@@ -144,12 +97,6 @@ pub(crate) fn recover_slow(file: &[u8]) -> Result<Recovered, Damage> {
     // longer one.
     let forward = forward_scan(file);
     let tail = longest_valid_tail(file, forward).unwrap_or(forward);
-    finish_slow(file, tail)
-}
-
-/// The end of [`recover_slow`] once the tail is chosen: refuses a chain
-/// that breaks before an intact entry, else walks it.
-fn finish_slow(file: &[u8], tail: u64) -> Result<Recovered, Damage> {
     if tail == 0 {
         return Err(Damage {
             offset: 0,
@@ -480,10 +427,6 @@ struct LinkMemo {
     followed: u64,
     /// The ends of the current walk (kept for its capacity).
     path: Vec<u64>,
-    /// Where chains must lead (offset 0, or a point the store is known to
-    /// pass through, see [`recover_slow_above`]); "links to 0" below means
-    /// links to it.
-    stop: u64,
 }
 
 impl LinkMemo {
@@ -500,11 +443,8 @@ impl LinkMemo {
         path.clear();
         let mut cursor = end;
         let mut found = loop {
-            if cursor == self.stop {
+            if cursor == 0 {
                 break Some((0, u64::MAX));
-            }
-            if cursor < self.stop {
-                break None;
             }
             if let Some(&n) = self.known.get(&cursor) {
                 break n;
@@ -552,9 +492,7 @@ impl LinkMemo {
     /// more than one may not be zero metadata that fails its checksum.
     /// Each oldest entry is checked once, however many chains end on it.
     fn chain_ok(&mut self, file: &[u8], e: &EntryLayout) -> bool {
-        if e.meta.prev_tail == self.stop || self.stop > 0 {
-            // Above a known point of the store: what is below it was
-            // checked (`sound_end`).
+        if e.meta.prev_tail == 0 {
             return true;
         }
         let Some((_, oldest)) = self.walk(file, e.meta.prev_tail) else {
