@@ -348,8 +348,9 @@ fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Op
     let mut strong = Vec::new();
     let mut weak = Vec::new();
     // Many candidates link into the same chain (a value that embeds an
-    // entry per write, say): each link is followed once, not once per
-    // candidate, or the scan is quadratic in the number of entries.
+    // entry per write, say): `walked` remembers where chains lead, so a
+    // candidate follows a few links, not its whole chain (that made the
+    // scan quadratic in the number of entries).
     let mut c = len;
     while c > floor && c > METADATA_SIZE as u64 {
         let meta_offset = c - METADATA_SIZE as u64;
@@ -411,8 +412,9 @@ fn longest_valid_tail_with(file: &[u8], floor: u64, walked: &mut LinkMemo) -> Op
 
 /// How many links lead from an end back to offset 0 through well-formed
 /// metadata (no checksum is computed), and where the oldest entry on the
-/// way is, remembered for every end passed, so that walks that meet an
-/// earlier one stop there; and which oldest entries may start a chain.
+/// way is, remembered for some of the ends passed (see `known`), so that
+/// walks that meet an earlier one stop soon after; and which oldest entries
+/// may start a chain.
 #[derive(Default)]
 struct LinkMemo {
     /// End offset -> (links to 0, metadata offset of the oldest entry),
@@ -553,54 +555,87 @@ fn last_batch_landed(file: &[u8], entries: &[u64], bytes: u64) -> bool {
 /// a foreign header in front of entries, not an entry. (An oldest value that
 /// is merely damaged is kept: reading it gives `Corrupt`.)
 fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
-    // Where the store ends once torn batches are left out, found first in
-    // one pass down the chain: a file of nested torn batch markers (a
-    // crafted value holds thousands) used to make this function call itself
-    // once per marker, each call with its own table: quadratic memory, then
-    // a stack overflow.
-    let tail = untorn_tail(file, tail)?;
+    let mut tail = tail;
     // Sized for a file of 128-byte entries (capped), grown as needed; the
     // table holds keys, not entries, so a long history costs no memory.
-    let mut index = Table::new((tail / 128).clamp(16, 1 << 22), new_seed());
-    let mut entries = 0u64;
-    let mut cursor = tail;
-    let mut oldest = None;
-    let mut markers = 0u64;
-    while cursor > 0 {
-        let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
-        let entry = entry_at(file, meta_offset).ok()?;
-        if entries == 0 && !format::checksum_ok(file, &entry) {
-            return None;
-        }
-        if entry.meta.key_hash == format::BATCH_KEY_HASH {
-            markers += 1;
-        } else {
-            if !index.has_room_for(1) {
-                index = index.grown(index.len().max(1024), file).ok()?;
+    let new_index = |tail: u64| Table::new((tail / 128).clamp(16, 1 << 22), new_seed());
+    let mut index = new_index(tail);
+    // Whether `index` holds anything (a restart below needs a fresh one).
+    let mut noted = false;
+    // One pass down the chain. A torn newest batch moves the end to before
+    // its marker and the walk goes on from there with what it noted so far
+    // (all of it above the marker) dropped: each entry is read once. (This
+    // used to be a recursive call per torn marker, each with its own table:
+    // a file of nested torn markers, which a crafted value can hold by the
+    // thousand, took quadratic memory, then overflowed the stack.)
+    'walk: loop {
+        let mut entries = 0u64;
+        let mut cursor = tail;
+        let mut oldest = None;
+        let mut marker_seen = false;
+        let mut markers = 0u64;
+        // The entries after the newest batch marker (newest first), to check
+        // if that batch is the file's last append.
+        let mut newest: Vec<u64> = Vec::new();
+        let mut newest_bytes = 0u64;
+        while cursor > 0 {
+            let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
+            let entry = entry_at(file, meta_offset).ok()?;
+            if entries == 0 && !format::checksum_ok(file, &entry) {
+                return None;
             }
-            index.note_older(entry.meta.key_hash, meta_offset, entry.tombstone, file);
+            if !marker_seen {
+                if let Some(end) = batch_marker_end(file, &entry) {
+                    marker_seen = true;
+                    if batch_torn(file, end, tail, &newest, newest_bytes) {
+                        tail = entry.meta.prev_tail;
+                        if noted {
+                            index = new_index(tail);
+                            noted = false;
+                        }
+                        continue 'walk;
+                    }
+                    newest = Vec::new();
+                } else if newest_bytes <= LAST_BATCH_CHECK_MAX {
+                    newest_bytes += entry.payload_len();
+                    if newest.len() >= LAST_BATCH_CHECK_ENTRIES {
+                        newest_bytes = u64::MAX;
+                    } else {
+                        newest.push(meta_offset);
+                    }
+                }
+            }
+            if entry.meta.key_hash == format::BATCH_KEY_HASH {
+                markers += 1;
+            } else {
+                if !index.has_room_for(1) {
+                    index = index.grown(index.len().max(1024), file).ok()?;
+                }
+                index.note_older(entry.meta.key_hash, meta_offset, entry.tombstone, file);
+                noted = true;
+            }
+            entries += 1;
+            cursor = entry.meta.prev_tail;
+            oldest = Some(entry);
         }
-        entries += 1;
-        cursor = entry.meta.prev_tail;
-        oldest = Some(entry);
-    }
-    if let Some(first) = oldest {
-        let zero_meta = first.meta.key_hash == 0 && first.meta.checksum == 0;
-        if entries > 1 && zero_meta && !format::checksum_ok(file, &first) {
-            return None;
+        if let Some(first) = oldest {
+            let zero_meta = first.meta.key_hash == 0 && first.meta.checksum == 0;
+            if entries > 1 && zero_meta && !format::checksum_ok(file, &first) {
+                return None;
+            }
         }
+        if index.oversized() {
+            // Fewer live keys than the guess, or many deleted: a table sized
+            // for the live keys, without tombstones.
+            index = index.rebuilt(0, file).ok()?;
+        }
+        return Some(Recovered {
+            tail,
+            index,
+            // Batch markers are not counted (as the writer does not).
+            entries: entries - markers,
+        });
     }
-    if index.oversized() {
-        // Fewer live keys than the guess, or many deleted: a table sized
-        // for the live keys, without tombstones.
-        index = index.rebuilt(0, file).ok()?;
-    }
-    Some(Recovered {
-        tail,
-        index,
-        // Batch markers are not counted (as the writer does not).
-        entries: entries - markers,
-    })
 }
 
 /// Whether the newest batch, whose marker declares `end`, is not all there
@@ -610,44 +645,6 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
 /// [`last_batch_landed`].
 fn batch_torn(file: &[u8], end: u64, tail: u64, newest: &[u64], newest_bytes: u64) -> bool {
     end > tail || (end == tail && !last_batch_landed(file, newest, newest_bytes))
-}
-
-/// Where the store that ends at `tail` ends without a torn batch at its
-/// end (see [`batch_torn`]): each torn batch moves the end to before its
-/// marker, and the newest batch below that end is looked at next. One pass
-/// down the chain; `None` where [`walk_back`] would fail on the way (a link
-/// that is not well formed, or a newest entry that fails its checksum).
-fn untorn_tail(file: &[u8], mut tail: u64) -> Option<u64> {
-    let mut cursor = tail;
-    let mut newest: Vec<u64> = Vec::new();
-    let mut newest_bytes = 0u64;
-    let mut first = true;
-    while cursor > 0 {
-        let meta_offset = cursor.checked_sub(METADATA_SIZE as u64)?;
-        let entry = entry_at(file, meta_offset).ok()?;
-        if first && !format::checksum_ok(file, &entry) {
-            return None;
-        }
-        first = false;
-        if let Some(end) = batch_marker_end(file, &entry) {
-            if !batch_torn(file, end, tail, &newest, newest_bytes) {
-                return Some(tail);
-            }
-            tail = entry.meta.prev_tail;
-            newest.clear();
-            newest_bytes = 0;
-            first = true;
-        } else if newest_bytes <= LAST_BATCH_CHECK_MAX {
-            newest_bytes += entry.payload_len();
-            if newest.len() >= LAST_BATCH_CHECK_ENTRIES {
-                newest_bytes = u64::MAX;
-            } else {
-                newest.push(meta_offset);
-            }
-        }
-        cursor = entry.meta.prev_tail;
-    }
-    Some(tail)
 }
 
 fn read_u64(file: &[u8], at: usize) -> u64 {
@@ -986,7 +983,7 @@ mod tests {
         // key never written, linked to the store's end at that moment (so
         // each is a candidate end whose links lead to 0), and the last
         // write is torn. Each candidate used to walk the whole chain:
-        // 18 s to open 32k such entries. Now each link is followed once.
+        // 18 s to open 32k such entries. Now a few links per candidate.
         let n = 4000u64;
         let mut file = Vec::new();
         let mut fakes = Vec::new();
