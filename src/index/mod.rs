@@ -472,27 +472,53 @@ impl Table {
         // byte, and the entry it points at was written to the file before
         // the slot.) The number of words, `mask / 8 + 1`, is a power of two.
         let wmask = mask / 8;
-        let mut k = i / 8;
+        let k = i / 8;
         let (same, empty) = group(
             ctrl.0[k].load(Ordering::Acquire),
             ctrl.0[(k + 1) & wmask].load(Ordering::Acquire),
             c,
         );
-        let home = 1u32 << (i % 8);
+        // From the home slot on: bit b is slot i + b.
+        let (same, empty) = (same >> (i % 8), empty >> (i % 8));
         // The home slot alone first, on a branch of its own: in a run of
         // hits the CPU predicts it taken and loads the slot without waiting
         // for the control bytes. Most hits end here.
-        if same & home != 0 {
+        if same & 1 != 0 {
             if let Some(p) = answer(slots[i].load(Ordering::Acquire), tag, key_hash, bytes) {
                 return p;
             }
         }
-        // The bytes below the home slot are outside the probe, and so is
-        // the home slot's, looked at above.
-        let (mut same, mut empty) = (same & !(home | (home - 1)), empty & !(home - 1));
-        let mut left = mask + 1 - (16 - i % 8);
-        loop {
-            // Only the candidates before the first empty slot count.
+        // Then the other candidates before the first empty slot.
+        let mut m = same & !1 & (empty & empty.wrapping_neg()).wrapping_sub(1);
+        while m != 0 {
+            let j = (i + m.trailing_zeros() as usize) & mask;
+            if let Some(p) = answer(slots[j].load(Ordering::Acquire), tag, key_hash, bytes) {
+                return p;
+            }
+            m &= m - 1;
+        }
+        if empty != 0 {
+            return Probe::Absent;
+        }
+        self.find_on(key_hash, bytes, tag, (k + 2) & wmask, 16 - i % 8)
+    }
+
+    /// The rest of [`Table::find`]'s probe when the first 9 to 16 slots hold
+    /// no empty one (rare in a table at most 3/4 full): whole pairs of
+    /// words from word `k` on, `done` slots already looked at.
+    #[cold]
+    #[inline(never)]
+    fn find_on(&self, key_hash: u64, bytes: &[u8], tag: u64, mut k: usize, done: usize) -> Probe {
+        let c = ctrl_of(tag);
+        let (mask, ctrl, slots) = self.probe_arrays();
+        let wmask = mask / 8;
+        let mut left = mask + 1 - done;
+        while left > 0 {
+            let (same, empty) = group(
+                ctrl.0[k].load(Ordering::Acquire),
+                ctrl.0[(k + 1) & wmask].load(Ordering::Acquire),
+                c,
+            );
             let mut m = same & (empty & empty.wrapping_neg()).wrapping_sub(1);
             while m != 0 {
                 let j = (k * 8 + m.trailing_zeros() as usize) & mask;
@@ -501,20 +527,15 @@ impl Table {
                 }
                 m &= m - 1;
             }
-            if empty != 0 || left == 0 {
-                // `left == 0`: every slot was looked at, never the case in a
-                // table this library built (at most 3/4 full); a crafted
-                // index file could fill one.
+            if empty != 0 {
                 return Probe::Absent;
             }
             left = left.saturating_sub(16);
             k = (k + 2) & wmask;
-            (same, empty) = group(
-                ctrl.0[k].load(Ordering::Acquire),
-                ctrl.0[(k + 1) & wmask].load(Ordering::Acquire),
-                c,
-            );
         }
+        // Every slot was looked at: never the case in a table this library
+        // built (at most 3/4 full); a crafted index file could fill one.
+        Probe::Absent
     }
 
     /// [`Table::find`] for a persisted copy not yet checked whole: checks
