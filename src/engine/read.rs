@@ -35,9 +35,9 @@ impl Store {
     #[inline(always)]
     pub fn read_with<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
         // The common cases take no detour: an absent key, and a value whose
-        // checksum is known good (or not checked). A first read (which
-        // checks the checksum), a slot written after the view was taken and
-        // a malformed entry go through `lookup`, which probes again.
+        // checksum is known good (or not checked). A first read checks the
+        // checksum in `read_first`; a slot written after the view was taken
+        // and a malformed entry go through `lookup`, which probes again.
         {
             let view = self.readers.load();
             let bytes = view.bytes();
@@ -48,10 +48,26 @@ impl Store {
                         return Ok(Some(f(format::slice(bytes, layout.payload))));
                     }
                 }
+                Probe::Found(slot) => return self.read_first(&view, slot, f),
                 _ => {}
             }
         }
         self.read_with_checked(key_hash, f)
+    }
+
+    /// [`Store::read_with`] for a value not yet checked: checks it in the
+    /// view the probe found it in (no second probe) and marks it good.
+    #[cold]
+    #[inline(never)]
+    fn read_first<R>(
+        &self,
+        view: &View,
+        slot: SlotRef,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
+        let bytes = view.bytes();
+        let layout = self.layout_of(&view.map, bytes, slot)?;
+        Ok(Some(f(format::slice(bytes, layout.payload))))
     }
 
     /// [`Store::read_with`] through [`Store::lookup`].
