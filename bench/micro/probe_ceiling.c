@@ -1,6 +1,7 @@
 /* probe_ceiling.c - what a miss at 10M keys could cost at best on this machine: a loop of
- * nothing but the index probe's one cache miss (16 control bytes read at a random place in
- * a 16 MiB array, as at 10M keys, compared with SSE2 as Table::find does), with PAD
+ * nothing but the index probe's one cache miss (the 16 control bytes of the 8-byte word that
+ * holds a random slot and the next word, in a 16 MiB array as at 10M keys, compared with
+ * SSE2 as Table::find does), with PAD
  * instructions of independent work between lookups standing in for the rest of a call
  * (argument checks, the key's hash, the reader's critical section). srd_read takes about
  * 186 instructions a miss (callgrind), so PAD near 150 to 200 is the ceiling for the
@@ -69,10 +70,12 @@ int main(int argc, char **argv) {
                              "add $1,%0\n\tadd $1,%1\n\tadd $1,%2\n\tadd $1,%3"
                              : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3));
         sink += a0 ^ a1 ^ a2 ^ a3;
-        size_t s = h & (SLOTS - 1), k = s & ~(size_t)15;
+        /* The word that holds slot s and the next (the array has 16 bytes to spare at its end
+         * instead of find's wrap to the first word). */
+        size_t s = h & (SLOTS - 1), k = s & ~(size_t)7;
         __m128i g = _mm_loadu_si128((const __m128i *)(ctrl + k));
-        unsigned empty = (~(unsigned)_mm_movemask_epi8(g) & 0xffff) >> (s & 15);
-        unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_set1_epi8((char)(0x80 | (h >> 57))))) >> (s & 15);
+        unsigned empty = (~(unsigned)_mm_movemask_epi8(g) & 0xffff) >> (s & 7);
+        unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_set1_epi8((char)(0x80 | (h >> 57))))) >> (s & 7);
         if (same & ((empty & -empty) - 1)) found++;
     }
     double dt = now() - t0;

@@ -463,9 +463,10 @@ impl Table {
         let (i, tag) = self.start(key_hash);
         let c = ctrl_of(tag);
         let (mask, ctrl, slots) = self.probe_arrays();
-        // 16 control bytes at a time: the aligned pair of words that holds
-        // the home slot, from that slot on (9 to 16 slots), then whole
-        // pairs. Two words rather than one, so that a miss nearly always
+        // 16 control bytes at a time: the word that holds the home slot and
+        // the next one (wrapping at the end of the table), from the home
+        // slot on (9 to 16 slots), then further pairs of words in the cold
+        // `find_on`. Two words rather than one, so that a miss nearly always
         // ends in the first pair: a probe that ends in one step ends on a
         // branch the CPU predicts, and the next read's cache misses overlap
         // this one's. (Acquire: each slot was stored before its control
