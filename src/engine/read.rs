@@ -36,8 +36,10 @@ impl Store {
     pub fn read_with<R>(&self, key_hash: u64, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
         // The common cases take no detour: an absent key, and a value whose
         // checksum is known good (or not checked). A first read checks the
-        // checksum in `read_first`; a slot written after the view was taken
-        // and a malformed entry go through `lookup`, which probes again.
+        // entry and its checksum in `read_first` (a malformed entry is an
+        // error there); a slot written after the view was taken, and a
+        // malformed entry of a value not to be checked, go through `lookup`,
+        // which probes again.
         {
             let view = self.readers.load();
             let bytes = view.bytes();
