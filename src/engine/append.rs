@@ -527,9 +527,7 @@ impl Store {
         let view = self.readers.load();
         let table = new_table.unwrap_or(&view.table);
         for &(h, _, _) in placed.iter().take(PREFETCH_AHEAD) {
-            let (c, slot) = table.home_slot(h);
-            prefetch(c);
-            prefetch(slot);
+            table.prefetch_home(h);
         }
     }
 

@@ -128,13 +128,7 @@ impl Store {
             let view = self.readers.load();
             let bytes = view.bytes();
             for &h in key_hashes {
-                let (c, slot) = view.table.home_slot(h);
-                prefetch(c);
-                // `find` also reads the next word of control bytes, in the
-                // next cache line for 1 key in 8 (a prefetch never faults,
-                // even one past the end of the table).
-                prefetch(c.wrapping_add(1));
-                prefetch(slot);
+                view.table.prefetch_home(h);
             }
             for &h in key_hashes {
                 if let Some(m) = view.table.peek(h) {

@@ -2,7 +2,7 @@
 
 use super::snapshot::{record_for_snapshots, Frozen};
 use super::PREFETCH_AHEAD;
-use crate::index::{prefetch, Probe, SlotRef, Table};
+use crate::index::{Probe, SlotRef, Table};
 use crate::os::mapping::Mapping;
 use crate::sync::view_cell::{ViewCell, ViewGuard};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
@@ -197,9 +197,7 @@ impl Readers {
             // Start loading the slots a few entries ahead: a large batch
             // would otherwise wait on one cache miss after another.
             if let Some(&(ahead, _, _)) = placed.get(i + PREFETCH_AHEAD) {
-                let (c, slot) = view.table.home_slot(ahead);
-                prefetch(c);
-                prefetch(slot);
+                view.table.prefetch_home(ahead);
             }
             view.table.set(h, meta_offset, tombstone, bytes);
             if verified && !tombstone {

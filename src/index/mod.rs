@@ -246,6 +246,17 @@ impl Ctrl<'_> {
         (self.0[i / 8].load(order) >> ((i % 8) * 8)) as u8
     }
 
+    /// [`group`] of words `k` and `k + 1` (wrapping: `wmask` is the number
+    /// of words less one, a power of two less one), both loaded Acquire.
+    #[inline(always)]
+    fn pair(&self, k: usize, wmask: usize, c: u8) -> (u32, u32) {
+        group(
+            self.0[k].load(Ordering::Acquire),
+            self.0[(k + 1) & wmask].load(Ordering::Acquire),
+            c,
+        )
+    }
+
     /// Sets slot `i`'s control byte, which is 0 (Release: a reader that
     /// sees it sees the slot stored before). Only the table's one writer
     /// changes control bytes (readers never write them), so a load and a
@@ -432,12 +443,18 @@ impl Table {
         (mixed as usize & self.mask, tag)
     }
 
-    /// Where the probe for `key_hash` starts, so that callers can prefetch
-    /// the slot before calling [`Table::find`].
+    /// Starts loading what a probe for `key_hash` reads first: its home
+    /// slot and the two words of control bytes [`Table::find`] compares
+    /// (the second is in the next cache line for 1 home slot in 8).
     #[inline]
-    pub(crate) fn home_slot(&self, key_hash: u64) -> (*const AtomicU64, *const AtomicU64) {
+    pub(crate) fn prefetch_home(&self, key_hash: u64) {
         let i = self.start(key_hash).0;
-        (&self.ctrl().0[i / 8], &self.slots()[i])
+        let c: *const AtomicU64 = &self.ctrl().0[i / 8];
+        prefetch(c);
+        // A prefetch never faults, even one past the end of the table (the
+        // probe wraps to the first word there).
+        prefetch(c.wrapping_add(1));
+        prefetch(&self.slots()[i]);
     }
 
     /// The metadata offset in the key's home slot if its tag matches (no
@@ -474,11 +491,7 @@ impl Table {
         // the slot.) The number of words, `mask / 8 + 1`, is a power of two.
         let wmask = mask / 8;
         let k = i / 8;
-        let (same, empty) = group(
-            ctrl.0[k].load(Ordering::Acquire),
-            ctrl.0[(k + 1) & wmask].load(Ordering::Acquire),
-            c,
-        );
+        let (same, empty) = ctrl.pair(k, wmask, c);
         // From the home slot on: bit b is slot i + b.
         let (same, empty) = (same >> (i % 8), empty >> (i % 8));
         // The home slot alone first, on a branch of its own: in a run of
@@ -515,11 +528,7 @@ impl Table {
         let wmask = mask / 8;
         let mut left = mask + 1 - done;
         while left > 0 {
-            let (same, empty) = group(
-                ctrl.0[k].load(Ordering::Acquire),
-                ctrl.0[(k + 1) & wmask].load(Ordering::Acquire),
-                c,
-            );
+            let (same, empty) = ctrl.pair(k, wmask, c);
             let mut m = same & (empty & empty.wrapping_neg()).wrapping_sub(1);
             while m != 0 {
                 let j = (k * 8 + m.trailing_zeros() as usize) & mask;
@@ -921,9 +930,7 @@ impl Table {
             for j in 0..n {
                 let off = vals[j] & OFFSET_MASK;
                 hashes[j] = key_at(bytes, off).ok_or(off)?;
-                let (c, s) = t.home_slot(hashes[j]);
-                prefetch(c);
-                prefetch(s);
+                t.prefetch_home(hashes[j]);
             }
             for j in 0..n {
                 t.place_new(hashes[j], vals[j]);
