@@ -501,10 +501,7 @@ impl LinkMemo {
             return false;
         };
         *self.oldest_ok.entry(oldest).or_insert_with(|| {
-            entry_at(file, oldest).is_ok_and(|first| {
-                let zero_meta = first.meta.key_hash == 0 && first.meta.checksum == 0;
-                !zero_meta || format::checksum_ok(file, &first)
-            })
+            entry_at(file, oldest).is_ok_and(|first| !zero_padding(file, &first))
         })
     }
 }
@@ -619,8 +616,7 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
             oldest = Some(entry);
         }
         if let Some(first) = oldest {
-            let zero_meta = first.meta.key_hash == 0 && first.meta.checksum == 0;
-            if entries > 1 && zero_meta && !format::checksum_ok(file, &first) {
+            if entries > 1 && zero_padding(file, &first) {
                 return None;
             }
         }
@@ -636,6 +632,14 @@ fn walk_back(file: &[u8], tail: u64) -> Option<Recovered> {
             entries: entries - markers,
         });
     }
+}
+
+/// Whether `first`, the oldest entry of a chain of more than one, is zero
+/// padding (a foreign header in front of entries, say) rather than an
+/// entry: its metadata is all zeros (no key hashes to 0) and its checksum
+/// fails. Such a chain is refused ([`walk_back`], [`LinkMemo::chain_ok`]).
+fn zero_padding(file: &[u8], first: &EntryLayout) -> bool {
+    first.meta.key_hash == 0 && first.meta.checksum == 0 && !format::checksum_ok(file, first)
 }
 
 /// Whether the newest batch, whose marker declares `end`, is not all there
