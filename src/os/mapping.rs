@@ -177,11 +177,20 @@ impl Mapping {
 
     /// Records that the checksum of the value whose metadata is at
     /// `meta_offset` is good (checked, or written by this process).
+    ///
+    /// A load and a store, not a `fetch_or`: a locked instruction would
+    /// wait for every earlier memory access, so the cache misses of a run
+    /// of first reads could not overlap. Two threads marking bits of the
+    /// same word at once may lose one of them; that only means a value is
+    /// checked again. No bit is ever set that was not set by someone who
+    /// checked (bits are never cleared, and a store writes back only bits
+    /// it loaded plus its own).
     #[inline]
     pub(crate) fn mark_verified(&self, meta_offset: u64) {
         if let Some((w, bit)) = self.verified.word(meta_offset) {
-            if w.load(Ordering::Relaxed) & bit == 0 {
-                w.fetch_or(bit, Ordering::Relaxed);
+            let v = w.load(Ordering::Relaxed);
+            if v & bit == 0 {
+                w.store(v | bit, Ordering::Relaxed);
             }
         }
     }
