@@ -2,8 +2,9 @@
 //! message and the OS error number of the last failure).
 
 use crate::error::Error;
+use crate::sync::thread::{Last, THREAD};
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -72,27 +73,12 @@ enum LastError {
     Owned(CString),
 }
 
-/// The detail of the last failure on a thread: one `Cell`, so recording a
-/// fixed-text failure (the common `SRD_NOT_FOUND` of a lookup) is one
-/// thread-local address lookup and two stores. In a shared library each
-/// thread-local access is a call to `__tls_get_addr`; three of them were a
-/// fifth of a missed lookup's instructions.
-#[derive(Clone, Copy)]
-struct Last {
-    /// The message when it is a fixed text (`None`: see `LAST_OWNED`).
-    fixed: Option<&'static CStr>,
-    /// The OS error number of the last failure (0: it had none).
-    errno: i32,
-}
-
 /// The message of a failure made while its thread is exiting, once the
 /// formatted messages' storage is gone (see `set_last_owned`).
 const EXITING: &CStr = c"(message unavailable: the thread is exiting)";
 
 thread_local! {
-    /// See [`Last`]. A `Cell` of plain data has no destructor.
-    static LAST: Cell<Last> = const { Cell::new(Last { fixed: Some(c""), errno: 0 }) };
-    /// The message when `LAST.fixed` is `None`: a formatted text. Kept (not
+    /// The message when [`Last::fixed`] is `None`: a formatted text. Kept (not
     /// freed) while a fixed text is shown, until the next formatted one.
     static LAST_OWNED: RefCell<Option<CString>> = const { RefCell::new(None) };
 }
@@ -167,7 +153,7 @@ impl From<Error> for Failure {
 #[inline]
 fn set_last(message: LastError, errno: i32) {
     match message {
-        LastError::Static(s) => LAST.set(Last {
+        LastError::Static(s) => set_last_fields(Last {
             fixed: Some(s),
             errno,
         }),
@@ -185,7 +171,20 @@ fn set_last_owned(s: CString, errno: i32) {
         Ok(()) => None,
         Err(_) => Some(EXITING),
     };
-    LAST.set(Last { fixed, errno });
+    set_last_fields(Last { fixed, errno });
+}
+
+/// Sets this thread's [`Last`] (in [`crate::sync::thread`], beside the
+/// reader's record: a missed lookup reaches both with one thread-local
+/// address lookup).
+#[inline(always)]
+fn set_last_fields(last: Last) {
+    THREAD.with(|t| t.last.set(last));
+}
+
+/// This thread's [`Last`].
+fn last_fields() -> Last {
+    THREAD.with(|t| t.last.get())
 }
 
 fn panic_text(payload: &(dyn Any + Send)) -> String {
@@ -278,7 +277,7 @@ pub extern "C" fn srd_status_str(status: i32) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn srd_last_error_message() -> *const c_char {
     guard_value(c"".as_ptr(), || {
-        if let Some(s) = LAST.get().fixed {
+        if let Some(s) = last_fields().fixed {
             return s.as_ptr();
         }
         // The CString's heap buffer stays put until the next formatted
@@ -310,7 +309,7 @@ pub extern "C" fn srd_last_error_message() -> *const c_char {
 /// @ingroup errors
 #[no_mangle]
 pub extern "C" fn srd_last_error_os_errno() -> i32 {
-    guard_value(0, || LAST.get().errno)
+    guard_value(0, || last_fields().errno)
 }
 
 impl Failure {

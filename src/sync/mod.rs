@@ -1,10 +1,12 @@
 //! What readers and writers synchronize with: the read-copy-update cell
-//! readers enter views through ([`view_cell`]), the one rule for poisoned
+//! readers enter views through ([`view_cell`]), a thread's own state
+//! ([`thread`]), the one rule for poisoned
 //! locks ([`lock`]), and how a reader waits for a publisher ([`Backoff`]).
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+pub(crate) mod thread;
 // Thread-local records that readers publish through raw pointers.
 #[allow(unsafe_code)]
 pub(crate) mod view_cell;

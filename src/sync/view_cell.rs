@@ -18,7 +18,7 @@
 //! than a reference count. A thread whose thread-local storage is gone (a
 //! read from a thread-local destructor) uses a shared counter.
 
-use std::cell::Cell;
+use super::thread::THREAD;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
@@ -122,7 +122,7 @@ impl Local {
 impl Drop for Local {
     fn drop(&mut self) {
         // From here on this thread reads through `SLOW_READERS`.
-        MINE.set(std::ptr::null());
+        THREAD.with(|t| t.record.set(std::ptr::null()));
         // Normally the thread is outside every critical section by now. A
         // guard still alive (held by another thread-local's destructor)
         // keeps the record: it is never handed to another thread then.
@@ -136,26 +136,31 @@ thread_local! {
     /// Owns this thread's record and gives it back at thread exit.
     static LOCAL: Local = {
         let l = Local::register();
-        MINE.set(l.0);
+        THREAD.with(|t| t.record.set(std::ptr::from_ref(l.0).cast()));
         l
     };
-    /// The record `LOCAL` holds, NULL until the thread's first read and
-    /// again once `LOCAL` is destroyed. Constant-initialized and without a
-    /// destructor, so reading it is a plain thread-local load with no
-    /// lazy-initialization check: the fast path of every read.
-    static MINE: Cell<*const Record> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The record `LOCAL` holds ([`super::thread::PerThread::record`]: NULL until the thread's
+/// first read and again once `LOCAL` is destroyed). Constant-initialized and
+/// without a destructor, so reading it is a plain thread-local load with no
+/// lazy-initialization check: the fast path of every read.
+#[inline(always)]
+fn mine() -> *const Record {
+    THREAD.with(|t| t.record.get()).cast()
 }
 
 /// This thread's record, registering one on first use; `None` once the
 /// thread's `LOCAL` is destroyed (or being built).
 #[inline(always)]
 fn my_record() -> Option<&'static Record> {
-    let p = MINE.get();
+    let p = mine();
     if p.is_null() {
         return my_record_slow();
     }
-    // SAFETY: `MINE` only ever holds a record from `Local::register`, which
-    // leaks it (records are never freed), so the reference is valid forever.
+    // SAFETY: `PerThread::record` only ever holds a record from
+    // `Local::register`, which leaks it (records are never freed), so the
+    // reference is valid forever.
     Some(unsafe { &*p })
 }
 
@@ -605,7 +610,7 @@ mod tests {
                 let c = CELL.get().unwrap();
                 // This thread's `LOCAL` is destroyed by now: the read goes
                 // through the shared counter, and says so.
-                assert!(MINE.get().is_null());
+                assert!(mine().is_null());
                 self.0.store(**c.load(), SeqCst);
             }
         }
@@ -620,7 +625,7 @@ mod tests {
             // thread-local destructors run in reverse order.
             LATE.with(|l| *l.borrow_mut() = Some(ReadsOnDrop(s2)));
             assert_eq!(**cell.load(), 7);
-            assert!(!MINE.get().is_null());
+            assert!(!mine().is_null());
         })
         .join()
         .unwrap();
