@@ -262,4 +262,39 @@ mod tests {
         drop((small, big, file));
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// `mark_verified` is a load and a store: threads marking values of the
+    /// same 4 KiB at once may lose a mark (the value is checked again), but
+    /// never set one that no thread marked.
+    #[test]
+    fn concurrent_marks_never_set_a_bit_nobody_marked() {
+        let m = Mapping::memory(Arc::new(vec![0u8; 1 << 16]));
+        // 4 threads mark blocks of the same words, interleaved (block b is
+        // thread b % 4's); nobody marks the blocks of 3 words in 4, nor 1
+        // block in 5 of the others.
+        let blocks: u64 = (1 << 16) / 64;
+        let owned = |b: u64| (b / 64).is_multiple_of(4) && !(b % 64).is_multiple_of(5);
+        std::thread::scope(|sc| {
+            for t in 0..4u64 {
+                let m = &m;
+                sc.spawn(move || {
+                    for _ in 0..200 {
+                        for b in (t..blocks).step_by(4).filter(|&b| owned(b)) {
+                            m.mark_verified(b * 64);
+                        }
+                    }
+                });
+            }
+        });
+        for b in 0..blocks {
+            if !owned(b) {
+                assert!(!m.is_verified(b * 64), "block {b} was never marked");
+            }
+        }
+        // A lost mark comes back the next time its value is checked.
+        for b in (0..blocks).filter(|&b| owned(b)) {
+            m.mark_verified(b * 64);
+            assert!(m.is_verified(b * 64));
+        }
+    }
 }
