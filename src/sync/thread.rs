@@ -6,7 +6,7 @@
 //! once, however many times it is used, but two variables cost two calls. A
 //! missed lookup uses two pieces of per-thread state (the reader's record,
 //! then the failure it reports), so they share this one variable: one call
-//! instead of two, about a tenth of a miss's instructions.
+//! instead of two (208 to 195 instructions a miss, callgrind).
 //!
 //! Both fields are constant-initialized and have no destructor, so they are
 //! usable at any time in the thread's life (even from other thread-locals'
