@@ -216,20 +216,39 @@ fn a_writer_killed_midway_leaves_0xfe_that_every_reader_takes_for_a_torn_tail() 
         let store_len = r.file_size();
         drop(r);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
-        // The crate, on a copy: the same answers.
-        let copy = dir.file(&format!("s{round}-crate.srd"));
-        std::fs::copy(&path, &copy).unwrap();
-        let c = DataStore::open(&copy).unwrap();
-        expect(
-            &|k| c.read(k).unwrap().map(|e| e.as_slice().to_vec()),
-            "the crate",
-        );
-        drop(c);
+        // The crate, on a copy: the same answers, when nothing but 0xFE
+        // follows the store. A kill that landed in the middle of a copy
+        // leaves part of an append there instead (pads of zeros, part of a
+        // value), which the crate, walking back byte by byte without a
+        // checksum, can take for entries, even for a one-entry store
+        // reaching back to offset 0 (about 1 run in 50 of this test). The
+        // docs say so and say what to do: open the file with this library
+        // first; that is checked below, after the read-write open.
+        let crate_reads = |file: &Path, who: &str| {
+            let c = DataStore::open(file).unwrap();
+            expect(&|k| c.read(k).unwrap().map(|e| e.as_slice().to_vec()), who);
+        };
+        let part_of_an_append = b[store_len as usize..].iter().any(|&x| x != 0xFE);
+        if !part_of_an_append {
+            let copy = dir.file(&format!("s{round}-crate.srd"));
+            std::fs::copy(&path, &copy).unwrap();
+            crate_reads(&copy, "the crate");
+        }
         // A read-write open cuts them off: the file is the store again.
         let w = Store::open(&path, reserving()).unwrap();
         assert_eq!(w.file_size(), store_len, "round {round}");
         if !filled {
-            assert_eq!(store_len, len, "round {round}: no fill, nothing to cut");
+            // No reserved space at the end: the file ends with the last
+            // entry (nothing to cut), or with an append by `pwrite` that the
+            // kill cut short (a `pwrite` is cut at a page boundary; with
+            // `srd_generic_unix`, where nothing is reserved, every append is
+            // one): then at most that one append is cut, the largest being a
+            // value of 5,012 bytes, its padding and its metadata.
+            assert!(
+                store_len == len || (part_of_an_append && len - store_len < 5012 + 64 + 20),
+                "round {round}: no fill, {} bytes cut",
+                len - store_len
+            );
         }
         expect(&|k| w.read_to_vec(k).unwrap(), "read-write open");
         w.write(b"after", b"restart").unwrap();
@@ -238,6 +257,17 @@ fn a_writer_killed_midway_leaves_0xfe_that_every_reader_takes_for_a_torn_tail() 
             std::fs::metadata(&path).unwrap().len(),
             ro(&path).file_size(),
             "round {round}: closed, the file is the store"
+        );
+        // Opened by this library once, the file is one the crate reads
+        // whole, whatever the kill left.
+        let copy = dir.file(&format!("s{round}-crate-after.srd"));
+        std::fs::copy(&path, &copy).unwrap();
+        crate_reads(&copy, "the crate, after a read-write open");
+        let c = DataStore::open(&copy).unwrap();
+        assert_eq!(
+            c.read(b"after").unwrap().map(|e| e.as_slice().to_vec()),
+            Some(b"restart".to_vec()),
+            "round {round}"
         );
     }
     if !cfg!(srd_generic_unix) {
