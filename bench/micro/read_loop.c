@@ -2,7 +2,16 @@
  * (16-byte keys, 100-byte values, batches of 1,000 in the scale section's shuffled order),
  * or opens one loaded before, then times 2 passes of the scale section's 1,000,000 random
  * hits (keys laid out in read order) and PASSES passes of its 1,000,000 random misses,
- * through srd_read, each value's bytes summed.
+ * through srd_read, each value's bytes summed. A pass of hits also reports its first 50,000
+ * reads apart: after an open those check the index copy's segments on first touch and map
+ * the store's pages for the first time (see the README's "At scale").
+ *
+ * Two more passes of the same misses show what the way a caller writes a key just before
+ * the call costs (README, "Performance"): the key copied from the array into a buffer on the
+ * stack as two 8-byte words, then written there by make_key, one byte at a time. The
+ * library's hash loads a key 8 bytes at a time; such a load cannot be forwarded from the
+ * narrower stores, and waits until they reach the cache, after the previous read's cache
+ * miss: the reads stop overlapping.
  *
  *   cc -O3 -Iinclude -Ibench/src bench/micro/read_loop.c bench/src/common.c \
  *      target/release/libsimd_r_drive.a -lpthread -ldl -lm -o /tmp/read_loop
@@ -25,6 +34,7 @@
 #include <time.h>
 
 #define READS 1000000
+#define HEAD 50000
 
 static double now(void) {
     struct timespec t;
@@ -74,30 +84,52 @@ int main(int argc, char **argv) {
     int passes = argc > 4 ? atoi(argv[4]) : 3;
     uint32_t flags = argc > 5 ? (uint32_t)strtoul(argv[5], NULL, 0) : 0;
     uint8_t *hits = keys_of(uniform(READS, n, 0, 1001));
-    uint8_t *misses = keys_of(uniform(READS, n, n, 1002));
+    uint32_t *miss_idx = uniform(READS, n, n, 1002);
+    uint8_t *misses = keys_of(miss_idx);
     srd_store *s;
     double t0 = now();
     if (srd_open(argv[2], flags, &s) != SRD_OK) die("open: %s", srd_last_error_message());
     printf("open: %.3f ms\n", (now() - t0) * 1e3);
-    for (int p = 0; p < 2 + passes; p++) {
+    /* Passes: 0 and 1 hits, then misses (the last two with keys written on the stack). */
+    for (int p = 0; p < 2 + passes + 2; p++) {
         const uint8_t *keys = p < 2 ? hits : misses;
+        int written = p >= 2 + passes ? p - (2 + passes) + 1 : 0; /* 1: two words, 2: make_key */
         uint64_t sum = 0, found = 0;
+        double th = 0;
         t0 = now();
         for (uint64_t i = 0; i < READS; i++) {
-            const uint8_t *v;
+            const uint8_t *v, *k = keys + i * KEY_LEN;
             size_t len;
-            srd_status st = srd_read(s, keys + i * KEY_LEN, KEY_LEN, &v, &len);
+            uint64_t w[2];
+            uint8_t kb[KEY_LEN];
+            if (written == 1) {
+                memcpy(w, k, KEY_LEN);
+                k = (const uint8_t *)w;
+            } else if (written == 2) {
+                make_key(miss_idx[i], kb);
+                k = kb;
+            }
+            srd_status st = srd_read(s, k, KEY_LEN, &v, &len);
             if (st == SRD_OK) {
                 found++;
                 sum += touch(v, len);
             } else if (st != SRD_NOT_FOUND) {
                 die("read: %s", srd_last_error_message());
             }
+            if (i == HEAD - 1) th = now();
         }
-        double dt = now() - t0;
+        double t1 = now(), dt = t1 - t0;
         if (found != (p < 2 ? READS : 0)) die("pass %d found %lu", p, (unsigned long)found);
-        printf("%s: %.2fM/s (sum %lu)\n", p == 0 ? "first hits" : p == 1 ? "repeat hits" : "misses",
-               (double)READS / dt / 1e6, (unsigned long)sum);
+        const char *name = p == 0        ? "first hits"
+                           : p == 1      ? "repeat hits"
+                           : written == 1 ? "misses, key copied as two 8-byte words"
+                           : written == 2 ? "misses, key written byte by byte"
+                                          : "misses";
+        printf("%s: %.2fM/s (sum %lu)", name, (double)READS / dt / 1e6, (unsigned long)sum);
+        if (p < 2)
+            printf("; first %d reads %.0f ns each, the other %d %.0f ns each", HEAD, (th - t0) * 1e9 / HEAD,
+                   READS - HEAD, (t1 - th) * 1e9 / (READS - HEAD));
+        printf("\n");
     }
     srd_close(s);
     return 0;
