@@ -36,12 +36,6 @@
 #define READS 1000000
 #define HEAD 50000
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static uint8_t *keys_of(const uint32_t *idx) {
     uint8_t *t = xmalloc((size_t)READS * KEY_LEN);
     for (uint64_t i = 0; i < READS; i++) make_key(idx[i], t + i * KEY_LEN);
@@ -87,16 +81,16 @@ int main(int argc, char **argv) {
     uint32_t *miss_idx = uniform(READS, n, n, 1002);
     uint8_t *misses = keys_of(miss_idx);
     srd_store *s;
-    double t0 = now();
+    double t0 = now_sec();
     if (srd_open(argv[2], flags, &s) != SRD_OK) die("open: %s", srd_last_error_message());
-    printf("open: %.3f ms\n", (now() - t0) * 1e3);
+    printf("open: %.3f ms\n", (now_sec() - t0) * 1e3);
     /* Passes: 0 and 1 hits, then misses (the last two with keys written on the stack). */
     for (int p = 0; p < 2 + passes + 2; p++) {
         const uint8_t *keys = p < 2 ? hits : misses;
         int written = p >= 2 + passes ? p - (2 + passes) + 1 : 0; /* 1: two words, 2: make_key */
         uint64_t sum = 0, found = 0;
         double th = 0;
-        t0 = now();
+        t0 = now_sec();
         for (uint64_t i = 0; i < READS; i++) {
             const uint8_t *v, *k = keys + i * KEY_LEN;
             size_t len;
@@ -116,9 +110,9 @@ int main(int argc, char **argv) {
             } else if (st != SRD_NOT_FOUND) {
                 die("read: %s", srd_last_error_message());
             }
-            if (i == HEAD - 1) th = now();
+            if (i == HEAD - 1) th = now_sec();
         }
-        double t1 = now(), dt = t1 - t0;
+        double t1 = now_sec(), dt = t1 - t0;
         if (found != (p < 2 ? READS : 0)) die("pass %d found %lu", p, (unsigned long)found);
         const char *name = p == 0        ? "first hits"
                            : p == 1      ? "repeat hits"
